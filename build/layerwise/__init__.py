@@ -1,0 +1,1 @@
+"""Layerwise: Markdown article + PyTorch models of MNIST -> a static, interactive site."""

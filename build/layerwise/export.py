@@ -1,0 +1,41 @@
+"""Every model to ONNX, with each named layer's output as a named graph output.
+
+The browser runs this very file with onnxruntime-web, so the page can draw every layer.
+"""
+
+import io
+
+import onnx
+import torch
+from torch import nn
+
+
+class EveryLayer(nn.Module):
+    """Runs an nn.Sequential and returns the output of each of its children, in order."""
+
+    def __init__(self, model: nn.Sequential):
+        super().__init__()
+        self.model = model
+
+    def forward(self, x):
+        outputs = []
+        for layer in self.model:
+            x = layer(x)
+            outputs.append(x)
+        return tuple(outputs)
+
+
+def export_onnx(model: nn.Sequential, state_dict: dict, input_shape=(1, 28, 28)) -> bytes:
+    """The ONNX bytes of `model` with `state_dict`: input 'image' (N, 1, 28, 28), one output per layer."""
+    model.load_state_dict(state_dict)
+    model.eval()
+    names = [name for name, _ in model.named_children()]
+    buffer = io.BytesIO()
+    torch.onnx.export(
+        EveryLayer(model), (torch.zeros(1, *input_shape),), buffer,
+        input_names=["image"], output_names=names,
+        dynamic_axes={"image": {0: "batch"}, **{n: {0: "batch"} for n in names}},
+        dynamo=False, opset_version=17)
+    onnx_model = onnx.load_from_string(buffer.getvalue())
+    onnx.checker.check_model(onnx_model)
+    return buffer.getvalue()

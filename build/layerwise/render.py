@@ -1,0 +1,85 @@
+"""Pages + vendored web assets -> site/, swapped in whole at the end.
+
+Everything is written into a fresh sibling folder first; only when every page rendered does it
+replace site/. A failed build therefore leaves the previous site/ exactly as it was.
+"""
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import jinja2
+
+from .content import render_page
+
+# npm file -> path under site/vendor/. Only these are shipped; nothing loads from another origin.
+VENDORED = {
+    "plotly.js-cartesian-dist-min/plotly-cartesian.min.js": "plotly.min.js",
+    "onnxruntime-web/dist/ort.wasm.min.mjs": "ort/ort.wasm.min.mjs",
+    "onnxruntime-web/dist/ort-wasm-simd-threaded.mjs": "ort/ort-wasm-simd-threaded.mjs",
+    "onnxruntime-web/dist/ort-wasm-simd-threaded.wasm": "ort/ort-wasm-simd-threaded.wasm",
+    "katex/dist/katex.min.css": "katex/katex.min.css",
+    "katex/dist/fonts": "katex/fonts",
+}
+
+
+def copy_vendored(node_modules: Path, vendor: Path) -> None:
+    for source, target in VENDORED.items():
+        src, dst = node_modules / source, vendor / target
+        if not src.exists():
+            raise FileNotFoundError(f"{src} is missing: run `npm ci` in the project root")
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        if src.is_dir():
+            shutil.copytree(src, dst)
+        else:
+            shutil.copy2(src, dst)
+
+
+def swap_in(new: Path, out: Path) -> None:
+    """Replace `out` by `new` with two renames, so `out` is never half-written."""
+    old = out.with_name(f"{out.name}.old-{os.getpid()}")
+    if out.exists():
+        os.replace(out, old)
+    os.replace(new, out)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def render_site(config: dict, data: dict, out: Path) -> list:
+    out = Path(out)
+    content, templates = Path(config["content"]), Path(config["templates"])
+    node_modules = Path(config["node_modules"])
+    new = out.with_name(f"{out.name}.new-{os.getpid()}")
+    shutil.rmtree(new, ignore_errors=True)
+    try:
+        pages, numbering = [], {}
+        values = {"metrics": data["metrics"], "models": data["models"], "classes": data["classes"]}
+        for path in sorted(content.glob("*.md")):
+            pages.append(render_page(path, path.read_text(), values, data, numbering, node_modules))
+        if not pages:
+            raise FileNotFoundError(f"{content}/ has no .md files: write the article there (e.g. index.md)")
+
+        env = jinja2.Environment(loader=jinja2.FileSystemLoader(templates),
+                                 undefined=jinja2.StrictUndefined, autoescape=True)
+        page_template = env.get_template("page.html.j2")
+        new.mkdir(parents=True)
+        for page in pages:
+            html = page_template.render(page=page, meta=page.meta, pages=pages)
+            (new / f"{page.slug}.html").write_text(html)
+
+        copy_vendored(node_modules, new / "vendor")
+        assets = new / "assets"
+        assets.mkdir()
+        for asset in templates.iterdir():
+            if asset.suffix in (".js", ".css"):
+                shutil.copy2(asset, assets / asset.name)
+        (new / "models").mkdir()
+        for name, onnx_bytes in data["onnx"].items():
+            (new / "models" / f"{name}.onnx").write_bytes(onnx_bytes)
+        (new / "data").mkdir()
+        (new / "data" / "test-digits.json").write_text(json.dumps(data["test_digits"]))
+    except BaseException:
+        shutil.rmtree(new, ignore_errors=True)
+        raise
+    swap_in(new, out)
+    return pages

@@ -1,0 +1,76 @@
+"""Shared fixtures: one small real build for the whole session, and a real Chromium."""
+
+import functools
+import http.server
+import threading
+from pathlib import Path
+
+import pytest
+
+from layerwise.cache import Cache
+from layerwise.cli import QuietHandler
+from layerwise.config import load_config
+from layerwise.pipeline import run_pipeline
+from layerwise.render import render_site
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = "/usr/bin/chromium"
+
+
+def small_config(tmp: Path, **overrides) -> dict:
+    """The default models on 1,000 digits for 2 epochs: real, but quick."""
+    config = load_config(content=str(ROOT / "content"), templates=str(ROOT / "templates"),
+                         node_modules=str(ROOT / "node_modules"), cache=str(tmp / "cache"),
+                         out=str(tmp / "site"), **overrides)
+    config["data"]["limit"] = 1000
+    config["train"]["epochs"] = 2
+    return config
+
+
+@pytest.fixture(scope="session")
+def built(tmp_path_factory):
+    """A real build of the real article into a temporary site/: (config, pipeline data)."""
+    tmp = tmp_path_factory.mktemp("build")
+    config = small_config(tmp)
+    data = run_pipeline(config, Cache(config["cache"]))
+    render_site(config, data, Path(config["out"]))
+    return config, data
+
+
+@pytest.fixture(scope="session")
+def server(built):
+    """The built site served on 127.0.0.1 (a free port), as the README's serve command does."""
+    handler = functools.partial(QuietHandler, directory=built[0]["out"])
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{httpd.server_port}"
+    httpd.shutdown()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-background-networking", "--no-first-run",
+            "--disable-component-update", "--disable-sync", "--enable-unsafe-swiftshader"])
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, server):
+    """A fresh page that records console errors and every request to another origin."""
+    page = browser.new_page()
+    page.console_errors, page.foreign_requests, page.requested = [], [], []
+    page.on("console", lambda m: m.type == "error" and page.console_errors.append(m.text))
+    page.on("pageerror", lambda e: page.console_errors.append(str(e)))
+
+    def on_request(request):
+        page.requested.append(request.url)
+        if not request.url.startswith(server) and not request.url.startswith(("data:", "blob:")):
+            page.foreign_requests.append(request.url)
+    page.on("request", on_request)
+    yield page
+    page.close()

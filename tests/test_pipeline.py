@@ -1,0 +1,105 @@
+import numpy as np
+import onnx
+import onnxruntime
+import pytest
+import torch
+
+from layerwise import cache as cache_module
+from layerwise.cache import Cache
+from layerwise.config import ConfigError, load_config
+from layerwise.export import EveryLayer, export_onnx
+from layerwise.models import ModelSpecError, build_model
+from layerwise.pipeline import run_pipeline
+from conftest import small_config
+
+
+def test_models_read_like_the_diagram():
+    cnn = build_model(load_config()["models"]["cnn"]["layers"])
+    assert [n for n, _ in cnn.named_children()] == [
+        "conv1", "pool1", "relu1", "conv2", "pool2", "relu2", "flatten", "fc1", "relu3", "fc2", "softmax"]
+    assert cnn(torch.zeros(2, 1, 28, 28)).shape == (2, 10)
+
+
+@pytest.mark.parametrize("line,message", [
+    ("fc1 Linear(3, 4)", "write it as 'name: Type"),
+    ("fc1: Lenear(3, 4)", "no layer named 'Lenear'"),
+    ("fc1: Linear(3, os.system('x'))", "literal arguments"),
+    ("fc1: Linear(3)", "fc1: Linear\\(3\\)"),
+])
+def test_bad_layer_lines_say_what_to_write(line, message):
+    with pytest.raises(ModelSpecError, match=message):
+        build_model([line])
+
+
+def test_config_file_overrides_and_rejects_unknown_keys(tmp_path):
+    good = tmp_path / "good.toml"
+    good.write_text('[train]\nepochs = 3\n[models.tiny]\nlayers = ["flatten: Flatten()", "fc: Linear(784, 10)"]\n')
+    config = load_config(good)
+    assert config["train"]["epochs"] == 3 and config["train"]["batch_size"] == 64
+    assert "tiny" in config["models"] and "cnn" in config["models"]
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[train]\nepoks = 3\n")
+    with pytest.raises(ConfigError, match="bad.toml: .*unknown setting 'epoks'"):
+        load_config(bad)
+
+
+def test_every_layer_is_an_onnx_output_matching_torch(built):
+    config, data = built
+    for name, onnx_bytes in data["onnx"].items():
+        onnx.checker.check_model(onnx.load_from_string(onnx_bytes))
+        session = onnxruntime.InferenceSession(onnx_bytes)
+        model = build_model(config["models"][name]["layers"])
+        assert [o.name for o in session.get_outputs()] == [n for n, _ in model.named_children()]
+        x = torch.rand(5, 1, 28, 28)  # a batch of 5: the batch axis is dynamic
+        onnx_model = onnx.load_from_string(onnx_bytes)
+        model.load_state_dict(_weights_from_onnx(onnx_model, model))
+        expected = EveryLayer(model.eval())(x)
+        for got, want in zip(session.run(None, {"image": x.numpy()}), expected):
+            assert got.shape == want.shape
+            assert np.abs(got - want.detach().numpy()).max() <= 1e-5
+
+
+def _weights_from_onnx(onnx_model, model):
+    """The model's state dict as stored in the ONNX file (initializers keep torch's names)."""
+    stored = {i.name.removeprefix("model."): torch.from_numpy(onnx.numpy_helper.to_array(i).copy())
+              for i in onnx_model.graph.initializer}
+    return {k: stored[k] for k in model.state_dict()}
+
+
+def test_cache_hits_when_nothing_changed_and_misses_when_settings_do(tmp_path):
+    config = small_config(tmp_path)
+    config["models"] = {"softmax": config["models"]["softmax"]}
+    first = Cache(config["cache"])
+    run_pipeline(config, first)
+    assert first.misses == ["train", "export"] and first.hits == []
+    second = Cache(config["cache"])
+    data = run_pipeline(config, second)
+    assert second.hits == ["train", "export"] and second.misses == []
+    assert data["metrics"]["softmax"]["epochs"][-1]["epoch"] == 2
+    config["train"]["learning_rate"] = 0.01
+    third = Cache(config["cache"])
+    run_pipeline(config, third)
+    assert third.misses == ["train", "export"]
+
+
+def test_training_is_deterministic(tmp_path):
+    results = []
+    for run in ("a", "b"):
+        config = small_config(tmp_path / run)
+        config["models"] = {"cnn": config["models"]["cnn"]}
+        results.append(run_pipeline(config, Cache(config["cache"])))
+    assert results[0]["onnx"]["cnn"] == results[1]["onnx"]["cnn"]
+
+
+def test_an_interrupted_write_leaves_no_entry(tmp_path, monkeypatch):
+    cache = Cache(tmp_path)
+
+    def interrupted(*args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cache_module.os, "replace", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        cache.get_or_compute("train", "k", lambda: {"weights": torch.ones(3)})
+    monkeypatch.undo()
+    assert list(tmp_path.rglob("*")) == [tmp_path / "train"]  # no entry, no temp file
+    assert cache.get_or_compute("train", "k", lambda: 42) == 42
