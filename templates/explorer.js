@@ -100,6 +100,20 @@ function maxAbs(values) {
   return m;
 }
 
+// A learned filter (in_channels x k x k): its input-channel slices tiled in a near-square grid.
+function filterCanvas(filter) {
+  const k = filter[0].length, columns = Math.ceil(Math.sqrt(filter.length));
+  const rows = Math.ceil(filter.length / columns);
+  const canvas = el("canvas", { width: columns * k, height: rows * k, class: "filter", title: "learned filter" });
+  const flat = new Float32Array(columns * k * rows * k).fill(NaN);
+  filter.forEach((slice, ch) => slice.forEach((row, y) => row.forEach((v, x) => {
+    flat[(Math.floor(ch / columns) * k + y) * columns * k + (ch % columns) * k + x] = v;
+  })));
+  const scale = maxAbs(flat.filter((v) => !Number.isNaN(v)));
+  paintGrid(canvas, flat.map((v) => (Number.isNaN(v) ? 0 : v)), 0, columns * k, rows * k, scale, null);
+  return canvas;
+}
+
 function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
@@ -113,11 +127,17 @@ function layerView(layer, classes) {
   const box = el("section", { class: "layer", "data-layer": layer.name },
     el("h4", {}, `${layer.name} `, el("span", { class: "layer-type" }, `${layer.type} → ${layer.shape.join("×")}`)));
   if (layer.shape.length === 3) {
-    const maps = Array.from({ length: a }, () => el("canvas", { width: c, height: b, class: "map" }));
-    box.append(el("div", { class: "maps" }, ...maps));
+    const cells = Array.from({ length: a }, (_, i) => {
+      const map = el("canvas", { width: c, height: b, class: "map" });
+      const cell = el("div", { class: "cell" });
+      if (layer.filters) cell.append(filterCanvas(layer.filters[i]));
+      cell.append(map);
+      return { cell, map };
+    });
+    box.append(el("div", { class: "maps" }, ...cells.map((x) => x.cell)));
     return { box, draw: (values, previous) => {
       const scale = maxAbs(values);
-      maps.forEach((m, i) => paintGrid(m, values, i * b * c, c, b, scale, layer.type === "ReLU" ? previous : null));
+      cells.forEach(({ map }, i) => paintGrid(map, values, i * b * c, c, b, scale, layer.type === "ReLU" ? previous : null));
     } };
   }
   if (a === classes.length) {
@@ -154,7 +174,7 @@ async function mount(root) {
   const pad = el("canvas", { width: 280, height: 280, class: "pad", "aria-label": "Drawing pad: draw a digit with mouse, finger or pen" });
   const clear = el("button", { type: "button" }, "Clear");
   const input = el("canvas", { width: SIDE, height: SIDE, class: "map input-view", "aria-label": "The 28×28 input the model sees" });
-  const picker = el("div", { class: "picker", role: "group", "aria-label": "Pick a held-out test digit" });
+  const picker = el("div", { class: "picker", role: "group", "aria-label": "Pick a held-out test digit (outlined: ones the model gets wrong)" });
   const views = layers.map((layer) => layerView(layer, classes));
   root.append(
     el("div", { class: "explorer-input" }, pad, el("div", { class: "pad-controls" }, clear, el("span", {}, "what the model sees:"), input), picker, status),
@@ -165,7 +185,10 @@ async function mount(root) {
     const image = thumb.getContext("2d").createImageData(SIDE, SIDE);
     pixels.forEach((p, j) => image.data.set([255 - p, 255 - p, 255 - p, 255], 4 * j));
     thumb.getContext("2d").putImageData(image, 0, 0);
-    const button = el("button", { type: "button", "aria-label": `test digit ${i + 1}, labelled ${classes[digits.labels[i]]}` }, thumb);
+    const wrong = digits.predictions[i] !== digits.labels[i];
+    const label = `test digit ${i + 1}, labelled ${classes[digits.labels[i]]}` +
+      (wrong ? `, which the trained model takes for ${classes[digits.predictions[i]]}` : "");
+    const button = el("button", { type: "button", "aria-label": label, title: label, class: wrong ? "wrong" : "" }, thumb);
     button.addEventListener("click", () => show(Float32Array.from(pixels, (p) => p / 255)));
     picker.append(button);
   });
@@ -201,7 +224,9 @@ async function mount(root) {
   }
 
   function drawInput(pixels) {
-    paintGrid(input, pixels.map((p) => -p), 0, SIDE, SIDE, 1, null);
+    const image = input.getContext("2d").createImageData(SIDE, SIDE);
+    pixels.forEach((p, j) => image.data.set([255 * (1 - p), 255 * (1 - p), 255 * (1 - p), 255], 4 * j));
+    input.getContext("2d").putImageData(image, 0, 0);
   }
 
   async function show(pixels) {
@@ -212,6 +237,7 @@ async function mount(root) {
     const last = values[layers.at(-1).name];
     const best = last.indexOf(Math.max(...last));
     status.textContent = `The network says: ${classes[best]}.`;
+    root.dispatchEvent(new CustomEvent("painted", { detail: values }));
     return values;
   }
 
@@ -252,7 +278,7 @@ async function mount(root) {
   clear.addEventListener("click", () => { ctx.clearRect(0, 0, pad.width, pad.height); requestUpdate(); });
 
   ready.then(() => picker.firstChild?.click(), () => {});
-  return { ready, run, show, layers };
+  return { root, ready, run, show, layers };
 }
 
 // The page's widgets, reachable for tests and for other widgets (e.g. the Grand Tour).

@@ -32,6 +32,8 @@ def built(tmp_path_factory):
     """A real build of the real article into a temporary site/: (config, pipeline data)."""
     tmp = tmp_path_factory.mktemp("build")
     config = small_config(tmp)
+    # Every training digit for 3 epochs (~5 s): good enough to read a drawn 0 and 1.
+    config["data"]["limit"], config["train"]["epochs"] = 0, 3
     data = run_pipeline(config, Cache(config["cache"]))
     render_site(config, data, Path(config["out"]))
     return config, data

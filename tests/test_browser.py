@@ -51,3 +51,41 @@ def test_wasm_is_not_fetched_before_the_explorer_is_near(page, server):
     wait_for_the_network(page)
     assert any(url.endswith(".wasm") for url in page.requested)
     assert page.console_errors == []
+
+
+def draw(page, strokes):
+    """Draw strokes on the pad with real mouse events; points are in 0..1 of the pad's box."""
+    pad = page.locator(".layer-explorer .pad")
+    pad.scroll_into_view_if_needed()
+    box = pad.bounding_box()
+    for stroke in strokes:
+        x, y = stroke[0]
+        page.mouse.move(box["x"] + x * box["width"], box["y"] + y * box["height"])
+        page.mouse.down()
+        for x, y in stroke[1:]:
+            page.mouse.move(box["x"] + x * box["width"], box["y"] + y * box["height"], steps=4)
+        page.mouse.up()
+
+
+ONE = [[(0.52, 0.15), (0.5, 0.5), (0.48, 0.85)]]
+ZERO = [[(0.5 + 0.22 * np.sin(t), 0.5 - 0.32 * np.cos(t)) for t in np.linspace(0, 2 * np.pi, 40)]]
+
+
+@pytest.mark.parametrize("strokes,digit", [(ONE, "1"), (ZERO, "0")])
+def test_a_drawn_digit_is_read_as_that_digit(page, server, strokes, digit):
+    page.goto(server + "/index.html")
+    page.locator(".layer-explorer").scroll_into_view_if_needed()
+    wait_for_the_network(page)
+    draw(page, strokes)
+    expect(page.locator(".layer-explorer .status")).to_have_text(f"The network says: {digit}.")
+    # What the model saw: MNIST-style, the ink fitted into 20x20 and centred by mass in 28x28.
+    ink = np.asarray(page.evaluate("""async () => {
+        const { preprocess } = await import('./assets/explorer.js');
+        return Array.from(preprocess(document.querySelector('.layer-explorer .pad')));
+    }""")).reshape(28, 28)
+    rows, cols = np.nonzero(ink > 0.05)
+    assert max(rows.max() - rows.min(), cols.max() - cols.min()) + 1 <= 21
+    mass = ink.sum()
+    centre = ((ink.sum(1) * np.arange(28)).sum() / mass, (ink.sum(0) * np.arange(28)).sum() / mass)
+    assert abs(centre[0] - 13.5) <= 1 and abs(centre[1] - 13.5) <= 1
+    assert page.console_errors == []

@@ -7,7 +7,7 @@ import torch
 from layerwise import cache as cache_module
 from layerwise.cache import Cache
 from layerwise.config import ConfigError, load_config
-from layerwise.export import EveryLayer, export_onnx
+from layerwise.export import EveryLayer
 from layerwise.models import ModelSpecError, build_model
 from layerwise.pipeline import run_pipeline
 from conftest import small_config
@@ -50,7 +50,8 @@ def test_every_layer_is_an_onnx_output_matching_torch(built):
         session = onnxruntime.InferenceSession(onnx_bytes)
         model = build_model(config["models"][name]["layers"])
         assert [o.name for o in session.get_outputs()] == [n for n, _ in model.named_children()]
-        x = torch.rand(5, 1, 28, 28)  # a batch of 5: the batch axis is dynamic
+        # Five real held-out digits in one batch: the batch axis is dynamic.
+        x = torch.tensor(data["test_digits"]["pixels"][:5], dtype=torch.float32).reshape(5, 1, 28, 28) / 255
         onnx_model = onnx.load_from_string(onnx_bytes)
         model.load_state_dict(_weights_from_onnx(onnx_model, model))
         expected = EveryLayer(model.eval())(x)

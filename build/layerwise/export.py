@@ -4,6 +4,7 @@ The browser runs this very file with onnxruntime-web, so the page can draw every
 """
 
 import io
+import warnings
 
 import onnx
 import torch
@@ -25,17 +26,20 @@ class EveryLayer(nn.Module):
         return tuple(outputs)
 
 
-def export_onnx(model: nn.Sequential, state_dict: dict, input_shape=(1, 28, 28)) -> bytes:
-    """The ONNX bytes of `model` with `state_dict`: input 'image' (N, 1, 28, 28), one output per layer."""
-    model.load_state_dict(state_dict)
+def export_onnx(model: nn.Sequential, input_shape=(1, 28, 28)) -> bytes:
+    """The ONNX bytes of `model`: input 'image' (N, 1, 28, 28), one output per layer."""
     model.eval()
     names = [name for name, _ in model.named_children()]
     buffer = io.BytesIO()
-    torch.onnx.export(
-        EveryLayer(model), (torch.zeros(1, *input_shape),), buffer,
-        input_names=["image"], output_names=names,
-        dynamic_axes={"image": {0: "batch"}, **{n: {0: "batch"} for n in names}},
-        dynamo=False, opset_version=17)
+    # The TorchScript exporter: for a plain nn.Sequential it is exact, fast (50 ms) and keeps our
+    # output names; its deprecation notice is not news to the user of a build.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        torch.onnx.export(
+            EveryLayer(model), (torch.zeros(1, *input_shape),), buffer,
+            input_names=["image"], output_names=names,
+            dynamic_axes={"image": {0: "batch"}, **{n: {0: "batch"} for n in names}},
+            dynamo=False, opset_version=17)
     onnx_model = onnx.load_from_string(buffer.getvalue())
     onnx.checker.check_model(onnx_model)
     return buffer.getvalue()
