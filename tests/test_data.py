@@ -4,7 +4,7 @@ import struct
 import numpy as np
 import pytest
 
-from layerwise import data
+from layerwise import sources
 from layerwise.data import DataError, load_dataset, stratified_split
 from conftest import ROOT
 
@@ -48,7 +48,7 @@ def make_raw(raw, n_train=30, n_test=10, gz=False):
 
 @pytest.mark.parametrize("source,folder", [("mnist", "MNIST"), ("fashion-mnist", "FashionMNIST")])
 def test_torchvision_loader_reads_idx_files(tmp_path, monkeypatch, source, folder):
-    monkeypatch.setattr(data, "DEBIAN_FASHION", tmp_path / "no-debian-files")
+    monkeypatch.setattr(sources, "DEBIAN_FASHION", tmp_path / "no-debian-files")
     make_raw(tmp_path / folder / "raw")
     config = {"source": source, "root": str(tmp_path), "download": False, "test_fraction": 0.2, "seed": 0, "limit": 0}
     ds = load_dataset(config, ROOT / "node_modules")
@@ -60,7 +60,7 @@ def test_torchvision_loader_reads_idx_files(tmp_path, monkeypatch, source, folde
 def test_fashion_mnist_from_debians_gzipped_files(tmp_path, monkeypatch):
     debian = tmp_path / "debian"
     make_raw(debian, gz=True)
-    monkeypatch.setattr(data, "DEBIAN_FASHION", debian)
+    monkeypatch.setattr(sources, "DEBIAN_FASHION", debian)
     config = {"source": "fashion-mnist", "root": str(tmp_path / "root"), "download": False,
               "test_fraction": 0.2, "seed": 0, "limit": 0}
     ds = load_dataset(config, ROOT / "node_modules")

@@ -72,15 +72,19 @@ def test_cache_hits_when_nothing_changed_and_misses_when_settings_do(tmp_path):
     config["models"] = {"softmax": config["models"]["softmax"]}
     first = Cache(config["cache"])
     run_pipeline(config, first)
-    assert first.misses == ["train", "export"] and first.hits == []
+    assert first.misses == ["pipeline", "train", "export"] and first.hits == []
     second = Cache(config["cache"])
     data = run_pipeline(config, second)
-    assert second.hits == ["train", "export"] and second.misses == []
+    assert second.hits == ["pipeline"] and second.misses == []
     assert data["metrics"]["softmax"]["epochs"][-1]["epoch"] == 2
     config["train"]["learning_rate"] = 0.01
     third = Cache(config["cache"])
     run_pipeline(config, third)
-    assert third.misses == ["train", "export"]
+    assert third.misses == ["pipeline", "train", "export"]
+    config["content"] = "elsewhere"  # rendering settings do not touch the models
+    fourth = Cache(config["cache"])
+    run_pipeline(config, fourth)
+    assert fourth.hits == ["pipeline"]
 
 
 def test_training_is_deterministic(tmp_path):

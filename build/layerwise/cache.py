@@ -1,25 +1,28 @@
 """Content-hashed artifacts, written atomically.
 
-An entry's key hashes everything its result depends on: the data's fingerprint, the settings,
-and the source code of the modules that compute it. Entries are written to a temporary file and
-renamed into place, so an interrupted build never leaves an entry that loads wrong.
+An entry's key hashes everything its result depends on: the data, the settings, and the source
+code of the modules that compute it. Entries are written to a temporary file and renamed into
+place, so an interrupted build never leaves an entry that loads wrong.
 """
 
 import hashlib
-import io
 import json
 import os
+import pickle
 import tempfile
 from pathlib import Path
 
-import torch
+
+def file_hash(*paths) -> str:
+    h = hashlib.sha256()
+    for path in paths:
+        h.update(str(path).encode())
+        h.update(Path(path).read_bytes())
+    return h.hexdigest()
 
 
 def code_hash(*modules) -> str:
-    h = hashlib.sha256()
-    for module in modules:
-        h.update(Path(module.__file__).read_bytes())
-    return h.hexdigest()
+    return file_hash(*(module.__file__ for module in modules))
 
 
 def cache_key(*parts) -> str:
@@ -45,17 +48,15 @@ class Cache:
         self.misses: list[str] = []
 
     def path(self, stage: str, key: str) -> Path:
-        return self.root / stage / f"{key}.pt"
+        return self.root / stage / f"{key}.pickle"
 
     def get_or_compute(self, stage: str, key: str, compute):
         """The stored result for (stage, key), or compute() stored and returned."""
         path = self.path(stage, key)
         if path.exists():
             self.hits.append(stage)
-            return torch.load(path, weights_only=False)
+            return pickle.loads(path.read_bytes())
         self.misses.append(stage)
         result = compute()
-        buffer = io.BytesIO()
-        torch.save(result, buffer)
-        atomic_write_bytes(path, buffer.getvalue())
+        atomic_write_bytes(path, pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL))
         return result

