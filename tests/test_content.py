@@ -16,6 +16,11 @@ def site(tmp_path, built):
     config, data = built
     config = {**config, "content": str(tmp_path / "content"), "out": str(tmp_path / "site")}
     (tmp_path / "content").mkdir()
+    (tmp_path / "content" / "glossary.yml").write_text("ReLU: max(0, x), applied to every value.\n")
+    (tmp_path / "content" / "refs.bib").write_text(
+        "@article{li2020grand, title={Visualizing Neural Networks with the Grand Tour},\n"
+        "  author={Li, Mingwei and Zhao, Zhenge and Scheidegger, Carlos}, journal={Distill}, year={2020}}\n"
+        "@book{knuth, title={The TeXbook}, author={Knuth, Donald}, publisher={Addison-Wesley}, year={1984}}\n")
 
     def render(text: str) -> str:
         (tmp_path / "content" / "index.md").write_text(text)
@@ -47,7 +52,29 @@ def test_the_real_article_renders(built):
     assert "layer-explorer" in html and "{{" not in html
 
 
+def test_citations_terms_cross_references_and_title_block(site):
+    html = site("---\ntitle: T\nauthors:\n  - name: Ada Lovelace\n    affiliation: Analytical Engines\n"
+                "date: 2026-11-25\nbibliography: refs.bib\n---\n"
+                "As {numref}`fig-a` shows, a {term}`ReLU` cuts [@knuth; @li2020grand], again [@knuth].\n\n"
+                "```{figure} ladder-table\n:label: fig-a\nA table, after [@li2020grand] with $x^2$.\n```\n")
+    main = html.split("<main")[1]
+    assert '<a class="xref" href="#fig-a">Figure 1</a>' in main
+    assert 'class="term" tabindex="0">ReLU<span class="definition" role="tooltip">max(0, x)' in main
+    assert '[<a class="citation" href="#ref-knuth">1</a>, <a class="citation" href="#ref-li2020grand">2</a>]' in main
+    assert 'again [<a class="citation" href="#ref-knuth">1</a>]' in main
+    assert 'after [<a class="citation" href="#ref-li2020grand">2</a>] with <span class="katex' in main
+    references = main.split('id="references"')[1]
+    assert references.index('id="ref-knuth"') < references.index('id="ref-li2020grand"')
+    assert "<em>Distill</em>" in references
+    assert "Ada Lovelace" in html and "Analytical Engines" in html and 'datetime="2026-11-25"' in html
+
+
 @pytest.mark.parametrize("text,line,message", [
+    ("---\nbibliography: refs.bib\n---\n# Hi\n\nAs shown [@nobody].\n", 6, "unknown citation key 'nobody'"),
+    ("# Hi\n\nAs shown [@li2020grand].\n", 3, "add 'bibliography: references.bib' to its front matter"),
+    ("# Hi\n\nSee {numref}`fig-nope`.\n", 3, "unknown figure label 'fig-nope'"),
+    ("# Hi\n\nA {term}`sigmoid` here.\n", 3, "'sigmoid' is not in"),
+    ("---\ntitle: T\ntitel: T\n---\n# Hi\n", 3, "unknown front matter key 'titel'"),
     ("# Hi\n\n```{figure} no-such-figure\n```\n", 3, "unknown figure 'no-such-figure'; registered figures: "),
     ("# Hi\n\n```{figure} training-curves\n:colour: red\n```\n", 4, "has no option ':colour:'"),
     ("# Hi\n\n```{figure} training-curves\n:metric: speed\n```\n", 4, "must be one of accuracy, loss"),

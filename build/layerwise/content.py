@@ -8,12 +8,15 @@ A page goes through three steps, each able to point at the author's line:
    through KaTeX, footnotes and heading anchors come from mdit-py-plugins.
 """
 
-from .errors import BuildError
+import html
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import jinja2
+import pybtex.database
+import pybtex.plugin
+import pybtex.scanner
 import yaml
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
@@ -22,6 +25,7 @@ from mdit_py_plugins.dollarmath import dollarmath_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 
 from . import katex
+from .errors import BuildError
 from .figures import FIGURES, FigureError
 
 
@@ -43,6 +47,7 @@ class Page:
 
 
 FRONT_MATTER = re.compile(r"\A---\n(.*?)\n---\n", re.S)
+FRONT_MATTER_KEYS = ("title", "description", "authors", "date", "bibliography")
 
 
 def split_front_matter(path: Path, text: str) -> tuple[dict, str, int]:
@@ -58,7 +63,26 @@ def split_front_matter(path: Path, text: str) -> tuple[dict, str, int]:
                            "write 'key: value' lines between the two --- lines") from None
     if not isinstance(meta, dict):
         raise ContentError(path, 2, "front matter must be 'key: value' lines (title, description, ...)")
+    lines = match.group(1).splitlines()
+    for key in meta:
+        if key not in FRONT_MATTER_KEYS:
+            line = next((i + 2 for i, text in enumerate(lines) if text.startswith(f"{key}:")), 2)
+            raise ContentError(path, line, f"unknown front matter key '{key}'; known: {', '.join(FRONT_MATTER_KEYS)}")
     return meta, text[match.end():], match.group(0).count("\n")
+
+
+def load_glossary(path: Path) -> dict:
+    """content/glossary.yml: 'term: definition' lines, defined once for every page."""
+    if not path.exists():
+        return {}
+    try:
+        glossary = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as e:
+        line = getattr(getattr(e, "problem_mark", None), "line", 0) + 1
+        raise ContentError(path, line, f"not valid YAML ({getattr(e, 'problem', e)}); write 'term: definition' lines") from None
+    if not isinstance(glossary, dict) or not all(isinstance(v, str) for v in glossary.values()):
+        raise ContentError(path, 1, "write one 'term: definition' line per term, the definition as text")
+    return {str(term).lower(): " ".join(definition.split()) for term, definition in glossary.items()}
 
 
 def percent(value, digits=1):
@@ -138,39 +162,150 @@ def typeset_math(path: Path, offset: int, tokens: list[Token], node_modules: Pat
         token.type, token.content = ("html_block" if display else "html_inline"), result["html"]
 
 
-def render_page(path: Path, text: str, values: dict, figure_data: dict, numbering: dict,
-                node_modules: Path) -> Page:
+@dataclass
+class Site:
+    """What every page of a build shares."""
+    values: dict  # the build's numbers, for {{ ... }} in prose
+    figure_data: dict  # what figures draw from
+    glossary: dict  # term -> definition (plain text), from content/glossary.yml
+    content: Path
+    node_modules: Path
+
+
+def token_line(token: Token, offset: int) -> int:
+    return offset + (token.map[0] + 1 if token.map else 1)
+
+
+def render_figures(path: Path, offset: int, tokens: list[Token], md: MarkdownIt, env: dict,
+                   site: Site) -> tuple[list[Token], dict, set]:
+    """Replace ```{figure} fences by their HTML, numbered in order. The caption stays an inline
+    token, so citations, terms and math in it are resolved like any other prose.
+    Returns (tokens, {label: number}, widgets)."""
+    out, labels, widgets = [], {}, set()
+    for token in tokens:
+        if not (token.type == "fence" and token.info.startswith("{figure}")):
+            out.append(token)
+            continue
+        line = token_line(token, offset)
+        name, options, caption = parse_directive(path, line, token)
+        if name not in FIGURES:
+            raise ContentError(path, line, f"unknown figure '{name}'; registered figures: "
+                               f"{', '.join(sorted(FIGURES))}")
+        figure = FIGURES[name]
+        try:
+            typed = figure.check_options(options)
+            label = typed.pop("label")
+            html_figure = figure.render(site.figure_data, **typed)
+        except FigureError as e:
+            raise ContentError(path, e.line or line, str(e)) from None
+        number = len(labels) + 1
+        label = label or f"figure-{number}"
+        if label in labels:
+            raise ContentError(path, line, f"label '{label}' is used twice; give each figure its own :label:")
+        labels[label] = number
+        widgets.update(figure.widgets)
+        caption_token = Token("inline", "", 0, content=caption, map=token.map, children=[])
+        md.inline.parse(caption, md, env, caption_token.children)
+        out += [Token("html_block", "", 0, content=(
+                    f'<figure class="figure figure-{name}" id="{label}">{html_figure}'
+                    f'<figcaption><span class="figure-number">Figure {number}.</span> ')),
+                caption_token,
+                Token("html_block", "", 0, content="</figcaption></figure>\n")]
+    return out, labels, widgets
+
+
+CITATION = re.compile(r"\[(@[\w:.-]+(?:\s*;\s*@[\w:.-]+)*)\]")
+ROLE = re.compile(r"\{(\w+)\}$")
+
+
+def resolve_inline(path: Path, offset: int, tokens: list[Token], labels: dict, site: Site,
+                   bibliography) -> list[str]:
+    """{numref}`label` -> "Figure N" link, {term}`word` -> hover definition, [@key] -> [n].
+    Returns the cited keys in order of first citation."""
+    cited: list[str] = []
+    for token in tokens:
+        line = token_line(token, offset)
+        children = token.children or []
+        for j, child in enumerate(children):
+            if child.type == "text" and "[@" in child.content:
+                child.type = "html_inline"
+                child.content = CITATION.sub(lambda m: cite(path, line, m.group(1), bibliography, cited),
+                                             html.escape(child.content, quote=False))
+            role = ROLE.search(child.content) if child.type == "text" else None
+            if role and j + 1 < len(children) and children[j + 1].type == "code_inline":
+                child.content = child.content[: role.start()]
+                target = children[j + 1]
+                target.type = "html_inline"
+                target.content = render_role(path, line, role.group(1), target.content, labels, site)
+    return cited
+
+
+def render_role(path: Path, line: int, role: str, text: str, labels: dict, site: Site) -> str:
+    if role == "numref":
+        if text not in labels:
+            known = ", ".join(labels) or "none yet: add :label: to a figure"
+            raise ContentError(path, line, f"unknown figure label '{text}'; labels on this page: {known}")
+        return f'<a class="xref" href="#{text}">Figure {labels[text]}</a>'
+    if role == "term":
+        definition = site.glossary.get(text.lower())
+        if definition is None:
+            raise ContentError(path, line, f"'{text}' is not in {site.content}/glossary.yml; define it there "
+                               f"(known terms: {', '.join(sorted(site.glossary)) or 'none'})")
+        return (f'<span class="term" tabindex="0">{html.escape(text)}'
+                f'<span class="definition" role="tooltip">{html.escape(definition)}</span></span>')
+    raise ContentError(path, line, f"unknown role {{{role}}}; use {{numref}}`label` or {{term}}`word`")
+
+
+def cite(path: Path, line: int, keys: str, bibliography, cited: list) -> str:
+    links = []
+    for key in (k.strip().lstrip("@") for k in keys.split(";")):
+        if bibliography is None:
+            raise ContentError(path, line, f"citation [@{key}] but the page has no bibliography; "
+                               "add 'bibliography: references.bib' to its front matter")
+        if key not in bibliography.entries:
+            raise ContentError(path, line, f"unknown citation key '{key}'; "
+                               f"keys in the bibliography: {', '.join(bibliography.entries)}")
+        if key not in cited:
+            cited.append(key)
+        links.append(f'<a class="citation" href="#ref-{key}">{cited.index(key) + 1}</a>')
+    return "[" + ", ".join(links) + "]"
+
+
+def load_bibliography(path: Path, meta: dict, site: Site):
+    if "bibliography" not in meta:
+        return None
+    bib_path = site.content / str(meta["bibliography"])
+    try:
+        return pybtex.database.parse_file(str(bib_path), "bibtex")
+    except FileNotFoundError:
+        raise ContentError(path, 1, f"bibliography '{bib_path}' not found; put the BibTeX file in "
+                           f"{site.content}/ or fix the front matter") from None
+    except pybtex.scanner.PybtexSyntaxError as e:
+        raise ContentError(bib_path, e.lineno, f"BibTeX syntax: {e.error_context}; fix that entry") from None
+
+
+def bibliography_html(bibliography, cited: list[str]) -> str:
+    if not cited:
+        return ""
+    style = pybtex.plugin.find_plugin("pybtex.style.formatting", "unsrt")()
+    entries = style.format_entries([bibliography.entries[key] for key in cited])
+    items = "".join(f'<li id="ref-{e.key}">{e.text.render_as("html")}</li>' for e in entries)
+    return f'<section class="references"><h2 id="references">References</h2><ol>{items}</ol></section>'
+
+
+def render_page(path: Path, text: str, site: Site) -> Page:
     meta, body, offset = split_front_matter(path, text)
-    body = fill_values(path, body, offset, values)
+    body = fill_values(path, body, offset, site.values)
+    bibliography = load_bibliography(path, meta, site)
     md = markdown_parser()
     env: dict = {}
     tokens = md.parse(body, env)
-    widgets: set = set()
-    headings = []
-    for i, token in enumerate(tokens):
-        line = offset + (token.map[0] + 1 if token.map else 1)
-        if token.type == "fence" and token.info.startswith("{figure}"):
-            name, options, caption = parse_directive(path, line, token)
-            if name not in FIGURES:
-                raise ContentError(path, line, f"unknown figure '{name}'; registered figures: "
-                                   f"{', '.join(sorted(FIGURES))}")
-            figure = FIGURES[name]
-            try:
-                typed = figure.check_options(options)
-            except FigureError as e:
-                raise ContentError(path, e.line or line, str(e)) from None
-            label = typed.pop("label", None)
-            number = numbering.setdefault(label or f"{path}:{line}", len(numbering) + 1)
-            caption_html = md.renderInline(caption, env) if caption else ""
-            html = figure.render(figure_data, **typed)
-            widgets.update(figure.widgets)
-            anchor = f' id="{label}"' if label else ""
-            tokens[i] = Token("html_block", "", 0, content=(
-                f'<figure class="figure figure-{name}"{anchor}>{html}'
-                f'<figcaption><span class="figure-number">Figure {number}.</span> {caption_html}'
-                "</figcaption></figure>\n"))
-        elif token.type == "heading_open":
-            headings.append((int(token.tag[1]), token.attrs.get("id"), tokens[i + 1].content))
-    typeset_math(path, offset, tokens, node_modules)
-    html = md.renderer.render(tokens, md.options, env)
-    return Page(path, path.stem, meta, html, headings, widgets)
+    tokens, labels, widgets = render_figures(path, offset, tokens, md, env, site)
+    cited = resolve_inline(path, offset, tokens, labels, site, bibliography)
+    typeset_math(path, offset, tokens, site.node_modules)
+    headings = [(int(t.tag[1]), t.attrs.get("id"), tokens[i + 1].content)
+                for i, t in enumerate(tokens) if t.type == "heading_open"]
+    html_out = md.renderer.render(tokens, md.options, env) + bibliography_html(bibliography, cited)
+    if cited:
+        headings.append((2, "references", "References"))
+    return Page(path, path.stem, meta, html_out, headings, widgets)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import jinja2
 
-from .content import render_page
+from .content import Site, load_glossary, render_page
 
 # npm file -> path under site/vendor/. Only these are shipped; nothing loads from another origin.
 VENDORED = {
@@ -52,10 +52,9 @@ def render_site(config: dict, data: dict, out: Path) -> list:
     new = out.with_name(f"{out.name}.new-{os.getpid()}")
     shutil.rmtree(new, ignore_errors=True)
     try:
-        pages, numbering = [], {}
         values = {"metrics": data["metrics"], "models": data["models"], "classes": data["classes"]}
-        for path in sorted(content.glob("*.md")):
-            pages.append(render_page(path, path.read_text(), values, data, numbering, node_modules))
+        site = Site(values, data, load_glossary(content / "glossary.yml"), content, node_modules)
+        pages = [render_page(path, path.read_text(), site) for path in sorted(content.glob("*.md"))]
         if not pages:
             raise FileNotFoundError(f"{content}/ has no .md files: write the article there (e.g. index.md)")
 
