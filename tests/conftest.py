@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from layerwise.cache import Cache
-from layerwise.cli import QuietHandler
+from layerwise.serve import SiteHandler
 from layerwise.config import load_config
 from layerwise.pipeline import run_pipeline
 from layerwise.render import render_site
@@ -42,7 +42,7 @@ def built(tmp_path_factory):
 @pytest.fixture(scope="session")
 def server(built):
     """The built site served on 127.0.0.1 (a free port), as the README's serve command does."""
-    handler = functools.partial(QuietHandler, directory=built[0]["out"])
+    handler = functools.partial(SiteHandler, directory=built[0]["out"])
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     yield f"http://127.0.0.1:{httpd.server_port}"

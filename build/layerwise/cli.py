@@ -1,8 +1,6 @@
 """layerwise build | serve: read the config, run the stages in order, write site/."""
 
 import argparse
-import functools
-import http.server
 import sys
 import time
 from pathlib import Path
@@ -11,8 +9,8 @@ from .config import load_config
 from .errors import BuildError
 
 
-def build(config: dict) -> dict:
-    """Run the whole pipeline into config['out']; returns the timings of each stage."""
+def build(config: dict, live_reload: bool = False) -> tuple[dict, dict]:
+    """Run the whole pipeline into config['out']; returns (the pipeline's data, stage timings)."""
     from .cache import Cache
     from .pipeline import run_pipeline
     from .render import render_site
@@ -21,39 +19,21 @@ def build(config: dict) -> dict:
     start = time.perf_counter()
     data = run_pipeline(config, Cache(config["cache"]), timings)
     render_start = time.perf_counter()
-    pages = render_site(config, data, Path(config["out"]))
+    pages = render_site(config, data, Path(config["out"]), live_reload)
     timings["render"] = time.perf_counter() - render_start
     timings["total"] = time.perf_counter() - start
     for name, metrics in data["metrics"].items():
         print(f"{name:>12}: held-out accuracy {metrics['test_accuracy']:.2%}")
     print(f"wrote {len(pages)} page(s) to {config['out']}/ in {timings['total']:.1f} s")
-    return timings
-
-
-class QuietHandler(http.server.SimpleHTTPRequestHandler):
-    extensions_map = {**http.server.SimpleHTTPRequestHandler.extensions_map,
-                      ".mjs": "text/javascript", ".js": "text/javascript",
-                      ".wasm": "application/wasm", ".onnx": "application/octet-stream"}
-
-    def log_message(self, format, *args):
-        pass
-
-
-def serve(directory: str, host: str, port: int) -> None:
-    handler = functools.partial(QuietHandler, directory=directory)
-    with http.server.ThreadingHTTPServer((host, port), handler) as server:
-        print(f"serving {directory}/ on http://{host}:{port}/ (Ctrl-C to stop)")
-        try:
-            server.serve_forever()
-        except KeyboardInterrupt:
-            pass
+    return data, timings
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="layerwise", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     for name, help_text in [("build", "train (or reuse the cache), export and render the site"),
-                            ("serve", "build, then serve the site on a local address")]:
+                            ("serve", "build, serve the site on a local address, and rebuild and reload "
+                                      "open pages when content/ or templates/ change (no retraining)")]:
         sub = commands.add_parser(name, help=help_text, description=help_text)
         sub.add_argument("--config", metavar="FILE",
                          help="TOML file overriding the defaults in layerwise/config.py "
@@ -68,12 +48,16 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     try:
         config = load_config(args.config, out=args.out, content=args.content, cache=args.cache)
-        build(config)
+        data, _ = build(config, live_reload=args.command == "serve")
     except (BuildError, FileNotFoundError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
     if args.command == "serve":
-        serve(config["out"], args.host, args.port)
+        from .render import render_site
+        from .serve import serve
+
+        serve(config["out"], args.host, args.port, watch=(config["content"], config["templates"]),
+              rebuild=lambda: render_site(config, data, Path(config["out"]), live_reload=True))
     return 0
 
 

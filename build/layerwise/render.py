@@ -45,7 +45,7 @@ def swap_in(new: Path, out: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
-def render_site(config: dict, data: dict, out: Path) -> list:
+def render_site(config: dict, data: dict, out: Path, live_reload: bool = False) -> list:
     out = Path(out)
     content, templates = Path(config["content"]), Path(config["templates"])
     node_modules = Path(config["node_modules"])
@@ -63,14 +63,14 @@ def render_site(config: dict, data: dict, out: Path) -> list:
         page_template = env.get_template("page.html.j2")
         new.mkdir(parents=True)
         for page in pages:
-            html = page_template.render(page=page, meta=page.meta, pages=pages)
+            html = page_template.render(page=page, meta=page.meta, pages=pages, live_reload=live_reload)
             (new / f"{page.slug}.html").write_text(html)
 
         copy_vendored(node_modules, new / "vendor")
         assets = new / "assets"
         assets.mkdir()
         for asset in templates.iterdir():
-            if asset.suffix in (".js", ".css"):
+            if asset.suffix in (".js", ".css") and (live_reload or asset.name != "live-reload.js"):
                 shutil.copy2(asset, assets / asset.name)
         (new / "models").mkdir()
         for name, onnx_bytes in data["onnx"].items():

@@ -1,0 +1,86 @@
+"""The console script as a user runs it: real processes, real files, a real browser."""
+
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from conftest import ROOT
+
+
+def config_file(tmp: Path, built) -> Path:
+    """A TOML config matching the session's build, so its cache answers and nothing retrains."""
+    config = built[0]
+    path = tmp / "layerwise.toml"
+    path.write_text(f'content = "{tmp / "content"}"\ntemplates = "{ROOT / "templates"}"\n'
+                    f'node_modules = "{ROOT / "node_modules"}"\ncache = "{config["cache"]}"\n'
+                    f'out = "{tmp / "site"}"\n[data]\nlimit = {config["data"]["limit"]}\n'
+                    f'[train]\nepochs = {config["train"]["epochs"]}\n')
+    shutil.copytree(ROOT / "content", tmp / "content")
+    return path
+
+
+def layerwise(*args, **kwargs):
+    return subprocess.run([sys.executable, "-m", "layerwise.cli", *args], capture_output=True, text=True, **kwargs)
+
+
+def test_help_explains_every_option():
+    out = layerwise("build", "--help").stdout
+    for option in ("--config", "--out", "--content", "--cache"):
+        assert option in out
+    assert "--port" in layerwise("serve", "--help").stdout
+
+
+def test_a_content_mistake_exits_non_zero_names_the_line_and_keeps_the_site(tmp_path, built):
+    config = config_file(tmp_path, built)
+    assert layerwise("build", "--config", str(config)).returncode == 0
+    before = (tmp_path / "site" / "index.html").read_text()
+    index = tmp_path / "content" / "index.md"
+    index.write_text(index.read_text() + "\nSee {numref}`fig-missing`.\n")
+    done = layerwise("build", "--config", str(config))
+    assert done.returncode == 1
+    line = len(index.read_text().splitlines())
+    assert done.stderr.strip() == (f"error: {index}:{line}: unknown figure label 'fig-missing'; "
+                                   "labels on this page: fig-ladder, fig-curves, fig-explorer")
+    assert (tmp_path / "site" / "index.html").read_text() == before
+
+
+def test_a_content_only_rebuild_does_not_import_torch(tmp_path, built):
+    config = config_file(tmp_path, built)
+    code = ("import sys; from layerwise.cli import main; main(['build', '--config', sys.argv[1]]); "
+            "print('torch' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code, str(config)], capture_output=True, text=True)
+    assert done.stdout.strip().endswith("False"), done.stderr
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_serve_rebuilds_and_reloads_the_page_when_content_changes(tmp_path, built, browser):
+    config, port = config_file(tmp_path, built), free_port()
+    server = subprocess.Popen([sys.executable, "-m", "layerwise.cli", "serve", "--config", str(config),
+                               "--port", str(port)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        for line in server.stdout:
+            if line.startswith("serving"):
+                break
+        page = browser.new_page()
+        page.goto(f"http://127.0.0.1:{port}/index.html")
+        expect(page.locator("h1")).to_contain_text("What each layer")
+        time.sleep(0.5)  # let the page subscribe to rebuilds
+        index = tmp_path / "content" / "index.md"
+        index.write_text(index.read_text().replace("title: What each layer", "title: Freshly edited, what each layer"))
+        expect(page.locator("h1")).to_contain_text("Freshly edited", timeout=10_000)
+        page.close()
+    finally:
+        server.terminate()
+        output = server.communicate(timeout=10)[0]
+    assert "rebuilt in" in output, output
