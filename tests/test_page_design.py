@@ -1,0 +1,45 @@
+"""The page as readers meet it: phone width, dark mode, keyboard, print."""
+
+import pytest
+from playwright.sync_api import expect
+
+pytestmark = pytest.mark.browser
+
+
+def test_no_horizontal_scroll_on_a_360_px_phone(page, server):
+    page.set_viewport_size({"width": 360, "height": 740})
+    page.goto(server + "/index.html")
+    page.wait_for_load_state("networkidle")
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 360
+
+
+def test_dark_mode_follows_the_system(browser, server):
+    colours = {}
+    for scheme in ("light", "dark"):
+        page = browser.new_page(color_scheme=scheme)
+        page.goto(server + "/index.html")
+        colours[scheme] = page.evaluate("() => getComputedStyle(document.body).backgroundColor")
+        page.close()
+    assert colours["light"] == "rgb(255, 255, 255)" and colours["dark"] != colours["light"]
+
+
+def test_landmarks_contents_and_keyboard_definitions(page, server):
+    page.goto(server + "/index.html")
+    for landmark in ("banner", "navigation", "main", "contentinfo"):
+        expect(page.get_by_role(landmark).first).to_be_attached()
+    toc = [a.get_attribute("href") for a in page.locator("nav.toc a").all()]
+    assert "#the-ladder-of-models" in toc and "#references" in toc
+    term = page.locator(".term").first
+    expect(term.locator(".definition")).to_be_hidden()
+    term.focus()  # keyboard users get the definition too
+    expect(term.locator(".definition")).to_be_visible()
+    for canvas in page.locator(".layer-explorer canvas.pad").all():
+        assert canvas.get_attribute("aria-label")
+    assert page.console_errors == [] and page.foreign_requests == []
+
+
+def test_print_hides_the_live_widget(page, server):
+    page.goto(server + "/index.html")
+    page.emulate_media(media="print")
+    expect(page.locator(".layer-explorer")).to_be_hidden()
+    expect(page.locator("h1")).to_be_visible()
