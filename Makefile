@@ -13,6 +13,9 @@ serve: setup
 build: setup
 	$(VENV)/bin/layerwise build
 
+bench: setup chromium
+	$(VENV)/bin/layerwise bench
+
 test: setup chromium
 	$(PY) -m pytest
 

@@ -241,20 +241,17 @@ async function mount(root) {
     return values;
   }
 
-  // Live while drawing: at most one inference per animation frame, and never a queue of stale runs.
-  let frameRequested = false, running = false, dirty = false;
+  // Live while drawing: the first change in a frame runs at once (so it shows in the very next
+  // frame), later ones in that frame wait for it; at most one run is in flight and one pending,
+  // so a fast stroke never queues up stale inference runs.
+  let running = false, frameBusy = false, dirty = false;
   function requestUpdate() {
-    dirty = true;
-    if (frameRequested || running) return;
-    frameRequested = true;
-    requestAnimationFrame(async () => {
-      frameRequested = false;
-      if (!session) return;
-      dirty = false;
-      running = true;
-      try { await show(preprocess(pad)); } finally { running = false; }
-      if (dirty) requestUpdate();
-    });
+    if (!session) return;
+    if (running || frameBusy) { dirty = true; return; }
+    running = frameBusy = true;
+    dirty = false;
+    requestAnimationFrame(() => { frameBusy = false; if (dirty && !running) requestUpdate(); });
+    show(preprocess(pad)).finally(() => { running = false; if (dirty && !frameBusy) requestUpdate(); });
   }
 
   const ctx = pad.getContext("2d");

@@ -7,7 +7,7 @@ import torch
 from layerwise import cache as cache_module
 from layerwise.cache import Cache
 from layerwise.config import ConfigError, load_config
-from layerwise.export import EveryLayer
+from layerwise.export import EveryLayer, weights_from_onnx
 from layerwise.models import ModelSpecError, build_model
 from layerwise.pipeline import run_pipeline
 from conftest import small_config
@@ -52,19 +52,11 @@ def test_every_layer_is_an_onnx_output_matching_torch(built):
         assert [o.name for o in session.get_outputs()] == [n for n, _ in model.named_children()]
         # Five real held-out digits in one batch: the batch axis is dynamic.
         x = torch.tensor(data["test_digits"]["pixels"][:5], dtype=torch.float32).reshape(5, 1, 28, 28) / 255
-        onnx_model = onnx.load_from_string(onnx_bytes)
-        model.load_state_dict(_weights_from_onnx(onnx_model, model))
+        model.load_state_dict(weights_from_onnx(model, onnx_bytes))
         expected = EveryLayer(model.eval())(x)
         for got, want in zip(session.run(None, {"image": x.numpy()}), expected):
             assert got.shape == want.shape
             assert np.abs(got - want.detach().numpy()).max() <= 1e-5
-
-
-def _weights_from_onnx(onnx_model, model):
-    """The model's state dict as stored in the ONNX file (initializers keep torch's names)."""
-    stored = {i.name.removeprefix("model."): torch.from_numpy(onnx.numpy_helper.to_array(i).copy())
-              for i in onnx_model.graph.initializer}
-    return {k: stored[k] for k in model.state_dict()}
 
 
 def test_cache_hits_when_nothing_changed_and_misses_when_settings_do(tmp_path):

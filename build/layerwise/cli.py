@@ -1,4 +1,4 @@
-"""layerwise build | serve: read the config, run the stages in order, write site/."""
+"""layerwise build | serve | bench: read the config, run the stages in order, write site/."""
 
 import argparse
 import sys
@@ -45,7 +45,16 @@ def main(argv=None) -> int:
         if name == "serve":
             sub.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
             sub.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
+    bench = commands.add_parser("bench", help="measure build time, page weight, latency and parity against "
+                                "the budget; print and write report.json / report.md",
+                                description="Builds the default config from a fresh cache in a temporary "
+                                "folder, serves it, and measures it in headless Chromium.")
+    bench.add_argument("--out", metavar="DIR", default="bench", help="where the reports go (default: bench)")
     args = parser.parse_args(argv)
+    if args.command == "bench":
+        from .bench import run_bench
+        run_bench(Path.cwd(), Path(args.out))
+        return 0
     try:
         config = load_config(args.config, out=args.out, content=args.content, cache=args.cache)
         data, _ = build(config, live_reload=args.command == "serve")

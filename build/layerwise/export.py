@@ -7,6 +7,7 @@ import io
 import warnings
 
 import onnx
+import onnx.numpy_helper
 import torch
 from torch import nn
 
@@ -43,3 +44,10 @@ def export_onnx(model: nn.Sequential, input_shape=(1, 28, 28)) -> bytes:
     onnx_model = onnx.load_from_string(buffer.getvalue())
     onnx.checker.check_model(onnx_model)
     return buffer.getvalue()
+
+
+def weights_from_onnx(model: nn.Sequential, onnx_bytes: bytes) -> dict:
+    """The state dict stored in an exported file (its initializers keep torch's names)."""
+    stored = {i.name.removeprefix("model."): torch.from_numpy(onnx.numpy_helper.to_array(i).copy())
+              for i in onnx.load_from_string(onnx_bytes).graph.initializer}
+    return {name: stored[name] for name in model.state_dict()}

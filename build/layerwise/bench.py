@@ -1,0 +1,275 @@
+"""layerwise bench: measure the build and the page, compare with the budget, report.
+
+Never fails because a machine is slow: it prints each number next to its target, marked met or
+missed, and writes the same as JSON and as a Markdown table.
+"""
+
+import contextlib
+import gzip
+import json
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+
+# (key, what, target, unit, better): the budget from the project's shared notes.
+BUDGET = [
+    ("cold_build_s", "cold build, default config (train + export + render)", 180, "s", "lower"),
+    ("rebuild_s", "rebuild after a one-line edit to content/", 2, "s", "lower"),
+    ("first_load_gzip_bytes", "bytes before the first interaction (gzip)", 2_000_000, "B", "lower"),
+    ("inference_median_ms", "all-layer CNN inference in Chromium (median)", 1, "ms", "lower"),
+    ("pointer_to_repaint_ms", "pointer event to the frame showing every layer (median)", 16, "ms", "lower"),
+    ("pointer_to_painted_ms", "pointer event to layer views drawn (preprocess + inference + draw)", 16, "ms", "lower"),
+    ("parity_web_max_abs", "onnxruntime-web vs PyTorch, every layer (max abs diff)", 1e-4, "", "lower"),
+    ("cnn_test_accuracy", "CNN held-out accuracy (embedded digits)", 0.98, "", "higher"),
+]
+
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--no-first-run",
+                 "--disable-component-update", "--disable-sync", "--enable-unsafe-swiftshader"]
+
+
+def timed_build(config_path: Path) -> float:
+    """Wall time of `layerwise build` as a user runs it: a fresh process, imports included."""
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "layerwise.cli", "build", "--config", str(config_path)],
+                   check=True, capture_output=True)
+    return time.perf_counter() - start
+
+
+def measure_builds(work: Path, project: Path) -> dict:
+    """Cold build in a fresh cache, split by stage; then a rebuild after a one-line edit."""
+    from .cli import build
+    from .config import load_config
+
+    shutil.copytree(project / "content", work / "content")
+    config_path = work / "layerwise.toml"
+    config_path.write_text(f'content = "{work / "content"}"\ncache = "{work / "cache"}"\n'
+                           f'out = "{work / "site"}"\ntemplates = "{project / "templates"}"\n'
+                           f'node_modules = "{project / "node_modules"}"\n')
+    cold = timed_build(config_path)
+    index = work / "content" / "index.md"
+    index.write_text(index.read_text().replace("A handwritten digit", "A hand-written digit", 1))
+    rebuild = timed_build(config_path)
+    # The same cold build in this process, for the split by stage (fresh cache again).
+    config = load_config(config_path, cache=str(work / "cache-split"))
+    with contextlib.redirect_stdout(sys.stderr):
+        data, stages = build(config)
+    return {"cold_build_s": cold, "rebuild_s": rebuild, "stages_s": stages, "data": data,
+            "site": work / "site"}
+
+
+@contextlib.contextmanager
+def served(directory: Path):
+    import functools
+    import http.server
+
+    from .serve import SiteHandler
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(SiteHandler, directory=str(directory)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+
+
+def kind_of(url: str) -> str:
+    suffix = url.rsplit("?", 1)[0].rsplit(".", 1)[-1]
+    return {"mjs": "js", "json": "data", "bin": "data", "woff2": "font", "ttf": "font", "woff": "font"}.get(suffix, suffix)
+
+
+class Traffic:
+    """Every response the page receives, with raw and gzip sizes, split into before/after a mark."""
+
+    def __init__(self, page):
+        self.responses, self.marked = [], None
+        page.on("requestfinished", self.add)
+
+    def add(self, request):
+        response = request.response()
+        if response is None:
+            return
+        try:
+            body = response.body()
+        except Exception:  # e.g. an event stream that never ends
+            return
+        self.responses.append((request.url, len(body), len(gzip.compress(body, 6))))
+
+    def mark(self):
+        self.marked = len(self.responses)
+
+    def summary(self, responses) -> dict:
+        by_kind: dict = {}
+        for url, raw, packed in responses:
+            entry = by_kind.setdefault(kind_of(url), {"raw": 0, "gzip": 0, "files": 0})
+            entry["raw"] += raw
+            entry["gzip"] += packed
+            entry["files"] += 1
+        return {"raw": sum(r for _, r, _ in responses), "gzip": sum(g for _, _, g in responses), "by_type": by_kind}
+
+
+def measure_page(site: Path, data: dict) -> dict:
+    from playwright.sync_api import sync_playwright
+
+    results = {}
+    with served(site) as url, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1200, "height": 800})
+        traffic = Traffic(page)
+        page.goto(url + "/index.html")
+        page.wait_for_load_state("networkidle")
+        timing = page.evaluate("""() => {
+            const nav = performance.getEntriesByType('navigation')[0];
+            const paint = performance.getEntriesByName('first-contentful-paint')[0];
+            return {first_paint_ms: paint ? paint.startTime : null, interactive_ms: nav.domInteractive,
+                    load_ms: nav.loadEventEnd};
+        }""")
+        results.update(timing)
+        traffic.mark()
+        first = traffic.summary(traffic.responses[: traffic.marked])
+        results["first_load_raw_bytes"], results["first_load_gzip_bytes"] = first["raw"], first["gzip"]
+        results["first_load_by_type"] = first["by_type"]
+
+        page.locator(".layer-explorer").scroll_into_view_if_needed()
+        page.wait_for_function("() => window.layerwise.explorers.length > 0")
+        page.evaluate("async () => { const e = await window.layerwise.explorers[0]; await e.ready; }")
+        page.wait_for_load_state("networkidle")
+        lazy = traffic.summary(traffic.responses[traffic.marked:])
+        results["lazy_raw_bytes"], results["lazy_gzip_bytes"] = lazy["raw"], lazy["gzip"]
+        results["lazy_by_type"] = lazy["by_type"]
+
+        results["inference_median_ms"] = page.evaluate("""async () => {
+            const explorer = await window.layerwise.explorers[0];
+            const pixels = new Float32Array(784).map(() => Math.random());
+            for (let i = 0; i < 20; i++) await explorer.run(pixels);
+            const times = [];
+            for (let i = 0; i < 300; i++) {
+                const t = performance.now(); await explorer.run(pixels); times.push(performance.now() - t);
+            }
+            times.sort((a, b) => a - b);
+            return times[times.length >> 1];
+        }""")
+        results["pointer_to_repaint_ms"] = page.evaluate("""async () => {
+            const explorer = await window.layerwise.explorers[0];
+            const pad = explorer.root.querySelector('.pad');
+            const box = pad.getBoundingClientRect();
+            const at = (x, y) => ({clientX: box.left + x * box.width, clientY: box.top + y * box.height, pointerId: 1, bubbles: true});
+            pad.dispatchEvent(new PointerEvent('pointerdown', at(0.5, 0.2)));
+            const toFrame = [], toPainted = [];
+            for (let i = 0; i < 60; i++) {
+                // A reader's events arrive at any point of a frame, not just after one.
+                await new Promise((resolve) => setTimeout(resolve, Math.random() * 16));
+                const painted = new Promise((resolve) => explorer.root.addEventListener('painted', resolve, {once: true}));
+                const t = performance.now();
+                pad.dispatchEvent(new PointerEvent('pointermove', at(0.5 + 0.1 * Math.sin(i / 5), 0.2 + 0.6 * i / 60)));
+                await painted;
+                toPainted.push(performance.now() - t);
+                await new Promise(requestAnimationFrame);  // the frame that shows it
+                toFrame.push(performance.now() - t);
+            }
+            pad.dispatchEvent(new PointerEvent('pointerup', at(0.5, 0.8)));
+            const median = (xs) => xs.sort((a, b) => a - b)[xs.length >> 1];
+            return [median(toFrame), median(toPainted)];
+        }""")
+        results["pointer_to_repaint_ms"], results["pointer_to_painted_ms"] = results["pointer_to_repaint_ms"]
+        results["parity"] = measure_parity(page, data)
+        browser.close()
+    return results
+
+
+def measure_parity(page, data: dict) -> dict:
+    """Per model, over every layer: max abs diff of PyTorch, onnxruntime and onnxruntime-web."""
+    import onnxruntime
+    import torch
+
+    from .config import load_config
+    from .export import EveryLayer, weights_from_onnx
+    from .models import build_model
+
+    digits = np.asarray(data["test_digits"]["pixels"][:8], dtype=np.float32).reshape(-1, 1, 28, 28) / 255
+    specs = load_config()["models"]
+    parity = {}
+    for name, onnx_bytes in data["onnx"].items():
+        python = onnxruntime.InferenceSession(onnx_bytes)
+        ort_out = python.run(None, {"image": digits})
+        model = build_model(specs[name]["layers"])
+        model.load_state_dict(weights_from_onnx(model, onnx_bytes))
+        with torch.no_grad():
+            torch_out = [t.numpy() for t in EveryLayer(model.eval())(torch.from_numpy(digits))]
+        web = page.evaluate("""async ([url, pixels, n]) => {
+            const ort = await import('./vendor/ort/ort.wasm.min.mjs');
+            const session = await ort.InferenceSession.create(url);
+            const out = await session.run({image: new ort.Tensor('float32', Float32Array.from(pixels), [n, 1, 28, 28])});
+            return session.outputNames.map((k) => Array.from(out[k].data));
+        }""", [f"models/{name}.onnx", digits.ravel().tolist(), len(digits)])
+
+        def max_diff(a, b):
+            return max(float(np.abs(np.asarray(x).ravel() - np.asarray(y).ravel()).max()) for x, y in zip(a, b))
+
+        parity[name] = {"torch_vs_onnxruntime": max_diff(torch_out, ort_out),
+                        "onnxruntime_vs_web": max_diff(ort_out, web), "torch_vs_web": max_diff(torch_out, web),
+                        "test_accuracy": data["metrics"][name]["test_accuracy"]}
+    return parity
+
+
+def verdict(value, target, better) -> str:
+    if value is None:
+        return "n/a"
+    return "met" if (value <= target if better == "lower" else value >= target) else "MISSED"
+
+
+def show(value, unit) -> str:
+    if value is None:
+        return "n/a"
+    if unit == "B":
+        return f"{value / 1e6:.2f} MB"
+    if unit in ("s", "ms"):
+        return f"{value:.2f} {unit}"
+    return f"{value:.4g}"
+
+
+def report(results: dict) -> str:
+    lines = ["| what | measured | target | |", "|---|---|---|---|"]
+    for key, what, target, unit, better in BUDGET:
+        value = results.get(key)
+        lines.append(f"| {what} | {show(value, unit)} | {'<=' if better == 'lower' else '>='} "
+                     f"{show(target, unit)} | {verdict(value, target, better)} |")
+    lines += ["", "| build stage | seconds |", "|---|---|"]
+    lines += [f"| {stage} | {seconds:.2f} |" for stage, seconds in results["stages_s"].items()]
+    lines += ["", "| page | raw | gzip |", "|---|---|---|",
+              f"| before any interaction | {show(results['first_load_raw_bytes'], 'B')} | {show(results['first_load_gzip_bytes'], 'B')} |",
+              f"| loaded when the explorer is used | {show(results['lazy_raw_bytes'], 'B')} | {show(results['lazy_gzip_bytes'], 'B')} |"]
+    for when in ("first_load_by_type", "lazy_by_type"):
+        for kind, sizes in sorted(results[when].items()):
+            lines.append(f"| {when.split('_by')[0].replace('_', ' ')}: {kind} ({sizes['files']} files) | "
+                         f"{show(sizes['raw'], 'B')} | {show(sizes['gzip'], 'B')} |")
+    lines += ["", f"First contentful paint {show(results['first_paint_ms'], 'ms')}, "
+                  f"DOM interactive {show(results['interactive_ms'], 'ms')}, load {show(results['load_ms'], 'ms')}.",
+              "", "| model | held-out accuracy | torch vs onnxruntime | onnxruntime vs web | torch vs web |",
+              "|---|---|---|---|---|"]
+    for name, p in results["parity"].items():
+        lines.append(f"| {name} | {p['test_accuracy']:.2%} | {show(p['torch_vs_onnxruntime'], '')} | "
+                     f"{show(p['onnxruntime_vs_web'], '')} | {show(p['torch_vs_web'], '')} |")
+    return "\n".join(lines)
+
+
+def run_bench(project: Path, out: Path) -> dict:
+    with tempfile.TemporaryDirectory(prefix="layerwise-bench-") as tmp:
+        builds = measure_builds(Path(tmp), project)
+        page = measure_page(builds["site"], builds["data"])
+    results = {k: v for k, v in builds.items() if k not in ("data", "site")} | page
+    results["cnn_test_accuracy"] = builds["data"]["metrics"]["cnn"]["test_accuracy"]
+    results["parity_web_max_abs"] = max(p["torch_vs_web"] for p in page["parity"].values())
+    table = report(results)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "report.json").write_text(json.dumps(results, indent=2))
+    (out / "report.md").write_text(table + "\n")
+    print(table)
+    print(f"\nwritten to {out}/report.json and {out}/report.md")
+    return results

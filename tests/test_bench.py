@@ -1,0 +1,31 @@
+"""The benchmark reports; it never judges a machine by failing. These check it measures."""
+
+from pathlib import Path
+
+import pytest
+
+from layerwise.bench import measure_page, report, verdict
+
+pytestmark = pytest.mark.browser
+
+
+def test_verdicts_compare_in_the_right_direction():
+    assert verdict(0.5, 1, "lower") == "met" and verdict(2, 1, "lower") == "MISSED"
+    assert verdict(0.99, 0.98, "higher") == "met" and verdict(0.9, 0.98, "higher") == "MISSED"
+    assert verdict(None, 1, "lower") == "n/a"
+
+
+def test_page_measurements_on_a_real_build(built):
+    config, data = built
+    results = measure_page(Path(config["out"]), data)
+    # The wasm is lazy: it is in what the explorer loads, not in the first load.
+    assert "wasm" not in results["first_load_by_type"] and "wasm" in results["lazy_by_type"]
+    assert results["lazy_by_type"]["wasm"]["raw"] > 10e6
+    assert 0 < results["first_load_gzip_bytes"] < results["first_load_raw_bytes"]
+    assert 0 < results["inference_median_ms"] < 1000 and 0 < results["pointer_to_painted_ms"] < 1000
+    assert set(results["parity"]) == set(data["onnx"])
+    for parity in results["parity"].values():
+        assert parity["torch_vs_web"] <= 1e-4
+    table = report(results | {"stages_s": {"render": 0.1}, "cnn_test_accuracy": 0.99,
+                              "parity_web_max_abs": 0.0, "cold_build_s": 1.0, "rebuild_s": 0.1})
+    assert "| CNN held-out accuracy (embedded digits) | 0.99 | >= 0.98 | met |" in table
