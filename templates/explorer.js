@@ -2,38 +2,9 @@
 // exported model in the page, and every layer's output is drawn. Nothing here knows the
 // architecture: layer names, types and shapes come from the build (data-layers).
 
-const ORT_DIR = new URL("../vendor/ort/", import.meta.url).href;
+import { loadRuntime, whenNear } from "./runtime.js";
+
 const SIDE = 28;
-
-let runtime = null; // the onnxruntime-web module, loaded once, only when a widget is about to be used
-
-// Fetch the 14 MB wasm ourselves so the reader sees real progress, then hand it to onnxruntime-web.
-function loadRuntime(onProgress) {
-  runtime ??= (async () => {
-    if (typeof WebAssembly !== "object") throw new Error("this browser has no WebAssembly");
-    const ort = await import(ORT_DIR + "ort.wasm.min.mjs");
-    const response = await fetch(ORT_DIR + "ort-wasm-simd-threaded.wasm");
-    const total = Number(response.headers.get("content-length")) || 0;
-    const reader = response.body.getReader();
-    const chunks = [];
-    let received = 0;
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      chunks.push(value);
-      received += value.length;
-      onProgress(received, total);
-    }
-    const binary = new Uint8Array(received);
-    let offset = 0;
-    for (const chunk of chunks) { binary.set(chunk, offset); offset += chunk.length; }
-    ort.env.wasm.wasmPaths = ORT_DIR;
-    ort.env.wasm.wasmBinary = binary.buffer;
-    ort.env.wasm.numThreads = 1; // works on any static host (no cross-origin isolation needed)
-    return ort;
-  })();
-  return runtime;
-}
 
 // --- MNIST-style preprocessing: crop to the ink, fit into 20x20, centre by mass in 28x28 ------
 
@@ -195,14 +166,7 @@ async function mount(root) {
 
   let session = null;
   const ready = (async () => {
-    await new Promise((resolve) => {
-      const observer = new IntersectionObserver((entries) => {
-        if (entries.some((e) => e.isIntersecting)) { observer.disconnect(); resolve(); }
-      }, { rootMargin: "600px" });
-      observer.observe(root);
-      root.addEventListener("pointerdown", resolve, { once: true });
-      root.addEventListener("focusin", resolve, { once: true });
-    });
+    await whenNear(root);
     status.textContent = "Loading the network runtime…";
     const ort = await loadRuntime((got, total) => {
       status.textContent = `Loading the network runtime… ${Math.round(got / 1e6)} of ${Math.round(total / 1e6) || "?"} MB`;
@@ -237,7 +201,9 @@ async function mount(root) {
     const last = values[layers.at(-1).name];
     const best = last.indexOf(Math.max(...last));
     status.textContent = `The network says: ${classes[best]}.`;
-    root.dispatchEvent(new CustomEvent("painted", { detail: values }));
+    root.dispatchEvent(new CustomEvent("painted", { detail: { pixels, values } }));
+    // Other widgets (the Grand Tour) show the reader's digit too.
+    window.dispatchEvent(new CustomEvent("layerwise:drawn", { detail: { pixels } }));
     return values;
   }
 

@@ -18,6 +18,7 @@ def test_split_is_stratified_and_deterministic():
     for c in range(10):
         share = (labels[test] == c).sum() / (labels == c).sum()
         assert abs(share - 0.2) < 0.01
+    assert len(stratified_split(labels, 1000 / 1000 * 0.333, seed=0)[1]) == 333  # exact, not 330
     assert not np.array_equal(test, stratified_split(labels, 0.2, seed=1)[1])
 
 

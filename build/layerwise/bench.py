@@ -26,6 +26,7 @@ BUDGET = [
     ("inference_median_ms", "all-layer CNN inference in Chromium (median)", 1, "ms", "lower"),
     ("pointer_to_repaint_ms", "pointer event to the frame showing every layer (median)", 16, "ms", "lower"),
     ("pointer_to_painted_ms", "pointer event to layer views drawn (preprocess + inference + draw)", 16, "ms", "lower"),
+    ("tour_fps_1000", "Grand Tour, 1,000 points, headless Chromium software GL (fps)", 30, "fps", "higher"),
     ("parity_web_max_abs", "onnxruntime-web vs PyTorch, every layer (max abs diff)", 1e-4, "", "lower"),
     ("cnn_test_accuracy", "CNN held-out accuracy (embedded digits)", 0.98, "", "higher"),
 ]
@@ -81,7 +82,8 @@ def served(directory: Path):
 
 def kind_of(url: str) -> str:
     suffix = url.rsplit("?", 1)[0].rsplit(".", 1)[-1]
-    return {"mjs": "js", "json": "data", "bin": "data", "woff2": "font", "ttf": "font", "woff": "font"}.get(suffix, suffix)
+    return {"mjs": "js", "json": "data", "f16": "data", "f32": "data", "u8": "data",
+            "woff2": "font", "ttf": "font", "woff": "font"}.get(suffix, suffix)
 
 
 class Traffic:
@@ -178,9 +180,49 @@ def measure_page(site: Path, data: dict) -> dict:
             return [median(toFrame), median(toPainted)];
         }""")
         results["pointer_to_repaint_ms"], results["pointer_to_painted_ms"] = results["pointer_to_repaint_ms"]
+        results.update(measure_tour(page))
         results["parity"] = measure_parity(page, data)
         browser.close()
     return results
+
+
+def measure_tour(page) -> dict:
+    """Grand Tour frames per second with the recorded 1,000 digits and 10,000 random points,
+    next to a plain canvas drawing the same number of dots each frame (same page, same run)."""
+    page.locator(".grand-tour").scroll_into_view_if_needed()
+    return page.evaluate("""async () => {
+        const tour = await window.layerwise.tours[0];
+        const canvas = tour.root.querySelector('.tour-canvas');
+        async function baseline(points) {
+            const c = document.createElement('canvas');
+            c.width = canvas.width; c.height = canvas.height;
+            document.body.append(c);
+            const ctx = c.getContext('2d');
+            let frames = 0, running = true;
+            const xy = Float32Array.from({length: 2 * points}, () => Math.random());
+            (function frame() {
+                if (!running) return;
+                ctx.clearRect(0, 0, c.width, c.height);
+                ctx.fillStyle = '#1f77b4';
+                const jitter = frames % 7;
+                for (let p = 0; p < points; p++) ctx.fillRect(xy[2 * p] * c.width + jitter, xy[2 * p + 1] * c.height, 5, 5);
+                frames++;
+                requestAnimationFrame(frame);
+            })();
+            const t = performance.now();
+            await new Promise((r) => setTimeout(r, 2000));
+            running = false;
+            c.remove();
+            return frames * 1000 / (performance.now() - t);
+        }
+        const result = {};
+        result.tour_fps_1000 = await tour.framesPerSecond(2000);
+        result.canvas_baseline_fps_1000 = await baseline(1000);
+        tour.useSyntheticPoints(10000);
+        result.tour_fps_10000 = await tour.framesPerSecond(2000);
+        result.canvas_baseline_fps_10000 = await baseline(10000);
+        return result;
+    }""")
 
 
 def measure_parity(page, data: dict) -> dict:
@@ -229,7 +271,7 @@ def show(value, unit) -> str:
         return "n/a"
     if unit == "B":
         return f"{value / 1e6:.2f} MB"
-    if unit in ("s", "ms"):
+    if unit in ("s", "ms", "fps"):
         return f"{value:.2f} {unit}"
     return f"{value:.4g}"
 
@@ -244,11 +286,14 @@ def report(results: dict) -> str:
     lines += [f"| {stage} | {seconds:.2f} |" for stage, seconds in results["stages_s"].items()]
     lines += ["", "| page | raw | gzip |", "|---|---|---|",
               f"| before any interaction | {show(results['first_load_raw_bytes'], 'B')} | {show(results['first_load_gzip_bytes'], 'B')} |",
-              f"| loaded when the explorer is used | {show(results['lazy_raw_bytes'], 'B')} | {show(results['lazy_gzip_bytes'], 'B')} |"]
+              f"| loaded when the reader reaches the widgets | {show(results['lazy_raw_bytes'], 'B')} | {show(results['lazy_gzip_bytes'], 'B')} |"]
     for when in ("first_load_by_type", "lazy_by_type"):
         for kind, sizes in sorted(results[when].items()):
             lines.append(f"| {when.split('_by')[0].replace('_', ' ')}: {kind} ({sizes['files']} files) | "
                          f"{show(sizes['raw'], 'B')} | {show(sizes['gzip'], 'B')} |")
+    lines += ["", "| Grand Tour | tour fps | plain canvas fps (same run) |", "|---|---|---|"]
+    lines += [f"| {n:,} points | {results[f'tour_fps_{n}']:.1f} | {results[f'canvas_baseline_fps_{n}']:.1f} |"
+              for n in (1000, 10000)]
     lines += ["", f"First contentful paint {show(results['first_paint_ms'], 'ms')}, "
                   f"DOM interactive {show(results['interactive_ms'], 'ms')}, load {show(results['load_ms'], 'ms')}.",
               "", "| model | held-out accuracy | torch vs onnxruntime | onnxruntime vs web | torch vs web |",

@@ -40,6 +40,8 @@ DEFAULTS = {
         "limit": 0,  # 0 = every digit; a smaller number makes quick test builds
         "seed": 0,
     },
+    # The Grand Tour: which model, how many held-out digits, and the width layers are reduced to.
+    "record": {"model": "cnn", "sample_size": 1000, "dims": 10, "seed": 0},
     "train": {"epochs": 20, "batch_size": 64, "learning_rate": 0.002, "augment_shift": 0, "seed": 0},
     "models": {
         "one_neuron": {

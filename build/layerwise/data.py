@@ -49,14 +49,19 @@ class Dataset:
 
 
 def stratified_split(labels: np.ndarray, test_fraction: float, seed: int):
-    """Indices (train, test) with each class split in the same proportion, reproducibly."""
+    """Indices (train, test) with each class split in the same proportion, reproducibly.
+    Per-class counts use largest remainders, so the test set has exactly round(N * fraction)."""
     rng = np.random.default_rng(seed)
+    classes, sizes = np.unique(labels, return_counts=True)
+    wanted = sizes * test_fraction
+    n_test = np.floor(wanted).astype(int)
+    short = round(len(labels) * test_fraction) - n_test.sum()
+    n_test[np.argsort(-(wanted - n_test), kind="stable")[:short]] += 1
     train, test = [], []
-    for c in np.unique(labels):
+    for c, k in zip(classes, n_test):
         members = rng.permutation(np.flatnonzero(labels == c))
-        n_test = round(len(members) * test_fraction)
-        test.append(members[:n_test])
-        train.append(members[n_test:])
+        test.append(members[:k])
+        train.append(members[k:])
     return np.sort(np.concatenate(train)), np.sort(np.concatenate(test))
 
 

@@ -13,8 +13,8 @@ from . import sources
 from .cache import Cache, cache_key, file_hash
 
 # Settings that decide what the models are; the rest (content, out, ...) only affect rendering.
-MODEL_SETTINGS = ("data", "train", "models")
-STAGE_CODE = ["artifacts.py", "data.py", "export.py", "models.py", "sources.py", "train.py"]
+MODEL_SETTINGS = ("data", "train", "models", "record")
+STAGE_CODE = ["artifacts.py", "data.py", "export.py", "models.py", "record.py", "sources.py", "train.py"]
 
 
 def run_pipeline(config: dict, cache: Cache, timings: dict | None = None) -> dict:

@@ -4,7 +4,6 @@ Everything is written into a fresh sibling folder first; only when every page re
 replace site/. A failed build therefore leaves the previous site/ exactly as it was.
 """
 
-import json
 import os
 import shutil
 from pathlib import Path
@@ -52,7 +51,8 @@ def render_site(config: dict, data: dict, out: Path, live_reload: bool = False) 
     new = out.with_name(f"{out.name}.new-{os.getpid()}")
     shutil.rmtree(new, ignore_errors=True)
     try:
-        values = {"metrics": data["metrics"], "models": data["models"], "classes": data["classes"]}
+        values = {"metrics": data["metrics"], "models": data["models"], "classes": data["classes"],
+                  "tour": data["tour"]}
         site = Site(values, data, load_glossary(content / "glossary.yml"), content, node_modules)
         pages = [render_page(path, path.read_text(), site) for path in sorted(content.glob("*.md"))]
         if not pages:
@@ -72,11 +72,9 @@ def render_site(config: dict, data: dict, out: Path, live_reload: bool = False) 
         for asset in templates.iterdir():
             if asset.suffix in (".js", ".css") and (live_reload or asset.name != "live-reload.js"):
                 shutil.copy2(asset, assets / asset.name)
-        (new / "models").mkdir()
-        for name, onnx_bytes in data["onnx"].items():
-            (new / "models" / f"{name}.onnx").write_bytes(onnx_bytes)
-        (new / "data").mkdir()
-        (new / "data" / "test-digits.json").write_text(json.dumps(data["test_digits"]))
+        for relative, content_bytes in data["files"].items():
+            (new / relative).parent.mkdir(parents=True, exist_ok=True)
+            (new / relative).write_bytes(content_bytes)
     except BaseException:
         shutil.rmtree(new, ignore_errors=True)
         raise

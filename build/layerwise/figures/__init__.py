@@ -74,4 +74,4 @@ def plotly_html(fig) -> str:
     return f'<div class="plotly-figure" data-plotly="{html.escape(fig.to_json())}"></div>'
 
 
-from . import ladder, layer_explorer, training_curves  # noqa: E402,F401  (they register themselves)
+from . import grand_tour, ladder, layer_explorer, training_curves  # noqa: E402,F401  (they register themselves)

@@ -1,0 +1,80 @@
+"""Every layer's activations for a fixed sample of test digits, after every epoch.
+
+This is what the Grand Tour shows. Layers wider than `dims` are reduced first, the same way at
+every epoch: onto the top principal components of that layer's activations after the last
+epoch (centred on their mean). A fixed basis means motion across epochs is the network
+changing, not the basis. Layers of `dims` or fewer (the ten logits, the softmax) are kept as
+they are, so their axes still mean "class 3".
+"""
+
+import numpy as np
+import torch
+from torch import nn
+
+from .data import stratified_split
+
+
+def sample_indices(labels: torch.Tensor, size: int, seed: int) -> np.ndarray:
+    """A stratified sample of `size` digits (all of them if there are fewer)."""
+    if size >= len(labels):
+        return np.arange(len(labels))
+    _, picked = stratified_split(labels.numpy(), size / len(labels), seed)
+    return picked
+
+
+@torch.no_grad()
+def layer_outputs(model: nn.Sequential, images: torch.Tensor) -> dict[str, np.ndarray]:
+    """{'input': pixels, layer name: output}, each flattened to (N, width)."""
+    outputs = {"input": images.flatten(1).numpy()}
+    x = images
+    for name, layer in model.named_children():
+        x = layer(x)
+        outputs[name] = x.flatten(1).numpy()
+    return outputs
+
+
+def principal_basis(final: np.ndarray, dims: int) -> tuple[np.ndarray, np.ndarray]:
+    """(mean, components): the top `dims` principal directions of the final epoch's activations."""
+    mean = final.mean(0)
+    _, _, vt = np.linalg.svd(final - mean, full_matrices=False)
+    components = vt[:dims]
+    # Fix each component's sign (largest coordinate positive) so rebuilds give the same picture.
+    signs = np.sign(components[np.arange(len(components)), np.abs(components).argmax(1)])
+    return mean.astype(np.float32), (components * signs[:, None]).astype(np.float32)
+
+
+def record_activations(model: nn.Sequential, snapshots: list[dict], images: torch.Tensor,
+                       labels: torch.Tensor, dims: int) -> dict:
+    """Activations of `images` at every layer after every epoch (snapshot), reduced to <= dims."""
+    per_epoch = []
+    predictions = []
+    for state in snapshots:
+        model.load_state_dict(state)
+        model.eval()
+        outputs = layer_outputs(model, images)
+        per_epoch.append(outputs)
+        predictions.append(outputs[list(outputs)[-1]].argmax(1))
+    layers = {}
+    for name in per_epoch[0]:
+        stacked = np.stack([outputs[name] for outputs in per_epoch])  # (epochs, N, width)
+        width = stacked.shape[2]
+        if width > dims:
+            mean, components = principal_basis(stacked[-1], dims)
+            reduced = (stacked - mean) @ components.T
+            basis = {"mean": mean, "components": components}
+        else:
+            reduced, basis = stacked, None
+        norms = np.linalg.norm(reduced, axis=2)
+        layers[name] = {
+            "width": width,
+            "values": reduced.astype(np.float16),
+            "basis": basis,
+            # Per epoch, the spread of the cloud: the page scales each epoch to fit the view.
+            "scale": np.percentile(norms, 98, axis=1).astype(float).tolist(),
+            "variance_kept": (None if basis is None else float(
+                np.var(reduced[-1], 0).sum() / np.var(stacked[-1], 0).sum())),
+        }
+    return {"labels": labels.numpy().astype(np.uint8),
+            "predictions": np.stack(predictions).astype(np.uint8),
+            "thumbnails": (images.flatten(1) * 255).round().numpy().astype(np.uint8),
+            "layers": layers}

@@ -1,0 +1,109 @@
+"""The Grand Tour: recorded activations (build side) and the rotating view (in Chromium)."""
+
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from playwright.sync_api import expect
+
+from layerwise.models import build_model
+from layerwise.record import layer_outputs, record_activations
+
+
+def test_recorded_activations_match_a_recomputation_from_the_weights():
+    torch.manual_seed(0)
+    layers = ["conv: Conv2d(1, 4, kernel_size=5)", "relu: ReLU()", "flatten: Flatten()",
+              "fc: Linear(2304, 3)", "softmax: Softmax(dim=1)"]
+    model = build_model(layers)
+    snapshots = []
+    for _ in range(3):  # three "epochs" of different weights
+        for p in model.parameters():
+            p.data.normal_(0, 0.1)
+        snapshots.append({k: v.clone() for k, v in model.state_dict().items()})
+    images, labels = torch.rand(50, 1, 28, 28), torch.arange(50) % 10
+    recorded = record_activations(build_model(layers), snapshots, images, labels, dims=5)
+    shapes = {name: info["values"].shape for name, info in recorded["layers"].items()}
+    assert shapes == {"input": (3, 50, 5), "conv": (3, 50, 5), "relu": (3, 50, 5), "flatten": (3, 50, 5),
+                      "fc": (3, 50, 3), "softmax": (3, 50, 3)}
+    assert recorded["predictions"].shape == (3, 50) and recorded["thumbnails"].shape == (50, 784)
+    for epoch, state in enumerate(snapshots):
+        model.load_state_dict(state)
+        direct = layer_outputs(model, images)
+        # Narrow layers are kept as they are (float16).
+        assert np.allclose(recorded["layers"]["softmax"]["values"][epoch], direct["softmax"], atol=1e-3)
+        # Wide ones go through the fixed basis of the last epoch.
+        basis = recorded["layers"]["relu"]["basis"]
+        expected = (direct["relu"] - basis["mean"]) @ basis["components"].T
+        assert np.allclose(recorded["layers"]["relu"]["values"][epoch], expected, atol=2e-2, rtol=1e-2)
+        assert (recorded["predictions"][epoch] == direct["softmax"].argmax(1)).all()
+    components = recorded["layers"]["conv"]["basis"]["components"]
+    assert np.allclose(components @ components.T, np.eye(5), atol=1e-5)
+
+
+def test_the_built_tour_files_are_consistent(built):
+    config, data = built
+    folder = Path(config["out"]) / "tour" / "cnn"
+    meta = json.loads((folder / "meta.json").read_text())
+    assert meta["n"] == config["record"]["sample_size"] == 1000
+    assert meta["epochs"] == config["train"]["epochs"] + 1
+    assert [l["name"] for l in meta["layers"]] == ["input"] + [l["name"] for l in data["models"]["cnn"]["layers"]]
+    for layer in meta["layers"]:
+        size = (folder / f"{layer['name']}.f16").stat().st_size
+        assert size == meta["epochs"] * meta["n"] * layer["dims"] * 2
+        assert layer["dims"] == min(layer["width"], config["record"]["dims"])
+    assert (folder / "sample.u8").stat().st_size == meta["n"] * (1 + meta["epochs"] + 784)
+    assert all((folder / f"epoch-{e}.onnx").exists() for e in range(meta["epochs"]))
+
+
+@pytest.mark.browser
+def test_the_rotation_stays_orthonormal(page, server):
+    page.goto(server + "/index.html")
+    errors = page.evaluate("""async () => {
+        const { Rotation } = await import('./assets/tour.js');
+        const r = new Rotation(10);
+        for (let i = 0; i < 5000; i++) r.step(0.016);
+        const afterSteps = r.maxError();
+        for (let i = 0; i < 200; i++) r.drag(i % 10, Math.cos(i) * 0.7, Math.sin(i) * 0.7);
+        const [x, y] = r.handle(9);
+        return [afterSteps, r.maxError(), Math.hypot(x - Math.cos(199) * 0.7, y - Math.sin(199) * 0.7)];
+    }""")
+    assert errors[0] < 1e-9 and errors[1] < 1e-9
+    assert errors[2] < 0.2  # the dragged handle stays near the pointer
+
+
+@pytest.mark.browser
+def test_the_tour_animates_responds_and_shows_the_readers_digit(page, server):
+    page.goto(server + "/index.html")
+    tour = page.locator(".grand-tour")
+    tour.scroll_into_view_if_needed()
+    canvas = tour.locator(".tour-canvas")
+    page.wait_for_timeout(500)
+    first = canvas.screenshot()
+    page.wait_for_timeout(300)
+    assert canvas.screenshot() != first  # the points move between frames
+    frames = int(tour.get_attribute("data-frames"))
+    page.wait_for_timeout(300)
+    assert int(tour.get_attribute("data-frames")) > frames
+
+    tour.get_by_role("button", name="Pause").click()
+    label = tour.locator("output").nth(1)
+    expect(label).to_contain_text("softmax")
+    layer = tour.get_by_role("slider", name="Layer")
+    layer.fill("1")  # conv1
+    expect(label).to_contain_text("conv1 (5760 → 10 dims by PCA)")
+    page.wait_for_timeout(800)
+    paused = canvas.screenshot()
+    tour.get_by_role("slider", name="Epoch").fill("0")
+    expect(tour.locator("output").first).to_contain_text("0 of")
+    page.wait_for_timeout(800)
+    assert canvas.screenshot() != paused  # another epoch, other positions
+
+    # The reader's digit: the explorer shows a test digit once it has loaded, and the tour plots it.
+    page.locator(".layer-explorer").scroll_into_view_if_needed()
+    expect(page.locator(".layer-explorer .status")).to_contain_text("The network says", timeout=60_000)
+    tour.scroll_into_view_if_needed()
+    expect(tour).to_have_attribute("data-reader-point", re.compile(r"^-?\d+\.\d,-?\d+\.\d$"), timeout=10_000)
+    assert page.console_errors == [] and page.foreign_requests == []
