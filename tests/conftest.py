@@ -24,6 +24,8 @@ def small_config(tmp: Path, **overrides) -> dict:
                          out=str(tmp / "site"), **overrides)
     config["data"]["limit"] = 1000
     config["train"]["epochs"] = 2
+    # The layers the article quotes; every method, so each figure has its data.
+    config["analysis"]["layers"] = ["input", "relu3"]
     return config
 
 

@@ -1,5 +1,6 @@
 """The console script as a user runs it: real processes, real files, a real browser."""
 
+import json
 import shutil
 import socket
 import subprocess
@@ -20,7 +21,8 @@ def config_file(tmp: Path, built) -> Path:
     path.write_text(f'content = "{tmp / "content"}"\ntemplates = "{ROOT / "templates"}"\n'
                     f'node_modules = "{ROOT / "node_modules"}"\ncache = "{config["cache"]}"\n'
                     f'out = "{tmp / "site"}"\n[data]\nlimit = {config["data"]["limit"]}\n'
-                    f'[train]\nepochs = {config["train"]["epochs"]}\n')
+                    f'[train]\nepochs = {config["train"]["epochs"]}\n'
+                    f'[analysis]\nlayers = {json.dumps(config["analysis"]["layers"])}\n')
     shutil.copytree(ROOT / "content", tmp / "content")
     return path
 
@@ -46,7 +48,7 @@ def test_a_content_mistake_exits_non_zero_names_the_line_and_keeps_the_site(tmp_
     assert done.returncode == 1
     line = len(index.read_text().splitlines())
     assert done.stderr.startswith(f"error: {index}:{line}: unknown figure label 'fig-missing'; "
-                                  "labels on this page: fig-ladder, fig-curves, ")
+                                  "labels on this page: fig-neuron, ")
     assert len(done.stderr.strip().splitlines()) == 1  # one clear line, no traceback
     assert (tmp_path / "site" / "index.html").read_text() == before
 

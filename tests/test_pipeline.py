@@ -63,9 +63,10 @@ def test_cache_hits_when_nothing_changed_and_misses_when_settings_do(tmp_path):
     config = small_config(tmp_path)
     config["models"] = {"softmax": config["models"]["softmax"]}
     config["record"]["model"] = "softmax"
+    config["analysis"] = {"layers": ["input", "fc"], "methods": ["pca"]}
     first = Cache(config["cache"])
     run_pipeline(config, first)
-    assert first.misses == ["pipeline", "train", "export", "record"] and first.hits == []
+    assert first.misses == ["pipeline", "train", "export", "record", "analysis"] and first.hits == []
     second = Cache(config["cache"])
     data = run_pipeline(config, second)
     assert second.hits == ["pipeline"] and second.misses == []
@@ -73,7 +74,7 @@ def test_cache_hits_when_nothing_changed_and_misses_when_settings_do(tmp_path):
     config["train"]["learning_rate"] = 0.01
     third = Cache(config["cache"])
     run_pipeline(config, third)
-    assert third.misses == ["pipeline", "train", "export", "record"]
+    assert third.misses == ["pipeline", "train", "export", "record", "analysis"]
     config["content"] = "elsewhere"  # rendering settings do not touch the models
     fourth = Cache(config["cache"])
     run_pipeline(config, fourth)
@@ -86,6 +87,7 @@ def test_training_is_deterministic(tmp_path):
         config = small_config(tmp_path / run)
         config["models"] = {"cnn": config["models"]["cnn"]}
         config["record"]["sample_size"] = 50
+        config["analysis"] = {"layers": ["input"], "methods": ["pca"]}
         results.append(run_pipeline(config, Cache(config["cache"])))
     assert results[0]["onnx"]["cnn"] == results[1]["onnx"]["cnn"]
 

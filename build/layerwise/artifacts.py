@@ -12,7 +12,9 @@ import torch
 
 from . import data as data_stage
 from . import export, models, record, train
+from .analysis import baselines, manifold
 from .cache import Cache, cache_key, code_hash
+from .config import ConfigError
 
 
 def describe_layers(model: torch.nn.Sequential) -> list[dict]:
@@ -44,7 +46,7 @@ def compute_artifacts(config: dict, cache: Cache, timings: dict) -> dict:
     fingerprint = dataset.fingerprint()
     timings["data"] = time.perf_counter() - start
 
-    out = {"classes": dataset.classes, "metrics": {}, "models": {}, "onnx": {}, "files": {}}
+    out = {"classes": dataset.classes, "metrics": {}, "models": {}, "onnx": {}, "files": {}, "mistakes": {}}
     trained = {}
     for name, spec in config["models"].items():
         settings = {**config["train"], **spec.get("train", {})}
@@ -75,8 +77,20 @@ def compute_artifacts(config: dict, cache: Cache, timings: dict) -> dict:
         layers = describe_layers(model)
         out["models"][name] = {"title": spec.get("title", name), "onnx": f"models/{name}.onnx",
                                "layers": layers, "layers_json": json.dumps(layers)}
+        linear = [layer for layer in model if isinstance(layer, torch.nn.Linear)]
+        if len(linear) == 1 and linear[0].in_features == 28 * 28:  # a template per class
+            out["models"][name]["weights"] = linear[0].weight.detach().round(decimals=4).tolist()
         with torch.no_grad():
-            predictions = model.eval()(dataset.test_x).argmax(1)
+            test_outputs = model.eval()(dataset.test_x)
+        predictions = test_outputs.argmax(1)
+        out["metrics"][name]["confusion"] = baselines.confusion_matrix(
+            predictions.numpy(), dataset.test_y.numpy(), len(dataset.classes)).tolist()
+        if isinstance(model[-1], torch.nn.Sigmoid):  # one neuron per class: judge each alone
+            out["metrics"][name]["per_class"] = [
+                baselines.one_vs_rest_report(test_outputs[:, c].numpy(), dataset.test_y.numpy(), c)
+                for c in range(len(dataset.classes))]
+            out["files"][f"ladder/{name}.json"] = neuron_file(model, test_outputs, dataset.test_y)
+        out["mistakes"][name] = mistakes(dataset, predictions, count=20)
     # The picker's digits, with the mistakes of the last (most capable) model of the ladder.
     test_digits = sample_test_digits(dataset, predictions, per_class=3, wrong=10)
     out["test_digits"] = test_digits
@@ -91,7 +105,47 @@ def compute_artifacts(config: dict, cache: Cache, timings: dict) -> dict:
     out["tour"] = {"model": name, **tour["summary"]}
     out["files"].update({f"tour/{name}/{path}": data for path, data in tour["files"].items()})
     timings[f"record {name}"] = time.perf_counter() - start
+
+    start = time.perf_counter()
+    out["manifold"] = cache.get_or_compute(
+        "analysis", cache_key(key, config["record"], config["analysis"], code_hash(manifold, record, data_stage)),
+        lambda: analyse_manifold(config["models"][name]["layers"], result["snapshots"][-1], dataset,
+                                 config["record"], config["analysis"]))
+    timings["analysis"] = time.perf_counter() - start
     return out
+
+
+def neuron_file(model, outputs: torch.Tensor, labels: torch.Tensor) -> bytes:
+    """For the one-neuron widget: weights, biases, and every held-out digit's score per neuron,
+    so the reader can move the threshold in the page."""
+    linear = next(layer for layer in model if isinstance(layer, torch.nn.Linear))
+    return json.dumps({
+        "weights": linear.weight.detach().round(decimals=4).tolist(),
+        "bias": linear.bias.detach().round(decimals=4).tolist(),
+        "scores": outputs.T.round(decimals=3).tolist(),
+        "labels": labels.tolist(),
+    }).encode()
+
+
+def mistakes(dataset, predictions: torch.Tensor, count: int) -> list[dict]:
+    wrong = torch.nonzero(predictions != dataset.test_y).flatten()[:count]
+    return [{"pixels": (dataset.test_x[i, 0] * 255).round().to(torch.uint8).tolist(),
+             "label": int(dataset.test_y[i]), "predicted": int(predictions[i])} for i in wrong]
+
+
+def analyse_manifold(layers: list[str], weights: dict, dataset, record_settings: dict, settings: dict) -> dict:
+    """The manifold question on the Grand Tour's sample, at the trained model's layers."""
+    model = models.build_model(layers)
+    model.load_state_dict(weights)
+    picked = record.sample_indices(dataset.test_y, record_settings["sample_size"], record_settings["seed"])
+    outputs = record.layer_outputs(model.eval(), dataset.test_x[picked])
+    unknown = [name for name in settings["layers"] if name not in outputs]
+    if unknown:
+        raise ConfigError(f"analysis.layers: {unknown} are not layers of the model ({', '.join(outputs)})")
+    chosen = {name: outputs[name] for name in settings["layers"]}
+    result = manifold.analyse_layers(chosen, dataset.test_y[picked].numpy(), settings["methods"])
+    predictions = outputs[list(outputs)[-1]].argmax(1)
+    return {"layers": result, "labels": dataset.test_y[picked].tolist(), "predictions": predictions.tolist()}
 
 
 def record_tour(layers: list[str], snapshots: list[dict], dataset, settings: dict) -> dict:

@@ -116,12 +116,20 @@ class Traffic:
         return {"raw": sum(r for _, r, _ in responses), "gzip": sum(g for _, _, g in responses), "by_type": by_kind}
 
 
-def measure_page(site: Path, data: dict) -> dict:
+@contextlib.contextmanager
+def chromium():
     from playwright.sync_api import sync_playwright
 
-    results = {}
-    with served(site) as url, sync_playwright() as p:
+    with sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+def measure_page(site: Path, data: dict, browser) -> dict:
+    """Weight, timing, latency, fps and parity of the built page, in a real Chromium."""
+    results = {}
+    with served(site) as url:
         page = browser.new_page(viewport={"width": 1200, "height": 800})
         traffic = Traffic(page)
         page.goto(url + "/index.html")
@@ -182,7 +190,7 @@ def measure_page(site: Path, data: dict) -> dict:
         results["pointer_to_repaint_ms"], results["pointer_to_painted_ms"] = results["pointer_to_repaint_ms"]
         results.update(measure_tour(page))
         results["parity"] = measure_parity(page, data)
-        browser.close()
+        page.close()
     return results
 
 
@@ -307,7 +315,8 @@ def report(results: dict) -> str:
 def run_bench(project: Path, out: Path) -> dict:
     with tempfile.TemporaryDirectory(prefix="layerwise-bench-") as tmp:
         builds = measure_builds(Path(tmp), project)
-        page = measure_page(builds["site"], builds["data"])
+        with chromium() as browser:
+            page = measure_page(builds["site"], builds["data"], browser)
     results = {k: v for k, v in builds.items() if k not in ("data", "site")} | page
     results["cnn_test_accuracy"] = builds["data"]["metrics"]["cnn"]["test_accuracy"]
     results["parity_web_max_abs"] = max(p["torch_vs_web"] for p in page["parity"].values())

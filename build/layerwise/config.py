@@ -42,6 +42,8 @@ DEFAULTS = {
     },
     # The Grand Tour: which model, how many held-out digits, and the width layers are reduced to.
     "record": {"model": "cnn", "sample_size": 1000, "dims": 10, "seed": 0},
+    # The manifold question: which layers of the recorded model, and which 2-D views.
+    "analysis": {"layers": ["input", "relu1", "relu2", "relu3", "softmax"], "methods": ["pca", "tsne", "umap"]},
     "train": {"epochs": 20, "batch_size": 64, "learning_rate": 0.002, "augment_shift": 0, "seed": 0},
     "models": {
         "one_neuron": {

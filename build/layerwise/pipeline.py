@@ -13,8 +13,9 @@ from . import sources
 from .cache import Cache, cache_key, file_hash
 
 # Settings that decide what the models are; the rest (content, out, ...) only affect rendering.
-MODEL_SETTINGS = ("data", "train", "models", "record")
-STAGE_CODE = ["artifacts.py", "data.py", "export.py", "models.py", "record.py", "sources.py", "train.py"]
+MODEL_SETTINGS = ("data", "train", "models", "record", "analysis")
+STAGE_CODE = ["artifacts.py", "data.py", "export.py", "models.py", "record.py", "sources.py", "train.py",
+              "analysis/baselines.py", "analysis/manifold.py"]
 
 
 def run_pipeline(config: dict, cache: Cache, timings: dict | None = None) -> dict:

@@ -52,7 +52,7 @@ def render_site(config: dict, data: dict, out: Path, live_reload: bool = False) 
     shutil.rmtree(new, ignore_errors=True)
     try:
         values = {"metrics": data["metrics"], "models": data["models"], "classes": data["classes"],
-                  "tour": data["tour"]}
+                  "tour": data["tour"], "manifold": data["manifold"]["layers"]}
         site = Site(values, data, load_glossary(content / "glossary.yml"), content, node_modules)
         pages = [render_page(path, path.read_text(), site) for path in sorted(content.glob("*.md"))]
         if not pages:

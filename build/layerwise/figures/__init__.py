@@ -69,9 +69,12 @@ def figure(name: str, widgets: tuple[str, ...] = (), **options):
     return register
 
 
-def plotly_html(fig) -> str:
-    """A Plotly figure as a div that templates/figures.js draws (data inline, no script)."""
-    return f'<div class="plotly-figure" data-plotly="{html.escape(fig.to_json())}"></div>'
+def plotly_html(fig, thumbnails: str | None = None) -> str:
+    """A Plotly figure as a div that templates/figures.js draws (data inline, no script).
+    With `thumbnails` (a recorded sample's folder), hovering a point shows its digit: the points'
+    customdata are indices into that sample."""
+    extra = f' data-thumbnails="{html.escape(thumbnails)}"' if thumbnails else ""
+    return f'<div class="plotly-figure" data-plotly="{html.escape(fig.to_json())}"{extra}></div>'
 
 
-from . import grand_tour, ladder, layer_explorer, training_curves  # noqa: E402,F401  (they register themselves)
+from . import grand_tour, ladder, layer_explorer, manifold, one_neuron, ten_neurons, training_curves  # noqa: E402,F401

@@ -1,0 +1,1 @@
+"""What the article measures about the trained models: baselines and the manifold question."""

@@ -1,0 +1,67 @@
+"""The manifold question (Olah, "Visualizing MNIST"): does each layer untangle the classes?
+
+For each layer's activations on a fixed sample of held-out digits: 2-D views under PCA, t-SNE
+and UMAP (seeded), and numbers that make "manifold or blobs with tentacles" concrete:
+- linear-probe accuracy: can a linear classifier separate the classes here? (5-fold CV)
+- k-nearest-neighbour accuracy: are a digit's neighbours of its own class? (5-fold CV, k=5)
+- trustworthiness of each 2-D view: are neighbours in the view neighbours in the layer?
+- intrinsic dimension (TwoNN, Facco et al. 2017): how many directions the data really uses.
+"""
+
+import time
+
+import numpy as np
+from sklearn.decomposition import PCA
+from sklearn.linear_model import LogisticRegression
+from sklearn.manifold import TSNE, trustworthiness
+from sklearn.model_selection import cross_val_score
+from sklearn.neighbors import KNeighborsClassifier, NearestNeighbors
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+
+def two_nn_dimension(points: np.ndarray) -> float:
+    """TwoNN maximum-likelihood estimate: d = N / sum(log(r2 / r1)) over each point's two
+    nearest neighbours (duplicates, with r1 = 0, are left out)."""
+    distances, _ = NearestNeighbors(n_neighbors=3).fit(points).kneighbors(points)
+    r1, r2 = distances[:, 1], distances[:, 2]
+    keep = r1 > 0
+    return float(keep.sum() / np.log(r2[keep] / r1[keep]).sum())
+
+
+def embed(points: np.ndarray, method: str, seed: int) -> np.ndarray:
+    if method == "pca":
+        return PCA(n_components=2, random_state=seed).fit_transform(points)
+    if method == "tsne":
+        return TSNE(n_components=2, init="pca", perplexity=30, random_state=seed).fit_transform(points)
+    if method == "umap":
+        import umap  # slow to import (numba): only when asked for
+
+        return umap.UMAP(n_components=2, random_state=seed, n_jobs=1).fit_transform(points)
+    raise ValueError(f"unknown embedding '{method}'; use pca, tsne or umap")
+
+
+def analyse_layers(activations: dict[str, np.ndarray], labels: np.ndarray, methods: list[str],
+                   seed: int = 0) -> dict:
+    """Per layer: the 2-D views, their trustworthiness, probe and kNN accuracy, intrinsic dimension,
+    and how long each method took."""
+    result = {}
+    for layer, points in activations.items():
+        points = points.astype(np.float64)
+        views, trust, seconds = {}, {}, {}
+        for method in methods:
+            start = time.perf_counter()
+            views[method] = embed(points, method, seed).astype(np.float32)
+            seconds[method] = time.perf_counter() - start
+            trust[method] = float(trustworthiness(points, views[method], n_neighbors=10))
+        probe = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000))
+        result[layer] = {
+            "width": points.shape[1],
+            "views": views,
+            "trustworthiness": trust,
+            "seconds": seconds,
+            "linear_probe_accuracy": float(cross_val_score(probe, points, labels, cv=5).mean()),
+            "knn_accuracy": float(cross_val_score(KNeighborsClassifier(5), points, labels, cv=5).mean()),
+            "intrinsic_dimension": two_nn_dimension(points),
+        }
+    return result
