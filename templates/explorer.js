@@ -2,7 +2,7 @@
 // exported model in the page, and every layer's output is drawn. Nothing here knows the
 // architecture: layer names, types and shapes come from the build (data-layers).
 
-import { loadRuntime, whenNear } from "./runtime.js";
+import { diverging, el, loadRuntime, whenNear } from "./runtime.js";
 
 const SIDE = 28;
 
@@ -49,9 +49,7 @@ export function preprocess(pad) {
 
 // Diverging: negative blue, zero white, positive red; `zeroed` (what a ReLU cut) in grey.
 function colour(v, scale, zeroed) {
-  if (zeroed) return [200, 200, 200];
-  const t = Math.max(-1, Math.min(1, v / scale));
-  return t >= 0 ? [255, 255 * (1 - t), 255 * (1 - t) * 0.9] : [255 * (1 + t) * 0.9, 255 * (1 + t), 255];
+  return zeroed ? [200, 200, 200] : diverging(v / scale);
 }
 
 function paintGrid(canvas, values, offset, width, height, scale, zeroedBy) {
@@ -85,12 +83,6 @@ function filterCanvas(filter) {
   return canvas;
 }
 
-function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
-  node.append(...children);
-  return node;
-}
 
 // One view per layer: maps (C,H,W) as a grid of heatmaps, vectors as a strip, class scores as bars.
 function layerView(layer, classes) {

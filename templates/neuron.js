@@ -2,14 +2,8 @@
 // the digit and moves the decision threshold; the numbers are recomputed here from the
 // recorded scores of every held-out digit. A digit drawn in the layer explorer gets its score.
 
-import { whenNear } from "./runtime.js";
+import { diverging, el, whenNear } from "./runtime.js";
 
-function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
-  node.append(...children);
-  return node;
-}
 
 // The same numbers as layerwise/analysis/baselines.py, at any threshold.
 export function report(scores, labels, digit, threshold) {
@@ -27,11 +21,7 @@ export function report(scores, labels, digit, threshold) {
 function paintWeights(canvas, weights) {
   const limit = Math.max(...weights.map(Math.abs)) || 1;
   const ctx = canvas.getContext("2d"), image = ctx.createImageData(28, 28);
-  weights.forEach((w, i) => {
-    const t = w / limit;
-    const rgb = t >= 0 ? [255, 255 * (1 - t), 255 * (1 - t) * 0.9] : [255 * (1 + t) * 0.9, 255 * (1 + t), 255];
-    image.data.set([...rgb, 255], 4 * i);
-  });
+  weights.forEach((w, i) => image.data.set([...diverging(w / limit), 255], 4 * i));
   ctx.putImageData(image, 0, 0);
 }
 

@@ -46,3 +46,17 @@ export function loadRuntime(onProgress = () => {}) {
   })();
   return runtime;
 }
+
+// A DOM element with attributes and children: el("button", { type: "button" }, "Clear").
+export function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
+  node.append(...children);
+  return node;
+}
+
+// The article's diverging colour map for t in [-1, 1]: blue, white, red (as [r, g, b]).
+export function diverging(t) {
+  t = Math.max(-1, Math.min(1, t));
+  return t >= 0 ? [255, 255 * (1 - t), 255 * (1 - t) * 0.9] : [255 * (1 + t) * 0.9, 255 * (1 + t), 255];
+}

@@ -3,7 +3,7 @@
 // dimensions by the build); a smooth rotation of n-D space shows them from every angle.
 // Drawn on a plain 2-D canvas: here it ran twice as fast as Plotly's WebGL scatter.
 
-import { loadRuntime, whenNear } from "./runtime.js";
+import { el, loadRuntime, whenNear } from "./runtime.js";
 
 const COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
                  "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"];
@@ -121,12 +121,6 @@ function principalPlane(values, count, dims) {
 
 // --- the widget -----------------------------------------------------------------------------
 
-function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
-  node.append(...children);
-  return node;
-}
 
 function sprite(colour, radius) {
   const size = 2 * radius + 2;
@@ -220,15 +214,21 @@ async function mount(root) {
   }
   new ResizeObserver(() => { size(); draw(true); }).observe(canvas);
 
-  // A point's n-D coordinates at a fractional epoch (linear between the recorded epochs).
-  function coordinates(values, layerInfo, e) {
+  // A 2-D view of n-D points shows about sqrt(2/n) of their spread: zoom PCA-reduced layers so
+  // the cloud fills the view. Layers kept as they are (logits, softmax) are not zoomed, so a
+  // class's points sit at its axis handle.
+  const zoom = (layerInfo) => (layerInfo.reduced ? Math.sqrt(layerInfo.dims / 2) * 0.75 : 1);
+
+  // Where a fractional epoch falls between the recorded ones, and the cloud's spread there.
+  function coordinates(layerInfo, e) {
     const e0 = Math.floor(e), e1 = Math.min(e0 + 1, epochs - 1), t = e - e0;
     const scale = (1 - t) * layerInfo.scale[e0] + t * layerInfo.scale[e1] || 1;
     return { e0, e1, t, scale, d: layerInfo.dims };
   }
 
   function project(values, layerInfo, e, out, mix) {
-    const { e0, e1, t, scale, d } = coordinates(values, layerInfo, e);
+    const { e0, e1, t, d, scale: spread } = coordinates(layerInfo, e);
+    const scale = spread / zoom(layerInfo);
     const m = rotation.matrix, o0 = e0 * count * d, o1 = e1 * count * d;
     for (let p = 0; p < count; p++) {
       let x = 0, y = 0;
@@ -323,7 +323,7 @@ async function mount(root) {
     if (reader && reader.layerIndex === shownLayer && reader.epoch === Math.round(epochNow)) {
       let x = 0, y = 0;
       for (let k = 0; k < info.dims; k++) { x += reader.point[k] * rotation.matrix[k][0]; y += reader.point[k] * rotation.matrix[k][1]; }
-      const s = coordinates(null, info, epochNow).scale;
+      const s = coordinates(info, epochNow).scale / zoom(info);
       const px = cx + (x / s) * r, py = cy - (y / s) * r;
       ctx.fillStyle = "#000"; ctx.strokeStyle = "#fff"; ctx.lineWidth = 2;
       ctx.beginPath(); ctx.arc(px, py, 8, 0, 2 * Math.PI); ctx.fill(); ctx.stroke();

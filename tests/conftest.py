@@ -1,5 +1,6 @@
 """Shared fixtures: one small real build for the whole session, and a real Chromium."""
 
+import contextlib
 import functools
 import http.server
 import threading
@@ -7,21 +8,26 @@ from pathlib import Path
 
 import pytest
 
+from layerwise.bench import chromium
 from layerwise.cache import Cache
-from layerwise.serve import SiteHandler
 from layerwise.config import load_config
 from layerwise.pipeline import run_pipeline
 from layerwise.render import render_site
+from layerwise.serve import SiteHandler
 
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = "/usr/bin/chromium"
 
 
 def small_config(tmp: Path, **overrides) -> dict:
     """The default models on 1,000 digits for 2 epochs: real, but quick."""
-    config = load_config(content=str(ROOT / "content"), templates=str(ROOT / "templates"),
-                         node_modules=str(ROOT / "node_modules"), cache=str(tmp / "cache"),
-                         out=str(tmp / "site"), **overrides)
+    config = load_config(
+        content=str(ROOT / "content"),
+        templates=str(ROOT / "templates"),
+        node_modules=str(ROOT / "node_modules"),
+        cache=str(tmp / "cache"),
+        out=str(tmp / "site"),
+        **overrides,
+    )
     config["data"]["limit"] = 1000
     config["train"]["epochs"] = 2
     # The layers the article quotes; every method, so each figure has its data.
@@ -41,26 +47,29 @@ def built(tmp_path_factory):
     return config, data
 
 
-@pytest.fixture(scope="session")
-def server(built):
-    """The built site served on 127.0.0.1 (a free port), as the README's serve command does."""
-    handler = functools.partial(SiteHandler, directory=built[0]["out"])
+@contextlib.contextmanager
+def serving(directory):
+    """`directory` served on 127.0.0.1 (a free port), as the README's serve command does."""
+    handler = functools.partial(SiteHandler, directory=str(directory))
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{httpd.server_port}"
-    httpd.shutdown()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_port}"
+    finally:
+        httpd.shutdown()
+
+
+@pytest.fixture(scope="session")
+def server(built):
+    with serving(built[0]["out"]) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
 def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-background-networking", "--no-first-run",
-            "--disable-component-update", "--disable-sync", "--enable-unsafe-swiftshader"])
+    """Debian's Chromium, headless, as the benchmark launches it."""
+    with chromium() as browser:
         yield browser
-        browser.close()
 
 
 @pytest.fixture
@@ -75,6 +84,7 @@ def page(browser, server):
         page.requested.append(request.url)
         if not request.url.startswith(server) and not request.url.startswith(("data:", "blob:")):
             page.foreign_requests.append(request.url)
+
     page.on("request", on_request)
     yield page
     page.close()

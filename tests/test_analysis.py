@@ -48,10 +48,14 @@ def test_manifold_metrics_match_a_direct_recomputation():
     result = analyse_layers({"layer": points}, labels, ["pca", "tsne"])["layer"]
     probe = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000))
     assert result["linear_probe_accuracy"] == pytest.approx(cross_val_score(probe, points, labels, cv=5).mean())
-    assert result["knn_accuracy"] == pytest.approx(cross_val_score(KNeighborsClassifier(5), points, labels, cv=5).mean())
+    assert result["knn_accuracy"] == pytest.approx(
+        cross_val_score(KNeighborsClassifier(5), points, labels, cv=5).mean()
+    )
     for method, view in result["views"].items():
         assert view.shape == (200, 2)
-        assert result["trustworthiness"][method] == pytest.approx(trustworthiness(points, view, n_neighbors=10), abs=1e-6)
+        assert result["trustworthiness"][method] == pytest.approx(
+            trustworthiness(points, view, n_neighbors=10), abs=1e-6
+        )
     assert set(result["seconds"]) == {"pca", "tsne"}
 
 
@@ -70,7 +74,7 @@ def test_the_neuron_widget_agrees_with_python_at_any_threshold(page, server, bui
         return report(data.scores[3], data.labels, 3, 0.3);
     }""")
     import json
-    from pathlib import Path
+
     stored = json.loads(data["files"]["ladder/one_neuron.json"])
     expected = one_vs_rest_report(np.asarray(stored["scores"][3]), np.asarray(stored["labels"]), 3, 0.3)
     assert in_page["balanced"] == pytest.approx(expected["balanced_accuracy"])

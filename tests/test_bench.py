@@ -26,6 +26,14 @@ def test_page_measurements_on_a_real_build(built, browser):
     assert set(results["parity"]) == set(data["onnx"])
     for parity in results["parity"].values():
         assert parity["torch_vs_web"] <= 1e-4
-    table = report(results | {"stages_s": {"render": 0.1}, "cnn_test_accuracy": 0.99,
-                              "parity_web_max_abs": 0.0, "cold_build_s": 1.0, "rebuild_s": 0.1})
+    table = report(
+        results
+        | {
+            "stages_s": {"render": 0.1},
+            "cnn_test_accuracy": 0.99,
+            "parity_web_max_abs": 0.0,
+            "cold_build_s": 1.0,
+            "rebuild_s": 0.1,
+        }
+    )
     assert "| CNN held-out accuracy (embedded digits) | 0.99 | >= 0.98 | met |" in table

@@ -1,9 +1,14 @@
 """The real page in a real Chromium: onnxruntime-web runs the exported models."""
 
+from pathlib import Path
+
 import numpy as np
 import onnxruntime
 import pytest
 from playwright.sync_api import expect
+
+from conftest import serving
+from layerwise.render import render_site
 
 pytestmark = pytest.mark.browser
 
@@ -14,19 +19,20 @@ def wait_for_the_network(page):
 
 
 def run_in_page(page, pixels):
-    return page.evaluate("""async (pixels) => {
+    return page.evaluate(
+        """async (pixels) => {
         const explorer = await window.layerwise.explorers[0];
         const values = await explorer.run(Float32Array.from(pixels));
         return Object.fromEntries(Object.entries(values).map(([k, v]) => [k, Array.from(v)]));
-    }""", pixels)
+    }""",
+        pixels,
+    )
 
 
-def test_onnxruntime_web_matches_python_on_every_layer(page, server, built):
-    _, data = built
-    page.goto(server + "/index.html")
+def check_parity(page, data, model, origin):
     page.locator(".layer-explorer").scroll_into_view_if_needed()
     wait_for_the_network(page)
-    python = onnxruntime.InferenceSession(data["onnx"]["cnn"])
+    python = onnxruntime.InferenceSession(data["onnx"][model])
     names = [o.name for o in python.get_outputs()]
     digits = data["test_digits"]
     for pixels in digits["pixels"][::7]:
@@ -39,7 +45,26 @@ def test_onnxruntime_web_matches_python_on_every_layer(page, server, built):
             assert got.shape == (want.size,), name
             assert np.abs(got - want.ravel()).max() <= 1e-4, name
     assert page.console_errors == []
-    assert page.foreign_requests == []
+    assert all(url.startswith((origin, "data:", "blob:")) for url in page.requested)
+
+
+def test_onnxruntime_web_matches_python_on_every_layer(page, server, built):
+    page.goto(server + "/index.html")
+    check_parity(page, built[1], "cnn", server)
+
+
+def test_the_explorer_works_for_any_model_of_the_ladder(page, built, tmp_path):
+    """Nothing in the widget is written for the CNN: the MLP's layers come from its export."""
+    config, data = built
+    config = {**config, "content": str(tmp_path / "content"), "out": str(tmp_path / "site")}
+    (tmp_path / "content").mkdir()
+    (tmp_path / "content" / "index.md").write_text("# MLP\n\n```{figure} layer-explorer\n:model: mlp\n```\n")
+    render_site(config, data, Path(config["out"]))
+    with serving(tmp_path / "site") as url:
+        page.goto(url + "/index.html")
+        check_parity(page, data, "mlp", url)
+        layers = page.locator(".layer-explorer .layer h4").all_inner_texts()
+        assert [text.split()[0] for text in layers] == ["flatten", "fc1", "relu", "fc2", "softmax"]
 
 
 def test_wasm_is_not_fetched_before_the_explorer_is_near(page, server):
@@ -79,10 +104,12 @@ def test_a_drawn_digit_is_read_as_that_digit(page, server, strokes, digit):
     draw(page, strokes)
     expect(page.locator(".layer-explorer .status")).to_have_text(f"The network says: {digit}.")
     # What the model saw: MNIST-style, the ink fitted into 20x20 and centred by mass in 28x28.
-    ink = np.asarray(page.evaluate("""async () => {
+    ink = np.asarray(
+        page.evaluate("""async () => {
         const { preprocess } = await import('./assets/explorer.js');
         return Array.from(preprocess(document.querySelector('.layer-explorer .pad')));
-    }""")).reshape(28, 28)
+    }""")
+    ).reshape(28, 28)
     rows, cols = np.nonzero(ink > 0.05)
     assert max(rows.max() - rows.min(), cols.max() - cols.min()) + 1 <= 21
     mass = ink.sum()

@@ -8,7 +8,6 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
 from playwright.sync_api import expect
 
 from conftest import ROOT
@@ -18,11 +17,13 @@ def config_file(tmp: Path, built) -> Path:
     """A TOML config matching the session's build, so its cache answers and nothing retrains."""
     config = built[0]
     path = tmp / "layerwise.toml"
-    path.write_text(f'content = "{tmp / "content"}"\ntemplates = "{ROOT / "templates"}"\n'
-                    f'node_modules = "{ROOT / "node_modules"}"\ncache = "{config["cache"]}"\n'
-                    f'out = "{tmp / "site"}"\n[data]\nlimit = {config["data"]["limit"]}\n'
-                    f'[train]\nepochs = {config["train"]["epochs"]}\n'
-                    f'[analysis]\nlayers = {json.dumps(config["analysis"]["layers"])}\n')
+    path.write_text(
+        f'content = "{tmp / "content"}"\ntemplates = "{ROOT / "templates"}"\n'
+        f'node_modules = "{ROOT / "node_modules"}"\ncache = "{config["cache"]}"\n'
+        f'out = "{tmp / "site"}"\n[data]\nlimit = {config["data"]["limit"]}\n'
+        f"[train]\nepochs = {config['train']['epochs']}\n"
+        f"[analysis]\nlayers = {json.dumps(config['analysis']['layers'])}\n"
+    )
     shutil.copytree(ROOT / "content", tmp / "content")
     return path
 
@@ -47,16 +48,19 @@ def test_a_content_mistake_exits_non_zero_names_the_line_and_keeps_the_site(tmp_
     done = layerwise("build", "--config", str(config))
     assert done.returncode == 1
     line = len(index.read_text().splitlines())
-    assert done.stderr.startswith(f"error: {index}:{line}: unknown figure label 'fig-missing'; "
-                                  "labels on this page: fig-neuron, ")
+    assert done.stderr.startswith(
+        f"error: {index}:{line}: unknown figure label 'fig-missing'; labels on this page: fig-neuron, "
+    )
     assert len(done.stderr.strip().splitlines()) == 1  # one clear line, no traceback
     assert (tmp_path / "site" / "index.html").read_text() == before
 
 
 def test_a_content_only_rebuild_does_not_import_torch(tmp_path, built):
     config = config_file(tmp_path, built)
-    code = ("import sys; from layerwise.cli import main; main(['build', '--config', sys.argv[1]]); "
-            "print('torch' in sys.modules)")
+    code = (
+        "import sys; from layerwise.cli import main; main(['build', '--config', sys.argv[1]]); "
+        "print('torch' in sys.modules)"
+    )
     done = subprocess.run([sys.executable, "-c", code, str(config)], capture_output=True, text=True)
     assert done.stdout.strip().endswith("False"), done.stderr
 
@@ -69,8 +73,12 @@ def free_port() -> int:
 
 def test_serve_rebuilds_and_reloads_the_page_when_content_changes(tmp_path, built, browser):
     config, port = config_file(tmp_path, built), free_port()
-    server = subprocess.Popen([sys.executable, "-m", "layerwise.cli", "serve", "--config", str(config),
-                               "--port", str(port)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "layerwise.cli", "serve", "--config", str(config), "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         for line in server.stdout:
             if line.startswith("serving"):

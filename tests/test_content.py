@@ -1,13 +1,11 @@
 """The article pipeline: Markdown in, HTML out, and every author's mistake located."""
 
-import shutil
 from pathlib import Path
 
 import pytest
 
 from layerwise.content import ContentError
 from layerwise.render import render_site
-from conftest import ROOT
 
 
 @pytest.fixture
@@ -20,7 +18,8 @@ def site(tmp_path, built):
     (tmp_path / "content" / "refs.bib").write_text(
         "@article{li2020grand, title={Visualizing Neural Networks with the Grand Tour},\n"
         "  author={Li, Mingwei and Zhao, Zhenge and Scheidegger, Carlos}, journal={Distill}, year={2020}}\n"
-        "@book{knuth, title={The TeXbook}, author={Knuth, Donald}, publisher={Addison-Wesley}, year={1984}}\n")
+        "@book{knuth, title={The TeXbook}, author={Knuth, Donald}, publisher={Addison-Wesley}, year={1984}}\n"
+    )
 
     def render(text: str) -> str:
         (tmp_path / "content" / "index.md").write_text(text)
@@ -32,11 +31,13 @@ def site(tmp_path, built):
 
 
 def test_prose_values_math_figures_and_footnotes(site):
-    html = site("---\ntitle: Test article\ndescription: A test\n---\n"
-                "## Results\n\nThe CNN gets {{ metrics.cnn.test_accuracy | percent }}.[^1]\n\n"
-                "$$\\frac{e^{z_i}}{\\sum_j e^{z_j}}$$\n\n"
-                "```{figure} training-curves\n:metric: loss\n:label: fig-loss\nLoss per *epoch*.\n```\n\n"
-                "[^1]: Held out.\n")
+    html = site(
+        "---\ntitle: Test article\ndescription: A test\n---\n"
+        "## Results\n\nThe CNN gets {{ metrics.cnn.test_accuracy | percent }}.[^1]\n\n"
+        "$$\\frac{e^{z_i}}{\\sum_j e^{z_j}}$$\n\n"
+        "```{figure} training-curves\n:metric: loss\n:label: fig-loss\nLoss per *epoch*.\n```\n\n"
+        "[^1]: Held out.\n"
+    )
     accuracy = site.data["metrics"]["cnn"]["test_accuracy"]
     assert f"The CNN gets {100 * accuracy:.1f}%." in html
     assert "<title>Test article</title>" in html and 'content="A test"' in html
@@ -53,10 +54,12 @@ def test_the_real_article_renders(built):
 
 
 def test_citations_terms_cross_references_and_title_block(site):
-    html = site("---\ntitle: T\nauthors:\n  - name: Ada Lovelace\n    affiliation: Analytical Engines\n"
-                "date: 2026-11-25\nbibliography: refs.bib\n---\n"
-                "As {numref}`fig-a` shows, a {term}`ReLU` cuts [@knuth; @li2020grand], again [@knuth].\n\n"
-                "```{figure} ladder-table\n:label: fig-a\nA table, after [@li2020grand] with $x^2$.\n```\n")
+    html = site(
+        "---\ntitle: T\nauthors:\n  - name: Ada Lovelace\n    affiliation: Analytical Engines\n"
+        "date: 2026-11-25\nbibliography: refs.bib\n---\n"
+        "As {numref}`fig-a` shows, a {term}`ReLU` cuts [@knuth; @li2020grand], again [@knuth].\n\n"
+        "```{figure} ladder-table\n:label: fig-a\nA table, after [@li2020grand] with $x^2$.\n```\n"
+    )
     main = html.split("<main")[1]
     assert '<a class="xref" href="#fig-a">Figure 1</a>' in main
     assert 'class="term" tabindex="0">ReLU<span class="definition" role="tooltip">max(0, x)' in main
@@ -69,20 +72,23 @@ def test_citations_terms_cross_references_and_title_block(site):
     assert "Ada Lovelace" in html and "Analytical Engines" in html and 'datetime="2026-11-25"' in html
 
 
-@pytest.mark.parametrize("text,line,message", [
-    ("---\nbibliography: refs.bib\n---\n# Hi\n\nAs shown [@nobody].\n", 6, "unknown citation key 'nobody'"),
-    ("# Hi\n\nAs shown [@li2020grand].\n", 3, "add 'bibliography: references.bib' to its front matter"),
-    ("# Hi\n\nSee {numref}`fig-nope`.\n", 3, "unknown figure label 'fig-nope'"),
-    ("# Hi\n\nA {term}`sigmoid` here.\n", 3, "'sigmoid' is not in"),
-    ("---\ntitle: T\ntitel: T\n---\n# Hi\n", 3, "unknown front matter key 'titel'"),
-    ("# Hi\n\n```{figure} no-such-figure\n```\n", 3, "unknown figure 'no-such-figure'; registered figures: "),
-    ("# Hi\n\n```{figure} training-curves\n:colour: red\n```\n", 4, "has no option ':colour:'"),
-    ("# Hi\n\n```{figure} training-curves\n:metric: speed\n```\n", 4, "must be one of accuracy, loss"),
-    ("---\ntitle: [unclosed\n---\n# Hi\n", 2, "front matter is not valid YAML"),
-    ("# Hi\n\nline two\n\n{{ metrics.nope.accuracy }}\n", 5, "has no attribute 'nope'"),
-    ("# Hi\n\n{{ metrics.cnn.test_accuracy | percnt }}\n", 3, "template syntax: No filter named 'percnt'"),
-    ("---\ntitle: T\n---\n# Hi\n\nBad math $\\frac{1}{$ here.\n", 6, "invalid math"),
-])
+@pytest.mark.parametrize(
+    "text,line,message",
+    [
+        ("---\nbibliography: refs.bib\n---\n# Hi\n\nAs shown [@nobody].\n", 6, "unknown citation key 'nobody'"),
+        ("# Hi\n\nAs shown [@li2020grand].\n", 3, "add 'bibliography: references.bib' to its front matter"),
+        ("# Hi\n\nSee {numref}`fig-nope`.\n", 3, "unknown figure label 'fig-nope'"),
+        ("# Hi\n\nA {term}`sigmoid` here.\n", 3, "'sigmoid' is not in"),
+        ("---\ntitle: T\ntitel: T\n---\n# Hi\n", 3, "unknown front matter key 'titel'"),
+        ("# Hi\n\n```{figure} no-such-figure\n```\n", 3, "unknown figure 'no-such-figure'; registered figures: "),
+        ("# Hi\n\n```{figure} training-curves\n:colour: red\n```\n", 4, "has no option ':colour:'"),
+        ("# Hi\n\n```{figure} training-curves\n:metric: speed\n```\n", 4, "must be one of accuracy, loss"),
+        ("---\ntitle: [unclosed\n---\n# Hi\n", 2, "front matter is not valid YAML"),
+        ("# Hi\n\nline two\n\n{{ metrics.nope.accuracy }}\n", 5, "has no attribute 'nope'"),
+        ("# Hi\n\n{{ metrics.cnn.test_accuracy | percnt }}\n", 3, "template syntax: No filter named 'percnt'"),
+        ("---\ntitle: T\n---\n# Hi\n\nBad math $\\frac{1}{$ here.\n", 6, "invalid math"),
+    ],
+)
 def test_mistakes_name_file_line_and_fix_and_keep_the_old_site(site, text, line, message):
     site("# A good page\n")
     old = (Path(site.config["out"]) / "index.html").read_text()

@@ -4,9 +4,9 @@ import struct
 import numpy as np
 import pytest
 
+from conftest import ROOT
 from layerwise import sources
 from layerwise.data import DataError, load_dataset, stratified_split
-from conftest import ROOT
 
 
 def test_split_is_stratified_and_deterministic():
@@ -43,8 +43,12 @@ def make_raw(raw, n_train=30, n_test=10, gz=False):
     rng = np.random.default_rng(0)
     raw.mkdir(parents=True)
     for prefix, n in (("train", n_train), ("t10k", n_test)):
-        write_idx((raw / f"{prefix}-images-idx3-ubyte", raw / f"{prefix}-labels-idx1-ubyte"),
-                  rng.integers(0, 256, (n, 28, 28), dtype=np.uint8), (np.arange(n) % 10).astype(np.uint8), gz)
+        write_idx(
+            (raw / f"{prefix}-images-idx3-ubyte", raw / f"{prefix}-labels-idx1-ubyte"),
+            rng.integers(0, 256, (n, 28, 28), dtype=np.uint8),
+            (np.arange(n) % 10).astype(np.uint8),
+            gz,
+        )
 
 
 @pytest.mark.parametrize("source,folder", [("mnist", "MNIST"), ("fashion-mnist", "FashionMNIST")])
@@ -62,8 +66,14 @@ def test_fashion_mnist_from_debians_gzipped_files(tmp_path, monkeypatch):
     debian = tmp_path / "debian"
     make_raw(debian, gz=True)
     monkeypatch.setattr(sources, "DEBIAN_FASHION", debian)
-    config = {"source": "fashion-mnist", "root": str(tmp_path / "root"), "download": False,
-              "test_fraction": 0.2, "seed": 0, "limit": 0}
+    config = {
+        "source": "fashion-mnist",
+        "root": str(tmp_path / "root"),
+        "download": False,
+        "test_fraction": 0.2,
+        "seed": 0,
+        "limit": 0,
+    }
     ds = load_dataset(config, ROOT / "node_modules")
     assert ds.classes[0] == "T-shirt/top" and ds.train_x.shape[0] == 30
 

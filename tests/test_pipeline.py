@@ -4,28 +4,42 @@ import onnxruntime
 import pytest
 import torch
 
+from conftest import small_config
 from layerwise import cache as cache_module
 from layerwise.cache import Cache
 from layerwise.config import ConfigError, load_config
 from layerwise.export import EveryLayer, weights_from_onnx
 from layerwise.models import ModelSpecError, build_model
 from layerwise.pipeline import run_pipeline
-from conftest import small_config
 
 
 def test_models_read_like_the_diagram():
     cnn = build_model(load_config()["models"]["cnn"]["layers"])
     assert [n for n, _ in cnn.named_children()] == [
-        "conv1", "pool1", "relu1", "conv2", "pool2", "relu2", "flatten", "fc1", "relu3", "fc2", "softmax"]
+        "conv1",
+        "pool1",
+        "relu1",
+        "conv2",
+        "pool2",
+        "relu2",
+        "flatten",
+        "fc1",
+        "relu3",
+        "fc2",
+        "softmax",
+    ]
     assert cnn(torch.zeros(2, 1, 28, 28)).shape == (2, 10)
 
 
-@pytest.mark.parametrize("line,message", [
-    ("fc1 Linear(3, 4)", "write it as 'name: Type"),
-    ("fc1: Lenear(3, 4)", "no layer named 'Lenear'"),
-    ("fc1: Linear(3, os.system('x'))", "literal arguments"),
-    ("fc1: Linear(3)", "fc1: Linear\\(3\\)"),
-])
+@pytest.mark.parametrize(
+    "line,message",
+    [
+        ("fc1 Linear(3, 4)", "write it as 'name: Type"),
+        ("fc1: Lenear(3, 4)", "no layer named 'Lenear'"),
+        ("fc1: Linear(3, os.system('x'))", "literal arguments"),
+        ("fc1: Linear(3)", "fc1: Linear\\(3\\)"),
+    ],
+)
 def test_bad_layer_lines_say_what_to_write(line, message):
     with pytest.raises(ModelSpecError, match=message):
         build_model([line])

@@ -15,8 +15,13 @@ from layerwise.record import layer_outputs, record_activations
 
 def test_recorded_activations_match_a_recomputation_from_the_weights():
     torch.manual_seed(0)
-    layers = ["conv: Conv2d(1, 4, kernel_size=5)", "relu: ReLU()", "flatten: Flatten()",
-              "fc: Linear(2304, 3)", "softmax: Softmax(dim=1)"]
+    layers = [
+        "conv: Conv2d(1, 4, kernel_size=5)",
+        "relu: ReLU()",
+        "flatten: Flatten()",
+        "fc: Linear(2304, 3)",
+        "softmax: Softmax(dim=1)",
+    ]
     model = build_model(layers)
     snapshots = []
     for _ in range(3):  # three "epochs" of different weights
@@ -26,8 +31,14 @@ def test_recorded_activations_match_a_recomputation_from_the_weights():
     images, labels = torch.rand(50, 1, 28, 28), torch.arange(50) % 10
     recorded = record_activations(build_model(layers), snapshots, images, labels, dims=5)
     shapes = {name: info["values"].shape for name, info in recorded["layers"].items()}
-    assert shapes == {"input": (3, 50, 5), "conv": (3, 50, 5), "relu": (3, 50, 5), "flatten": (3, 50, 5),
-                      "fc": (3, 50, 3), "softmax": (3, 50, 3)}
+    assert shapes == {
+        "input": (3, 50, 5),
+        "conv": (3, 50, 5),
+        "relu": (3, 50, 5),
+        "flatten": (3, 50, 5),
+        "fc": (3, 50, 3),
+        "softmax": (3, 50, 3),
+    }
     assert recorded["predictions"].shape == (3, 50) and recorded["thumbnails"].shape == (50, 784)
     for epoch, state in enumerate(snapshots):
         model.load_state_dict(state)
@@ -49,7 +60,8 @@ def test_the_built_tour_files_are_consistent(built):
     meta = json.loads((folder / "meta.json").read_text())
     assert meta["n"] == config["record"]["sample_size"] == 1000
     assert meta["epochs"] == config["train"]["epochs"] + 1
-    assert [l["name"] for l in meta["layers"]] == ["input"] + [l["name"] for l in data["models"]["cnn"]["layers"]]
+    layers = data["models"]["cnn"]["layers"]
+    assert [layer["name"] for layer in meta["layers"]] == ["input"] + [layer["name"] for layer in layers]
     for layer in meta["layers"]:
         size = (folder / f"{layer['name']}.f16").stat().st_size
         assert size == meta["epochs"] * meta["n"] * layer["dims"] * 2

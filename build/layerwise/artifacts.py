@@ -32,12 +32,19 @@ def describe_layers(model: torch.nn.Sequential) -> list[dict]:
 
 def sample_test_digits(dataset, predictions: torch.Tensor, per_class: int, wrong: int) -> dict:
     """A few held-out digits of each class, then some the model gets wrong, for the picker."""
-    picks = [i for c in range(len(dataset.classes))
-             for i in torch.nonzero(dataset.test_y == c).flatten()[:per_class].tolist()]
+    picks = [
+        i
+        for c in range(len(dataset.classes))
+        for i in torch.nonzero(dataset.test_y == c).flatten()[:per_class].tolist()
+    ]
     picks += torch.nonzero(predictions != dataset.test_y).flatten()[:wrong].tolist()
     pixels = (dataset.test_x[picks] * 255).round().to(torch.uint8).reshape(len(picks), -1)
-    return {"labels": dataset.test_y[picks].tolist(), "predictions": predictions[picks].tolist(),
-            "pixels": pixels.tolist(), "classes": dataset.classes}
+    return {
+        "labels": dataset.test_y[picks].tolist(),
+        "predictions": predictions[picks].tolist(),
+        "pixels": pixels.tolist(),
+        "classes": dataset.classes,
+    }
 
 
 def compute_artifacts(config: dict, cache: Cache, timings: dict) -> dict:
@@ -53,7 +60,8 @@ def compute_artifacts(config: dict, cache: Cache, timings: dict) -> dict:
         key = cache_key(fingerprint, spec["layers"], settings, code_hash(train, models))
         start = time.perf_counter()
         result = cache.get_or_compute(
-            "train", key, lambda: train.train_model(name, models.build_model(spec["layers"]), dataset, settings))
+            "train", key, lambda: train.train_model(name, models.build_model(spec["layers"]), dataset, settings)
+        )
         timings[f"train {name}"] = time.perf_counter() - start
         trained[name] = (key, result)
 
@@ -61,7 +69,8 @@ def compute_artifacts(config: dict, cache: Cache, timings: dict) -> dict:
         model = models.build_model(spec["layers"])
         model.load_state_dict(result["snapshots"][-1])
         out["onnx"][name] = cache.get_or_compute(
-            "export", cache_key(key, code_hash(export)), lambda: export.export_onnx(model))
+            "export", cache_key(key, code_hash(export)), lambda: export.export_onnx(model)
+        )
         out["files"][f"models/{name}.onnx"] = out["onnx"][name]
         timings[f"export {name}"] = time.perf_counter() - start
 
@@ -75,8 +84,12 @@ def compute_artifacts(config: dict, cache: Cache, timings: dict) -> dict:
             "epochs": result["epochs"],
         }
         layers = describe_layers(model)
-        out["models"][name] = {"title": spec.get("title", name), "onnx": f"models/{name}.onnx",
-                               "layers": layers, "layers_json": json.dumps(layers)}
+        out["models"][name] = {
+            "title": spec.get("title", name),
+            "onnx": f"models/{name}.onnx",
+            "layers": layers,
+            "layers_json": json.dumps(layers),
+        }
         linear = [layer for layer in model if isinstance(layer, torch.nn.Linear)]
         if len(linear) == 1 and linear[0].in_features == 28 * 28:  # a template per class
             out["models"][name]["weights"] = linear[0].weight.detach().round(decimals=4).tolist()
@@ -84,11 +97,13 @@ def compute_artifacts(config: dict, cache: Cache, timings: dict) -> dict:
             test_outputs = model.eval()(dataset.test_x)
         predictions = test_outputs.argmax(1)
         out["metrics"][name]["confusion"] = baselines.confusion_matrix(
-            predictions.numpy(), dataset.test_y.numpy(), len(dataset.classes)).tolist()
+            predictions.numpy(), dataset.test_y.numpy(), len(dataset.classes)
+        ).tolist()
         if isinstance(model[-1], torch.nn.Sigmoid):  # one neuron per class: judge each alone
             out["metrics"][name]["per_class"] = [
                 baselines.one_vs_rest_report(test_outputs[:, c].numpy(), dataset.test_y.numpy(), c)
-                for c in range(len(dataset.classes))]
+                for c in range(len(dataset.classes))
+            ]
             out["files"][f"ladder/{name}.json"] = neuron_file(model, test_outputs, dataset.test_y)
         out["mistakes"][name] = mistakes(dataset, predictions, count=20)
     # The picker's digits, with the mistakes of the last (most capable) model of the ladder.
@@ -100,17 +115,22 @@ def compute_artifacts(config: dict, cache: Cache, timings: dict) -> dict:
     name = config["record"]["model"]
     key, result = trained[name]
     tour = cache.get_or_compute(
-        "record", cache_key(key, config["record"], code_hash(record, export, data_stage)),
-        lambda: record_tour(config["models"][name]["layers"], result["snapshots"], dataset, config["record"]))
+        "record",
+        cache_key(key, config["record"], code_hash(record, export, data_stage)),
+        lambda: record_tour(config["models"][name]["layers"], result["snapshots"], dataset, config["record"]),
+    )
     out["tour"] = {"model": name, **tour["summary"]}
     out["files"].update({f"tour/{name}/{path}": data for path, data in tour["files"].items()})
     timings[f"record {name}"] = time.perf_counter() - start
 
     start = time.perf_counter()
     out["manifold"] = cache.get_or_compute(
-        "analysis", cache_key(key, config["record"], config["analysis"], code_hash(manifold, record, data_stage)),
-        lambda: analyse_manifold(config["models"][name]["layers"], result["snapshots"][-1], dataset,
-                                 config["record"], config["analysis"]))
+        "analysis",
+        cache_key(key, config["record"], config["analysis"], code_hash(manifold, record, data_stage)),
+        lambda: analyse_manifold(
+            config["models"][name]["layers"], result["snapshots"][-1], dataset, config["record"], config["analysis"]
+        ),
+    )
     timings["analysis"] = time.perf_counter() - start
     return out
 
@@ -119,18 +139,26 @@ def neuron_file(model, outputs: torch.Tensor, labels: torch.Tensor) -> bytes:
     """For the one-neuron widget: weights, biases, and every held-out digit's score per neuron,
     so the reader can move the threshold in the page."""
     linear = next(layer for layer in model if isinstance(layer, torch.nn.Linear))
-    return json.dumps({
-        "weights": linear.weight.detach().round(decimals=4).tolist(),
-        "bias": linear.bias.detach().round(decimals=4).tolist(),
-        "scores": outputs.T.round(decimals=3).tolist(),
-        "labels": labels.tolist(),
-    }).encode()
+    return json.dumps(
+        {
+            "weights": linear.weight.detach().round(decimals=4).tolist(),
+            "bias": linear.bias.detach().round(decimals=4).tolist(),
+            "scores": outputs.T.round(decimals=3).tolist(),
+            "labels": labels.tolist(),
+        }
+    ).encode()
 
 
 def mistakes(dataset, predictions: torch.Tensor, count: int) -> list[dict]:
     wrong = torch.nonzero(predictions != dataset.test_y).flatten()[:count]
-    return [{"pixels": (dataset.test_x[i, 0] * 255).round().to(torch.uint8).tolist(),
-             "label": int(dataset.test_y[i]), "predicted": int(predictions[i])} for i in wrong]
+    return [
+        {
+            "pixels": (dataset.test_x[i, 0] * 255).round().to(torch.uint8).tolist(),
+            "label": int(dataset.test_y[i]),
+            "predicted": int(predictions[i]),
+        }
+        for i in wrong
+    ]
 
 
 def analyse_manifold(layers: list[str], weights: dict, dataset, record_settings: dict, settings: dict) -> dict:
@@ -153,8 +181,9 @@ def record_tour(layers: list[str], snapshots: list[dict], dataset, settings: dic
     that reduce a reader's digit the same way (float32), the sample, and one ONNX per epoch."""
     model = models.build_model(layers)
     picked = record.sample_indices(dataset.test_y, settings["sample_size"], settings["seed"])
-    recorded = record.record_activations(model, snapshots, dataset.test_x[picked], dataset.test_y[picked],
-                                         settings["dims"])
+    recorded = record.record_activations(
+        model, snapshots, dataset.test_x[picked], dataset.test_y[picked], settings["dims"]
+    )
     epochs, n = recorded["predictions"].shape
     files, meta_layers = {}, []
     for layer, info in recorded["layers"].items():
@@ -162,16 +191,28 @@ def record_tour(layers: list[str], snapshots: list[dict], dataset, settings: dic
         if info["basis"] is not None:
             basis = np.concatenate([info["basis"]["mean"][None], info["basis"]["components"]])
             files[f"{layer}.basis.f32"] = basis.astype("<f4").tobytes()
-        meta_layers.append({"name": layer, "width": info["width"], "dims": info["values"].shape[2],
-                            "reduced": info["basis"] is not None, "scale": info["scale"],
-                            "variance_kept": info["variance_kept"]})
-    files["sample.u8"] = (recorded["labels"].tobytes() + recorded["predictions"].tobytes()
-                          + recorded["thumbnails"].tobytes())
+        meta_layers.append(
+            {
+                "name": layer,
+                "width": info["width"],
+                "dims": info["values"].shape[2],
+                "reduced": info["basis"] is not None,
+                "scale": info["scale"],
+                "variance_kept": info["variance_kept"],
+            }
+        )
+    files["sample.u8"] = (
+        recorded["labels"].tobytes() + recorded["predictions"].tobytes() + recorded["thumbnails"].tobytes()
+    )
     for epoch, state in enumerate(snapshots):
         model.load_state_dict(state)
         files[f"epoch-{epoch}.onnx"] = export.export_onnx(model)
     meta = {"epochs": epochs, "n": n, "layers": meta_layers, "classes": dataset.classes}
     files["meta.json"] = json.dumps(meta).encode()
-    summary = {"epochs": epochs, "sample_size": n, "dims": settings["dims"],
-               "variance_kept": {m["name"]: m["variance_kept"] for m in meta_layers if m["reduced"]}}
+    summary = {
+        "epochs": epochs,
+        "sample_size": n,
+        "dims": settings["dims"],
+        "variance_kept": {m["name"]: m["variance_kept"] for m in meta_layers if m["reduced"]},
+    }
     return {"files": files, "summary": summary}

@@ -8,7 +8,6 @@ import contextlib
 import gzip
 import json
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -31,15 +30,22 @@ BUDGET = [
     ("cnn_test_accuracy", "CNN held-out accuracy (embedded digits)", 0.98, "", "higher"),
 ]
 
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--no-first-run",
-                 "--disable-component-update", "--disable-sync", "--enable-unsafe-swiftshader"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-background-networking",
+    "--no-first-run",
+    "--disable-component-update",
+    "--disable-sync",
+    "--enable-unsafe-swiftshader",
+]
 
 
 def timed_build(config_path: Path) -> float:
     """Wall time of `layerwise build` as a user runs it: a fresh process, imports included."""
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "layerwise.cli", "build", "--config", str(config_path)],
-                   check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "layerwise.cli", "build", "--config", str(config_path)], check=True, capture_output=True
+    )
     return time.perf_counter() - start
 
 
@@ -50,9 +56,11 @@ def measure_builds(work: Path, project: Path) -> dict:
 
     shutil.copytree(project / "content", work / "content")
     config_path = work / "layerwise.toml"
-    config_path.write_text(f'content = "{work / "content"}"\ncache = "{work / "cache"}"\n'
-                           f'out = "{work / "site"}"\ntemplates = "{project / "templates"}"\n'
-                           f'node_modules = "{project / "node_modules"}"\n')
+    config_path.write_text(
+        f'content = "{work / "content"}"\ncache = "{work / "cache"}"\n'
+        f'out = "{work / "site"}"\ntemplates = "{project / "templates"}"\n'
+        f'node_modules = "{project / "node_modules"}"\n'
+    )
     cold = timed_build(config_path)
     index = work / "content" / "index.md"
     index.write_text(index.read_text().replace("A handwritten digit", "A hand-written digit", 1))
@@ -61,8 +69,7 @@ def measure_builds(work: Path, project: Path) -> dict:
     config = load_config(config_path, cache=str(work / "cache-split"))
     with contextlib.redirect_stdout(sys.stderr):
         data, stages = build(config)
-    return {"cold_build_s": cold, "rebuild_s": rebuild, "stages_s": stages, "data": data,
-            "site": work / "site"}
+    return {"cold_build_s": cold, "rebuild_s": rebuild, "stages_s": stages, "data": data, "site": work / "site"}
 
 
 @contextlib.contextmanager
@@ -82,8 +89,16 @@ def served(directory: Path):
 
 def kind_of(url: str) -> str:
     suffix = url.rsplit("?", 1)[0].rsplit(".", 1)[-1]
-    return {"mjs": "js", "json": "data", "f16": "data", "f32": "data", "u8": "data",
-            "woff2": "font", "ttf": "font", "woff": "font"}.get(suffix, suffix)
+    return {
+        "mjs": "js",
+        "json": "data",
+        "f16": "data",
+        "f32": "data",
+        "u8": "data",
+        "woff2": "font",
+        "ttf": "font",
+        "woff": "font",
+    }.get(suffix, suffix)
 
 
 class Traffic:
@@ -150,7 +165,7 @@ def measure_page(site: Path, data: dict, browser) -> dict:
         page.wait_for_function("() => window.layerwise.explorers.length > 0")
         page.evaluate("async () => { const e = await window.layerwise.explorers[0]; await e.ready; }")
         page.wait_for_load_state("networkidle")
-        lazy = traffic.summary(traffic.responses[traffic.marked:])
+        lazy = traffic.summary(traffic.responses[traffic.marked :])
         results["lazy_raw_bytes"], results["lazy_gzip_bytes"] = lazy["raw"], lazy["gzip"]
         results["lazy_by_type"] = lazy["by_type"]
 
@@ -252,19 +267,25 @@ def measure_parity(page, data: dict) -> dict:
         model.load_state_dict(weights_from_onnx(model, onnx_bytes))
         with torch.no_grad():
             torch_out = [t.numpy() for t in EveryLayer(model.eval())(torch.from_numpy(digits))]
-        web = page.evaluate("""async ([url, pixels, n]) => {
+        web = page.evaluate(
+            """async ([url, pixels, n]) => {
             const ort = await import('./vendor/ort/ort.wasm.min.mjs');
             const session = await ort.InferenceSession.create(url);
             const out = await session.run({image: new ort.Tensor('float32', Float32Array.from(pixels), [n, 1, 28, 28])});
             return session.outputNames.map((k) => Array.from(out[k].data));
-        }""", [f"models/{name}.onnx", digits.ravel().tolist(), len(digits)])
+        }""",
+            [f"models/{name}.onnx", digits.ravel().tolist(), len(digits)],
+        )
 
         def max_diff(a, b):
             return max(float(np.abs(np.asarray(x).ravel() - np.asarray(y).ravel()).max()) for x, y in zip(a, b))
 
-        parity[name] = {"torch_vs_onnxruntime": max_diff(torch_out, ort_out),
-                        "onnxruntime_vs_web": max_diff(ort_out, web), "torch_vs_web": max_diff(torch_out, web),
-                        "test_accuracy": data["metrics"][name]["test_accuracy"]}
+        parity[name] = {
+            "torch_vs_onnxruntime": max_diff(torch_out, ort_out),
+            "onnxruntime_vs_web": max_diff(ort_out, web),
+            "torch_vs_web": max_diff(torch_out, web),
+            "test_accuracy": data["metrics"][name]["test_accuracy"],
+        }
     return parity
 
 
@@ -288,27 +309,53 @@ def report(results: dict) -> str:
     lines = ["| what | measured | target | |", "|---|---|---|---|"]
     for key, what, target, unit, better in BUDGET:
         value = results.get(key)
-        lines.append(f"| {what} | {show(value, unit)} | {'<=' if better == 'lower' else '>='} "
-                     f"{show(target, unit)} | {verdict(value, target, better)} |")
+        lines.append(
+            f"| {what} | {show(value, unit)} | {'<=' if better == 'lower' else '>='} "
+            f"{show(target, unit)} | {verdict(value, target, better)} |"
+        )
     lines += ["", "| build stage | seconds |", "|---|---|"]
     lines += [f"| {stage} | {seconds:.2f} |" for stage, seconds in results["stages_s"].items()]
-    lines += ["", "| page | raw | gzip |", "|---|---|---|",
-              f"| before any interaction | {show(results['first_load_raw_bytes'], 'B')} | {show(results['first_load_gzip_bytes'], 'B')} |",
-              f"| loaded when the reader reaches the widgets | {show(results['lazy_raw_bytes'], 'B')} | {show(results['lazy_gzip_bytes'], 'B')} |"]
+    if results.get("manifold_seconds"):
+        lines += [
+            "",
+            "| manifold views (seconds) | " + " | ".join(next(iter(results["manifold_seconds"].values()))) + " |",
+            "|---|" + "---|" * len(next(iter(results["manifold_seconds"].values()))),
+        ]
+        lines += [
+            f"| {layer} | " + " | ".join(f"{t:.2f}" for t in times.values()) + " |"
+            for layer, times in results["manifold_seconds"].items()
+        ]
+    lines += [
+        "",
+        "| page | raw | gzip |",
+        "|---|---|---|",
+        f"| before any interaction | {show(results['first_load_raw_bytes'], 'B')} | {show(results['first_load_gzip_bytes'], 'B')} |",
+        f"| loaded when the reader reaches the widgets | {show(results['lazy_raw_bytes'], 'B')} | {show(results['lazy_gzip_bytes'], 'B')} |",
+    ]
     for when in ("first_load_by_type", "lazy_by_type"):
         for kind, sizes in sorted(results[when].items()):
-            lines.append(f"| {when.split('_by')[0].replace('_', ' ')}: {kind} ({sizes['files']} files) | "
-                         f"{show(sizes['raw'], 'B')} | {show(sizes['gzip'], 'B')} |")
+            lines.append(
+                f"| {when.split('_by')[0].replace('_', ' ')}: {kind} ({sizes['files']} files) | "
+                f"{show(sizes['raw'], 'B')} | {show(sizes['gzip'], 'B')} |"
+            )
     lines += ["", "| Grand Tour | tour fps | plain canvas fps (same run) |", "|---|---|---|"]
-    lines += [f"| {n:,} points | {results[f'tour_fps_{n}']:.1f} | {results[f'canvas_baseline_fps_{n}']:.1f} |"
-              for n in (1000, 10000)]
-    lines += ["", f"First contentful paint {show(results['first_paint_ms'], 'ms')}, "
-                  f"DOM interactive {show(results['interactive_ms'], 'ms')}, load {show(results['load_ms'], 'ms')}.",
-              "", "| model | held-out accuracy | torch vs onnxruntime | onnxruntime vs web | torch vs web |",
-              "|---|---|---|---|---|"]
+    lines += [
+        f"| {n:,} points | {results[f'tour_fps_{n}']:.1f} | {results[f'canvas_baseline_fps_{n}']:.1f} |"
+        for n in (1000, 10000)
+    ]
+    lines += [
+        "",
+        f"First contentful paint {show(results['first_paint_ms'], 'ms')}, "
+        f"DOM interactive {show(results['interactive_ms'], 'ms')}, load {show(results['load_ms'], 'ms')}.",
+        "",
+        "| model | held-out accuracy | torch vs onnxruntime | onnxruntime vs web | torch vs web |",
+        "|---|---|---|---|---|",
+    ]
     for name, p in results["parity"].items():
-        lines.append(f"| {name} | {p['test_accuracy']:.2%} | {show(p['torch_vs_onnxruntime'], '')} | "
-                     f"{show(p['onnxruntime_vs_web'], '')} | {show(p['torch_vs_web'], '')} |")
+        lines.append(
+            f"| {name} | {p['test_accuracy']:.2%} | {show(p['torch_vs_onnxruntime'], '')} | "
+            f"{show(p['onnxruntime_vs_web'], '')} | {show(p['torch_vs_web'], '')} |"
+        )
     return "\n".join(lines)
 
 
@@ -319,6 +366,9 @@ def run_bench(project: Path, out: Path) -> dict:
             page = measure_page(builds["site"], builds["data"], browser)
     results = {k: v for k, v in builds.items() if k not in ("data", "site")} | page
     results["cnn_test_accuracy"] = builds["data"]["metrics"]["cnn"]["test_accuracy"]
+    results["manifold_seconds"] = {
+        layer: info["seconds"] for layer, info in builds["data"]["manifold"]["layers"].items()
+    }
     results["parity_web_max_abs"] = max(p["torch_vs_web"] for p in page["parity"].values())
     table = report(results)
     out.mkdir(parents=True, exist_ok=True)

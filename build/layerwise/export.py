@@ -37,10 +37,15 @@ def export_onnx(model: nn.Sequential, input_shape=(1, 28, 28)) -> bytes:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
         torch.onnx.export(
-            EveryLayer(model), (torch.zeros(1, *input_shape),), buffer,
-            input_names=["image"], output_names=names,
+            EveryLayer(model),
+            (torch.zeros(1, *input_shape),),
+            buffer,
+            input_names=["image"],
+            output_names=names,
             dynamic_axes={"image": {0: "batch"}, **{n: {0: "batch"} for n in names}},
-            dynamo=False, opset_version=17)
+            dynamo=False,
+            opset_version=17,
+        )
     onnx_model = onnx.load_from_string(buffer.getvalue())
     onnx.checker.check_model(onnx_model)
     return buffer.getvalue()
@@ -48,6 +53,8 @@ def export_onnx(model: nn.Sequential, input_shape=(1, 28, 28)) -> bytes:
 
 def weights_from_onnx(model: nn.Sequential, onnx_bytes: bytes) -> dict:
     """The state dict stored in an exported file (its initializers keep torch's names)."""
-    stored = {i.name.removeprefix("model."): torch.from_numpy(onnx.numpy_helper.to_array(i).copy())
-              for i in onnx.load_from_string(onnx_bytes).graph.initializer}
+    stored = {
+        i.name.removeprefix("model."): torch.from_numpy(onnx.numpy_helper.to_array(i).copy())
+        for i in onnx.load_from_string(onnx_bytes).graph.initializer
+    }
     return {name: stored[name] for name in model.state_dict()}

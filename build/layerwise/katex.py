@@ -23,6 +23,7 @@ def render_tex(expressions: list[tuple[str, bool]], node_modules: Path) -> list[
     if not katex_dir.exists():
         raise FileNotFoundError(f"{katex_dir} is missing: run `npm ci` in the project root")
     payload = json.dumps([{"tex": tex, "display": display} for tex, display in expressions])
-    done = subprocess.run(["node", "-e", RENDER_JS, str(katex_dir)], input=payload,
-                          capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        ["node", "-e", RENDER_JS, str(katex_dir)], input=payload, capture_output=True, text=True, check=True
+    )
     return json.loads(done.stdout)

@@ -4,11 +4,12 @@ A layer is written "name: Type(args)", e.g. "conv1: Conv2d(1, 10, kernel_size=5)
 is any torch.nn module. The arguments are Python literals, parsed without eval.
 """
 
-from .errors import BuildError
 import ast
 from collections import OrderedDict
 
 from torch import nn
+
+from .errors import BuildError
 
 
 class ModelSpecError(BuildError):
@@ -27,8 +28,9 @@ def parse_layer(text: str) -> tuple[str, nn.Module]:
         args = [ast.literal_eval(a) for a in node.args]
         kwargs = {k.arg: ast.literal_eval(k.value) for k in node.keywords}
     except (SyntaxError, ValueError):
-        raise ModelSpecError(f"layer '{text}': '{call}' is not a call like Linear(320, 50) "
-                             "with literal arguments") from None
+        raise ModelSpecError(
+            f"layer '{text}': '{call}' is not a call like Linear(320, 50) with literal arguments"
+        ) from None
     layer_type = getattr(nn, node.func.id, None)
     if not (isinstance(layer_type, type) and issubclass(layer_type, nn.Module)):
         raise ModelSpecError(f"layer '{text}': torch.nn has no layer named '{node.func.id}'")

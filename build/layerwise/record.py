@@ -43,8 +43,9 @@ def principal_basis(final: np.ndarray, dims: int) -> tuple[np.ndarray, np.ndarra
     return mean.astype(np.float32), (components * signs[:, None]).astype(np.float32)
 
 
-def record_activations(model: nn.Sequential, snapshots: list[dict], images: torch.Tensor,
-                       labels: torch.Tensor, dims: int) -> dict:
+def record_activations(
+    model: nn.Sequential, snapshots: list[dict], images: torch.Tensor, labels: torch.Tensor, dims: int
+) -> dict:
     """Activations of `images` at every layer after every epoch (snapshot), reduced to <= dims."""
     per_epoch = []
     predictions = []
@@ -71,10 +72,13 @@ def record_activations(model: nn.Sequential, snapshots: list[dict], images: torc
             "basis": basis,
             # Per epoch, the spread of the cloud: the page scales each epoch to fit the view.
             "scale": np.percentile(norms, 98, axis=1).astype(float).tolist(),
-            "variance_kept": (None if basis is None else float(
-                np.var(reduced[-1], 0).sum() / np.var(stacked[-1], 0).sum())),
+            "variance_kept": (
+                None if basis is None else float(np.var(reduced[-1], 0).sum() / np.var(stacked[-1], 0).sum())
+            ),
         }
-    return {"labels": labels.numpy().astype(np.uint8),
-            "predictions": np.stack(predictions).astype(np.uint8),
-            "thumbnails": (images.flatten(1) * 255).round().numpy().astype(np.uint8),
-            "layers": layers}
+    return {
+        "labels": labels.numpy().astype(np.uint8),
+        "predictions": np.stack(predictions).astype(np.uint8),
+        "thumbnails": (images.flatten(1) * 255).round().numpy().astype(np.uint8),
+        "layers": layers,
+    }

@@ -51,15 +51,21 @@ def render_site(config: dict, data: dict, out: Path, live_reload: bool = False) 
     new = out.with_name(f"{out.name}.new-{os.getpid()}")
     shutil.rmtree(new, ignore_errors=True)
     try:
-        values = {"metrics": data["metrics"], "models": data["models"], "classes": data["classes"],
-                  "tour": data["tour"], "manifold": data["manifold"]["layers"]}
+        values = {
+            "metrics": data["metrics"],
+            "models": data["models"],
+            "classes": data["classes"],
+            "tour": data["tour"],
+            "manifold": data["manifold"]["layers"],
+        }
         site = Site(values, data, load_glossary(content / "glossary.yml"), content, node_modules)
         pages = [render_page(path, path.read_text(), site) for path in sorted(content.glob("*.md"))]
         if not pages:
             raise FileNotFoundError(f"{content}/ has no .md files: write the article there (e.g. index.md)")
 
-        env = jinja2.Environment(loader=jinja2.FileSystemLoader(templates),
-                                 undefined=jinja2.StrictUndefined, autoescape=True)
+        env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(templates), undefined=jinja2.StrictUndefined, autoescape=True
+        )
         page_template = env.get_template("page.html.j2")
         new.mkdir(parents=True)
         for page in pages:

@@ -31,8 +31,12 @@ def evaluate(model: nn.Sequential, x: torch.Tensor, y: torch.Tensor, n_classes: 
     model.eval()
     loss, output = loss_and_output(model, x, y)
     correct = output.argmax(1) == y
-    per_class_loss = [F.cross_entropy(torch.log(output[y == c].clamp_min(1e-12)), y[y == c]).item()
-                      if isinstance(model[-1], nn.Softmax) else None for c in range(n_classes)]
+    per_class_loss = [
+        F.cross_entropy(torch.log(output[y == c].clamp_min(1e-12)), y[y == c]).item()
+        if isinstance(model[-1], nn.Softmax)
+        else None
+        for c in range(n_classes)
+    ]
     return {
         "loss": loss.item(),
         "accuracy": correct.float().mean().item(),
@@ -85,5 +89,4 @@ def train_model(name: str, model: nn.Sequential, data, settings: dict) -> dict:
         epochs.append({"epoch": epoch, "seconds": seconds, "train_loss": total / len(order), **metrics})
         snapshots.append({k: v.clone() for k, v in model.state_dict().items()})
         bar.set_postfix(loss=f"{total / len(order):.3f}", test_acc=f"{metrics['accuracy']:.2%}")
-    return {"name": name, "epochs": epochs, "snapshots": snapshots,
-            "seconds": sum(e["seconds"] for e in epochs)}
+    return {"name": name, "epochs": epochs, "snapshots": snapshots, "seconds": sum(e["seconds"] for e in epochs)}

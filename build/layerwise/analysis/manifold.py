@@ -41,8 +41,7 @@ def embed(points: np.ndarray, method: str, seed: int) -> np.ndarray:
     raise ValueError(f"unknown embedding '{method}'; use pca, tsne or umap")
 
 
-def analyse_layers(activations: dict[str, np.ndarray], labels: np.ndarray, methods: list[str],
-                   seed: int = 0) -> dict:
+def analyse_layers(activations: dict[str, np.ndarray], labels: np.ndarray, methods: list[str], seed: int = 0) -> dict:
     """Per layer: the 2-D views, their trustworthiness, probe and kNN accuracy, intrinsic dimension,
     and how long each method took."""
     result = {}

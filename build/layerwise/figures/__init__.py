@@ -4,10 +4,11 @@ A figure is a function (build data, **options) -> HTML, registered with the opti
 their types, and the browser modules (templates/*.js) it needs on the page.
 """
 
-from ..errors import BuildError
 import html
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
+
+from ..errors import BuildError
 
 
 class FigureError(BuildError):
@@ -29,14 +30,17 @@ class Figure:
         typed = {name: default for name, (_, default) in known.items()}
         for name, (text, line) in given.items():
             if name not in known:
-                raise FigureError(f"figure '{self.name}' has no option ':{name}:'; "
-                                  f"its options: {', '.join(f':{k}:' for k in known)}", line)
+                raise FigureError(
+                    f"figure '{self.name}' has no option ':{name}:'; its options: {', '.join(f':{k}:' for k in known)}",
+                    line,
+                )
             kind = known[name][0]
             try:
                 typed[name] = parse_value(kind, text)
             except ValueError:
-                raise FigureError(f"figure '{self.name}' option ':{name}:' must be "
-                                  f"{describe(kind)}, got '{text}'", line) from None
+                raise FigureError(
+                    f"figure '{self.name}' option ':{name}:' must be {describe(kind)}, got '{text}'", line
+                ) from None
         return typed
 
 
@@ -63,9 +67,11 @@ FIGURES: dict[str, Figure] = {}
 
 def figure(name: str, widgets: tuple[str, ...] = (), **options):
     """Register the decorated function as figure `name`; options are name=(type, default)."""
+
     def register(render):
         FIGURES[name] = Figure(name, render, options, widgets)
         return render
+
     return register
 
 

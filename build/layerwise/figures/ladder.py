@@ -10,24 +10,39 @@ from . import figure, plotly_html
 @figure("ladder-table")
 def ladder_table(data: dict) -> str:
     rows = "".join(
-        f"<tr><th scope=\"row\">{html.escape(m['title'])}</th><td>{m['test_accuracy']:.1%}</td>"
+        f'<tr><th scope="row">{html.escape(m["title"])}</th><td>{m["test_accuracy"]:.1%}</td>'
         f"<td>{m['parameters']:,}</td><td>{m['train_seconds']:.1f} s</td></tr>"
-        for m in data["metrics"].values())
-    return ("<div class=\"table-scroll\"><table class=\"ladder\"><thead><tr><th scope=\"col\">model</th>"
-            "<th scope=\"col\">held-out accuracy</th><th scope=\"col\">parameters</th>"
-            f"<th scope=\"col\">training time</th></tr></thead><tbody>{rows}</tbody></table></div>")
+        for m in data["metrics"].values()
+    )
+    return (
+        '<div class="table-scroll"><table class="ladder"><thead><tr><th scope="col">model</th>'
+        '<th scope="col">held-out accuracy</th><th scope="col">parameters</th>'
+        f'<th scope="col">training time</th></tr></thead><tbody>{rows}</tbody></table></div>'
+    )
 
 
 @figure("ladder-chart", widgets=("figures",))
 def ladder_chart(data: dict) -> str:
     """Accuracy against size, one bubble per model (its area: training time)."""
     metrics = list(data["metrics"].values())
-    fig = go.Figure(go.Scatter(
-        x=[m["parameters"] for m in metrics], y=[m["test_accuracy"] for m in metrics],
-        text=[m["title"] for m in metrics], mode="markers+text", textposition="top center",
-        marker=dict(size=[12 + 4 * m["train_seconds"] ** 0.5 for m in metrics], color="#1a5fb4", opacity=.7),
-        customdata=[m["train_seconds"] for m in metrics],
-        hovertemplate="%{text}<br>%{x:,} parameters<br>%{y:.1%} held out<br>%{customdata:.1f} s to train<extra></extra>"))
-    fig.update_layout(xaxis=dict(type="log", title="parameters"), yaxis=dict(title="held-out accuracy", tickformat=".0%"),
-                      height=340, margin=dict(l=60, r=20, t=20, b=50))
+    fig = go.Figure(
+        go.Scatter(
+            x=[m["parameters"] for m in metrics],
+            y=[m["test_accuracy"] for m in metrics],
+            text=[m["title"] for m in metrics],
+            mode="markers+text",
+            textposition="top center",
+            marker=dict(size=[12 + 4 * m["train_seconds"] ** 0.5 for m in metrics], color="#1a5fb4", opacity=0.7),
+            customdata=[m["train_seconds"] for m in metrics],
+            hovertemplate=(
+                "%{text}<br>%{x:,} parameters<br>%{y:.1%} held out<br>%{customdata:.1f} s to train<extra></extra>"
+            ),
+        )
+    )
+    fig.update_layout(
+        xaxis=dict(type="log", title="parameters"),
+        yaxis=dict(title="held-out accuracy", tickformat=".0%"),
+        height=340,
+        margin=dict(l=60, r=20, t=20, b=50),
+    )
     return plotly_html(fig)

@@ -10,7 +10,9 @@ def layer_explorer(data: dict, model: str) -> str:
     if model not in data["models"]:
         raise FigureError(f"layer-explorer: no model '{model}'; the build has {', '.join(data['models'])}")
     info = data["models"][model]
-    return (f'<div class="layer-explorer" data-model="{html.escape(info["onnx"])}" '
-            f'data-layers="{html.escape(info["layers_json"])}" data-digits="data/test-digits.json">'
-            '<noscript>This figure runs the network in your browser and needs JavaScript.</noscript>'
-            "</div>")
+    return (
+        f'<div class="layer-explorer" data-model="{html.escape(info["onnx"])}" '
+        f'data-layers="{html.escape(info["layers_json"])}" data-digits="data/test-digits.json">'
+        "<noscript>This figure runs the network in your browser and needs JavaScript.</noscript>"
+        "</div>"
+    )

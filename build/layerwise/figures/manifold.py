@@ -5,8 +5,7 @@ from plotly.subplots import make_subplots
 
 from . import FigureError, figure, plotly_html
 
-COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
-           "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
+COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
 METHOD_NAMES = {"pca": "PCA", "tsne": "t-SNE", "umap": "UMAP"}
 
 
@@ -16,29 +15,56 @@ def manifold_views(data: dict, layer: str) -> str:
     analysis = data["manifold"]
     layers = list(analysis["layers"])
     if layer not in layers:
-        raise FigureError(f"manifold-views: layer '{layer}' was not analysed; analysed: {', '.join(layers)} "
-                          "(set analysis.layers in the config)")
+        raise FigureError(
+            f"manifold-views: layer '{layer}' was not analysed; analysed: {', '.join(layers)} "
+            "(set analysis.layers in the config)"
+        )
     methods = list(analysis["layers"][layer]["views"])
     labels, predictions, classes = analysis["labels"], analysis["predictions"], data["classes"]
-    hover = [f"label {classes[l]}, predicted {classes[p]}" for l, p in zip(labels, predictions)]
-    fig = make_subplots(rows=1, cols=len(methods), horizontal_spacing=0.04,
-                        subplot_titles=[METHOD_NAMES.get(m, m) for m in methods])
+    hover = [f"label {classes[label]}, predicted {classes[said]}" for label, said in zip(labels, predictions)]
+    fig = make_subplots(
+        rows=1, cols=len(methods), horizontal_spacing=0.04, subplot_titles=[METHOD_NAMES.get(m, m) for m in methods]
+    )
     for col, method in enumerate(methods, start=1):
         view = analysis["layers"][layer]["views"][method]
-        fig.add_trace(go.Scatter(x=view[:, 0], y=view[:, 1], mode="markers", text=hover,
-                                 customdata=list(range(len(labels))), hovertemplate="%{text}<extra></extra>",
-                                 marker=dict(size=4, color=[COLOURS[l % 10] for l in labels]), showlegend=False),
-                      row=1, col=col)
+        fig.add_trace(
+            go.Scatter(
+                x=view[:, 0],
+                y=view[:, 1],
+                mode="markers",
+                text=hover,
+                customdata=list(range(len(labels))),
+                hovertemplate="%{text}<extra></extra>",
+                marker=dict(size=4, color=[COLOURS[label % 10] for label in labels]),
+                showlegend=False,
+            ),
+            row=1,
+            col=col,
+        )
 
     def views_of(name):
-        return {"x": [analysis["layers"][name]["views"][m][:, 0] for m in methods],
-                "y": [analysis["layers"][name]["views"][m][:, 1] for m in methods]}
+        return {
+            "x": [analysis["layers"][name]["views"][m][:, 0] for m in methods],
+            "y": [analysis["layers"][name]["views"][m][:, 1] for m in methods],
+        }
 
     buttons = [dict(label=name, method="restyle", args=[views_of(name)]) for name in layers]
     fig.update_layout(
-        updatemenus=[dict(type="buttons", direction="right", buttons=buttons, active=layers.index(layer),
-                          x=0, y=1.18, xanchor="left", showactive=True)],
-        height=380, margin=dict(l=10, r=10, t=70, b=10))
+        updatemenus=[
+            dict(
+                type="buttons",
+                direction="right",
+                buttons=buttons,
+                active=layers.index(layer),
+                x=0,
+                y=1.18,
+                xanchor="left",
+                showactive=True,
+            )
+        ],
+        height=380,
+        margin=dict(l=10, r=10, t=70, b=10),
+    )
     fig.update_xaxes(showticklabels=False)
     fig.update_yaxes(showticklabels=False)
     return plotly_html(fig, thumbnails=f"tour/{data['tour']['model']}/")
@@ -53,11 +79,24 @@ def manifold_metrics(data: dict) -> str:
     fig.add_scatter(x=names, y=[layers[n]["linear_probe_accuracy"] for n in names], name="linear probe accuracy")
     fig.add_scatter(x=names, y=[layers[n]["knn_accuracy"] for n in names], name="5-NN accuracy")
     for method in next(iter(layers.values()))["trustworthiness"]:
-        fig.add_scatter(x=names, y=[layers[n]["trustworthiness"][method] for n in names],
-                        name=f"{METHOD_NAMES.get(method, method)} trustworthiness", line=dict(dash="dot"))
-    fig.add_scatter(x=names, y=[layers[n]["intrinsic_dimension"] for n in names], name="intrinsic dimension (TwoNN)",
-                    line=dict(color="#555", dash="dash"), secondary_y=True)
-    fig.update_layout(height=380, margin=dict(l=60, r=60, t=20, b=40), legend=dict(orientation="h", y=-0.2),
-                      yaxis=dict(title="accuracy / trustworthiness", tickformat=".0%"))
+        fig.add_scatter(
+            x=names,
+            y=[layers[n]["trustworthiness"][method] for n in names],
+            name=f"{METHOD_NAMES.get(method, method)} trustworthiness",
+            line=dict(dash="dot"),
+        )
+    fig.add_scatter(
+        x=names,
+        y=[layers[n]["intrinsic_dimension"] for n in names],
+        name="intrinsic dimension (TwoNN)",
+        line=dict(color="#555", dash="dash"),
+        secondary_y=True,
+    )
+    fig.update_layout(
+        height=380,
+        margin=dict(l=60, r=60, t=20, b=40),
+        legend=dict(orientation="h", y=-0.2),
+        yaxis=dict(title="accuracy / trustworthiness", tickformat=".0%"),
+    )
     fig.update_yaxes(title_text="intrinsic dimension", secondary_y=True)
     return plotly_html(fig)

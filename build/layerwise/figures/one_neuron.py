@@ -12,6 +12,8 @@ def one_neuron(data: dict, model: str, digit: int) -> str:
         raise FigureError(f"one-neuron: '{model}' is not a model of one sigmoid neuron per class")
     if not 0 <= digit < len(data["classes"]):
         raise FigureError(f"one-neuron: digit must be 0 to {len(data['classes']) - 1}")
-    return (f'<div class="one-neuron" data-neuron="{html.escape(path)}" data-digit="{digit}" '
-            f'data-classes="{html.escape(",".join(data["classes"]))}">'
-            "<noscript>This figure is drawn in your browser and needs JavaScript.</noscript></div>")
+    return (
+        f'<div class="one-neuron" data-neuron="{html.escape(path)}" data-digit="{digit}" '
+        f'data-classes="{html.escape(",".join(data["classes"]))}">'
+        "<noscript>This figure is drawn in your browser and needs JavaScript.</noscript></div>"
+    )

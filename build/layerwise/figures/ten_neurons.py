@@ -23,10 +23,21 @@ def weight_templates(data: dict, model: str) -> str:
     fig = make_subplots(rows=2, cols=5, subplot_titles=classes, horizontal_spacing=0.02, vertical_spacing=0.08)
     limit = max(abs(w) for row in weights for w in row)
     for i, row in enumerate(weights):
-        image = [row[r * 28:(r + 1) * 28] for r in range(28)]
-        fig.add_trace(go.Heatmap(z=image, zmid=0, zmin=-limit, zmax=limit, colorscale="RdBu", reversescale=True,
-                                 showscale=i == 0, hovertemplate=f"{classes[i]}: weight %{{z:.3f}}<extra></extra>"),
-                      row=i // 5 + 1, col=i % 5 + 1)
+        image = [row[r * 28 : (r + 1) * 28] for r in range(28)]
+        fig.add_trace(
+            go.Heatmap(
+                z=image,
+                zmid=0,
+                zmin=-limit,
+                zmax=limit,
+                colorscale="RdBu",
+                reversescale=True,
+                showscale=i == 0,
+                hovertemplate=f"{classes[i]}: weight %{{z:.3f}}<extra></extra>",
+            ),
+            row=i // 5 + 1,
+            col=i % 5 + 1,
+        )
     fig.update_yaxes(autorange="reversed", showticklabels=False, scaleanchor="x")
     fig.update_xaxes(showticklabels=False)
     fig.update_layout(height=360, margin=dict(l=10, r=10, t=30, b=10))
@@ -37,11 +48,23 @@ def weight_templates(data: dict, model: str) -> str:
 def confusion_matrix(data: dict, model: str) -> str:
     matrix = model_metrics(data, model)["confusion"]
     classes = data["classes"]
-    fig = go.Figure(go.Heatmap(z=matrix, x=classes, y=classes, colorscale="Blues", text=matrix,
-                               texttemplate="%{text}", hovertemplate="true %{y}, said %{x}: %{z}<extra></extra>"))
-    fig.update_layout(xaxis=dict(title="the model said", type="category"),
-                      yaxis=dict(title="true digit", type="category", autorange="reversed"),
-                      height=420, margin=dict(l=60, r=20, t=20, b=50))
+    fig = go.Figure(
+        go.Heatmap(
+            z=matrix,
+            x=classes,
+            y=classes,
+            colorscale="Blues",
+            text=matrix,
+            texttemplate="%{text}",
+            hovertemplate="true %{y}, said %{x}: %{z}<extra></extra>",
+        )
+    )
+    fig.update_layout(
+        xaxis=dict(title="the model said", type="category"),
+        yaxis=dict(title="true digit", type="category", autorange="reversed"),
+        height=420,
+        margin=dict(l=60, r=20, t=20, b=50),
+    )
     return plotly_html(fig)
 
 
@@ -52,10 +75,16 @@ def mistakes(data: dict, model: str, count: int) -> str:
     wrong = data["mistakes"][model][:count]
     if not wrong:
         return "<p>The model got every held-out digit right.</p>"
-    fig = make_subplots(rows=1, cols=len(wrong), horizontal_spacing=0.01,
-                        subplot_titles=[f"{data['classes'][w['label']]} → {data['classes'][w['predicted']]}" for w in wrong])
+    fig = make_subplots(
+        rows=1,
+        cols=len(wrong),
+        horizontal_spacing=0.01,
+        subplot_titles=[f"{data['classes'][w['label']]} → {data['classes'][w['predicted']]}" for w in wrong],
+    )
     for i, w in enumerate(wrong):
-        fig.add_trace(go.Heatmap(z=w["pixels"], colorscale="Greys", showscale=False, hoverinfo="skip"), row=1, col=i + 1)
+        fig.add_trace(
+            go.Heatmap(z=w["pixels"], colorscale="Greys", showscale=False, hoverinfo="skip"), row=1, col=i + 1
+        )
     fig.update_yaxes(autorange="reversed", showticklabels=False, scaleanchor="x")
     fig.update_xaxes(showticklabels=False)
     fig.update_layout(height=140, margin=dict(l=5, r=5, t=30, b=5))
