@@ -195,7 +195,7 @@ async function mount(root) {
   // --- state
   let playing = true, epochTarget = Number(epoch.value), epochNow = epochTarget;
   let shownLayer = Number(layer.value), fromLayer = shownLayer, transition = 1;
-  let positions = new Float32Array(0), count = n, synthetic = null;
+  let positions = new Float32Array(0), fromPositions = new Float32Array(0), count = n, synthetic = null;
   let reader = null; // {layerIndex, epoch, point: Float32Array(dims)} for the reader's digit
   let dragging = -1, frames = 0, last = performance.now();
   const sprites = COLOURS.map((c) => sprite(c, 2.5));
@@ -226,7 +226,7 @@ async function mount(root) {
     return { e0, e1, t, scale, d: layerInfo.dims };
   }
 
-  function project(values, layerInfo, e, out, mix) {
+  function project(values, layerInfo, e, out) {
     const { e0, e1, t, d, scale: spread } = coordinates(layerInfo, e);
     const scale = spread / zoom(layerInfo);
     const m = rotation.matrix, o0 = e0 * count * d, o1 = e1 * count * d;
@@ -237,8 +237,8 @@ async function mount(root) {
         x += v * m[k][0];
         y += v * m[k][1];
       }
-      out[2 * p] = mix * out[2 * p] + (1 - mix) * (x / scale);
-      out[2 * p + 1] = mix * out[2 * p + 1] + (1 - mix) * (y / scale);
+      out[2 * p] = x / scale;
+      out[2 * p + 1] = y / scale;
     }
   }
 
@@ -277,17 +277,19 @@ async function mount(root) {
       epochNow = Math.abs(epochTarget - epochNow) <= stepBy ? epochTarget : epochNow + Math.sign(epochTarget - epochNow) * stepBy;
     }
     transition = Math.min(1, transition + dt * 2);
-    if (positions.length !== 2 * count) positions = new Float32Array(2 * count);
+    if (positions.length !== 2 * count) {
+      positions = new Float32Array(2 * count);
+      fromPositions = new Float32Array(2 * count);
+    }
     const info = meta.layers[shownLayer];
     if (transition < 1) {
       // Smooth, aligned layer change: both layers under the same rotation, blended.
-      const from = new Float32Array(2 * count);
-      project(current.from, meta.layers[fromLayer], epochNow, from, 0);
-      project(current.values, info, epochNow, positions, 0);
+      project(current.from, meta.layers[fromLayer], epochNow, fromPositions);
+      project(current.values, info, epochNow, positions);
       const t = transition * transition * (3 - 2 * transition);
-      for (let i = 0; i < positions.length; i++) positions[i] = (1 - t) * from[i] + t * positions[i];
+      for (let i = 0; i < positions.length; i++) positions[i] = (1 - t) * fromPositions[i] + t * positions[i];
     } else {
-      project(current.values, info, epochNow, positions, 0);
+      project(current.values, info, epochNow, positions);
     }
     const ctx = canvas.getContext("2d");
     const cx = canvas.width / 2, cy = canvas.height / 2, r = radius();

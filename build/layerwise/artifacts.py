@@ -47,6 +47,40 @@ def sample_test_digits(dataset, predictions: torch.Tensor, per_class: int, wrong
     }
 
 
+def describe_model(name: str, spec: dict, model, result: dict, dataset):
+    """What the pages say about one trained model: (metrics, layer info, files, test predictions)."""
+    with torch.no_grad():
+        test_outputs = model.eval()(dataset.test_x)
+    predictions = test_outputs.argmax(1)
+    labels = dataset.test_y.numpy()
+    metrics = {
+        "title": spec.get("title", name),
+        "test_accuracy": result["epochs"][-1]["accuracy"],
+        "per_class_accuracy": result["epochs"][-1]["per_class_accuracy"],
+        "parameters": models.parameter_count(model),
+        "train_seconds": result["seconds"],
+        "epochs": result["epochs"],
+        "confusion": baselines.confusion_matrix(predictions.numpy(), labels, len(dataset.classes)).tolist(),
+    }
+    layers = describe_layers(model)
+    info = {
+        "title": metrics["title"],
+        "onnx": f"models/{name}.onnx",
+        "layers": layers,
+        "layers_json": json.dumps(layers),
+    }
+    linear = [layer for layer in model if isinstance(layer, torch.nn.Linear)]
+    if len(linear) == 1 and linear[0].in_features == 28 * 28:  # a template per class
+        info["weights"] = linear[0].weight.detach().round(decimals=4).tolist()
+    files = {}
+    if isinstance(model[-1], torch.nn.Sigmoid):  # one neuron per class: judge each alone
+        metrics["per_class"] = [
+            baselines.one_vs_rest_report(test_outputs[:, c].numpy(), labels, c) for c in range(len(dataset.classes))
+        ]
+        files[f"ladder/{name}.json"] = neuron_file(model, test_outputs, dataset.test_y)
+    return metrics, info, files, predictions
+
+
 def compute_artifacts(config: dict, cache: Cache, timings: dict) -> dict:
     start = time.perf_counter()
     dataset = data_stage.load_dataset(config["data"], config["node_modules"])
@@ -74,37 +108,9 @@ def compute_artifacts(config: dict, cache: Cache, timings: dict) -> dict:
         out["files"][f"models/{name}.onnx"] = out["onnx"][name]
         timings[f"export {name}"] = time.perf_counter() - start
 
-        final = result["epochs"][-1]
-        out["metrics"][name] = {
-            "title": spec.get("title", name),
-            "test_accuracy": final["accuracy"],
-            "per_class_accuracy": final["per_class_accuracy"],
-            "parameters": models.parameter_count(model),
-            "train_seconds": result["seconds"],
-            "epochs": result["epochs"],
-        }
-        layers = describe_layers(model)
-        out["models"][name] = {
-            "title": spec.get("title", name),
-            "onnx": f"models/{name}.onnx",
-            "layers": layers,
-            "layers_json": json.dumps(layers),
-        }
-        linear = [layer for layer in model if isinstance(layer, torch.nn.Linear)]
-        if len(linear) == 1 and linear[0].in_features == 28 * 28:  # a template per class
-            out["models"][name]["weights"] = linear[0].weight.detach().round(decimals=4).tolist()
-        with torch.no_grad():
-            test_outputs = model.eval()(dataset.test_x)
-        predictions = test_outputs.argmax(1)
-        out["metrics"][name]["confusion"] = baselines.confusion_matrix(
-            predictions.numpy(), dataset.test_y.numpy(), len(dataset.classes)
-        ).tolist()
-        if isinstance(model[-1], torch.nn.Sigmoid):  # one neuron per class: judge each alone
-            out["metrics"][name]["per_class"] = [
-                baselines.one_vs_rest_report(test_outputs[:, c].numpy(), dataset.test_y.numpy(), c)
-                for c in range(len(dataset.classes))
-            ]
-            out["files"][f"ladder/{name}.json"] = neuron_file(model, test_outputs, dataset.test_y)
+        metrics, info, files, predictions = describe_model(name, spec, model, result, dataset)
+        out["metrics"][name], out["models"][name] = metrics, info
+        out["files"].update(files)
         out["mistakes"][name] = mistakes(dataset, predictions, count=20)
     # The picker's digits, with the mistakes of the last (most capable) model of the ladder.
     test_digits = sample_test_digits(dataset, predictions, per_class=3, wrong=10)
