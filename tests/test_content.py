@@ -36,7 +36,8 @@ def test_prose_values_math_figures_and_footnotes(site):
         "## Results\n\nThe CNN gets {{ metrics.cnn.test_accuracy | percent }}.[^1]\n\n"
         "$$\\frac{e^{z_i}}{\\sum_j e^{z_j}}$$\n\n"
         "```{figure} training-curves\n:metric: loss\n:label: fig-loss\nLoss per *epoch*.\n```\n\n"
-        "[^1]: Held out.\n"
+        "[^1]: Held out.\n\n"
+        '<aside class="note">Raw <abbr title="HyperText">HTML</abbr> is allowed.</aside>\n'
     )
     accuracy = site.data["metrics"]["cnn"]["test_accuracy"]
     assert f"The CNN gets {100 * accuracy:.1f}%." in html
@@ -45,6 +46,7 @@ def test_prose_values_math_figures_and_footnotes(site):
     assert 'class="plotly-figure"' in html and "Figure 1." in html and "<em>epoch</em>" in html
     assert 'id="fig-loss"' in html and 'class="footnotes' in html
     assert 'id="results"' in html and "Content-Security-Policy" in html
+    assert '<aside class="note">Raw <abbr title="HyperText">HTML</abbr> is allowed.</aside>' in html
     assert "<script" not in html.split("<main")[1]  # figures carry data, not inline scripts
 
 
