@@ -116,3 +116,13 @@ def test_a_drawn_digit_is_read_as_that_digit(page, server, strokes, digit):
     centre = ((ink.sum(1) * np.arange(28)).sum() / mass, (ink.sum(0) * np.arange(28)).sum() / mass)
     assert abs(centre[0] - 13.5) <= 1 and abs(centre[1] - 13.5) <= 1
     assert page.console_errors == []
+
+
+def test_without_webassembly_the_reader_gets_a_clear_message(page, server):
+    page.add_init_script("delete window.WebAssembly")
+    page.goto(server + "/index.html")
+    page.locator(".layer-explorer").scroll_into_view_if_needed()
+    status = page.locator(".layer-explorer .status")
+    expect(status).to_contain_text("cannot run here (this browser has no WebAssembly)", timeout=20_000)
+    expect(page.locator(".figure-training-curves .plotly-figure .main-svg").first).to_be_attached()
+    assert not any(url.endswith(".wasm") for url in page.requested)
