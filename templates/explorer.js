@@ -2,7 +2,7 @@
 // exported model in the page, and every layer's output is drawn. Nothing here knows the
 // architecture: layer names, types and shapes come from the build (data-layers).
 
-import { diverging, el, loadRuntime, whenNear } from "./runtime.js";
+import { diverging, el, loadRuntime, paintDigit, whenNear } from "./runtime.js";
 
 const SIDE = 28;
 
@@ -83,7 +83,6 @@ function filterCanvas(filter) {
   return canvas;
 }
 
-
 // One view per layer: maps (C,H,W) as a grid of heatmaps, vectors as a strip, class scores as bars.
 function layerView(layer, classes) {
   const [a, b, c] = layer.shape;
@@ -145,9 +144,7 @@ async function mount(root) {
 
   digits.pixels.forEach((pixels, i) => {
     const thumb = el("canvas", { width: SIDE, height: SIDE });
-    const image = thumb.getContext("2d").createImageData(SIDE, SIDE);
-    pixels.forEach((p, j) => image.data.set([255 - p, 255 - p, 255 - p, 255], 4 * j));
-    thumb.getContext("2d").putImageData(image, 0, 0);
+    paintDigit(thumb, pixels);
     const wrong = digits.predictions[i] !== digits.labels[i];
     const label = `test digit ${i + 1}, labelled ${classes[digits.labels[i]]}` +
       (wrong ? `, which the trained model takes for ${classes[digits.predictions[i]]}` : "");
@@ -179,14 +176,8 @@ async function mount(root) {
     return Object.fromEntries(layers.map((l) => [l.name, outputs[l.name].data]));
   }
 
-  function drawInput(pixels) {
-    const image = input.getContext("2d").createImageData(SIDE, SIDE);
-    pixels.forEach((p, j) => image.data.set([255 * (1 - p), 255 * (1 - p), 255 * (1 - p), 255], 4 * j));
-    input.getContext("2d").putImageData(image, 0, 0);
-  }
-
   async function show(pixels) {
-    drawInput(pixels);
+    paintDigit(input, pixels, 1);
     const values = await run(pixels);
     let previous = pixels;
     layers.forEach((layer, i) => { views[i].draw(values[layer.name], previous); previous = values[layer.name]; });

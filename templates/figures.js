@@ -1,5 +1,7 @@
 // Draws every Plotly figure the build wrote into the page (data in data-plotly, no inline script).
 // Figures over the recorded sample (data-thumbnails) show the hovered digit's image.
+import { paintDigit } from "./runtime.js";
+
 const config = { responsive: true, displaylogo: false };
 
 const samples = new Map(); // folder -> Promise<{n, thumbnail(i) -> Uint8Array}>
@@ -24,10 +26,7 @@ function showThumbnails(el) {
   el.on("plotly_hover", async (event) => {
     const point = event.points[0];
     if (point.customdata === undefined) return;
-    const thumbnail = (await loadSample(el.dataset.thumbnails))(point.customdata);
-    const ctx = canvas.getContext("2d"), image = ctx.createImageData(28, 28);
-    thumbnail.forEach((v, i) => image.data.set([255 - v, 255 - v, 255 - v, 255], 4 * i));
-    ctx.putImageData(image, 0, 0);
+    paintDigit(canvas, (await loadSample(el.dataset.thumbnails))(point.customdata));
     canvas.hidden = false;
   });
   el.on("plotly_unhover", () => { canvas.hidden = true; });

@@ -55,6 +55,16 @@ export function el(tag, attrs = {}, ...children) {
   return node;
 }
 
+// A 28x28 digit as dark ink on white; `full` is the value of full ink (255 for bytes, 1 for floats).
+export function paintDigit(canvas, ink, full = 255) {
+  const ctx = canvas.getContext("2d"), image = ctx.createImageData(28, 28);
+  for (let i = 0; i < 784; i++) {
+    const v = 255 * (1 - ink[i] / full);
+    image.data.set([v, v, v, 255], 4 * i);
+  }
+  ctx.putImageData(image, 0, 0);
+}
+
 // The article's diverging colour map for t in [-1, 1]: blue, white, red (as [r, g, b]).
 export function diverging(t) {
   t = Math.max(-1, Math.min(1, t));

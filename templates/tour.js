@@ -3,7 +3,7 @@
 // dimensions by the build); a smooth rotation of n-D space shows them from every angle.
 // Drawn on a plain 2-D canvas: here it ran twice as fast as Plotly's WebGL scatter.
 
-import { el, loadRuntime, whenNear } from "./runtime.js";
+import { el, loadRuntime, paintDigit, whenNear } from "./runtime.js";
 
 const COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
                  "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"];
@@ -401,9 +401,7 @@ async function mount(root) {
       if (distance < bestDistance) { best = p; bestDistance = distance; }
     }
     if (best < 0 || synthetic) { tooltip.hidden = true; return; }
-    const image = thumb.getContext("2d").createImageData(28, 28);
-    for (let i = 0; i < 784; i++) { const v = 255 - thumbnails[best * 784 + i]; image.data.set([v, v, v, 255], 4 * i); }
-    thumb.getContext("2d").putImageData(image, 0, 0);
+    paintDigit(thumb, thumbnails.subarray(best * 784, (best + 1) * 784));
     const predicted = predictions(Math.round(epochNow))[best];
     tipText.textContent = `label ${classes[labels[best]]}, predicted ${classes[predicted]}` + (predicted !== labels[best] ? " ✗" : "");
     const box = canvas.getBoundingClientRect();
