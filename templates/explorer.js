@@ -1,12 +1,13 @@
-// The layer explorer: the reader draws a digit (or picks a test digit), onnxruntime-web runs the
-// exported model in the page, and every layer's output is drawn. Nothing here knows the
-// architecture: layer names, types and shapes come from the build (data-layers).
+// The layer explorer: the reader draws an example (one-channel data), picks a held-out one, or
+// brings an image of their own; onnxruntime-web runs the exported model in the page and every
+// layer's output is drawn. Nothing here knows the dataset or the architecture: shapes, classes,
+// the noun, the preprocessing and the layers come from the build's contract.
 
-import { diverging, el, loadRuntime, paintDigit, whenNear } from "./runtime.js";
+import {
+  areaResize, contract, diverging, el, exampleSize, fromRGBA, loadRuntime, paintImage, sitePath, whenNear,
+} from "./runtime.js";
 
-const SIDE = 28;
-
-// --- MNIST-style preprocessing: crop to the ink, fit into 20x20, centre by mass in 28x28 ------
+// --- turning a drawing or an image into the model's input ---------------------------------
 
 function inkBounds(image) {
   const { width, height, data } = image;
@@ -19,15 +20,14 @@ function inkBounds(image) {
   return x1 < 0 ? null : { x: x0, y: y0, w: x1 - x0 + 1, h: y1 - y0 + 1 };
 }
 
-export function preprocess(pad) {
-  const ink = pad.getContext("2d").getImageData(0, 0, pad.width, pad.height);
-  const box = inkBounds(ink);
-  const pixels = new Float32Array(SIDE * SIDE);
-  if (!box) return pixels;
-  const scale = 20 / Math.max(box.w, box.h);
+// MNIST's own recipe, at any size: the ink fitted (anti-aliased) into a box five sevenths of
+// the frame, then centred by its mass.
+function fitAndCentre(pad, box, H, W) {
+  const pixels = new Float32Array(H * W);
+  const scale = (Math.min(H, W) * 5) / 7 / Math.max(box.w, box.h);
   const w = Math.max(1, Math.round(box.w * scale)), h = Math.max(1, Math.round(box.h * scale));
   const fitted = new OffscreenCanvas(w, h).getContext("2d", { willReadFrequently: true });
-  fitted.imageSmoothingQuality = "high"; // anti-aliased, like MNIST's own downscaling
+  fitted.imageSmoothingQuality = "high";
   fitted.drawImage(pad, box.x, box.y, box.w, box.h, 0, 0, w, h);
   const alpha = fitted.getImageData(0, 0, w, h).data;
   let mass = 0, mx = 0, my = 0;
@@ -36,13 +36,37 @@ export function preprocess(pad) {
       const v = alpha[4 * (y * w + x) + 3] / 255;
       mass += v; mx += v * x; my += v * y;
     }
-  const dx = Math.round(SIDE / 2 - mx / mass - 0.5), dy = Math.round(SIDE / 2 - my / mass - 0.5);
+  const dx = Math.round(W / 2 - mx / mass - 0.5), dy = Math.round(H / 2 - my / mass - 0.5);
   for (let y = 0; y < h; y++)
     for (let x = 0; x < w; x++) {
       const tx = x + dx, ty = y + dy;
-      if (tx >= 0 && tx < SIDE && ty >= 0 && ty < SIDE) pixels[ty * SIDE + tx] = alpha[4 * (y * w + x) + 3] / 255;
+      if (tx >= 0 && tx < W && ty >= 0 && ty < H) pixels[ty * W + tx] = alpha[4 * (y * w + x) + 3] / 255;
     }
   return pixels;
+}
+
+// The pad's ink as the model's (1, H, W) input, by the dataset's declared preprocessing; null
+// when the pad is blank (a blank pad is no example, and no widget scores it).
+export function preprocess(pad) {
+  const [, H, W] = contract().dataset.shape;
+  const ink = pad.getContext("2d").getImageData(0, 0, pad.width, pad.height);
+  const box = inkBounds(ink);
+  if (!box) return null;
+  if (contract().dataset.preprocessing === "fit-and-centre") return fitAndCentre(pad, box, H, W);
+  const alpha = Float32Array.from({ length: pad.width * pad.height }, (_, i) => ink.data[4 * i + 3] / 255);
+  return areaResize(alpha, 1, pad.height, pad.width, H, W);
+}
+
+// An image file as the model's input: decoded, converted to the data's channels like the build
+// (PIL "L" or RGB), and area-resized like the build.
+export async function readImage(blob) {
+  const [C, H, W] = contract().dataset.shape;
+  const bitmap = await createImageBitmap(blob);
+  const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
+  const ctx = canvas.getContext("2d", { willReadFrequently: true });
+  ctx.drawImage(bitmap, 0, 0);
+  const rgba = ctx.getImageData(0, 0, bitmap.width, bitmap.height).data;
+  return areaResize(fromRGBA(rgba, C, bitmap.height, bitmap.width), C, bitmap.height, bitmap.width, H, W);
 }
 
 // --- drawing values -------------------------------------------------------------------------
@@ -69,22 +93,29 @@ function maxAbs(values) {
   return m;
 }
 
-// A learned filter (in_channels x k x k): its input-channel slices tiled in a near-square grid.
-function filterCanvas(filter) {
-  const k = filter[0].length, columns = Math.ceil(Math.sqrt(filter.length));
-  const rows = Math.ceil(filter.length / columns);
-  const canvas = el("canvas", { width: columns * k, height: rows * k, class: "filter", title: "learned filter" });
-  const flat = new Float32Array(columns * k * rows * k).fill(NaN);
+// A learned filter (in_channels x k x k). Reading the colour image directly (3 input channels),
+// it is drawn in colour (each weight mapped to 0..1 over the filter's range); otherwise its
+// input-channel slices are tiled in a near-square grid on the diverging scale.
+function filterCanvas(filter, rgb) {
+  const k = filter[0].length, kw = filter[0][0].length;
+  if (rgb) {
+    const flat = filter.flat(2), low = Math.min(...flat), high = Math.max(...flat);
+    const canvas = el("canvas", { width: kw, height: k, class: "filter", title: "learned filter (colour)" });
+    paintImage(canvas, flat.map((v) => (v - low) / (high - low || 1)), 1, [3, k, kw]);
+    return canvas;
+  }
+  const columns = Math.ceil(Math.sqrt(filter.length)), rows = Math.ceil(filter.length / columns);
+  const canvas = el("canvas", { width: columns * kw, height: rows * k, class: "filter", title: "learned filter" });
+  const flat = new Float32Array(columns * kw * rows * k);
   filter.forEach((slice, ch) => slice.forEach((row, y) => row.forEach((v, x) => {
-    flat[(Math.floor(ch / columns) * k + y) * columns * k + (ch % columns) * k + x] = v;
+    flat[(Math.floor(ch / columns) * k + y) * columns * kw + (ch % columns) * kw + x] = v;
   })));
-  const scale = maxAbs(flat.filter((v) => !Number.isNaN(v)));
-  paintGrid(canvas, flat.map((v) => (Number.isNaN(v) ? 0 : v)), 0, columns * k, rows * k, scale, null);
+  paintGrid(canvas, flat, 0, columns * kw, rows * k, maxAbs(filter.flat(2)), null);
   return canvas;
 }
 
 // One view per layer: maps (C,H,W) as a grid of heatmaps, vectors as a strip, class scores as bars.
-function layerView(layer, classes) {
+function layerView(layer, classes, [C, H, W]) {
   const [a, b, c] = layer.shape;
   const box = el("section", { class: "layer", "data-layer": layer.name },
     el("h4", {}, `${layer.name} `, el("span", { class: "layer-type" }, `${layer.type} → ${layer.shape.join("×")}`)));
@@ -92,7 +123,7 @@ function layerView(layer, classes) {
     const cells = Array.from({ length: a }, (_, i) => {
       const map = el("canvas", { width: c, height: b, class: "map" });
       const cell = el("div", { class: "cell" });
-      if (layer.filters) cell.append(filterCanvas(layer.filters[i]));
+      if (layer.filters) cell.append(filterCanvas(layer.filters[i], layer.filters[i].length === 3 && C === 3));
       cell.append(map);
       return { cell, map };
     });
@@ -119,7 +150,7 @@ function layerView(layer, classes) {
       });
     } };
   }
-  const rows = a === SIDE * SIDE ? SIDE : 1; // a flattened image reads best as the image
+  const rows = a === C * H * W ? C * H : 1; // a flattened image reads best as the image
   const strip = el("canvas", { width: a / rows, height: rows, class: rows > 1 ? "map" : "strip" });
   box.append(strip);
   return { box, draw: (values, previous) => paintGrid(strip, values, 0, a / rows, rows, maxAbs(values), layer.type === "ReLU" ? previous : null) };
@@ -128,26 +159,34 @@ function layerView(layer, classes) {
 // --- the widget -----------------------------------------------------------------------------
 
 async function mount(root) {
-  const layers = JSON.parse(root.dataset.layers);
-  const digits = await (await fetch(root.dataset.digits)).json();
-  const classes = digits.classes;
+  const { dataset, models } = contract();
+  const { classes, noun, shape } = dataset;
+  const [C, H, W] = shape;
+  const layers = models[root.dataset.model].layers;
+  const examples = await (await fetch(sitePath("examples"))).json();
 
   const status = el("p", { class: "status", role: "status" }, "The network runs in your browser once you scroll here.");
-  const pad = el("canvas", { width: 280, height: 280, class: "pad", "aria-label": "Drawing pad: draw a digit with mouse, finger or pen" });
+  const drawable = C === 1;
+  const pad = el("canvas", { width: 280, height: 280, class: "pad", "aria-label": `Drawing pad: draw a ${noun} with mouse, finger or pen` });
   const clear = el("button", { type: "button" }, "Clear");
-  const input = el("canvas", { width: SIDE, height: SIDE, class: "map input-view", "aria-label": "The 28×28 input the model sees" });
-  const picker = el("div", { class: "picker", role: "group", "aria-label": "Pick a held-out test digit (outlined: ones the model gets wrong)" });
-  const views = layers.map((layer) => layerView(layer, classes));
+  const file = el("input", { type: "file", accept: "image/*", "aria-label": `Use your own image of a ${noun}` });
+  const input = el("canvas", { width: W, height: H, class: "map input-view", "aria-label": `The ${H}×${W} input the model sees` });
+  const picker = el("div", { class: "picker", role: "group", "aria-label": `Pick a held-out ${noun} (outlined: ones the model gets wrong)` });
+  const views = layers.map((layer) => layerView(layer, classes, shape));
   root.append(
-    el("div", { class: "explorer-input" }, pad, el("div", { class: "pad-controls" }, clear, el("span", {}, "what the model sees:"), input), picker, status),
+    el("div", { class: "explorer-input" },
+      ...(drawable ? [pad] : []),
+      el("div", { class: "pad-controls" }, ...(drawable ? [clear] : []), el("label", { class: "own-image" }, "your own image: ", file)),
+      el("div", { class: "pad-controls" }, el("span", {}, "what the model sees:"), input),
+      picker, status),
     el("div", { class: "explorer-layers" }, ...views.map((v) => v.box)));
 
-  digits.pixels.forEach((pixels, i) => {
-    const thumb = el("canvas", { width: SIDE, height: SIDE });
-    paintDigit(thumb, pixels);
-    const wrong = digits.predictions[i] !== digits.labels[i];
-    const label = `test digit ${i + 1}, labelled ${classes[digits.labels[i]]}` +
-      (wrong ? `, which the trained model takes for ${classes[digits.predictions[i]]}` : "");
+  examples.pixels.forEach((pixels, i) => {
+    const thumb = el("canvas", { width: W, height: H });
+    paintImage(thumb, pixels);
+    const wrong = examples.predictions[i] !== examples.labels[i];
+    const label = `held-out ${noun} ${i + 1}, labelled ${classes[examples.labels[i]]}` +
+      (wrong ? `, which the trained model takes for ${classes[examples.predictions[i]]}` : "");
     const button = el("button", { type: "button", "aria-label": label, title: label, class: wrong ? "wrong" : "" }, thumb);
     button.addEventListener("click", () => show(Float32Array.from(pixels, (p) => p / 255)));
     picker.append(button);
@@ -160,9 +199,9 @@ async function mount(root) {
     const ort = await loadRuntime((got, total) => {
       status.textContent = `Loading the network runtime… ${Math.round(got / 1e6)} of ${Math.round(total / 1e6) || "?"} MB`;
     });
-    session = await ort.InferenceSession.create(new URL(root.dataset.model, document.baseURI).href,
+    session = await ort.InferenceSession.create(new URL(sitePath("model", { model: root.dataset.model }), document.baseURI).href,
       { executionProviders: ["wasm"] });
-    status.textContent = "Ready: draw a digit or pick one.";
+    status.textContent = `Ready: ${drawable ? "draw a " + noun + ", " : ""}pick one or bring your own image.`;
     return ort;
   })();
   ready.catch((e) => {
@@ -172,12 +211,17 @@ async function mount(root) {
 
   async function run(pixels) {
     const ort = await ready;
-    const outputs = await session.run({ image: new ort.Tensor("float32", pixels, [1, 1, SIDE, SIDE]) });
+    const outputs = await session.run({ image: new ort.Tensor("float32", pixels, [1, C, H, W]) });
     return Object.fromEntries(layers.map((l) => [l.name, outputs[l.name].data]));
   }
 
   async function show(pixels) {
-    paintDigit(input, pixels, 1);
+    if (!pixels) { // a blank pad: nothing to classify
+      input.getContext("2d").clearRect(0, 0, W, H);
+      status.textContent = `Draw a ${noun}.`;
+      return null;
+    }
+    paintImage(input, pixels, 1);
     const values = await run(pixels);
     let previous = pixels;
     layers.forEach((layer, i) => { views[i].draw(values[layer.name], previous); previous = values[layer.name]; });
@@ -185,7 +229,7 @@ async function mount(root) {
     const best = last.indexOf(Math.max(...last));
     status.textContent = `The network says: ${classes[best]}.`;
     root.dispatchEvent(new CustomEvent("painted", { detail: { pixels, values } }));
-    // Other widgets (the Grand Tour) show the reader's digit too.
+    // Other widgets (the Grand Tour, the neurons) show the reader's example too.
     window.dispatchEvent(new CustomEvent("layerwise:drawn", { detail: { pixels } }));
     return values;
   }
@@ -212,19 +256,37 @@ async function mount(root) {
     const r = pad.getBoundingClientRect();
     return [(event.clientX - r.left) * (pad.width / r.width), (event.clientY - r.top) * (pad.height / r.height)];
   }
-  pad.addEventListener("pointerdown", (e) => { pad.setPointerCapture(e.pointerId); last = point(e); stroke(e); });
+  pad.addEventListener("pointerdown", (e) => { e.preventDefault(); pad.setPointerCapture(e.pointerId); last = point(e); stroke(e); });
   pad.addEventListener("pointermove", (e) => { if (last) stroke(e); });
   for (const end of ["pointerup", "pointercancel"]) pad.addEventListener(end, () => { last = null; });
   function stroke(e) {
     const p = point(e);
     ctx.beginPath(); ctx.moveTo(...last); ctx.lineTo(...p); ctx.stroke();
+    ctx.beginPath(); ctx.arc(...p, ctx.lineWidth / 2, 0, 2 * Math.PI); ctx.fillStyle = ctx.strokeStyle; ctx.fill(); // a tap is a dot
     last = p;
     requestUpdate();
   }
   clear.addEventListener("click", () => { ctx.clearRect(0, 0, pad.width, pad.height); requestUpdate(); });
 
+  async function useImage(blob) {
+    try {
+      const pixels = await readImage(blob);
+      await ready;
+      ctx.clearRect(0, 0, pad.width, pad.height);
+      await show(pixels);
+    } catch (e) {
+      status.textContent = `That file could not be read as an image (${e.message}).`;
+    }
+  }
+  file.addEventListener("change", () => { if (file.files[0]) useImage(file.files[0]); });
+  root.addEventListener("dragover", (e) => e.preventDefault());
+  root.addEventListener("drop", (e) => {
+    const dropped = [...(e.dataTransfer?.files || [])].find((f) => f.type.startsWith("image/"));
+    if (dropped) { e.preventDefault(); useImage(dropped); }
+  });
+
   ready.then(() => picker.firstChild?.click(), () => {});
-  return { root, ready, run, show, layers };
+  return { root, ready, run, show, layers, size: exampleSize(), readImage };
 }
 
 // The page's widgets, reachable for tests and for other widgets (e.g. the Grand Tour).

@@ -1,40 +1,30 @@
 // Draws every Plotly figure the build wrote into the page (data in data-plotly, no inline script).
-// Figures over the recorded sample (data-thumbnails) show the hovered digit's image.
-import { paintDigit } from "./runtime.js";
+// Figures over the recorded sample (data-thumbnails: the recorded model) show the hovered example.
+import { el, loadSample, paintImage } from "./runtime.js";
 
 const config = { responsive: true, displaylogo: false };
 
-const samples = new Map(); // folder -> Promise<{n, thumbnail(i) -> Uint8Array}>
-function loadSample(folder) {
-  if (!samples.has(folder)) {
-    samples.set(folder, (async () => {
-      const meta = await (await fetch(folder + "meta.json")).json();
-      const bytes = new Uint8Array(await (await fetch(folder + "sample.u8")).arrayBuffer());
-      const offset = meta.n * (1 + meta.epochs);
-      return (i) => bytes.subarray(offset + i * 784, offset + (i + 1) * 784);
-    })());
-  }
-  return samples.get(folder);
+const samples = new Map(); // model -> Promise<the recorded sample>
+function sampleOf(model) {
+  if (!samples.has(model)) samples.set(model, loadSample(model));
+  return samples.get(model);
 }
 
-function showThumbnails(el) {
-  const canvas = document.createElement("canvas");
-  canvas.width = canvas.height = 28;
-  canvas.className = "hover-digit";
-  canvas.hidden = true;
-  el.append(canvas);
-  el.on("plotly_hover", async (event) => {
+function showThumbnails(figure) {
+  const canvas = el("canvas", { class: "hover-digit", hidden: "" });
+  figure.append(canvas);
+  figure.on("plotly_hover", async (event) => {
     const point = event.points[0];
     if (point.customdata === undefined) return;
-    paintDigit(canvas, (await loadSample(el.dataset.thumbnails))(point.customdata));
+    paintImage(canvas, (await sampleOf(figure.dataset.thumbnails)).thumbnail(point.customdata));
     canvas.hidden = false;
   });
-  el.on("plotly_unhover", () => { canvas.hidden = true; });
+  figure.on("plotly_unhover", () => { canvas.hidden = true; });
 }
 
-for (const el of document.querySelectorAll(".plotly-figure")) {
-  const fig = JSON.parse(el.dataset.plotly);
-  window.Plotly.newPlot(el, fig.data, fig.layout, config).then(() => {
-    if (el.dataset.thumbnails) showThumbnails(el);
+for (const figure of document.querySelectorAll(".plotly-figure")) {
+  const fig = JSON.parse(figure.dataset.plotly);
+  window.Plotly.newPlot(figure, fig.data, fig.layout, config).then(() => {
+    if (figure.dataset.thumbnails) showThumbnails(figure);
   });
 }

@@ -1,15 +1,15 @@
-// One neuron per digit: its weights as an image, and how good it really is. The reader picks
-// the digit and moves the decision threshold; the numbers are recomputed here from the
-// recorded scores of every held-out digit. A digit drawn in the layer explorer gets its score.
+// One neuron per class: its weights as an image, and how good it really is. The reader picks
+// the class and moves the decision threshold; the numbers are recomputed here from the
+// recorded scores of every held-out example. An example drawn in the layer explorer gets its score.
 
-import { diverging, el, whenNear } from "./runtime.js";
+import { contract, diverging, el, sitePath, whenNear } from "./runtime.js";
 
 
 // The same numbers as layerwise/analysis/baselines.py, at any threshold.
-export function report(scores, labels, digit, threshold) {
+export function report(scores, labels, positive, threshold) {
   let tp = 0, tn = 0, positives = 0;
   for (let i = 0; i < labels.length; i++) {
-    const truth = labels[i] === digit, said = scores[i] >= threshold;
+    const truth = labels[i] === positive, said = scores[i] >= threshold;
     if (truth) { positives++; if (said) tp++; } else if (!said) tn++;
   }
   const negatives = labels.length - positives;
@@ -18,10 +18,15 @@ export function report(scores, labels, digit, threshold) {
            balanced: (tpr + tnr) / 2, tpr, tnr };
 }
 
-function paintWeights(canvas, weights) {
+// The weights in the shape of the input; colour input shows its channels side by side.
+function paintWeights(canvas, weights, [channels, height, width]) {
   const limit = Math.max(...weights.map(Math.abs)) || 1;
-  const ctx = canvas.getContext("2d"), image = ctx.createImageData(28, 28);
-  weights.forEach((w, i) => image.data.set([...diverging(w / limit), 255], 4 * i));
+  canvas.width = channels * width + channels - 1; canvas.height = height;
+  const ctx = canvas.getContext("2d"), image = ctx.createImageData(canvas.width, height);
+  weights.forEach((w, i) => {
+    const c = Math.floor(i / (height * width)), y = Math.floor(i / width) % height, x = i % width;
+    image.data.set([...diverging(w / limit), 255], 4 * (y * canvas.width + c * (width + 1) + x));
+  });
   ctx.putImageData(image, 0, 0);
 }
 
@@ -29,42 +34,42 @@ const percent = (x) => `${(100 * x).toFixed(1)}%`;
 
 async function mount(root) {
   await whenNear(root);
-  const data = await (await fetch(root.dataset.neuron)).json();
-  const classes = root.dataset.classes.split(",");
-  let digit = Number(root.dataset.digit), pixels = null;
+  const data = await (await fetch(sitePath("neuron", { model: root.dataset.model }))).json();
+  const { classes, noun, shape } = contract().dataset;
+  let chosen = Number(root.dataset.class), pixels = null;
 
-  const picker = el("div", { class: "neuron-picker", role: "radiogroup", "aria-label": "Which digit's neuron" },
-    ...classes.map((c, i) => el("button", { type: "button", role: "radio", "data-digit": String(i) }, c)));
-  const weights = el("canvas", { width: 28, height: 28, class: "neuron-weights", role: "img" });
+  const picker = el("div", { class: "neuron-picker", role: "radiogroup", "aria-label": `Which ${noun}'s neuron` },
+    ...classes.map((c, i) => el("button", { type: "button", role: "radio", "data-chosen": String(i) }, c)));
+  const weights = el("canvas", { class: "neuron-weights", role: "img" });
   const threshold = el("input", { type: "range", min: "0.01", max: "0.99", step: "0.01", value: "0.5", "aria-label": "Decision threshold" });
   const thresholdLabel = el("output");
   const table = el("table", { class: "neuron-numbers" });
-  const yours = el("p", { class: "neuron-yours" }, "Draw a digit in the layer explorer to see this neuron's score for it.");
+  const yours = el("p", { class: "neuron-yours" }, `Draw or pick a ${noun} in the layer explorer to see this neuron's score for it.`);
   root.append(el("div", { class: "neuron-left" }, picker, weights),
     el("div", { class: "neuron-right" }, el("label", {}, "threshold ", threshold, thresholdLabel), table, yours));
 
   function update() {
-    for (const b of picker.children) b.setAttribute("aria-checked", String(Number(b.dataset.digit) === digit));
-    paintWeights(weights, data.weights[digit]);
-    weights.setAttribute("aria-label", `The 784 weights of the neuron for ${classes[digit]}: red votes for, blue against`);
+    for (const b of picker.children) b.setAttribute("aria-checked", String(Number(b.dataset.chosen) === chosen));
+    paintWeights(weights, data.weights[chosen], shape);
+    weights.setAttribute("aria-label", `The ${data.weights[chosen].length} weights of the neuron for ${classes[chosen]}: red votes for, blue against`);
     const t = Number(threshold.value);
     thresholdLabel.textContent = ` ${t.toFixed(2)}`;
-    const r = report(data.scores[digit], data.labels, digit, t);
+    const r = report(data.scores[chosen], data.labels, chosen, t);
     table.replaceChildren(...[
-      ["accuracy", r.accuracy], [`always answering "not ${classes[digit]}"`, r.majority],
-      ["balanced accuracy", r.balanced], [`${classes[digit]}s it finds (recall)`, r.tpr],
-      [`other digits it rejects`, r.tnr],
+      ["accuracy", r.accuracy], [`always answering "not ${classes[chosen]}"`, r.majority],
+      ["balanced accuracy", r.balanced], [`${classes[chosen]}s it finds (recall)`, r.tpr],
+      [`other ${noun}s it rejects`, r.tnr],
     ].map(([name, value]) => el("tr", {}, el("th", { scope: "row" }, name), el("td", {}, percent(value)))));
     root.dataset.accuracy = r.accuracy.toFixed(4);
     if (pixels) {
-      let z = data.bias[digit];
-      data.weights[digit].forEach((w, i) => (z += w * pixels[i]));
+      let z = data.bias[chosen];
+      data.weights[chosen].forEach((w, i) => (z += w * pixels[i]));
       const score = 1 / (1 + Math.exp(-z));
-      yours.textContent = `Your digit scores ${score.toFixed(3)} under this neuron: it says ` +
-        (score >= t ? `"${classes[digit]}".` : `"not ${classes[digit]}".`);
+      yours.textContent = `Your ${noun} scores ${score.toFixed(3)} under this neuron: it says ` +
+        (score >= t ? `"${classes[chosen]}".` : `"not ${classes[chosen]}".`);
     }
   }
-  picker.addEventListener("click", (e) => { if (e.target.dataset.digit) { digit = Number(e.target.dataset.digit); update(); } });
+  picker.addEventListener("click", (e) => { if (e.target.dataset.chosen) { chosen = Number(e.target.dataset.chosen); update(); } });
   threshold.addEventListener("input", update);
   window.addEventListener("layerwise:drawn", (e) => { pixels = e.detail.pixels; update(); });
   update();

@@ -1,5 +1,21 @@
-// Shared by the widgets: waiting until the reader comes near one, and onnxruntime-web, loaded
-// once per page and only when a widget is about to be used.
+// Shared by the widgets: the build's contract (paths, shapes, classes, palette), waiting until
+// the reader comes near a widget, onnxruntime-web (loaded once per page, only when needed), and
+// drawing images and resizing them exactly as the build does.
+
+// What the build declared for this page (layerwise/contract.py): never restated here.
+let declared = null;
+export function contract() {
+  declared ??= JSON.parse(document.getElementById("layerwise-contract").textContent);
+  return declared;
+}
+
+// A site path of the given kind, e.g. sitePath("tour_meta", { model: "cnn" }).
+export function sitePath(kind, parts = {}) {
+  return contract().paths[kind].replace(/\{(\w+)\}/g, (_, key) => encodeURIComponent(parts[key]));
+}
+
+// Number of values in one example (C*H*W).
+export const exampleSize = () => contract().dataset.shape.reduce((a, b) => a * b, 1);
 
 // Resolves when `element` scrolls within `margin` of the viewport, or the reader touches or
 // focuses it: widgets fetch their data and code only then, keeping the first load light.
@@ -47,6 +63,25 @@ export function loadRuntime(onProgress = () => {}) {
   return runtime;
 }
 
+export async function fetchBytes(url) {
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`${url}: ${response.status}`);
+  return response.arrayBuffer();
+}
+
+// The recorded sample (contract.sample_layout): labels, predictions per epoch, thumbnails.
+export async function loadSample(model) {
+  const meta = await (await fetch(sitePath("tour_meta", { model }))).json();
+  const bytes = new Uint8Array(await fetchBytes(sitePath("tour_sample", { model })));
+  const part = (name) => bytes.subarray(meta.layout[name][0], meta.layout[name][0] + meta.layout[name][1]);
+  const size = exampleSize(), predictions = part("predictions"), thumbnails = part("thumbnails");
+  return {
+    meta, labels: part("labels"),
+    predictions: (epoch) => predictions.subarray(epoch * meta.n, (epoch + 1) * meta.n),
+    thumbnail: (i) => thumbnails.subarray(i * size, (i + 1) * size),
+  };
+}
+
 // A DOM element with attributes and children: el("button", { type: "button" }, "Clear").
 export function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
@@ -55,14 +90,46 @@ export function el(tag, attrs = {}, ...children) {
   return node;
 }
 
-// A 28x28 digit as dark ink on white; `full` is the value of full ink (255 for bytes, 1 for floats).
-export function paintDigit(canvas, ink, full = 255) {
-  const ctx = canvas.getContext("2d"), image = ctx.createImageData(28, 28);
-  for (let i = 0; i < 784; i++) {
-    const v = 255 * (1 - ink[i] / full);
-    image.data.set([v, v, v, 255], 4 * i);
+// An example (C x H x W values, channel-major) on a W x H canvas: one channel as dark ink on
+// white, three as colour. `full` is the value of full intensity (255 for bytes, 1 for floats).
+export function paintImage(canvas, values, full = 255, [channels, height, width] = contract().dataset.shape) {
+  canvas.width = width; canvas.height = height;
+  const ctx = canvas.getContext("2d"), image = ctx.createImageData(width, height), plane = width * height;
+  for (let i = 0; i < plane; i++) {
+    const rgb = channels === 1 ? Array(3).fill(255 * (1 - values[i] / full))
+      : [0, 1, 2].map((c) => (255 * values[c * plane + i]) / full);
+    image.data.set([...rgb, 255], 4 * i);
   }
   ctx.putImageData(image, 0, 0);
+}
+
+// Area-average resize of (C, h, w) to (C, H, W): torch's F.interpolate(mode="area"), which the
+// build uses, so an image read in the page becomes the very input the build would make of it.
+export function areaResize(values, channels, h, w, H, W) {
+  const out = new Float32Array(channels * H * W);
+  for (let c = 0; c < channels; c++)
+    for (let i = 0; i < H; i++) {
+      const y0 = Math.floor((i * h) / H), y1 = Math.ceil(((i + 1) * h) / H);
+      for (let j = 0; j < W; j++) {
+        const x0 = Math.floor((j * w) / W), x1 = Math.ceil(((j + 1) * w) / W);
+        let sum = 0;
+        for (let y = y0; y < y1; y++) for (let x = x0; x < x1; x++) sum += values[(c * h + y) * w + x];
+        out[(c * H + i) * W + j] = sum / ((y1 - y0) * (x1 - x0));
+      }
+    }
+  return out;
+}
+
+// RGBA pixels -> (C, h, w) floats in [0, 1]: grey by PIL's "L" (ITU-R 601, integer rounding),
+// as the build reads an image folder.
+export function fromRGBA(rgba, channels, h, w) {
+  const plane = h * w, out = new Float32Array(channels * plane);
+  for (let i = 0; i < plane; i++) {
+    const [r, g, b] = rgba.subarray(4 * i, 4 * i + 3);
+    if (channels === 1) out[i] = ((r * 19595 + g * 38470 + b * 7471 + 0x8000) >> 16) / 255;
+    else for (let c = 0; c < 3; c++) out[c * plane + i] = rgba[4 * i + c] / 255;
+  }
+  return out;
 }
 
 // The article's diverging colour map for t in [-1, 1]: blue, white, red (as [r, g, b]).

@@ -1,12 +1,9 @@
 // The Grand Tour (Li, Zhao & Scheidegger, Distill 2020) of every layer at every epoch.
-// Points are the recorded activations of a fixed sample of test digits (reduced to n
+// Points are the recorded activations of a fixed sample of held-out examples (reduced to n
 // dimensions by the build); a smooth rotation of n-D space shows them from every angle.
 // Drawn on a plain 2-D canvas: here it ran twice as fast as Plotly's WebGL scatter.
 
-import { el, loadRuntime, paintDigit, whenNear } from "./runtime.js";
-
-const COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
-                 "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"];
+import { contract, el, fetchBytes, loadRuntime, loadSample, paintImage, sitePath, whenNear } from "./runtime.js";
 
 // --- the rotation: an n x n orthonormal matrix, moved along the torus Grand Tour ----------
 
@@ -88,12 +85,6 @@ function float16ToFloat32(bits) {
   return out;
 }
 
-async function fetchBytes(url) {
-  const response = await fetch(url);
-  if (!response.ok) throw new Error(`${url}: ${response.status}`);
-  return response.arrayBuffer();
-}
-
 // Top-2 principal directions of (count x dims) points, by power iteration on the covariance.
 function principalPlane(values, count, dims) {
   const mean = new Float64Array(dims);
@@ -135,13 +126,10 @@ function sprite(colour, radius) {
 
 async function mount(root) {
   await whenNear(root);
-  const base = new URL(root.dataset.tour, document.baseURI);
-  const meta = await (await fetch(new URL("meta.json", base))).json();
-  const { n, epochs, classes } = meta;
-  const sample = new Uint8Array(await fetchBytes(new URL("sample.u8", base)));
-  const labels = sample.subarray(0, n);
-  const predictions = (epoch) => sample.subarray(n + epoch * n, n + (epoch + 1) * n);
-  const thumbnails = sample.subarray(n + epochs * n);
+  const model = root.dataset.model;
+  const { dataset: { classes, noun, shape }, palette: COLOURS } = contract();
+  const { meta, labels, predictions, thumbnail } = await loadSample(model);
+  const { n, epochs } = meta;
   const dims = Math.max(...meta.layers.map((l) => l.dims));
   const rotation = new Rotation(dims);
 
@@ -150,7 +138,7 @@ async function mount(root) {
   function loadLayer(index) {
     if (!layerValues.has(index)) {
       const layer = meta.layers[index];
-      layerValues.set(index, fetchBytes(new URL(`${layer.name}.f16`, base))
+      layerValues.set(index, fetchBytes(sitePath("tour_layer", { model, layer: layer.name }))
         .then((buffer) => float16ToFloat32(new Uint16Array(buffer))));
     }
     return layerValues.get(index);
@@ -158,10 +146,10 @@ async function mount(root) {
 
   // --- controls
   const canvas = el("canvas", { class: "tour-canvas", role: "img",
-    "aria-label": "Grand Tour: each dot is a test digit, coloured by its label, in a rotating 2-D view of the layer" });
+    "aria-label": `Grand Tour: each dot is a held-out ${noun}, coloured by its label, in a rotating 2-D view of the layer` });
   const side = el("canvas", { class: "tour-side", role: "img", "aria-label": "The same layer under PCA" });
   const tooltip = el("div", { class: "tour-tooltip", hidden: "" });
-  const thumb = el("canvas", { width: 28, height: 28 });
+  const thumb = el("canvas", { width: shape[2], height: shape[1] });
   const tipText = el("span");
   tooltip.append(thumb, tipText);
   const play = el("button", { type: "button", "aria-pressed": "true" }, "Pause");
@@ -176,7 +164,7 @@ async function mount(root) {
     el("option", { value: "" }, "all classes"), ...classes.map((c, i) => el("option", { value: String(i) }, `only ${c}`)));
   const mistakes = el("input", { type: "checkbox" });
   const legend = el("div", { class: "tour-legend" }, ...classes.map((c, i) => {
-    const item = el("button", { type: "button", style: `--colour: ${COLOURS[i % 10]}`, "aria-label": `highlight ${c}` }, c);
+    const item = el("button", { type: "button", style: `--colour: ${COLOURS[i]}`, "aria-label": `highlight ${c}` }, c);
     item.addEventListener("click", () => { highlight.value = highlight.value === String(i) ? "" : String(i); draw(true); });
     return item;
   }));
@@ -189,7 +177,7 @@ async function mount(root) {
       el("label", {}, "epoch ", epoch, epochLabel), playEpochs,
       el("label", {}, "layer ", layer, layerLabel),
       el("label", {}, highlight),
-      el("label", {}, mistakes, " ring the digits the network gets wrong"),
+      el("label", {}, mistakes, ` ring the ${noun}s the network gets wrong`),
       legend, status));
 
   // --- state
@@ -262,7 +250,7 @@ async function mount(root) {
       ctx.clearRect(0, 0, side.width, side.height);
       const r = Math.min(side.width, side.height) / 2 - 4;
       for (let p = 0; p < count; p++)
-        ctx.drawImage(sprites[labels[p % n] % 10], side.width / 2 + (pts[2 * p] / extent) * r - 3, side.height / 2 - (pts[2 * p + 1] / extent) * r - 3);
+        ctx.drawImage(sprites[labels[p % n]], side.width / 2 + (pts[2 * p] / extent) * r - 3, side.height / 2 - (pts[2 * p + 1] / extent) * r - 3);
     }
   }
 
@@ -297,7 +285,7 @@ async function mount(root) {
     const only = highlight.value === "" ? -1 : Number(highlight.value);
     const predicted = predictions(Math.round(epochNow));
     for (let p = 0; p < count; p++) {
-      const label = labels[p % n] % 10;
+      const label = labels[p % n];
       const image = only < 0 || only === label ? sprites[label] : dim[label];
       ctx.drawImage(image, cx + positions[2 * p] * r - 3.5, cy - positions[2 * p + 1] * r - 3.5);
     }
@@ -312,15 +300,17 @@ async function mount(root) {
         }
       ctx.stroke();
     }
-    // Handles: the projected axes (a class in the logits and the softmax, a principal component elsewhere).
+    // Handles: the projected axes (a class in the logits and the softmax, a principal component
+    // in reduced layers, a unit in other narrow ones).
     ctx.font = `${12 * (window.devicePixelRatio || 1)}px system-ui, sans-serif`;
+    const axesAreClasses = !info.reduced && info.dims === classes.length;
     for (let a = 0; a < info.dims; a++) {
       const [hx, hy] = rotation.handle(a);
       const x = cx + hx * r, y = cy - hy * r;
-      ctx.strokeStyle = info.reduced ? "#888" : COLOURS[a % 10];
+      ctx.strokeStyle = axesAreClasses ? COLOURS[a] : "#888";
       ctx.beginPath(); ctx.moveTo(cx, cy); ctx.lineTo(x, y); ctx.stroke();
       ctx.fillStyle = ctx.strokeStyle;
-      ctx.fillText(info.reduced ? `PC${a + 1}` : classes[a], x + 4, y - 4);
+      ctx.fillText(axesAreClasses ? classes[a] : info.reduced ? `PC${a + 1}` : `unit ${a + 1}`, x + 4, y - 4);
     }
     if (reader && reader.layerIndex === shownLayer && reader.epoch === Math.round(epochNow)) {
       let x = 0, y = 0;
@@ -329,7 +319,7 @@ async function mount(root) {
       const px = cx + (x / s) * r, py = cy - (y / s) * r;
       ctx.fillStyle = "#000"; ctx.strokeStyle = "#fff"; ctx.lineWidth = 2;
       ctx.beginPath(); ctx.arc(px, py, 8, 0, 2 * Math.PI); ctx.fill(); ctx.stroke();
-      ctx.fillText("your digit", px + 10, py + 4);
+      ctx.fillText(`your ${noun}`, px + 10, py + 4);
       root.dataset.readerPoint = `${px.toFixed(1)},${py.toFixed(1)}`;
     }
     epochLabel.textContent = ` ${Math.round(epochNow)} of ${epochs - 1}`;
@@ -401,7 +391,7 @@ async function mount(root) {
       if (distance < bestDistance) { best = p; bestDistance = distance; }
     }
     if (best < 0 || synthetic) { tooltip.hidden = true; return; }
-    paintDigit(thumb, thumbnails.subarray(best * 784, (best + 1) * 784));
+    paintImage(thumb, thumbnail(best));
     const predicted = predictions(Math.round(epochNow))[best];
     tipText.textContent = `label ${classes[labels[best]]}, predicted ${classes[predicted]}` + (predicted !== labels[best] ? " ✗" : "");
     const box = canvas.getBoundingClientRect();
@@ -420,13 +410,16 @@ async function mount(root) {
     if (!readerPixels) return;
     const e = epochTarget, index = shownLayer, info = meta.layers[index];
     const ort = await loadRuntime();
-    if (!sessions.has(e)) sessions.set(e, ort.InferenceSession.create(new URL(`epoch-${e}.onnx`, base).href));
+    if (!sessions.has(e)) {
+      const url = new URL(sitePath("tour_epoch_model", { model, epoch: e }), document.baseURI).href;
+      sessions.set(e, ort.InferenceSession.create(url));
+    }
     const session = await sessions.get(e);
-    const outputs = await session.run({ image: new ort.Tensor("float32", readerPixels, [1, 1, 28, 28]) });
+    const outputs = await session.run({ image: new ort.Tensor("float32", readerPixels, [1, ...shape]) });
     const activation = info.name === "input" ? readerPixels : outputs[info.name].data;
     let point = Float32Array.from(activation.slice(0, info.dims));
     if (info.reduced) {
-      if (!bases.has(index)) bases.set(index, fetchBytes(new URL(`${info.name}.basis.f32`, base)).then((b) => new Float32Array(b)));
+      if (!bases.has(index)) bases.set(index, fetchBytes(sitePath("tour_basis", { model, layer: info.name })).then((b) => new Float32Array(b)));
       const basis = await bases.get(index), w = info.width;
       point = new Float32Array(info.dims);
       for (let k = 0; k < info.dims; k++) {
@@ -441,7 +434,8 @@ async function mount(root) {
 
   size();
   requestAnimationFrame(loop);
-  status.textContent = `${n} held-out digits, ${epochs} recorded epochs (0 = before training). Drag a labelled axis to steer.`;
+  status.textContent = `${n} held-out ${noun}s, ${epochs} recorded epoch${epochs > 1 ? "s" : ""}` +
+    (epochs > 1 ? " (0 = before training)" : " (a model trained elsewhere)") + ". Drag a labelled axis to steer.";
 
   return {
     root, rotation,

@@ -1,19 +1,17 @@
 """Shared fixtures: one small real build for the whole session, and a real Chromium."""
 
-import contextlib
-import functools
-import http.server
-import threading
 from pathlib import Path
 
 import pytest
 
 from layerwise.bench import chromium
 from layerwise.cache import Cache
-from layerwise.config import load_config
+from layerwise.config import load_config, validated
 from layerwise.pipeline import run_pipeline
 from layerwise.render import render_site
-from layerwise.serve import SiteHandler
+from layerwise.serve import static_server
+
+serving = static_server  # the project's one static server, as `layerwise serve` runs it
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -42,21 +40,15 @@ def built(tmp_path_factory):
     config = small_config(tmp)
     # Every training digit for 3 epochs (~5 s): good enough to read a drawn 0 and 1.
     config["data"]["limit"], config["train"]["epochs"] = 0, 3
-    data = run_pipeline(config, Cache(config["cache"]))
-    render_site(config, data, Path(config["out"]))
+    data = build_into(config)
     return config, data
 
 
-@contextlib.contextmanager
-def serving(directory):
-    """`directory` served on 127.0.0.1 (a free port), as the README's serve command does."""
-    handler = functools.partial(SiteHandler, directory=str(directory))
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_port}"
-    finally:
-        httpd.shutdown()
+def build_into(config: dict):
+    """The pipeline and the render, as `layerwise build` runs them; returns the BuildResult."""
+    result = run_pipeline(config, validated(config), Cache(config["cache"]))
+    render_site(config, result, Path(config["out"]))
+    return result
 
 
 @pytest.fixture(scope="session")
@@ -73,8 +65,8 @@ def browser():
 
 
 @pytest.fixture
-def page(browser, server):
-    """A fresh page that records console errors and every request to another origin."""
+def page(browser):
+    """A fresh page that records console errors and every request that leaves this machine."""
     page = browser.new_page()
     page.console_errors, page.foreign_requests, page.requested = [], [], []
     page.on("console", lambda m: m.type == "error" and page.console_errors.append(m.text))
@@ -82,7 +74,7 @@ def page(browser, server):
 
     def on_request(request):
         page.requested.append(request.url)
-        if not request.url.startswith(server) and not request.url.startswith(("data:", "blob:")):
+        if not request.url.startswith(("http://127.0.0.1:", "data:", "blob:")):
             page.foreign_requests.append(request.url)
 
     page.on("request", on_request)

@@ -18,13 +18,13 @@ from layerwise.analysis.manifold import analyse_layers, two_nn_dimension
 def test_one_vs_rest_numbers_on_a_known_case():
     labels = np.array([5, 5, 1, 2, 3, 4, 6, 7, 8, 9])  # two 5s in ten digits
     scores = np.array([0.9, 0.2, 0.1, 0.1, 0.6, 0.1, 0.1, 0.1, 0.1, 0.1])  # finds one 5, accepts a 3
-    report = one_vs_rest_report(scores, labels, digit=5)
+    report = one_vs_rest_report(scores, labels, positive=5)
     assert report["accuracy"] == pytest.approx(0.8)
     assert report["majority_baseline"] == pytest.approx(0.8)  # "never a 5" is as good
     assert report["true_positive_rate"] == pytest.approx(0.5)
     assert report["true_negative_rate"] == pytest.approx(7 / 8)
     assert report["balanced_accuracy"] == pytest.approx((0.5 + 7 / 8) / 2)
-    never = one_vs_rest_report(np.zeros(10), labels, digit=5)
+    never = one_vs_rest_report(np.zeros(10), labels, positive=5)
     assert never["accuracy"] == never["majority_baseline"] and never["balanced_accuracy"] == 0.5
 
 
@@ -66,7 +66,7 @@ def test_the_neuron_widget_agrees_with_python_at_any_threshold(page, server, bui
     widget = page.locator(".one-neuron")
     widget.scroll_into_view_if_needed()
     expect(widget.locator("table")).to_contain_text("balanced accuracy")
-    python = data["metrics"]["one_neuron"]["per_class"][5]
+    python = data.models["one_neuron"].metrics["per_class"][5]
     assert float(widget.get_attribute("data-accuracy")) == pytest.approx(python["accuracy"], abs=1e-3)
     in_page = page.evaluate("""async () => {
         const { report } = await import('./assets/neuron.js');
@@ -75,7 +75,7 @@ def test_the_neuron_widget_agrees_with_python_at_any_threshold(page, server, bui
     }""")
     import json
 
-    stored = json.loads(data["files"]["ladder/one_neuron.json"])
+    stored = json.loads(data.files["ladder/one_neuron.json"])
     expected = one_vs_rest_report(np.asarray(stored["scores"][3]), np.asarray(stored["labels"]), 3, 0.3)
     assert in_page["balanced"] == pytest.approx(expected["balanced_accuracy"])
     assert in_page["majority"] == pytest.approx(expected["majority_baseline"])

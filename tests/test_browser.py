@@ -30,20 +30,20 @@ def run_in_page(page, pixels):
 
 
 def check_parity(page, data, model, origin):
+    """onnxruntime-web in the page against onnxruntime in Python, on every layer of `model`."""
     page.locator(".layer-explorer").scroll_into_view_if_needed()
     wait_for_the_network(page)
-    python = onnxruntime.InferenceSession(data["onnx"][model])
+    python = onnxruntime.InferenceSession(data.files[data.models[model].onnx])
     names = [o.name for o in python.get_outputs()]
-    digits = data["test_digits"]
-    for pixels in digits["pixels"][::7]:
+    for pixels in data.examples["pixels"][::7]:
         image = np.asarray(pixels, dtype=np.float32) / 255
-        expected = python.run(None, {"image": image.reshape(1, 1, 28, 28)})
+        expected = python.run(None, {"image": image.reshape(1, *data.dataset.shape)})
         in_page = run_in_page(page, image.tolist())
         assert list(in_page) == names
         for name, want in zip(names, expected):
             got = np.asarray(in_page[name], dtype=np.float32)
             assert got.shape == (want.size,), name
-            assert np.abs(got - want.ravel()).max() <= 1e-4, name
+            assert np.abs(got - want.ravel()).max() <= 1e-5, name
     assert page.console_errors == []
     assert all(url.startswith((origin, "data:", "blob:")) for url in page.requested)
 

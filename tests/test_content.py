@@ -39,7 +39,7 @@ def test_prose_values_math_figures_and_footnotes(site):
         "[^1]: Held out.\n\n"
         '<aside class="note">Raw <abbr title="HyperText">HTML</abbr> is allowed.</aside>\n'
     )
-    accuracy = site.data["metrics"]["cnn"]["test_accuracy"]
+    accuracy = site.data.models["cnn"].metrics["test_accuracy"]
     assert f"The CNN gets {100 * accuracy:.1f}%." in html
     assert "<title>Test article</title>" in html and 'content="A test"' in html
     assert 'class="katex' in html and "\\frac" not in html.split("<main")[1].split("annotation")[0]

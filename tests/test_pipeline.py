@@ -7,15 +7,15 @@ import torch
 from conftest import small_config
 from layerwise import cache as cache_module
 from layerwise.cache import Cache
-from layerwise.config import ConfigError, load_config
-from layerwise.export import EveryLayer, weights_from_onnx
-from layerwise.models import ModelSpecError, build_model
+from layerwise.config import ConfigError, ModelSpecError, load_config, validated
+from layerwise.export import weights_from_onnx
+from layerwise.models import network_from_layers
 from layerwise.pipeline import run_pipeline
 
 
 def test_models_read_like_the_diagram():
-    cnn = build_model(load_config()["models"]["cnn"]["layers"])
-    assert [n for n, _ in cnn.named_children()] == [
+    cnn = network_from_layers(load_config()["models"]["cnn"]["layers"])
+    assert cnn.layer_names == [
         "conv1",
         "pool1",
         "relu1",
@@ -28,7 +28,8 @@ def test_models_read_like_the_diagram():
         "fc2",
         "softmax",
     ]
-    assert cnn(torch.zeros(2, 1, 28, 28)).shape == (2, 10)
+    assert cnn.module(torch.zeros(2, 1, 28, 28)).shape == (2, 10)
+    assert cnn.module.fc1.in_features == 320  # `auto`: what flatten gives
 
 
 @pytest.mark.parametrize(
@@ -37,12 +38,13 @@ def test_models_read_like_the_diagram():
         ("fc1 Linear(3, 4)", "write it as 'name: Type"),
         ("fc1: Lenear(3, 4)", "no layer named 'Lenear'"),
         ("fc1: Linear(3, os.system('x'))", "literal arguments"),
-        ("fc1: Linear(3)", "fc1: Linear\\(3\\)"),
+        ("fc1: Linear(3)", "fc1: Linear\\(3,\\)"),
+        ("fc1: Linear(3, klasses)", "unknown name 'klasses'"),
     ],
 )
 def test_bad_layer_lines_say_what_to_write(line, message):
     with pytest.raises(ModelSpecError, match=message):
-        build_model([line])
+        network_from_layers(["flatten: Flatten()", line])
 
 
 def test_config_file_overrides_and_rejects_unknown_keys(tmp_path):
@@ -53,21 +55,23 @@ def test_config_file_overrides_and_rejects_unknown_keys(tmp_path):
     assert "tiny" in config["models"] and "cnn" in config["models"]
     bad = tmp_path / "bad.toml"
     bad.write_text("[train]\nepoks = 3\n")
-    with pytest.raises(ConfigError, match="bad.toml: .*unknown setting 'epoks'"):
-        load_config(bad)
+    with pytest.raises(ConfigError, match="bad.toml: train.epoks: unknown setting"):
+        validated(load_config(bad))
 
 
 def test_every_layer_is_an_onnx_output_matching_torch(built):
     config, data = built
-    for name, onnx_bytes in data["onnx"].items():
+    for name, described in data.models.items():
+        onnx_bytes = data.files[described.onnx]
         onnx.checker.check_model(onnx.load_from_string(onnx_bytes))
         session = onnxruntime.InferenceSession(onnx_bytes)
-        model = build_model(config["models"][name]["layers"])
-        assert [o.name for o in session.get_outputs()] == [n for n, _ in model.named_children()]
+        network = network_from_layers(config["models"][name]["layers"])
+        assert [o.name for o in session.get_outputs()] == network.layer_names
         # Five real held-out digits in one batch: the batch axis is dynamic.
-        x = torch.tensor(data["test_digits"]["pixels"][:5], dtype=torch.float32).reshape(5, 1, 28, 28) / 255
-        model.load_state_dict(weights_from_onnx(model, onnx_bytes))
-        expected = EveryLayer(model.eval())(x)
+        x = torch.tensor(data.examples["pixels"][:5], dtype=torch.float32).reshape(5, 1, 28, 28) / 255
+        network.load_weights(weights_from_onnx(network.module, onnx_bytes))
+        with torch.no_grad():
+            expected = network.eval().outputs(x).values()
         for got, want in zip(session.run(None, {"image": x.numpy()}), expected):
             assert got.shape == want.shape
             assert np.abs(got - want.detach().numpy()).max() <= 1e-5
@@ -78,20 +82,24 @@ def test_cache_hits_when_nothing_changed_and_misses_when_settings_do(tmp_path):
     config["models"] = {"softmax": config["models"]["softmax"]}
     config["record"]["model"] = "softmax"
     config["analysis"] = {"layers": ["input", "fc"], "methods": ["pca"]}
+
+    def run(cache):
+        return run_pipeline(config, validated(config), cache)
+
     first = Cache(config["cache"])
-    run_pipeline(config, first)
+    run(first)
     assert first.misses == ["pipeline", "train", "export", "record", "analysis"] and first.hits == []
     second = Cache(config["cache"])
-    data = run_pipeline(config, second)
+    data = run(second)
     assert second.hits == ["pipeline"] and second.misses == []
-    assert data["metrics"]["softmax"]["epochs"][-1]["epoch"] == 2
+    assert data.models["softmax"].metrics["epochs"][-1]["epoch"] == 2
     config["train"]["learning_rate"] = 0.01
     third = Cache(config["cache"])
-    run_pipeline(config, third)
+    run(third)
     assert third.misses == ["pipeline", "train", "export", "record", "analysis"]
     config["content"] = "elsewhere"  # rendering settings do not touch the models
     fourth = Cache(config["cache"])
-    run_pipeline(config, fourth)
+    run(fourth)
     assert fourth.hits == ["pipeline"]
 
 
@@ -102,8 +110,8 @@ def test_training_is_deterministic(tmp_path):
         config["models"] = {"cnn": config["models"]["cnn"]}
         config["record"]["sample_size"] = 50
         config["analysis"] = {"layers": ["input"], "methods": ["pca"]}
-        results.append(run_pipeline(config, Cache(config["cache"])))
-    assert results[0]["onnx"]["cnn"] == results[1]["onnx"]["cnn"]
+        results.append(run_pipeline(config, validated(config), Cache(config["cache"])))
+    assert results[0].files["models/cnn.onnx"] == results[1].files["models/cnn.onnx"]
 
 
 def test_an_interrupted_write_leaves_no_entry(tmp_path, monkeypatch):

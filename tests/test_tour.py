@@ -9,7 +9,7 @@ import pytest
 import torch
 from playwright.sync_api import expect
 
-from layerwise.models import build_model
+from layerwise.models import network_from_layers
 from layerwise.record import layer_outputs, record_activations
 
 
@@ -22,14 +22,14 @@ def test_recorded_activations_match_a_recomputation_from_the_weights():
         "fc: Linear(2304, 3)",
         "softmax: Softmax(dim=1)",
     ]
-    model = build_model(layers)
+    model = network_from_layers(layers, n_classes=3)
     snapshots = []
     for _ in range(3):  # three "epochs" of different weights
-        for p in model.parameters():
+        for p in model.module.parameters():
             p.data.normal_(0, 0.1)
-        snapshots.append({k: v.clone() for k, v in model.state_dict().items()})
+        snapshots.append({k: v.clone() for k, v in model.module.state_dict().items()})
     images, labels = torch.rand(50, 1, 28, 28), torch.arange(50) % 10
-    recorded = record_activations(build_model(layers), snapshots, images, labels, dims=5)
+    recorded = record_activations(network_from_layers(layers, n_classes=3), snapshots, images, labels, dims=5)
     shapes = {name: info["values"].shape for name, info in recorded["layers"].items()}
     assert shapes == {
         "input": (3, 50, 5),
@@ -41,7 +41,7 @@ def test_recorded_activations_match_a_recomputation_from_the_weights():
     }
     assert recorded["predictions"].shape == (3, 50) and recorded["thumbnails"].shape == (50, 784)
     for epoch, state in enumerate(snapshots):
-        model.load_state_dict(state)
+        model.load_weights(state)
         direct = layer_outputs(model, images)
         # Narrow layers are kept as they are (float16).
         assert np.allclose(recorded["layers"]["softmax"]["values"][epoch], direct["softmax"], atol=1e-3)
@@ -60,13 +60,14 @@ def test_the_built_tour_files_are_consistent(built):
     meta = json.loads((folder / "meta.json").read_text())
     assert meta["n"] == config["record"]["sample_size"] == 1000
     assert meta["epochs"] == config["train"]["epochs"] + 1
-    layers = data["models"]["cnn"]["layers"]
-    assert [layer["name"] for layer in meta["layers"]] == ["input"] + [layer["name"] for layer in layers]
+    layers = data.models["cnn"].layers
+    assert [layer["name"] for layer in meta["layers"]] == ["input"] + [layer.name for layer in layers]
     for layer in meta["layers"]:
         size = (folder / f"{layer['name']}.f16").stat().st_size
         assert size == meta["epochs"] * meta["n"] * layer["dims"] * 2
         assert layer["dims"] == min(layer["width"], config["record"]["dims"])
     assert (folder / "sample.u8").stat().st_size == meta["n"] * (1 + meta["epochs"] + 784)
+    assert meta["layout"]["thumbnails"] == [meta["n"] * (1 + meta["epochs"]), meta["n"] * 784]
     assert all((folder / f"epoch-{e}.onnx").exists() for e in range(meta["epochs"]))
 
 

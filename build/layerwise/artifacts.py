@@ -1,7 +1,8 @@
-"""What the models give the pages: metrics, layer descriptions, and the files the browser reads.
+"""What the models give the pages: a typed BuildResult of metrics, layers and site files.
 
-data -> train -> export -> record for the ladder, each stage cached on its own. Files for the
-site come back as {path under site/: bytes}; rendering writes them without knowing their format.
+plan (dry-run every model: shapes, shown layers) -> data -> train -> export -> record ->
+analysis, each stage cached on its own. Files for the site come back as {path under site/:
+bytes}, named by contract.py; rendering writes them without knowing their format.
 """
 
 import json
@@ -10,141 +11,153 @@ import time
 import numpy as np
 import torch
 
+from . import contract, export, models, record, sources, train
 from . import data as data_stage
-from . import export, models, record, train
 from .analysis import baselines, manifold
-from .cache import Cache, cache_key, code_hash
-from .config import ConfigError
+from .cache import Cache, cache_key, code_hash, file_hash
+from .config import ConfigError, ModelSpec, ModelSpecError
+from .errors import BuildError
+from .onnx_network import OnnxNetwork
+from .result import BuildResult, DatasetInfo, LayerInfo, ModelResult
+
+# Layer types (torch modules and ONNX ops) after which "auto" analyses a layer.
+ACTIVATIONS = ("ReLU", "GELU", "Tanh", "Sigmoid", "ELU", "LeakyReLU", "SiLU", "Relu", "Gelu")
 
 
-def describe_layers(model: torch.nn.Sequential) -> list[dict]:
-    """Name, type and output shape (without the batch axis) of every layer; a convolution's
-    learned filters too, so the page can show them beside their feature maps."""
-    layers, x = [], torch.zeros(1, 1, 28, 28)
+# --- plan: every model built and dry-run before any data is read -------------------------------
+
+
+def build_network(spec: ModelSpec, source: sources.Source):
+    if spec.onnx:
+        return OnnxNetwork(spec, source.shape, len(source.classes))
+    return models.build_network(spec, source.shape, len(source.classes))
+
+
+def analysed_layers(config: dict, network) -> list[str]:
+    """analysis.layers, or for "auto" the input, every activation and the last layer."""
+    names = ["input", *network.layer_names]
+    chosen = config["analysis"]["layers"]
+    if chosen == "auto":
+        return ["input", *[n for n in network.layer_names[:-1] if network.layer_type(n) in ACTIVATIONS],
+                network.layer_names[-1]]
+    unknown = [n for n in chosen if n not in names]
+    if unknown:
+        raise ModelSpecError(f"analysis.layers: {', '.join(unknown)} not a layer of {network.name}; "
+                             f"its layers: {', '.join(names)}")
+    return chosen
+
+
+def plan(config: dict, specs: dict[str, ModelSpec]):
+    """(source, networks, analysed layers), every mistake found reported together, one line each."""
+    source = sources.describe_source(config["data"], config["node_modules"])
+    networks, errors = {}, []
+    for name, spec in specs.items():
+        try:
+            networks[name] = build_network(spec, source)
+        except BuildError as e:
+            errors.append(str(e))
+    recorded = config["record"]["model"]
+    layers = []
+    if recorded in networks:
+        try:
+            layers = analysed_layers(config, networks[recorded])
+        except BuildError as e:
+            errors.append(str(e))
+    if errors:
+        raise ConfigError(f"{config.get('source_file', 'config')}: {line}" for line in errors)
+    return source, networks, layers
+
+
+# --- what the pages say about one model -------------------------------------------------------
+
+
+def describe_layers(network, shape) -> list[LayerInfo]:
     with torch.no_grad():
-        for name, layer in model.named_children():
-            x = layer(x)
-            layers.append({"name": name, "type": type(layer).__name__, "shape": list(x.shape[1:])})
-            if isinstance(layer, torch.nn.Conv2d):
-                layers[-1]["filters"] = layer.weight.round(decimals=4).tolist()
+        outputs = network.eval().outputs(torch.zeros(1, *shape).to(network.device))
+    layers = []
+    for name, value in outputs.items():
+        layer = LayerInfo(name, network.layer_type(name), list(value.shape[1:]))
+        module = network.module.get_submodule(name) if isinstance(network, models.Network) and name != "output" else None
+        if isinstance(module, torch.nn.Conv2d):
+            layer.filters = module.weight.detach().cpu().round(decimals=4).tolist()
+        layers.append(layer)
     return layers
 
 
-def sample_test_digits(dataset, predictions: torch.Tensor, per_class: int, wrong: int) -> dict:
-    """A few held-out digits of each class, then some the model gets wrong, for the picker."""
+def linear_over_pixels(network, shape) -> torch.nn.Linear | None:
+    """The model's one linear layer when it reads the pixels directly (a template per class)."""
+    if not isinstance(network, models.Network):
+        return None
+    linear = [m for m in network.module.modules() if isinstance(m, torch.nn.Linear)]
+    pixels = int(np.prod(shape))
+    return linear[0] if len(linear) == 1 and linear[0].in_features == pixels else None
+
+
+def as_bytes(images: torch.Tensor) -> torch.Tensor:
+    return (images * 255).round().to(torch.uint8)
+
+
+def pick_examples(dataset, predictions: torch.Tensor, per_class: int, wrong: int) -> dict:
+    """A few held-out examples of each class, then some the model gets wrong, for the picker."""
     picks = [
-        i
-        for c in range(len(dataset.classes))
-        for i in torch.nonzero(dataset.test_y == c).flatten()[:per_class].tolist()
+        i for c in range(len(dataset.classes)) for i in torch.nonzero(dataset.test_y == c).flatten()[:per_class].tolist()
     ]
     picks += torch.nonzero(predictions != dataset.test_y).flatten()[:wrong].tolist()
-    pixels = (dataset.test_x[picks] * 255).round().to(torch.uint8).reshape(len(picks), -1)
     return {
         "labels": dataset.test_y[picks].tolist(),
         "predictions": predictions[picks].tolist(),
-        "pixels": pixels.tolist(),
-        "classes": dataset.classes,
+        "pixels": as_bytes(dataset.test_x[picks]).reshape(len(picks), -1).tolist(),  # (k, C*H*W)
     }
 
 
-def describe_model(name: str, spec: dict, model, result: dict, dataset):
-    """What the pages say about one trained model: (metrics, layer info, files, test predictions)."""
-    with torch.no_grad():
-        test_outputs = model.eval()(dataset.test_x)
-    predictions = test_outputs.argmax(1)
+def mistakes(dataset, predictions: torch.Tensor, count: int) -> list[dict]:
+    wrong = torch.nonzero(predictions != dataset.test_y).flatten()[:count]
+    return [
+        {"pixels": as_bytes(dataset.test_x[i]).tolist(), "label": int(dataset.test_y[i]), "predicted": int(predictions[i])}
+        for i in wrong
+    ]
+
+
+def describe_model(spec: ModelSpec, network, result: dict, dataset) -> tuple[ModelResult, dict, torch.Tensor]:
+    """(what the pages say about one model, its extra site files, its held-out predictions)."""
+    logits, output = train.predict(network, dataset.test_x)
+    predictions = output.argmax(1)
     labels = dataset.test_y.numpy()
     metrics = {
-        "title": spec.get("title", name),
+        "title": spec.title,
+        "origin": spec.origin,
+        "trained_here": spec.trained_here,
         "test_accuracy": result["epochs"][-1]["accuracy"],
         "per_class_accuracy": result["epochs"][-1]["per_class_accuracy"],
-        "parameters": models.parameter_count(model),
+        "parameters": network.parameter_count(),
         "train_seconds": result["seconds"],
         "epochs": result["epochs"],
         "confusion": baselines.confusion_matrix(predictions.numpy(), labels, len(dataset.classes)).tolist(),
+        "n_test": len(labels),
     }
-    layers = describe_layers(model)
-    info = {
-        "title": metrics["title"],
-        "onnx": f"models/{name}.onnx",
-        "layers": layers,
-        "layers_json": json.dumps(layers),
-    }
-    linear = [layer for layer in model if isinstance(layer, torch.nn.Linear)]
-    if len(linear) == 1 and linear[0].in_features == 28 * 28:  # a template per class
-        info["weights"] = linear[0].weight.detach().round(decimals=4).tolist()
+    linear = linear_over_pixels(network, dataset.shape)
+    described = ModelResult(
+        name=spec.name,
+        title=spec.title,
+        origin=spec.origin,
+        metrics=metrics,
+        layers=describe_layers(network, dataset.shape),
+        onnx=contract.site_path("model", model=spec.name),
+        templates=None if linear is None else linear.weight.detach().round(decimals=4).tolist(),
+        mistakes=mistakes(dataset, predictions, count=20),
+    )
     files = {}
-    if isinstance(model[-1], torch.nn.Sigmoid):  # one neuron per class: judge each alone
+    if network.head == "sigmoid" and linear is not None:  # one neuron per class: judge each alone
         metrics["per_class"] = [
-            baselines.one_vs_rest_report(test_outputs[:, c].numpy(), labels, c) for c in range(len(dataset.classes))
+            baselines.one_vs_rest_report(output[:, c].numpy(), labels, c) for c in range(len(dataset.classes))
         ]
-        files[f"ladder/{name}.json"] = neuron_file(model, test_outputs, dataset.test_y)
-    return metrics, info, files, predictions
+        files[contract.site_path("neuron", model=spec.name)] = neuron_file(linear, output, dataset.test_y)
+    return described, files, predictions
 
 
-def compute_artifacts(config: dict, cache: Cache, timings: dict) -> dict:
-    start = time.perf_counter()
-    dataset = data_stage.load_dataset(config["data"], config["node_modules"])
-    fingerprint = dataset.fingerprint()
-    timings["data"] = time.perf_counter() - start
-
-    out = {"classes": dataset.classes, "metrics": {}, "models": {}, "onnx": {}, "files": {}, "mistakes": {}}
-    trained = {}
-    for name, spec in config["models"].items():
-        settings = {**config["train"], **spec.get("train", {})}
-        key = cache_key(fingerprint, spec["layers"], settings, code_hash(train, models))
-        start = time.perf_counter()
-        result = cache.get_or_compute(
-            "train", key, lambda: train.train_model(name, models.build_model(spec["layers"]), dataset, settings)
-        )
-        timings[f"train {name}"] = time.perf_counter() - start
-        trained[name] = (key, result)
-
-        start = time.perf_counter()
-        model = models.build_model(spec["layers"])
-        model.load_state_dict(result["snapshots"][-1])
-        out["onnx"][name] = cache.get_or_compute(
-            "export", cache_key(key, code_hash(export)), lambda: export.export_onnx(model)
-        )
-        out["files"][f"models/{name}.onnx"] = out["onnx"][name]
-        timings[f"export {name}"] = time.perf_counter() - start
-
-        metrics, info, files, predictions = describe_model(name, spec, model, result, dataset)
-        out["metrics"][name], out["models"][name] = metrics, info
-        out["files"].update(files)
-        out["mistakes"][name] = mistakes(dataset, predictions, count=20)
-    # The picker's digits, with the mistakes of the last (most capable) model of the ladder.
-    test_digits = sample_test_digits(dataset, predictions, per_class=3, wrong=10)
-    out["test_digits"] = test_digits
-    out["files"]["data/test-digits.json"] = json.dumps(test_digits).encode()
-
-    start = time.perf_counter()
-    name = config["record"]["model"]
-    key, result = trained[name]
-    tour = cache.get_or_compute(
-        "record",
-        cache_key(key, config["record"], code_hash(record, export, data_stage)),
-        lambda: record_tour(config["models"][name]["layers"], result["snapshots"], dataset, config["record"]),
-    )
-    out["tour"] = {"model": name, **tour["summary"]}
-    out["files"].update({f"tour/{name}/{path}": data for path, data in tour["files"].items()})
-    timings[f"record {name}"] = time.perf_counter() - start
-
-    start = time.perf_counter()
-    out["manifold"] = cache.get_or_compute(
-        "analysis",
-        cache_key(key, config["record"], config["analysis"], code_hash(manifold, record, data_stage)),
-        lambda: analyse_manifold(
-            config["models"][name]["layers"], result["snapshots"][-1], dataset, config["record"], config["analysis"]
-        ),
-    )
-    timings["analysis"] = time.perf_counter() - start
-    return out
-
-
-def neuron_file(model, outputs: torch.Tensor, labels: torch.Tensor) -> bytes:
-    """For the one-neuron widget: weights, biases, and every held-out digit's score per neuron,
+def neuron_file(linear: torch.nn.Linear, outputs: torch.Tensor, labels: torch.Tensor) -> bytes:
+    """For the one-neuron widget: weights, biases, and every held-out example's score per neuron,
     so the reader can move the threshold in the page."""
-    linear = next(layer for layer in model if isinstance(layer, torch.nn.Linear))
     return json.dumps(
         {
             "weights": linear.weight.detach().round(decimals=4).tolist(),
@@ -155,48 +168,93 @@ def neuron_file(model, outputs: torch.Tensor, labels: torch.Tensor) -> bytes:
     ).encode()
 
 
-def mistakes(dataset, predictions: torch.Tensor, count: int) -> list[dict]:
-    wrong = torch.nonzero(predictions != dataset.test_y).flatten()[:count]
-    return [
-        {
-            "pixels": (dataset.test_x[i, 0] * 255).round().to(torch.uint8).tolist(),
-            "label": int(dataset.test_y[i]),
-            "predicted": int(predictions[i]),
-        }
-        for i in wrong
-    ]
+# --- the whole computation ---------------------------------------------------------------------
 
 
-def analyse_manifold(layers: list[str], weights: dict, dataset, record_settings: dict, settings: dict) -> dict:
+def compute_artifacts(config: dict, specs: dict[str, ModelSpec], cache: Cache, timings: dict) -> BuildResult:
+    start = time.perf_counter()
+    source, networks, analysed = plan(config, specs)
+    timings["plan"] = time.perf_counter() - start
+    start = time.perf_counter()
+    dataset = data_stage.load_dataset(config["data"], config["node_modules"])
+    fingerprint = dataset.fingerprint()
+    timings["data"] = time.perf_counter() - start
+
+    described, files, trained = {}, {}, {}
+    for name, spec in specs.items():
+        network = networks[name]
+        model_key = cache_key(fingerprint, spec.layers, spec.factory, spec.args, spec.show, spec.outputs, spec.train,
+                              file_hash(*spec.input_files()), code_hash(train, models))
+        start = time.perf_counter()
+        if spec.trained_here:
+            result = cache.get_or_compute("train", model_key, lambda: train.train_model(network, dataset, spec.train))
+        else:
+            result = cache.get_or_compute("train", model_key, lambda: train.measure_brought_in(network, dataset))
+        timings[f"train {name}"] = time.perf_counter() - start
+        network.load_weights(result["snapshots"][-1])
+        trained[name] = (model_key, result)
+
+        start = time.perf_counter()
+        onnx_bytes = cache.get_or_compute(
+            "export", cache_key(model_key, code_hash(export)), lambda: export.export_onnx(network, dataset.shape)
+        )
+        files[contract.site_path("model", model=name)] = onnx_bytes
+        timings[f"export {name}"] = time.perf_counter() - start
+        described[name], extra, predictions = describe_model(spec, network, result, dataset)
+        files.update(extra)
+    # The picker's examples, with the mistakes of the last (most capable) model of the ladder.
+    examples = pick_examples(dataset, predictions, per_class=3, wrong=10)
+    files[contract.site_path("examples")] = json.dumps(examples).encode()
+
+    start = time.perf_counter()
+    name = config["record"]["model"]
+    key, result = trained[name]
+    recorded = networks[name]
+    tour = cache.get_or_compute(
+        "record",
+        cache_key(key, config["record"], code_hash(record, export, data_stage, contract)),
+        lambda: record_tour(recorded, result["snapshots"], dataset, config["record"]),
+    )
+    files.update(tour["files"])
+    timings[f"record {name}"] = time.perf_counter() - start
+
+    start = time.perf_counter()
+    recorded.load_weights(result["snapshots"][-1])
+    analysis = cache.get_or_compute(
+        "analysis",
+        cache_key(key, config["record"], analysed, config["analysis"]["methods"], code_hash(manifold, record, data_stage)),
+        lambda: analyse_manifold(recorded, dataset, config["record"], analysed, config["analysis"]["methods"]),
+    )
+    timings["analysis"] = time.perf_counter() - start
+    info = DatasetInfo(source.name, source.shape, source.classes, source.noun, source.preprocessing,
+                       len(dataset.train_y), len(dataset.test_y))
+    return BuildResult(info, described, examples, {"model": name, **tour["summary"]}, analysis, files)
+
+
+def analyse_manifold(network, dataset, record_settings: dict, layers: list[str], methods: list[str]) -> dict:
     """The manifold question on the Grand Tour's sample, at the trained model's layers."""
-    model = models.build_model(layers)
-    model.load_state_dict(weights)
     picked = record.sample_indices(dataset.test_y, record_settings["sample_size"], record_settings["seed"])
-    outputs = record.layer_outputs(model.eval(), dataset.test_x[picked])
-    unknown = [name for name in settings["layers"] if name not in outputs]
-    if unknown:
-        raise ConfigError(f"analysis.layers: {unknown} are not layers of the model ({', '.join(outputs)})")
-    chosen = {name: outputs[name] for name in settings["layers"]}
-    result = manifold.analyse_layers(chosen, dataset.test_y[picked].numpy(), settings["methods"])
+    outputs = record.layer_outputs(network, dataset.test_x[picked])
+    chosen = {name: outputs[name] for name in layers}
+    result = manifold.analyse_layers(chosen, dataset.test_y[picked].numpy(), methods)
     predictions = outputs[list(outputs)[-1]].argmax(1)
     return {"layers": result, "labels": dataset.test_y[picked].tolist(), "predictions": predictions.tolist()}
 
 
-def record_tour(layers: list[str], snapshots: list[dict], dataset, settings: dict) -> dict:
+def record_tour(network, snapshots: list[dict], dataset, settings: dict) -> dict:
     """The Grand Tour's files: each layer's reduced activations per epoch (float16), the bases
-    that reduce a reader's digit the same way (float32), the sample, and one ONNX per epoch."""
-    model = models.build_model(layers)
+    that reduce a reader's example the same way (float32), the sample, and one ONNX per epoch."""
     picked = record.sample_indices(dataset.test_y, settings["sample_size"], settings["seed"])
-    recorded = record.record_activations(
-        model, snapshots, dataset.test_x[picked], dataset.test_y[picked], settings["dims"]
-    )
+    recorded = record.record_activations(network, snapshots, dataset.test_x[picked], dataset.test_y[picked],
+                                         settings["dims"])
     epochs, n = recorded["predictions"].shape
+    model = network.name
     files, meta_layers = {}, []
     for layer, info in recorded["layers"].items():
-        files[f"{layer}.f16"] = info["values"].astype("<f2").tobytes()
+        files[contract.site_path("tour_layer", model=model, layer=layer)] = info["values"].astype("<f2").tobytes()
         if info["basis"] is not None:
-            basis = np.concatenate([info["basis"]["mean"][None], info["basis"]["components"]])
-            files[f"{layer}.basis.f32"] = basis.astype("<f4").tobytes()
+            basis = np.concatenate([info["basis"]["mean"][None], info["basis"]["components"]])  # (1 + dims, width)
+            files[contract.site_path("tour_basis", model=model, layer=layer)] = basis.astype("<f4").tobytes()
         meta_layers.append(
             {
                 "name": layer,
@@ -207,14 +265,15 @@ def record_tour(layers: list[str], snapshots: list[dict], dataset, settings: dic
                 "variance_kept": info["variance_kept"],
             }
         )
-    files["sample.u8"] = (
+    files[contract.site_path("tour_sample", model=model)] = (
         recorded["labels"].tobytes() + recorded["predictions"].tobytes() + recorded["thumbnails"].tobytes()
     )
     for epoch, state in enumerate(snapshots):
-        model.load_state_dict(state)
-        files[f"epoch-{epoch}.onnx"] = export.export_onnx(model)
-    meta = {"epochs": epochs, "n": n, "layers": meta_layers, "classes": dataset.classes}
-    files["meta.json"] = json.dumps(meta).encode()
+        network.load_weights(state)
+        files[contract.site_path("tour_epoch_model", model=model, epoch=epoch)] = export.export_onnx(network, dataset.shape)
+    network.load_weights(snapshots[-1])
+    meta = {"epochs": epochs, "n": n, "layers": meta_layers, "layout": contract.sample_layout(n, epochs, dataset.shape)}
+    files[contract.site_path("tour_meta", model=model)] = json.dumps(meta).encode()
     summary = {
         "epochs": epochs,
         "sample_size": n,

@@ -51,7 +51,7 @@ def timed_build(config_path: Path) -> float:
 
 def measure_builds(work: Path, project: Path) -> dict:
     """Cold build in a fresh cache, split by stage; then a rebuild after a one-line edit."""
-    from .cli import build
+    from .build import build
     from .config import load_config
 
     shutil.copytree(project / "content", work / "content")
@@ -69,22 +69,8 @@ def measure_builds(work: Path, project: Path) -> dict:
     config = load_config(config_path, cache=str(work / "cache-split"))
     with contextlib.redirect_stdout(sys.stderr):
         data, stages = build(config)
-    return {"cold_build_s": cold, "rebuild_s": rebuild, "stages_s": stages, "data": data, "site": work / "site"}
-
-
-@contextlib.contextmanager
-def served(directory: Path):
-    import functools
-    import http.server
-
-    from .serve import SiteHandler
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(SiteHandler, directory=str(directory)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
+    return {"cold_build_s": cold, "rebuild_s": rebuild, "stages_s": stages, "data": data, "site": work / "site",
+            "config": config}
 
 
 def kind_of(url: str) -> str:
@@ -141,10 +127,12 @@ def chromium():
         browser.close()
 
 
-def measure_page(site: Path, data: dict, browser) -> dict:
+def measure_page(site: Path, result, browser, config: dict) -> dict:
     """Weight, timing, latency, fps and parity of the built page, in a real Chromium."""
+    from .serve import static_server
+
     results = {}
-    with served(site) as url:
+    with static_server(site) as url:
         page = browser.new_page(viewport={"width": 1200, "height": 800})
         traffic = Traffic(page)
         page.goto(url + "/index.html")
@@ -162,7 +150,6 @@ def measure_page(site: Path, data: dict, browser) -> dict:
         results["first_load_by_type"] = first["by_type"]
 
         page.locator(".layer-explorer").scroll_into_view_if_needed()
-        page.wait_for_function("() => window.layerwise.explorers.length > 0")
         page.evaluate("async () => { const e = await window.layerwise.explorers[0]; await e.ready; }")
         page.wait_for_load_state("networkidle")
         lazy = traffic.summary(traffic.responses[traffic.marked :])
@@ -171,7 +158,7 @@ def measure_page(site: Path, data: dict, browser) -> dict:
 
         results["inference_median_ms"] = page.evaluate("""async () => {
             const explorer = await window.layerwise.explorers[0];
-            const pixels = new Float32Array(784).map(() => Math.random());
+            const pixels = new Float32Array(explorer.size).map(() => Math.random());
             for (let i = 0; i < 20; i++) await explorer.run(pixels);
             const times = [];
             for (let i = 0; i < 300; i++) {
@@ -204,7 +191,7 @@ def measure_page(site: Path, data: dict, browser) -> dict:
         }""")
         results["pointer_to_repaint_ms"], results["pointer_to_painted_ms"] = results["pointer_to_repaint_ms"]
         results.update(measure_tour(page))
-        results["parity"] = measure_parity(page, data)
+        results["parity"] = measure_parity(page, result, config)
         page.close()
     return results
 
@@ -248,33 +235,39 @@ def measure_tour(page) -> dict:
     }""")
 
 
-def measure_parity(page, data: dict) -> dict:
+def measure_parity(page, result, config: dict) -> dict:
     """Per model, over every layer: max abs diff of PyTorch, onnxruntime and onnxruntime-web."""
     import onnxruntime
     import torch
 
-    from .config import load_config
-    from .export import EveryLayer, weights_from_onnx
-    from .models import build_model
+    from .artifacts import build_network
+    from .config import validated
+    from .export import weights_from_onnx
+    from .models import Network
+    from .sources import describe_source
 
-    digits = np.asarray(data["test_digits"]["pixels"][:8], dtype=np.float32).reshape(-1, 1, 28, 28) / 255
-    specs = load_config()["models"]
+    shape = result.dataset.shape
+    examples = np.asarray(result.examples["pixels"][:8], dtype=np.float32).reshape(-1, *shape) / 255
+    specs, source = validated(config), describe_source(config["data"], config["node_modules"])
     parity = {}
-    for name, onnx_bytes in data["onnx"].items():
-        python = onnxruntime.InferenceSession(onnx_bytes)
-        ort_out = python.run(None, {"image": digits})
-        model = build_model(specs[name]["layers"])
-        model.load_state_dict(weights_from_onnx(model, onnx_bytes))
-        with torch.no_grad():
-            torch_out = [t.numpy() for t in EveryLayer(model.eval())(torch.from_numpy(digits))]
+    for name, described in result.models.items():
+        onnx_bytes = result.files[described.onnx]
+        ort_out = onnxruntime.InferenceSession(onnx_bytes).run(None, {"image": examples})
+        network = build_network(specs[name], source)
+        if isinstance(network, Network):
+            network.load_weights(weights_from_onnx(network.module, onnx_bytes))
+            with torch.no_grad():
+                torch_out = [t.numpy() for t in network.eval().outputs(torch.from_numpy(examples)).values()]
+        else:  # brought in as ONNX: no PyTorch weights to compare with
+            torch_out = ort_out
         web = page.evaluate(
-            """async ([url, pixels, n]) => {
+            """async ([url, pixels, shape]) => {
             const ort = await import('./vendor/ort/ort.wasm.min.mjs');
             const session = await ort.InferenceSession.create(url);
-            const out = await session.run({image: new ort.Tensor('float32', Float32Array.from(pixels), [n, 1, 28, 28])});
+            const out = await session.run({image: new ort.Tensor('float32', Float32Array.from(pixels), shape)});
             return session.outputNames.map((k) => Array.from(out[k].data));
         }""",
-            [f"models/{name}.onnx", digits.ravel().tolist(), len(digits)],
+            [described.onnx, examples.ravel().tolist(), list(examples.shape)],
         )
 
         def max_diff(a, b):
@@ -284,7 +277,7 @@ def measure_parity(page, data: dict) -> dict:
             "torch_vs_onnxruntime": max_diff(torch_out, ort_out),
             "onnxruntime_vs_web": max_diff(ort_out, web),
             "torch_vs_web": max_diff(torch_out, web),
-            "test_accuracy": data["metrics"][name]["test_accuracy"],
+            "test_accuracy": described.metrics["test_accuracy"],
         }
     return parity
 
@@ -363,12 +356,10 @@ def run_bench(project: Path, out: Path) -> dict:
     with tempfile.TemporaryDirectory(prefix="layerwise-bench-") as tmp:
         builds = measure_builds(Path(tmp), project)
         with chromium() as browser:
-            page = measure_page(builds["site"], builds["data"], browser)
-    results = {k: v for k, v in builds.items() if k not in ("data", "site")} | page
-    results["cnn_test_accuracy"] = builds["data"]["metrics"]["cnn"]["test_accuracy"]
-    results["manifold_seconds"] = {
-        layer: info["seconds"] for layer, info in builds["data"]["manifold"]["layers"].items()
-    }
+            page = measure_page(builds["site"], builds["data"], browser, builds["config"])
+    results = {k: v for k, v in builds.items() if k not in ("data", "site", "config")} | page
+    results["cnn_test_accuracy"] = builds["data"].models["cnn"].metrics["test_accuracy"]
+    results["manifold_seconds"] = {layer: info["seconds"] for layer, info in builds["data"].manifold["layers"].items()}
     results["parity_web_max_abs"] = max(p["torch_vs_web"] for p in page["parity"].values())
     table = report(results)
     out.mkdir(parents=True, exist_ok=True)

@@ -1,38 +1,40 @@
-"""layerwise build | serve | bench: read the config, run the stages in order, write site/."""
+"""layerwise build | serve | bench: read the config, run the stages in order, write site/.
+
+Every user mistake is printed as `error: ...` lines (no traceback) and exits 1; Ctrl-C stops with
+one line; an unexpected internal error says so in one line and where its full trace was written.
+"""
 
 import argparse
 import sys
-import time
+import tempfile
+import traceback
 from pathlib import Path
 
-from .config import load_config
+from .config import ConfigError, load_config
 from .errors import BuildError
 
 
-def build(config: dict, live_reload: bool = False) -> tuple[dict, dict]:
-    """Run the whole pipeline into config['out']; returns (the pipeline's data, stage timings)."""
-    from .cache import Cache
-    from .pipeline import run_pipeline
-    from .render import render_site
-
-    timings: dict = {}
-    start = time.perf_counter()
-    data = run_pipeline(config, Cache(config["cache"]), timings)
-    render_start = time.perf_counter()
-    pages = render_site(config, data, Path(config["out"]), live_reload)
-    timings["render"] = time.perf_counter() - render_start
-    timings["total"] = time.perf_counter() - start
-    for name, metrics in data["metrics"].items():
-        print(f"{name:>12}: held-out accuracy {metrics['test_accuracy']:.2%}")
-    print(f"wrote {len(pages)} page(s) to {config['out']}/ in {timings['total']:.1f} s")
-    return data, timings
+def report(error: BaseException) -> int:
+    """Print a build error as one `error:` line per mistake; return the exit code."""
+    lines = error.lines if isinstance(error, ConfigError) else [str(error)]
+    for line in lines:
+        print(f"error: {line}", file=sys.stderr)
+    return 1
 
 
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="layerwise", description=__doc__)
+def internal_error(error: BaseException) -> int:
+    trace = Path(tempfile.gettempdir()) / "layerwise-last-error.txt"
+    trace.write_text("".join(traceback.format_exception(error)))
+    print(f"error: internal error ({type(error).__name__}: {error}); this is a bug in Layerwise, not in your "
+          f"files; the full trace is in {trace}", file=sys.stderr)
+    return 2
+
+
+def parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="layerwise", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
     for name, help_text in [
-        ("build", "train (or reuse the cache), export and render the site"),
+        ("build", "check the config and content, train (or reuse the cache), export and render the site"),
         (
             "serve",
             "build, serve the site on a local address, and rebuild and reload "
@@ -61,29 +63,32 @@ def main(argv=None) -> int:
         "folder, serves it, and measures it in headless Chromium.",
     )
     bench.add_argument("--out", metavar="DIR", default="bench", help="where the reports go (default: bench)")
-    args = parser.parse_args(argv)
-    if args.command == "bench":
-        from .bench import run_bench
+    return parser
 
-        run_bench(Path.cwd(), Path(args.out))
-        return 0
+
+def main(argv=None) -> int:
+    args = parser().parse_args(argv)
     try:
-        config = load_config(args.config, out=args.out, content=args.content, cache=args.cache)
-        data, _ = build(config, live_reload=args.command == "serve")
-    except (BuildError, FileNotFoundError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 1
-    if args.command == "serve":
-        from .render import render_site
-        from .serve import serve
+        if args.command == "bench":
+            from .bench import run_bench
 
-        serve(
-            config["out"],
-            args.host,
-            args.port,
-            watch=(config["content"], config["templates"]),
-            rebuild=lambda: render_site(config, data, Path(config["out"]), live_reload=True),
-        )
+            run_bench(Path.cwd(), Path(args.out))
+            return 0
+        from .build import build
+
+        config = load_config(args.config, out=args.out, content=args.content, cache=args.cache)
+        result, _ = build(config, live_reload=args.command == "serve")
+        if args.command == "serve":
+            from .serve import serve_and_rebuild
+
+            serve_and_rebuild(config, result, args.host, args.port)
+    except (BuildError, FileNotFoundError) as e:
+        return report(e)
+    except KeyboardInterrupt:
+        print("stopped; the previous site is intact; finished models are cached", file=sys.stderr)
+        return 130
+    except Exception as e:
+        return internal_error(e)
     return 0
 
 

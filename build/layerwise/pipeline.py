@@ -1,9 +1,9 @@
-"""The build, top-down: data -> train -> export -> record -> (figures, render).
+"""The build, top-down: plan -> data -> train -> export -> record -> analysis (then figures, render).
 
 The stages live in their own modules; this one decides whether they need to run at all.
 Their whole result is cached, keyed by the data files (not their parsed tensors), the model
-settings and the stages' code, so a build after editing only content/ needs neither torch
-(1.2 s to import) nor the data.
+settings, the files a model is brought in from and the stages' code, so a build after editing
+only content/ needs neither torch (1.2 s to import) nor the data.
 """
 
 import time
@@ -11,15 +11,20 @@ from pathlib import Path
 
 from . import sources
 from .cache import Cache, cache_key, file_hash
+from .config import ModelSpec
 
 # Settings that decide what the models are; the rest (content, out, ...) only affect rendering.
 MODEL_SETTINGS = ("data", "train", "models", "record", "analysis")
 STAGE_CODE = [
     "artifacts.py",
+    "config.py",
+    "contract.py",
     "data.py",
     "export.py",
     "models.py",
+    "onnx_network.py",
     "record.py",
+    "result.py",
     "sources.py",
     "train.py",
     "analysis/baselines.py",
@@ -27,20 +32,23 @@ STAGE_CODE = [
 ]
 
 
-def run_pipeline(config: dict, cache: Cache, timings: dict | None = None) -> dict:
-    """Everything the pages need: plain data (metrics, ONNX bytes, lists), from the cache if it can."""
+def run_pipeline(config: dict, specs: dict[str, ModelSpec], cache: Cache, timings: dict | None = None):
+    """The BuildResult the pages need, from the cache if nothing it depends on changed."""
     timings = {} if timings is None else timings
     start = time.perf_counter()
-    files = sources.data_files(config["data"], config["node_modules"])
+    files = sources.describe_source(config["data"], config["node_modules"]).files
+    files += [f for spec in specs.values() for f in spec.input_files()]
     here = Path(__file__).parent
     key = cache_key(
-        {k: config[k] for k in MODEL_SETTINGS}, file_hash(*files), file_hash(*(here / name for name in STAGE_CODE))
+        {k: config[k] for k in MODEL_SETTINGS},
+        file_hash(*(f for f in files if f.exists())),
+        file_hash(*(here / name for name in STAGE_CODE)),
     )
     timings["hash inputs"] = time.perf_counter() - start
 
     def compute():
         from .artifacts import compute_artifacts  # imports torch: only when something changed
 
-        return compute_artifacts(config, cache, timings)
+        return compute_artifacts(config, specs, cache, timings)
 
     return cache.get_or_compute("pipeline", key, compute)

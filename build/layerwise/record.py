@@ -1,4 +1,4 @@
-"""Every layer's activations for a fixed sample of test digits, after every epoch.
+"""Every shown layer's activations for a fixed sample of held-out examples, after every epoch.
 
 This is what the Grand Tour shows. Layers wider than `dims` are reduced first, the same way at
 every epoch: onto the top principal components of that layer's activations after the last
@@ -9,13 +9,12 @@ they are, so their axes still mean "class 3".
 
 import numpy as np
 import torch
-from torch import nn
 
 from .data import stratified_split
 
 
 def sample_indices(labels: torch.Tensor, size: int, seed: int) -> np.ndarray:
-    """A stratified sample of `size` digits (all of them if there are fewer)."""
+    """A stratified sample of `size` examples (all of them if there are fewer)."""
     if size >= len(labels):
         return np.arange(len(labels))
     _, picked = stratified_split(labels.numpy(), size / len(labels), seed)
@@ -23,13 +22,13 @@ def sample_indices(labels: torch.Tensor, size: int, seed: int) -> np.ndarray:
 
 
 @torch.no_grad()
-def layer_outputs(model: nn.Sequential, images: torch.Tensor) -> dict[str, np.ndarray]:
+def layer_outputs(network, images: torch.Tensor, batch: int = 1000) -> dict[str, np.ndarray]:
     """{'input': pixels, layer name: output}, each flattened to (N, width)."""
+    network.eval()
+    parts = [network.outputs(chunk.to(network.device)) for chunk in images.split(batch)]
     outputs = {"input": images.flatten(1).numpy()}
-    x = images
-    for name, layer in model.named_children():
-        x = layer(x)
-        outputs[name] = x.flatten(1).numpy()
+    for name in parts[0]:
+        outputs[name] = torch.cat([p[name] for p in parts]).flatten(1).cpu().numpy()  # (N, width)
     return outputs
 
 
@@ -43,16 +42,13 @@ def principal_basis(final: np.ndarray, dims: int) -> tuple[np.ndarray, np.ndarra
     return mean.astype(np.float32), (components * signs[:, None]).astype(np.float32)
 
 
-def record_activations(
-    model: nn.Sequential, snapshots: list[dict], images: torch.Tensor, labels: torch.Tensor, dims: int
-) -> dict:
+def record_activations(network, snapshots: list[dict], images: torch.Tensor, labels: torch.Tensor, dims: int) -> dict:
     """Activations of `images` at every layer after every epoch (snapshot), reduced to <= dims."""
     per_epoch = []
     predictions = []
     for state in snapshots:
-        model.load_state_dict(state)
-        model.eval()
-        outputs = layer_outputs(model, images)
+        network.load_weights(state)
+        outputs = layer_outputs(network, images)
         per_epoch.append(outputs)
         predictions.append(outputs[list(outputs)[-1]].argmax(1))
     layers = {}
@@ -79,6 +75,6 @@ def record_activations(
     return {
         "labels": labels.numpy().astype(np.uint8),
         "predictions": np.stack(predictions).astype(np.uint8),
-        "thumbnails": (images.flatten(1) * 255).round().numpy().astype(np.uint8),
+        "thumbnails": (images.flatten(1) * 255).round().numpy().astype(np.uint8),  # (N, C*H*W)
         "layers": layers,
     }

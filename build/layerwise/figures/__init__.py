@@ -1,13 +1,19 @@
 """The figure registry: the one place that knows every name a ```{figure} directive may use.
 
-A figure is a function (build data, **options) -> HTML, registered with the options it takes and
-their types, and the browser modules (templates/*.js) it needs on the page.
+A figure is a function (BuildResult, **options) -> HTML, registered with its options and the
+browser modules (templates/*.js) it needs on the page. An option is name=(converter, default):
+a converter takes the directive's text and the build's result and returns the typed value, or
+raises ValueError saying what it accepts ("one of cnn, mlp"). Converters for the kinds every
+figure shares (a model, a layer, a class, a count) live here, so no figure checks by hand.
 """
 
 import html
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
+
+from ..contract import class_colours
 from ..errors import BuildError
 
 
@@ -17,56 +23,107 @@ class FigureError(BuildError):
         self.line = line
 
 
+# --- converters -------------------------------------------------------------------------------
+
+
+def text(value: str, result) -> str:
+    return value
+
+
+def whole(low: int, high: int):
+    def convert(value: str, result) -> int:
+        try:
+            number = int(value)
+        except ValueError:
+            number = None
+        if number is None or not low <= number <= high:
+            raise ValueError(f"a whole number from {low} to {high}")
+        return number
+
+    return convert
+
+
+def choice(*allowed: str):
+    def convert(value: str, result) -> str:
+        if value not in allowed:
+            raise ValueError(f"one of {', '.join(allowed)}")
+        return value
+
+    return convert
+
+
+def model(value: str | None, result) -> str:
+    """A model of this build; by default the one the Grand Tour records."""
+    if value is None:
+        return result.tour["model"]
+    if value not in result.models:
+        raise ValueError(f"a model of this build: one of {', '.join(result.models)}")
+    return value
+
+
+def tour_layer(value: str | None, result) -> str:
+    """A layer of the recorded model, or the input; by default its last layer."""
+    layers = ["input", *(layer.name for layer in result.models[result.tour["model"]].layers)]
+    if value is None:
+        return layers[-1]
+    if value not in layers:
+        raise ValueError(f"a layer of {result.tour['model']}: one of {', '.join(layers)}")
+    return value
+
+
+def analysed_layer(value: str | None, result) -> str:
+    layers = list(result.manifold["layers"])
+    if value is None:
+        return layers[0]
+    if value not in layers:
+        raise ValueError(f"an analysed layer (analysis.layers in the config): one of {', '.join(layers)}")
+    return value
+
+
+def class_index(value: str | None, result) -> int:
+    """A class, by name or by number; by default the first."""
+    classes = result.classes
+    if value is None:
+        return 0
+    if value in classes:
+        return classes.index(value)
+    if value.isdigit() and int(value) < len(classes):
+        return int(value)
+    raise ValueError(f"a class: one of {', '.join(classes)} (or its number, 0 to {len(classes) - 1})")
+
+
 @dataclass
 class Figure:
     name: str
     render: Callable[..., str]
-    options: dict  # option name -> (type, default)
+    options: dict  # option name -> (converter, default)
     widgets: tuple[str, ...]
 
-    def check_options(self, given: dict) -> dict:
+    def check_options(self, given: dict, result) -> dict:
         """{name: (text, line)} from the directive -> {name: typed value}, defaults filled in."""
-        known = {"label": (str, None), **self.options}
-        typed = {name: default for name, (_, default) in known.items()}
-        for name, (text, line) in given.items():
+        known = {"label": (text, None), **self.options}
+        typed = {}
+        for name, (text_value, line) in given.items():
             if name not in known:
                 raise FigureError(
                     f"figure '{self.name}' has no option ':{name}:'; its options: {', '.join(f':{k}:' for k in known)}",
                     line,
                 )
-            kind = known[name][0]
             try:
-                typed[name] = parse_value(kind, text)
-            except ValueError:
-                raise FigureError(
-                    f"figure '{self.name}' option ':{name}:' must be {describe(kind)}, got '{text}'", line
-                ) from None
+                typed[name] = known[name][0](text_value, result)
+            except ValueError as e:
+                raise FigureError(f"figure '{self.name}' option ':{name}:' must be {e}; got '{text_value}'", line) from None
+        for name, (convert, default) in known.items():
+            if name not in typed:  # a default of None means "the converter's choice" (e.g. the recorded model)
+                typed[name] = convert(None, result) if default is None and convert is not text else default
         return typed
-
-
-def parse_value(kind, text: str):
-    if kind is bool:
-        if text.lower() not in ("true", "false", "yes", "no"):
-            raise ValueError(text)
-        return text.lower() in ("true", "yes")
-    if isinstance(kind, tuple):  # a choice among fixed words
-        if text not in kind:
-            raise ValueError(text)
-        return text
-    return kind(text)
-
-
-def describe(kind) -> str:
-    if isinstance(kind, tuple):
-        return "one of " + ", ".join(kind)
-    return {int: "a whole number", float: "a number", bool: "true or false", str: "text"}[kind]
 
 
 FIGURES: dict[str, Figure] = {}
 
 
 def figure(name: str, widgets: tuple[str, ...] = (), **options):
-    """Register the decorated function as figure `name`; options are name=(type, default)."""
+    """Register the decorated function as figure `name`; options are name=(converter, default)."""
 
     def register(render):
         FIGURES[name] = Figure(name, render, options, widgets)
@@ -77,10 +134,31 @@ def figure(name: str, widgets: tuple[str, ...] = (), **options):
 
 def plotly_html(fig, thumbnails: str | None = None) -> str:
     """A Plotly figure as a div that templates/figures.js draws (data inline, no script).
-    With `thumbnails` (a recorded sample's folder), hovering a point shows its digit: the points'
-    customdata are indices into that sample."""
+    With `thumbnails` (a recorded model's name), hovering a point shows its example: the
+    points' customdata are indices into that model's recorded sample."""
     extra = f' data-thumbnails="{html.escape(thumbnails)}"' if thumbnails else ""
     return f'<div class="plotly-figure" data-plotly="{html.escape(fig.to_json())}"{extra}></div>'
+
+
+def colours_of(labels, n_classes: int) -> list[str]:
+    palette = class_colours(n_classes)
+    return [palette[label] for label in labels]
+
+
+def tour_epoch(value: str | None, result) -> int:
+    """A recorded epoch (0 = before training), or -1 (the default) for the last."""
+    last = result.tour["epochs"] - 1
+    number = whole(-1, last)(value, result) if value is not None else -1
+    return last if number < 0 else number
+
+
+def as_rgb(pixels, shape) -> np.ndarray:
+    """uint8 (C, H, W) values -> an (H, W, 3) image for go.Image: grey as dark ink on white
+    (as the page draws one channel), colour as it is."""
+    image = np.asarray(pixels, dtype=np.uint8).reshape(shape)
+    if shape[0] == 1:
+        return np.repeat(255 - image[0][:, :, None], 3, axis=2)
+    return image.transpose(1, 2, 0)
 
 
 from . import grand_tour, ladder, layer_explorer, manifold, one_neuron, ten_neurons, training_curves  # noqa: E402,F401

@@ -2,20 +2,13 @@
 
 import html
 
-from . import FigureError, figure
+from . import figure, tour_epoch, tour_layer
 
 
-@figure("grand-tour", widgets=("tour",), layer=(str, "softmax"), epoch=(int, -1))
-def grand_tour(data: dict, layer: str, epoch: int) -> str:
-    tour = data["tour"]
-    layers = ["input"] + [layer["name"] for layer in data["models"][tour["model"]]["layers"]]
-    if layer not in layers:
-        raise FigureError(f"grand-tour: no layer '{layer}' in {tour['model']}; its layers: {', '.join(layers)}")
-    epoch = tour["epochs"] - 1 if epoch < 0 else epoch
-    if not 0 <= epoch < tour["epochs"]:
-        raise FigureError(f"grand-tour: epoch must be 0 to {tour['epochs'] - 1} (or -1 for the last)")
+@figure("grand-tour", widgets=("tour",), layer=(tour_layer, None), epoch=(tour_epoch, None))
+def grand_tour(result, layer: str, epoch: int) -> str:
     return (
-        f'<div class="grand-tour" data-tour="tour/{html.escape(tour["model"])}/" '
+        f'<div class="grand-tour" data-model="{html.escape(result.tour["model"])}" '
         f'data-layer="{html.escape(layer)}" data-epoch="{epoch}">'
         "<noscript>The Grand Tour is drawn in your browser and needs JavaScript.</noscript></div>"
     )

@@ -7,12 +7,16 @@ import plotly.graph_objects as go
 from . import figure, plotly_html
 
 
+def training_time(metrics: dict) -> str:
+    return f"{metrics['train_seconds']:.1f} s" if metrics["trained_here"] else "trained elsewhere"
+
+
 @figure("ladder-table")
-def ladder_table(data: dict) -> str:
+def ladder_table(result) -> str:
     rows = "".join(
         f'<tr><th scope="row">{html.escape(m["title"])}</th><td>{m["test_accuracy"]:.1%}</td>'
-        f"<td>{m['parameters']:,}</td><td>{m['train_seconds']:.1f} s</td></tr>"
-        for m in data["metrics"].values()
+        f"<td>{m['parameters']:,}</td><td>{training_time(m)}</td></tr>"
+        for m in (described.metrics for described in result.models.values())
     )
     return (
         '<div class="table-scroll"><table class="ladder"><thead><tr><th scope="col">model</th>'
@@ -22,9 +26,9 @@ def ladder_table(data: dict) -> str:
 
 
 @figure("ladder-chart", widgets=("figures",))
-def ladder_chart(data: dict) -> str:
+def ladder_chart(result) -> str:
     """Accuracy against size, one bubble per model (its area: training time)."""
-    metrics = list(data["metrics"].values())
+    metrics = [described.metrics for described in result.models.values()]
     fig = go.Figure(
         go.Scatter(
             x=[m["parameters"] for m in metrics],

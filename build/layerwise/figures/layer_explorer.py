@@ -2,17 +2,14 @@
 
 import html
 
-from . import FigureError, figure
+from . import figure, model
 
 
-@figure("layer-explorer", widgets=("explorer",), model=(str, "cnn"))
-def layer_explorer(data: dict, model: str) -> str:
-    if model not in data["models"]:
-        raise FigureError(f"layer-explorer: no model '{model}'; the build has {', '.join(data['models'])}")
-    info = data["models"][model]
+@figure("layer-explorer", widgets=("explorer",), model=(model, None))
+def layer_explorer(result, model: str) -> str:
+    noun = html.escape(result.dataset.noun)
     return (
-        f'<div class="layer-explorer" data-model="{html.escape(info["onnx"])}" '
-        f'data-layers="{html.escape(info["layers_json"])}" data-digits="data/test-digits.json">'
-        "<noscript>This figure runs the network in your browser and needs JavaScript.</noscript>"
-        "</div>"
+        f'<div class="layer-explorer" data-model="{html.escape(model)}">'
+        f"<noscript>This figure runs the network on your own {noun} in your browser and needs JavaScript."
+        "</noscript></div>"
     )

@@ -3,24 +3,18 @@
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from . import FigureError, figure, plotly_html
+from . import analysed_layer, colours_of, figure, plotly_html
 
-COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
 METHOD_NAMES = {"pca": "PCA", "tsne": "t-SNE", "umap": "UMAP"}
 
 
-@figure("manifold-views", widgets=("figures",), layer=(str, "input"))
-def manifold_views(data: dict, layer: str) -> str:
+@figure("manifold-views", widgets=("figures",), layer=(analysed_layer, None))
+def manifold_views(result, layer: str) -> str:
     """One row of 2-D views (one per method) of a layer; buttons switch the layer."""
-    analysis = data["manifold"]
+    analysis = result.manifold
     layers = list(analysis["layers"])
-    if layer not in layers:
-        raise FigureError(
-            f"manifold-views: layer '{layer}' was not analysed; analysed: {', '.join(layers)} "
-            "(set analysis.layers in the config)"
-        )
     methods = list(analysis["layers"][layer]["views"])
-    labels, predictions, classes = analysis["labels"], analysis["predictions"], data["classes"]
+    labels, predictions, classes = analysis["labels"], analysis["predictions"], result.classes
     hover = [f"label {classes[label]}, predicted {classes[said]}" for label, said in zip(labels, predictions)]
     fig = make_subplots(
         rows=1, cols=len(methods), horizontal_spacing=0.04, subplot_titles=[METHOD_NAMES.get(m, m) for m in methods]
@@ -35,7 +29,7 @@ def manifold_views(data: dict, layer: str) -> str:
                 text=hover,
                 customdata=list(range(len(labels))),
                 hovertemplate="%{text}<extra></extra>",
-                marker=dict(size=4, color=[COLOURS[label % 10] for label in labels]),
+                marker=dict(size=4, color=colours_of(labels, len(classes))),
                 showlegend=False,
             ),
             row=1,
@@ -67,13 +61,13 @@ def manifold_views(data: dict, layer: str) -> str:
     )
     fig.update_xaxes(showticklabels=False)
     fig.update_yaxes(showticklabels=False)
-    return plotly_html(fig, thumbnails=f"tour/{data['tour']['model']}/")
+    return plotly_html(fig, thumbnails=result.tour["model"])
 
 
 @figure("manifold-metrics", widgets=("figures",))
-def manifold_metrics(data: dict) -> str:
+def manifold_metrics(result) -> str:
     """Per layer: probe and kNN accuracy, trustworthiness of each view, intrinsic dimension."""
-    layers = data["manifold"]["layers"]
+    layers = result.manifold["layers"]
     names = list(layers)
     fig = make_subplots(specs=[[{"secondary_y": True}]])
     fig.add_scatter(x=names, y=[layers[n]["linear_probe_accuracy"] for n in names], name="linear probe accuracy")

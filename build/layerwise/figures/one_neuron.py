@@ -1,19 +1,17 @@
-"""One neuron per digit, judged honestly: a widget to pick the digit and move the threshold."""
+"""One neuron per class, judged honestly: a widget to pick the class and move the threshold."""
 
 import html
 
-from . import FigureError, figure
+from .. import contract
+from . import FigureError, class_index, figure, model
 
 
-@figure("one-neuron", widgets=("neuron",), model=(str, "one_neuron"), digit=(int, 5))
-def one_neuron(data: dict, model: str, digit: int) -> str:
-    path = f"ladder/{model}.json"
-    if path not in data["files"]:
-        raise FigureError(f"one-neuron: '{model}' is not a model of one sigmoid neuron per class")
-    if not 0 <= digit < len(data["classes"]):
-        raise FigureError(f"one-neuron: digit must be 0 to {len(data['classes']) - 1}")
+@figure("one-neuron", widgets=("neuron",), model=(model, "one_neuron"), **{"class": (class_index, None)})
+def one_neuron(result, model: str, **options) -> str:
+    path = contract.site_path("neuron", model=model)
+    if path not in result.files:
+        raise FigureError(f"one-neuron: '{model}' is not a model of one sigmoid neuron per class over the pixels")
     return (
-        f'<div class="one-neuron" data-neuron="{html.escape(path)}" data-digit="{digit}" '
-        f'data-classes="{html.escape(",".join(data["classes"]))}">'
+        f'<div class="one-neuron" data-model="{html.escape(model)}" data-class="{options["class"]}">'
         "<noscript>This figure is drawn in your browser and needs JavaScript.</noscript></div>"
     )

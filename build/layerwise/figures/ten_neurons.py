@@ -1,32 +1,40 @@
-"""Softmax regression up close: its ten weight templates, its confusion matrix, its mistakes."""
+"""A linear model up close: its weight templates, its confusion matrix, its mistakes."""
 
+import math
+
+import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from . import FigureError, figure, plotly_html
+from . import FigureError, as_rgb, figure, model, plotly_html, whole
 
 
-def model_metrics(data: dict, model: str) -> dict:
-    if model not in data["metrics"]:
-        raise FigureError(f"no model '{model}'; the build has {', '.join(data['metrics'])}")
-    return data["metrics"][model]
+def grid(n: int) -> tuple[int, int]:
+    """Rows and columns for n small images, at most 5 to a row."""
+    columns = min(n, 5)
+    return math.ceil(n / columns), columns
 
 
-@figure("weight-templates", widgets=("figures",), model=(str, "softmax"))
-def weight_templates(data: dict, model: str) -> str:
-    """Each output neuron's 784 weights as a 28x28 image: red pixels vote for the class, blue against."""
-    layers = data["models"][model]["layers"] if model in data["models"] else None
-    if layers is None or "weights" not in data["models"][model]:
-        raise FigureError(f"weight-templates: '{model}' has no single linear layer of 10 x 784 weights")
-    weights = data["models"][model]["weights"]
-    classes = data["classes"]
-    fig = make_subplots(rows=2, cols=5, subplot_titles=classes, horizontal_spacing=0.02, vertical_spacing=0.08)
-    limit = max(abs(w) for row in weights for w in row)
-    for i, row in enumerate(weights):
-        image = [row[r * 28 : (r + 1) * 28] for r in range(28)]
+@figure("weight-templates", widgets=("figures",), model=(model, "softmax"))
+def weight_templates(result, model: str) -> str:
+    """Each output neuron's weights in the shape of the input: red votes for the class, blue
+    against (for colour input, one small image per channel side by side)."""
+    templates = result.models[model].templates
+    if templates is None:
+        raise FigureError(f"weight-templates: '{model}' is not a single linear layer over the pixels")
+    channels, height, width = result.dataset.shape
+    classes = result.classes
+    weights = np.asarray(templates).reshape(len(classes), channels, height, width)
+    # Channels side by side, one pixel of gap (NaN draws as background).
+    gap = np.full((len(classes), height, 1), np.nan)
+    tiles = np.concatenate([part for c in range(channels) for part in (weights[:, c], gap)][:-1], axis=2)
+    rows, columns = grid(len(classes))
+    fig = make_subplots(rows=rows, cols=columns, subplot_titles=classes, horizontal_spacing=0.02, vertical_spacing=0.08)
+    limit = float(np.nanmax(np.abs(weights)))
+    for i, tile in enumerate(tiles):
         fig.add_trace(
             go.Heatmap(
-                z=image,
+                z=tile.tolist(),
                 zmid=0,
                 zmin=-limit,
                 zmax=limit,
@@ -35,19 +43,19 @@ def weight_templates(data: dict, model: str) -> str:
                 showscale=i == 0,
                 hovertemplate=f"{classes[i]}: weight %{{z:.3f}}<extra></extra>",
             ),
-            row=i // 5 + 1,
-            col=i % 5 + 1,
+            row=i // columns + 1,
+            col=i % columns + 1,
         )
     fig.update_yaxes(autorange="reversed", showticklabels=False, scaleanchor="x")
     fig.update_xaxes(showticklabels=False)
-    fig.update_layout(height=360, margin=dict(l=10, r=10, t=30, b=10))
+    fig.update_layout(height=180 * rows, margin=dict(l=10, r=10, t=30, b=10))
     return plotly_html(fig)
 
 
-@figure("confusion-matrix", widgets=("figures",), model=(str, "softmax"))
-def confusion_matrix(data: dict, model: str) -> str:
-    matrix = model_metrics(data, model)["confusion"]
-    classes = data["classes"]
+@figure("confusion-matrix", widgets=("figures",), model=(model, "softmax"))
+def confusion_matrix(result, model: str) -> str:
+    matrix = result.models[model].metrics["confusion"]
+    classes = result.classes
     fig = go.Figure(
         go.Heatmap(
             z=matrix,
@@ -61,31 +69,31 @@ def confusion_matrix(data: dict, model: str) -> str:
     )
     fig.update_layout(
         xaxis=dict(title="the model said", type="category"),
-        yaxis=dict(title="true digit", type="category", autorange="reversed"),
+        yaxis=dict(title=f"true {result.dataset.noun}", type="category", autorange="reversed"),
         height=420,
-        margin=dict(l=60, r=20, t=20, b=50),
+        margin=dict(l=90, r=20, t=20, b=90),
     )
     return plotly_html(fig)
 
 
-@figure("mistakes", widgets=("figures",), model=(str, "softmax"), count=(int, 10))
-def mistakes(data: dict, model: str, count: int) -> str:
-    """Held-out digits the model gets wrong, each titled 'true → said'."""
-    model_metrics(data, model)
-    wrong = data["mistakes"][model][:count]
-    if not wrong:
-        return "<p>The model got every held-out digit right.</p>"
+@figure("mistakes", widgets=("figures",), model=(model, "softmax"), count=(whole(1, 20), 10))
+def mistakes(result, model: str, count: int) -> str:
+    """Held-out examples the model gets wrong, each titled 'true → said'."""
+    described, noun = result.models[model], result.dataset.noun
+    wrong = described.mistakes[:count]
+    if not wrong:  # mistakes are kept from every held-out example, so none means none at all
+        n_test = described.metrics["n_test"]
+        return f"<p>{described.title} gets every one of the {n_test:,} held-out {noun}s right.</p>"
+    classes = result.classes
     fig = make_subplots(
         rows=1,
         cols=len(wrong),
         horizontal_spacing=0.01,
-        subplot_titles=[f"{data['classes'][w['label']]} → {data['classes'][w['predicted']]}" for w in wrong],
+        subplot_titles=[f"{classes[w['label']]} → {classes[w['predicted']]}" for w in wrong],
     )
     for i, w in enumerate(wrong):
-        fig.add_trace(
-            go.Heatmap(z=w["pixels"], colorscale="Greys", showscale=False, hoverinfo="skip"), row=1, col=i + 1
-        )
-    fig.update_yaxes(autorange="reversed", showticklabels=False, scaleanchor="x")
+        fig.add_trace(go.Image(z=as_rgb(w["pixels"], result.dataset.shape), hoverinfo="skip"), row=1, col=i + 1)
+    fig.update_yaxes(showticklabels=False)
     fig.update_xaxes(showticklabels=False)
     fig.update_layout(height=140, margin=dict(l=5, r=5, t=30, b=5))
     return plotly_html(fig)

@@ -2,16 +2,16 @@
 
 import plotly.graph_objects as go
 
-from . import FigureError, figure, plotly_html
+from . import FigureError, choice, figure, model, plotly_html
 
 
-@figure("training-curves", widgets=("figures",), metric=(("accuracy", "loss"), "accuracy"))
-def training_curves(data: dict, metric: str) -> str:
+@figure("training-curves", widgets=("figures",), metric=(choice("accuracy", "loss"), "accuracy"))
+def training_curves(result, metric: str) -> str:
     fig = go.Figure()
-    for model in data["metrics"].values():
-        epochs = model["epochs"]
+    for described in result.models.values():
+        epochs = described.metrics["epochs"]
         fig.add_scatter(
-            x=[e["epoch"] for e in epochs], y=[e[metric] for e in epochs], mode="lines+markers", name=model["title"]
+            x=[e["epoch"] for e in epochs], y=[e[metric] for e in epochs], mode="lines+markers", name=described.title
         )
     fig.update_layout(
         xaxis_title="epoch",
@@ -24,12 +24,10 @@ def training_curves(data: dict, metric: str) -> str:
     return plotly_html(fig)
 
 
-@figure("per-class-accuracy", widgets=("figures",), model=(str, "cnn"), metric=(("accuracy", "loss"), "accuracy"))
-def per_class_accuracy(data: dict, model: str, metric: str) -> str:
-    """Which digit the network learns when: held-out accuracy (or loss) per class after every epoch."""
-    if model not in data["metrics"]:
-        raise FigureError(f"per-class-accuracy: no model '{model}'; the build has {', '.join(data['metrics'])}")
-    epochs = data["metrics"][model]["epochs"]
+@figure("per-class-accuracy", widgets=("figures",), model=(model, None), metric=(choice("accuracy", "loss"), "accuracy"))
+def per_class_accuracy(result, model: str, metric: str) -> str:
+    """Which class the network learns when: held-out accuracy (or loss) per class after every epoch."""
+    epochs = result.models[model].metrics["epochs"]
     if metric == "loss" and epochs[0]["per_class_loss"][0] is None:
         raise FigureError(f"per-class-accuracy: '{model}' has no per-class loss (its last layer is not a softmax)")
     values = [e[f"per_class_{metric}"] for e in epochs]
@@ -37,18 +35,18 @@ def per_class_accuracy(data: dict, model: str, metric: str) -> str:
     fig = go.Figure(
         go.Heatmap(
             z=values,
-            x=data["classes"],
+            x=result.classes,
             y=[e["epoch"] for e in epochs],
             colorscale="Viridis",
             reversescale=not accuracy,
             zmin=0,
             zmax=1 if accuracy else None,
             colorbar=dict(tickformat=".0%" if accuracy else ".2f"),
-            hovertemplate=f"epoch %{{y}}, digit %{{x}}: %{{z:{'.1%' if accuracy else '.3f'}}}<extra></extra>",
+            hovertemplate=f"epoch %{{y}}, {result.dataset.noun} %{{x}}: %{{z:{'.1%' if accuracy else '.3f'}}}<extra></extra>",
         )
     )
     fig.update_layout(
-        xaxis=dict(title="digit", type="category"),
+        xaxis=dict(title=result.dataset.noun, type="category"),
         yaxis=dict(title="epoch", autorange="reversed"),
         height=420,
         margin=dict(l=60, r=20, t=20, b=50),

@@ -1,0 +1,67 @@
+"""The one contract between the build and the page: every file the site carries, its binary
+layout, the dataset's shape and classes, and the class palette. Defined here once; each page
+carries it as JSON (templates/runtime.js `contract()` reads it), so Python and JavaScript never
+restate a path, a layout or a colour.
+"""
+
+import json
+
+# Every generated file under site/, by kind; {placeholders} are filled by `site_path`.
+PATHS = {
+    "model": "models/{model}.onnx",  # every shown layer a named output; input 'image' (N, C, H, W)
+    "examples": "data/examples.json",  # the explorer's picker: held-out examples as uint8 lists
+    "neuron": "ladder/{model}.json",  # one-vs-rest neurons: weights, bias, every held-out score
+    "tour_meta": "tour/{model}/meta.json",  # epochs, n, layers, and the sample's byte layout
+    "tour_sample": "tour/{model}/sample.u8",  # see sample_layout
+    "tour_layer": "tour/{model}/{layer}.f16",  # float16 LE, (epochs, n, dims)
+    "tour_basis": "tour/{model}/{layer}.basis.f32",  # float32 LE, (1 + dims, width): mean, then components
+    "tour_epoch_model": "tour/{model}/epoch-{epoch}.onnx",  # the model's weights after that epoch
+}
+
+# One colour per class for the whole article (20 distinct: Tableau 10, then their light pairs).
+PALETTE = [
+    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf",
+    "#aec7e8", "#ffbb78", "#98df8a", "#ff9896", "#c5b0d5", "#c49c94", "#f7b6d2", "#c7c7c7", "#dbdb8d", "#9edae5",
+]  # fmt: skip
+
+
+def site_path(kind: str, **parts) -> str:
+    return PATHS[kind].format(**parts)
+
+
+def class_colours(n_classes: int) -> list[str]:
+    return PALETTE[:n_classes]
+
+
+def sample_layout(n: int, epochs: int, shape) -> dict:
+    """sample.u8, as {part: [byte offset, length]}: labels (n), predictions (epochs x n), and
+    thumbnails (n x C*H*W, channel-major like the tensors)."""
+    channels, height, width = shape
+    return {
+        "labels": [0, n],
+        "predictions": [n, epochs * n],
+        "thumbnails": [n + epochs * n, n * channels * height * width],
+    }
+
+
+def page_contract(result) -> str:
+    """The JSON each page carries: paths, palette, the dataset, and each model's layers."""
+    dataset = result.dataset
+    return json.dumps(
+        {
+            "paths": PATHS,
+            "palette": class_colours(len(dataset.classes)),
+            "dataset": {
+                "name": dataset.name,
+                "shape": list(dataset.shape),
+                "classes": dataset.classes,
+                "noun": dataset.noun,
+                "preprocessing": dataset.preprocessing,
+            },
+            "models": {
+                name: {"title": m.title, "origin": m.origin, "layers": [vars(layer) for layer in m.layers]}
+                for name, m in result.models.items()
+            },
+        },
+        separators=(",", ":"),
+    ).replace("</", "<\\/")  # safe inside <script type="application/json">

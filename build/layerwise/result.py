@@ -1,0 +1,67 @@
+"""The pipeline's result, as the pages read it: typed, documented, and free of torch, so a
+content-only rebuild loads it from the cache without importing PyTorch."""
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class DatasetInfo:
+    """The data as the pages describe it."""
+
+    name: str
+    shape: tuple[int, int, int]  # (C, H, W)
+    classes: list[str]
+    noun: str  # what one example is called: "digit", "garment", "image"
+    preprocessing: str  # how the page reads a drawing: "fit-and-centre" | "resize"
+    n_train: int
+    n_test: int
+
+
+@dataclass
+class LayerInfo:
+    """One shown layer: its name, type and output shape (no batch axis); a convolution's
+    learned filters (out, in, k, k) too, so the page can show them beside their maps."""
+
+    name: str
+    type: str
+    shape: list[int]
+    filters: list | None = None
+
+
+@dataclass
+class ModelResult:
+    name: str
+    title: str
+    origin: str  # "trained by this build" or where a brought-in model came from
+    metrics: dict  # accuracy, per class, per epoch, confusion, parameters (what prose quotes)
+    layers: list[LayerInfo]
+    onnx: str  # its path under site/
+    templates: list | None = None  # a single linear layer over the pixels: (classes, C*H*W) weights
+    mistakes: list[dict] = field(default_factory=list)  # held-out examples it gets wrong
+
+
+@dataclass
+class BuildResult:
+    """Everything the pages need, computed by the pipeline and cached whole."""
+
+    dataset: DatasetInfo
+    models: dict[str, ModelResult]
+    examples: dict  # the explorer's picker (also written to contract.PATHS["examples"])
+    tour: dict  # the Grand Tour's summary: model, epochs, sample size, dims, variance kept
+    manifold: dict  # per analysed layer: views and numbers
+    files: dict[str, bytes]  # path under site/ -> bytes
+
+    @property
+    def classes(self) -> list[str]:
+        return self.dataset.classes
+
+    def values(self) -> dict:
+        """What prose may quote: {{ metrics.cnn.test_accuracy }}, {{ dataset.noun }}, ..."""
+        return {
+            "metrics": {name: m.metrics for name, m in self.models.items()},
+            "models": self.models,
+            "dataset": self.dataset,
+            "classes": self.dataset.classes,
+            "tour": self.tour,
+            "manifold": self.manifold["layers"],
+        }
