@@ -54,6 +54,7 @@ def plan(config: dict, specs: dict[str, ModelSpec]):
     for name, spec in specs.items():
         try:
             networks[name] = build_network(spec, source)
+            export.export_onnx(networks[name], source.shape)  # a model the page cannot run fails now, not after training
         except BuildError as e:
             errors.append(str(e))
     recorded = config["record"]["model"]

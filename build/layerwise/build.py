@@ -8,10 +8,21 @@ from .cache import Cache
 from .config import validated
 
 
+def check_before_training(config: dict, specs) -> None:
+    """The content's mistakes that need no trained model, found before any model trains."""
+    from .content import check_content
+    from .figures import Preview
+    from .sources import describe_source
+
+    classes = describe_source(config["data"], config["node_modules"]).classes
+    preview = Preview({name: None for name in specs}, {"model": config["record"]["model"]}, classes)
+    check_content(Path(config["content"]), Path(config["node_modules"]), preview)
+
+
 def build(config: dict, live_reload: bool = False):
     """Check everything, run the pipeline into config['out']; returns (BuildResult, stage timings).
     Mistakes raise BuildError (one line each) before any data is read or model trained."""
-    from .pipeline import run_pipeline
+    from .pipeline import pipeline_key, run_pipeline
     from .render import render_site
 
     timings: dict = {}
@@ -19,6 +30,8 @@ def build(config: dict, live_reload: bool = False):
     specs = validated(config)
     cache = Cache(config["cache"])
     with cache.locked():
+        if not cache.has("pipeline", pipeline_key(config, specs)):  # models would train: check content first
+            check_before_training(config, specs)
         result = run_pipeline(config, specs, cache, timings)
         render_start = time.perf_counter()
         pages = render_site(config, result, Path(config["out"]), live_reload)

@@ -62,6 +62,9 @@ class Cache:
     def path(self, stage: str, key: str) -> Path:
         return self.root / stage / f"{key}.pickle"
 
+    def has(self, stage: str, key: str) -> bool:
+        return self.path(stage, key).exists()
+
     def load(self, path: Path):
         """The entry's value, or None (after removing it) when it is damaged."""
         blob = path.read_bytes()

@@ -85,7 +85,8 @@ def main(argv=None) -> int:
     except (BuildError, FileNotFoundError) as e:
         return report(e)
     except KeyboardInterrupt:
-        print("stopped; the previous site is intact; finished models are cached", file=sys.stderr)
+        # On a line of its own, even after a progress bar's half-written line.
+        print("\nstopped; the previous site is intact; finished models are cached", file=sys.stderr)
         return 130
     except Exception as e:
         return internal_error(e)

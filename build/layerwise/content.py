@@ -139,9 +139,10 @@ def template_environment() -> jinja2.Environment:
 
 
 def fill_values(path: Path, body: str, offset: int, values: dict) -> str:
-    """Replace {{ ... }} in the prose by the build's values."""
+    """Replace {{ ... }} in the prose by the build's values (without values: check the syntax)."""
     try:
-        return template_environment().from_string(body).render(**values)
+        template = template_environment().from_string(body)
+        return body if values is None else template.render(**values)
     except jinja2.TemplateSyntaxError as e:
         raise ContentError(path, offset + e.lineno, f"template syntax: {e.message}") from None
     except jinja2.UndefinedError as e:
@@ -209,8 +210,8 @@ def typeset_math(path: Path, offset: int, tokens: list[Token], node_modules: Pat
 class Site:
     """What every page of a build shares."""
 
-    values: dict  # the build's numbers, for {{ ... }} in prose
-    result: object  # the pipeline's BuildResult, what figures draw from
+    values: dict | None  # the build's numbers, for {{ ... }} in prose (None: only check the content)
+    result: object  # the pipeline's BuildResult, what figures draw from (a Preview: only check)
     glossary: dict  # term -> definition (plain text), from content/glossary.yml
     content: Path
     node_modules: Path
@@ -239,7 +240,7 @@ def render_figures(
         try:
             typed = figure.check_options(options, site.result)
             label = typed.pop("label")
-            html_figure = figure.render(site.result, **typed)
+            html_figure = "" if site.values is None else figure.render(site.result, **typed)
         except FigureError as e:
             raise ContentError(path, e.line or line, str(e)) from None
         number = len(labels) + 1
@@ -373,6 +374,15 @@ def refuse_scripts(path: Path, offset: int, tokens: list[Token]) -> None:
                     f"raw script in Markdown ({SCRIPT.search(piece.content).group(0).strip()}): the page's "
                     "Content-Security-Policy blocks it; add interactivity as a figure (build/layerwise/figures/)",
                 )
+
+
+def check_content(content: Path, node_modules: Path, preview) -> None:
+    """Every page's mistakes that do not need the build's numbers (front matter, figure names,
+    options, models and classes, labels, terms, citations, math, raw scripts, UTF-8), before
+    anything trains. `preview` is a figures.Preview of the build."""
+    site = Site(None, preview, load_glossary(content / "glossary.yml"), content, node_modules)
+    for path in sorted(content.glob("*.md")):
+        render_page(path, read_text(path), site)
 
 
 def render_page(path: Path, text: str, site: Site) -> Page:

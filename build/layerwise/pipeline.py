@@ -32,18 +32,23 @@ STAGE_CODE = [
 ]
 
 
-def run_pipeline(config: dict, specs: dict[str, ModelSpec], cache: Cache, timings: dict | None = None):
-    """The BuildResult the pages need, from the cache if nothing it depends on changed."""
-    timings = {} if timings is None else timings
-    start = time.perf_counter()
+def pipeline_key(config: dict, specs: dict[str, ModelSpec]) -> str:
+    """The hash of everything the pipeline's result depends on."""
     files = sources.describe_source(config["data"], config["node_modules"]).files
     files += [f for spec in specs.values() for f in spec.input_files()]
     here = Path(__file__).parent
-    key = cache_key(
+    return cache_key(
         {k: config[k] for k in MODEL_SETTINGS},
         file_hash(*(f for f in files if f.exists())),
         file_hash(*(here / name for name in STAGE_CODE)),
     )
+
+
+def run_pipeline(config: dict, specs: dict[str, ModelSpec], cache: Cache, timings: dict | None = None):
+    """The BuildResult the pages need, from the cache if nothing it depends on changed."""
+    timings = {} if timings is None else timings
+    start = time.perf_counter()
+    key = pipeline_key(config, specs)
     timings["hash inputs"] = time.perf_counter() - start
 
     def compute():

@@ -92,6 +92,26 @@ def class_index(value: str | None, result) -> int:
     raise ValueError(f"a class: one of {', '.join(classes)} (or its number, 0 to {len(classes) - 1})")
 
 
+def tour_epoch(value: str | None, result) -> int:
+    """A recorded epoch (0 = before training), or -1 (the default) for the last."""
+    last = result.tour["epochs"] - 1
+    number = whole(-1, last)(value, result) if value is not None else -1
+    return last if number < 0 else number
+
+
+# Converters that need the trained build's result; the others also work on a Preview.
+NEEDS_RESULT = {tour_layer, analysed_layer, tour_epoch}
+
+
+@dataclass
+class Preview:
+    """What is known of a build before anything trains: enough to check a model or class option."""
+
+    models: dict  # name -> None
+    tour: dict  # {"model": the recorded model}
+    classes: list[str]
+
+
 @dataclass
 class Figure:
     name: str
@@ -109,12 +129,15 @@ class Figure:
                     f"figure '{self.name}' has no option ':{name}:'; its options: {', '.join(f':{k}:' for k in known)}",
                     line,
                 )
+            if isinstance(result, Preview) and known[name][0] in NEEDS_RESULT:
+                continue  # checked again when the build's result is there
             try:
                 typed[name] = known[name][0](text_value, result)
             except ValueError as e:
                 raise FigureError(f"figure '{self.name}' option ':{name}:' must be {e}; got '{text_value}'", line) from None
         for name, (convert, default) in known.items():
-            if name not in typed:  # a default of None means "the converter's choice" (e.g. the recorded model)
+            # A default of None means "the converter's choice" (e.g. the recorded model).
+            if name not in typed and not (isinstance(result, Preview) and convert in NEEDS_RESULT):
                 typed[name] = convert(None, result) if default is None and convert is not text else default
         return typed
 
@@ -143,13 +166,6 @@ def plotly_html(fig, thumbnails: str | None = None) -> str:
 def colours_of(labels, n_classes: int) -> list[str]:
     palette = class_colours(n_classes)
     return [palette[label] for label in labels]
-
-
-def tour_epoch(value: str | None, result) -> int:
-    """A recorded epoch (0 = before training), or -1 (the default) for the last."""
-    last = result.tour["epochs"] - 1
-    number = whole(-1, last)(value, result) if value is not None else -1
-    return last if number < 0 else number
 
 
 def as_rgb(pixels, shape) -> np.ndarray:
