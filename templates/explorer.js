@@ -247,7 +247,7 @@ async function mount(root) {
     show(preprocess(pad)).finally(() => { running = false; if (dirty && !frameBusy) requestUpdate(); });
   }
 
-  const ctx = pad.getContext("2d");
+  const ctx = pad.getContext("2d", { willReadFrequently: true }); // read back on every stroke
   ctx.lineCap = ctx.lineJoin = "round";
   ctx.lineWidth = 22;
   ctx.strokeStyle = "#111";

@@ -28,6 +28,7 @@ def small_config(tmp: Path, **overrides) -> dict:
     )
     config["data"]["limit"] = 1000
     config["train"]["epochs"] = 2
+    config["train"]["seeds"] = 1
     # The layers the article quotes; every method, so each figure has its data.
     config["analysis"]["layers"] = ["input", "relu3"]
     return config

@@ -21,7 +21,7 @@ def config_file(tmp: Path, built) -> Path:
         f'content = "{tmp / "content"}"\ntemplates = "{ROOT / "templates"}"\n'
         f'node_modules = "{ROOT / "node_modules"}"\ncache = "{config["cache"]}"\n'
         f'out = "{tmp / "site"}"\n[data]\nlimit = {config["data"]["limit"]}\n'
-        f"[train]\nepochs = {config['train']['epochs']}\n"
+        f"[train]\nepochs = {config['train']['epochs']}\nseeds = 1\n"
         f"[analysis]\nlayers = {json.dumps(config['analysis']['layers'])}\n"
     )
     shutil.copytree(ROOT / "content", tmp / "content")

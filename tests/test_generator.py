@@ -95,6 +95,7 @@ root = "shapes"
 size = [32, 32]
 [train]
 epochs = 2
+seeds = 1
 [record]
 model = "res"
 sample_size = 15

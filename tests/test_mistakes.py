@@ -20,7 +20,7 @@ from layerwise.cache import MAGIC, Cache
 from layerwise.cli import main
 
 ARTICLE = "---\ntitle: T\n---\n\n# Hi\n\nSome $x^2$ math.\n\n```{figure} mistakes\n:model: softmax\n:count: 3\n```\n"
-SMALL = '[data]\nlimit = 300\n[train]\nepochs = 1\n[analysis]\nlayers = ["input"]\nmethods = ["pca"]\n'
+SMALL = '[data]\nlimit = 300\n[train]\nepochs = 1\nseeds = 1\n[analysis]\nlayers = ["input"]\nmethods = ["pca"]\n'
 
 # (name, config TOML added to SMALL or None, content file edits, what the one line must say)
 MISTAKES = [

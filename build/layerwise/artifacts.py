@@ -19,6 +19,7 @@ from .config import ConfigError, ModelSpec, ModelSpecError
 from .errors import BuildError
 from .onnx_network import OnnxNetwork
 from .result import BuildResult, DatasetInfo, LayerInfo, ModelResult
+from .stats import Proportion, spread
 
 # Layer types (torch modules and ONNX ops) after which "auto" analyses a layer.
 ACTIVATIONS = ("ReLU", "GELU", "Tanh", "Sigmoid", "ELU", "LeakyReLU", "SiLU", "Relu", "Gelu")
@@ -124,11 +125,13 @@ def describe_model(spec: ModelSpec, network, result: dict, dataset) -> tuple[Mod
     logits, output = train.predict(network, dataset.test_x)
     predictions = output.argmax(1)
     labels = dataset.test_y.numpy()
+    correct = (predictions == dataset.test_y).numpy()  # (n_test,) bool: for paired tests between models
     metrics = {
         "title": spec.title,
         "origin": spec.origin,
         "trained_here": spec.trained_here,
-        "test_accuracy": result["epochs"][-1]["accuracy"],
+        "test_accuracy": Proportion(int(correct.sum()), len(correct)),  # with its Wilson interval
+        "correct": correct,
         "per_class_accuracy": result["epochs"][-1]["per_class_accuracy"],
         "parameters": network.parameter_count(),
         "train_seconds": result["seconds"],
@@ -154,6 +157,20 @@ def describe_model(spec: ModelSpec, network, result: dict, dataset) -> tuple[Mod
         ]
         files[contract.site_path("neuron", model=spec.name)] = neuron_file(linear, output, dataset.test_y)
     return described, files, predictions
+
+
+def seed_spread(runs: list[dict]) -> dict:
+    """How much the seed moves a model: final accuracy over the runs, and each epoch's range
+    (for bands around the training curves)."""
+    return {
+        "runs": len(runs),
+        "test_accuracy": spread([run["epochs"][-1]["accuracy"] for run in runs]),
+        "epochs": [
+            {metric: [min(r["epochs"][e][metric] for r in runs), max(r["epochs"][e][metric] for r in runs)]
+             for metric in ("accuracy", "loss")}
+            for e in range(len(runs[0]["epochs"]))
+        ],
+    }
 
 
 def neuron_file(linear: torch.nn.Linear, outputs: torch.Tensor, labels: torch.Tensor) -> bytes:
@@ -184,15 +201,23 @@ def compute_artifacts(config: dict, specs: dict[str, ModelSpec], cache: Cache, t
     described, files, trained = {}, {}, {}
     for name, spec in specs.items():
         network = networks[name]
-        model_key = cache_key(fingerprint, spec.layers, spec.factory, spec.args, spec.show, spec.outputs, spec.train,
+        settings = {k: v for k, v in spec.train.items() if k not in ("seed", "seeds")}  # each run adds its seed
+        model_key = cache_key(fingerprint, spec.layers, spec.factory, spec.args, spec.show, spec.outputs, settings,
                               file_hash(*spec.input_files()), code_hash(train, models))
         start = time.perf_counter()
         if spec.trained_here:
-            result = cache.get_or_compute("train", model_key, lambda: train.train_model(network, dataset, spec.train))
+            runs = [
+                cache.get_or_compute(
+                    "train", cache_key(model_key, seed), lambda: train.train_model(network, dataset, {**spec.train, "seed": seed})
+                )
+                for seed in range(spec.train["seed"], spec.train["seed"] + spec.train["seeds"])
+            ]
         else:
-            result = cache.get_or_compute("train", model_key, lambda: train.measure_brought_in(network, dataset))
+            runs = [cache.get_or_compute("train", model_key, lambda: train.measure_brought_in(network, dataset))]
+        result = runs[0]  # the configured seed's run is the one the pages show and run
         timings[f"train {name}"] = time.perf_counter() - start
         network.load_weights(result["snapshots"][-1])
+        model_key = cache_key(model_key, spec.train["seed"])  # what export and recording derive from
         trained[name] = (model_key, result)
 
         start = time.perf_counter()
@@ -202,6 +227,7 @@ def compute_artifacts(config: dict, specs: dict[str, ModelSpec], cache: Cache, t
         files[contract.site_path("model", model=name)] = onnx_bytes
         timings[f"export {name}"] = time.perf_counter() - start
         described[name], extra, predictions = describe_model(spec, network, result, dataset)
+        described[name].metrics["seeds"] = seed_spread(runs)
         files.update(extra)
     # The picker's examples, with the mistakes of the last (most capable) model of the ladder.
     examples = pick_examples(dataset, predictions, per_class=3, wrong=10)

@@ -55,7 +55,10 @@ DEFAULTS = {
     # The manifold question: which layers of the recorded model ("auto": the input, every
     # activation and the last layer), and which 2-D views.
     "analysis": {"layers": "auto", "methods": ["pca", "tsne", "umap"]},
-    "train": {"epochs": 20, "batch_size": 64, "learning_rate": 0.002, "augment_shift": 0, "seed": 0, "device": "auto"},
+    # seeds: each model is trained this many times (seed, seed + 1, ...) to report the spread the
+    # seed alone causes; the first run is the one the pages show.
+    "train": {"epochs": 20, "batch_size": 64, "learning_rate": 0.002, "augment_shift": 0, "seed": 0, "seeds": 3,
+              "device": "auto"},
     "models": {
         "one_neuron": {
             "title": "One neuron per class",
@@ -190,6 +193,7 @@ SCHEMA = {
         "learning_rate": number(0, 10),
         "augment_shift": whole(0, 8),
         "seed": whole(0, 2**31),
+        "seeds": whole(1, 20),
         "device": choice("auto", "cpu", "cuda"),
     },
 }

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import jinja2
+import jinja2.sandbox
 import pybtex.database
 import pybtex.plugin
 import pybtex.scanner
@@ -28,6 +29,7 @@ from mdit_py_plugins.footnote import footnote_plugin
 from . import katex
 from .errors import BuildError
 from .figures import FIGURES, FigureError
+from .stats import McNemar, mcnemar, number, percent, percent_ci
 
 
 class ContentError(BuildError):
@@ -124,17 +126,67 @@ def load_glossary(path: Path) -> dict:
     return {str(term).lower(): " ".join(definition.split()) for term, definition in glossary.items()}
 
 
-def percent(value, digits=1):
-    return f"{100 * value:.{digits}f}%"
+def paired(a: dict, b: dict) -> McNemar:
+    """McNemar's test of two models' metrics on the same held-out examples."""
+    return mcnemar(a["correct"], b["correct"])
 
 
-def number(value, digits=0):
-    return f"{value:,.{digits}f}"
+def significantly_better(a: dict, b: dict, level: float = 0.05) -> bool:
+    """Model a is right more often than model b on the same held-out examples, beyond chance."""
+    test = paired(a, b)
+    return test.b > test.c and test.p_value < level
+
+
+def about(accuracy, target: float, within: float = 0.02) -> bool:
+    """Whether a measured accuracy's 95% interval reaches within `within` of a quoted figure
+    ("about 92%"): the test prose uses before it repeats someone else's number."""
+    low, high = accuracy.interval
+    return low <= target + within and high >= target - within
+
+
+def prose_functions(values: dict) -> dict:
+    """Functions prose and claims may call: {{ most_confused(metrics.softmax).said }}."""
+
+    def most_confused(metrics: dict) -> dict:
+        """The commonest mistake: {true, said, count} with class names."""
+        matrix = metrics["confusion"]
+        count, true, said = max((matrix[t][s], t, s) for t in range(len(matrix)) for s in range(len(matrix)) if t != s)
+        return {"true": values["classes"][true], "said": values["classes"][said], "count": count}
+
+    return {"abs": abs, "min": min, "max": max, "paired": paired, "significantly_better": significantly_better,
+            "about": about, "most_confused": most_confused}
+COMPARISON = re.compile(r"\s(<=|>=|==|!=|<|>)\s")
+
+
+def check_claim(path: Path, line: int, claim: str, values: dict | None) -> str:
+    """{claim}`left OP right`: an expression over the build's values that must hold, or the build
+    fails naming both sides. Renders as a small mark saying the sentence was checked."""
+    env = jinja2.sandbox.SandboxedEnvironment(undefined=jinja2.StrictUndefined)
+    sides = COMPARISON.split(claim, maxsplit=1)
+    try:
+        whole = env.compile_expression(claim, undefined_to_none=False)
+        parts = [env.compile_expression(side, undefined_to_none=False) for side in sides[::2]]
+    except jinja2.TemplateSyntaxError as e:
+        raise ContentError(path, line, f"claim '{claim}' is not an expression: {e.message}; write e.g. "
+                           "{claim}`manifold.relu3.knn_accuracy > manifold.input.knn_accuracy`") from None
+    if values is None:
+        return ""
+    context = {**values, **prose_functions(values)}
+    try:
+        holds = whole(**context)
+        shown = [part(**context) for part in parts]
+    except Exception as e:  # an unknown name, a bad index: say which claim and why
+        raise ContentError(path, line, f"claim '{claim}' cannot be evaluated: {e}") from None
+    if not holds:
+        detail = f" (left = {shown[0]:.4g}, right = {shown[1]:.4g})" if len(shown) == 2 and all(
+            isinstance(v, int | float) for v in shown) else ""
+        raise ContentError(path, line, f"claim is false: {claim}{detail}; the data no longer supports the sentence")
+    return f'<span class="claim" title="Checked by the build: {html.escape(claim)}">✓</span>'
 
 
 def template_environment() -> jinja2.Environment:
     env = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False)
-    env.filters.update(percent=percent, number=number)
+    env.filters.update(percent=percent, percent_ci=percent_ci, number=number)
     return env
 
 
@@ -142,7 +194,7 @@ def fill_values(path: Path, body: str, offset: int, values: dict) -> str:
     """Replace {{ ... }} in the prose by the build's values (without values: check the syntax)."""
     try:
         template = template_environment().from_string(body)
-        return body if values is None else template.render(**values)
+        return body if values is None else template.render(**values, **prose_functions(values))
     except jinja2.TemplateSyntaxError as e:
         raise ContentError(path, offset + e.lineno, f"template syntax: {e.message}") from None
     except jinja2.UndefinedError as e:
@@ -294,6 +346,8 @@ def resolve_inline(path: Path, offset: int, tokens: list[Token], labels: dict, s
 
 
 def render_role(path: Path, line: int, role: str, text: str, labels: dict, site: Site) -> str:
+    if role == "claim":
+        return check_claim(path, line, text, site.values)
     if role == "numref":
         if text not in labels:
             known = ", ".join(labels) or "none yet: add :label: to a figure"
@@ -312,7 +366,7 @@ def render_role(path: Path, line: int, role: str, text: str, labels: dict, site:
             f'<span class="term" tabindex="0">{html.escape(text)}'
             f'<span class="definition" role="tooltip">{html.escape(definition)}</span></span>'
         )
-    raise ContentError(path, line, f"unknown role {{{role}}}; use {{numref}}`label` or {{term}}`word`")
+    raise ContentError(path, line, f"unknown role {{{role}}}; use {{numref}}`label`, {{term}}`word` or {{claim}}`a < b`")
 
 
 def cite(path: Path, line: int, keys: str, bibliography, cited: list) -> str:

@@ -26,6 +26,7 @@ STAGE_CODE = [
     "record.py",
     "result.py",
     "sources.py",
+    "stats.py",
     "train.py",
     "analysis/baselines.py",
     "analysis/manifold.py",

@@ -1,9 +1,11 @@
-"""The ladder of models in one table: accuracy, parameters, training time."""
+"""The ladder of models: accuracy with its 95% interval and its spread over seeds, parameters,
+training time; as a table and as a chart with error bars."""
 
 import html
 
 import plotly.graph_objects as go
 
+from ..stats import percent_ci
 from . import figure, plotly_html
 
 
@@ -11,16 +13,26 @@ def training_time(metrics: dict) -> str:
     return f"{metrics['train_seconds']:.1f} s" if metrics["trained_here"] else "trained elsewhere"
 
 
+def over_seeds(metrics: dict) -> str:
+    seeds = metrics["seeds"]
+    if seeds["runs"] < 2:
+        return "one run"
+    accuracy = seeds["test_accuracy"]
+    return f"{accuracy['mean']:.1%} ± {accuracy['std']:.1%} ({seeds['runs']} seeds)"
+
+
 @figure("ladder-table")
 def ladder_table(result) -> str:
     rows = "".join(
-        f'<tr><th scope="row">{html.escape(m["title"])}</th><td>{m["test_accuracy"]:.1%}</td>'
-        f"<td>{m['parameters']:,}</td><td>{training_time(m)}</td></tr>"
+        f'<tr><th scope="row">{html.escape(m["title"])}</th><td>{percent_ci(m["test_accuracy"])}</td>'
+        f"<td>{over_seeds(m)}</td><td>{m['parameters']:,}</td><td>{training_time(m)}</td></tr>"
         for m in (described.metrics for described in result.models.values())
     )
+    n_test = next(iter(result.models.values())).metrics["n_test"]
     return (
         '<div class="table-scroll"><table class="ladder"><thead><tr><th scope="col">model</th>'
-        '<th scope="col">held-out accuracy</th><th scope="col">parameters</th>'
+        f'<th scope="col">held-out accuracy (95% interval, {n_test:,} {html.escape(result.dataset.noun)}s)</th>'
+        '<th scope="col">over seeds (mean ± sd)</th><th scope="col">parameters</th>'
         f'<th scope="col">training time</th></tr></thead><tbody>{rows}</tbody></table></div>'
     )
 
@@ -33,6 +45,12 @@ def ladder_chart(result) -> str:
         go.Scatter(
             x=[m["parameters"] for m in metrics],
             y=[m["test_accuracy"] for m in metrics],
+            error_y=dict(
+                type="data",
+                symmetric=False,
+                array=[m["test_accuracy"].interval[1] - m["test_accuracy"] for m in metrics],
+                arrayminus=[m["test_accuracy"] - m["test_accuracy"].interval[0] for m in metrics],
+            ),
             text=[m["title"] for m in metrics],
             mode="markers+text",
             textposition="top center",

@@ -8,8 +8,15 @@ from . import figure, model
 @figure("layer-explorer", widgets=("explorer",), model=(model, None))
 def layer_explorer(result, model: str) -> str:
     noun = html.escape(result.dataset.noun)
+    described = result.models[model]
+    metrics = described.metrics
+    # Where the weights come from, and what the number is measured on, in the figure itself.
+    origin = (
+        f'<p class="model-origin">{html.escape(described.title)}, {html.escape(described.origin)}: '
+        f"{metrics['test_accuracy']:.1%} of {metrics['n_test']:,} held-out {noun}s right.</p>"
+    )
     return (
-        f'<div class="layer-explorer" data-model="{html.escape(model)}">'
+        f'{origin}<div class="layer-explorer" data-model="{html.escape(model)}">'
         f"<noscript>This figure runs the network on your own {noun} in your browser and needs JavaScript."
         "</noscript></div>"
     )

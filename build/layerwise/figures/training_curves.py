@@ -1,18 +1,24 @@
-"""Held-out accuracy after every epoch, one line per model of the ladder."""
+"""Held-out accuracy after every epoch, one line per model of the ladder, with the range over seeds."""
 
 import plotly.graph_objects as go
 
+from ..contract import PALETTE
 from . import FigureError, choice, figure, model, plotly_html
 
 
 @figure("training-curves", widgets=("figures",), metric=(choice("accuracy", "loss"), "accuracy"))
 def training_curves(result, metric: str) -> str:
     fig = go.Figure()
-    for described in result.models.values():
-        epochs = described.metrics["epochs"]
-        fig.add_scatter(
-            x=[e["epoch"] for e in epochs], y=[e[metric] for e in epochs], mode="lines+markers", name=described.title
-        )
+    for i, described in enumerate(result.models.values()):
+        epochs, colour = described.metrics["epochs"], PALETTE[i % len(PALETTE)]
+        x = [e["epoch"] for e in epochs]
+        seeds = described.metrics["seeds"]
+        if seeds["runs"] > 1:  # the range over seeds, as a band behind the line
+            low, high = ([band[metric][k] for band in seeds["epochs"]] for k in (0, 1))
+            fig.add_scatter(x=x + x[::-1], y=high + low[::-1], fill="toself", fillcolor=colour, opacity=0.2,
+                            line=dict(width=0), hoverinfo="skip", showlegend=False)
+        fig.add_scatter(x=x, y=[e[metric] for e in epochs], mode="lines+markers", name=described.title,
+                        line=dict(color=colour))
     fig.update_layout(
         xaxis_title="epoch",
         yaxis_title=f"held-out {metric}",

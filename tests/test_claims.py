@@ -1,0 +1,92 @@
+"""Numbers with their uncertainty, and sentences the build checks against its own numbers."""
+
+from pathlib import Path
+
+import pytest
+
+from conftest import small_config
+from layerwise.cache import Cache
+from layerwise.config import validated
+from layerwise.content import ContentError
+from layerwise.pipeline import run_pipeline
+from layerwise.stats import Proportion, mcnemar, percent_ci, spread, wilson_interval
+
+
+def test_the_wilson_interval_is_the_textbook_one():
+    # Newcombe (1998), Table I: 81 of 263 -> 0.2553 to 0.3662; 15 of 148 -> 0.0624 to 0.1605.
+    assert wilson_interval(81, 263) == pytest.approx((0.2553, 0.3662), abs=1e-4)
+    assert wilson_interval(15, 148) == pytest.approx((0.0624, 0.1605), abs=1e-4)
+    assert wilson_interval(0, 10)[0] == pytest.approx(0) and wilson_interval(10, 10)[1] == pytest.approx(1)
+    assert percent_ci(Proportion(1974, 2000)) == "98.7% (98.1–99.1%)"
+    with pytest.raises(TypeError, match="percent_ci takes an accuracy the build measured"):
+        percent_ci(0.5)
+
+
+def test_mcnemar_is_the_exact_binomial_test():
+    # b = 2 discordant pairs one way, c = 8 the other: p = 2 * P(X <= 2 | n = 10, 1/2) = 2 * 56/1024.
+    a = [True] * 2 + [False] * 8 + [True] * 20
+    b = [False] * 2 + [True] * 8 + [True] * 20
+    test = mcnemar(a, b)
+    assert (test.b, test.c) == (2, 8)
+    assert test.p_value == pytest.approx(2 * 56 / 1024)
+    assert mcnemar(a, a).p_value == 1.0
+
+
+def test_spread_is_mean_and_sample_deviation():
+    result = spread([0.97, 0.98, 0.99])
+    assert result["mean"] == pytest.approx(0.98) and result["std"] == pytest.approx(0.01)
+
+
+@pytest.fixture
+def claims(tmp_path, built):
+    from layerwise.render import render_site
+
+    config, data = built
+    config = {**config, "content": str(tmp_path / "content"), "out": str(tmp_path / "site")}
+    (tmp_path / "content").mkdir()
+
+    def render(text: str) -> str:
+        (tmp_path / "content" / "index.md").write_text(text)
+        render_site(config, data, Path(config["out"]))
+        return (Path(config["out"]) / "index.html").read_text()
+
+    render.data, render.out = data, Path(config["out"])
+    return render
+
+
+def test_a_true_claim_renders_as_a_checked_mark(claims):
+    html = claims("# Hi\n\nThe CNN beats the MLP {claim}`metrics.cnn.test_accuracy > metrics.mlp.test_accuracy`.\n")
+    assert 'class="claim" title="Checked by the build: metrics.cnn.test_accuracy &gt; metrics.mlp.test_accuracy"' in html
+    cnn = claims.data.models["cnn"].metrics["test_accuracy"]
+    assert percent_ci(cnn) in claims("# Hi\n\n{{ metrics.cnn.test_accuracy | percent_ci }}\n")
+
+
+def test_a_false_claim_fails_at_its_line_naming_both_sides_and_keeps_the_site(claims):
+    claims("# A good page\n")
+    before = (claims.out / "index.html").read_text()
+    relu3, pixels = (claims.data.manifold["layers"][n]["intrinsic_dimension"] for n in ("relu3", "input"))
+    with pytest.raises(ContentError) as error:
+        claims("# Hi\n\nline\n\nIt grows {claim}`manifold.relu3.intrinsic_dimension > manifold.input.intrinsic_dimension`.\n")
+    assert f"index.md:5: claim is false: manifold.relu3.intrinsic_dimension > manifold.input.intrinsic_dimension " \
+           f"(left = {relu3:.4g}, right = {pixels:.4g})" in str(error.value)
+    assert (claims.out / "index.html").read_text() == before
+    with pytest.raises(ContentError, match="claim 'metrics.nope > 1' cannot be evaluated"):
+        claims("# Hi\n\nX {claim}`metrics.nope > 1`.\n")
+
+
+def test_two_seeds_give_two_runs_with_different_weights_and_a_spread(tmp_path):
+    config = small_config(tmp_path)
+    config["models"] = {"mlp": config["models"]["mlp"]}
+    config["record"] = {**config["record"], "model": "mlp", "sample_size": 50}
+    config["analysis"] = {"layers": ["input"], "methods": ["pca"]}
+    config["train"]["seeds"] = 2
+    cache = Cache(config["cache"])
+    result = run_pipeline(config, validated(config), cache)
+    seeds = result.models["mlp"].metrics["seeds"]
+    assert seeds["runs"] == 2 and len(seeds["test_accuracy"]["values"]) == 2
+    assert seeds["test_accuracy"]["std"] > 0
+    runs = [cache.load(p)[0] for p in sorted((Path(config["cache"]) / "train").glob("*.pickle"))]
+    weights = [run["snapshots"][-1]["fc1.weight"] for run in runs]
+    assert len(runs) == 2 and not (weights[0] == weights[1]).all()
+    low, high = seeds["epochs"][-1]["accuracy"]
+    assert low <= result.models["mlp"].metrics["epochs"][-1]["accuracy"] <= high
