@@ -56,7 +56,9 @@ def claims(tmp_path, built):
 
 def test_a_true_claim_renders_as_a_checked_mark(claims):
     html = claims("# Hi\n\nThe CNN beats the MLP {claim}`metrics.cnn.test_accuracy > metrics.mlp.test_accuracy`.\n")
-    assert 'class="claim" title="Checked by the build: metrics.cnn.test_accuracy &gt; metrics.mlp.test_accuracy"' in html
+    assert (
+        'class="claim" title="Checked by the build: metrics.cnn.test_accuracy &gt; metrics.mlp.test_accuracy"' in html
+    )
     cnn = claims.data.models["cnn"].metrics["test_accuracy"]
     assert percent_ci(cnn) in claims("# Hi\n\n{{ metrics.cnn.test_accuracy | percent_ci }}\n")
 
@@ -66,9 +68,12 @@ def test_a_false_claim_fails_at_its_line_naming_both_sides_and_keeps_the_site(cl
     before = (claims.out / "index.html").read_text()
     relu3, pixels = (claims.data.manifold["layers"][n]["intrinsic_dimension"] for n in ("relu3", "input"))
     with pytest.raises(ContentError) as error:
-        claims("# Hi\n\nline\n\nIt grows {claim}`manifold.relu3.intrinsic_dimension > manifold.input.intrinsic_dimension`.\n")
-    assert f"index.md:5: claim is false: manifold.relu3.intrinsic_dimension > manifold.input.intrinsic_dimension " \
-           f"(left = {relu3:.4g}, right = {pixels:.4g})" in str(error.value)
+        claim = "manifold.relu3.intrinsic_dimension > manifold.input.intrinsic_dimension"
+        claims(f"# Hi\n\nline\n\nIt grows {{claim}}`{claim}`.\n")
+    assert (
+        f"index.md:5: claim is false: manifold.relu3.intrinsic_dimension > manifold.input.intrinsic_dimension "
+        f"(left = {relu3:.4g}, right = {pixels:.4g})" in str(error.value)
+    )
     assert (claims.out / "index.html").read_text() == before
     with pytest.raises(ContentError, match="claim 'metrics.nope > 1' cannot be evaluated"):
         claims("# Hi\n\nX {claim}`metrics.nope > 1`.\n")

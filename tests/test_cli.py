@@ -1,5 +1,6 @@
 """The console script as a user runs it: real processes, real files, a real browser."""
 
+import contextlib
 import json
 import shutil
 import socket
@@ -71,8 +72,11 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def test_serve_rebuilds_and_reloads_the_page_when_content_changes(tmp_path, built, browser):
-    config, port = config_file(tmp_path, built), free_port()
+@contextlib.contextmanager
+def layerwise_serve(config: Path):
+    """`layerwise serve` as a user starts it; yields (base URL, process). After the block the
+    process has stopped and its output is in process.output."""
+    port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "layerwise.cli", "serve", "--config", str(config), "--port", str(port)],
         stdout=subprocess.PIPE,
@@ -83,15 +87,20 @@ def test_serve_rebuilds_and_reloads_the_page_when_content_changes(tmp_path, buil
         for line in server.stdout:
             if line.startswith("serving"):
                 break
+        yield f"http://127.0.0.1:{port}", server
+    finally:
+        server.terminate()
+        server.output = server.communicate(timeout=10)[0]
+
+
+def test_serve_rebuilds_and_reloads_the_page_when_content_changes(tmp_path, built, browser):
+    with layerwise_serve(config_file(tmp_path, built)) as (url, server):
         page = browser.new_page()
-        page.goto(f"http://127.0.0.1:{port}/index.html")
+        page.goto(f"{url}/index.html")
         expect(page.locator("h1")).to_contain_text("What each layer")
         time.sleep(0.5)  # let the page subscribe to rebuilds
         index = tmp_path / "content" / "index.md"
         index.write_text(index.read_text().replace("title: What each layer", "title: Freshly edited, what each layer"))
         expect(page.locator("h1")).to_contain_text("Freshly edited", timeout=10_000)
         page.close()
-    finally:
-        server.terminate()
-        output = server.communicate(timeout=10)[0]
-    assert "rebuilt in" in output, output
+    assert "rebuilt in" in server.output, server.output

@@ -56,14 +56,19 @@ def make_raw(raw, n_train=30, n_test=10, gz=False, prefix="", parts=("train", "t
     raw.mkdir(parents=True, exist_ok=True)
     for part, n in zip(parts, (n_train, n_test)):
         images = rng.integers(0, 256, (n, 28, 28), dtype=np.uint8)
-        write_idx(raw / f"{prefix}{part}-images-idx3-ubyte", raw / f"{prefix}{part}-labels-idx1-ubyte",
-                  images, (np.arange(n) % 10).astype(np.uint8), gz)
+        write_idx(
+            raw / f"{prefix}{part}-images-idx3-ubyte",
+            raw / f"{prefix}{part}-labels-idx1-ubyte",
+            images,
+            (np.arange(n) % 10).astype(np.uint8),
+            gz,
+        )
     return images
 
 
 @pytest.mark.parametrize(
-    "source,folder,noun", [("MNIST", "MNIST", "digit"), ("fashion-mnist", "FashionMNIST", "garment"),
-                           ("KMNIST", "KMNIST", "character")]
+    "source,folder,noun",
+    [("MNIST", "MNIST", "digit"), ("fashion-mnist", "FashionMNIST", "garment"), ("KMNIST", "KMNIST", "character")],
 )
 def test_torchvision_loaders_read_idx_files(tmp_path, monkeypatch, source, folder, noun):
     monkeypatch.setattr(sources, "DEBIAN_FASHION", tmp_path / "no-debian-files")
@@ -95,8 +100,9 @@ def test_cifar10_from_its_python_pickles(tmp_path, monkeypatch):
     ds = load_dataset(data_config(source="CIFAR10", root=str(tmp_path)), ROOT / "node_modules")
     assert ds.train_x.shape == (50, 3, 32, 32) and ds.test_x.shape == (10, 3, 32, 32)
     assert ds.classes[0] == "airplane" and ds.source.preprocessing == "resize"
-    grey = load_dataset(data_config(source="CIFAR10", root=str(tmp_path), channels=1, size=[16, 16]),
-                        ROOT / "node_modules")
+    grey = load_dataset(
+        data_config(source="CIFAR10", root=str(tmp_path), channels=1, size=[16, 16]), ROOT / "node_modules"
+    )
     assert grey.test_x.shape == (10, 1, 16, 16)
 
 
@@ -107,10 +113,13 @@ def test_svhn_from_its_mat_files(tmp_path, monkeypatch):
     monkeypatch.setattr(torchvision.datasets.svhn, "check_integrity", lambda *a: True)
     rng = np.random.default_rng(0)
     for split in ("train", "test"):
-        scipy.io.savemat(tmp_path / f"{split}_32x32.mat", {
-            "X": rng.integers(0, 256, (32, 32, 3, 10), dtype=np.uint8),
-            "y": np.array([10, 1, 2, 3, 4, 5, 6, 7, 8, 9], dtype=np.uint8)[:, None],  # SVHN writes 0 as 10
-        })
+        scipy.io.savemat(
+            tmp_path / f"{split}_32x32.mat",
+            {
+                "X": rng.integers(0, 256, (32, 32, 3, 10), dtype=np.uint8),
+                "y": np.array([10, 1, 2, 3, 4, 5, 6, 7, 8, 9], dtype=np.uint8)[:, None],  # SVHN writes 0 as 10
+            },
+        )
     ds = load_dataset(data_config(source="svhn", root=str(tmp_path)), ROOT / "node_modules")
     assert ds.test_x.shape == (10, 3, 32, 32) and sorted(ds.test_y.tolist()) == list(range(10))
 
@@ -165,8 +174,17 @@ def test_an_image_folder_in_colour_with_its_class_names(tmp_path):
     assert ds.classes == ["circle", "square", "triangle"] and ds.shape == (3, 32, 32)
     assert len(ds.train_y) + len(ds.test_y) == 36 and sorted(set(ds.test_y.tolist())) == [0, 1, 2]
     assert ds.source.noun == "image"
-    named = load_dataset(data_config(source="folder", root=str(tmp_path / "shapes"), classes=["o", "[]", "^"],
-                                     size=[16, 24], channels=1, noun="shape"), ROOT / "node_modules")
+    named = load_dataset(
+        data_config(
+            source="folder",
+            root=str(tmp_path / "shapes"),
+            classes=["o", "[]", "^"],
+            size=[16, 24],
+            channels=1,
+            noun="shape",
+        ),
+        ROOT / "node_modules",
+    )
     assert named.classes == ["o", "[]", "^"] and named.shape == (1, 16, 24) and named.source.noun == "shape"
 
 
@@ -182,10 +200,18 @@ def test_conversion_is_luma_and_area_averaging():
     [
         (lambda root: make_folder(root, classes=("only",)), "has 1 class folder"),
         (lambda root: (make_folder(root, classes=("a", "b")), (root / "c").mkdir()), "c: this class has no images"),
-        (lambda root: (make_folder(root, classes=("a", "b")), (root / "a" / "bad.png").write_text("no")),
-         "bad.png: not a readable image"),
-        (lambda root: (make_folder(root, classes=("a",)), make_folder(root.parent / "x", classes=("b",), size=(20, 20)),
-                       (root.parent / "x" / "b").rename(root / "b")), "differ in size; set data.size"),
+        (
+            lambda root: (make_folder(root, classes=("a", "b")), (root / "a" / "bad.png").write_text("no")),
+            "bad.png: not a readable image",
+        ),
+        (
+            lambda root: (
+                make_folder(root, classes=("a",)),
+                make_folder(root.parent / "x", classes=("b",), size=(20, 20)),
+                (root.parent / "x" / "b").rename(root / "b"),
+            ),
+            "differ in size; set data.size",
+        ),
         (lambda root: make_folder(root, classes=("a", "b"), size=(100, 100)), "set data.size = \\[H, W\\]"),
     ],
 )
@@ -196,5 +222,7 @@ def test_bad_image_folders_say_what_to_do(tmp_path, setup, message):
 
 
 def test_an_unknown_dataset_lists_the_known_ones():
-    with pytest.raises(DataError, match="'cifar100' is not a dataset Layerwise reads; use one of embedded, folder, MNIST"):
+    with pytest.raises(
+        DataError, match="'cifar100' is not a dataset Layerwise reads; use one of embedded, folder, MNIST"
+    ):
         sources.describe_source(data_config(source="cifar100"), ROOT / "node_modules")

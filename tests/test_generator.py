@@ -50,18 +50,36 @@ class Net(nn.Module):
 def make(shape, classes, width=8):
     return Net(shape, classes, width)
 '''
-SMALL_CNN = ["conv: Conv2d(channels, 4, kernel_size=5)", "pool: MaxPool2d(2)", "relu: ReLU()",
-             "flatten: Flatten()", "fc: Linear(auto, classes)", "softmax: Softmax(dim=1)"]
+SMALL_CNN = [
+    "conv: Conv2d(channels, 4, kernel_size=5)",
+    "pool: MaxPool2d(2)",
+    "relu: ReLU()",
+    "flatten: Flatten()",
+    "fc: Linear(auto, classes)",
+    "softmax: Softmax(dim=1)",
+]
 SHOWN = ["stem", "block.conv_a", "block.relu", "block.conv_b", "block", "pool", "flatten", "fc"]
 
 
 def write_onnx_model(path: Path) -> list[str]:
     """A model exported elsewhere, as an author brings it: returns its inner tensors' names."""
     torch.manual_seed(1)
-    model = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 5), torch.nn.ReLU(), torch.nn.Flatten(),
-                                torch.nn.Linear(4 * 28 * 28, 3), torch.nn.Softmax(dim=1)).eval()
-    torch.onnx.export(model, (torch.zeros(1, 3, 32, 32),), str(path), input_names=["pixels"],
-                      output_names=["probabilities"], dynamic_axes={"pixels": {0: "n"}}, dynamo=False)
+    model = torch.nn.Sequential(
+        torch.nn.Conv2d(3, 4, 5),
+        torch.nn.ReLU(),
+        torch.nn.Flatten(),
+        torch.nn.Linear(4 * 28 * 28, 3),
+        torch.nn.Softmax(dim=1),
+    ).eval()
+    torch.onnx.export(
+        model,
+        (torch.zeros(1, 3, 32, 32),),
+        str(path),
+        input_names=["pixels"],
+        output_names=["probabilities"],
+        dynamic_axes={"pixels": {0: "n"}},
+        dynamo=False,
+    )
     graph = onnx.load(str(path)).graph
     return [node.output[0] for node in graph.node if node.op_type in ("Conv", "Relu", "Gemm")]
 
@@ -84,11 +102,11 @@ def generated(tmp_path_factory):
         "```{figure} confusion-matrix\n:model: res\n```\n\n```{figure} manifold-views\n```\n"
     )
     (tmp / "layerwise.toml").write_text(f"""
-content = "{tmp / 'content'}"
-templates = "{ROOT / 'templates'}"
-node_modules = "{ROOT / 'node_modules'}"
-cache = "{tmp / 'cache'}"
-out = "{tmp / 'site'}"
+content = "{tmp / "content"}"
+templates = "{ROOT / "templates"}"
+node_modules = "{ROOT / "node_modules"}"
+cache = "{tmp / "cache"}"
+out = "{tmp / "site"}"
 [data]
 source = "folder"
 root = "shapes"
@@ -141,8 +159,10 @@ def test_a_brought_in_checkpoint_is_measured_as_it_came(generated):
     network = network_from_layers(SMALL_CNN, shape=(3, 32, 32), n_classes=3)
     network.load_weights(torch.load(tmp / "small.pt"))
     onnx_bytes = result.files[result.models["small"].onnx]
-    assert all(torch.equal(a, b) for a, b in zip(weights_from_onnx(network.module, onnx_bytes).values(),
-                                                  network.module.state_dict().values()))
+    assert all(
+        torch.equal(a, b)
+        for a, b in zip(weights_from_onnx(network.module, onnx_bytes).values(), network.module.state_dict().values())
+    )
     data = load_dataset(config["data"], config["node_modules"])
     with torch.no_grad():
         accuracy = (network.eval().module(data.test_x).argmax(1) == data.test_y).float().mean().item()
@@ -177,9 +197,11 @@ def test_every_shown_layer_of_the_residual_network_matches_torch_in_onnxruntime(
         ('layers = ["conv: Conv2d(1, 4, 3)"]', "layer conv: expects 1 channels, gets 3 from the input"),
         ('layers = ["flatten: Flatten()", "fc: Linear(auto, 7)"]', "gives \\[7\\] per example but the data has 3"),
         (f'layers = {json.dumps(SMALL_CNN[:3])}\ncheckpoint = "small.pt"', "gives \\[4, 14, 14\\]"),
-        ('layers = ["flatten: Flatten()", "fc: Linear(auto, classes)"]\ncheckpoint = "small.pt"',
-         "does not fit the model \\(unexpected conv.weight, conv.bias; shapes differ: fc.weight \\[3, 784\\] vs "
-         "\\[3, 3072\\]\\)"),
+        (
+            'layers = ["flatten: Flatten()", "fc: Linear(auto, classes)"]\ncheckpoint = "small.pt"',
+            "does not fit the model \\(unexpected conv.weight, conv.bias; shapes differ: fc.weight \\[3, 784\\] vs "
+            "\\[3, 3072\\]\\)",
+        ),
     ],
 )
 def test_a_model_that_cannot_work_is_one_line_before_any_training(generated, table, message):
@@ -188,8 +210,9 @@ def test_a_model_that_cannot_work_is_one_line_before_any_training(generated, tab
     from layerwise.sources import describe_source
 
     config, result, tmp = generated
-    (tmp / "bad.toml").write_text(f'[data]\nsource = "folder"\nroot = "shapes"\nsize = [32, 32]\n'
-                                  f'[record]\nmodel = "bad"\n[models.bad]\n{table}\n')
+    (tmp / "bad.toml").write_text(
+        f'[data]\nsource = "folder"\nroot = "shapes"\nsize = [32, 32]\n[record]\nmodel = "bad"\n[models.bad]\n{table}\n'
+    )
     bad = load_config(tmp / "bad.toml")
     with pytest.raises(ModelSpecError, match=message):
         build_network(validated(bad)["bad"], describe_source(bad["data"], config["node_modules"]))
@@ -207,11 +230,14 @@ def test_the_generated_page_runs_every_model_in_chromium(generated, page):
             python = onnxruntime.InferenceSession(result.files[result.models[name].onnx])
             pixels = np.asarray(result.examples["pixels"][::5], dtype=np.float32).reshape(-1, 3, 32, 32) / 255
             for image in pixels:
-                in_page = page.evaluate("""async ([i, pixels]) => {
+                in_page = page.evaluate(
+                    """async ([i, pixels]) => {
                     const explorer = await window.layerwise.explorers[i];
                     const values = await explorer.run(Float32Array.from(pixels));
                     return Object.values(values).map((v) => Array.from(v));
-                }""", [i, image.ravel().tolist()])
+                }""",
+                    [i, image.ravel().tolist()],
+                )
                 for got, want in zip(in_page, python.run(None, {"image": image[None]})):
                     assert np.abs(np.asarray(got) - want.ravel()).max() <= 1e-5
         assert explorers.first.locator(".pad").count() == 0  # colour data: no drawing pad, a file input
@@ -223,12 +249,16 @@ def test_the_generated_page_runs_every_model_in_chromium(generated, page):
         from layerwise.data import to_shape
 
         with Image.open(image) as im:
-            expected = to_shape(torch.from_numpy(np.asarray(im.convert("RGB"))).permute(2, 0, 1)[None].float() / 255,
-                                (3, 32, 32))
-        in_page = page.evaluate("""async (bytes) => {
+            expected = to_shape(
+                torch.from_numpy(np.asarray(im.convert("RGB"))).permute(2, 0, 1)[None].float() / 255, (3, 32, 32)
+            )
+        in_page = page.evaluate(
+            """async (bytes) => {
             const explorer = await window.layerwise.explorers[0];
             return Array.from(await explorer.readImage(new Blob([new Uint8Array(bytes)], {type: 'image/png'})));
-        }""", list(image.read_bytes()))
+        }""",
+            list(image.read_bytes()),
+        )
         assert np.abs(np.asarray(in_page) - expected.numpy().ravel()).max() <= 1e-6
         explorers.first.locator("input[type=file]").set_input_files(str(image))
         expect(explorers.first.locator(".status")).to_contain_text("The network says")

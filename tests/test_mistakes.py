@@ -24,7 +24,7 @@ SMALL = '[data]\nlimit = 300\n[train]\nepochs = 1\nseeds = 1\n[analysis]\nlayers
 
 # (name, config TOML added to SMALL or None, content file edits, what the one line must say)
 MISTAKES = [
-    ("epochs as words", '[train]\nepochs = "ten"', {}, 'train.epochs: must be a whole number from 1 to 10000, got'),
+    ("epochs as words", '[train]\nepochs = "ten"', {}, "train.epochs: must be a whole number from 1 to 10000, got"),
     ("batch size zero", "[train]\nbatch_size = 0", {}, "train.batch_size: must be a whole number from 1"),
     ("negative learning rate", "[train]\nlearning_rate = -1", {}, "train.learning_rate: must be a number above 0"),
     ("misspelt key", "[train]\nepoks = 3", {}, "train.epoks: unknown setting; known here: epochs"),
@@ -36,39 +36,72 @@ MISTAKES = [
     ("analysed layer missing", '[analysis]\nlayers = ["relu9"]', {}, "analysis.layers: relu9 not a layer of cnn"),
     ("empty model", "[models.one_neuron]", {}, "models.one_neuron: give exactly one of layers"),
     ("unknown model key", '[models.x]\nlayers = ["f: Flatten()"]\ncolour = 1', {}, "models.x.colour: unknown setting"),
-    ("missing checkpoint", '[models.softmax]\nlayers = ["f: Flatten()", "fc: Linear(auto, classes)"]\n'
-     'checkpoint = "gone.pt"', {}, "models.softmax.checkpoint: "),
-    ("shapes that do not fit", '[models.cnn]\nlayers = ["conv: Conv2d(1, 10, 5)", "pool: MaxPool2d(2)", '
-     '"flatten: Flatten()", "fc: Linear(100, 10)"]', {}, "models.cnn layer fc: expects 100 inputs, gets 1440 from flatten"),
-    ("output of the wrong size", '[models.softmax]\nlayers = ["f: Flatten()", "fc: Linear(auto, 7)"]', {},
-     "models.softmax: gives [7] per example but the data has 10 classes"),
+    (
+        "missing checkpoint",
+        '[models.softmax]\nlayers = ["f: Flatten()", "fc: Linear(auto, classes)"]\ncheckpoint = "gone.pt"',
+        {},
+        "models.softmax.checkpoint: ",
+    ),
+    (
+        "shapes that do not fit",
+        '[models.cnn]\nlayers = ["conv: Conv2d(1, 10, 5)", "pool: MaxPool2d(2)", '
+        '"flatten: Flatten()", "fc: Linear(100, 10)"]',
+        {},
+        "models.cnn layer fc: expects 100 inputs, gets 1440 from flatten",
+    ),
+    (
+        "output of the wrong size",
+        '[models.softmax]\nlayers = ["f: Flatten()", "fc: Linear(auto, 7)"]',
+        {},
+        "models.softmax: gives [7] per example but the data has 10 classes",
+    ),
     ("factory file missing", '[models.softmax]\nfactory = "nets.py:make"', {}, "nets.py does not exist"),
     ("layer line not a call", '[models.softmax]\nlayers = ["fc Linear(3, 4)"]', {}, "write it as 'name: Type(args)'"),
     ("unknown dataset", '[data]\nsource = "cifar100"', {}, "data.source = 'cifar100' is not a dataset Layerwise reads"),
     ("image size out of range", "[data]\nsize = [4, 4]", {}, "set data.size = [H, W] within that range"),
     ("two channels", "[data]\nchannels = 2", {}, "data.channels: must be one of 0, 1, 3, got 2"),
     ("test fraction above one", "[data]\ntest_fraction = 1.5", {}, "data.test_fraction: must be a number above 0"),
-    ("dataset files missing", '[data]\nsource = "mnist"\nroot = "nothing-here"', {},
-     "missing train-images-idx3-ubyte"),
+    ("dataset files missing", '[data]\nsource = "mnist"\nroot = "nothing-here"', {}, "missing train-images-idx3-ubyte"),
     ("a folder of one class", '[data]\nsource = "folder"\nroot = "one-class"', {}, "has 1 class folder"),
     ("TOML syntax", "[train\nepochs = 1", {}, "fix the TOML syntax there"),
     ("authors a number", None, {"index.md": "---\nauthors: 5\n---\n# Hi\n"}, "index.md:2: 'authors' must be a list"),
     ("front matter key misspelt", None, {"index.md": "---\ntitel: T\n---\n# Hi\n"}, "unknown front matter key 'titel'"),
     ("Latin-1 in the article", None, {"index.md": b"# Caf\xe9\n"}, "index.md:1: byte 5 (0xe9) is not UTF-8"),
-    ("Latin-1 in the glossary", None, {"glossary.yml": b"ReLU: caf\xe9\n"}, "glossary.yml:1: byte 9 (0xe9) is not UTF-8"),
+    (
+        "Latin-1 in the glossary",
+        None,
+        {"glossary.yml": b"ReLU: caf\xe9\n"},
+        "glossary.yml:1: byte 9 (0xe9) is not UTF-8",
+    ),
     ("a script in Markdown", None, {"index.md": "# Hi\n\n<script>alert(1)</script>\n"}, "index.md:3: raw script"),
     ("an inline handler", None, {"index.md": '# Hi\n\n<img src="x.png" onerror="go()">\n'}, "index.md:3: raw script"),
-    ("count zero", None, {"index.md": "# Hi\n\n```{figure} mistakes\n:count: 0\n```\n"},
-     "index.md:4: figure 'mistakes' option ':count:' must be a whole number from 1 to 20"),
-    ("model misspelt in a figure", None, {"index.md": "# Hi\n\n```{figure} mistakes\n:model: sofmax\n```\n"},
-     "option ':model:' must be a model of this build: one of one_neuron, softmax, mlp, cnn"),
-    ("class misspelt", None, {"index.md": "# Hi\n\n```{figure} one-neuron\n:class: eleven\n```\n"},
-     "option ':class:' must be a class: one of 0, 1"),
+    (
+        "count zero",
+        None,
+        {"index.md": "# Hi\n\n```{figure} mistakes\n:count: 0\n```\n"},
+        "index.md:4: figure 'mistakes' option ':count:' must be a whole number from 1 to 20",
+    ),
+    (
+        "model misspelt in a figure",
+        None,
+        {"index.md": "# Hi\n\n```{figure} mistakes\n:model: sofmax\n```\n"},
+        "option ':model:' must be a model of this build: one of one_neuron, softmax, mlp, cnn",
+    ),
+    (
+        "class misspelt",
+        None,
+        {"index.md": "# Hi\n\n```{figure} one-neuron\n:class: eleven\n```\n"},
+        "option ':class:' must be a class: one of 0, 1",
+    ),
     ("unknown figure", None, {"index.md": "# Hi\n\n```{figure} tsne-plot\n```\n"}, "unknown figure 'tsne-plot'"),
     ("broken cross-reference", None, {"index.md": "# Hi\n\nSee {numref}`fig-x`.\n"}, "unknown figure label 'fig-x'"),
     ("bad TeX", None, {"index.md": "# Hi\n\nBad $\\frac{1}{$ math.\n"}, "index.md:3: invalid math"),
-    ("filter misspelt", None, {"index.md": "# Hi\n\n{{ metrics.cnn.test_accuracy | percnt }}\n"},
-     "index.md:3: template syntax: No filter named 'percnt'"),
+    (
+        "filter misspelt",
+        None,
+        {"index.md": "# Hi\n\n{{ metrics.cnn.test_accuracy | percnt }}\n"},
+        "index.md:3: template syntax: No filter named 'percnt'",
+    ),
 ]
 
 
@@ -102,8 +135,13 @@ def merged(base: dict, extra: dict) -> dict:
 
 def write_config(project: Path, extra: str | None) -> Path:
     """SMALL's quick settings plus the case's, as one TOML file (the case's raw text if it does not parse)."""
-    paths = {"content": str(project / "content"), "templates": str(ROOT / "templates"),
-             "node_modules": str(ROOT / "node_modules"), "cache": str(project / "cache"), "out": str(project / "site")}
+    paths = {
+        "content": str(project / "content"),
+        "templates": str(ROOT / "templates"),
+        "node_modules": str(ROOT / "node_modules"),
+        "cache": str(project / "cache"),
+        "out": str(project / "site"),
+    }
     try:
         text = toml_text(merged(merged(tomllib.loads(SMALL), paths), tomllib.loads(extra or "")))
     except tomllib.TOMLDecodeError:
@@ -164,15 +202,18 @@ def test_what_killed_builds_left_is_gone_after_the_next(project, built):
     (cache / "train").mkdir(parents=True)
     (cache / "train" / ".abc.pickle.x1.tmp").write_bytes(b"half an entry")
     with Cache(cache).locked():
-        render_site({**config, "content": str(ROOT / "content"), "out": str(project / "site")}, result,
-                    project / "site")
+        render_site(
+            {**config, "content": str(ROOT / "content"), "out": str(project / "site")}, result, project / "site"
+        )
     assert sorted(p.name for p in project.iterdir() if p.name.startswith("site")) == ["site"]
     assert not list(cache.rglob("*.tmp"))
 
 
 def test_a_second_build_waits_for_the_first(tmp_path):
-    code = ("import sys, time; from layerwise.cache import Cache\n"
-            "with Cache(sys.argv[1]).locked():\n    print('locked', flush=True); time.sleep(float(sys.argv[2]))\n")
+    code = (
+        "import sys, time; from layerwise.cache import Cache\n"
+        "with Cache(sys.argv[1]).locked():\n    print('locked', flush=True); time.sleep(float(sys.argv[2]))\n"
+    )
     first = subprocess.Popen([sys.executable, "-c", code, str(tmp_path), "1.5"], stdout=subprocess.PIPE, text=True)
     assert first.stdout.readline().strip() == "locked"
     start = time.monotonic()
@@ -183,10 +224,17 @@ def test_a_second_build_waits_for_the_first(tmp_path):
 
 
 def test_ctrl_c_during_training_is_one_line_and_keeps_finished_models(project):
-    config = write_config(project, "[train]\nepochs = 200\n[models.one_neuron]\nlayers = "
-                          '["f: Flatten()", "n: Linear(pixels, classes)", "s: Sigmoid()"]\ntrain = { epochs = 1 }')
-    build = subprocess.Popen([sys.executable, "-m", "layerwise.cli", "build", "--config", str(config)],
-                             stderr=subprocess.PIPE, text=True, start_new_session=True)
+    config = write_config(
+        project,
+        "[train]\nepochs = 200\n[models.one_neuron]\nlayers = "
+        '["f: Flatten()", "n: Linear(pixels, classes)", "s: Sigmoid()"]\ntrain = { epochs = 1 }',
+    )
+    build = subprocess.Popen(
+        [sys.executable, "-m", "layerwise.cli", "build", "--config", str(config)],
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
     seen = ""
     while "train softmax" not in seen:  # one_neuron has finished: it is in the cache
         seen += build.stderr.read(1)
@@ -208,21 +256,14 @@ def fetch(url: str) -> str:
 
 
 def test_serve_survives_a_bad_save_shows_it_and_recovers(tmp_path, built, browser):
-    from test_cli import config_file, free_port
+    from test_cli import config_file, layerwise_serve
 
-    project = tmp_path
-    config, port = config_file(project, built), free_port()
-    server = subprocess.Popen([sys.executable, "-m", "layerwise.cli", "serve", "--config", str(config),
-                               "--port", str(port)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    try:
-        for line in server.stdout:
-            if line.startswith("serving"):
-                break
-        url = f"http://127.0.0.1:{port}/index.html"
+    with layerwise_serve(config_file(tmp_path, built)) as (base, server):
+        url = f"{base}/index.html"
         page = browser.new_page()
         page.goto(url)
         page.wait_for_timeout(500)  # subscribed to rebuilds
-        index = project / "content" / "index.md"
+        index = tmp_path / "content" / "index.md"
         good = index.read_bytes()
         index.write_bytes(good.replace(b"A handwritten digit", b"A handwritten digit caf\xe9", 1))
         overlay = page.locator("#layerwise-build-error")
@@ -237,8 +278,5 @@ def test_serve_survives_a_bad_save_shows_it_and_recovers(tmp_path, built, browse
         page.wait_for_timeout(1000)
         assert page.locator("#layerwise-build-error").count() == 0
         page.close()
-    finally:
-        server.terminate()
-        output = server.communicate(timeout=10)[0]
-    assert "error: content" in output or "is not UTF-8" in output
-    assert "Traceback" not in output and "rebuilt in" in output
+    assert "is not UTF-8" in server.output and "rebuilt in" in server.output
+    assert "Traceback" not in server.output

@@ -32,6 +32,16 @@ def test_models_read_like_the_diagram():
     assert cnn.module.fc1.in_features == 320  # `auto`: what flatten gives
 
 
+def test_reading_the_logits_leaves_the_output_alone():
+    """The loss reads a final Softmax's input through a hook; the model's output must stay its own."""
+    for head, squash in (("Softmax(dim=1)", lambda z: torch.softmax(z, 1)), ("Sigmoid()", torch.sigmoid)):
+        network = network_from_layers(["f: Flatten()", "fc: Linear(pixels, classes)", f"head: {head}"])
+        x = torch.rand(3, 1, 28, 28)
+        logits, output = network.logits_and_output(x)
+        assert torch.allclose(output, network.module(x)) and torch.allclose(squash(logits), output)
+        assert 0 <= output.min() and output.max() <= 1
+
+
 @pytest.mark.parametrize(
     "line,message",
     [

@@ -39,12 +39,16 @@ def analysed_layers(config: dict, network) -> list[str]:
     names = ["input", *network.layer_names]
     chosen = config["analysis"]["layers"]
     if chosen == "auto":
-        return ["input", *[n for n in network.layer_names[:-1] if network.layer_type(n) in ACTIVATIONS],
-                network.layer_names[-1]]
+        return [
+            "input",
+            *[n for n in network.layer_names[:-1] if network.layer_type(n) in ACTIVATIONS],
+            network.layer_names[-1],
+        ]
     unknown = [n for n in chosen if n not in names]
     if unknown:
-        raise ModelSpecError(f"analysis.layers: {', '.join(unknown)} not a layer of {network.name}; "
-                             f"its layers: {', '.join(names)}")
+        raise ModelSpecError(
+            f"analysis.layers: {', '.join(unknown)} not a layer of {network.name}; its layers: {', '.join(names)}"
+        )
     return chosen
 
 
@@ -55,7 +59,9 @@ def plan(config: dict, specs: dict[str, ModelSpec]):
     for name, spec in specs.items():
         try:
             networks[name] = build_network(spec, source)
-            export.export_onnx(networks[name], source.shape)  # a model the page cannot run fails now, not after training
+            export.export_onnx(
+                networks[name], source.shape
+            )  # a model the page cannot run fails now, not after training
         except BuildError as e:
             errors.append(str(e))
     recorded = config["record"]["model"]
@@ -79,7 +85,9 @@ def describe_layers(network, shape) -> list[LayerInfo]:
     layers = []
     for name, value in outputs.items():
         layer = LayerInfo(name, network.layer_type(name), list(value.shape[1:]))
-        module = network.module.get_submodule(name) if isinstance(network, models.Network) and name != "output" else None
+        module = (
+            network.module.get_submodule(name) if isinstance(network, models.Network) and name != "output" else None
+        )
         if isinstance(module, torch.nn.Conv2d):
             layer.filters = module.weight.detach().cpu().round(decimals=4).tolist()
         layers.append(layer)
@@ -102,7 +110,9 @@ def as_bytes(images: torch.Tensor) -> torch.Tensor:
 def pick_examples(dataset, predictions: torch.Tensor, per_class: int, wrong: int) -> dict:
     """A few held-out examples of each class, then some the model gets wrong, for the picker."""
     picks = [
-        i for c in range(len(dataset.classes)) for i in torch.nonzero(dataset.test_y == c).flatten()[:per_class].tolist()
+        i
+        for c in range(len(dataset.classes))
+        for i in torch.nonzero(dataset.test_y == c).flatten()[:per_class].tolist()
     ]
     picks += torch.nonzero(predictions != dataset.test_y).flatten()[:wrong].tolist()
     return {
@@ -115,7 +125,11 @@ def pick_examples(dataset, predictions: torch.Tensor, per_class: int, wrong: int
 def mistakes(dataset, predictions: torch.Tensor, count: int) -> list[dict]:
     wrong = torch.nonzero(predictions != dataset.test_y).flatten()[:count]
     return [
-        {"pixels": as_bytes(dataset.test_x[i]).tolist(), "label": int(dataset.test_y[i]), "predicted": int(predictions[i])}
+        {
+            "pixels": as_bytes(dataset.test_x[i]).tolist(),
+            "label": int(dataset.test_y[i]),
+            "predicted": int(predictions[i]),
+        }
         for i in wrong
     ]
 
@@ -166,8 +180,10 @@ def seed_spread(runs: list[dict]) -> dict:
         "runs": len(runs),
         "test_accuracy": spread([run["epochs"][-1]["accuracy"] for run in runs]),
         "epochs": [
-            {metric: [min(r["epochs"][e][metric] for r in runs), max(r["epochs"][e][metric] for r in runs)]
-             for metric in ("accuracy", "loss")}
+            {
+                metric: [min(r["epochs"][e][metric] for r in runs), max(r["epochs"][e][metric] for r in runs)]
+                for metric in ("accuracy", "loss")
+            }
             for e in range(len(runs[0]["epochs"]))
         ],
     }
@@ -202,13 +218,24 @@ def compute_artifacts(config: dict, specs: dict[str, ModelSpec], cache: Cache, t
     for name, spec in specs.items():
         network = networks[name]
         settings = {k: v for k, v in spec.train.items() if k not in ("seed", "seeds")}  # each run adds its seed
-        model_key = cache_key(fingerprint, spec.layers, spec.factory, spec.args, spec.show, spec.outputs, settings,
-                              file_hash(*spec.input_files()), code_hash(train, models))
+        model_key = cache_key(
+            fingerprint,
+            spec.layers,
+            spec.factory,
+            spec.args,
+            spec.show,
+            spec.outputs,
+            settings,
+            file_hash(*spec.input_files()),
+            code_hash(train, models),
+        )
         start = time.perf_counter()
         if spec.trained_here:
             runs = [
                 cache.get_or_compute(
-                    "train", cache_key(model_key, seed), lambda: train.train_model(network, dataset, {**spec.train, "seed": seed})
+                    "train",
+                    cache_key(model_key, seed),
+                    lambda: train.train_model(network, dataset, {**spec.train, "seed": seed}),
                 )
                 for seed in range(spec.train["seed"], spec.train["seed"] + spec.train["seeds"])
             ]
@@ -249,12 +276,21 @@ def compute_artifacts(config: dict, specs: dict[str, ModelSpec], cache: Cache, t
     recorded.load_weights(result["snapshots"][-1])
     analysis = cache.get_or_compute(
         "analysis",
-        cache_key(key, config["record"], analysed, config["analysis"]["methods"], code_hash(manifold, record, data_stage)),
+        cache_key(
+            key, config["record"], analysed, config["analysis"]["methods"], code_hash(manifold, record, data_stage)
+        ),
         lambda: analyse_manifold(recorded, dataset, config["record"], analysed, config["analysis"]["methods"]),
     )
     timings["analysis"] = time.perf_counter() - start
-    info = DatasetInfo(source.name, source.shape, source.classes, source.noun, source.preprocessing,
-                       len(dataset.train_y), len(dataset.test_y))
+    info = DatasetInfo(
+        source.name,
+        source.shape,
+        source.classes,
+        source.noun,
+        source.preprocessing,
+        len(dataset.train_y),
+        len(dataset.test_y),
+    )
     return BuildResult(info, described, examples, {"model": name, **tour["summary"]}, analysis, files)
 
 
@@ -272,8 +308,9 @@ def record_tour(network, snapshots: list[dict], dataset, settings: dict) -> dict
     """The Grand Tour's files: each layer's reduced activations per epoch (float16), the bases
     that reduce a reader's example the same way (float32), the sample, and one ONNX per epoch."""
     picked = record.sample_indices(dataset.test_y, settings["sample_size"], settings["seed"])
-    recorded = record.record_activations(network, snapshots, dataset.test_x[picked], dataset.test_y[picked],
-                                         settings["dims"])
+    recorded = record.record_activations(
+        network, snapshots, dataset.test_x[picked], dataset.test_y[picked], settings["dims"]
+    )
     epochs, n = recorded["predictions"].shape
     model = network.name
     files, meta_layers = {}, []
@@ -297,7 +334,9 @@ def record_tour(network, snapshots: list[dict], dataset, settings: dict) -> dict
     )
     for epoch, state in enumerate(snapshots):
         network.load_weights(state)
-        files[contract.site_path("tour_epoch_model", model=model, epoch=epoch)] = export.export_onnx(network, dataset.shape)
+        files[contract.site_path("tour_epoch_model", model=model, epoch=epoch)] = export.export_onnx(
+            network, dataset.shape
+        )
     network.load_weights(snapshots[-1])
     meta = {"epochs": epochs, "n": n, "layers": meta_layers, "layout": contract.sample_layout(n, epochs, dataset.shape)}
     files[contract.site_path("tour_meta", model=model)] = json.dumps(meta).encode()

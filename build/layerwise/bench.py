@@ -11,7 +11,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -69,8 +68,14 @@ def measure_builds(work: Path, project: Path) -> dict:
     config = load_config(config_path, cache=str(work / "cache-split"))
     with contextlib.redirect_stdout(sys.stderr):
         data, stages = build(config)
-    return {"cold_build_s": cold, "rebuild_s": rebuild, "stages_s": stages, "data": data, "site": work / "site",
-            "config": config}
+    return {
+        "cold_build_s": cold,
+        "rebuild_s": rebuild,
+        "stages_s": stages,
+        "data": data,
+        "site": work / "site",
+        "config": config,
+    }
 
 
 def kind_of(url: str) -> str:

@@ -102,8 +102,10 @@ class Cache:
             except BlockingIOError:
                 lock.seek(0)
                 holder = lock.read().strip() or "another process"
-                print(f"another layerwise build ({holder}) is using {self.root}; waiting for it to finish",
-                      file=sys.stderr)
+                print(
+                    f"another layerwise build ({holder}) is using {self.root}; waiting for it to finish",
+                    file=sys.stderr,
+                )
                 fcntl.flock(lock, fcntl.LOCK_EX)
             lock.seek(0)
             lock.truncate()

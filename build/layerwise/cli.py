@@ -25,8 +25,11 @@ def report(error: BaseException) -> int:
 def internal_error(error: BaseException) -> int:
     trace = Path(tempfile.gettempdir()) / "layerwise-last-error.txt"
     trace.write_text("".join(traceback.format_exception(error)))
-    print(f"error: internal error ({type(error).__name__}: {error}); this is a bug in Layerwise, not in your "
-          f"files; the full trace is in {trace}", file=sys.stderr)
+    print(
+        f"error: internal error ({type(error).__name__}: {error}); this is a bug in Layerwise, not in your "
+        f"files; the full trace is in {trace}",
+        file=sys.stderr,
+    )
     return 2
 
 

@@ -60,7 +60,9 @@ def read_text(path: Path) -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError as e:
         line = data[: e.start].count(b"\n") + 1
-        raise ContentError(path, line, f"byte {e.start} (0x{data[e.start]:02x}) is not UTF-8; save the file as UTF-8") from None
+        raise ContentError(
+            path, line, f"byte {e.start} (0x{data[e.start]:02x}) is not UTF-8; save the file as UTF-8"
+        ) from None
 
 
 def check_front_matter_types(meta: dict) -> str | None:
@@ -70,7 +72,8 @@ def check_front_matter_types(meta: dict) -> str | None:
             return f"'{key}' must be text, got {meta[key]!r}"
     authors = meta.get("authors", [])
     if not isinstance(authors, list) or not all(
-        isinstance(a, str) or (isinstance(a, dict) and isinstance(a.get("name"), str) and set(a) <= {"name", "affiliation"})
+        isinstance(a, str)
+        or (isinstance(a, dict) and isinstance(a.get("name"), str) and set(a) <= {"name", "affiliation"})
         for a in authors
     ):
         return "'authors' must be a list of names or of {name, affiliation}, e.g. '- name: Ada Lovelace'"
@@ -103,7 +106,9 @@ def split_front_matter(path: Path, text: str) -> tuple[dict, str, int]:
 
     for key in meta:
         if key not in FRONT_MATTER_KEYS:
-            raise ContentError(path, line_of(key), f"unknown front matter key '{key}'; known: {', '.join(FRONT_MATTER_KEYS)}")
+            raise ContentError(
+                path, line_of(key), f"unknown front matter key '{key}'; known: {', '.join(FRONT_MATTER_KEYS)}"
+            )
     problem = check_front_matter_types(meta)
     if problem:
         raise ContentError(path, line_of(problem.split("'")[1]), problem)
@@ -153,8 +158,17 @@ def prose_functions(values: dict) -> dict:
         count, true, said = max((matrix[t][s], t, s) for t in range(len(matrix)) for s in range(len(matrix)) if t != s)
         return {"true": values["classes"][true], "said": values["classes"][said], "count": count}
 
-    return {"abs": abs, "min": min, "max": max, "paired": paired, "significantly_better": significantly_better,
-            "about": about, "most_confused": most_confused}
+    return {
+        "abs": abs,
+        "min": min,
+        "max": max,
+        "paired": paired,
+        "significantly_better": significantly_better,
+        "about": about,
+        "most_confused": most_confused,
+    }
+
+
 COMPARISON = re.compile(r"\s(<=|>=|==|!=|<|>)\s")
 
 
@@ -167,8 +181,12 @@ def check_claim(path: Path, line: int, claim: str, values: dict | None) -> str:
         whole = env.compile_expression(claim, undefined_to_none=False)
         parts = [env.compile_expression(side, undefined_to_none=False) for side in sides[::2]]
     except jinja2.TemplateSyntaxError as e:
-        raise ContentError(path, line, f"claim '{claim}' is not an expression: {e.message}; write e.g. "
-                           "{claim}`manifold.relu3.knn_accuracy > manifold.input.knn_accuracy`") from None
+        raise ContentError(
+            path,
+            line,
+            f"claim '{claim}' is not an expression: {e.message}; write e.g. "
+            "{claim}`manifold.relu3.knn_accuracy > manifold.input.knn_accuracy`",
+        ) from None
     if values is None:
         return ""
     context = {**values, **prose_functions(values)}
@@ -178,8 +196,11 @@ def check_claim(path: Path, line: int, claim: str, values: dict | None) -> str:
     except Exception as e:  # an unknown name, a bad index: say which claim and why
         raise ContentError(path, line, f"claim '{claim}' cannot be evaluated: {e}") from None
     if not holds:
-        detail = f" (left = {shown[0]:.4g}, right = {shown[1]:.4g})" if len(shown) == 2 and all(
-            isinstance(v, int | float) for v in shown) else ""
+        detail = (
+            f" (left = {shown[0]:.4g}, right = {shown[1]:.4g})"
+            if len(shown) == 2 and all(isinstance(v, int | float) for v in shown)
+            else ""
+        )
         raise ContentError(path, line, f"claim is false: {claim}{detail}; the data no longer supports the sentence")
     return f'<span class="claim" title="Checked by the build: {html.escape(claim)}">✓</span>'
 
@@ -204,7 +225,9 @@ def fill_values(path: Path, body: str, offset: int, values: dict) -> str:
             path, line, f"{e.message}; the build provides: {known} (e.g. {{{{ metrics.cnn.test_accuracy | percent }}}})"
         ) from None
     except Exception as e:  # a filter given the wrong kind of value, say
-        raise ContentError(path, offset + jinja_error_line(e), f"cannot fill in a value: {type(e).__name__}: {e}") from None
+        raise ContentError(
+            path, offset + jinja_error_line(e), f"cannot fill in a value: {type(e).__name__}: {e}"
+        ) from None
 
 
 def jinja_error_line(error: Exception) -> int:
@@ -366,7 +389,9 @@ def render_role(path: Path, line: int, role: str, text: str, labels: dict, site:
             f'<span class="term" tabindex="0">{html.escape(text)}'
             f'<span class="definition" role="tooltip">{html.escape(definition)}</span></span>'
         )
-    raise ContentError(path, line, f"unknown role {{{role}}}; use {{numref}}`label`, {{term}}`word` or {{claim}}`a < b`")
+    raise ContentError(
+        path, line, f"unknown role {{{role}}}; use {{numref}}`label`, {{term}}`word` or {{claim}}`a < b`"
+    )
 
 
 def cite(path: Path, line: int, keys: str, bibliography, cited: list) -> str:

@@ -146,8 +146,10 @@ def load_named(source: Source, data: dict):
             loaded = [as_tensors(p.data, p.targets, channels_last=True) for p in parts]
     except (RuntimeError, AssertionError, ValueError, OSError, EOFError) as e:
         detail = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise DataError(f"data.source = '{data['source']}': the files in {local[0].parent} cannot be read "
-                        f"({detail}); replace them with the original dataset files") from None
+        raise DataError(
+            f"data.source = '{data['source']}': the files in {local[0].parent} cannot be read "
+            f"({detail}); replace them with the original dataset files"
+        ) from None
     (train_x, train_y), (test_x, test_y) = loaded
     if named.torchvision == "EMNIST":  # EMNIST's files store each image transposed
         train_x, test_x = train_x.transpose(2, 3), test_x.transpose(2, 3)
@@ -191,6 +193,8 @@ def load_dataset(data: dict, node_modules: Path) -> Dataset:
         test_x, test_y = test_x[:: max(1, len(test_x) // n_test)], test_y[:: max(1, len(test_y) // n_test)]
     present = set(test_y.tolist()) | set(train_y.tolist())
     if len(present) < len(source.classes) or int(max(present)) >= len(source.classes):
-        raise DataError(f"data.source = '{data['source']}': labels {sorted(present)[:12]} do not match the "
-                        f"{len(source.classes)} classes {', '.join(source.classes[:12])}")
+        raise DataError(
+            f"data.source = '{data['source']}': labels {sorted(present)[:12]} do not match the "
+            f"{len(source.classes)} classes {', '.join(source.classes[:12])}"
+        )
     return Dataset(source, train_x, train_y, test_x, test_y)

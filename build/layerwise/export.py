@@ -52,8 +52,10 @@ def export_onnx(network, shape) -> bytes:
             )
         onnx.checker.check_model(onnx.load_from_string(buffer.getvalue()))
     except Exception as e:
-        raise ModelSpecError(f"models.{network.name}: cannot be exported to ONNX for the page "
-                             f"({type(e).__name__}: {first_line(e)[:300]})") from None
+        raise ModelSpecError(
+            f"models.{network.name}: cannot be exported to ONNX for the page "
+            f"({type(e).__name__}: {first_line(e)[:300]})"
+        ) from None
     return buffer.getvalue()
 
 

@@ -18,6 +18,7 @@ import importlib.util
 import inspect
 import sys
 from collections import OrderedDict
+
 import torch
 from torch import nn
 
@@ -40,8 +41,9 @@ def parse_layer(text: str, symbols: dict) -> tuple[str, type, list, dict]:
         if isinstance(node, ast.Name):
             if node.id == "auto" or node.id in symbols:
                 return symbols.get(node.id, "auto")
-            raise ModelSpecError(f"layer '{text}': unknown name '{node.id}'; use a number or one of "
-                                 f"auto, {', '.join(symbols)}")
+            raise ModelSpecError(
+                f"layer '{text}': unknown name '{node.id}'; use a number or one of auto, {', '.join(symbols)}"
+            )
         return ast.literal_eval(node)
 
     try:
@@ -62,8 +64,13 @@ def parse_layer(text: str, symbols: dict) -> tuple[str, type, list, dict]:
 
 def data_symbols(shape: tuple[int, int, int], n_classes: int) -> dict:
     channels, height, width = shape
-    return {"classes": n_classes, "channels": channels, "height": height, "width": width,
-            "pixels": channels * height * width}
+    return {
+        "classes": n_classes,
+        "channels": channels,
+        "height": height,
+        "width": width,
+        "pixels": channels * height * width,
+    }
 
 
 def wants(layer: nn.Module) -> tuple[int, int, str] | None:
@@ -94,19 +101,24 @@ def sequential_from_lines(spec: ModelSpec, shape, n_classes: int) -> nn.Sequenti
         need = wants(layer)
         got = x.shape[need[0]] if need and x.dim() >= 2 else None
         if need and got != need[1]:
-            raise ModelSpecError(f"{where}: expects {need[1]} {need[2]}, gets {got} from {previous} "
-                                 f"(shape {list(x.shape[1:])}); write {layer_type.__name__}(auto, ...) to take "
-                                 "what comes")
+            raise ModelSpecError(
+                f"{where}: expects {need[1]} {need[2]}, gets {got} from {previous} "
+                f"(shape {list(x.shape[1:])}); write {layer_type.__name__}(auto, ...) to take "
+                "what comes"
+            )
         try:
             with torch.no_grad():
                 x = layer.eval()(x)
         except Exception as e:  # torch raises many kinds; the first line says what
-            raise ModelSpecError(f"{where}: fails on shape {list(x.shape[1:])} from {previous}: "
-                                 f"{first_line(e)}") from None
+            raise ModelSpecError(
+                f"{where}: fails on shape {list(x.shape[1:])} from {previous}: {first_line(e)}"
+            ) from None
         named[name], previous = layer, name
     if not named:
-        raise ModelSpecError(f"models.{spec.name}.layers is empty; list the layers, e.g. ['flatten: Flatten()', "
-                             "'fc: Linear(auto, classes)']")
+        raise ModelSpecError(
+            f"models.{spec.name}.layers is empty; list the layers, e.g. ['flatten: Flatten()', "
+            "'fc: Linear(auto, classes)']"
+        )
     return nn.Sequential(named)
 
 
@@ -201,8 +213,10 @@ class Network:
         def keep(name):
             def hook(module, args, output):
                 if name in captured:
-                    raise ModelSpecError(f"models.{self.name}: layer '{name}' runs twice in one forward pass; "
-                                         "give each use its own module")
+                    raise ModelSpecError(
+                        f"models.{self.name}: layer '{name}' runs twice in one forward pass; "
+                        "give each use its own module"
+                    )
                 captured[name] = output
 
             return hook
@@ -222,7 +236,11 @@ class Network:
         """(what the loss reads, what the model says): a final Softmax/Sigmoid's input is the logits."""
         if self.head in ("softmax", "sigmoid"):
             seen = {}
-            handle = self.head_module.register_forward_hook(lambda m, args, out: seen.setdefault("logits", args[0]))
+
+            def keep_logits(module, args, output):  # returns None: the output stays the head's own
+                seen["logits"] = args[0]
+
+            handle = self.head_module.register_forward_hook(keep_logits)
             try:
                 output = self.module(x)
             finally:
@@ -252,15 +270,18 @@ def dry_run(spec: ModelSpec, module: nn.Module, shape, n_classes: int) -> Networ
             final = module.eval()(x)
     except Exception as e:
         where = f" in layer {names[running[-1]]}" if running else ""
-        raise ModelSpecError(f"models.{spec.name}: fails on one example of shape {list(shape)}{where}: "
-                             f"{first_line(e)}") from None
+        raise ModelSpecError(
+            f"models.{spec.name}: fails on one example of shape {list(shape)}{where}: {first_line(e)}"
+        ) from None
     finally:
         for h in hooks:
             h.remove()
     if not isinstance(final, torch.Tensor) or final.shape != (1, n_classes):
         got = list(final.shape[1:]) if isinstance(final, torch.Tensor) else type(final).__name__
-        raise ModelSpecError(f"models.{spec.name}: gives {got} per example but the data has {n_classes} classes; "
-                             f"make its last layer give {n_classes} (e.g. Linear(auto, classes))")
+        raise ModelSpecError(
+            f"models.{spec.name}: gives {got} per example but the data has {n_classes} classes; "
+            f"make its last layer give {n_classes} (e.g. Linear(auto, classes))"
+        )
     order = [names[m] for m, _ in fired]
     outputs = {names[m]: out for m, out in fired}
     if spec.show:
@@ -276,11 +297,15 @@ def dry_run(spec: ModelSpec, module: nn.Module, shape, n_classes: int) -> Networ
         shown = [n for n in dict.fromkeys(order) if n in children]
     for name in shown:
         if order.count(name) > 1:
-            raise ModelSpecError(f"models.{spec.name}: layer '{name}' runs {order.count(name)} times in one forward "
-                                 "pass; give each use its own module")
+            raise ModelSpecError(
+                f"models.{spec.name}: layer '{name}' runs {order.count(name)} times in one forward "
+                "pass; give each use its own module"
+            )
         if not isinstance(outputs[name], torch.Tensor):
-            raise ModelSpecError(f"models.{spec.name}: layer '{name}' gives a {type(outputs[name]).__name__}, "
-                                 "not one tensor; show its parts instead (models.NAME.show)")
+            raise ModelSpecError(
+                f"models.{spec.name}: layer '{name}' gives a {type(outputs[name]).__name__}, "
+                "not one tensor; show its parts instead (models.NAME.show)"
+            )
     leaves = [(m, out) for m, out in fired if not any(True for _ in m.children())]
     last_leaf, last_out = leaves[-1] if leaves else (None, None)
     head = last_leaf if last_out is final and type(last_leaf) in HEADS else None
@@ -307,8 +332,9 @@ def load_checkpoint(spec: ModelSpec, module: nn.Module) -> dict:
     try:
         state = torch.load(spec.checkpoint, map_location="cpu", weights_only=True)
     except Exception as e:
-        raise ModelSpecError(f"{where}: not a torch checkpoint ({first_line(e)}); save one with "
-                             "torch.save(model.state_dict(), path)") from None
+        raise ModelSpecError(
+            f"{where}: not a torch checkpoint ({first_line(e)}); save one with torch.save(model.state_dict(), path)"
+        ) from None
     if isinstance(state, dict):
         for key in ("state_dict", "model", "model_state_dict"):
             if isinstance(state.get(key), dict):
@@ -319,15 +345,19 @@ def load_checkpoint(spec: ModelSpec, module: nn.Module) -> dict:
     expected = module.state_dict()
     missing = [k for k in expected if k not in state]
     unexpected = [k for k in state if k not in expected]
-    misfit = [f"{k} {list(state[k].shape)} vs {list(v.shape)}" for k, v in expected.items()
-              if k in state and getattr(state[k], "shape", None) != v.shape]
-    problems = [f"missing {', '.join(missing[:3])}" if missing else "",
-                f"unexpected {', '.join(unexpected[:3])}" if unexpected else "",
-                f"shapes differ: {', '.join(misfit[:3])}" if misfit else ""]
+    misfit = [
+        f"{k} {list(state[k].shape)} vs {list(v.shape)}"
+        for k, v in expected.items()
+        if k in state and getattr(state[k], "shape", None) != v.shape
+    ]
+    problems = [
+        f"missing {', '.join(missing[:3])}" if missing else "",
+        f"unexpected {', '.join(unexpected[:3])}" if unexpected else "",
+        f"shapes differ: {', '.join(misfit[:3])}" if misfit else "",
+    ]
     if any(problems):
         raise ModelSpecError(f"{where}: does not fit the model ({'; '.join(p for p in problems if p)})")
     return state
-
 
 
 def network_from_layers(lines: list[str], shape=(1, 28, 28), n_classes: int = 10, name: str = "model") -> Network:

@@ -68,8 +68,10 @@ class OnnxNetwork:
         except Exception as e:
             raise ModelSpecError(f"{where}: fails on one example of shape {list(shape)}: {first_line(e)}") from None
         if out[self.shown.index(final)].shape != (1, n_classes):
-            raise ModelSpecError(f"{where}: gives {list(out[self.shown.index(final)].shape[1:])} per example but the data has "
-                                 f"{n_classes} classes")
+            raise ModelSpecError(
+                f"{where}: gives {list(out[self.shown.index(final)].shape[1:])} per example but the data has "
+                f"{n_classes} classes"
+            )
 
     layer_names = property(lambda self: self.shown)
     device = torch.device("cpu")

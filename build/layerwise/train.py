@@ -60,8 +60,9 @@ def measures(network: Network, logits, output, y: torch.Tensor, n_classes: int) 
         "loss": loss_of(network, logits, output, y).item(),
         "accuracy": correct.float().mean().item(),
         "per_class_accuracy": [correct[y == c].float().mean().item() for c in range(n_classes)],
-        "per_class_loss": [None if log_p is None else F.nll_loss(log_p[y == c], y[y == c]).item()
-                           for c in range(n_classes)],
+        "per_class_loss": [
+            None if log_p is None else F.nll_loss(log_p[y == c], y[y == c]).item() for c in range(n_classes)
+        ],
     }
 
 

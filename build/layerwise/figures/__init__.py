@@ -134,7 +134,9 @@ class Figure:
             try:
                 typed[name] = known[name][0](text_value, result)
             except ValueError as e:
-                raise FigureError(f"figure '{self.name}' option ':{name}:' must be {e}; got '{text_value}'", line) from None
+                raise FigureError(
+                    f"figure '{self.name}' option ':{name}:' must be {e}; got '{text_value}'", line
+                ) from None
         for name, (convert, default) in known.items():
             # A default of None means "the converter's choice" (e.g. the recorded model).
             if name not in typed and not (isinstance(result, Preview) and convert in NEEDS_RESULT):

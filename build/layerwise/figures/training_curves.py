@@ -15,10 +15,19 @@ def training_curves(result, metric: str) -> str:
         seeds = described.metrics["seeds"]
         if seeds["runs"] > 1:  # the range over seeds, as a band behind the line
             low, high = ([band[metric][k] for band in seeds["epochs"]] for k in (0, 1))
-            fig.add_scatter(x=x + x[::-1], y=high + low[::-1], fill="toself", fillcolor=colour, opacity=0.2,
-                            line=dict(width=0), hoverinfo="skip", showlegend=False)
-        fig.add_scatter(x=x, y=[e[metric] for e in epochs], mode="lines+markers", name=described.title,
-                        line=dict(color=colour))
+            fig.add_scatter(
+                x=x + x[::-1],
+                y=high + low[::-1],
+                fill="toself",
+                fillcolor=colour,
+                opacity=0.2,
+                line=dict(width=0),
+                hoverinfo="skip",
+                showlegend=False,
+            )
+        fig.add_scatter(
+            x=x, y=[e[metric] for e in epochs], mode="lines+markers", name=described.title, line=dict(color=colour)
+        )
     fig.update_layout(
         xaxis_title="epoch",
         yaxis_title=f"held-out {metric}",
@@ -30,7 +39,9 @@ def training_curves(result, metric: str) -> str:
     return plotly_html(fig)
 
 
-@figure("per-class-accuracy", widgets=("figures",), model=(model, None), metric=(choice("accuracy", "loss"), "accuracy"))
+@figure(
+    "per-class-accuracy", widgets=("figures",), model=(model, None), metric=(choice("accuracy", "loss"), "accuracy")
+)
 def per_class_accuracy(result, model: str, metric: str) -> str:
     """Which class the network learns when: held-out accuracy (or loss) per class after every epoch."""
     epochs = result.models[model].metrics["epochs"]
@@ -48,7 +59,9 @@ def per_class_accuracy(result, model: str, metric: str) -> str:
             zmin=0,
             zmax=1 if accuracy else None,
             colorbar=dict(tickformat=".0%" if accuracy else ".2f"),
-            hovertemplate=f"epoch %{{y}}, {result.dataset.noun} %{{x}}: %{{z:{'.1%' if accuracy else '.3f'}}}<extra></extra>",
+            hovertemplate=(
+                f"epoch %{{y}}, {result.dataset.noun} %{{x}}: %{{z:{'.1%' if accuracy else '.3f'}}}<extra></extra>"
+            ),
         )
     )
     fig.update_layout(
