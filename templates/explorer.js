@@ -258,6 +258,7 @@ async function mount(root) {
   }
   pad.addEventListener("pointerdown", (e) => { e.preventDefault(); pad.setPointerCapture(e.pointerId); last = point(e); stroke(e); });
   pad.addEventListener("pointermove", (e) => { if (last) stroke(e); });
+  pad.addEventListener("selectstart", (e) => e.preventDefault());
   for (const end of ["pointerup", "pointercancel"]) pad.addEventListener(end, () => { last = null; });
   function stroke(e) {
     const p = point(e);

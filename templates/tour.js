@@ -329,8 +329,12 @@ async function mount(root) {
     if (!force || playing) root.dataset.frames = String(frames);
   }
 
+  // Off screen the tour does not animate: a reader scrolling elsewhere (or drawing in the
+  // explorer just above) keeps the whole frame budget.
+  let onScreen = true;
+  new IntersectionObserver((entries) => { onScreen = entries.at(-1).isIntersecting; }).observe(canvas);
   function loop() {
-    if (playing || epochNow !== epochTarget || transition < 1 || dragging >= 0) draw();
+    if (onScreen && (playing || epochNow !== epochTarget || transition < 1 || dragging >= 0)) draw();
     requestAnimationFrame(loop);
   }
 

@@ -88,7 +88,7 @@ def draw(page, strokes):
         page.mouse.move(box["x"] + x * box["width"], box["y"] + y * box["height"])
         page.mouse.down()
         for x, y in stroke[1:]:
-            page.mouse.move(box["x"] + x * box["width"], box["y"] + y * box["height"], steps=4)
+            page.mouse.move(box["x"] + x * box["width"], box["y"] + y * box["height"])
         page.mouse.up()
 
 
