@@ -17,7 +17,7 @@ def test_verdicts_compare_in_the_right_direction():
 
 def test_page_measurements_on_a_real_build(built, browser):
     config, data = built
-    results = measure_page(Path(config["out"]), data, browser, config)
+    results = measure_page(Path(config["out"]), data, browser, config, window_ms=500)
     # The wasm is lazy: it is in what the explorer loads, not in the first load.
     assert "wasm" not in results["first_load_by_type"] and "wasm" in results["lazy_by_type"]
     assert results["lazy_by_type"]["wasm"]["raw"] > 10e6

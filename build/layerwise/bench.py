@@ -132,8 +132,9 @@ def chromium():
         browser.close()
 
 
-def measure_page(site: Path, result, browser, config: dict) -> dict:
-    """Weight, timing, latency, fps and parity of the built page, in a real Chromium."""
+def measure_page(site: Path, result, browser, config: dict, window_ms: int = 2000) -> dict:
+    """Weight, timing, latency, fps (each counted over `window_ms`) and parity of the built page,
+    in a real Chromium."""
     from .serve import static_server
 
     results = {}
@@ -195,17 +196,18 @@ def measure_page(site: Path, result, browser, config: dict) -> dict:
             return [median(toFrame), median(toPainted)];
         }""")
         results["pointer_to_repaint_ms"], results["pointer_to_painted_ms"] = results["pointer_to_repaint_ms"]
-        results.update(measure_tour(page))
+        results.update(measure_tour(page, window_ms))
         results["parity"] = measure_parity(page, result, config)
         page.close()
     return results
 
 
-def measure_tour(page) -> dict:
+def measure_tour(page, window_ms: int) -> dict:
     """Grand Tour frames per second with the recorded 1,000 digits and 10,000 random points,
     next to a plain canvas drawing the same number of dots each frame (same page, same run)."""
     page.locator(".grand-tour").scroll_into_view_if_needed()
-    return page.evaluate("""async () => {
+    return page.evaluate(
+        """async (ms) => {
         const tour = await window.layerwise.tours[0];
         const canvas = tour.root.querySelector('.tour-canvas');
         async function baseline(points) {
@@ -225,19 +227,21 @@ def measure_tour(page) -> dict:
                 requestAnimationFrame(frame);
             })();
             const t = performance.now();
-            await new Promise((r) => setTimeout(r, 2000));
+            await new Promise((r) => setTimeout(r, ms));
             running = false;
             c.remove();
             return frames * 1000 / (performance.now() - t);
         }
         const result = {};
-        result.tour_fps_1000 = await tour.framesPerSecond(2000);
+        result.tour_fps_1000 = await tour.framesPerSecond(ms);
         result.canvas_baseline_fps_1000 = await baseline(1000);
         tour.useSyntheticPoints(10000);
-        result.tour_fps_10000 = await tour.framesPerSecond(2000);
+        result.tour_fps_10000 = await tour.framesPerSecond(ms);
         result.canvas_baseline_fps_10000 = await baseline(10000);
         return result;
-    }""")
+    }""",
+        window_ms,
+    )
 
 
 def measure_parity(page, result, config: dict) -> dict:
