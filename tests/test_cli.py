@@ -24,6 +24,7 @@ def config_file(tmp: Path, built) -> Path:
         f'out = "{tmp / "site"}"\n[data]\nlimit = {config["data"]["limit"]}\n'
         f"[train]\nepochs = {config['train']['epochs']}\nseeds = 1\n"
         f"[analysis]\nlayers = {json.dumps(config['analysis']['layers'])}\n"
+        f"methods = {json.dumps(config['analysis']['methods'])}\n"
     )
     shutil.copytree(ROOT / "content", tmp / "content")
     return path
