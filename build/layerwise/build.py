@@ -30,9 +30,10 @@ def build(config: dict, live_reload: bool = False):
     specs = validated(config)
     cache = Cache(config["cache"])
     with cache.locked():
-        if not cache.has("pipeline", pipeline_key(config, specs)):  # models would train: check content first
+        key = pipeline_key(config, specs)
+        if not cache.has("pipeline", key):  # models would train: check the content first
             check_before_training(config, specs)
-        result = run_pipeline(config, specs, cache, timings)
+        result = run_pipeline(config, specs, cache, timings, key)
         render_start = time.perf_counter()
         pages = render_site(config, result, Path(config["out"]), live_reload)
     timings["render"] = time.perf_counter() - render_start

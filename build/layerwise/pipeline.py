@@ -45,11 +45,12 @@ def pipeline_key(config: dict, specs: dict[str, ModelSpec]) -> str:
     )
 
 
-def run_pipeline(config: dict, specs: dict[str, ModelSpec], cache: Cache, timings: dict | None = None):
-    """The BuildResult the pages need, from the cache if nothing it depends on changed."""
+def run_pipeline(config: dict, specs: dict[str, ModelSpec], cache: Cache, timings: dict | None = None, key=None):
+    """The BuildResult the pages need, from the cache if nothing it depends on changed (`key`:
+    pipeline_key's answer, when the caller has it already)."""
     timings = {} if timings is None else timings
     start = time.perf_counter()
-    key = pipeline_key(config, specs)
+    key = key or pipeline_key(config, specs)
     timings["hash inputs"] = time.perf_counter() - start
 
     def compute():
