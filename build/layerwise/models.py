@@ -23,6 +23,7 @@ import torch
 from torch import nn
 
 from .config import ModelSpec, ModelSpecError, first_line
+from .sources import MNIST_SHAPE
 
 HEADS = {nn.Softmax: "softmax", nn.Sigmoid: "sigmoid", nn.LogSoftmax: "log_softmax"}
 
@@ -360,6 +361,6 @@ def load_checkpoint(spec: ModelSpec, module: nn.Module) -> dict:
     return state
 
 
-def network_from_layers(lines: list[str], shape=(1, 28, 28), n_classes: int = 10, name: str = "model") -> Network:
-    """A Network from layer lines alone (for scripts and tests)."""
+def network_from_layers(lines: list[str], shape=MNIST_SHAPE, n_classes: int = 10, name: str = "model") -> Network:
+    """A Network from layer lines alone (for scripts and tests; MNIST's shape unless told)."""
     return build_network(ModelSpec(name=name, title=name, layers=list(lines)), shape, n_classes)

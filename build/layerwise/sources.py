@@ -15,6 +15,7 @@ DEBIAN_FASHION = Path("/usr/share/datasets/fashion-mnist")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff", ".pgm", ".ppm")
 MIN_SIDE, MAX_SIDE, MIN_CLASSES, MAX_CLASSES = 8, 64, 2, 20
 DIGITS = [str(d) for d in range(10)]
+MNIST_SHAPE = (1, 28, 28)  # MNIST and its siblings, as their files declare it
 
 
 class DataError(BuildError):
@@ -30,7 +31,8 @@ class Source:
     classes: list[str]
     noun: str  # what the page calls one example: "digit", "garment", "image"
     # How the page turns a drawing into an input: "fit-and-centre" (MNIST's own recipe: the ink
-    # fitted into 20/28 of the frame, centred by mass) or "resize" (area-averaged, as the build does).
+    # fitted into five sevenths of the frame, centred by mass) or "resize" (area-averaged, as the
+    # build does).
     preprocessing: str
     files: list[Path] = field(default_factory=list)  # every file it reads (for the cache key)
 
@@ -49,32 +51,37 @@ class Named:
 
 
 IDX = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
+
+
+def idx_files(folder: str) -> tuple[str, ...]:
+    """Where torchvision's MNIST-family loaders read the four IDX files."""
+    return tuple(f"{folder}/raw/{name}" for name in IDX)
+
+
 NAMED = {
-    "mnist": Named(
-        "MNIST", "MNIST", (1, 28, 28), DIGITS, "digit", "fit-and-centre", tuple(f"MNIST/raw/{f}" for f in IDX)
-    ),
+    "mnist": Named("MNIST", "MNIST", MNIST_SHAPE, DIGITS, "digit", "fit-and-centre", idx_files("MNIST")),
     "fashionmnist": Named(
         "Fashion-MNIST",
         "FashionMNIST",
-        (1, 28, 28),
+        MNIST_SHAPE,
         ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"],
         "garment",
         "resize",
-        tuple(f"FashionMNIST/raw/{f}" for f in IDX),
+        idx_files("FashionMNIST"),
     ),
     "kmnist": Named(
         "Kuzushiji-MNIST",
         "KMNIST",
-        (1, 28, 28),
+        MNIST_SHAPE,
         ["o", "ki", "su", "tsu", "na", "ha", "ma", "ya", "re", "wo"],
         "character",
         "fit-and-centre",
-        tuple(f"KMNIST/raw/{f}" for f in IDX),
+        idx_files("KMNIST"),
     ),
     "emnist": Named(
         "EMNIST",
         "EMNIST",
-        (1, 28, 28),
+        MNIST_SHAPE,
         DIGITS,
         "character",
         "fit-and-centre",
@@ -131,7 +138,7 @@ def describe_source(data: dict, node_modules) -> Source:
         folder = embedded_folder(node_modules)
         source = Source(
             "MNIST (embedded)",
-            (1, 28, 28),
+            MNIST_SHAPE,
             DIGITS,
             "digit",
             "fit-and-centre",
