@@ -152,7 +152,9 @@ async function mount(root) {
   const thumb = el("canvas", { width: shape[2], height: shape[1] });
   const tipText = el("span");
   tooltip.append(thumb, tipText);
-  const play = el("button", { type: "button", "aria-pressed": "true" }, "Pause");
+  // Under prefers-reduced-motion the tour starts still; the reader presses Play.
+  const still = matchMedia("(prefers-reduced-motion: reduce)").matches;
+  const play = el("button", { type: "button", "aria-pressed": String(!still) }, still ? "Play" : "Pause");
   const speed = el("input", { type: "range", min: "0", max: "3", step: "0.1", value: "1", "aria-label": "Rotation speed" });
   const epoch = el("input", { type: "range", min: "0", max: String(epochs - 1), step: "1", value: String(Math.min(Number(root.dataset.epoch), epochs - 1)), "aria-label": "Epoch" });
   const epochLabel = el("output");
@@ -181,7 +183,12 @@ async function mount(root) {
       legend, status));
 
   // --- state
-  let playing = true, epochTarget = Number(epoch.value), epochNow = epochTarget;
+  let playing = !still, epochTarget = Number(epoch.value), epochNow = epochTarget;
+  // Rings and the reader's point in the page's own text colour, so dark mode keeps them visible.
+  let ink = getComputedStyle(root).color, paper = getComputedStyle(document.body).backgroundColor;
+  matchMedia("(prefers-color-scheme: dark)").addEventListener("change", () => {
+    ink = getComputedStyle(root).color; paper = getComputedStyle(document.body).backgroundColor; draw(true);
+  });
   let shownLayer = Number(layer.value), fromLayer = shownLayer, transition = 1;
   let positions = new Float32Array(0), fromPositions = new Float32Array(0), count = n, synthetic = null;
   let reader = null; // {layerIndex, epoch, point: Float32Array(dims)} for the reader's digit
@@ -290,7 +297,7 @@ async function mount(root) {
       ctx.drawImage(image, cx + positions[2 * p] * r - 3.5, cy - positions[2 * p + 1] * r - 3.5);
     }
     if (mistakes.checked && !synthetic) {
-      ctx.strokeStyle = "#000";
+      ctx.strokeStyle = ink;
       ctx.lineWidth = 1.5;
       ctx.beginPath();
       for (let p = 0; p < n; p++)
@@ -317,13 +324,16 @@ async function mount(root) {
       for (let k = 0; k < info.dims; k++) { x += reader.point[k] * rotation.matrix[k][0]; y += reader.point[k] * rotation.matrix[k][1]; }
       const s = coordinates(info, epochNow).scale / zoom(info);
       const px = cx + (x / s) * r, py = cy - (y / s) * r;
-      ctx.fillStyle = "#000"; ctx.strokeStyle = "#fff"; ctx.lineWidth = 2;
+      ctx.fillStyle = ink; ctx.strokeStyle = paper; ctx.lineWidth = 2;
       ctx.beginPath(); ctx.arc(px, py, 8, 0, 2 * Math.PI); ctx.fill(); ctx.stroke();
       ctx.fillText(`your ${noun}`, px + 10, py + 4);
       root.dataset.readerPoint = `${px.toFixed(1)},${py.toFixed(1)}`;
     }
     epochLabel.textContent = ` ${Math.round(epochNow)} of ${epochs - 1}`;
     layerLabel.textContent = ` ${info.name}` + (info.reduced ? ` (${info.width} → ${info.dims} dims by PCA)` : ` (${info.dims} dims)`);
+    // Screen readers hear "relu3" and "epoch 3 of 20", not the sliders' raw numbers.
+    layer.setAttribute("aria-valuetext", info.name);
+    epoch.setAttribute("aria-valuetext", `epoch ${Math.round(epochNow)} of ${epochs - 1}`);
     drawSide();
     frames++;
     if (!force || playing) root.dataset.frames = String(frames);

@@ -126,3 +126,16 @@ def test_without_webassembly_the_reader_gets_a_clear_message(page, server):
     expect(status).to_contain_text("cannot run here (this browser has no WebAssembly)", timeout=20_000)
     expect(page.locator(".figure-training-curves .plotly-figure .main-svg").first).to_be_attached()
     assert not any(url.endswith(".wasm") for url in page.requested)
+
+
+def test_a_blank_pad_claims_nothing(page, server):
+    """Cleared, the pad is no digit: the explorer asks for one and no other widget scores it."""
+    page.goto(server + "/index.html")
+    page.locator(".layer-explorer").scroll_into_view_if_needed()
+    wait_for_the_network(page)
+    draw(page, ONE)
+    page.evaluate("() => { window.drawnEvents = 0; addEventListener('layerwise:drawn', () => window.drawnEvents++); }")
+    page.locator(".layer-explorer").get_by_role("button", name="Clear").click()
+    expect(page.locator(".layer-explorer .status")).to_have_text("Draw a digit.")
+    assert page.evaluate("() => window.drawnEvents") == 0
+    assert page.console_errors == []

@@ -120,3 +120,26 @@ def test_the_tour_animates_responds_and_shows_the_readers_digit(page, server):
     tour.scroll_into_view_if_needed()
     expect(tour).to_have_attribute("data-reader-point", re.compile(r"^-?\d+\.\d,-?\d+\.\d$"), timeout=10_000)
     assert page.console_errors == [] and page.foreign_requests == []
+
+
+@pytest.mark.browser
+def test_reduced_motion_starts_the_tour_still_and_sliders_speak_names(browser, server):
+    page = browser.new_page(reduced_motion="reduce")
+    page.goto(server + "/index.html")
+    tour = page.locator(".grand-tour")
+    tour.scroll_into_view_if_needed()
+    play = tour.get_by_role("button", name="Play", exact=True)
+    expect(play).to_have_attribute("aria-pressed", "false")
+    layer = tour.get_by_role("slider", name="Layer")
+    expect(layer).to_have_attribute("aria-valuetext", "softmax")
+    first = tour.locator(".tour-canvas").screenshot()
+    page.wait_for_timeout(400)
+    assert tour.locator(".tour-canvas").screenshot() == first  # nothing spins
+    layer.fill("1")
+    expect(layer).to_have_attribute("aria-valuetext", "conv1")
+    expect(tour.get_by_role("slider", name="Epoch")).to_have_attribute(
+        "aria-valuetext", re.compile(r"^epoch \d+ of \d+$")
+    )
+    play.click()
+    expect(tour.get_by_role("button", name="Pause")).to_have_attribute("aria-pressed", "true")
+    page.close()
