@@ -181,14 +181,19 @@ async function mount(root) {
       picker, status),
     el("div", { class: "explorer-layers" }, ...views.map((v) => v.box)));
 
+  // The picked example is marked; drawing or bringing an image unmarks it.
+  function choose(chosen) {
+    for (const b of picker.children) b.setAttribute("aria-pressed", String(b === chosen));
+  }
   examples.pixels.forEach((pixels, i) => {
     const thumb = el("canvas", { width: W, height: H });
     paintImage(thumb, pixels);
     const wrong = examples.predictions[i] !== examples.labels[i];
     const label = `held-out ${noun} ${i + 1}, labelled ${classes[examples.labels[i]]}` +
       (wrong ? `, which the trained model takes for ${classes[examples.predictions[i]]}` : "");
-    const button = el("button", { type: "button", "aria-label": label, title: label, class: wrong ? "wrong" : "" }, thumb);
-    button.addEventListener("click", () => show(Float32Array.from(pixels, (p) => p / 255)));
+    const button = el("button", { type: "button", "aria-label": label, title: label, class: wrong ? "wrong" : "",
+      "aria-pressed": "false" }, thumb);
+    button.addEventListener("click", () => { choose(button); show(Float32Array.from(pixels, (p) => p / 255)); });
     picker.append(button);
   });
 
@@ -261,6 +266,7 @@ async function mount(root) {
   pad.addEventListener("selectstart", (e) => e.preventDefault());
   for (const end of ["pointerup", "pointercancel"]) pad.addEventListener(end, () => { last = null; });
   function stroke(e) {
+    choose(null);
     const p = point(e);
     ctx.beginPath(); ctx.moveTo(...last); ctx.lineTo(...p); ctx.stroke();
     ctx.beginPath(); ctx.arc(...p, ctx.lineWidth / 2, 0, 2 * Math.PI); ctx.fillStyle = ctx.strokeStyle; ctx.fill(); // a tap is a dot
@@ -273,6 +279,7 @@ async function mount(root) {
     try {
       const pixels = await readImage(blob);
       await ready;
+      choose(null);
       ctx.clearRect(0, 0, pad.width, pad.height);
       await show(pixels);
     } catch (e) {

@@ -41,7 +41,9 @@ export function loadRuntime(onProgress = () => {}) {
     if (typeof WebAssembly !== "object") throw new Error("this browser has no WebAssembly");
     const ort = await import(ORT_DIR + "ort.wasm.min.mjs");
     const response = await fetch(ORT_DIR + "ort-wasm-simd-threaded.wasm");
-    const total = Number(response.headers.get("content-length")) || 0;
+    // The build declares the wasm's size: a compressing host's content-length counts gzip bytes,
+    // while the reader below counts the decompressed ones.
+    const total = contract().runtime_bytes || Number(response.headers.get("content-length")) || 0;
     const reader = response.body.getReader();
     const chunks = [];
     let received = 0;

@@ -139,3 +139,21 @@ def test_a_blank_pad_claims_nothing(page, server):
     expect(page.locator(".layer-explorer .status")).to_have_text("Draw a digit.")
     assert page.evaluate("() => window.drawnEvents") == 0
     assert page.console_errors == []
+
+
+def test_the_picked_example_is_marked_until_the_reader_draws(page, server, built):
+    page.goto(server + "/index.html")
+    explorer = page.locator(".layer-explorer")
+    explorer.scroll_into_view_if_needed()
+    wait_for_the_network(page)
+    picks = explorer.locator(".picker button")
+    expect(picks.first).to_have_attribute("aria-pressed", "true")  # the first is shown on arrival
+    picks.nth(4).click()
+    expect(picks.nth(4)).to_have_attribute("aria-pressed", "true")
+    expect(picks.first).to_have_attribute("aria-pressed", "false")
+    draw(page, ONE)
+    expect(explorer.locator('.picker button[aria-pressed="true"]')).to_have_count(0)
+    # The download counter's total is the wasm's own size, declared by the build.
+    contract = page.evaluate("() => JSON.parse(document.getElementById('layerwise-contract').textContent)")
+    wasm = Path(built[0]["out"]) / "vendor" / "ort" / "ort-wasm-simd-threaded.wasm"
+    assert contract["runtime_bytes"] == wasm.stat().st_size

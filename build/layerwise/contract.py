@@ -44,12 +44,14 @@ def sample_layout(n: int, epochs: int, shape) -> dict:
     }
 
 
-def page_contract(result) -> str:
-    """The JSON each page carries: paths, palette, the dataset, and each model's layers."""
+def page_contract(result, runtime_bytes: int = 0) -> str:
+    """The JSON each page carries: paths, palette, the dataset, each model's layers, and the size
+    of the onnxruntime wasm (for an honest download counter on compressing hosts)."""
     dataset = result.dataset
     return json.dumps(
         {
             "paths": PATHS,
+            "runtime_bytes": runtime_bytes,
             "palette": class_colours(len(dataset.classes)),
             "dataset": {
                 "name": dataset.name,

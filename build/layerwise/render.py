@@ -15,12 +15,13 @@ import jinja2
 from .content import Site, load_glossary, read_text, render_page
 from .contract import page_contract
 
+RUNTIME_WASM = "onnxruntime-web/dist/ort-wasm-simd-threaded.wasm"
 # npm file -> path under site/vendor/. Only these are shipped; nothing loads from another origin.
 VENDORED = {
     "plotly.js-cartesian-dist-min/plotly-cartesian.min.js": "plotly.min.js",
     "onnxruntime-web/dist/ort.wasm.min.mjs": "ort/ort.wasm.min.mjs",
     "onnxruntime-web/dist/ort-wasm-simd-threaded.mjs": "ort/ort-wasm-simd-threaded.mjs",
-    "onnxruntime-web/dist/ort-wasm-simd-threaded.wasm": "ort/ort-wasm-simd-threaded.wasm",
+    RUNTIME_WASM: "ort/ort-wasm-simd-threaded.wasm",
     "katex/dist/katex.min.css": "katex/katex.min.css",
     "katex/dist/fonts": "katex/fonts",
 }
@@ -83,7 +84,8 @@ def render_site(config: dict, result, out: Path, live_reload: bool = False) -> l
             loader=jinja2.FileSystemLoader(templates), undefined=jinja2.StrictUndefined, autoescape=True
         )
         page_template = env.get_template("page.html.j2")
-        contract = page_contract(result)
+        wasm = node_modules / RUNTIME_WASM  # if missing, copy_vendored below says what to do
+        contract = page_contract(result, wasm.stat().st_size if wasm.exists() else 0)
         new.mkdir(parents=True)
         if (content / "static").is_dir():
             shutil.copytree(content / "static", new, dirs_exist_ok=True)
