@@ -43,3 +43,21 @@ def test_print_hides_the_live_widget(page, server):
     page.emulate_media(media="print")
     expect(page.locator(".layer-explorer")).to_be_hidden()
     expect(page.locator("h1")).to_be_visible()
+
+
+def test_figures_take_the_pages_colours_in_dark_mode(browser, server):
+    page = browser.new_page(color_scheme="dark")
+    page.goto(server + "/index.html")
+    figure = page.locator(".figure-training-curves .plotly-figure")
+    figure.scroll_into_view_if_needed()
+    expect(figure.locator(".main-svg").first).to_be_attached()
+    page.wait_for_timeout(300)
+    colours = page.evaluate("""() => {
+        const figure = document.querySelector('.figure-training-curves .plotly-figure');
+        return {paper: figure.layout.paper_bgcolor, font: figure.layout.font.color,
+                text: getComputedStyle(figure).color,
+                tick: getComputedStyle(figure.querySelector('.xtick text')).fill};
+    }""")
+    page.close()
+    assert colours["paper"] == "rgba(0,0,0,0)"  # the dark page shows through
+    assert colours["font"] == colours["text"] == colours["tick"] != "rgb(0, 0, 0)"
