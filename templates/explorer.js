@@ -134,16 +134,22 @@ function layerView(layer, classes, [C, H, W]) {
     } };
   }
   if (a === classes.length) {
-    const bars = classes.map((name) => el("div", { class: "bar" }, el("span", { class: "bar-fill" }), el("span", { class: "bar-label" }, name)));
-    box.append(el("div", { class: "bars" }, ...bars));
+    // Probabilities grow from the bottom; scores that can be negative (logits) grow up or down
+    // from a zero line through the middle, so a negative score shows as what it is.
     const probabilities = layer.type === "Softmax" || layer.type === "Sigmoid";
+    const bars = classes.map((name) => el("div", { class: "bar" },
+      el("span", { class: "bar-track" }, el("span", { class: "bar-fill" })), el("span", { class: "bar-label" }, name)));
+    box.append(el("div", { class: probabilities ? "bars" : "bars signed" }, ...bars));
     return { box, draw: (values) => {
       const scale = probabilities ? 1 : maxAbs(values);
       let best = 0;
       values.forEach((v, i) => { if (v > values[best]) best = i; });
       bars.forEach((bar, i) => {
-        const fill = bar.firstChild;
-        fill.style.height = `${Math.max(0, (100 * values[i]) / scale)}%`;
+        const fill = bar.querySelector(".bar-fill"), size = (100 * Math.abs(values[i])) / scale;
+        const below = !probabilities && values[i] < 0;
+        fill.style.height = `${probabilities ? size : size / 2}%`;
+        fill.style.bottom = below ? "" : probabilities ? "0" : "50%";
+        fill.style.top = below ? "50%" : "";
         fill.style.background = values[i] < 0 ? "var(--negative)" : "var(--positive)";
         bar.classList.toggle("best", i === best);
         bar.title = `${classes[i]}: ${values[i].toFixed(3)}`;

@@ -157,3 +157,25 @@ def test_the_picked_example_is_marked_until_the_reader_draws(page, server, built
     contract = page.evaluate("() => JSON.parse(document.getElementById('layerwise-contract').textContent)")
     wasm = Path(built[0]["out"]) / "vendor" / "ort" / "ort-wasm-simd-threaded.wasm"
     assert contract["runtime_bytes"] == wasm.stat().st_size
+
+
+def test_negative_logits_draw_below_the_zero_line(page, server, built):
+    page.goto(server + "/index.html")
+    page.locator(".layer-explorer").scroll_into_view_if_needed()
+    wait_for_the_network(page)
+    geometry = page.evaluate("""() => [...document.querySelectorAll('.layer-explorer .layer')].map((layer) => ({
+        name: layer.dataset.layer,
+        bars: [...layer.querySelectorAll('.bar')].map((bar) => {
+            const track = bar.querySelector('.bar-track').getBoundingClientRect();
+            const fill = bar.querySelector('.bar-fill').getBoundingClientRect();
+            return {value: Number(bar.title.split(': ')[1]), top: fill.top - track.top, bottom: track.bottom - fill.bottom,
+                    height: track.height};
+        }),
+    })).filter((layer) => layer.bars.length)""")
+    layers = {layer["name"]: layer["bars"] for layer in geometry}
+    logits = layers["fc2"]
+    assert any(b["value"] < 0 for b in logits) and any(b["value"] > 0 for b in logits)
+    for bar in logits:  # a signed score hangs from (or stands on) the middle of its track
+        edge = bar["top"] if bar["value"] < 0 else bar["bottom"]
+        assert abs(edge - bar["height"] / 2) <= 1
+    assert all(abs(b["bottom"]) <= 1 for b in layers["softmax"])  # probabilities stand on the floor
