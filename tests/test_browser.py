@@ -168,8 +168,8 @@ def test_negative_logits_draw_below_the_zero_line(page, server, built):
         bars: [...layer.querySelectorAll('.bar')].map((bar) => {
             const track = bar.querySelector('.bar-track').getBoundingClientRect();
             const fill = bar.querySelector('.bar-fill').getBoundingClientRect();
-            return {value: Number(bar.title.split(': ')[1]), top: fill.top - track.top, bottom: track.bottom - fill.bottom,
-                    height: track.height};
+            return {value: Number(bar.title.split(': ')[1]), top: fill.top - track.top,
+                    bottom: track.bottom - fill.bottom, height: track.height};
         }),
     })).filter((layer) => layer.bars.length)""")
     layers = {layer["name"]: layer["bars"] for layer in geometry}
