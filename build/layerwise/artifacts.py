@@ -52,9 +52,8 @@ def analysed_layers(config: dict, network) -> list[str]:
     return chosen
 
 
-def plan(config: dict, specs: dict[str, ModelSpec]):
-    """(source, networks, analysed layers), every mistake found reported together, one line each."""
-    source = sources.describe_source(config["data"], config["node_modules"])
+def plan(config: dict, specs: dict[str, ModelSpec], source: sources.Source):
+    """(networks, analysed layers), every mistake found reported together, one line each."""
     networks, errors = {}, []
     for name, spec in specs.items():
         try:
@@ -73,7 +72,7 @@ def plan(config: dict, specs: dict[str, ModelSpec]):
             errors.append(str(e))
     if errors:
         raise ConfigError(f"{config.get('source_file', 'config')}: {line}" for line in errors)
-    return source, networks, layers
+    return networks, layers
 
 
 # --- what the pages say about one model -------------------------------------------------------
@@ -136,7 +135,7 @@ def mistakes(dataset, predictions: torch.Tensor, count: int) -> list[dict]:
 
 def describe_model(spec: ModelSpec, network, result: dict, dataset) -> tuple[ModelResult, dict, torch.Tensor]:
     """(what the pages say about one model, its extra site files, its held-out predictions)."""
-    logits, output = train.predict(network, dataset.test_x)
+    _, output = train.predict(network, dataset.test_x)
     predictions = output.argmax(1)
     labels = dataset.test_y.numpy()
     correct = (predictions == dataset.test_y).numpy()  # (n_test,) bool: for paired tests between models
@@ -205,12 +204,14 @@ def neuron_file(linear: torch.nn.Linear, outputs: torch.Tensor, labels: torch.Te
 # --- the whole computation ---------------------------------------------------------------------
 
 
-def compute_artifacts(config: dict, specs: dict[str, ModelSpec], cache: Cache, timings: dict) -> BuildResult:
+def compute_artifacts(
+    config: dict, specs: dict[str, ModelSpec], source: sources.Source, cache: Cache, timings: dict
+) -> BuildResult:
     start = time.perf_counter()
-    source, networks, analysed = plan(config, specs)
+    networks, analysed = plan(config, specs, source)
     timings["plan"] = time.perf_counter() - start
     start = time.perf_counter()
-    dataset = data_stage.load_dataset(config["data"], config["node_modules"])
+    dataset = data_stage.load_dataset(config["data"], config["node_modules"], source)
     fingerprint = dataset.fingerprint()
     timings["data"] = time.perf_counter() - start
 

@@ -8,14 +8,12 @@ from .cache import Cache
 from .config import validated
 
 
-def check_before_training(config: dict, specs) -> None:
+def check_before_training(config: dict, specs, source) -> None:
     """The content's mistakes that need no trained model, found before any model trains."""
     from .content import check_content
     from .figures import Preview
-    from .sources import describe_source
 
-    classes = describe_source(config["data"], config["node_modules"]).classes
-    preview = Preview({name: None for name in specs}, {"model": config["record"]["model"]}, classes)
+    preview = Preview({name: None for name in specs}, {"model": config["record"]["model"]}, source.classes)
     check_content(Path(config["content"]), Path(config["node_modules"]), preview)
 
 
@@ -24,16 +22,18 @@ def build(config: dict, live_reload: bool = False):
     Mistakes raise BuildError (one line each) before any data is read or model trained."""
     from .pipeline import pipeline_key, run_pipeline
     from .render import render_site
+    from .sources import describe_source
 
     timings: dict = {}
     start = time.perf_counter()
     specs = validated(config)
+    source = describe_source(config["data"], config["node_modules"])  # once: a folder's images are opened
     cache = Cache(config["cache"])
     with cache.locked():
-        key = pipeline_key(config, specs)
+        key = pipeline_key(config, specs, source)
         if not cache.has("pipeline", key):  # models would train: check the content first
-            check_before_training(config, specs)
-        result = run_pipeline(config, specs, cache, timings, key)
+            check_before_training(config, specs, source)
+        result = run_pipeline(config, specs, cache, timings, source, key)
         render_start = time.perf_counter()
         pages = render_site(config, result, Path(config["out"]), live_reload)
     timings["render"] = time.perf_counter() - render_start

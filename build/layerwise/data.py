@@ -175,8 +175,9 @@ def load_image(path, mode: str):
         return image.convert(mode)
 
 
-def load_dataset(data: dict, node_modules: Path) -> Dataset:
-    source = sources.describe_source(data, node_modules)
+def load_dataset(data: dict, node_modules: Path, source: Source | None = None) -> Dataset:
+    """The configured data as tensors (`source`: its description, if the caller has it)."""
+    source = source or sources.describe_source(data, node_modules)
     name = sources.canonical(data["source"])
     if name in ("embedded", "folder"):  # no held-out split of their own: split here
         images, labels = load_embedded(node_modules) if name == "embedded" else load_folder(source, data)

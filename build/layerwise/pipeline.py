@@ -33,9 +33,9 @@ STAGE_CODE = [
 ]
 
 
-def pipeline_key(config: dict, specs: dict[str, ModelSpec]) -> str:
+def pipeline_key(config: dict, specs: dict[str, ModelSpec], source: sources.Source) -> str:
     """The hash of everything the pipeline's result depends on."""
-    files = sources.describe_source(config["data"], config["node_modules"]).files
+    files = list(source.files)
     files += [f for spec in specs.values() for f in spec.input_files()]
     here = Path(__file__).parent
     return cache_key(
@@ -45,17 +45,20 @@ def pipeline_key(config: dict, specs: dict[str, ModelSpec]) -> str:
     )
 
 
-def run_pipeline(config: dict, specs: dict[str, ModelSpec], cache: Cache, timings: dict | None = None, key=None):
-    """The BuildResult the pages need, from the cache if nothing it depends on changed (`key`:
-    pipeline_key's answer, when the caller has it already)."""
+def run_pipeline(
+    config: dict, specs: dict[str, ModelSpec], cache: Cache, timings: dict | None = None, source=None, key=None
+):
+    """The BuildResult the pages need, from the cache if nothing it depends on changed. `source`
+    (the data's description) and `key` (pipeline_key's answer) are reused when the caller has them."""
     timings = {} if timings is None else timings
     start = time.perf_counter()
-    key = key or pipeline_key(config, specs)
+    source = source or sources.describe_source(config["data"], config["node_modules"])
+    key = key or pipeline_key(config, specs, source)
     timings["hash inputs"] = time.perf_counter() - start
 
     def compute():
         from .artifacts import compute_artifacts  # imports torch: only when something changed
 
-        return compute_artifacts(config, specs, cache, timings)
+        return compute_artifacts(config, specs, source, cache, timings)
 
     return cache.get_or_compute("pipeline", key, compute)
