@@ -1,22 +1,22 @@
 # The two commands a user needs: `make serve` (build + serve the site) and `make test`.
 # Both set up everything first on a fresh machine: virtualenv, Python packages, npm packages,
-# and (for the tests) Debian's Chromium.
+# Debian's Fashion-MNIST (the second article's data) and, for the tests, Debian's Chromium.
 VENV := .venv
 PY := $(VENV)/bin/python
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: serve build test bench setup chromium clean
+.PHONY: serve build test bench setup datasets chromium clean
 
-serve: setup
+serve: setup datasets
 	$(VENV)/bin/layerwise serve
 
-build: setup
+build: setup datasets
 	$(VENV)/bin/layerwise build
 
-bench: setup chromium
+bench: setup datasets chromium
 	$(VENV)/bin/layerwise bench
 
-test: setup chromium
+test: setup datasets chromium
 	$(PY) -m pytest
 
 setup: $(VENV)/.installed node_modules/.package-lock.json
@@ -28,6 +28,9 @@ $(VENV)/.installed: pyproject.toml
 
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund
+
+datasets:
+	@test -d /usr/share/datasets/fashion-mnist || ($(SUDO) apt-get update && $(SUDO) apt-get install -y dataset-fashion-mnist)
 
 chromium:
 	@command -v chromium >/dev/null || ($(SUDO) apt-get update && $(SUDO) apt-get install -y chromium)

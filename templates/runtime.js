@@ -9,9 +9,9 @@ export function contract() {
   return declared;
 }
 
-// A site path of the given kind, e.g. sitePath("tour_meta", { model: "cnn" }).
+// A file of this article of the given kind, e.g. sitePath("tour_meta", { model: "cnn" }).
 export function sitePath(kind, parts = {}) {
-  return contract().paths[kind].replace(/\{(\w+)\}/g, (_, key) => encodeURIComponent(parts[key]));
+  return contract().root + contract().paths[kind].replace(/\{(\w+)\}/g, (_, key) => encodeURIComponent(parts[key]));
 }
 
 // Number of values in one example (C*H*W).

@@ -4,10 +4,10 @@ from pathlib import Path
 
 import pytest
 
+from layerwise.articles import plan_site
 from layerwise.bench import chromium
-from layerwise.cache import Cache
-from layerwise.config import load_config, validated
-from layerwise.pipeline import run_pipeline
+from layerwise.build import build
+from layerwise.config import load_config, merge
 from layerwise.render import render_site
 from layerwise.serve import static_server
 
@@ -16,8 +16,17 @@ serving = static_server  # the project's one static server, as `layerwise serve`
 ROOT = Path(__file__).resolve().parent.parent
 
 
+QUICK = {
+    "train": {"epochs": 2, "seeds": 1},
+    # The layers the article quotes. PCA and t-SNE only: UMAP's numba compilation alone costs
+    # the suite 10 s on a fresh machine (the benchmark's default build runs all three).
+    "analysis": {"layers": ["input", "relu3"], "methods": ["pca", "tsne"]},
+}
+
+
 def small_config(tmp: Path, **overrides) -> dict:
-    """The default models on 1,000 digits for 2 epochs: real, but quick."""
+    """The default models on 1,000 digits for 2 epochs: real, but quick. Articles with settings
+    of their own (content/fashion.md) get the same epochs, seeds and analysis."""
     config = load_config(
         content=str(ROOT / "content"),
         templates=str(ROOT / "templates"),
@@ -27,32 +36,40 @@ def small_config(tmp: Path, **overrides) -> dict:
         **overrides,
     )
     config["data"]["limit"] = 1000
-    config["train"]["epochs"] = 2
-    config["train"]["seeds"] = 1
-    # The layers the article quotes. PCA and t-SNE only: UMAP's numba compilation alone costs
-    # the suite 10 s on a fresh machine (the benchmark's default build runs all three).
-    config["analysis"]["layers"] = ["input", "relu3"]
-    config["analysis"]["methods"] = ["pca", "tsne"]
-    return config
+    config["every_article"] = QUICK
+    return merge(config, QUICK)
 
 
 @pytest.fixture(scope="session")
-def built(tmp_path_factory):
-    """A real build of the real article into a temporary site/: (config, pipeline data)."""
+def site_build(tmp_path_factory):
+    """A real build of the real site (both articles) into a temporary site/: (config, {article:
+    BuildResult}). Every training digit for 2 epochs: good enough to read a drawn 0 and 1, and
+    the articles' claims hold (each is checked when its article renders)."""
     tmp = tmp_path_factory.mktemp("build")
     config = small_config(tmp)
-    # Every training digit for 2 epochs: good enough to read a drawn 0 and 1, and the article's
-    # claims hold (each is checked when the article renders).
-    config["data"]["limit"], config["train"]["epochs"] = 0, 2
-    data = build_into(config)
-    return config, data
+    config["data"]["limit"] = 0
+    results, _ = build(config)
+    return config, results
+
+
+@pytest.fixture(scope="session")
+def built(site_build):
+    """The MNIST article's part of the session's build: (config, BuildResult)."""
+    config, results = site_build
+    return config, results["mnist"]
 
 
 def build_into(config: dict):
-    """The pipeline and the render, as `layerwise build` runs them; returns the BuildResult."""
-    result = run_pipeline(config, validated(config), Cache(config["cache"]))
-    render_site(config, result, Path(config["out"]))
+    """`layerwise build` for a site of one article; returns its BuildResult."""
+    results, _ = build(config)
+    (result,) = results.values()
     return result
+
+
+def render_with(config: dict, result) -> None:
+    """Render config's content with every article reading `result` (no pipeline runs)."""
+    settings, articles = plan_site(config)
+    render_site(config, settings, articles, {a.slug: result for a in articles}, Path(config["out"]))
 
 
 @pytest.fixture(scope="session")

@@ -62,7 +62,7 @@ def test_manifold_metrics_match_a_direct_recomputation():
 @pytest.mark.browser
 def test_the_neuron_widget_agrees_with_python_at_any_threshold(page, server, built):
     _, data = built
-    page.goto(server + "/index.html")
+    page.goto(server + "/mnist.html")
     widget = page.locator(".one-neuron")
     widget.scroll_into_view_if_needed()
     expect(widget.locator("table")).to_contain_text("balanced accuracy")
@@ -87,7 +87,7 @@ def test_the_neuron_widget_agrees_with_python_at_any_threshold(page, server, bui
 
 @pytest.mark.browser
 def test_every_figure_renders_without_errors(page, server):
-    page.goto(server + "/index.html")
+    page.goto(server + "/mnist.html")
     for figure in page.locator(".plotly-figure").all():
         figure.scroll_into_view_if_needed()
         expect(figure.locator(".main-svg").first).to_be_attached()

@@ -7,8 +7,7 @@ import onnxruntime
 import pytest
 from playwright.sync_api import expect
 
-from conftest import serving
-from layerwise.render import render_site
+from conftest import render_with, serving
 
 pytestmark = pytest.mark.browser
 
@@ -49,7 +48,7 @@ def check_parity(page, data, model, origin):
 
 
 def test_onnxruntime_web_matches_python_on_every_layer(page, server, built):
-    page.goto(server + "/index.html")
+    page.goto(server + "/mnist.html")
     check_parity(page, built[1], "cnn", server)
 
 
@@ -59,7 +58,7 @@ def test_the_explorer_works_for_any_model_of_the_ladder(page, built, tmp_path):
     config = {**config, "content": str(tmp_path / "content"), "out": str(tmp_path / "site")}
     (tmp_path / "content").mkdir()
     (tmp_path / "content" / "index.md").write_text("# MLP\n\n```{figure} layer-explorer\n:model: mlp\n```\n")
-    render_site(config, data, Path(config["out"]))
+    render_with(config, data)
     with serving(tmp_path / "site") as url:
         page.goto(url + "/index.html")
         check_parity(page, data, "mlp", url)
@@ -69,7 +68,7 @@ def test_the_explorer_works_for_any_model_of_the_ladder(page, built, tmp_path):
 
 def test_wasm_is_not_fetched_before_the_explorer_is_near(page, server):
     page.set_viewport_size({"width": 1200, "height": 600})
-    page.goto(server + "/index.html")
+    page.goto(server + "/mnist.html")
     page.wait_for_load_state("networkidle")
     assert not any(url.endswith(".wasm") for url in page.requested)
     page.locator(".layer-explorer").scroll_into_view_if_needed()
@@ -98,7 +97,7 @@ ZERO = [[(0.5 + 0.22 * np.sin(t), 0.5 - 0.32 * np.cos(t)) for t in np.linspace(0
 
 @pytest.mark.parametrize("strokes,digit", [(ONE, "1"), (ZERO, "0")])
 def test_a_drawn_digit_is_read_as_that_digit(page, server, strokes, digit):
-    page.goto(server + "/index.html")
+    page.goto(server + "/mnist.html")
     page.locator(".layer-explorer").scroll_into_view_if_needed()
     wait_for_the_network(page)
     draw(page, strokes)
@@ -120,7 +119,7 @@ def test_a_drawn_digit_is_read_as_that_digit(page, server, strokes, digit):
 
 def test_without_webassembly_the_reader_gets_a_clear_message(page, server):
     page.add_init_script("delete window.WebAssembly")
-    page.goto(server + "/index.html")
+    page.goto(server + "/mnist.html")
     page.locator(".layer-explorer").scroll_into_view_if_needed()
     status = page.locator(".layer-explorer .status")
     expect(status).to_contain_text("cannot run here (this browser has no WebAssembly)", timeout=20_000)
@@ -130,7 +129,7 @@ def test_without_webassembly_the_reader_gets_a_clear_message(page, server):
 
 def test_a_blank_pad_claims_nothing(page, server):
     """Cleared, the pad is no digit: the explorer asks for one and no other widget scores it."""
-    page.goto(server + "/index.html")
+    page.goto(server + "/mnist.html")
     page.locator(".layer-explorer").scroll_into_view_if_needed()
     wait_for_the_network(page)
     draw(page, ONE)
@@ -142,7 +141,7 @@ def test_a_blank_pad_claims_nothing(page, server):
 
 
 def test_the_picked_example_is_marked_until_the_reader_draws(page, server, built):
-    page.goto(server + "/index.html")
+    page.goto(server + "/mnist.html")
     explorer = page.locator(".layer-explorer")
     explorer.scroll_into_view_if_needed()
     wait_for_the_network(page)
@@ -160,7 +159,7 @@ def test_the_picked_example_is_marked_until_the_reader_draws(page, server, built
 
 
 def test_negative_logits_draw_below_the_zero_line(page, server, built):
-    page.goto(server + "/index.html")
+    page.goto(server + "/mnist.html")
     page.locator(".layer-explorer").scroll_into_view_if_needed()
     wait_for_the_network(page)
     geometry = page.evaluate("""() => [...document.querySelectorAll('.layer-explorer .layer')].map((layer) => ({

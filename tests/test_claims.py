@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import small_config
+from conftest import render_with, small_config
 from layerwise.cache import Cache
 from layerwise.config import validated
 from layerwise.content import ContentError
@@ -39,15 +39,13 @@ def test_spread_is_mean_and_sample_deviation():
 
 @pytest.fixture
 def claims(tmp_path, built):
-    from layerwise.render import render_site
-
     config, data = built
     config = {**config, "content": str(tmp_path / "content"), "out": str(tmp_path / "site")}
     (tmp_path / "content").mkdir()
 
     def render(text: str) -> str:
         (tmp_path / "content" / "index.md").write_text(text)
-        render_site(config, data, Path(config["out"]))
+        render_with(config, data)
         return (Path(config["out"]) / "index.html").read_text()
 
     render.data, render.out = data, Path(config["out"])

@@ -25,6 +25,9 @@ def config_file(tmp: Path, built) -> Path:
         f"[train]\nepochs = {config['train']['epochs']}\nseeds = 1\n"
         f"[analysis]\nlayers = {json.dumps(config['analysis']['layers'])}\n"
         f"methods = {json.dumps(config['analysis']['methods'])}\n"
+        f"[every_article.train]\nepochs = {config['train']['epochs']}\nseeds = 1\n"
+        f"[every_article.analysis]\nlayers = {json.dumps(config['analysis']['layers'])}\n"
+        f"methods = {json.dumps(config['analysis']['methods'])}\n"
     )
     shutil.copytree(ROOT / "content", tmp / "content")
     return path
@@ -44,8 +47,8 @@ def test_help_explains_every_option():
 def test_a_content_mistake_exits_non_zero_names_the_line_and_keeps_the_site(tmp_path, built):
     config = config_file(tmp_path, built)
     assert layerwise("build", "--config", str(config)).returncode == 0
-    before = (tmp_path / "site" / "index.html").read_text()
-    index = tmp_path / "content" / "index.md"
+    before = (tmp_path / "site" / "mnist.html").read_text()
+    index = tmp_path / "content" / "mnist.md"
     index.write_text(index.read_text() + "\nSee {numref}`fig-missing`.\n")
     done = layerwise("build", "--config", str(config))
     assert done.returncode == 1
@@ -54,7 +57,7 @@ def test_a_content_mistake_exits_non_zero_names_the_line_and_keeps_the_site(tmp_
         f"error: {index}:{line}: unknown figure label 'fig-missing'; labels on this page: fig-neuron, "
     )
     assert len(done.stderr.strip().splitlines()) == 1  # one clear line, no traceback
-    assert (tmp_path / "site" / "index.html").read_text() == before
+    assert (tmp_path / "site" / "mnist.html").read_text() == before
 
 
 def test_a_content_only_rebuild_does_not_import_torch(tmp_path, built):
@@ -97,10 +100,10 @@ def layerwise_serve(config: Path):
 def test_serve_rebuilds_and_reloads_the_page_when_content_changes(tmp_path, built, browser):
     with layerwise_serve(config_file(tmp_path, built)) as (url, server):
         page = browser.new_page()
-        page.goto(f"{url}/index.html")
+        page.goto(f"{url}/mnist.html")
         expect(page.locator("h1")).to_contain_text("What each layer")
         time.sleep(0.5)  # let the page subscribe to rebuilds
-        index = tmp_path / "content" / "index.md"
+        index = tmp_path / "content" / "mnist.md"
         index.write_text(index.read_text().replace("title: What each layer", "title: Freshly edited, what each layer"))
         expect(page.locator("h1")).to_contain_text("Freshly edited", timeout=10_000)
         page.close()

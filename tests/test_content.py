@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
+from conftest import render_with
 from layerwise.content import ContentError
-from layerwise.render import render_site
 
 
 @pytest.fixture
@@ -23,7 +23,7 @@ def site(tmp_path, built):
 
     def render(text: str) -> str:
         (tmp_path / "content" / "index.md").write_text(text)
-        render_site(config, data, Path(config["out"]))
+        render_with(config, data)
         return (tmp_path / "site" / "index.html").read_text()
 
     render.config, render.data = config, data
@@ -51,7 +51,7 @@ def test_prose_values_math_figures_and_footnotes(site):
 
 
 def test_the_real_article_renders(built):
-    html = (Path(built[0]["out"]) / "index.html").read_text()
+    html = (Path(built[0]["out"]) / "mnist.html").read_text()
     assert "layer-explorer" in html and "{{" not in html
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, render_with
 from layerwise.cache import MAGIC, Cache
 from layerwise.cli import main
 
@@ -190,8 +190,6 @@ def test_a_damaged_cache_entry_is_named_removed_and_recomputed(tmp_path, capsys)
 
 
 def test_what_killed_builds_left_is_gone_after_the_next(project, built):
-    from layerwise.render import render_site
-
     config, result = built
     dead = subprocess.Popen(["true"])
     dead.wait()  # a process id that no longer runs, like a build killed mid-write
@@ -202,9 +200,7 @@ def test_what_killed_builds_left_is_gone_after_the_next(project, built):
     (cache / "train").mkdir(parents=True)
     (cache / "train" / ".abc.pickle.x1.tmp").write_bytes(b"half an entry")
     with Cache(cache).locked():
-        render_site(
-            {**config, "content": str(ROOT / "content"), "out": str(project / "site")}, result, project / "site"
-        )
+        render_with({**config, "out": str(project / "site")}, result)
     assert sorted(p.name for p in project.iterdir() if p.name.startswith("site")) == ["site"]
     assert not list(cache.rglob("*.tmp"))
 
@@ -259,16 +255,16 @@ def test_serve_survives_a_bad_save_shows_it_and_recovers(tmp_path, built, browse
     from test_cli import config_file, layerwise_serve
 
     with layerwise_serve(config_file(tmp_path, built)) as (base, server):
-        url = f"{base}/index.html"
+        url = f"{base}/mnist.html"
         page = browser.new_page()
         page.goto(url)
         page.wait_for_timeout(500)  # subscribed to rebuilds
-        index = tmp_path / "content" / "index.md"
+        index = tmp_path / "content" / "mnist.md"
         good = index.read_bytes()
         index.write_bytes(good.replace(b"A handwritten digit", b"A handwritten digit caf\xe9", 1))
         overlay = page.locator("#layerwise-build-error")
         overlay.wait_for(timeout=10_000)
-        assert "is not UTF-8" in overlay.inner_text() and "index.md:" in overlay.inner_text()
+        assert "is not UTF-8" in overlay.inner_text() and "mnist.md:" in overlay.inner_text()
         index.write_bytes(good.replace(b"A handwritten digit", b"A hand-drawn digit", 1))
         for _ in range(50):  # the next save rebuilds, and the page reloads
             if "A hand-drawn digit" in fetch(url):

@@ -8,7 +8,7 @@ pytestmark = pytest.mark.browser
 
 def test_no_horizontal_scroll_on_a_360_px_phone(page, server):
     page.set_viewport_size({"width": 360, "height": 740})
-    page.goto(server + "/index.html")
+    page.goto(server + "/mnist.html")
     page.wait_for_load_state("networkidle")
     assert page.evaluate("() => document.documentElement.scrollWidth") <= 360
 
@@ -17,14 +17,14 @@ def test_dark_mode_follows_the_system(browser, server):
     colours = {}
     for scheme in ("light", "dark"):
         page = browser.new_page(color_scheme=scheme)
-        page.goto(server + "/index.html")
+        page.goto(server + "/mnist.html")
         colours[scheme] = page.evaluate("() => getComputedStyle(document.body).backgroundColor")
         page.close()
     assert colours["light"] == "rgb(255, 255, 255)" and colours["dark"] != colours["light"]
 
 
 def test_landmarks_contents_and_keyboard_definitions(page, server):
-    page.goto(server + "/index.html")
+    page.goto(server + "/mnist.html")
     for landmark in ("banner", "navigation", "main", "contentinfo"):
         expect(page.get_by_role(landmark).first).to_be_attached()
     toc = [a.get_attribute("href") for a in page.locator("nav.toc a").all()]
@@ -39,7 +39,7 @@ def test_landmarks_contents_and_keyboard_definitions(page, server):
 
 
 def test_print_hides_the_live_widget(page, server):
-    page.goto(server + "/index.html")
+    page.goto(server + "/mnist.html")
     page.emulate_media(media="print")
     expect(page.locator(".layer-explorer")).to_be_hidden()
     expect(page.locator("h1")).to_be_visible()
@@ -47,7 +47,7 @@ def test_print_hides_the_live_widget(page, server):
 
 def test_figures_take_the_pages_colours_in_dark_mode(browser, server):
     page = browser.new_page(color_scheme="dark")
-    page.goto(server + "/index.html")
+    page.goto(server + "/mnist.html")
     figure = page.locator(".figure-training-curves .plotly-figure")
     figure.scroll_into_view_if_needed()
     expect(figure.locator(".main-svg").first).to_be_attached()

@@ -56,7 +56,7 @@ def test_recorded_activations_match_a_recomputation_from_the_weights():
 
 def test_the_built_tour_files_are_consistent(built):
     config, data = built
-    folder = Path(config["out"]) / "tour" / "cnn"
+    folder = Path(config["out"]) / "mnist" / "tour" / "cnn"
     meta = json.loads((folder / "meta.json").read_text())
     assert meta["n"] == config["record"]["sample_size"] == 1000
     assert meta["epochs"] == config["train"]["epochs"] + 1
@@ -73,7 +73,7 @@ def test_the_built_tour_files_are_consistent(built):
 
 @pytest.mark.browser
 def test_the_rotation_stays_orthonormal(page, server):
-    page.goto(server + "/index.html")
+    page.goto(server + "/mnist.html")
     errors = page.evaluate("""async () => {
         const { Rotation } = await import('./assets/tour.js');
         const r = new Rotation(10);
@@ -89,7 +89,7 @@ def test_the_rotation_stays_orthonormal(page, server):
 
 @pytest.mark.browser
 def test_the_tour_animates_responds_and_shows_the_readers_digit(page, server):
-    page.goto(server + "/index.html")
+    page.goto(server + "/mnist.html")
     tour = page.locator(".grand-tour")
     tour.scroll_into_view_if_needed()
     canvas = tour.locator(".tour-canvas")
@@ -125,7 +125,7 @@ def test_the_tour_animates_responds_and_shows_the_readers_digit(page, server):
 @pytest.mark.browser
 def test_reduced_motion_starts_the_tour_still_and_sliders_speak_names(browser, server):
     page = browser.new_page(reduced_motion="reduce")
-    page.goto(server + "/index.html")
+    page.goto(server + "/mnist.html")
     tour = page.locator(".grand-tour")
     tour.scroll_into_view_if_needed()
     play = tour.get_by_role("button", name="Play", exact=True)

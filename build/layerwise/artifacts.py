@@ -5,6 +5,7 @@ analysis, each stage cached on its own. Files for the site come back as {path un
 bytes}, named by contract.py; rendering writes them without knowing their format.
 """
 
+import io
 import json
 import time
 
@@ -119,6 +120,24 @@ def pick_examples(dataset, predictions: torch.Tensor, per_class: int, wrong: int
         "predictions": predictions[picks].tolist(),
         "pixels": as_bytes(dataset.test_x[picks]).reshape(len(picks), -1).tolist(),  # (k, C*H*W)
     }
+
+
+def thumbnail_png(dataset, tile: int = 120, gap: int = 4) -> bytes:
+    """The first held-out example of each class, on two rows: the article's picture on the
+    index and in share cards (about 2.5:1, as cards crop)."""
+    from PIL import Image
+
+    firsts = [int(torch.nonzero(dataset.test_y == c).flatten()[0]) for c in range(len(dataset.classes))]
+    columns = -(-len(firsts) // 2)
+    sheet = Image.new("RGB", (columns * (tile + gap) + gap, 2 * (tile + gap) + gap), "white")
+    for k, i in enumerate(firsts):
+        pixels = as_bytes(dataset.test_x[i]).permute(1, 2, 0).numpy()  # (H, W, C)
+        image = Image.fromarray(pixels.squeeze(2) if pixels.shape[2] == 1 else pixels).convert("RGB")
+        image = image.resize((tile, tile), Image.Resampling.NEAREST)
+        sheet.paste(image, (gap + (k % columns) * (tile + gap), gap + (k // columns) * (tile + gap)))
+    out = io.BytesIO()
+    sheet.save(out, "PNG", optimize=True)
+    return out.getvalue()
 
 
 def mistakes(dataset, predictions: torch.Tensor, count: int) -> list[dict]:
@@ -260,6 +279,7 @@ def compute_artifacts(
     # The picker's examples, with the mistakes of the last (most capable) model of the ladder.
     examples = pick_examples(dataset, predictions, per_class=3, wrong=10)
     files[contract.site_path("examples")] = json.dumps(examples).encode()
+    files[contract.site_path("thumbnail")] = thumbnail_png(dataset)
 
     start = time.perf_counter()
     name = config["record"]["model"]

@@ -1,44 +1,76 @@
-"""One build: check the config, run the pipeline (cached), render the site. cli, serve and bench
-all call `build`; it imports none of them."""
+"""One build of the whole site: plan the articles, check, run each article's pipeline (cached),
+render every page. cli, serve and bench all call `build`; it imports none of them."""
 
 import time
 from pathlib import Path
 
+from .articles import Article, plan_site
 from .cache import Cache
-from .config import validated
 
 
-def check_before_training(config: dict, specs, source) -> None:
-    """The content's mistakes that need no trained model, found before any model trains."""
-    from .content import check_content
+def check_before_training(config: dict, articles: list[Article]) -> None:
+    """The content's mistakes that need no trained model, found before any model trains: every
+    page, with the links and references between them."""
+    from .content import Site, load_glossary, render_pages
     from .figures import Preview
 
-    preview = Preview({name: None for name in specs}, {"model": config["record"]["model"]}, source.classes)
-    check_content(Path(config["content"]), Path(config["node_modules"]), preview)
+    content = Path(config["content"])
+    glossary = load_glossary(content / "glossary.yml")
+    sources = []
+    for article in articles:
+        preview = Preview(
+            {name: None for name in article.specs}, {"model": article.config["record"]["model"]}, article.source.classes
+        )
+        sources.append(
+            (
+                article.path,
+                article.slug,
+                article.url,
+                Site(None, preview, glossary, content, Path(config["node_modules"])),
+            )
+        )
+    render_pages(sources)
 
 
-def build(config: dict, live_reload: bool = False):
-    """Check everything, run the pipeline into config['out']; returns (BuildResult, stage timings).
-    Mistakes raise BuildError (one line each) before any data is read or model trained."""
+def build(config: dict, live_reload: bool = False, memory: dict | None = None):
+    """Check everything, run every article's pipeline, render into config['out']; returns
+    ({article: BuildResult}, stage timings). Mistakes raise BuildError (one line each) before any
+    data is read or model trained. `memory` (serve's) keeps results between rebuilds by key."""
     from .pipeline import pipeline_key, run_pipeline
     from .render import render_site
-    from .sources import describe_source
 
     timings: dict = {}
     start = time.perf_counter()
-    specs = validated(config)
-    source = describe_source(config["data"], config["node_modules"])  # once: a folder's images are opened
+    memory = {} if memory is None else memory
+    settings, articles = plan_site(config)
     cache = Cache(config["cache"])
     with cache.locked():
-        key = pipeline_key(config, specs, source)
-        if not cache.has("pipeline", key):  # models would train: check the content first
-            check_before_training(config, specs, source)
-        result = run_pipeline(config, specs, cache, timings, source, key)
+        keys = {a.slug: pipeline_key(a.config, a.specs, a.source) for a in articles}
+        if any(key not in memory and not cache.has("pipeline", key) for key in keys.values()):
+            check_before_training(config, articles)  # models would train: check the content first
+        results = {}
+        for article in articles:
+            key = keys[article.slug]
+            if key not in memory:  # two articles with the same data, models and settings: once
+                stages = timings.setdefault(article.slug, {})
+                memory[key] = run_pipeline(article.config, article.specs, cache, stages, article.source, key)
+            results[article.slug] = memory[key]
         render_start = time.perf_counter()
-        pages = render_site(config, result, Path(config["out"]), live_reload)
+        pages = render_site(config, settings, articles, results, Path(config["out"]), live_reload)
     timings["render"] = time.perf_counter() - render_start
     timings["total"] = time.perf_counter() - start
-    for name, described in result.models.items():
-        print(f"{name:>12}: held-out accuracy {described.metrics['test_accuracy']:.2%} ({described.origin})")
-    print(f"wrote {len(pages)} page(s) to {config['out']}/ in {timings['total']:.1f} s")
-    return result, timings
+    report(articles, results, pages, config, timings)
+    return results, timings
+
+
+def report(articles: list[Article], results: dict, pages: list, config: dict, timings: dict) -> None:
+    for article in articles:
+        for name, described in results[article.slug].models.items():
+            print(
+                f"{article.slug:>10} {name:>12}: held-out accuracy "
+                f"{described.metrics['test_accuracy']:.2%} ({described.origin})"
+            )
+    external = sorted({href for page in pages for _, href in page.external_links})
+    if external:
+        print(f"external links (left alone, not checked): {', '.join(external)}")
+    print(f"wrote {len(pages)} article(s) and the index to {config['out']}/ in {timings['total']:.1f} s")

@@ -80,11 +80,12 @@ def main(argv=None) -> int:
         from .build import build
 
         config = load_config(args.config, out=args.out, content=args.content, cache=args.cache)
-        result, _ = build(config, live_reload=args.command == "serve")
+        memory: dict = {}  # the articles' results by key, kept for serve's rebuilds
+        build(config, live_reload=args.command == "serve", memory=memory)
         if args.command == "serve":
             from .serve import serve_and_rebuild
 
-            serve_and_rebuild(config, result, args.host, args.port)
+            serve_and_rebuild(config, memory, args.host, args.port)
     except (BuildError, FileNotFoundError) as e:
         return report(e)
     except KeyboardInterrupt:

@@ -352,7 +352,7 @@ def check_config(config: dict, where: str) -> dict[str, ModelSpec]:
     """Every setting, converted and range-checked in one pass; all mistakes raised together as
     'FILE: key: what; what to write' lines. Returns the models as specs."""
     errors: list[str] = []
-    raw = {k: v for k, v in config.items() if k not in ("models", "base")}
+    raw = {k: v for k, v in config.items() if k not in ("models", "base", "every_article")}
     check_table(raw, SCHEMA, "", errors)
     specs = model_specs(config, errors)
     if not config["models"]:
@@ -366,17 +366,51 @@ def check_config(config: dict, where: str) -> dict[str, ModelSpec]:
     return specs
 
 
+MODEL_KINDS = ("layers", "factory", "onnx")
+
+
 def merge(base: dict, override: dict) -> dict:
-    """Override `base` with `override` table by table; [models] replaces model by model."""
+    """Override `base` with `override` table by table. In [models], a table that defines a model
+    (layers, factory or onnx) replaces the one of that name; one that does not (only `train`,
+    say) adjusts it."""
     merged = copy.deepcopy(base)
     for key, value in override.items():
-        if isinstance(value, dict) and isinstance(base.get(key), dict) and key != "models":
+        if key == "models" and isinstance(value, dict) and isinstance(base.get(key), dict):
+            for name, table in value.items():
+                old = base[key].get(name)
+                adjusts = isinstance(table, dict) and isinstance(old, dict) and not any(k in table for k in MODEL_KINDS)
+                merged[key][name] = merge(old, table) if adjusts else table
+        elif isinstance(value, dict) and isinstance(base.get(key), dict):
             merged[key] = merge(base[key], value)
-        elif key == "models" and isinstance(value, dict):
-            merged[key] = {**base[key], **value}
         else:
             merged[key] = value
     return merged
+
+
+def read_toml(path: Path) -> dict:
+    """A TOML settings file, or one ConfigError line naming it and the fix."""
+    try:
+        with path.open("rb") as f:
+            return tomllib.load(f)
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: config file not found") from None
+    except UnicodeDecodeError as e:
+        raise ConfigError(f"{path}: not UTF-8 text (byte {e.start}); save the file as UTF-8") from None
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{path}: {e}; fix the TOML syntax there") from None
+
+
+def overlay(config: dict, settings: dict, base: Path, where: str) -> dict:
+    """`config` with `settings` (from a file or an article's front matter) merged in; paths in
+    them (data.root, checkpoints, factory files) are relative to `base`."""
+    config = merge(config, settings)
+    config["base"] = str(base)
+    config["source_file"] = where
+    data = settings.get("data", {})
+    root = config["data"].get("root") if isinstance(config["data"], dict) else None
+    if isinstance(data, dict) and "root" in data and isinstance(root, str) and not Path(root).is_absolute():
+        config["data"]["root"] = str(base / root)
+    return config
 
 
 def load_config(path: str | Path | None = None, **overrides) -> dict:
@@ -386,21 +420,7 @@ def load_config(path: str | Path | None = None, **overrides) -> dict:
     config["source_file"] = "defaults"
     if path is not None:
         path = Path(path)
-        try:
-            with path.open("rb") as f:
-                from_file = tomllib.load(f)
-        except FileNotFoundError:
-            raise ConfigError(f"{path}: config file not found") from None
-        except UnicodeDecodeError as e:
-            raise ConfigError(f"{path}: not UTF-8 text (byte {e.start}); save the file as UTF-8") from None
-        except tomllib.TOMLDecodeError as e:
-            raise ConfigError(f"{path}: {e}; fix the TOML syntax there") from None
-        config = merge(config, from_file)
-        config["base"] = str(path.parent)
-        config["source_file"] = str(path)
-        root = config["data"].get("root")
-        if isinstance(root, str) and "root" in from_file.get("data", {}) and not Path(root).is_absolute():
-            config["data"]["root"] = str(path.parent / root)
+        config = overlay(config, read_toml(path), path.parent, str(path))
     for key, value in overrides.items():
         if value is not None:
             config[key] = value

@@ -27,6 +27,7 @@ from mdit_py_plugins.dollarmath import dollarmath_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 
 from . import katex
+from .contract import SITE_FILES
 from .errors import BuildError
 from .figures import FIGURES, FigureError
 from .stats import McNemar, mcnemar, number, percent, percent_ci
@@ -41,16 +42,21 @@ class ContentError(BuildError):
 
 @dataclass
 class Page:
+    """One rendered article."""
+
     source: Path
     slug: str
+    url: str  # its file under site/: NAME.html, or index.html for the home article
     meta: dict
     html: str
     headings: list = field(default_factory=list)  # (level, anchor id, text)
     widgets: set = field(default_factory=set)  # names of the browser modules the page needs
+    labels: dict = field(default_factory=dict)  # figure label -> number
+    external_links: list = field(default_factory=list)  # (line, URL): left alone, listed by the build
 
 
 FRONT_MATTER = re.compile(r"\A---\n(.*?)\n---\n", re.S)
-FRONT_MATTER_KEYS = ("title", "description", "authors", "date", "bibliography")
+FRONT_MATTER_KEYS = ("title", "description", "authors", "date", "bibliography", "config", "layerwise", "index")
 
 
 def read_text(path: Path) -> str:
@@ -67,9 +73,13 @@ def read_text(path: Path) -> str:
 
 def check_front_matter_types(meta: dict) -> str | None:
     """What is wrong with the values' types, if anything (each key's form, in words)."""
-    for key in ("title", "description", "bibliography"):
+    for key in ("title", "description", "bibliography", "config"):
         if key in meta and not isinstance(meta[key], str):
             return f"'{key}' must be text, got {meta[key]!r}"
+    if "layerwise" in meta and not isinstance(meta["layerwise"], dict):
+        return "'layerwise' must be settings like the config file's, e.g. 'layerwise: {data: {source: FashionMNIST}}'"
+    if "index" in meta and not isinstance(meta["index"], bool):
+        return f"'index' must be true or false, got {meta['index']!r}"
     authors = meta.get("authors", [])
     if not isinstance(authors, list) or not all(
         isinstance(a, str)
@@ -262,18 +272,24 @@ def parse_directive(path: Path, line: int, token: Token) -> tuple[str, dict, str
     return name, options, "\n".join(caption).strip()
 
 
-def typeset_math(path: Path, offset: int, tokens: list[Token], node_modules: Path) -> None:
-    """Turn every math token into KaTeX's HTML in place; bad TeX is an error at its line."""
-    found = []  # (token, display mode, line)
+def math_tokens(path: Path, offset: int, tokens: list[Token]) -> list[tuple]:
+    """Every math token of a page as (token, display mode, path, line)."""
+    found = []
     for token in tokens:
         line = offset + (token.map[0] + 1 if token.map else 1)
         if token.type.startswith("math_block"):
-            found.append((token, True, line))
+            found.append((token, True, path, line))
         for child in token.children or []:
             if child.type.startswith("math_inline"):
-                found.append((child, child.type == "math_inline_double", line))
-    results = katex.render_tex([(t.content, display) for t, display, _ in found], node_modules)
-    for (token, display, line), result in zip(found, results):
+                found.append((child, child.type == "math_inline_double", path, line))
+    return found
+
+
+def typeset_math(found: list[tuple], node_modules: Path) -> None:
+    """Turn math tokens (of every page at once: one KaTeX process) into HTML in place; bad TeX
+    is an error at its line."""
+    results = katex.render_tex([(t.content, display) for t, display, _, _ in found], node_modules)
+    for (token, display, path, line), result in zip(found, results):
         if "error" in result:
             raise ContentError(
                 path, line, f"invalid math '{token.content.strip()}': {result['error']}; fix the TeX (KaTeX syntax)"
@@ -283,10 +299,10 @@ def typeset_math(path: Path, offset: int, tokens: list[Token], node_modules: Pat
 
 @dataclass
 class Site:
-    """What every page of a build shares."""
+    """What rendering one article needs: the shared glossary and files, its own build values."""
 
     values: dict | None  # the build's numbers, for {{ ... }} in prose (None: only check the content)
-    result: object  # the pipeline's BuildResult, what figures draw from (a Preview: only check)
+    result: object  # the article's BuildResult, what figures draw from (a Preview: only check)
     glossary: dict  # term -> definition (plain text), from content/glossary.yml
     content: Path
     node_modules: Path
@@ -344,38 +360,115 @@ def render_figures(
 
 CITATION = re.compile(r"\[(@[\w:.-]+(?:\s*;\s*@[\w:.-]+)*)\]")
 ROLE = re.compile(r"\{(\w+)\}$")
+EXTERNAL = re.compile(r"^([a-z][a-z0-9+.-]*:|//)", re.I)
 
 
-def resolve_inline(path: Path, offset: int, tokens: list[Token], labels: dict, site: Site, bibliography) -> list[str]:
-    """{numref}`label` -> "Figure N" link, {term}`word` -> hover definition, [@key] -> [n].
-    Returns the cited keys in order of first citation."""
+@dataclass
+class Draft:
+    """An article parsed (values filled in, figures rendered), before the references between
+    pages are resolved: every page's labels and anchors are known by then."""
+
+    path: Path
+    slug: str
+    url: str
+    meta: dict
+    site: Site
+    offset: int
+    md: MarkdownIt
+    env: dict
+    tokens: list
+    labels: dict  # figure label -> number
+    widgets: set
+    bibliography: object
+
+    @property
+    def anchors(self) -> set[str]:
+        """What a link to this page may point at: its headings and figures."""
+        ids = {t.attrs.get("id") for t in self.tokens if t.type == "heading_open"}
+        return ids | set(self.labels) | ({"references"} if self.bibliography else set())
+
+
+def resolve_link(draft: Draft, line: int, href: str, drafts: dict, external: list) -> str:
+    """A link as the page writes it. Links to other articles (NAME.md or NAME.html, with an
+    optional #anchor) and to anchors must exist; NAME.md becomes the article's page."""
+    if EXTERNAL.match(href):
+        external.append((line, href))
+        return href
+    target, _, anchor = href.partition("#")
+    target = target.removeprefix("./")
+    if not target:
+        page = draft
+    elif target.removesuffix(".md").removesuffix(".html") in drafts and target.endswith((".md", ".html")):
+        page = drafts[target.removesuffix(".md").removesuffix(".html")]
+    elif target in SITE_FILES.values() or (draft.site.content / "static" / target).is_file():
+        return href
+    else:
+        pages = ", ".join(f"{slug}.md" for slug in drafts)
+        raise ContentError(
+            draft.path,
+            line,
+            f"link to '{href}': no such page or file; pages: {pages}; other files go in {draft.site.content}/static/",
+        )
+    if anchor and anchor not in page.anchors:
+        raise ContentError(
+            draft.path,
+            line,
+            f"link to '{href}': {page.path.name} has no heading or figure '#{anchor}'; "
+            f"its anchors: {', '.join(sorted(page.anchors)) or 'none'}",
+        )
+    return (page.url if target else "") + (f"#{anchor}" if anchor else "")
+
+
+def resolve_inline(draft: Draft, drafts: dict) -> tuple[list[str], list]:
+    """{numref}`label` -> "Figure N" link, {term}`word` -> hover definition, [@key] -> [n], links
+    checked. Returns (the cited keys in order of first citation, the external links)."""
     cited: list[str] = []
-    for token in tokens:
-        line = token_line(token, offset)
+    external: list = []
+    for token in draft.tokens:
+        line = token_line(token, draft.offset)
         children = token.children or []
         for j, child in enumerate(children):
+            if child.type == "link_open":
+                child.attrs["href"] = resolve_link(draft, line, child.attrs["href"], drafts, external)
+            elif child.type == "image":
+                child.attrs["src"] = resolve_link(draft, line, child.attrs["src"], drafts, external)
             if child.type == "text" and "[@" in child.content:
                 child.type = "html_inline"
                 child.content = CITATION.sub(
-                    lambda m: cite(path, line, m.group(1), bibliography, cited), html.escape(child.content, quote=False)
+                    lambda m: cite(draft.path, line, m.group(1), draft.bibliography, cited),
+                    html.escape(child.content, quote=False),
                 )
             role = ROLE.search(child.content) if child.type == "text" else None
             if role and j + 1 < len(children) and children[j + 1].type == "code_inline":
                 child.content = child.content[: role.start()]
                 target = children[j + 1]
                 target.type = "html_inline"
-                target.content = render_role(path, line, role.group(1), target.content, labels, site)
-    return cited
+                target.content = render_role(draft, line, role.group(1), target.content, drafts)
+    return cited, external
 
 
-def render_role(path: Path, line: int, role: str, text: str, labels: dict, site: Site) -> str:
+def numref(draft: Draft, line: int, text: str, drafts: dict) -> str:
+    """{numref}`label` on this page, or {numref}`article:label` on another."""
+    slug, _, label = text.rpartition(":")
+    page = drafts.get(slug) if slug else draft
+    if page is None:
+        raise ContentError(draft.path, line, f"{{numref}}`{text}`: no article '{slug}'; articles: {', '.join(drafts)}")
+    if label not in page.labels:
+        known = ", ".join(page.labels) or "none yet: add :label: to a figure"
+        where = "on this page" if page is draft else f"in {page.path.name}"
+        raise ContentError(draft.path, line, f"unknown figure label '{label}'; labels {where}: {known}")
+    if page is draft:
+        return f'<a class="xref" href="#{label}">Figure {page.labels[label]}</a>'
+    title = html.escape(str(page.meta.get("title", page.slug)))
+    return f'<a class="xref" href="{page.url}#{label}">Figure {page.labels[label]} of <cite>{title}</cite></a>'
+
+
+def render_role(draft: Draft, line: int, role: str, text: str, drafts: dict) -> str:
+    site, path = draft.site, draft.path
     if role == "claim":
         return check_claim(path, line, text, site.values)
     if role == "numref":
-        if text not in labels:
-            known = ", ".join(labels) or "none yet: add :label: to a figure"
-            raise ContentError(path, line, f"unknown figure label '{text}'; labels on this page: {known}")
-        return f'<a class="xref" href="#{text}">Figure {labels[text]}</a>'
+        return numref(draft, line, text, drafts)
     if role == "term":
         definition = site.glossary.get(text.lower())
         if definition is None:
@@ -455,16 +548,8 @@ def refuse_scripts(path: Path, offset: int, tokens: list[Token]) -> None:
                 )
 
 
-def check_content(content: Path, node_modules: Path, preview) -> None:
-    """Every page's mistakes that do not need the build's numbers (front matter, figure names,
-    options, models and classes, labels, terms, citations, math, raw scripts, UTF-8), before
-    anything trains. `preview` is a figures.Preview of the build."""
-    site = Site(None, preview, load_glossary(content / "glossary.yml"), content, node_modules)
-    for path in sorted(content.glob("*.md")):
-        render_page(path, read_text(path), site)
-
-
-def render_page(path: Path, text: str, site: Site) -> Page:
+def parse_page(path: Path, slug: str, url: str, text: str, site: Site) -> Draft:
+    """Front matter, values, Markdown and figures: everything one page decides alone."""
     meta, body, offset = split_front_matter(path, text)
     body = fill_values(path, body, offset, site.values)
     bibliography = load_bibliography(path, meta, site)
@@ -473,14 +558,32 @@ def render_page(path: Path, text: str, site: Site) -> Page:
     tokens = md.parse(body, env)
     refuse_scripts(path, offset, tokens)
     tokens, labels, widgets = render_figures(path, offset, tokens, md, env, site)
-    cited = resolve_inline(path, offset, tokens, labels, site, bibliography)
-    typeset_math(path, offset, tokens, site.node_modules)
+    return Draft(path, slug, url, meta, site, offset, md, env, tokens, labels, widgets, bibliography)
+
+
+def finish_page(draft: Draft, drafts: dict) -> Page:
+    """References, links and citations resolved against every page; HTML out (math typeset before)."""
+    cited, external = resolve_inline(draft, drafts)
+    tokens = draft.tokens
     headings = [
         (int(t.tag[1]), t.attrs.get("id"), tokens[i + 1].content)
         for i, t in enumerate(tokens)
         if t.type == "heading_open"
     ]
-    html_out = md.renderer.render(tokens, md.options, env) + bibliography_html(bibliography, cited)
+    html_out = draft.md.renderer.render(tokens, draft.md.options, draft.env)
+    html_out += bibliography_html(draft.bibliography, cited)
     if cited:
         headings.append((2, "references", "References"))
-    return Page(path, path.stem, meta, html_out, headings, widgets)
+    return Page(
+        draft.path, draft.slug, draft.url, draft.meta, html_out, headings, draft.widgets, draft.labels, external
+    )
+
+
+def render_pages(sources: list[tuple[Path, str, str, Site]]) -> list[Page]:
+    """Every page of the site from (path, slug, url, its Site): parsed one by one, then math
+    typeset in one KaTeX process, then references between pages resolved."""
+    drafts = {slug: parse_page(path, slug, url, read_text(path), site) for path, slug, url, site in sources}
+    found = [m for d in drafts.values() for m in math_tokens(d.path, d.offset, d.tokens)]
+    if found:
+        typeset_math(found, sources[0][3].node_modules)
+    return [finish_page(draft, drafts) for draft in drafts.values()]

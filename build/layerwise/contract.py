@@ -6,8 +6,13 @@ restate a path, a layout or a colour.
 
 import json
 
-# Every generated file under site/, by kind; {placeholders} are filled by `site_path`.
+# The site's own files, one each for the whole site.
+SITE_FILES = {"index": "index.html", "feed": "feed.xml", "vendor": "vendor/", "assets": "assets/"}
+
+# Every generated file of one article, under its folder site/NAME/, by kind; {placeholders} are
+# filled by `site_path`. The page's modules find them below the contract's "root".
 PATHS = {
+    "thumbnail": "thumbnail.png",  # a grid of held-out examples: the index card and share image
     "model": "models/{model}.onnx",  # every shown layer a named output; input 'image' (N, C, H, W)
     "examples": "data/examples.json",  # the explorer's picker: held-out examples as uint8 lists
     "neuron": "ladder/{model}.json",  # one-vs-rest neurons: weights, bias, every held-out score
@@ -44,12 +49,14 @@ def sample_layout(n: int, epochs: int, shape) -> dict:
     }
 
 
-def page_contract(result, runtime_bytes: int = 0) -> str:
-    """The JSON each page carries: paths, palette, the dataset, each model's layers, and the size
-    of the onnxruntime wasm (for an honest download counter on compressing hosts)."""
+def page_contract(result, root: str, runtime_bytes: int = 0) -> str:
+    """The JSON each page carries: its files' folder and paths, palette, the dataset, each
+    model's layers, and the size of the onnxruntime wasm (for an honest download counter on
+    compressing hosts)."""
     dataset = result.dataset
     return json.dumps(
         {
+            "root": root,
             "paths": PATHS,
             "runtime_bytes": runtime_bytes,
             "palette": class_colours(len(dataset.classes)),

@@ -33,14 +33,27 @@ STAGE_CODE = [
 ]
 
 
+REMEMBERED_HASHES: dict = {}  # (path, size, mtime) of data files -> their hash, within one process
+
+
+def data_hash(files: list[Path]) -> str:
+    """file_hash of the data files, hashed again only when one changed on disk (serve's rebuilds)."""
+    stamp = tuple((str(f), f.stat().st_size, f.stat().st_mtime_ns) for f in files)
+    if stamp not in REMEMBERED_HASHES:
+        REMEMBERED_HASHES[stamp] = file_hash(*files)
+    return REMEMBERED_HASHES[stamp]
+
+
 def pipeline_key(config: dict, specs: dict[str, ModelSpec], source: sources.Source) -> str:
     """The hash of everything the pipeline's result depends on."""
-    files = list(source.files)
+    # An unpacked copy of a gzipped file is hashed as its .gz: the key is the same before and after.
+    gzipped = {f.name.removesuffix(".gz") for f in source.files if f.name.endswith(".gz") and f.exists()}
+    files = [f for f in source.files if f.name not in gzipped]
     files += [f for spec in specs.values() for f in spec.input_files()]
     here = Path(__file__).parent
     return cache_key(
         {k: config[k] for k in MODEL_SETTINGS},
-        file_hash(*(f for f in files if f.exists())),
+        data_hash([f for f in files if f.exists()]),
         file_hash(*(here / name for name in STAGE_CODE)),
     )
 

@@ -6,14 +6,16 @@ folders a killed build left beside it are removed by the next one. Files an auth
 content/static/ are copied as they are.
 """
 
+import datetime
 import os
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
 import jinja2
 
-from .content import Site, load_glossary, read_text, render_page
-from .contract import page_contract
+from .content import Site, load_glossary, render_pages
+from .contract import SITE_FILES, page_contract, site_path
 
 RUNTIME_WASM = "onnxruntime-web/dist/ort-wasm-simd-threaded.wasm"
 # npm file -> path under site/vendor/. Only these are shipped; nothing loads from another origin.
@@ -67,7 +69,47 @@ def swap_in(new: Path, out: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
-def render_site(config: dict, result, out: Path, live_reload: bool = False) -> list:
+def png_size(png: bytes) -> tuple[int, int]:
+    """(width, height) from a PNG's header, so the page reserves the picture's space."""
+    return int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
+
+
+@dataclass
+class Card:
+    """An article as the index, the navigation and the feed show it."""
+
+    url: str
+    title: str
+    description: str
+    date: str  # as the front matter gives it ("" if none)
+    updated: str  # the date for the feed: the front matter's, else the file's last change
+    authors: list[str]
+    image: str  # its thumbnail under site/
+    image_size: tuple[int, int]
+    dataset: str
+    models: int
+
+
+def card(article, result) -> Card:
+    meta = article.meta
+    thumbnail = f"{article.slug}/{site_path('thumbnail')}"
+    return Card(
+        url=article.url,
+        title=str(meta.get("title", article.slug)),
+        description=str(meta.get("description", "")),
+        date=str(meta.get("date", "")),
+        updated=str(meta.get("date") or datetime.date.fromtimestamp(article.path.stat().st_mtime)),
+        authors=[a["name"] if isinstance(a, dict) else a for a in meta.get("authors", [])],
+        image=thumbnail,
+        image_size=png_size(result.files[site_path("thumbnail")]),
+        dataset=f"{result.dataset.name}, {result.dataset.n_train + result.dataset.n_test:,} {result.dataset.noun}s",
+        models=len(result.models),
+    )
+
+
+def render_site(config: dict, settings, articles: list, results: dict, out: Path, live_reload: bool = False) -> list:
+    """Every article (each with its own BuildResult), the index, the feed, the vendored assets
+    once, and each article's files under its own folder; swapped in whole."""
     out = Path(out)
     content, templates = Path(config["content"]), Path(config["templates"])
     node_modules = Path(config["node_modules"])
@@ -75,35 +117,56 @@ def render_site(config: dict, result, out: Path, live_reload: bool = False) -> l
     new = out.with_name(f"{out.name}.new-{os.getpid()}")
     shutil.rmtree(new, ignore_errors=True)
     try:
-        site = Site(result.values(), result, load_glossary(content / "glossary.yml"), content, node_modules)
-        pages = [render_page(path, read_text(path), site) for path in sorted(content.glob("*.md"))]
-        if not pages:
-            raise FileNotFoundError(f"{content}/ has no .md files: write the article there (e.g. index.md)")
-
+        glossary = load_glossary(content / "glossary.yml")
+        every = {a.slug: results[a.slug].values() for a in articles}  # prose may quote another article
+        pages = render_pages(
+            [
+                (
+                    a.path,
+                    a.slug,
+                    a.url,
+                    Site({**every[a.slug], "articles": every}, results[a.slug], glossary, content, node_modules),
+                )
+                for a in articles
+            ]
+        )
+        cards = [card(a, results[a.slug]) for a in articles]
         env = jinja2.Environment(
             loader=jinja2.FileSystemLoader(templates), undefined=jinja2.StrictUndefined, autoescape=True
         )
-        page_template = env.get_template("page.html.j2")
         wasm = node_modules / RUNTIME_WASM  # if missing, copy_vendored below says what to do
-        contract = page_contract(result, wasm.stat().st_size if wasm.exists() else 0)
+        runtime_bytes = wasm.stat().st_size if wasm.exists() else 0
+        shared = {"site": settings, "cards": cards, "live_reload": live_reload, "feed": SITE_FILES["feed"]}
         new.mkdir(parents=True)
         if (content / "static").is_dir():
             shutil.copytree(content / "static", new, dirs_exist_ok=True)
-        for page in pages:
-            html = page_template.render(
-                page=page, meta=page.meta, pages=pages, live_reload=live_reload, contract=contract
+        for i, (article, page) in enumerate(zip(articles, pages)):
+            result = results[article.slug]
+            html = env.get_template("page.html.j2").render(
+                page=page,
+                meta=page.meta,
+                card=cards[i],
+                previous=cards[i - 1] if i > 0 else None,
+                next=cards[i + 1] if i + 1 < len(cards) else None,
+                others=[c for c in cards if c is not cards[i]],
+                contract=page_contract(result, f"{article.slug}/", runtime_bytes),
+                **shared,
             )
-            (new / f"{page.slug}.html").write_text(html)
-
+            (new / page.url).write_text(html)
+            for relative, content_bytes in result.files.items():
+                (new / article.slug / relative).parent.mkdir(parents=True, exist_ok=True)
+                (new / article.slug / relative).write_bytes(content_bytes)
+        if not any(a.is_index for a in articles):
+            (new / SITE_FILES["index"]).write_text(env.get_template("index.html.j2").render(**shared))
+        (new / SITE_FILES["feed"]).write_text(
+            env.get_template("feed.xml.j2").render(updated=max(c.updated for c in cards), **shared)
+        )
         copy_vendored(node_modules, new / "vendor")
         assets = new / "assets"
         assets.mkdir()
         for asset in templates.iterdir():
             if asset.suffix in (".js", ".css") and (live_reload or asset.name != "live-reload.js"):
                 shutil.copy2(asset, assets / asset.name)
-        for relative, content_bytes in result.files.items():
-            (new / relative).parent.mkdir(parents=True, exist_ok=True)
-            (new / relative).write_bytes(content_bytes)
     except BaseException:
         shutil.rmtree(new, ignore_errors=True)
         raise

@@ -1,7 +1,7 @@
 """layerwise serve: the site on a local address, rebuilt and reloaded when content/ or templates/ change.
 
-Only rendering reruns on a change: the models come from the pipeline's result, held in memory,
-so editing prose never retrains. Open pages hear about each rebuild through server-sent events
+Only rendering reruns on a change: the articles' results are held in memory, so editing prose
+never retrains. Open pages hear about each rebuild through server-sent events
 (templates/live-reload.js, added to pages only when serving): a good one reloads them, a failed
 one shows its error over the page until the next save fixes it. No error stops the watcher.
 This module is also the one static file server of the project (tests and bench use it).
@@ -129,13 +129,15 @@ def watch_and_rebuild(folders, rebuild, builds: Rebuilds, interval=0.3):
         builds.record(None)
 
 
-def serve_and_rebuild(config: dict, result, host: str, port: int) -> None:
-    """Serve config['out'] and re-render it whenever content/ or templates/ change."""
-    from .render import render_site
+def serve_and_rebuild(config: dict, memory: dict, host: str, port: int) -> None:
+    """Serve config['out'] and rebuild it whenever content/ or templates/ change. `memory` holds
+    the articles' results by pipeline key: an edit to prose re-renders and never retrains; an
+    article whose data or models changed (or a new one) runs its own pipeline."""
+    from .build import build
 
     builds = Rebuilds()
     watched = (config["content"], config["templates"])
-    rebuild = functools.partial(render_site, config, result, Path(config["out"]), live_reload=True)
+    rebuild = functools.partial(build, config, live_reload=True, memory=memory)
     threading.Thread(target=watch_and_rebuild, args=(watched, rebuild, builds), daemon=True).start()
     with static_server(config["out"], host, port, builds) as url:
         print(f"serving {config['out']}/ on {url}/ (Ctrl-C to stop)", flush=True)

@@ -1,0 +1,151 @@
+"""A site of articles: each with its own data and models, an index, navigation, a feed, share
+cards, and links and references checked across articles."""
+
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from conftest import render_with, small_config
+from layerwise.articles import plan_site
+from layerwise.build import build
+from layerwise.config import ConfigError
+from layerwise.content import ContentError
+
+ATOM = "{http://www.w3.org/2005/Atom}"
+
+
+def test_two_articles_on_different_data_build_into_one_site(site_build):
+    config, results = site_build
+    out = Path(config["out"])
+    assert results["mnist"].dataset.noun == "digit" and results["fashion"].dataset.noun == "garment"
+    assert results["fashion"].classes[0] == "T-shirt/top"
+    # Each article's files under its own folder; the vendored assets once for the whole site.
+    for slug in ("mnist", "fashion"):
+        assert (out / slug / "models" / "cnn.onnx").stat().st_size > 10_000
+        assert (out / slug / "thumbnail.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert len(list(out.rglob("ort-wasm-simd-threaded.wasm"))) == 1
+    index = (out / "index.html").read_text()
+    for slug, title in [("mnist", "What each layer"), ("fashion", "Which layers change")]:
+        assert f'href="{slug}.html"' in index and title in index and f'src="{slug}/thumbnail.png"' in index
+    fashion = (out / "fashion.html").read_text()
+    assert 'rel="prev" href="mnist.html"' in fashion and 'href="index.html"' in fashion
+    assert '<meta property="og:image" content="fashion/thumbnail.png">' in fashion
+    assert '<meta name="twitter:card" content="summary_large_image">' in fashion
+    assert "Fashion-MNIST, 12,000 garments" in fashion
+    feed = ET.parse(out / "feed.xml").getroot()
+    entries = feed.findall(f"{ATOM}entry")
+    assert [e.find(f"{ATOM}link").get("href") for e in entries] == ["fashion.html", "mnist.html"]  # newest first
+    assert all(e.find(f"{ATOM}updated").text.endswith("T00:00:00Z") for e in entries)
+
+
+@pytest.mark.browser
+def test_the_second_articles_explorer_and_tour_work(page, server):
+    page.goto(server + "/fashion.html")
+    explorer = page.locator(".layer-explorer")
+    explorer.scroll_into_view_if_needed()
+    expect(explorer.locator(".status")).to_contain_text("The network says", timeout=60_000)
+    explorer.locator(".picker button").nth(3).click()  # a held-out garment
+    expect(explorer.locator(".status")).to_contain_text("T-shirt/top")
+    tour = page.locator(".grand-tour")
+    tour.scroll_into_view_if_needed()
+    for _ in range(100):  # the tour draws frames once its data is in
+        if int(tour.get_attribute("data-frames") or 0) > 3:
+            break
+        page.wait_for_timeout(100)
+    assert int(tour.get_attribute("data-frames")) > 3
+    assert page.console_errors == [] and page.foreign_requests == []
+    assert any("/fashion/tour/cnn/" in url for url in page.requested)
+
+
+def two_articles(tmp_path: Path, a: str, b: str, config: dict) -> dict:
+    (tmp_path / "content").mkdir(exist_ok=True)
+    (tmp_path / "content" / "a.md").write_text(a)
+    (tmp_path / "content" / "b.md").write_text(b)
+    return {**config, "content": str(tmp_path / "content"), "out": str(tmp_path / "site")}
+
+
+FIGURE = "```{figure} confusion-matrix\n:model: softmax\n:label: fig-confusion\nConfusion.\n```\n"
+
+
+@pytest.mark.parametrize(
+    "b, message",
+    [
+        ("# B\n\nSee [a](c.md).\n", "b.md:3: link to 'c.md': no such page or file; pages: a.md, b.md"),
+        ("# B\n\nSee [a](a.md#nowhere).\n", "b.md:3: link to 'a.md#nowhere': a.md has no heading or figure"),
+        ("# B\n\nSee [below](#nowhere).\n", "b.md:3: link to '#nowhere': b.md has no heading or figure"),
+        ("# B\n\n\nSee {numref}`c:fig-confusion`.\n", "b.md:4: {numref}`c:fig-confusion`: no article 'c'"),
+        ("# B\n\nSee {numref}`a:fig-x`.\n", "b.md:3: unknown figure label 'fig-x'; labels in a.md: fig-confusion"),
+    ],
+)
+def test_a_broken_link_or_reference_across_articles_names_the_line(tmp_path, built, b, message):
+    config, data = built
+    config = two_articles(tmp_path, "# A\n\n## Part one\n\n" + FIGURE, b, config)
+    with pytest.raises(ContentError) as error:
+        render_with(config, data)
+    assert str(error.value).startswith(f"{tmp_path / 'content'}/{message}")
+    assert not (tmp_path / "site").exists()
+
+
+def test_links_and_references_between_articles_resolve(tmp_path, built, capsys):
+    config, data = built
+    b = "# B\n\nSee [part one](a.md#part-one), {numref}`a:fig-confusion` and [the source](https://example.org/x).\n"
+    config = two_articles(tmp_path, "---\ntitle: Article A\n---\n\n## Part one\n\n" + FIGURE, b, config)
+    render_with(config, data)
+    html = (tmp_path / "site" / "b.html").read_text()
+    assert '<a href="a.html#part-one">part one</a>' in html
+    assert '<a class="xref" href="a.html#fig-confusion">Figure 1 of <cite>Article A</cite></a>' in html
+    assert '<a href="https://example.org/x">' in html
+
+
+def test_shared_stages_train_once_and_each_article_has_its_own_settings(tmp_path):
+    """Two articles on the same digits: the model they share is trained once; the one only the
+    second names is trained for it alone."""
+    config = small_config(tmp_path)
+    config["every_article"] = {"train": {"epochs": 1, "seeds": 1}, "analysis": {"layers": "auto", "methods": ["pca"]}}
+    config["record"]["sample_size"] = 100
+    model = '["f: Flatten()", "fc: Linear(pixels, classes)", "s: Softmax(dim=1)"]'
+    (tmp_path / "content").mkdir()
+    (tmp_path / "content" / "b.toml").write_text(f"[models.wide]\nlayers = {model}\n[train]\nseed = 0\n")
+    config = two_articles(
+        tmp_path,
+        "# A\n\n{{ metrics.soft.test_accuracy | percent }}\n",
+        "---\nconfig: b.toml\n---\n# B\n\n{{ metrics.wide.test_accuracy | percent }}\n",
+        {**config, "models": {"soft": {"layers": model}}, "record": {**config["record"], "model": "soft"}},
+    )
+    results, _ = build(config)
+    assert set(results["a"].models) == {"soft"} and set(results["b"].models) == {"soft", "wide"}
+    assert len(list((tmp_path / "cache" / "train").glob("*.pickle"))) == 2  # soft once, wide once
+    assert len(list((tmp_path / "cache" / "pipeline").glob("*.pickle"))) == 2
+    a, b = (results[k].models["soft"].metrics["test_accuracy"] for k in "ab")
+    assert a == b
+
+
+def test_article_settings_mistakes_are_named_before_anything_loads(tmp_path, built):
+    config, _ = built
+    content = tmp_path / "content"
+    config = two_articles(
+        tmp_path,
+        "---\nlayerwise: {train: {epochs: 0}, out: elsewhere}\n---\n# A\n",
+        "---\nconfig: missing.toml\n---\n# B\n",
+        config,
+    )
+    with pytest.raises(ConfigError) as error:
+        plan_site(config)
+    assert error.value.lines == [
+        f"{content}/a.md (front matter 'layerwise:'): out: is a setting of the whole site; "
+        "set it in the build's config or on the command line",
+        f"{content}/b.md:2: config: {content}/missing.toml not found; put the TOML file there or fix the name",
+    ]
+    (content / "a.md").write_text("---\nlayerwise: {train: {epochs: 0}}\n---\n# A\n")
+    (content / "b.md").write_text("---\nindex: yes please\n---\n# B\n")
+    with pytest.raises(ContentError, match=r"b.md:2: 'index' must be true or false"):
+        plan_site(config)
+    (content / "b.md").write_text("# B\n")
+    with pytest.raises(ConfigError, match=r"a.md \(front matter 'layerwise:'\): train.epochs: must be a whole number"):
+        plan_site(config)
+    (content / "a.md").write_text("# A\n")
+    (content / "site.yml").write_text("title: Mine\ntitel: typo\n")
+    with pytest.raises(ContentError, match=r"site.yml:2: unknown key 'titel'; known: title, description, url"):
+        plan_site(config)
