@@ -1,5 +1,6 @@
 """Shared fixtures: one small real build for the whole session, and a real Chromium."""
 
+import json
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 QUICK = {
     "train": {"epochs": 2, "seeds": 1},
+    "models": {"cnn": {"train": {"seeds": 1}}},
+    "record": {"sample_size": 500},  # the Grand Tour and the manifold analysis: half the default
     # The layers the article quotes. PCA and t-SNE only: UMAP's numba compilation alone costs
     # the suite 10 s on a fresh machine (the benchmark's default build runs all three).
     "analysis": {"layers": ["input", "relu3"], "methods": ["pca", "tsne"]},
@@ -66,10 +69,21 @@ def build_into(config: dict):
     return result
 
 
+def toml_text(tables: dict, prefix: str = "") -> str:
+    """Simple settings as TOML: scalars and lists as JSON (valid TOML for these), tables as headers."""
+    lines = [f"{k} = {json.dumps(v)}" for k, v in tables.items() if not isinstance(v, dict)]
+    for name, table in tables.items():
+        if isinstance(table, dict):
+            lines += [f"[{prefix}{name}]", toml_text(table, f"{prefix}{name}.")]
+    return "\n".join(lines)
+
+
 def render_with(config: dict, result) -> None:
-    """Render config's content with every article reading `result` (no pipeline runs)."""
+    """Render config's content with every article reading `result` (or its own, given a dict of
+    them by article) without running a pipeline."""
     settings, articles = plan_site(config)
-    render_site(config, settings, articles, {a.slug: result for a in articles}, Path(config["out"]))
+    results = result if isinstance(result, dict) else {a.slug: result for a in articles}
+    render_site(config, settings, articles, results, Path(config["out"]))
 
 
 @pytest.fixture(scope="session")

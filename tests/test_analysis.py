@@ -70,7 +70,7 @@ def test_the_neuron_widget_agrees_with_python_at_any_threshold(page, server, bui
     assert float(widget.get_attribute("data-accuracy")) == pytest.approx(python["accuracy"], abs=1e-3)
     in_page = page.evaluate("""async () => {
         const { report } = await import('./assets/neuron.js');
-        const data = await (await fetch('ladder/one_neuron.json')).json();
+        const data = await (await fetch('mnist/ladder/one_neuron.json')).json();
         return report(data.scores[3], data.labels, 3, 0.3);
     }""")
     import json

@@ -92,7 +92,7 @@ def draw(page, strokes):
 
 
 ONE = [[(0.52, 0.15), (0.5, 0.5), (0.48, 0.85)]]
-ZERO = [[(0.5 + 0.22 * np.sin(t), 0.5 - 0.32 * np.cos(t)) for t in np.linspace(0, 2 * np.pi, 40)]]
+ZERO = [[(0.5 + 0.22 * np.sin(t), 0.5 - 0.32 * np.cos(t)) for t in np.linspace(0, 2 * np.pi, 24)]]
 
 
 @pytest.mark.parametrize("strokes,digit", [(ONE, "1"), (ZERO, "0")])

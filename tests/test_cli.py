@@ -1,7 +1,6 @@
 """The console script as a user runs it: real processes, real files, a real browser."""
 
 import contextlib
-import json
 import shutil
 import socket
 import subprocess
@@ -11,24 +10,22 @@ from pathlib import Path
 
 from playwright.sync_api import expect
 
-from conftest import ROOT
+from conftest import QUICK, ROOT, toml_text
+from layerwise.config import merge
 
 
 def config_file(tmp: Path, built) -> Path:
     """A TOML config matching the session's build, so its cache answers and nothing retrains."""
-    config = built[0]
+    paths = {"content": tmp / "content", "templates": ROOT / "templates", "node_modules": ROOT / "node_modules"}
+    settings = {
+        **{key: str(path) for key, path in paths.items()},
+        "cache": built[0]["cache"],
+        "out": str(tmp / "site"),
+        **merge({"data": {"limit": built[0]["data"]["limit"]}}, QUICK),
+        "every_article": QUICK,
+    }
     path = tmp / "layerwise.toml"
-    path.write_text(
-        f'content = "{tmp / "content"}"\ntemplates = "{ROOT / "templates"}"\n'
-        f'node_modules = "{ROOT / "node_modules"}"\ncache = "{config["cache"]}"\n'
-        f'out = "{tmp / "site"}"\n[data]\nlimit = {config["data"]["limit"]}\n'
-        f"[train]\nepochs = {config['train']['epochs']}\nseeds = 1\n"
-        f"[analysis]\nlayers = {json.dumps(config['analysis']['layers'])}\n"
-        f"methods = {json.dumps(config['analysis']['methods'])}\n"
-        f"[every_article.train]\nepochs = {config['train']['epochs']}\nseeds = 1\n"
-        f"[every_article.analysis]\nlayers = {json.dumps(config['analysis']['layers'])}\n"
-        f"methods = {json.dumps(config['analysis']['methods'])}\n"
-    )
+    path.write_text(toml_text(settings) + "\n")
     shutil.copytree(ROOT / "content", tmp / "content")
     return path
 

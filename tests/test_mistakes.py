@@ -3,7 +3,6 @@
 The table runs `layerwise build` as a user does (the console script's main, real files), each
 time with a fresh cache and a previous site/ that must come through byte for byte."""
 
-import json
 import os
 import signal
 import subprocess
@@ -15,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, render_with
+from conftest import ROOT, render_with, toml_text
 from layerwise.cache import MAGIC, Cache
 from layerwise.cli import main
 
@@ -34,7 +33,7 @@ MISTAKES = [
     ("method misspelt", '[analysis]\nmethods = ["tsen"]', {}, "analysis.methods: must be one of 'pca', 'tsne'"),
     ("methods a string", '[analysis]\nmethods = "pca"', {}, "analysis.methods: must be a list of methods"),
     ("analysed layer missing", '[analysis]\nlayers = ["relu9"]', {}, "analysis.layers: relu9 not a layer of cnn"),
-    ("empty model", "[models.one_neuron]", {}, "models.one_neuron: give exactly one of layers"),
+    ("empty model", "[models.mine]\ntitle = 'Mine'", {}, "models.mine: give exactly one of layers"),
     ("unknown model key", '[models.x]\nlayers = ["f: Flatten()"]\ncolour = 1', {}, "models.x.colour: unknown setting"),
     (
         "missing checkpoint",
@@ -117,15 +116,6 @@ def project(tmp_path):
     return tmp_path
 
 
-def toml_text(tables: dict, prefix: str = "") -> str:
-    """Simple settings as TOML: scalars and lists as JSON (valid TOML for these), tables as headers."""
-    lines = [f"{k} = {json.dumps(v)}" for k, v in tables.items() if not isinstance(v, dict)]
-    for name, table in tables.items():
-        if isinstance(table, dict):
-            lines += [f"[{prefix}{name}]", toml_text(table, f"{prefix}{name}.")]
-    return "\n".join(lines)
-
-
 def merged(base: dict, extra: dict) -> dict:
     out = dict(base)
     for key, value in extra.items():
@@ -189,8 +179,8 @@ def test_a_damaged_cache_entry_is_named_removed_and_recomputed(tmp_path, capsys)
         assert Cache(tmp_path).get_or_compute("train", "k", lambda: "again") == "recomputed"  # healed
 
 
-def test_what_killed_builds_left_is_gone_after_the_next(project, built):
-    config, result = built
+def test_what_killed_builds_left_is_gone_after_the_next(project, site_build):
+    config, results = site_build
     dead = subprocess.Popen(["true"])
     dead.wait()  # a process id that no longer runs, like a build killed mid-write
     (project / f"site.new-{dead.pid}").mkdir()
@@ -200,7 +190,7 @@ def test_what_killed_builds_left_is_gone_after_the_next(project, built):
     (cache / "train").mkdir(parents=True)
     (cache / "train" / ".abc.pickle.x1.tmp").write_bytes(b"half an entry")
     with Cache(cache).locked():
-        render_with({**config, "out": str(project / "site")}, result)
+        render_with({**config, "out": str(project / "site")}, results)
     assert sorted(p.name for p in project.iterdir() if p.name.startswith("site")) == ["site"]
     assert not list(cache.rglob("*.tmp"))
 

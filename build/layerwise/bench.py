@@ -50,6 +50,7 @@ def timed_build(config_path: Path) -> float:
 
 def measure_builds(work: Path, project: Path) -> dict:
     """Cold build in a fresh cache, split by stage; then a rebuild after a one-line edit."""
+    from .articles import plan_site
     from .build import build
     from .config import load_config
 
@@ -61,20 +62,24 @@ def measure_builds(work: Path, project: Path) -> dict:
         f'node_modules = "{project / "node_modules"}"\n'
     )
     cold = timed_build(config_path)
-    index = work / "content" / "index.md"
-    index.write_text(index.read_text().replace("A handwritten digit", "A hand-written digit", 1))
+    article = work / "content" / "mnist.md"
+    article.write_text(article.read_text().replace("A handwritten digit", "A hand-written digit", 1))
     rebuild = timed_build(config_path)
     # The same cold build in this process, for the split by stage (fresh cache again).
     config = load_config(config_path, cache=str(work / "cache-split"))
     with contextlib.redirect_stdout(sys.stderr):
-        data, stages = build(config)
+        results, timings = build(config)
+    stages = {}
+    for key, value in timings.items():  # {article: {stage: s}, "render": s, "total": s}
+        stages.update({f"{key}: {stage}": t for stage, t in value.items()} if isinstance(value, dict) else {key: value})
+    _, articles = plan_site(config)
     return {
         "cold_build_s": cold,
         "rebuild_s": rebuild,
         "stages_s": stages,
-        "data": data,
+        "article": articles[0],  # the first in reading order: the one the page measures
+        "data": results[articles[0].slug],
         "site": work / "site",
-        "config": config,
     }
 
 
@@ -132,16 +137,16 @@ def chromium():
         browser.close()
 
 
-def measure_page(site: Path, result, browser, config: dict, window_ms: int = 2000) -> dict:
-    """Weight, timing, latency, fps (each counted over `window_ms`) and parity of the built page,
-    in a real Chromium."""
+def measure_page(site: Path, article, result, browser, window_ms: int = 2000) -> dict:
+    """Weight, timing, latency, fps (each counted over `window_ms`) and parity of one built
+    article's page, in a real Chromium."""
     from .serve import static_server
 
     results = {}
     with static_server(site) as url:
         page = browser.new_page(viewport={"width": 1200, "height": 800})
         traffic = Traffic(page)
-        page.goto(url + "/index.html")
+        page.goto(f"{url}/{article.url}")
         page.wait_for_load_state("networkidle")
         timing = page.evaluate("""() => {
             const nav = performance.getEntriesByType('navigation')[0];
@@ -197,7 +202,7 @@ def measure_page(site: Path, result, browser, config: dict, window_ms: int = 200
         }""")
         results["pointer_to_repaint_ms"], results["pointer_to_painted_ms"] = results["pointer_to_repaint_ms"]
         results.update(measure_tour(page, window_ms))
-        results["parity"] = measure_parity(page, result, config)
+        results["parity"] = measure_parity(page, result, article)
         page.close()
     return results
 
@@ -244,20 +249,18 @@ def measure_tour(page, window_ms: int) -> dict:
     )
 
 
-def measure_parity(page, result, config: dict) -> dict:
+def measure_parity(page, result, article) -> dict:
     """Per model, over every layer: max abs diff of PyTorch, onnxruntime and onnxruntime-web."""
     import onnxruntime
     import torch
 
     from .artifacts import build_network
-    from .config import validated
     from .export import weights_from_onnx
     from .models import Network
-    from .sources import describe_source
 
     shape = result.dataset.shape
     examples = np.asarray(result.examples["pixels"][:8], dtype=np.float32).reshape(-1, *shape) / 255
-    specs, source = validated(config), describe_source(config["data"], config["node_modules"])
+    specs, source = article.specs, article.source
     parity = {}
     for name, described in result.models.items():
         onnx_bytes = result.files[described.onnx]
@@ -276,7 +279,7 @@ def measure_parity(page, result, config: dict) -> dict:
             const out = await session.run({image: new ort.Tensor('float32', Float32Array.from(pixels), shape)});
             return session.outputNames.map((k) => Array.from(out[k].data));
         }""",
-            [described.onnx, examples.ravel().tolist(), list(examples.shape)],
+            [f"{article.slug}/{described.onnx}", examples.ravel().tolist(), list(examples.shape)],
         )
 
         def max_diff(a, b):
@@ -365,8 +368,8 @@ def run_bench(project: Path, out: Path) -> dict:
     with tempfile.TemporaryDirectory(prefix="layerwise-bench-") as tmp:
         builds = measure_builds(Path(tmp), project)
         with chromium() as browser:
-            page = measure_page(builds["site"], builds["data"], browser, builds["config"])
-    results = {k: v for k, v in builds.items() if k not in ("data", "site", "config")} | page
+            page = measure_page(builds["site"], builds["article"], builds["data"], browser)
+    results = {k: v for k, v in builds.items() if k not in ("data", "site", "article")} | page
     results["cnn_test_accuracy"] = builds["data"].models["cnn"].metrics["test_accuracy"]
     results["manifold_seconds"] = {layer: info["seconds"] for layer, info in builds["data"].manifold["layers"].items()}
     results["parity_web_max_abs"] = max(p["torch_vs_web"] for p in page["parity"].values())

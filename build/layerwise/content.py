@@ -384,7 +384,7 @@ class Draft:
     @property
     def anchors(self) -> set[str]:
         """What a link to this page may point at: its headings and figures."""
-        ids = {t.attrs.get("id") for t in self.tokens if t.type == "heading_open"}
+        ids = {t.attrs["id"] for t in self.tokens if t.type == "heading_open" and "id" in t.attrs}
         return ids | set(self.labels) | ({"references"} if self.bibliography else set())
 
 
