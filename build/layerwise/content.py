@@ -11,6 +11,7 @@ A page goes through three steps, each able to point at the author's line:
 import datetime
 import html
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -306,6 +307,12 @@ class Site:
     glossary: dict  # term -> definition (plain text), from content/glossary.yml
     content: Path
     node_modules: Path
+    draw: Callable | None = None  # draw(name, figure, options) -> HTML, e.g. from a cache
+
+    def figure_html(self, name: str, figure, options: dict) -> str:
+        if self.values is None:  # only checking
+            return ""
+        return self.draw(name, figure, options) if self.draw else figure.render(self.result, **options)
 
 
 def token_line(token: Token, offset: int) -> int:
@@ -331,7 +338,7 @@ def render_figures(
         try:
             typed = figure.check_options(options, site.result)
             label = typed.pop("label")
-            html_figure = "" if site.values is None else figure.render(site.result, **typed)
+            html_figure = site.figure_html(name, figure, typed)
         except FigureError as e:
             raise ContentError(path, e.line or line, str(e)) from None
         number = len(labels) + 1

@@ -74,4 +74,6 @@ def run_pipeline(
 
         return compute_artifacts(config, specs, source, cache, timings)
 
-    return cache.get_or_compute("pipeline", key, compute)
+    result = cache.get_or_compute("pipeline", key, compute)
+    result.key = key
+    return result

@@ -9,11 +9,15 @@ content/static/ are copied as they are.
 import datetime
 import os
 import shutil
+import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import jinja2
 
+from . import figures
+from .cache import Cache, cache_key, code_hash
 from .content import Site, load_glossary, render_pages
 from .contract import SITE_FILES, page_contract, site_path
 
@@ -107,6 +111,18 @@ def card(article, result) -> Card:
     )
 
 
+def figure_drawer(cache: Cache, result) -> Callable:
+    """Figures drawn from `result`, cached by its key, the options and the figure's code: a
+    content-only rebuild draws none again (Plotly's figures took most of a rebuild)."""
+
+    def draw(name: str, figure, options: dict) -> str:
+        module = sys.modules[figure.render.__module__]
+        key = cache_key(result.key, name, options, code_hash(module, figures))
+        return cache.get_or_compute("figures", key, lambda: figure.render(result, **options))
+
+    return draw
+
+
 def render_site(config: dict, settings, articles: list, results: dict, out: Path, live_reload: bool = False) -> list:
     """Every article (each with its own BuildResult), the index, the feed, the vendored assets
     once, and each article's files under its own folder; swapped in whole."""
@@ -116,20 +132,22 @@ def render_site(config: dict, settings, articles: list, results: dict, out: Path
     remove_leftovers(out)
     new = out.with_name(f"{out.name}.new-{os.getpid()}")
     shutil.rmtree(new, ignore_errors=True)
+    cache = Cache(config["cache"])
     try:
         glossary = load_glossary(content / "glossary.yml")
         every = {a.slug: results[a.slug].values() for a in articles}  # prose may quote another article
-        pages = render_pages(
-            [
-                (
-                    a.path,
-                    a.slug,
-                    a.url,
-                    Site({**every[a.slug], "articles": every}, results[a.slug], glossary, content, node_modules),
-                )
-                for a in articles
-            ]
-        )
+        sites = {
+            a.slug: Site(
+                {**every[a.slug], "articles": every},
+                results[a.slug],
+                glossary,
+                content,
+                node_modules,
+                figure_drawer(cache, results[a.slug]) if results[a.slug].key else None,
+            )
+            for a in articles
+        }
+        pages = render_pages([(a.path, a.slug, a.url, sites[a.slug]) for a in articles])
         cards = [card(a, results[a.slug]) for a in articles]
         env = jinja2.Environment(
             loader=jinja2.FileSystemLoader(templates), undefined=jinja2.StrictUndefined, autoescape=True

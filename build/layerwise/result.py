@@ -49,7 +49,8 @@ class BuildResult:
     examples: dict  # the explorer's picker (also written to contract.PATHS["examples"])
     tour: dict  # the Grand Tour's summary: model, epochs, sample size, dims, variance kept
     manifold: dict  # per analysed layer: views and numbers
-    files: dict[str, bytes]  # path under site/ -> bytes
+    files: dict[str, bytes]  # path under the article's folder of site/ -> bytes
+    key: str = ""  # the pipeline's cache key: what figures drawn from this result are cached by
 
     @property
     def classes(self) -> list[str]:

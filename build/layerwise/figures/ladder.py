@@ -3,10 +3,8 @@ training time; as a table and as a chart with error bars."""
 
 import html
 
-import plotly.graph_objects as go
-
 from ..stats import percent_ci
-from . import figure, plotly_html
+from . import figure, plotly, plotly_html
 
 
 def training_time(metrics: dict) -> str:
@@ -40,6 +38,7 @@ def ladder_table(result) -> str:
 @figure("ladder-chart", widgets=("figures",))
 def ladder_chart(result) -> str:
     """Accuracy against size, one bubble per model (its area: training time)."""
+    go = plotly()[0]
     metrics = [described.metrics for described in result.models.values()]
     fig = go.Figure(
         go.Scatter(

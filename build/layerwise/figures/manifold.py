@@ -1,9 +1,6 @@
 """The manifold question: each layer under PCA, t-SNE and UMAP, and the numbers per layer."""
 
-import plotly.graph_objects as go
-from plotly.subplots import make_subplots
-
-from . import analysed_layer, colours_of, figure, plotly_html
+from . import analysed_layer, colours_of, figure, plotly, plotly_html
 
 METHOD_NAMES = {"pca": "PCA", "tsne": "t-SNE", "umap": "UMAP"}
 
@@ -11,6 +8,7 @@ METHOD_NAMES = {"pca": "PCA", "tsne": "t-SNE", "umap": "UMAP"}
 @figure("manifold-views", widgets=("figures",), layer=(analysed_layer, None))
 def manifold_views(result, layer: str) -> str:
     """One row of 2-D views (one per method) of a layer; buttons switch the layer."""
+    go, make_subplots = plotly()
     analysis = result.manifold
     layers = list(analysis["layers"])
     methods = list(analysis["layers"][layer]["views"])
@@ -67,6 +65,7 @@ def manifold_views(result, layer: str) -> str:
 @figure("manifold-metrics", widgets=("figures",))
 def manifold_metrics(result) -> str:
     """Per layer: probe and kNN accuracy, trustworthiness of each view, intrinsic dimension."""
+    make_subplots = plotly()[1]
     layers = result.manifold["layers"]
     names = list(layers)
     fig = make_subplots(specs=[[{"secondary_y": True}]])

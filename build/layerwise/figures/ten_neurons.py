@@ -3,10 +3,8 @@
 import math
 
 import numpy as np
-import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
-from . import FigureError, as_rgb, figure, model, plotly_html, whole
+from . import FigureError, as_rgb, figure, model, plotly, plotly_html, whole
 
 
 def grid(n: int) -> tuple[int, int]:
@@ -19,6 +17,7 @@ def grid(n: int) -> tuple[int, int]:
 def weight_templates(result, model: str) -> str:
     """Each output neuron's weights in the shape of the input: red votes for the class, blue
     against (for colour input, one small image per channel side by side)."""
+    go, make_subplots = plotly()
     templates = result.models[model].templates
     if templates is None:
         raise FigureError(f"weight-templates: '{model}' is not a single linear layer over the pixels")
@@ -54,6 +53,7 @@ def weight_templates(result, model: str) -> str:
 
 @figure("confusion-matrix", widgets=("figures",), model=(model, "softmax"))
 def confusion_matrix(result, model: str) -> str:
+    go = plotly()[0]
     matrix = result.models[model].metrics["confusion"]
     classes = result.classes
     fig = go.Figure(
@@ -79,6 +79,7 @@ def confusion_matrix(result, model: str) -> str:
 @figure("mistakes", widgets=("figures",), model=(model, "softmax"), count=(whole(1, 20), 10))
 def mistakes(result, model: str, count: int) -> str:
     """Held-out examples the model gets wrong, each titled 'true → said'."""
+    go, make_subplots = plotly()
     described, noun = result.models[model], result.dataset.noun
     wrong = described.mistakes[:count]
     if not wrong:  # mistakes are kept from every held-out example, so none means none at all

@@ -1,13 +1,12 @@
 """Held-out accuracy after every epoch, one line per model of the ladder, with the range over seeds."""
 
-import plotly.graph_objects as go
-
 from ..contract import PALETTE
-from . import FigureError, choice, figure, model, plotly_html
+from . import FigureError, choice, figure, model, plotly, plotly_html
 
 
 @figure("training-curves", widgets=("figures",), metric=(choice("accuracy", "loss"), "accuracy"))
 def training_curves(result, metric: str) -> str:
+    go = plotly()[0]
     fig = go.Figure()
     for i, described in enumerate(result.models.values()):
         epochs, colour = described.metrics["epochs"], PALETTE[i % len(PALETTE)]
@@ -44,6 +43,7 @@ def training_curves(result, metric: str) -> str:
 )
 def per_class_accuracy(result, model: str, metric: str) -> str:
     """Which class the network learns when: held-out accuracy (or loss) per class after every epoch."""
+    go = plotly()[0]
     epochs = result.models[model].metrics["epochs"]
     if metric == "loss" and epochs[0]["per_class_loss"][0] is None:
         raise FigureError(f"per-class-accuracy: '{model}' has no per-class loss (its last layer is not a softmax)")
