@@ -94,6 +94,7 @@ MISTAKES = [
     ),
     ("unknown figure", None, {"index.md": "# Hi\n\n```{figure} tsne-plot\n```\n"}, "unknown figure 'tsne-plot'"),
     ("broken cross-reference", None, {"index.md": "# Hi\n\nSee {numref}`fig-x`.\n"}, "unknown figure label 'fig-x'"),
+    ("broken link", None, {"index.md": "# Hi\n\nSee [it](b.md).\n"}, "index.md:3: link to 'b.md': no such page"),
     ("bad TeX", None, {"index.md": "# Hi\n\nBad $\\frac{1}{$ math.\n"}, "index.md:3: invalid math"),
     (
         "filter misspelt",
@@ -220,6 +221,8 @@ def test_ctrl_c_during_training_is_one_line_and_keeps_finished_models(project):
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,
+        # A shell running the suite in the background ignores SIGINT, and children inherit that.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     seen = ""
     while "train softmax" not in seen:  # one_neuron has finished: it is in the cache

@@ -114,6 +114,16 @@ def test_links_and_references_between_articles_resolve(tmp_path, built, capsys):
     assert '<a href="https://example.org/x">' in html
 
 
+def test_an_article_can_be_the_home_page(tmp_path, built):
+    config, data = built
+    home, other = "---\ntitle: Home\nindex: true\n---\n# A\n", "---\ntitle: Other\n---\n# B\n"
+    config = two_articles(tmp_path, home, other, config)
+    render_with(config, data)
+    home = (tmp_path / "site" / "index.html").read_text()
+    assert "<title>Home</title>" in home and 'href="b.html"' in home and "More articles" in home
+    assert not (tmp_path / "site" / "a.html").exists()
+
+
 def test_shared_stages_train_once_and_each_article_has_its_own_settings(tmp_path):
     """Two articles on the same digits: the model they share is trained once; the one only the
     second names is trained for it alone."""

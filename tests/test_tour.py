@@ -58,7 +58,7 @@ def test_the_built_tour_files_are_consistent(built):
     config, data = built
     folder = Path(config["out"]) / "mnist" / "tour" / "cnn"
     meta = json.loads((folder / "meta.json").read_text())
-    assert meta["n"] == config["record"]["sample_size"] == 1000
+    assert meta["n"] == config["record"]["sample_size"] == data.tour["sample_size"]
     assert meta["epochs"] == config["train"]["epochs"] + 1
     layers = data.models["cnn"].layers
     assert [layer["name"] for layer in meta["layers"]] == ["input"] + [layer.name for layer in layers]
