@@ -23,7 +23,8 @@ setup: $(VENV)/.installed node_modules/.package-lock.json
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
-	$(PY) -m pip install --quiet -e '.[test]'
+	# --no-compile: no .pyc for all of torch (23 s of a fresh set-up); imports compile what they use.
+	$(PY) -m pip install --quiet --no-compile -e '.[test]'
 	touch $@
 
 node_modules/.package-lock.json: package.json package-lock.json

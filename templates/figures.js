@@ -1,8 +1,21 @@
-// Draws every Plotly figure the build wrote into the page (data in data-plotly, no inline script).
+// Draws the page's Plotly figures, each when it nears the viewport: its data is a file of its
+// own (data-src) and plotly.js itself is loaded with the first, so neither delays the text.
 // Figures over the recorded sample (data-thumbnails: the recorded model) show the hovered example.
-import { el, loadSample, paintImage } from "./runtime.js";
+import { el, loadSample, paintImage, whenNear } from "./runtime.js";
 
-const config = { responsive: true, displaylogo: false };
+// No toolbar: its buttons were 8 tab stops a figure; zoom and pan stay on the plot itself.
+const config = { responsive: true, displaylogo: false, displayModeBar: false };
+
+let plotly = null;
+function loadPlotly() {
+  plotly ??= new Promise((resolve, reject) => {
+    const script = el("script", { src: new URL("../vendor/plotly.min.js", import.meta.url).href });
+    script.addEventListener("load", () => resolve(window.Plotly));
+    script.addEventListener("error", () => reject(new Error("plotly.min.js could not be loaded")));
+    document.head.append(script);
+  });
+  return plotly;
+}
 
 const samples = new Map(); // model -> Promise<the recorded sample>
 function sampleOf(model) {
@@ -34,12 +47,25 @@ function pageColours(figure) {
   return layout;
 }
 
+async function draw(figure) {
+  const [Plotly, fig] = await Promise.all([
+    loadPlotly(),
+    fetch(figure.dataset.src).then((response) => {
+      if (!response.ok) throw new Error(`its data (${figure.dataset.src}) answered ${response.status}`);
+      return response.json();
+    }),
+  ]);
+  figure.querySelector(".figure-fallback")?.remove();
+  await Plotly.newPlot(figure, fig.data, fig.layout, config);
+  Plotly.relayout(figure, pageColours(figure));
+  if (figure.dataset.thumbnails) showThumbnails(figure);
+}
+
 const figures = [...document.querySelectorAll(".plotly-figure")];
 for (const figure of figures) {
-  const fig = JSON.parse(figure.dataset.plotly);
-  window.Plotly.newPlot(figure, fig.data, fig.layout, config).then(() => {
-    window.Plotly.relayout(figure, pageColours(figure));
-    if (figure.dataset.thumbnails) showThumbnails(figure);
+  whenNear(figure).then(() => draw(figure)).catch((error) => {
+    const fallback = figure.querySelector(".figure-fallback") || figure.appendChild(el("p", { class: "figure-fallback" }));
+    fallback.textContent = `This figure could not be drawn: ${error.message}.`;
   });
 }
 matchMedia("(prefers-color-scheme: dark)").addEventListener("change", () => {

@@ -66,10 +66,16 @@ def test_the_explorer_works_for_any_model_of_the_ladder(page, built, tmp_path):
         assert [text.split()[0] for text in layers] == ["flatten", "fc1", "relu", "fc2", "softmax"]
 
 
-def test_wasm_is_not_fetched_before_the_explorer_is_near(page, server):
+def test_wasm_plotly_and_figure_data_wait_until_they_are_near(page, server):
     page.set_viewport_size({"width": 1200, "height": 600})
     page.goto(server + "/mnist.html")
     page.wait_for_load_state("networkidle")
+    assert not any(url.endswith((".wasm", "plotly.min.js")) or "/figures/" in url for url in page.requested)
+    fallback = page.locator(".figure-ladder-chart .figure-fallback")
+    assert "needs JavaScript" in fallback.inner_text()  # what a reader without JS (or from file://) reads
+    page.locator(".figure-ladder-chart").scroll_into_view_if_needed()
+    expect(page.locator(".figure-ladder-chart .main-svg").first).to_be_attached()
+    assert any(url.endswith("plotly.min.js") for url in page.requested) and fallback.count() == 0
     assert not any(url.endswith(".wasm") for url in page.requested)
     page.locator(".layer-explorer").scroll_into_view_if_needed()
     wait_for_the_network(page)
@@ -123,6 +129,7 @@ def test_without_webassembly_the_reader_gets_a_clear_message(page, server):
     page.locator(".layer-explorer").scroll_into_view_if_needed()
     status = page.locator(".layer-explorer .status")
     expect(status).to_contain_text("cannot run here (this browser has no WebAssembly)", timeout=20_000)
+    page.locator(".figure-training-curves").scroll_into_view_if_needed()
     expect(page.locator(".figure-training-curves .plotly-figure .main-svg").first).to_be_attached()
     assert not any(url.endswith(".wasm") for url in page.requested)
 

@@ -1,10 +1,13 @@
 """A site of articles: each with its own data and models, an index, navigation, a feed, share
 cards, and links and references checked across articles."""
 
+import gzip
 import json
+import urllib.request
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import brotli
 import pytest
 from playwright.sync_api import expect
 
@@ -50,6 +53,21 @@ def results_of(page, slug: str) -> dict:
         })""",
         slug,
     )
+
+
+@pytest.mark.parametrize("encoding", ["br", "gzip"])
+def test_the_site_is_served_precompressed_like_a_static_host(server, site_build, encoding):
+    out = Path(site_build[0]["out"])
+    wasm = out / "vendor" / "ort" / "ort-wasm-simd-threaded.wasm"
+    request = urllib.request.Request(f"{server}/vendor/ort/ort-wasm-simd-threaded.wasm")
+    request.add_header("Accept-Encoding", encoding)
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.headers["Content-Encoding"] == encoding
+        assert response.headers["Content-Type"] == "application/wasm"
+        packed = response.read()
+    unpack = brotli.decompress if encoding == "br" else gzip.decompress
+    assert len(packed) < wasm.stat().st_size / 3 and unpack(packed) == wasm.read_bytes()
+    assert (out / "mnist.html.br").exists() and (out / "mnist" / "tour" / "cnn" / "meta.json.gz").exists()
 
 
 @pytest.mark.browser

@@ -13,6 +13,7 @@ SITE_FILES = {"index": "index.html", "feed": "feed.xml", "vendor": "vendor/", "a
 # filled by `site_path`. The page's modules find them below the contract's "root".
 PATHS = {
     "thumbnail": "thumbnail.png",  # a grid of held-out examples: the index card and share image
+    "figure": "figures/{digest}.json",  # a Plotly figure's data and layout, fetched when it nears the view
     "model": "models/{model}.onnx",  # every shown layer a named output; input 'image' (N, C, H, W)
     "examples": "data/examples.json",  # the explorer's picker: held-out examples as uint8 lists
     "neuron": "ladder/{model}.json",  # one-vs-rest neurons: weights, bias, every held-out score

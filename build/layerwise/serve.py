@@ -11,6 +11,7 @@ import contextlib
 import functools
 import http.server
 import json
+import os
 import threading
 import time
 from pathlib import Path
@@ -58,6 +59,23 @@ class SiteHandler(http.server.SimpleHTTPRequestHandler):
                 self.wfile.flush()
         except (BrokenPipeError, ConnectionResetError):
             pass
+
+    def send_head(self):
+        """A file's NAME.br or NAME.gz (written by the build) where the browser accepts it, as a
+        static host that serves precompressed files does; anything else as usual."""
+        path = self.translate_path(self.path)
+        accepted = self.headers.get("Accept-Encoding", "")
+        for encoding, suffix in (("br", ".br"), ("gzip", ".gz")):
+            if encoding in accepted and os.path.isfile(path) and os.path.isfile(path + suffix):
+                packed = open(path + suffix, "rb")
+                self.send_response(200)
+                self.send_header("Content-Type", self.guess_type(path))
+                self.send_header("Content-Encoding", encoding)
+                self.send_header("Content-Length", str(os.fstat(packed.fileno()).st_size))
+                self.send_header("Vary", "Accept-Encoding")
+                self.end_headers()
+                return packed
+        return super().send_head()
 
     def log_message(self, format, *args):
         pass
