@@ -118,7 +118,7 @@ function filterCanvas(filter, rgb) {
 function layerView(layer, classes, [C, H, W]) {
   const [a, b, c] = layer.shape;
   const box = el("section", { class: "layer", "data-layer": layer.name },
-    el("h4", {}, `${layer.name} `, el("span", { class: "layer-type" }, `${layer.type} → ${layer.shape.join("×")}`)));
+    el("h3", { class: "layer-name" }, `${layer.name} `, el("span", { class: "layer-type" }, `${layer.type} → ${layer.shape.join("×")}`)));
   if (layer.shape.length === 3) {
     const cells = Array.from({ length: a }, (_, i) => {
       const map = el("canvas", { width: c, height: b, class: "map" });

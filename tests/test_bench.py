@@ -38,4 +38,4 @@ def test_page_measurements_on_a_real_build(built, browser):
             "rebuild_s": 0.1,
         }
     )
-    assert "| CNN held-out accuracy (embedded digits) | 0.99 | >= 0.98 | met |" in table
+    assert "| CNN held-out accuracy (embedded digits) | 0.99 | >= 0.985 | met |" in table

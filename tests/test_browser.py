@@ -62,7 +62,7 @@ def test_the_explorer_works_for_any_model_of_the_ladder(page, built, tmp_path):
     with serving(tmp_path / "site") as url:
         page.goto(url + "/index.html")
         check_parity(page, data, "mlp", url)
-        layers = page.locator(".layer-explorer .layer h4").all_inner_texts()
+        layers = page.locator(".layer-explorer .layer .layer-name").all_inner_texts()
         assert [text.split()[0] for text in layers] == ["flatten", "fc1", "relu", "fc2", "softmax"]
 
 

@@ -3,6 +3,9 @@
 import pytest
 from playwright.sync_api import expect
 
+from conftest import ROOT
+from layerwise.bench import axe_violations
+
 pytestmark = pytest.mark.browser
 
 
@@ -61,3 +64,8 @@ def test_figures_take_the_pages_colours_in_dark_mode(browser, server):
     page.close()
     assert colours["paper"] == "rgba(0,0,0,0)"  # the dark page shows through
     assert colours["font"] == colours["text"] == colours["tick"] != "rgb(0, 0, 0)"
+
+
+def test_axe_finds_no_violations_on_the_whole_page_light_or_dark(browser, server):
+    """axe-core (npm) on the article scrolled to its end, every lazy figure and widget drawn."""
+    assert axe_violations(browser, f"{server}/mnist.html", ROOT / "node_modules") == {"light": [], "dark": []}
