@@ -172,19 +172,25 @@ async function mount(root) {
   const examples = await (await fetch(sitePath("examples"))).json();
 
   const status = el("p", { class: "status", role: "status" }, "The network runs in your browser once you scroll here.");
+  const top = el("ol", { class: "top-classes", "aria-label": "The most likely classes" });
   const drawable = C === 1;
-  const pad = el("canvas", { width: 280, height: 280, class: "pad", "aria-label": `Drawing pad: draw a ${noun} with mouse, finger or pen` });
+  const pad = el("canvas", { width: 280, height: 280, class: "pad", tabindex: "0",
+    "aria-label": `Drawing pad: draw a ${noun} with mouse, finger or pen; or with the keyboard: ` +
+      "arrows move the pen (Shift: faster), Space puts it down or lifts it, Delete clears" });
+  const pen = el("span", { class: "pen", hidden: "" }); // where the keyboard's pen is
   const clear = el("button", { type: "button" }, "Clear");
   const file = el("input", { type: "file", accept: "image/*", "aria-label": `Use your own image of a ${noun}` });
   const input = el("canvas", { width: W, height: H, class: "map input-view", "aria-label": `The ${H}×${W} input the model sees` });
   const picker = el("div", { class: "picker", role: "group", "aria-label": `Pick a held-out ${noun} (outlined: ones the model gets wrong)` });
   const views = layers.map((layer) => layerView(layer, classes, shape));
+  // The result sits beside the pad (on a phone too), not below every layer.
   root.append(
     el("div", { class: "explorer-input" },
-      ...(drawable ? [pad] : []),
+      el("div", { class: "pad-row" }, ...(drawable ? [el("div", { class: "pad-wrap" }, pad, pen)] : []),
+        el("div", { class: "result" }, status, top)),
       el("div", { class: "pad-controls" }, ...(drawable ? [clear] : []), el("label", { class: "own-image" }, "your own image: ", file)),
       el("div", { class: "pad-controls" }, el("span", {}, "what the model sees:"), input),
-      picker, status),
+      picker),
     el("div", { class: "explorer-layers" }, ...views.map((v) => v.box)));
 
   // The picked example is marked; drawing or bringing an image unmarks it.
@@ -199,7 +205,14 @@ async function mount(root) {
       (wrong ? `, which the trained model takes for ${classes[examples.predictions[i]]}` : "");
     const button = el("button", { type: "button", "aria-label": label, title: label, class: wrong ? "wrong" : "",
       "aria-pressed": "false" }, thumb);
-    button.addEventListener("click", () => { choose(button); show(Float32Array.from(pixels, (p) => p / 255)); });
+    // The reader's pick goes onto the pad, to draw on (the first one, shown at load, does not:
+    // the pad stays blank for a reader who starts drawing).
+    button.pick = (onPad) => {
+      choose(button);
+      if (drawable && onPad) paintOnPad(pixels);
+      show(Float32Array.from(pixels, (p) => p / 255));
+    };
+    button.addEventListener("click", () => button.pick(true));
     picker.append(button);
   });
 
@@ -230,6 +243,7 @@ async function mount(root) {
     if (!pixels) { // a blank pad: nothing to classify
       input.getContext("2d").clearRect(0, 0, W, H);
       status.textContent = `Draw a ${noun}.`;
+      top.replaceChildren();
       return null;
     }
     paintImage(input, pixels, 1);
@@ -239,6 +253,10 @@ async function mount(root) {
     const last = values[layers.at(-1).name];
     const best = last.indexOf(Math.max(...last));
     status.textContent = `The network says: ${classes[best]}.`;
+    // The three likeliest classes, where the last layer gives probabilities (a softmax).
+    const probabilities = last.every((p) => p >= 0) && Math.abs(last.reduce((a, b) => a + b, 0) - 1) < 1e-3;
+    top.replaceChildren(...(probabilities ? [...last.keys()].sort((a, b) => last[b] - last[a]).slice(0, 3)
+      .map((c) => el("li", {}, `${classes[c]} `, el("span", {}, `${(100 * last[c]).toFixed(last[c] > 0.995 ? 1 : 0)}%`))) : []));
     root.dispatchEvent(new CustomEvent("painted", { detail: { pixels, values } }));
     // Other widgets (the Grand Tour, the neurons) show the reader's example too.
     window.dispatchEvent(new CustomEvent("layerwise:drawn", { detail: { pixels } }));
@@ -281,6 +299,50 @@ async function mount(root) {
   }
   clear.addEventListener("click", () => { ctx.clearRect(0, 0, pad.width, pad.height); requestUpdate(); });
 
+  // An example as ink on the pad (its values as the ink's opacity), scaled up smoothly.
+  function paintOnPad(pixels) {
+    const small = el("canvas", { width: W, height: H });
+    const image = small.getContext("2d").createImageData(W, H);
+    pixels.forEach((v, i) => { image.data.set([17, 17, 17, v], 4 * i); });
+    small.getContext("2d").putImageData(image, 0, 0);
+    ctx.clearRect(0, 0, pad.width, pad.height);
+    ctx.drawImage(small, 0, 0, pad.width, pad.height);
+  }
+
+  // The keyboard's pen: arrows move it, drawing while it is down; Space (or Enter) puts it down
+  // or lifts it; Delete or Backspace clears the pad.
+  let penAt = [pad.width / 2, pad.height / 2], penDown = false;
+  function placePen() {
+    pen.hidden = document.activeElement !== pad;
+    pen.classList.toggle("down", penDown);
+    pen.style.left = `${(100 * penAt[0]) / pad.width}%`;
+    pen.style.top = `${(100 * penAt[1]) / pad.height}%`;
+  }
+  function inkTo(to) {
+    choose(null);
+    ctx.beginPath(); ctx.moveTo(...penAt); ctx.lineTo(...to); ctx.stroke();
+    ctx.beginPath(); ctx.arc(...to, ctx.lineWidth / 2, 0, 2 * Math.PI); ctx.fillStyle = ctx.strokeStyle; ctx.fill();
+    requestUpdate();
+  }
+  const moves = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, -1], ArrowDown: [0, 1] };
+  pad.addEventListener("keydown", (e) => {
+    if (e.key in moves) {
+      const step = e.shiftKey ? 30 : 10;
+      const to = [0, 1].map((k) => Math.max(0, Math.min(pad.width, penAt[k] + step * moves[e.key][k])));
+      if (penDown) inkTo(to);
+      penAt = to;
+    } else if (e.key === " " || e.key === "Enter") {
+      penDown = !penDown;
+      if (penDown) inkTo(penAt);
+    } else if (e.key === "Delete" || e.key === "Backspace") {
+      clear.click();
+    } else return;
+    e.preventDefault(); // the page does not scroll under the pen
+    placePen();
+  });
+  pad.addEventListener("focus", placePen);
+  pad.addEventListener("blur", () => { penDown = false; placePen(); });
+
   async function useImage(blob) {
     try {
       const pixels = await readImage(blob);
@@ -299,7 +361,7 @@ async function mount(root) {
     if (dropped) { e.preventDefault(); useImage(dropped); }
   });
 
-  ready.then(() => picker.firstChild?.click(), () => {});
+  ready.then(() => picker.firstChild?.pick(false), () => {});
   return { root, ready, run, show, layers, size: exampleSize(), readImage };
 }
 

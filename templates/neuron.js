@@ -49,7 +49,11 @@ async function mount(root) {
     el("div", { class: "neuron-right" }, el("label", {}, "threshold ", threshold, thresholdLabel), table, yours));
 
   function update() {
-    for (const b of picker.children) b.setAttribute("aria-checked", String(Number(b.dataset.chosen) === chosen));
+    for (const b of picker.children) {
+      const checked = Number(b.dataset.chosen) === chosen;
+      b.setAttribute("aria-checked", String(checked));
+      b.tabIndex = checked ? 0 : -1; // one tab stop for the group; arrows move within it
+    }
     paintWeights(weights, data.weights[chosen], shape);
     weights.setAttribute("aria-label", `The ${data.weights[chosen].length} weights of the neuron for ${classes[chosen]}: red votes for, blue against`);
     const t = Number(threshold.value);
@@ -70,6 +74,15 @@ async function mount(root) {
     }
   }
   picker.addEventListener("click", (e) => { if (e.target.dataset.chosen) { chosen = Number(e.target.dataset.chosen); update(); } });
+  // A radio group's keys: arrows (and Home, End) choose the previous or next class.
+  const steps = { ArrowRight: 1, ArrowDown: 1, ArrowLeft: -1, ArrowUp: -1, Home: -Infinity, End: Infinity };
+  picker.addEventListener("keydown", (e) => {
+    if (!(e.key in steps)) return;
+    e.preventDefault();
+    chosen = Math.max(0, Math.min(classes.length - 1, Number.isFinite(steps[e.key]) ? (chosen + steps[e.key] + classes.length) % classes.length : steps[e.key] > 0 ? classes.length - 1 : 0));
+    update();
+    picker.children[chosen].focus();
+  });
   threshold.addEventListener("input", update);
   window.addEventListener("layerwise:drawn", (e) => { pixels = e.detail.pixels; update(); });
   update();

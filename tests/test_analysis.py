@@ -82,6 +82,9 @@ def test_the_neuron_widget_agrees_with_python_at_any_threshold(page, server, bui
     widget.get_by_role("radio", name="3").click()
     widget.get_by_role("slider", name="Decision threshold").fill("0.3")
     assert float(widget.get_attribute("data-accuracy")) == pytest.approx(expected["accuracy"], abs=1e-4)
+    widget.get_by_role("radio", name="3").press("ArrowRight")  # a radio group's keys
+    expect(widget.get_by_role("radio", name="4")).to_have_attribute("aria-checked", "true")
+    expect(widget.get_by_role("radio", name="4")).to_be_focused()
     assert page.console_errors == []
 
 

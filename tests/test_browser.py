@@ -185,3 +185,37 @@ def test_negative_logits_draw_below_the_zero_line(page, server, built):
         edge = bar["top"] if bar["value"] < 0 else bar["bottom"]
         assert abs(edge - bar["height"] / 2) <= 1
     assert all(abs(b["bottom"]) <= 1 for b in layers["softmax"])  # probabilities stand on the floor
+
+
+def test_on_a_phone_the_result_sits_beside_the_pad(page, server):
+    page.set_viewport_size({"width": 360, "height": 740})
+    page.goto(server + "/mnist.html")
+    page.locator(".layer-explorer").scroll_into_view_if_needed()
+    wait_for_the_network(page)
+    page.locator(".layer-explorer .picker button").first.click()
+    expect(page.locator(".layer-explorer .top-classes li")).to_have_count(3)
+    pad, result = (page.locator(f".layer-explorer {part}").bounding_box() for part in (".pad", ".result"))
+    assert result["x"] >= pad["x"] + pad["width"] and result["y"] < pad["y"] + pad["height"]
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+
+
+def test_the_pad_draws_by_keyboard_and_takes_a_picked_example_to_edit(page, server):
+    page.goto(server + "/mnist.html")
+    page.locator(".layer-explorer").scroll_into_view_if_needed()
+    wait_for_the_network(page)
+    pad = page.locator(".layer-explorer .pad")
+    pad.focus()
+    for key in ["ArrowUp"] * 6 + [" "] + ["ArrowDown"] * 12 + [" "]:  # pen up 60 px, down, a 120 px line
+        pad.press(key)
+    expect(page.locator(".layer-explorer .status")).to_have_text("The network says: 1.")
+    ink = """() => { const c = document.querySelector('.layer-explorer .pad');
+        const alpha = c.getContext('2d').getImageData(0, 0, c.width, c.height).data.filter((v, i) => i % 4 === 3);
+        return alpha.filter((v) => v > 0).length; }"""
+    line = page.evaluate(ink)
+    page.locator(".layer-explorer .picker button").nth(6).click()  # a held-out 2, onto the pad
+    assert page.evaluate(ink) > 0 and page.evaluate(ink) != line
+    expect(page.locator(".layer-explorer .picker button").nth(6)).to_have_attribute("aria-pressed", "true")
+    pad.focus()
+    pad.press(" ")  # drawing on it is editing it
+    expect(page.locator(".layer-explorer .picker button").nth(6)).to_have_attribute("aria-pressed", "false")
+    assert page.console_errors == []
