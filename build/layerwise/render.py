@@ -22,7 +22,7 @@ from pathlib import Path
 import jinja2
 
 from . import figures
-from .cache import Cache, cache_key, code_hash
+from .cache import Cache, atomic_write_bytes, cache_key, code_hash
 from .content import Site, load_glossary, render_pages
 from .contract import SITE_FILES, page_contract, site_path
 
@@ -162,25 +162,37 @@ COMPRESSIBLE = TEXT | {".wasm", ".onnx", ".f16", ".f32", ".u8", ".ttf"}
 def compressed(data: bytes, text: bool) -> tuple[bytes, bytes]:
     """(gzip, brotli) of `data`. Brotli's best setting only for small text: on the default
     site's 29 MB of binary data (the wasm, layers, models) it takes 71 s for 5% less than
-    setting 5 in 0.5 s; on plotly.min.js, 9 is ten times quicker than 11 for 10% more."""
+    setting 5 in 0.5 s; on a 140 kB page or plotly.min.js, 9 is ten times quicker than 11."""
     import brotli
 
-    quality = (11 if len(data) < 300_000 else 9) if text else 5
+    quality = (11 if len(data) < 64_000 else 9) if text else 5
     return gzip.compress(data, 9 if text else 6, mtime=0), brotli.compress(data, quality=quality)
+
+
+def link_or_copy(source: Path, target: Path) -> None:
+    try:
+        os.link(source, target)  # the cache and site/ usually share a disk: no bytes copied
+    except OSError:
+        shutil.copyfile(source, target)
 
 
 def precompress(folder: Path, cache: Cache) -> None:
     """NAME.gz and NAME.br beside each compressible file of 1 KB or more, for static hosts that
-    serve them (and `layerwise serve`). Cached by content: an unchanged file costs a hash."""
+    serve them (and `layerwise serve`). The compressed files are kept in the cache by the
+    content's hash and linked into place: an unchanged file costs a hash, not a compression."""
+    store = cache.root / "compressed"
     for path in list(folder.rglob("*")):
         if path.suffix not in COMPRESSIBLE or not path.is_file() or path.stat().st_size < 1024:
             continue
         data = path.read_bytes()
-        key = hashlib.sha256(data).hexdigest()[:20]
-        packs = cache.get_or_compute("compressed", key, lambda: compressed(data, path.suffix in TEXT))
-        for packed, suffix in zip(packs, (".gz", ".br")):
-            if len(packed) < 0.95 * len(data):
-                path.with_name(path.name + suffix).write_bytes(packed)
+        key = hashlib.sha256(data).hexdigest()[:24]
+        packed = [store / f"{key}.gz", store / f"{key}.br"]
+        if not all(p.exists() for p in packed):
+            for target, blob in zip(packed, compressed(data, path.suffix in TEXT)):
+                atomic_write_bytes(target, blob)
+        for source in packed:
+            if source.stat().st_size < 0.95 * len(data):
+                link_or_copy(source, path.with_name(path.name + source.suffix))
 
 
 def render_site(config: dict, settings, articles: list, results: dict, out: Path, live_reload: bool = False) -> list:
