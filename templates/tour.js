@@ -145,8 +145,13 @@ async function mount(root) {
   }
 
   // --- controls
-  const canvas = el("canvas", { class: "tour-canvas", role: "img",
-    "aria-label": `Grand Tour: each dot is a held-out ${noun}, coloured by its label, in a rotating 2-D view of the layer` });
+  const canvas = el("canvas", { class: "tour-canvas", role: "img", tabindex: "0" });
+  // A layer's axes: its classes (logits, softmax), principal components, or units.
+  const axesNamedByClass = (info) => !info.reduced && info.dims === classes.length;
+  const axisName = (info, a) => (axesNamedByClass(info) ? classes[a] : info.reduced ? `PC${a + 1}` : `unit ${a + 1}`);
+  const describe = (info) => `Grand Tour of layer ${info.name} at epoch ${Math.round(epochNow)} of ${epochs - 1}: ` +
+    `each dot is a held-out ${noun}, coloured by its label, in a rotating 2-D view. Keys: arrows steer the axis ` +
+    `${axisName(info, steered % info.dims)}, [ and ] choose another axis, Space plays or pauses.`;
   const side = el("canvas", { class: "tour-side", role: "img", "aria-label": "The same layer under PCA" });
   const tooltip = el("div", { class: "tour-tooltip", hidden: "" });
   const thumb = el("canvas", { width: shape[2], height: shape[1] });
@@ -192,7 +197,7 @@ async function mount(root) {
   let shownLayer = Number(layer.value), fromLayer = shownLayer, transition = 1;
   let positions = new Float32Array(0), fromPositions = new Float32Array(0), count = n, synthetic = null;
   let reader = null; // {layerIndex, epoch, point: Float32Array(dims)} for the reader's digit
-  let dragging = -1, frames = 0, last = performance.now();
+  let dragging = -1, frames = 0, last = performance.now(), steered = 0; // steered: the keyboard's axis
   const sprites = COLOURS.map((c) => sprite(c, 2.5));
   const dim = COLOURS.map((c) => sprite(c + "33", 2.5));
   const loaded = await Promise.all([loadLayer(shownLayer)]);
@@ -310,14 +315,14 @@ async function mount(root) {
     // Handles: the projected axes (a class in the logits and the softmax, a principal component
     // in reduced layers, a unit in other narrow ones).
     ctx.font = `${12 * (window.devicePixelRatio || 1)}px system-ui, sans-serif`;
-    const axesAreClasses = !info.reduced && info.dims === classes.length;
+    const axesAreClasses = axesNamedByClass(info);
     for (let a = 0; a < info.dims; a++) {
       const [hx, hy] = rotation.handle(a);
       const x = cx + hx * r, y = cy - hy * r;
       ctx.strokeStyle = axesAreClasses ? COLOURS[a] : "#888";
       ctx.beginPath(); ctx.moveTo(cx, cy); ctx.lineTo(x, y); ctx.stroke();
       ctx.fillStyle = ctx.strokeStyle;
-      ctx.fillText(axesAreClasses ? classes[a] : info.reduced ? `PC${a + 1}` : `unit ${a + 1}`, x + 4, y - 4);
+      ctx.fillText(axisName(info, a), x + 4, y - 4);
     }
     if (reader && reader.layerIndex === shownLayer && reader.epoch === Math.round(epochNow)) {
       let x = 0, y = 0;
@@ -333,6 +338,7 @@ async function mount(root) {
     layerLabel.textContent = ` ${info.name}` + (info.reduced ? ` (${info.width} → ${info.dims} dims by PCA)` : ` (${info.dims} dims)`);
     // Screen readers hear "relu3" and "epoch 3 of 20", not the sliders' raw numbers.
     layer.setAttribute("aria-valuetext", info.name);
+    canvas.setAttribute("aria-label", describe(info)); // says what the view shows now
     epoch.setAttribute("aria-valuetext", `epoch ${Math.round(epochNow)} of ${epochs - 1}`);
     drawSide();
     frames++;
@@ -392,6 +398,7 @@ async function mount(root) {
         return;
       }
     }
+    showPoint(event); // a tap (no hover on touch screens) shows the example under the finger
   });
   canvas.addEventListener("pointermove", (event) => {
     const [x, y] = pointer(event), r = radius();
@@ -399,7 +406,12 @@ async function mount(root) {
       rotation.drag(dragging, (x - canvas.width / 2) / r, -(y - canvas.height / 2) / r);
       return;
     }
-    let best = -1, bestDistance = 8 * (window.devicePixelRatio || 1);
+    showPoint(event);
+  });
+  // The example nearest the pointer, if one is close: its picture, label and prediction.
+  function showPoint(event) {
+    const [x, y] = pointer(event), r = radius();
+    let best = -1, bestDistance = (event.pointerType === "touch" ? 20 : 8) * (window.devicePixelRatio || 1);
     for (let p = 0; p < Math.min(count, n); p++) {
       const distance = Math.hypot(canvas.width / 2 + positions[2 * p] * r - x, canvas.height / 2 - positions[2 * p + 1] * r - y);
       if (distance < bestDistance) { best = p; bestDistance = distance; }
@@ -412,6 +424,23 @@ async function mount(root) {
     tooltip.style.left = `${event.clientX - box.left + 12}px`;
     tooltip.style.top = `${event.clientY - box.top + 12}px`;
     tooltip.hidden = false;
+  }
+  // Steering by keyboard: [ and ] choose an axis, arrows move its handle, Space plays or pauses.
+  canvas.addEventListener("keydown", (event) => {
+    const info = meta.layers[shownLayer], step = event.shiftKey ? 0.15 : 0.05;
+    steered %= info.dims;
+    const moves = { ArrowLeft: [-step, 0], ArrowRight: [step, 0], ArrowUp: [0, step], ArrowDown: [0, -step] };
+    if (event.key in moves) {
+      const [hx, hy] = rotation.handle(steered);
+      rotation.drag(steered, hx + moves[event.key][0], hy + moves[event.key][1]);
+    } else if (event.key === "[" || event.key === "]") {
+      steered = (steered + (event.key === "]" ? 1 : info.dims - 1)) % info.dims;
+      status.textContent = `Steering the axis ${axisName(info, steered)}.`;
+    } else if (event.key === " ") {
+      play.click();
+    } else return;
+    event.preventDefault();
+    draw(true);
   });
   canvas.addEventListener("pointerleave", () => { tooltip.hidden = true; });
   for (const end of ["pointerup", "pointercancel"]) canvas.addEventListener(end, () => { dragging = -1; });

@@ -125,6 +125,8 @@ def test_the_tour_animates_responds_and_shows_the_readers_digit(page, server):
 @pytest.mark.browser
 def test_reduced_motion_starts_the_tour_still_and_sliders_speak_names(browser, server):
     page = browser.new_page(reduced_motion="reduce")
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
     page.goto(server + "/mnist.html")
     tour = page.locator(".grand-tour")
     tour.scroll_into_view_if_needed()
@@ -140,6 +142,28 @@ def test_reduced_motion_starts_the_tour_still_and_sliders_speak_names(browser, s
     expect(tour.get_by_role("slider", name="Epoch")).to_have_attribute(
         "aria-valuetext", re.compile(r"^epoch \d+ of \d+$")
     )
-    play.click()
+    canvas = tour.locator(".tour-canvas")
+    expect(canvas).to_have_attribute("aria-label", re.compile(r"^Grand Tour of layer conv1 at epoch \d+ of \d+"))
+    still = canvas.screenshot()
+    canvas.focus()  # steering by keyboard: the chosen axis's handle moves with the arrows
+    for key in ["]", "ArrowRight", "ArrowRight", "ArrowUp"]:
+        canvas.press(key)
+    expect(tour.locator(".tour-status")).to_have_text("Steering the axis PC2.")
+    assert canvas.screenshot() != still
+    # A tap (a touch has no hover) on a dot shows its example.
+    tapped = page.evaluate("""() => {
+        const canvas = document.querySelector('.grand-tour .tour-canvas'), box = canvas.getBoundingClientRect();
+        const tip = document.querySelector('.grand-tour .tour-tooltip');
+        for (let i = 1; i < 40; i++) for (let j = 1; j < 40; j++) {
+            const at = { clientX: box.left + (box.width * i) / 40, clientY: box.top + (box.height * j) / 40 };
+            canvas.dispatchEvent(new PointerEvent('pointerdown', { ...at, pointerType: 'touch', bubbles: true }));
+            canvas.dispatchEvent(new PointerEvent('pointerup', { ...at, pointerType: 'touch', bubbles: true }));
+            if (!tip.hidden) return tip.textContent;
+        }
+        return null;
+    }""")
+    assert tapped and tapped.startswith("label ")
+    canvas.press(" ")  # Space plays
     expect(tour.get_by_role("button", name="Pause")).to_have_attribute("aria-pressed", "true")
+    assert errors == []
     page.close()
