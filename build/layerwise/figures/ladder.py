@@ -40,6 +40,11 @@ def ladder_chart(result) -> str:
     """Accuracy against size, one bubble per model (its area: training time)."""
     go = plotly()[0]
     metrics = [described.metrics for described in result.models.values()]
+
+    def below(m) -> bool:  # a label under its bubble where a better model of about its size is above
+        similar = [o for o in metrics if 0.8 < o["parameters"] / m["parameters"] < 1.25]
+        return any(o["test_accuracy"] > m["test_accuracy"] for o in similar)
+
     fig = go.Figure(
         go.Scatter(
             x=[m["parameters"] for m in metrics],
@@ -50,18 +55,21 @@ def ladder_chart(result) -> str:
                 array=[m["test_accuracy"].interval[1] - m["test_accuracy"] for m in metrics],
                 arrayminus=[m["test_accuracy"] - m["test_accuracy"].interval[0] for m in metrics],
             ),
-            text=[m["title"] for m in metrics],
+            text=list(result.models),  # short names on the chart; the title in the hover
+            hovertext=[m["title"] for m in metrics],
             mode="markers+text",
-            textposition="top center",
+            textposition=["bottom center" if below(m) else "top center" for m in metrics],
+            cliponaxis=False,
             marker=dict(size=[12 + 4 * m["train_seconds"] ** 0.5 for m in metrics], color="#1a5fb4", opacity=0.7),
             customdata=[m["train_seconds"] for m in metrics],
             hovertemplate=(
-                "%{text}<br>%{x:,} parameters<br>%{y:.1%} held out<br>%{customdata:.1f} s to train<extra></extra>"
+                "%{hovertext}<br>%{x:,} parameters<br>%{y:.1%} held out<br>%{customdata:.1f} s to train<extra></extra>"
             ),
         )
     )
     fig.update_layout(
-        xaxis=dict(type="log", title="parameters"),
+        # Round numbers of parameters only (a log axis otherwise labels 7, 8, 9, 10k, 2, 3, ...).
+        xaxis=dict(type="log", title="parameters", dtick=1, tickformat="~s", minor=dict(ticks="", showgrid=True)),
         yaxis=dict(title="held-out accuracy", tickformat=".0%"),
         height=340,
         margin=dict(l=60, r=20, t=20, b=50),

@@ -1,5 +1,6 @@
 """The manifold question: each layer under PCA, t-SNE and UMAP, and the numbers per layer."""
 
+from ..contract import class_colours
 from . import analysed_layer, colours_of, figure, plotly, plotly_html
 
 METHOD_NAMES = {"pca": "PCA", "tsne": "t-SNE", "umap": "UMAP"}
@@ -34,13 +35,18 @@ def manifold_views(result, layer: str) -> str:
             col=col,
         )
 
+    # The class colours as a legend (the points carry them in one trace per view).
+    for name, colour in zip(classes, class_colours(len(classes))):
+        fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=name, marker=dict(color=colour)), 1, 1)
+
     def views_of(name):
         return {
             "x": [analysis["layers"][name]["views"][m][:, 0] for m in methods],
             "y": [analysis["layers"][name]["views"][m][:, 1] for m in methods],
         }
 
-    buttons = [dict(label=name, method="restyle", args=[views_of(name)]) for name in layers]
+    views = list(range(len(methods)))  # the buttons move the views' traces, not the legend's
+    buttons = [dict(label=name, method="restyle", args=[views_of(name), views]) for name in layers]
     fig.update_layout(
         updatemenus=[
             dict(
@@ -54,8 +60,9 @@ def manifold_views(result, layer: str) -> str:
                 showactive=True,
             )
         ],
-        height=380,
+        height=420,
         margin=dict(l=10, r=10, t=70, b=10),
+        legend=dict(orientation="h", y=-0.02, yanchor="top", itemclick=False, itemdoubleclick=False),
     )
     fig.update_xaxes(showticklabels=False)
     fig.update_yaxes(showticklabels=False)
@@ -91,5 +98,8 @@ def manifold_metrics(result) -> str:
         legend=dict(orientation="h", y=-0.2),
         yaxis=dict(title="accuracy / trustworthiness", tickformat=".0%"),
     )
-    fig.update_yaxes(title_text="intrinsic dimension", secondary_y=True)
+    # Its own round ticks (not the accuracy axis's grid lines carried over: 2.78, 4.68, ...).
+    fig.update_yaxes(
+        title_text="intrinsic dimension", secondary_y=True, tickmode="auto", nticks=6, tickformat="~f", showgrid=False
+    )
     return plotly_html(fig)

@@ -6,6 +6,9 @@ import numpy as np
 
 from . import FigureError, as_rgb, figure, model, plotly, plotly_html, whole
 
+# Axes of a picture: no ticks, grid or lines around it.
+PICTURE_AXES = dict(showticklabels=False, showgrid=False, zeroline=False, showline=False)
+
 
 def grid(n: int) -> tuple[int, int]:
     """Rows and columns for n small images, at most 5 to a row."""
@@ -45,8 +48,8 @@ def weight_templates(result, model: str) -> str:
             row=i // columns + 1,
             col=i % columns + 1,
         )
-    fig.update_yaxes(autorange="reversed", showticklabels=False, scaleanchor="x")
-    fig.update_xaxes(showticklabels=False)
+    fig.update_yaxes(autorange="reversed", scaleanchor="x", **PICTURE_AXES)
+    fig.update_xaxes(**PICTURE_AXES)
     fig.update_layout(height=180 * rows, margin=dict(l=10, r=10, t=30, b=10))
     return plotly_html(fig)
 
@@ -94,7 +97,7 @@ def mistakes(result, model: str, count: int) -> str:
     )
     for i, w in enumerate(wrong):
         fig.add_trace(go.Image(z=as_rgb(w["pixels"], result.dataset.shape), hoverinfo="skip"), row=1, col=i + 1)
-    fig.update_yaxes(showticklabels=False)
-    fig.update_xaxes(showticklabels=False)
+    fig.update_yaxes(**PICTURE_AXES)
+    fig.update_xaxes(**PICTURE_AXES)
     fig.update_layout(height=140, margin=dict(l=5, r=5, t=30, b=5))
     return plotly_html(fig)
