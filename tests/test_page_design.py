@@ -1,5 +1,7 @@
 """The page as readers meet it: phone width, dark mode, keyboard, print."""
 
+from pathlib import Path
+
 import pytest
 from playwright.sync_api import expect
 
@@ -69,3 +71,18 @@ def test_figures_take_the_pages_colours_in_dark_mode(browser, server):
 def test_axe_finds_no_violations_on_the_whole_page_light_or_dark(browser, server):
     """axe-core (npm) on the article scrolled to its end, every lazy figure and widget drawn."""
     assert axe_violations(browser, f"{server}/mnist.html", ROOT / "node_modules") == {"light": [], "dark": []}
+
+
+def test_without_javascript_or_from_a_file_each_figure_says_why_it_is_blank(browser, server, built):
+    """No script runs in either case (file:// refuses module scripts): the placeholders speak."""
+    site = Path(built[0]["out"])
+    for context, url in [
+        (browser.new_context(java_script_enabled=False), f"{server}/mnist.html"),
+        (browser.new_context(), (site / "mnist.html").as_uri()),
+    ]:
+        page = context.new_page()
+        page.goto(url)
+        fallbacks = page.locator(".figure-ladder-chart .figure-fallback")
+        expect(fallbacks).to_contain_text("needs JavaScript, and the site served over HTTP")
+        assert page.locator(".plotly-figure").count() == page.locator(".plotly-figure .figure-fallback").count() > 5
+        context.close()
