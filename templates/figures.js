@@ -47,6 +47,22 @@ function pageColours(figure) {
   return layout;
 }
 
+// A Plotly button menu as HTML buttons before the figure: Plotly draws its own inside the SVG,
+// where no keyboard or screen reader reaches them.
+function buttonsOf(menu, Plotly, figure) {
+  const group = el("div", { class: "figure-buttons", role: "group", "aria-label": "Show" });
+  const buttons = menu.buttons.map((b, i) => {
+    const button = el("button", { type: "button", "aria-pressed": String(i === (menu.active ?? 0)) }, b.label);
+    button.addEventListener("click", () => {
+      Plotly[b.method](figure, ...b.args);
+      for (const other of buttons) other.setAttribute("aria-pressed", String(other === button));
+    });
+    return button;
+  });
+  group.append(...buttons);
+  return group;
+}
+
 async function draw(figure) {
   const [Plotly, fig] = await Promise.all([
     loadPlotly(),
@@ -56,7 +72,9 @@ async function draw(figure) {
     }),
   ]);
   figure.querySelector(".figure-fallback")?.remove();
-  await Plotly.newPlot(figure, fig.data, fig.layout, config);
+  const menus = (fig.layout.updatemenus || []).filter((menu) => menu.type === "buttons");
+  await Plotly.newPlot(figure, fig.data, { ...fig.layout, updatemenus: [] }, config);
+  for (const menu of menus) figure.before(buttonsOf(menu, Plotly, figure));
   Plotly.relayout(figure, pageColours(figure));
   if (figure.dataset.thumbnails) showThumbnails(figure);
 }

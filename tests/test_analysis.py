@@ -94,7 +94,12 @@ def test_every_figure_renders_without_errors(page, server):
     for figure in page.locator(".plotly-figure").all():
         figure.scroll_into_view_if_needed()
         expect(figure.locator(".main-svg").first).to_be_attached()
-    manifold = page.locator(".figure-manifold-views .plotly-figure")
-    manifold.get_by_text("relu3").first.click()  # switch the layer
+    manifold = page.locator(".figure-manifold-views")
+    before = manifold.locator(".plotly-figure").screenshot()
+    relu3 = manifold.get_by_role("button", name="relu3")
+    relu3.focus()  # the layer buttons are HTML buttons: reachable by keyboard
+    relu3.press("Enter")
+    expect(relu3).to_have_attribute("aria-pressed", "true")
     page.wait_for_timeout(300)
+    assert manifold.locator(".plotly-figure").screenshot() != before
     assert page.console_errors == [] and page.foreign_requests == []
