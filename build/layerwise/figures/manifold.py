@@ -60,8 +60,8 @@ def manifold_views(result, layer: str) -> str:
                 showactive=True,
             )
         ],
-        height=420,
-        margin=dict(l=10, r=10, t=70, b=10),
+        height=380,
+        margin=dict(l=10, r=10, t=30, b=10),  # the layer buttons: HTML, above it (figures.js)
         legend=dict(orientation="h", y=-0.02, yanchor="top", itemclick=False, itemdoubleclick=False),
     )
     fig.update_xaxes(showticklabels=False)
