@@ -345,14 +345,18 @@ async function mount(root) {
     if (!force || playing) root.dataset.frames = String(frames);
   }
 
-  // Off screen the tour does not animate: a reader scrolling elsewhere (or drawing in the
-  // explorer just above) keeps the whole frame budget.
-  let onScreen = true;
-  new IntersectionObserver((entries) => { onScreen = entries.at(-1).isIntersecting; }).observe(canvas);
+  // Off screen the tour's loop stops (no frame is even requested): a reader scrolling elsewhere
+  // (or drawing in the explorer just above) keeps the whole frame budget.
+  let frame = 0;
   function loop() {
-    if (onScreen && (playing || epochNow !== epochTarget || transition < 1 || dragging >= 0)) draw();
-    requestAnimationFrame(loop);
+    if (playing || epochNow !== epochTarget || transition < 1 || dragging >= 0) draw();
+    frame = requestAnimationFrame(loop);
   }
+  new IntersectionObserver((entries) => {
+    cancelAnimationFrame(frame);
+    frame = entries.at(-1).isIntersecting ? requestAnimationFrame(loop) : 0;
+    root.dataset.running = String(frame !== 0);
+  }).observe(canvas);
 
   // --- interaction
   play.addEventListener("click", () => {
@@ -476,7 +480,6 @@ async function mount(root) {
   window.addEventListener("layerwise:drawn", (event) => { readerPixels = event.detail.pixels; updateReader(); });
 
   size();
-  requestAnimationFrame(loop);
   status.textContent = `${n} held-out ${noun}s, ${epochs} recorded epoch${epochs > 1 ? "s" : ""}` +
     (epochs > 1 ? " (0 = before training)" : " (a model trained elsewhere)") + ". Drag a labelled axis to steer.";
 
