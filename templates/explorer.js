@@ -3,9 +3,8 @@
 // layer's output is drawn. Nothing here knows the dataset or the architecture: shapes, classes,
 // the noun, the preprocessing and the layers come from the build's contract.
 
-import {
-  areaResize, contract, diverging, el, exampleSize, fromRGBA, loadRuntime, paintImage, sitePath, whenNear,
-} from "./runtime.js";
+import { register } from "./lifecycle.js";
+import { areaResize, contract, diverging, el, exampleSize, fromRGBA, loadRuntime, paintImage, sitePath } from "./runtime.js";
 
 // --- turning a drawing or an image into the model's input ---------------------------------
 
@@ -164,12 +163,11 @@ function layerView(layer, classes, [C, H, W]) {
 
 // --- the widget -----------------------------------------------------------------------------
 
-async function mount(root) {
+async function mount(root, near) {
   const { dataset, models } = contract();
   const { classes, noun, shape } = dataset;
   const [C, H, W] = shape;
   const layers = models[root.dataset.model].layers;
-  const examples = await (await fetch(sitePath("examples"))).json();
 
   const status = el("p", { class: "status", role: "status" }, "The network runs in your browser once you scroll here.");
   const top = el("ol", { class: "top-classes", "aria-label": "The most likely classes" });
@@ -197,7 +195,8 @@ async function mount(root) {
   function choose(chosen) {
     for (const b of picker.children) b.setAttribute("aria-pressed", String(b === chosen));
   }
-  examples.pixels.forEach((pixels, i) => {
+  // The held-out examples to pick from, once the reader comes near.
+  const picked = near.then(() => fetch(sitePath("examples"))).then((response) => response.json()).then((examples) => examples.pixels.forEach((pixels, i) => {
     const thumb = el("canvas", { width: W, height: H });
     paintImage(thumb, pixels);
     const wrong = examples.predictions[i] !== examples.labels[i];
@@ -214,11 +213,11 @@ async function mount(root) {
     };
     button.addEventListener("click", () => button.pick(true));
     picker.append(button);
-  });
+  }));
 
   let session = null;
   const ready = (async () => {
-    await whenNear(root);
+    await near;
     status.textContent = "Loading the network runtime…";
     const ort = await loadRuntime((got, total) => {
       status.textContent = `Loading the network runtime… ${Math.round(got / 1e6)} of ${Math.round(total / 1e6) || "?"} MB`;
@@ -361,10 +360,9 @@ async function mount(root) {
     if (dropped) { e.preventDefault(); useImage(dropped); }
   });
 
-  ready.then(() => picker.firstChild?.pick(false), () => {});
+  Promise.all([ready, picked]).then(() => picker.firstChild?.pick(false), () => {});
   return { root, ready, run, show, layers, size: exampleSize(), readImage };
 }
 
-// The page's widgets, reachable for tests and for other widgets (e.g. the Grand Tour).
-window.layerwise = window.layerwise || {};
-window.layerwise.explorers = [...document.querySelectorAll(".layer-explorer")].map(mount);
+// The page's explorers, reachable for tests and for other widgets (e.g. the Grand Tour).
+register("explorers", ".layer-explorer", mount);

@@ -1,7 +1,8 @@
 // Draws the page's Plotly figures, each when it nears the viewport: its data is a file of its
 // own (data-src) and plotly.js itself is loaded with the first, so neither delays the text.
 // Figures over the recorded sample (data-thumbnails: the recorded model) show the hovered example.
-import { el, loadSample, paintImage, whenNear } from "./runtime.js";
+import { register } from "./lifecycle.js";
+import { el, loadSample, paintImage } from "./runtime.js";
 
 // No toolbar: its buttons were 8 tab stops a figure; zoom and pan stay on the plot itself.
 const config = { responsive: true, displaylogo: false, displayModeBar: false };
@@ -63,7 +64,8 @@ function buttonsOf(menu, Plotly, figure) {
   return group;
 }
 
-async function draw(figure) {
+async function draw(figure, near) {
+  await near;
   const [Plotly, fig] = await Promise.all([
     loadPlotly(),
     fetch(figure.dataset.src).then((response) => {
@@ -79,13 +81,8 @@ async function draw(figure) {
   if (figure.dataset.thumbnails) showThumbnails(figure);
 }
 
-const figures = [...document.querySelectorAll(".plotly-figure")];
-for (const figure of figures) {
-  whenNear(figure).then(() => draw(figure)).catch((error) => {
-    const fallback = figure.querySelector(".figure-fallback") || figure.appendChild(el("p", { class: "figure-fallback" }));
-    fallback.textContent = `This figure could not be drawn: ${error.message}.`;
-  });
-}
+register("figures", ".plotly-figure", draw);
 matchMedia("(prefers-color-scheme: dark)").addEventListener("change", () => {
-  for (const figure of figures) if (figure.layout) window.Plotly.relayout(figure, pageColours(figure));
+  for (const figure of document.querySelectorAll(".plotly-figure"))
+    if (figure.layout) window.Plotly.relayout(figure, pageColours(figure));
 });

@@ -2,7 +2,8 @@
 // the class and moves the decision threshold; the numbers are recomputed here from the
 // recorded scores of every held-out example. An example drawn in the layer explorer gets its score.
 
-import { contract, diverging, el, sitePath, whenNear } from "./runtime.js";
+import { register } from "./lifecycle.js";
+import { contract, diverging, el, sitePath } from "./runtime.js";
 
 
 // The same numbers as layerwise/analysis/baselines.py, at any threshold.
@@ -32,8 +33,8 @@ function paintWeights(canvas, weights, [channels, height, width]) {
 
 const percent = (x) => `${(100 * x).toFixed(1)}%`;
 
-async function mount(root) {
-  await whenNear(root);
+async function mount(root, near) {
+  await near;
   const data = await (await fetch(sitePath("neuron", { model: root.dataset.model }))).json();
   const { classes, noun, shape } = contract().dataset;
   let chosen = Number(root.dataset.class), pixels = null;
@@ -88,5 +89,4 @@ async function mount(root) {
   update();
 }
 
-window.layerwise = window.layerwise || {};
-window.layerwise.neurons = [...document.querySelectorAll(".one-neuron")].map(mount);
+register("neurons", ".one-neuron", mount);

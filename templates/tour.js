@@ -3,7 +3,8 @@
 // dimensions by the build); a smooth rotation of n-D space shows them from every angle.
 // Drawn on a plain 2-D canvas: here it ran twice as fast as Plotly's WebGL scatter.
 
-import { contract, el, fetchBytes, loadRuntime, loadSample, paintImage, sitePath, whenNear } from "./runtime.js";
+import { register } from "./lifecycle.js";
+import { contract, el, fetchBytes, loadRuntime, loadSample, paintImage, sitePath } from "./runtime.js";
 
 // --- the rotation: an n x n orthonormal matrix, moved along the torus Grand Tour ----------
 
@@ -124,8 +125,8 @@ function sprite(colour, radius) {
   return canvas;
 }
 
-async function mount(root) {
-  await whenNear(root);
+async function mount(root, near) {
+  await near;
   const model = root.dataset.model;
   const { dataset: { classes, noun, shape }, palette: COLOURS } = contract();
   const { meta, labels, predictions, thumbnail } = await loadSample(model);
@@ -346,17 +347,17 @@ async function mount(root) {
   }
 
   // Off screen the tour's loop stops (no frame is even requested): a reader scrolling elsewhere
-  // (or drawing in the explorer just above) keeps the whole frame budget.
+  // (or drawing in the explorer just above) keeps the whole frame budget. lifecycle.js says when.
   let frame = 0;
   function loop() {
     if (playing || epochNow !== epochTarget || transition < 1 || dragging >= 0) draw();
     frame = requestAnimationFrame(loop);
   }
-  new IntersectionObserver((entries) => {
+  function run(on) {
     cancelAnimationFrame(frame);
-    frame = entries.at(-1).isIntersecting ? requestAnimationFrame(loop) : 0;
-    root.dataset.running = String(frame !== 0);
-  }).observe(canvas);
+    frame = on ? requestAnimationFrame(loop) : 0;
+    root.dataset.running = String(on);
+  }
 
   // --- interaction
   play.addEventListener("click", () => {
@@ -485,6 +486,8 @@ async function mount(root) {
 
   return {
     root, rotation,
+    onscreen: () => run(true),
+    offscreen: () => run(false),
     // For the benchmark: swap in `points` random points (same dimensions) and count frames.
     useSyntheticPoints(points) {
       synthetic = points;
@@ -500,5 +503,4 @@ async function mount(root) {
   };
 }
 
-window.layerwise = window.layerwise || {};
-window.layerwise.tours = [...document.querySelectorAll(".grand-tour")].map(mount);
+register("tours", ".grand-tour", mount);

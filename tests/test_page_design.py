@@ -1,5 +1,6 @@
 """The page as readers meet it: phone width, dark mode, keyboard, print."""
 
+import re
 from pathlib import Path
 
 import pytest
@@ -86,3 +87,14 @@ def test_without_javascript_or_from_a_file_each_figure_says_why_it_is_blank(brow
         expect(fallbacks).to_contain_text("needs JavaScript, and the site served over HTTP")
         assert page.locator(".plotly-figure").count() == page.locator(".plotly-figure .figure-fallback").count() > 5
         context.close()
+
+
+def test_a_widget_that_fails_says_why_inside_its_figure(page, server):
+    """The shared lifecycle (templates/lifecycle.js) puts any widget's error into its figure."""
+    page.route("**/figures/*.json", lambda route: route.fulfill(status=404, body="gone"))
+    page.goto(server + "/mnist.html")
+    figure = page.locator(".figure-ladder-chart")
+    figure.scroll_into_view_if_needed()
+    expect(figure.locator(".figure-fallback")).to_have_text(
+        re.compile(r"^This figure could not be shown: its data \(.*\.json\) answered 404\.$")
+    )
