@@ -13,10 +13,8 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
 from .config import ConfigError, ModelSpec, merge, overlay, read_toml, validated
-from .content import ContentError, read_text, split_front_matter
+from .content import ContentError, read_text, read_yaml, split_front_matter
 from .errors import BuildError
 
 # Where the files a build writes for the whole site go; an article's own go under its slug/.
@@ -58,13 +56,7 @@ def load_site_settings(content: Path) -> SiteSettings:
     path = content / "site.yml"
     if not path.exists():
         return SiteSettings()
-    try:
-        raw = yaml.safe_load(read_text(path)) or {}
-    except yaml.YAMLError as e:
-        line = getattr(getattr(e, "problem_mark", None), "line", 0) + 1
-        raise ContentError(
-            path, line, f"not valid YAML ({getattr(e, 'problem', e)}); write 'key: value' lines"
-        ) from None
+    raw = read_yaml(path, "'key: value' lines")
     known = SiteSettings.__dataclass_fields__
     lines = read_text(path).splitlines()
     for key, value in raw.items() if isinstance(raw, dict) else [("", raw)]:

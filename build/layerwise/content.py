@@ -126,17 +126,20 @@ def split_front_matter(path: Path, text: str) -> tuple[dict, str, int]:
     return meta, text[match.end() :], match.group(0).count("\n")
 
 
+def read_yaml(path: Path, form: str):
+    """A YAML content file, parsed; a syntax error names its line and the `form` to write."""
+    try:
+        return yaml.safe_load(read_text(path)) or {}
+    except yaml.YAMLError as e:
+        line = getattr(getattr(e, "problem_mark", None), "line", 0) + 1
+        raise ContentError(path, line, f"not valid YAML ({getattr(e, 'problem', e)}); write {form}") from None
+
+
 def load_glossary(path: Path) -> dict:
     """content/glossary.yml: 'term: definition' lines, defined once for every page."""
     if not path.exists():
         return {}
-    try:
-        glossary = yaml.safe_load(read_text(path)) or {}
-    except yaml.YAMLError as e:
-        line = getattr(getattr(e, "problem_mark", None), "line", 0) + 1
-        raise ContentError(
-            path, line, f"not valid YAML ({getattr(e, 'problem', e)}); write 'term: definition' lines"
-        ) from None
+    glossary = read_yaml(path, "'term: definition' lines")
     if not isinstance(glossary, dict) or not all(isinstance(v, str) for v in glossary.values()):
         raise ContentError(path, 1, "write one 'term: definition' line per term, the definition as text")
     return {str(term).lower(): " ".join(definition.split()) for term, definition in glossary.items()}
