@@ -14,6 +14,7 @@ build: setup datasets
 	$(VENV)/bin/layerwise build
 
 bench: setup datasets chromium
+	@test -x node_modules/.bin/lighthouse || npm ci --no-audit --no-fund  # with the dev dependencies
 	$(VENV)/bin/layerwise bench
 
 test: setup datasets chromium
@@ -27,8 +28,9 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install --quiet --no-compile -e '.[test]'
 	touch $@
 
+# Lighthouse (a dev dependency, 150 packages) only for `make bench`.
 node_modules/.package-lock.json: package.json package-lock.json
-	npm ci --no-audit --no-fund
+	npm ci --omit=dev --no-audit --no-fund
 
 datasets:
 	@test -d /usr/share/datasets/fashion-mnist || ($(SUDO) apt-get update && $(SUDO) apt-get install -y dataset-fashion-mnist)

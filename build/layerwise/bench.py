@@ -298,7 +298,7 @@ def measure_lighthouse(site: Path, article, node_modules: Path) -> dict:
 
     binary = Path(node_modules) / ".bin" / "lighthouse"
     if not binary.exists():
-        return {"lighthouse": f"not measured: {binary} is missing (npm ci installs it)"}
+        return {"lighthouse": f"not measured: {binary} is missing (`make bench` installs it, a dev dependency)"}
     with static_server(site) as url:
         done = subprocess.run(
             [
