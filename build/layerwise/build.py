@@ -14,22 +14,15 @@ def check_before_training(config: dict, articles: list[Article]) -> None:
     from .content import Site, load_glossary, render_pages
     from .figures import Preview
 
-    content = Path(config["content"])
+    content, node_modules = Path(config["content"]), Path(config["node_modules"])
     glossary = load_glossary(content / "glossary.yml")
-    sources = []
-    for article in articles:
-        preview = Preview(
-            {name: None for name in article.specs}, {"model": article.config["record"]["model"]}, article.source.classes
-        )
-        sources.append(
-            (
-                article.path,
-                article.slug,
-                article.url,
-                Site(None, preview, glossary, content, Path(config["node_modules"])),
-            )
-        )
-    render_pages(sources)
+
+    def site(article: Article) -> Site:  # what is known before training: model names, classes
+        models = {name: None for name in article.specs}
+        preview = Preview(models, {"model": article.config["record"]["model"]}, article.source.classes)
+        return Site(None, preview, glossary, content, node_modules)
+
+    render_pages([(a.path, a.slug, a.url, site(a)) for a in articles])
 
 
 def build(config: dict, live_reload: bool = False, memory: dict | None = None):
