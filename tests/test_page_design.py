@@ -86,6 +86,10 @@ def test_without_javascript_or_from_a_file_each_figure_says_why_it_is_blank(brow
         fallbacks = page.locator(".figure-ladder-chart .figure-fallback")
         expect(fallbacks).to_contain_text("needs JavaScript, and the site served over HTTP")
         assert page.locator(".plotly-figure").count() == page.locator(".plotly-figure .figure-fallback").count() > 5
+        numbers = page.locator(".figure-ladder-chart .figure-numbers")  # the chart's numbers, as a table
+        numbers.locator("summary").click()
+        expect(numbers.locator("tbody tr")).to_have_count(4)
+        expect(numbers.locator("tbody tr").last).to_contain_text("cnn")
         context.close()
 
 

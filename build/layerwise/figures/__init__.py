@@ -167,11 +167,81 @@ def plotly():
 
 
 def plotly_html(fig, thumbnails: str | None = None) -> str:
-    """A Plotly figure as a div that templates/figures.js draws (data inline, no script).
-    With `thumbnails` (a recorded model's name), hovering a point shows its example: the
-    points' customdata are indices into that model's recorded sample."""
+    """A Plotly figure as a div that templates/figures.js draws (data inline, no script), and
+    its numbers as a table after it. With `thumbnails` (a recorded model's name), hovering a
+    point shows its example: the points' customdata are indices into that model's recorded sample."""
     extra = f' data-thumbnails="{html.escape(thumbnails)}"' if thumbnails else ""
-    return f'<div class="plotly-figure" data-plotly="{html.escape(fig.to_json())}"{extra}></div>'
+    div = f'<div class="plotly-figure" data-plotly="{html.escape(fig.to_json())}"{extra}></div>'
+    table = numbers_table(fig)
+    return div + (f'<details class="figure-numbers"><summary>The numbers</summary>{table}</details>' if table else "")
+
+
+MAX_CELLS = 400  # beyond this a table is no help (a scatter of 1,000 points, a 28x28 image)
+
+
+def formatter(tickformat) -> Callable:
+    """A value as the figure's axis writes it (a percentage where its ticks are), blank if none."""
+
+    def show(v) -> str:
+        if v is None:
+            return ""
+        if tickformat and "%" in tickformat:
+            return f"{100 * v:.1f}%"
+        return f"{v:,}" if isinstance(v, int | np.integer) else f"{v:.3g}"
+
+    return show
+
+
+def numbers_table(fig) -> str:
+    """A small figure's numbers as an HTML table: what readers without JavaScript, on paper or
+    with a screen reader get in its place. "" for pictures and large scatters."""
+    if not fig.data or any(t.type not in ("scatter", "heatmap") for t in fig.data):
+        return ""
+    if sum(np.asarray(t.z if t.type == "heatmap" else t.x).size for t in fig.data) > MAX_CELLS:
+        return ""
+    # The lines and maps themselves: not the bands around lines, nor legend-only entries.
+    traces = [t for t in fig.data if t.type == "heatmap" or (t.fill is None and t.showlegend is not False)]
+    cell = html.escape
+    if len(traces) == 1 and traces[0].type == "heatmap":
+        z, fmt = np.asarray(traces[0].z), formatter(traces[0].colorbar.tickformat)
+        x_title, y_title = fig.layout.xaxis.title.text or "", fig.layout.yaxis.title.text or ""
+        corner = f"{cell(y_title)} ↓ {cell(x_title)} →" if x_title or y_title else ""
+        columns = traces[0].x if traces[0].x is not None else range(z.shape[1])
+        rows = traces[0].y if traces[0].y is not None else range(z.shape[0])
+        head = "".join(f'<th scope="col">{cell(str(c))}</th>' for c in columns)
+        body = "".join(
+            f'<tr><th scope="row">{cell(str(r))}</th>' + "".join(f"<td>{fmt(v)}</td>" for v in z[i]) + "</tr>"
+            for i, r in enumerate(rows)
+        )
+        return f"<table><thead><tr><th>{corner}</th>{head}</tr></thead><tbody>{body}</tbody></table>"
+    if any(t.type != "scatter" for t in traces):
+        return ""
+    x_title, y_title = fig.layout.xaxis.title.text or "", fig.layout.yaxis.title.text or ""
+    fmt = formatter(fig.layout.yaxis.tickformat)
+
+    def axis_format(trace) -> Callable:  # a line on a second axis (y2) has that axis's format
+        return formatter(fig.layout[f"yaxis{(trace.yaxis or 'y')[1:]}"].tickformat)
+
+    if len(traces) == 1 and traces[0].text is not None:  # one point per labelled item (the ladder chart)
+        t = traces[0]
+        head = f'<th></th><th scope="col">{cell(x_title)}</th><th scope="col">{cell(y_title)}</th>'
+        body = "".join(
+            f'<tr><th scope="row">{cell(str(label))}</th><td>{formatter(None)(x)}</td><td>{fmt(y)}</td></tr>'
+            for label, x, y in zip(t.text, t.x, t.y)
+        )
+        return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    xs = list(dict.fromkeys(x for t in traces for x in t.x))  # one row per x, one column per line
+    values = [(dict(zip(t.x, t.y)), axis_format(t)) for t in traces]
+    head = f'<th scope="col">{cell(x_title)}</th>' + "".join(
+        f'<th scope="col">{cell(t.name or "")}</th>' for t in traces
+    )
+    body = "".join(
+        f'<tr><th scope="row">{cell(str(x))}</th>'
+        + "".join(f"<td>{show(v[x]) if x in v else ''}</td>" for v, show in values)
+        + "</tr>"
+        for x in xs
+    )
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
 def colours_of(labels, n_classes: int) -> list[str]:
