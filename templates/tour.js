@@ -393,18 +393,25 @@ async function mount(root, near) {
     const box = canvas.getBoundingClientRect(), ratio = canvas.width / box.width;
     return [(event.clientX - box.left) * ratio, (event.clientY - box.top) * ratio];
   }
-  canvas.addEventListener("pointerdown", (event) => {
+  // The axis handle under a pointer or finger, or -1.
+  function handleAt(event) {
     const [x, y] = pointer(event), r = radius(), info = meta.layers[shownLayer];
+    const reach = (event.pointerType === "mouse" ? 12 : 20) * (window.devicePixelRatio || 1);
     for (let a = 0; a < info.dims; a++) {
       const [hx, hy] = rotation.handle(a);
-      if (Math.hypot(canvas.width / 2 + hx * r - x, canvas.height / 2 - hy * r - y) < 12 * (window.devicePixelRatio || 1)) {
-        dragging = a;
-        canvas.setPointerCapture(event.pointerId);
-        return;
-      }
+      if (Math.hypot(canvas.width / 2 + hx * r - x, canvas.height / 2 - hy * r - y) < reach) return a;
     }
-    showPoint(event); // a tap (no hover on touch screens) shows the example under the finger
+    return -1;
+  }
+  canvas.addEventListener("pointerdown", (event) => {
+    dragging = handleAt(event);
+    if (dragging >= 0) canvas.setPointerCapture(event.pointerId);
+    else showPoint(event); // a tap (no hover on touch screens) shows the example under the finger
   });
+  // A finger that lands on a handle steers; anywhere else a vertical swipe scrolls the page.
+  canvas.addEventListener("touchstart", (event) => {
+    if (handleAt(event.touches[0]) >= 0) event.preventDefault();
+  }, { passive: false });
   canvas.addEventListener("pointermove", (event) => {
     const [x, y] = pointer(event), r = radius();
     if (dragging >= 0) {
@@ -449,6 +456,7 @@ async function mount(root, near) {
   });
   canvas.addEventListener("pointerleave", () => { tooltip.hidden = true; });
   for (const end of ["pointerup", "pointercancel"]) canvas.addEventListener(end, () => { dragging = -1; });
+  canvas.addEventListener("pointercancel", () => { tooltip.hidden = true; }); // the page scrolled instead
 
   // --- the reader's digit, from the layer explorer, run through the weights of the shown epoch
   let readerPixels = null;

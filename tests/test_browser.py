@@ -219,3 +219,34 @@ def test_the_pad_draws_by_keyboard_and_takes_a_picked_example_to_edit(page, serv
     pad.press(" ")  # drawing on it is editing it
     expect(page.locator(".layer-explorer .picker button").nth(6)).to_have_attribute("aria-pressed", "false")
     assert page.console_errors == []
+
+
+def swipe(cdp, x, y, dx, dy, steps=10):
+    """A one-finger touch from (x, y) moving by (dx, dy), as a phone's touch events."""
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [{"x": x, "y": y}]})
+    for k in range(1, steps + 1):
+        point = {"x": x + dx * k / steps, "y": y + dy * k / steps}
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [point]})
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+
+
+def test_on_a_phone_a_finger_draws_on_the_pad_and_a_swipe_over_the_tour_scrolls(browser, server):
+    context = browser.new_context(viewport={"width": 360, "height": 740}, has_touch=True, is_mobile=True)
+    page = context.new_page()
+    cdp = context.new_cdp_session(page)
+    page.goto(server + "/mnist.html")
+    page.locator(".layer-explorer").scroll_into_view_if_needed()
+    wait_for_the_network(page)
+    page.locator(".layer-explorer .pad").scroll_into_view_if_needed()
+    pad = page.locator(".layer-explorer .pad").bounding_box()
+    swipe(cdp, pad["x"] + pad["width"] * 0.5, pad["y"] + pad["height"] * 0.15, 0, pad["height"] * 0.7)
+    expect(page.locator(".layer-explorer .status")).to_have_text("The network says: 1.")
+    page.locator(".grand-tour").scroll_into_view_if_needed()
+    canvas = page.locator(".grand-tour .tour-canvas")
+    canvas.wait_for()
+    page.wait_for_timeout(300)
+    box, before = canvas.bounding_box(), page.evaluate("scrollY")
+    swipe(cdp, box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.7, 0, -200)
+    page.wait_for_timeout(300)
+    assert page.evaluate("scrollY") > before + 50  # the page scrolled: the tour did not swallow it
+    context.close()
