@@ -1,6 +1,7 @@
 """One build of the whole site: plan the articles, check, run each article's pipeline (cached),
 render every page. cli, serve and bench all call `build`; it imports none of them."""
 
+import sys
 import time
 from pathlib import Path
 
@@ -52,8 +53,17 @@ def build(config: dict, live_reload: bool = False, memory: dict | None = None):
         pages = render_site(config, settings, articles, results, Path(config["out"]), live_reload)
     timings["render"] = time.perf_counter() - render_start
     timings["total"] = time.perf_counter() - start
+    release_workers()
     report(articles, results, pages, config, timings)
     return results, timings
+
+
+def release_workers() -> None:
+    """The manifold probe's worker processes (joblib's loky), if this build started them: idle,
+    they hold 600 MB each, and a process stopped while they live warns of their leftovers."""
+    loky = sys.modules.get("joblib.externals.loky")
+    if loky is not None:
+        loky.get_reusable_executor().shutdown(wait=True)
 
 
 def report(articles: list[Article], results: dict, pages: list, config: dict, timings: dict) -> None:

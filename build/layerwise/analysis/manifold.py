@@ -66,9 +66,4 @@ def analyse_layers(activations: dict[str, np.ndarray], labels: np.ndarray, metho
             "knn_accuracy": float(cross_val_score(KNeighborsClassifier(5), points, labels, cv=5).mean()),
             "intrinsic_dimension": two_nn_dimension(points),
         }
-    # The probe's worker processes are not kept: idle, they hold 600 MB each, and a serve stopped
-    # later warns of their leftovers.
-    from joblib.externals.loky import get_reusable_executor
-
-    get_reusable_executor().shutdown(wait=True)
     return result
