@@ -53,14 +53,14 @@ def build(config: dict, live_reload: bool = False, memory: dict | None = None):
         pages = render_site(config, settings, articles, results, Path(config["out"]), live_reload)
     timings["render"] = time.perf_counter() - render_start
     timings["total"] = time.perf_counter() - start
-    release_workers()
     report(articles, results, pages, config, timings)
     return results, timings
 
 
 def release_workers() -> None:
-    """The manifold probe's worker processes (joblib's loky), if this build started them: idle,
-    they hold 600 MB each, and a process stopped while they live warns of their leftovers."""
+    """The manifold probe's worker processes (joblib's loky), if a build started them: idle, they
+    hold 600 MB each, and a process stopped while they live warns of their leftovers. The command
+    line and serve call it after their builds (tests keep the workers for the next build)."""
     loky = sys.modules.get("joblib.externals.loky")
     if loky is not None:
         loky.get_reusable_executor().shutdown(wait=True)

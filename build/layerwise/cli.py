@@ -77,11 +77,12 @@ def main(argv=None) -> int:
 
             run_bench(Path.cwd(), Path(args.out))
             return 0
-        from .build import build
+        from .build import build, release_workers
 
         config = load_config(args.config, out=args.out, content=args.content, cache=args.cache)
         memory: dict = {}  # the articles' results by key, kept for serve's rebuilds
         build(config, live_reload=args.command == "serve", memory=memory)
+        release_workers()
         if args.command == "serve":
             from .serve import serve_and_rebuild
 

@@ -151,11 +151,15 @@ def serve_and_rebuild(config: dict, memory: dict, host: str, port: int) -> None:
     """Serve config['out'] and rebuild it whenever content/ or templates/ change. `memory` holds
     the articles' results by pipeline key: an edit to prose re-renders and never retrains; an
     article whose data or models changed (or a new one) runs its own pipeline."""
-    from .build import build
+    from .build import build, release_workers
 
     builds = Rebuilds()
     watched = (config["content"], config["templates"])
-    rebuild = functools.partial(build, config, live_reload=True, memory=memory)
+
+    def rebuild():
+        build(config, live_reload=True, memory=memory)
+        release_workers()
+
     threading.Thread(target=watch_and_rebuild, args=(watched, rebuild, builds), daemon=True).start()
     with static_server(config["out"], host, port, builds) as url:
         print(f"serving {config['out']}/ on {url}/ (Ctrl-C to stop)", flush=True)
