@@ -335,15 +335,24 @@ async function mount(root, near) {
       ctx.fillText(`your ${noun}`, px + 10, py + 4);
       root.dataset.readerPoint = `${px.toFixed(1)},${py.toFixed(1)}`;
     }
+    labelView(info);
+    drawSide();
+    frames++;
+    if (!force || playing) root.dataset.frames = String(frames);
+  }
+
+  // The labels say what the view shows; rewritten only when that changes, not on every frame.
+  let labelled = "";
+  function labelView(info) {
+    const now = `${shownLayer} ${Math.round(epochNow)} ${steered}`;
+    if (now === labelled) return;
+    labelled = now;
     epochLabel.textContent = ` ${Math.round(epochNow)} of ${epochs - 1}`;
     layerLabel.textContent = ` ${info.name}` + (info.reduced ? ` (${info.width} → ${info.dims} dims by PCA)` : ` (${info.dims} dims)`);
     // Screen readers hear "relu3" and "epoch 3 of 20", not the sliders' raw numbers.
     layer.setAttribute("aria-valuetext", info.name);
     canvas.setAttribute("aria-label", describe(info)); // says what the view shows now
     epoch.setAttribute("aria-valuetext", `epoch ${Math.round(epochNow)} of ${epochs - 1}`);
-    drawSide();
-    frames++;
-    if (!force || playing) root.dataset.frames = String(frames);
   }
 
   // Off screen the tour's loop stops (no frame is even requested): a reader scrolling elsewhere

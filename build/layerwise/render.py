@@ -256,7 +256,8 @@ def render_site(config: dict, settings, articles: list, results: dict, out: Path
         assets = new / "assets"
         assets.mkdir()
         for asset in templates.iterdir():
-            if asset.suffix in (".js", ".css") and (live_reload or asset.name != "live-reload.js"):
+            # The CSS is inlined in each page (base.html.j2); the modules are files of their own.
+            if asset.suffix == ".js" and (live_reload or asset.name != "live-reload.js"):
                 shutil.copy2(asset, assets / asset.name)
         precompress(new, cache)
     except BaseException:
