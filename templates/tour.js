@@ -2,6 +2,9 @@
 // Points are the recorded activations of a fixed sample of held-out examples (reduced to n
 // dimensions by the build); a smooth rotation of n-D space shows them from every angle.
 // Drawn on a plain 2-D canvas: here it ran twice as fast as Plotly's WebGL scatter.
+// Four parts, each its own piece below: the rotation, the data, the renderer (pixels only) and
+// the controls (DOM and events); the view's state is one object that the controls change and
+// the renderer reads.
 
 import { register } from "./lifecycle.js";
 import { contract, el, fetchBytes, loadRuntime, loadSample, paintImage, sitePath } from "./runtime.js";
@@ -73,7 +76,7 @@ export class Rotation {
   }
 }
 
-// --- data -----------------------------------------------------------------------------------
+// --- the data: the recorded sample, each layer's points fetched when first shown -------------
 
 function float16ToFloat32(bits) {
   const out = new Float32Array(bits.length);
@@ -111,8 +114,39 @@ function principalPlane(values, count, dims) {
   return { mean, directions };
 }
 
-// --- the widget -----------------------------------------------------------------------------
+// The sample of one model: labels, predictions per epoch, thumbnails, and per layer a
+// Float32Array (epochs x n x dims); `readerPoint` runs the reader's own pixels through the
+// weights of one epoch and reduces them as the build reduced that layer.
+async function tourData(model) {
+  const { dataset: { shape } } = contract();
+  const sample = await loadSample(model);
+  const layers = new Map(), sessions = new Map(), bases = new Map();
+  const once = (cache, key, make) => (cache.has(key) ? cache.get(key) : cache.set(key, make()).get(key));
+  return {
+    ...sample,
+    layer: (index) => once(layers, index, () => fetchBytes(sitePath("tour_layer", { model, layer: sample.meta.layers[index].name }))
+      .then((buffer) => float16ToFloat32(new Uint16Array(buffer)))),
+    async readerPoint(pixels, epoch, index) {
+      const info = sample.meta.layers[index], ort = await loadRuntime();
+      const session = await once(sessions, epoch, () => ort.InferenceSession.create(
+        new URL(sitePath("tour_epoch_model", { model, epoch }), document.baseURI).href));
+      const outputs = await session.run({ image: new ort.Tensor("float32", pixels, [1, ...shape]) });
+      const activation = info.name === "input" ? pixels : outputs[info.name].data;
+      if (!info.reduced) return Float32Array.from(activation.slice(0, info.dims));
+      const basis = await once(bases, index, () => fetchBytes(sitePath("tour_basis", { model, layer: info.name }))
+        .then((b) => new Float32Array(b))); // the mean, then one row per principal direction
+      const w = info.width, point = new Float32Array(info.dims);
+      for (let k = 0; k < info.dims; k++) {
+        let s = 0;
+        for (let j = 0; j < w; j++) s += (activation[j] - basis[j]) * basis[(k + 1) * w + j];
+        point[k] = s;
+      }
+      return point;
+    },
+  };
+}
 
+// --- the renderer: draws a scene on the tour's canvas and its PCA side view ------------------
 
 function sprite(colour, radius) {
   const size = 2 * radius + 2;
@@ -125,57 +159,181 @@ function sprite(colour, radius) {
   return canvas;
 }
 
-async function mount(root, near) {
-  await near;
-  const model = root.dataset.model;
-  const { dataset: { classes, noun, shape }, palette: COLOURS } = contract();
-  const { meta, labels, predictions, thumbnail } = await loadSample(model);
-  const { n, epochs } = meta;
-  const dims = Math.max(...meta.layers.map((l) => l.dims));
-  const rotation = new Rotation(dims);
+// A 2-D view of n-D points shows about sqrt(2/n) of their spread: zoom PCA-reduced layers so
+// the cloud fills the view. Layers kept as they are (logits, softmax) are not zoomed, so a
+// class's points sit at its axis handle.
+const zoom = (info) => (info.reduced ? Math.sqrt(info.dims / 2) * 0.75 : 1);
 
-  // Per layer: Float32Array (epochs x n x dims), fetched when first shown.
-  const layerValues = new Map();
-  function loadLayer(index) {
-    if (!layerValues.has(index)) {
-      const layer = meta.layers[index];
-      layerValues.set(index, fetchBytes(sitePath("tour_layer", { model, layer: layer.name }))
-        .then((buffer) => float16ToFloat32(new Uint16Array(buffer))));
+// A layer's spread at a fractional epoch, between the recorded ones.
+function spread(info, epoch) {
+  const e0 = Math.floor(epoch), e1 = Math.min(e0 + 1, info.scale.length - 1), t = epoch - e0;
+  return ((1 - t) * info.scale[e0] + t * info.scale[e1] || 1) / zoom(info);
+}
+
+// (count x dims) points of a fractional epoch, under the rotation, into `out` (count x 2).
+function project(values, info, epoch, count, matrix, out) {
+  const d = info.dims, e0 = Math.floor(epoch), e1 = Math.min(e0 + 1, info.scale.length - 1), t = epoch - e0;
+  const scale = spread(info, epoch), o0 = e0 * count * d, o1 = e1 * count * d;
+  for (let p = 0; p < count; p++) {
+    let x = 0, y = 0;
+    for (let k = 0; k < d; k++) {
+      const v = (1 - t) * values[o0 + p * d + k] + t * values[o1 + p * d + k];
+      x += v * matrix[k][0];
+      y += v * matrix[k][1];
     }
-    return layerValues.get(index);
+    out[2 * p] = x / scale;
+    out[2 * p + 1] = y / scale;
+  }
+}
+
+// A scene: { values, info, count, epoch, rotation, labels (one per point), only (a class or
+// -1), wrong (indices to ring, or none), from: { values, info, t } during a layer change,
+// reader: a point or null, axisName(a), colours: { palette, ink, paper }, noun }.
+export class TourRenderer {
+  constructor(canvas, side, palette) {
+    this.canvas = canvas;
+    this.side = side;
+    this.sprites = palette.map((c) => sprite(c, 2.5));
+    this.dim = palette.map((c) => sprite(c + "33", 2.5));
+    this.positions = new Float32Array(0);
+    this.sideKey = null;
   }
 
-  // --- controls
+  size() {
+    const ratio = window.devicePixelRatio || 1;
+    for (const c of [this.canvas, this.side]) {
+      const box = c.getBoundingClientRect();
+      c.width = Math.max(1, Math.round(box.width * ratio));
+      c.height = Math.max(1, Math.round(box.height * ratio));
+    }
+    this.sideKey = null;
+  }
+
+  radius() { return Math.min(this.canvas.width, this.canvas.height) / 2 - 16; }
+
+  // Canvas pixels of a screen point of the unit disk, and back.
+  toCanvas(x, y) { return [this.canvas.width / 2 + x * this.radius(), this.canvas.height / 2 - y * this.radius()]; }
+
+  draw(scene) {
+    const { count, labels, only, rotation } = scene, m = rotation.matrix;
+    if (this.positions.length !== 2 * count) {
+      this.positions = new Float32Array(2 * count);
+      this.fromPositions = new Float32Array(2 * count);
+    }
+    const positions = this.positions;
+    project(scene.values, scene.info, scene.epoch, count, m, positions);
+    if (scene.from) {
+      // A layer change: both layers under the same rotation, blended.
+      project(scene.from.values, scene.from.info, scene.epoch, count, m, this.fromPositions);
+      const t = scene.from.t * scene.from.t * (3 - 2 * scene.from.t);
+      for (let i = 0; i < positions.length; i++) positions[i] = (1 - t) * this.fromPositions[i] + t * positions[i];
+    }
+    const ctx = this.canvas.getContext("2d"), r = this.radius();
+    const cx = this.canvas.width / 2, cy = this.canvas.height / 2;
+    ctx.clearRect(0, 0, this.canvas.width, this.canvas.height);
+    for (let p = 0; p < count; p++) {
+      const label = labels[p];
+      const image = only < 0 || only === label ? this.sprites[label] : this.dim[label];
+      ctx.drawImage(image, cx + positions[2 * p] * r - 3.5, cy - positions[2 * p + 1] * r - 3.5);
+    }
+    const { ink, paper, palette } = scene.colours;
+    if (scene.wrong?.length) {
+      ctx.strokeStyle = ink;
+      ctx.lineWidth = 1.5;
+      ctx.beginPath();
+      for (const p of scene.wrong) {
+        ctx.moveTo(cx + positions[2 * p] * r + 5, cy - positions[2 * p + 1] * r);
+        ctx.arc(cx + positions[2 * p] * r, cy - positions[2 * p + 1] * r, 5, 0, 2 * Math.PI);
+      }
+      ctx.stroke();
+    }
+    // Handles: the projected axes (a class in the logits and the softmax, a principal component
+    // in reduced layers, a unit in other narrow ones).
+    ctx.font = `${12 * (window.devicePixelRatio || 1)}px system-ui, sans-serif`;
+    for (let a = 0; a < scene.info.dims; a++) {
+      const [x, y] = this.toCanvas(...rotation.handle(a));
+      ctx.strokeStyle = scene.axesAreClasses ? palette[a] : "#888";
+      ctx.beginPath(); ctx.moveTo(cx, cy); ctx.lineTo(x, y); ctx.stroke();
+      ctx.fillStyle = ctx.strokeStyle;
+      ctx.fillText(scene.axisName(a), x + 4, y - 4);
+    }
+    let readerAt = null;
+    if (scene.reader) {
+      let x = 0, y = 0;
+      for (let k = 0; k < scene.info.dims; k++) { x += scene.reader[k] * m[k][0]; y += scene.reader[k] * m[k][1]; }
+      const s = spread(scene.info, scene.epoch);
+      readerAt = this.toCanvas(x / s, y / s);
+      ctx.fillStyle = ink; ctx.strokeStyle = paper; ctx.lineWidth = 2;
+      ctx.beginPath(); ctx.arc(...readerAt, 8, 0, 2 * Math.PI); ctx.fill(); ctx.stroke();
+      ctx.fillText(`your ${scene.noun}`, readerAt[0] + 10, readerAt[1] + 4);
+    }
+    this.drawSide(scene);
+    return readerAt;
+  }
+
+  // The same layer and (whole) epoch under its own PCA: drawn again only when either changes.
+  drawSide({ values, info, epoch, count, labels }) {
+    const e = Math.round(epoch), d = info.dims, key = `${info.name}/${e}`;
+    if (this.sideKey === key) return;
+    this.sideKey = key;
+    const points = values.subarray(e * count * d, (e + 1) * count * d), plane = principalPlane(points, count, d);
+    const xy = new Float32Array(2 * count);
+    let extent = 1e-9;
+    for (let p = 0; p < count; p++)
+      for (let k = 0; k < 2; k++) {
+        let s = 0;
+        for (let j = 0; j < d; j++) s += (points[p * d + j] - plane.mean[j]) * plane.directions[k][j];
+        xy[2 * p + k] = s;
+        extent = Math.max(extent, Math.abs(s));
+      }
+    const ctx = this.side.getContext("2d"), r = Math.min(this.side.width, this.side.height) / 2 - 4;
+    ctx.clearRect(0, 0, this.side.width, this.side.height);
+    for (let p = 0; p < count; p++)
+      ctx.drawImage(this.sprites[labels[p]], this.side.width / 2 + (xy[2 * p] / extent) * r - 3, this.side.height / 2 - (xy[2 * p + 1] / extent) * r - 3);
+  }
+
+  // The axis handle within `reach` canvas pixels of (x, y), or -1.
+  handleAt(x, y, rotation, dims, reach) {
+    for (let a = 0; a < dims; a++) {
+      const [hx, hy] = this.toCanvas(...rotation.handle(a));
+      if (Math.hypot(hx - x, hy - y) < reach) return a;
+    }
+    return -1;
+  }
+
+  // The point drawn nearest (x, y), if within `reach` canvas pixels, or -1.
+  pointAt(x, y, reach) {
+    let best = -1;
+    for (let p = 0; p < this.positions.length / 2; p++) {
+      const [px, py] = this.toCanvas(this.positions[2 * p], this.positions[2 * p + 1]);
+      const distance = Math.hypot(px - x, py - y);
+      if (distance < reach) { best = p; reach = distance; }
+    }
+    return best;
+  }
+}
+
+// --- the controls: the DOM around the canvas; they change the view's state ------------------
+
+function controls(root, view, data, { classes, noun, palette, shape }) {
+  const { meta: { epochs, layers } } = data;
   const canvas = el("canvas", { class: "tour-canvas", role: "img", tabindex: "0" });
-  // A layer's axes: its classes (logits, softmax), principal components, or units.
-  const axesNamedByClass = (info) => !info.reduced && info.dims === classes.length;
-  const axisName = (info, a) => (axesNamedByClass(info) ? classes[a] : info.reduced ? `PC${a + 1}` : `unit ${a + 1}`);
-  const describe = (info) => `Grand Tour of layer ${info.name} at epoch ${Math.round(epochNow)} of ${epochs - 1}: ` +
-    `each dot is a held-out ${noun}, coloured by its label, in a rotating 2-D view. Keys: arrows steer the axis ` +
-    `${axisName(info, steered % info.dims)}, [ and ] choose another axis, Space plays or pauses.`;
   const side = el("canvas", { class: "tour-side", role: "img", "aria-label": "The same layer under PCA" });
-  const tooltip = el("div", { class: "tour-tooltip", hidden: "" });
   const thumb = el("canvas", { width: shape[2], height: shape[1] });
   const tipText = el("span");
-  tooltip.append(thumb, tipText);
-  // Under prefers-reduced-motion the tour starts still; the reader presses Play.
-  const still = matchMedia("(prefers-reduced-motion: reduce)").matches;
-  const play = el("button", { type: "button", "aria-pressed": String(!still) }, still ? "Play" : "Pause");
-  const speed = el("input", { type: "range", min: "0", max: "3", step: "0.1", value: "1", "aria-label": "Rotation speed" });
-  const epoch = el("input", { type: "range", min: "0", max: String(epochs - 1), step: "1", value: String(Math.min(Number(root.dataset.epoch), epochs - 1)), "aria-label": "Epoch" });
+  const tooltip = el("div", { class: "tour-tooltip", hidden: "" }, thumb, tipText);
+  const play = el("button", { type: "button" });
+  const speed = el("input", { type: "range", min: "0", max: "3", step: "0.1", value: String(view.speed), "aria-label": "Rotation speed" });
+  const epoch = el("input", { type: "range", min: "0", max: String(epochs - 1), step: "1", value: String(view.epochTarget), "aria-label": "Epoch" });
   const epochLabel = el("output");
   const playEpochs = el("button", { type: "button" }, "Play training");
-  const layer = el("input", { type: "range", min: "0", max: String(meta.layers.length - 1), step: "1",
-    value: String(Math.max(0, meta.layers.findIndex((l) => l.name === root.dataset.layer))), "aria-label": "Layer" });
+  const layer = el("input", { type: "range", min: "0", max: String(layers.length - 1), step: "1", value: String(view.layer), "aria-label": "Layer" });
   const layerLabel = el("output");
   const highlight = el("select", { "aria-label": "Highlight a class" },
-    el("option", { value: "" }, "all classes"), ...classes.map((c, i) => el("option", { value: String(i) }, `only ${c}`)));
+    el("option", { value: "-1" }, "all classes"), ...classes.map((c, i) => el("option", { value: String(i) }, `only ${c}`)));
   const mistakes = el("input", { type: "checkbox" });
-  const legend = el("div", { class: "tour-legend" }, ...classes.map((c, i) => {
-    const item = el("button", { type: "button", style: `--colour: ${COLOURS[i]}`, "aria-label": `highlight ${c}` }, c);
-    item.addEventListener("click", () => { highlight.value = highlight.value === String(i) ? "" : String(i); draw(true); });
-    return item;
-  }));
+  const legend = el("div", { class: "tour-legend" }, ...classes.map((c, i) => el("button",
+    { type: "button", style: `--colour: ${palette[i]}`, "aria-label": `highlight ${c}`, "data-class": String(i) }, c)));
   const status = el("p", { class: "tour-status", role: "status" });
   root.append(
     el("div", { class: "tour-views" }, el("div", { class: "tour-main" }, canvas, tooltip),
@@ -188,233 +346,58 @@ async function mount(root, near) {
       el("label", {}, mistakes, ` ring the ${noun}s the network gets wrong`),
       legend, status));
 
-  // --- state
-  let playing = !still, epochTarget = Number(epoch.value), epochNow = epochTarget;
-  // Rings and the reader's point in the page's own text colour, so dark mode keeps them visible.
-  let ink = getComputedStyle(root).color, paper = getComputedStyle(document.body).backgroundColor;
-  matchMedia("(prefers-color-scheme: dark)").addEventListener("change", () => {
-    ink = getComputedStyle(root).color; paper = getComputedStyle(document.body).backgroundColor; draw(true);
-  });
-  let shownLayer = Number(layer.value), fromLayer = shownLayer, transition = 1;
-  let positions = new Float32Array(0), fromPositions = new Float32Array(0), count = n, synthetic = null;
-  let reader = null; // {layerIndex, epoch, point: Float32Array(dims)} for the reader's digit
-  let dragging = -1, frames = 0, last = performance.now(), steered = 0; // steered: the keyboard's axis
-  const sprites = COLOURS.map((c) => sprite(c, 2.5));
-  const dim = COLOURS.map((c) => sprite(c + "33", 2.5));
-  const loaded = await Promise.all([loadLayer(shownLayer)]);
-  const current = { values: loaded[0], from: loaded[0] };
-
-  function size() {
-    const ratio = window.devicePixelRatio || 1;
-    for (const c of [canvas, side]) {
-      const box = c.getBoundingClientRect();
-      c.width = Math.max(1, Math.round(box.width * ratio));
-      c.height = Math.max(1, Math.round(box.height * ratio));
-    }
-    sidePlane = null;
-  }
-  new ResizeObserver(() => { size(); draw(true); }).observe(canvas);
-
-  // A 2-D view of n-D points shows about sqrt(2/n) of their spread: zoom PCA-reduced layers so
-  // the cloud fills the view. Layers kept as they are (logits, softmax) are not zoomed, so a
-  // class's points sit at its axis handle.
-  const zoom = (layerInfo) => (layerInfo.reduced ? Math.sqrt(layerInfo.dims / 2) * 0.75 : 1);
-
-  // Where a fractional epoch falls between the recorded ones, and the cloud's spread there.
-  function coordinates(layerInfo, e) {
-    const e0 = Math.floor(e), e1 = Math.min(e0 + 1, epochs - 1), t = e - e0;
-    const scale = (1 - t) * layerInfo.scale[e0] + t * layerInfo.scale[e1] || 1;
-    return { e0, e1, t, scale, d: layerInfo.dims };
-  }
-
-  function project(values, layerInfo, e, out) {
-    const { e0, e1, t, d, scale: spread } = coordinates(layerInfo, e);
-    const scale = spread / zoom(layerInfo);
-    const m = rotation.matrix, o0 = e0 * count * d, o1 = e1 * count * d;
-    for (let p = 0; p < count; p++) {
-      let x = 0, y = 0;
-      for (let k = 0; k < d; k++) {
-        const v = (1 - t) * values[o0 + p * d + k] + t * values[o1 + p * d + k];
-        x += v * m[k][0];
-        y += v * m[k][1];
-      }
-      out[2 * p] = x / scale;
-      out[2 * p + 1] = y / scale;
-    }
-  }
-
-  let sidePlane = null;
-  function drawSide() {
-    const info = meta.layers[shownLayer], d = info.dims, e = Math.round(epochNow);
-    const values = current.values.subarray(e * count * d, (e + 1) * count * d);
-    if (!sidePlane || sidePlane.key !== `${shownLayer}/${e}`) {
-      const plane = principalPlane(values, count, d);
-      let extent = 1e-9;
-      const pts = new Float32Array(2 * count);
-      for (let p = 0; p < count; p++)
-        for (let k = 0; k < 2; k++) {
-          let s = 0;
-          for (let j = 0; j < d; j++) s += (values[p * d + j] - plane.mean[j]) * plane.directions[k][j];
-          pts[2 * p + k] = s;
-          extent = Math.max(extent, Math.abs(s));
-        }
-      sidePlane = { key: `${shownLayer}/${e}`, pts, extent };
-      const ctx = side.getContext("2d");
-      ctx.clearRect(0, 0, side.width, side.height);
-      const r = Math.min(side.width, side.height) / 2 - 4;
-      for (let p = 0; p < count; p++)
-        ctx.drawImage(sprites[labels[p % n]], side.width / 2 + (pts[2 * p] / extent) * r - 3, side.height / 2 - (pts[2 * p + 1] / extent) * r - 3);
-    }
-  }
-
-  function radius() { return Math.min(canvas.width, canvas.height) / 2 - 16; }
-
-  function draw(force = false) {
-    const now = performance.now(), dt = Math.min(0.1, (now - last) / 1000);
-    last = now;
-    if (playing && dragging < 0) rotation.step(dt * Number(speed.value) * 0.6);
-    if (epochNow !== epochTarget) {
-      const stepBy = dt * 4;
-      epochNow = Math.abs(epochTarget - epochNow) <= stepBy ? epochTarget : epochNow + Math.sign(epochTarget - epochNow) * stepBy;
-    }
-    transition = Math.min(1, transition + dt * 2);
-    if (positions.length !== 2 * count) {
-      positions = new Float32Array(2 * count);
-      fromPositions = new Float32Array(2 * count);
-    }
-    const info = meta.layers[shownLayer];
-    if (transition < 1) {
-      // Smooth, aligned layer change: both layers under the same rotation, blended.
-      project(current.from, meta.layers[fromLayer], epochNow, fromPositions);
-      project(current.values, info, epochNow, positions);
-      const t = transition * transition * (3 - 2 * transition);
-      for (let i = 0; i < positions.length; i++) positions[i] = (1 - t) * fromPositions[i] + t * positions[i];
-    } else {
-      project(current.values, info, epochNow, positions);
-    }
-    const ctx = canvas.getContext("2d");
-    const cx = canvas.width / 2, cy = canvas.height / 2, r = radius();
-    ctx.clearRect(0, 0, canvas.width, canvas.height);
-    const only = highlight.value === "" ? -1 : Number(highlight.value);
-    const predicted = predictions(Math.round(epochNow));
-    for (let p = 0; p < count; p++) {
-      const label = labels[p % n];
-      const image = only < 0 || only === label ? sprites[label] : dim[label];
-      ctx.drawImage(image, cx + positions[2 * p] * r - 3.5, cy - positions[2 * p + 1] * r - 3.5);
-    }
-    if (mistakes.checked && !synthetic) {
-      ctx.strokeStyle = ink;
-      ctx.lineWidth = 1.5;
-      ctx.beginPath();
-      for (let p = 0; p < n; p++)
-        if (predicted[p] !== labels[p]) {
-          ctx.moveTo(cx + positions[2 * p] * r + 5, cy - positions[2 * p + 1] * r);
-          ctx.arc(cx + positions[2 * p] * r, cy - positions[2 * p + 1] * r, 5, 0, 2 * Math.PI);
-        }
-      ctx.stroke();
-    }
-    // Handles: the projected axes (a class in the logits and the softmax, a principal component
-    // in reduced layers, a unit in other narrow ones).
-    ctx.font = `${12 * (window.devicePixelRatio || 1)}px system-ui, sans-serif`;
-    const axesAreClasses = axesNamedByClass(info);
-    for (let a = 0; a < info.dims; a++) {
-      const [hx, hy] = rotation.handle(a);
-      const x = cx + hx * r, y = cy - hy * r;
-      ctx.strokeStyle = axesAreClasses ? COLOURS[a] : "#888";
-      ctx.beginPath(); ctx.moveTo(cx, cy); ctx.lineTo(x, y); ctx.stroke();
-      ctx.fillStyle = ctx.strokeStyle;
-      ctx.fillText(axisName(info, a), x + 4, y - 4);
-    }
-    if (reader && reader.layerIndex === shownLayer && reader.epoch === Math.round(epochNow)) {
-      let x = 0, y = 0;
-      for (let k = 0; k < info.dims; k++) { x += reader.point[k] * rotation.matrix[k][0]; y += reader.point[k] * rotation.matrix[k][1]; }
-      const s = coordinates(info, epochNow).scale / zoom(info);
-      const px = cx + (x / s) * r, py = cy - (y / s) * r;
-      ctx.fillStyle = ink; ctx.strokeStyle = paper; ctx.lineWidth = 2;
-      ctx.beginPath(); ctx.arc(px, py, 8, 0, 2 * Math.PI); ctx.fill(); ctx.stroke();
-      ctx.fillText(`your ${noun}`, px + 10, py + 4);
-      root.dataset.readerPoint = `${px.toFixed(1)},${py.toFixed(1)}`;
-    }
-    labelView(info);
-    drawSide();
-    frames++;
-    if (!force || playing) root.dataset.frames = String(frames);
-  }
-
-  // The labels say what the view shows; rewritten only when that changes, not on every frame.
-  let labelled = "";
-  function labelView(info) {
-    const now = `${shownLayer} ${Math.round(epochNow)} ${steered}`;
-    if (now === labelled) return;
-    labelled = now;
-    epochLabel.textContent = ` ${Math.round(epochNow)} of ${epochs - 1}`;
-    layerLabel.textContent = ` ${info.name}` + (info.reduced ? ` (${info.width} → ${info.dims} dims by PCA)` : ` (${info.dims} dims)`);
-    // Screen readers hear "relu3" and "epoch 3 of 20", not the sliders' raw numbers.
-    layer.setAttribute("aria-valuetext", info.name);
-    canvas.setAttribute("aria-label", describe(info)); // says what the view shows now
-    epoch.setAttribute("aria-valuetext", `epoch ${Math.round(epochNow)} of ${epochs - 1}`);
-  }
-
-  // Off screen the tour's loop stops (no frame is even requested): a reader scrolling elsewhere
-  // (or drawing in the explorer just above) keeps the whole frame budget. lifecycle.js says when.
-  let frame = 0;
-  function loop() {
-    if (playing || epochNow !== epochTarget || transition < 1 || dragging >= 0) draw();
-    frame = requestAnimationFrame(loop);
-  }
-  function run(on) {
-    cancelAnimationFrame(frame);
-    frame = on ? requestAnimationFrame(loop) : 0;
-    root.dataset.running = String(on);
-  }
-
-  // --- interaction
-  play.addEventListener("click", () => {
-    playing = !playing;
-    play.textContent = playing ? "Pause" : "Play";
-    play.setAttribute("aria-pressed", String(playing));
-  });
-  epoch.addEventListener("input", () => { epochTarget = Number(epoch.value); updateReader(); });
+  const changed = () => root.dispatchEvent(new Event("tour:changed"));
+  const setPlaying = (on) => {
+    view.playing = on;
+    play.textContent = on ? "Pause" : "Play";
+    play.setAttribute("aria-pressed", String(on));
+    changed();
+  };
+  setPlaying(view.playing);
+  play.addEventListener("click", () => setPlaying(!view.playing));
+  speed.addEventListener("input", () => { view.speed = Number(speed.value); });
+  epoch.addEventListener("input", () => { view.epochTarget = Number(epoch.value); changed(); });
   let epochTimer = null;
   playEpochs.addEventListener("click", () => {
     clearInterval(epochTimer);
-    epoch.value = "0"; epochNow = epochTarget = 0;
+    epoch.value = "0"; view.epoch = view.epochTarget = 0;
+    changed();
     epochTimer = setInterval(() => {
-      if (epochTarget >= epochs - 1) return clearInterval(epochTimer);
-      epoch.value = String(++epochTarget);
-      updateReader();
+      if (view.epochTarget >= epochs - 1) return clearInterval(epochTimer);
+      epoch.value = String(++view.epochTarget);
+      changed();
     }, 400);
   });
-  layer.addEventListener("input", async () => {
-    const index = Number(layer.value);
-    const values = await loadLayer(index);
-    if (Number(layer.value) !== index) return;
-    current.from = current.values; fromLayer = shownLayer;
-    current.values = values; shownLayer = index; transition = 0;
-    sidePlane = null;
-    updateReader();
-    draw(true);
+  layer.addEventListener("input", () => root.dispatchEvent(new CustomEvent("tour:layer", { detail: Number(layer.value) })));
+  const setHighlight = (value) => { view.highlight = value; highlight.value = String(value); changed(); };
+  highlight.addEventListener("change", () => setHighlight(Number(highlight.value)));
+  legend.addEventListener("click", (event) => {
+    const c = Number(event.target.closest("button")?.dataset.class ?? -1);
+    if (c >= 0) setHighlight(view.highlight === c ? -1 : c);
   });
-  highlight.addEventListener("change", () => draw(true));
-  mistakes.addEventListener("change", () => draw(true));
+  mistakes.addEventListener("change", () => { view.mistakes = mistakes.checked; changed(); });
 
-  function pointer(event) {
+  // Pointer, touch and keys on the canvas: steer an axis, or show the example under the pointer.
+  const pointer = (event) => {
     const box = canvas.getBoundingClientRect(), ratio = canvas.width / box.width;
     return [(event.clientX - box.left) * ratio, (event.clientY - box.top) * ratio];
-  }
-  // The axis handle under a pointer or finger, or -1.
-  function handleAt(event) {
-    const [x, y] = pointer(event), r = radius(), info = meta.layers[shownLayer];
-    const reach = (event.pointerType === "mouse" ? 12 : 20) * (window.devicePixelRatio || 1);
-    for (let a = 0; a < info.dims; a++) {
-      const [hx, hy] = rotation.handle(a);
-      if (Math.hypot(canvas.width / 2 + hx * r - x, canvas.height / 2 - hy * r - y) < reach) return a;
-    }
-    return -1;
+  };
+  const reach = (event, mouse, touch) => (event.pointerType === "mouse" ? mouse : touch) * (window.devicePixelRatio || 1);
+  const handleAt = (event) => view.renderer.handleAt(...pointer(event), view.rotation, layers[view.layer].dims, reach(event, 12, 20));
+  function showPoint(event) {
+    const p = view.renderer.pointAt(...pointer(event), reach(event, 8, 20));
+    if (p < 0 || p >= data.meta.n) { tooltip.hidden = true; return; }
+    paintImage(thumb, data.thumbnail(p));
+    const predicted = data.predictions(Math.round(view.epoch))[p];
+    tipText.textContent = `label ${classes[data.labels[p]]}, predicted ${classes[predicted]}` + (predicted !== data.labels[p] ? " ✗" : "");
+    const box = canvas.getBoundingClientRect();
+    tooltip.style.left = `${event.clientX - box.left + 12}px`;
+    tooltip.style.top = `${event.clientY - box.top + 12}px`;
+    tooltip.hidden = false;
   }
   canvas.addEventListener("pointerdown", (event) => {
-    dragging = handleAt(event);
-    if (dragging >= 0) canvas.setPointerCapture(event.pointerId);
+    view.dragging = handleAt(event);
+    if (view.dragging >= 0) canvas.setPointerCapture(event.pointerId);
     else showPoint(event); // a tap (no hover on touch screens) shows the example under the finger
   });
   // A finger that lands on a handle steers; anywhere else a vertical swipe scrolls the page.
@@ -422,102 +405,140 @@ async function mount(root, near) {
     if (handleAt(event.touches[0]) >= 0) event.preventDefault();
   }, { passive: false });
   canvas.addEventListener("pointermove", (event) => {
-    const [x, y] = pointer(event), r = radius();
-    if (dragging >= 0) {
-      rotation.drag(dragging, (x - canvas.width / 2) / r, -(y - canvas.height / 2) / r);
-      return;
-    }
-    showPoint(event);
+    if (view.dragging < 0) return showPoint(event);
+    const [x, y] = pointer(event), r = view.renderer.radius();
+    view.rotation.drag(view.dragging, (x - canvas.width / 2) / r, -(y - canvas.height / 2) / r);
   });
-  // The example nearest the pointer, if one is close: its picture, label and prediction.
-  function showPoint(event) {
-    const [x, y] = pointer(event), r = radius();
-    let best = -1, bestDistance = (event.pointerType === "touch" ? 20 : 8) * (window.devicePixelRatio || 1);
-    for (let p = 0; p < Math.min(count, n); p++) {
-      const distance = Math.hypot(canvas.width / 2 + positions[2 * p] * r - x, canvas.height / 2 - positions[2 * p + 1] * r - y);
-      if (distance < bestDistance) { best = p; bestDistance = distance; }
-    }
-    if (best < 0 || synthetic) { tooltip.hidden = true; return; }
-    paintImage(thumb, thumbnail(best));
-    const predicted = predictions(Math.round(epochNow))[best];
-    tipText.textContent = `label ${classes[labels[best]]}, predicted ${classes[predicted]}` + (predicted !== labels[best] ? " ✗" : "");
-    const box = canvas.getBoundingClientRect();
-    tooltip.style.left = `${event.clientX - box.left + 12}px`;
-    tooltip.style.top = `${event.clientY - box.top + 12}px`;
-    tooltip.hidden = false;
-  }
+  canvas.addEventListener("pointerleave", () => { tooltip.hidden = true; });
+  for (const end of ["pointerup", "pointercancel"]) canvas.addEventListener(end, () => { view.dragging = -1; });
+  canvas.addEventListener("pointercancel", () => { tooltip.hidden = true; }); // the page scrolled instead
   // Steering by keyboard: [ and ] choose an axis, arrows move its handle, Space plays or pauses.
   canvas.addEventListener("keydown", (event) => {
-    const info = meta.layers[shownLayer], step = event.shiftKey ? 0.15 : 0.05;
-    steered %= info.dims;
+    const dims = layers[view.layer].dims, step = event.shiftKey ? 0.15 : 0.05;
+    view.steered %= dims;
     const moves = { ArrowLeft: [-step, 0], ArrowRight: [step, 0], ArrowUp: [0, step], ArrowDown: [0, -step] };
     if (event.key in moves) {
-      const [hx, hy] = rotation.handle(steered);
-      rotation.drag(steered, hx + moves[event.key][0], hy + moves[event.key][1]);
+      const [hx, hy] = view.rotation.handle(view.steered);
+      view.rotation.drag(view.steered, hx + moves[event.key][0], hy + moves[event.key][1]);
     } else if (event.key === "[" || event.key === "]") {
-      steered = (steered + (event.key === "]" ? 1 : info.dims - 1)) % info.dims;
-      status.textContent = `Steering the axis ${axisName(info, steered)}.`;
+      view.steered = (view.steered + (event.key === "]" ? 1 : dims - 1)) % dims;
+      status.textContent = `Steering the axis ${view.axisName(layers[view.layer], view.steered)}.`;
     } else if (event.key === " ") {
       play.click();
     } else return;
     event.preventDefault();
-    draw(true);
+    changed();
   });
-  canvas.addEventListener("pointerleave", () => { tooltip.hidden = true; });
-  for (const end of ["pointerup", "pointercancel"]) canvas.addEventListener(end, () => { dragging = -1; });
-  canvas.addEventListener("pointercancel", () => { tooltip.hidden = true; }); // the page scrolled instead
 
-  // --- the reader's digit, from the layer explorer, run through the weights of the shown epoch
-  let readerPixels = null;
-  const sessions = new Map();
-  const bases = new Map();
-  async function updateReader() {
-    if (!readerPixels) return;
-    const e = epochTarget, index = shownLayer, info = meta.layers[index];
-    const ort = await loadRuntime();
-    if (!sessions.has(e)) {
-      const url = new URL(sitePath("tour_epoch_model", { model, epoch: e }), document.baseURI).href;
-      sessions.set(e, ort.InferenceSession.create(url));
-    }
-    const session = await sessions.get(e);
-    const outputs = await session.run({ image: new ort.Tensor("float32", readerPixels, [1, ...shape]) });
-    const activation = info.name === "input" ? readerPixels : outputs[info.name].data;
-    let point = Float32Array.from(activation.slice(0, info.dims));
-    if (info.reduced) {
-      if (!bases.has(index)) bases.set(index, fetchBytes(sitePath("tour_basis", { model, layer: info.name })).then((b) => new Float32Array(b)));
-      const basis = await bases.get(index), w = info.width;
-      point = new Float32Array(info.dims);
-      for (let k = 0; k < info.dims; k++) {
-        let s = 0;
-        for (let j = 0; j < w; j++) s += (activation[j] - basis[j]) * basis[(k + 1) * w + j];
-        point[k] = s;
-      }
-    }
-    if (e === epochTarget && index === shownLayer) { reader = { layerIndex: index, epoch: e, point }; draw(true); }
+  // The labels say what the view shows; rewritten only when that changes, not on every frame.
+  let labelled = "";
+  function label() {
+    const info = layers[view.layer], e = Math.round(view.epoch), now = `${view.layer} ${e} ${view.steered}`;
+    if (now === labelled) return;
+    labelled = now;
+    epochLabel.textContent = ` ${e} of ${epochs - 1}`;
+    layerLabel.textContent = ` ${info.name}` + (info.reduced ? ` (${info.width} → ${info.dims} dims by PCA)` : ` (${info.dims} dims)`);
+    // Screen readers hear "relu3" and "epoch 3 of 20", not the sliders' raw numbers.
+    layer.setAttribute("aria-valuetext", info.name);
+    epoch.setAttribute("aria-valuetext", `epoch ${e} of ${epochs - 1}`);
+    canvas.setAttribute("aria-label", `Grand Tour of layer ${info.name} at epoch ${e} of ${epochs - 1}: ` +
+      `each dot is a held-out ${noun}, coloured by its label, in a rotating 2-D view. Keys: arrows steer the axis ` +
+      `${view.axisName(info, view.steered % info.dims)}, [ and ] choose another axis, Space plays or pauses.`);
   }
-  window.addEventListener("layerwise:drawn", (event) => { readerPixels = event.detail.pixels; updateReader(); });
-
-  size();
-  status.textContent = `${n} held-out ${noun}s, ${epochs} recorded epoch${epochs > 1 ? "s" : ""}` +
+  status.textContent = `${data.meta.n} held-out ${noun}s, ${epochs} recorded epoch${epochs > 1 ? "s" : ""}` +
     (epochs > 1 ? " (0 = before training)" : " (a model trained elsewhere)") + ". Drag a labelled axis to steer.";
+  return { canvas, side, label };
+}
 
-  return {
-    root, rotation,
-    onscreen: () => run(true),
-    offscreen: () => run(false),
-    // For the benchmark: swap in `points` random points (same dimensions) and count frames.
-    useSyntheticPoints(points) {
-      synthetic = points;
-      const d = meta.layers[shownLayer].dims, values = new Float32Array(epochs * points * d);
-      for (let i = 0; i < values.length; i++) values[i] = Math.random() * 2 - 1;
-      current.values = values; current.from = values; count = points; transition = 1; sidePlane = null;
-    },
-    async framesPerSecond(ms) {
-      const start = frames, t = performance.now();
-      await new Promise((resolve) => setTimeout(resolve, ms));
-      return ((frames - start) * 1000) / (performance.now() - t);
-    },
+// --- the widget: state in one place, a loop that runs only on screen ---------------------------
+
+async function mount(root, near) {
+  await near;
+  const model = root.dataset.model, { dataset: { classes, noun, shape }, palette } = contract();
+  const data = await tourData(model);
+  const { meta: { n, epochs, layers } } = data;
+  const rotation = new Rotation(Math.max(...layers.map((l) => l.dims)));
+  const epoch = Math.min(Number(root.dataset.epoch), epochs - 1);
+  // The view's whole state. Under prefers-reduced-motion the tour starts still.
+  const view = {
+    rotation, playing: !matchMedia("(prefers-reduced-motion: reduce)").matches, speed: 1,
+    epoch, epochTarget: epoch, layer: Math.max(0, layers.findIndex((l) => l.name === root.dataset.layer)),
+    from: null, // { layer, t } while changing layer
+    highlight: -1, mistakes: false, steered: 0, dragging: -1,
+    reader: null, // { layer, epoch, point } for the reader's digit
+    // A layer's axes: its classes (logits, softmax), principal components, or units.
+    axesAreClasses: (info) => !info.reduced && info.dims === classes.length,
+    axisName: (info, a) => (view.axesAreClasses(info) ? classes[a] : info.reduced ? `PC${a + 1}` : `unit ${a + 1}`),
   };
+  const ui = controls(root, view, data, { classes, noun, palette, shape });
+  view.renderer = new TourRenderer(ui.canvas, ui.side, palette);
+  const values = new Map([[view.layer, await data.layer(view.layer)]]);
+  // Rings and the reader's point in the page's own text colour, so dark mode keeps them visible.
+  const colours = () => ({ palette, ink: getComputedStyle(root).color, paper: getComputedStyle(document.body).backgroundColor });
+  let paint = colours();
+  matchMedia("(prefers-color-scheme: dark)").addEventListener("change", () => { paint = colours(); draw(); });
+
+  let frames = 0, last = performance.now();
+  function advance() {
+    const now = performance.now(), dt = Math.min(0.1, (now - last) / 1000);
+    last = now;
+    if (view.playing && view.dragging < 0) rotation.step(dt * view.speed * 0.6);
+    const gap = view.epochTarget - view.epoch;
+    view.epoch = Math.abs(gap) <= dt * 4 ? view.epochTarget : view.epoch + Math.sign(gap) * dt * 4;
+    if (view.from && (view.from.t += dt * 2) >= 1) view.from = null;
+  }
+  function draw() {
+    const info = layers[view.layer], e = Math.round(view.epoch), predicted = data.predictions(e);
+    const readerAt = view.renderer.draw({
+      values: values.get(view.layer), info, count: n, epoch: view.epoch, rotation, labels: data.labels,
+      only: view.highlight, colours: paint, noun, axesAreClasses: view.axesAreClasses(info), axisName: (a) => view.axisName(info, a),
+      wrong: view.mistakes ? [...predicted.keys()].filter((p) => predicted[p] !== data.labels[p]) : null,
+      from: view.from && { values: values.get(view.from.layer), info: layers[view.from.layer], t: view.from.t },
+      reader: view.reader?.layer === view.layer && view.reader.epoch === e ? view.reader.point : null,
+    });
+    if (readerAt) root.dataset.readerPoint = readerAt.map((v) => v.toFixed(1)).join(",");
+    ui.label();
+    root.dataset.frames = String(++frames);
+  }
+  // Off screen the loop stops (no frame is even requested): a reader scrolling elsewhere (or
+  // drawing in the explorer just above) keeps the whole frame budget. lifecycle.js says when.
+  let frame = 0;
+  const moving = () => view.playing || view.epoch !== view.epochTarget || view.from || view.dragging >= 0;
+  function loop() {
+    advance();
+    if (moving()) draw();
+    frame = requestAnimationFrame(loop);
+  }
+  function run(on) {
+    cancelAnimationFrame(frame);
+    frame = on ? requestAnimationFrame(loop) : 0;
+    last = performance.now();
+    root.dataset.running = String(on);
+  }
+
+  // The reader's digit, from the layer explorer, through the weights of the epoch shown.
+  let pixels = null;
+  async function updateReader() {
+    const e = view.epochTarget, index = view.layer;
+    if (!pixels) return;
+    const point = await data.readerPoint(pixels, e, index);
+    if (e === view.epochTarget && index === view.layer) { view.reader = { layer: index, epoch: e, point }; draw(); }
+  }
+  window.addEventListener("layerwise:drawn", (event) => { pixels = event.detail.pixels; updateReader(); });
+  root.addEventListener("tour:changed", () => { if (view.reader?.epoch !== view.epochTarget) updateReader(); draw(); });
+  let wanted = view.layer;
+  root.addEventListener("tour:layer", async ({ detail: index }) => {
+    wanted = index;
+    if (!values.has(index)) values.set(index, await data.layer(index));
+    if (wanted !== index) return; // the reader has moved on to another layer
+    view.from = { layer: view.layer, t: 0 };
+    view.layer = index;
+    updateReader();
+    draw();
+  });
+  new ResizeObserver(() => { view.renderer.size(); draw(); }).observe(ui.canvas);
+  view.renderer.size();
+  return { root, view, onscreen: () => run(true), offscreen: () => run(false) };
 }
 
 register("tours", ".grand-tour", mount);
