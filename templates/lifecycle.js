@@ -3,6 +3,9 @@
 // nothing animates unseen), and any error it meets shown inside it in words.
 import { el, whenNear } from "./runtime.js";
 
+// Scripts run here: the still pictures drawn for browsers that cannot draw figures stay hidden.
+document.documentElement.classList.add("scripted");
+
 // window.layerwise[kind]: a promise of each widget `mount(root, near)` makes of a `selector`
 // element. `near` resolves when the element nears the viewport (or is touched or focused): the
 // widget builds what costs nothing at once (no layout shift) and fetches its data only then. A

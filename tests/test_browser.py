@@ -77,6 +77,9 @@ def test_wasm_plotly_and_figure_data_wait_until_they_are_near(page, server):
     expect(page.locator(".figure-ladder-chart .main-svg").first).to_be_attached()
     assert any(url.endswith("plotly.min.js") for url in page.requested) and fallback.count() == 0
     assert not any(url.endswith(".wasm") for url in page.requested)
+    page.locator(".figure-mistakes").scroll_into_view_if_needed()  # drawn live: its still picture is not fetched
+    expect(page.locator(".figure-mistakes .main-svg").first).to_be_attached()
+    assert not any(url.endswith(".png") and "/figures/" in url for url in page.requested)
     page.locator(".layer-explorer").scroll_into_view_if_needed()
     wait_for_the_network(page)
     assert any(url.endswith(".wasm") for url in page.requested)

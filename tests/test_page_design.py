@@ -90,6 +90,19 @@ def test_without_javascript_or_from_a_file_each_figure_says_why_it_is_blank(brow
         numbers.locator("summary").click()
         expect(numbers.locator("tbody tr")).to_have_count(4)
         expect(numbers.locator("tbody tr").last).to_contain_text("cnn")
+        # Figures no table would help (pictures, scatters) show a still picture the build drew.
+        bare = page.evaluate("""() => [...document.querySelectorAll('.plotly-figure')].filter((f) =>
+            !f.querySelector('img.figure-still') && !f.nextElementSibling?.classList.contains('figure-numbers'))
+            .length""")
+        assert bare == 0
+        still = page.locator(".figure-manifold-views img.figure-still")
+        still.scroll_into_view_if_needed()
+        expect(still).to_be_visible()
+        for _ in range(50):
+            if still.evaluate("img => img.complete && img.naturalWidth") > 0:
+                break
+            page.wait_for_timeout(100)
+        assert still.evaluate("img => img.naturalWidth") == 720
         context.close()
 
 

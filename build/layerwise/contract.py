@@ -14,6 +14,7 @@ SITE_FILES = {"index": "index.html", "feed": "feed.xml", "vendor": "vendor/", "a
 PATHS = {
     "thumbnail": "thumbnail.png",  # a grid of held-out examples: the index card and share image
     "figure": "figures/{digest}.json",  # a Plotly figure's data and layout, fetched when it nears the view
+    "still": "figures/{digest}.png",  # the same figure as a still picture, for browsers that cannot draw it
     "model": "models/{model}.onnx",  # every shown layer a named output; input 'image' (N, C, H, W)
     "examples": "data/examples.json",  # the explorer's picker: held-out examples as uint8 lists
     "neuron": "ladder/{model}.json",  # one-vs-rest neurons: weights, bias, every held-out score

@@ -6,6 +6,7 @@ folders a killed build left beside it are removed by the next one. Files an auth
 content/static/ are copied as they are.
 """
 
+import base64
 import dataclasses
 import datetime
 import gzip
@@ -25,6 +26,7 @@ from . import figures
 from .cache import Cache, atomic_write_bytes, cache_key, code_hash
 from .content import Site, load_glossary, render_pages
 from .contract import SITE_FILES, page_contract, site_path
+from .figures import still
 
 RUNTIME_WASM = "onnxruntime-web/dist/ort-wasm-simd-threaded.wasm"
 # npm file -> path under site/vendor/. Only these are shipped; nothing loads from another origin.
@@ -122,33 +124,43 @@ def figure_drawer(cache: Cache, result) -> Callable:
 
     def draw(name: str, figure, options: dict) -> str:
         module = sys.modules[figure.render.__module__]
-        key = cache_key(result.key, name, options, code_hash(module, figures))
+        key = cache_key(result.key, name, options, code_hash(module, figures, still))
         return cache.get_or_compute("figures", key, lambda: figure.render(result, **options))
 
     return draw
 
 
 PLOTLY_DATA = re.compile(r'<div class="plotly-figure" data-plotly="([^"]*)"([^>]*)></div>')  # figures.plotly_html
+STILL = re.compile(r' data-still="([^"]*)"')
 FIGURE_FALLBACK = (
     '<p class="figure-fallback">This figure is drawn in your browser: it needs JavaScript, and the site '
-    "served over HTTP (opened from a file, browsers block the data it reads).</p>"
+    "served over HTTP (opened from a file, browsers block the data it reads).{picture}</p>"
 )
 
 
 def externalise_figures(page_html: str, folder: str) -> tuple[str, dict[str, bytes]]:
     """Each Plotly figure's data moves out of the page into its own file, fetched when the
     figure nears the viewport: the page's text arrives first. The figure keeps its final height
-    (no layout shift) and says in words why it is blank where it cannot be drawn."""
+    (no layout shift) and says in words why it is blank where it cannot be drawn, above a still
+    picture of it where the figure has one (pictures and scatters: no table of numbers helps)."""
     files = {}
+
+    def written(kind: str, data: bytes) -> str:
+        relative = site_path(kind, digest=hashlib.sha256(data).hexdigest()[:16])
+        files[relative] = data
+        return folder + relative
 
     def move(match: re.Match) -> str:
         data = html.unescape(match.group(1)).encode()
-        relative = site_path("figure", digest=hashlib.sha256(data).hexdigest()[:16])
-        files[relative] = data
         height = json.loads(data).get("layout", {}).get("height") or 450  # Plotly's default
+        picture, attributes = "", match.group(2)
+        if still := STILL.search(attributes):
+            attributes = STILL.sub("", attributes)
+            source = written("still", base64.b64decode(still.group(1)))
+            picture = f' Drawn by the build:<img class="figure-still" src="{source}" alt="" loading="lazy">'
         return (
-            f'<div class="plotly-figure" data-src="{folder}{relative}" style="height: {height}px"{match.group(2)}>'
-            f"{FIGURE_FALLBACK}</div>"
+            f'<div class="plotly-figure" data-src="{written("figure", data)}" style="height: {height}px"{attributes}>'
+            f"{FIGURE_FALLBACK.format(picture=picture)}</div>"
         )
 
     return PLOTLY_DATA.sub(move, page_html), files

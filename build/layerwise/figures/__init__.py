@@ -7,6 +7,7 @@ raises ValueError saying what it accepts ("one of cnn, mlp"). Converters for the
 figure shares (a model, a layer, a class, a count) live here, so no figure checks by hand.
 """
 
+import base64
 import html
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -168,11 +169,18 @@ def plotly():
 
 def plotly_html(fig, thumbnails: str | None = None) -> str:
     """A Plotly figure as a div that templates/figures.js draws (data inline, no script), and
-    its numbers as a table after it. With `thumbnails` (a recorded model's name), hovering a
-    point shows its example: the points' customdata are indices into that model's recorded sample."""
-    extra = f' data-thumbnails="{html.escape(thumbnails)}"' if thumbnails else ""
-    div = f'<div class="plotly-figure" data-plotly="{html.escape(fig.to_json())}"{extra}></div>'
+    its numbers as a table after it, or where a table would not help, a still picture of it
+    (data-still, a PNG the render stage writes as a file). With `thumbnails` (a recorded model's
+    name), hovering a point shows its example: the points' customdata are indices into that
+    model's recorded sample."""
+    from .still import still_png
+
     table = numbers_table(fig)
+    extra = f' data-thumbnails="{html.escape(thumbnails)}"' if thumbnails else ""
+    picture = None if table else still_png(fig)
+    if picture:
+        extra += f' data-still="{base64.b64encode(picture).decode()}"'
+    div = f'<div class="plotly-figure" data-plotly="{html.escape(fig.to_json())}"{extra}></div>'
     return div + (f'<details class="figure-numbers"><summary>The numbers</summary>{table}</details>' if table else "")
 
 
