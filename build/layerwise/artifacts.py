@@ -5,6 +5,7 @@ analysis, each stage cached on its own. Files for the site come back as {path un
 bytes}, named by contract.py; rendering writes them without knowing their format.
 """
 
+import dataclasses
 import io
 import json
 import time
@@ -12,7 +13,7 @@ import time
 import numpy as np
 import torch
 
-from . import contract, export, models, record, sources, train
+from . import anatomy, contract, export, models, record, sources, train
 from . import data as data_stage
 from .analysis import baselines, manifold
 from .cache import Cache, cache_key, code_hash, file_hash
@@ -271,9 +272,15 @@ def compute_artifacts(
         onnx_bytes = cache.get_or_compute(
             "export", cache_key(model_key, code_hash(export)), lambda: export.export_onnx(network, dataset.shape)
         )
-        files[contract.site_path("model", model=name)] = onnx_bytes
         timings[f"export {name}"] = time.perf_counter() - start
         described[name], extra, predictions = describe_model(spec, network, result, dataset)
+        # How each layer computes: its steps, and the page's model exposing what they read.
+        layout = anatomy.describe(onnx_bytes, described[name].layers)
+        for layer in described[name].layers:
+            layer.step = dataclasses.asdict(layout.steps[layer.name])
+        described[name].inner = {t: dataclasses.asdict(s) for t, s in layout.inner.items()}
+        files[contract.site_path("model", model=name)] = layout.page_onnx
+        files[contract.site_path("weights", model=name)] = layout.weights
         described[name].metrics["seeds"] = seed_spread(runs)
         files.update(extra)
     # The picker's examples, with the mistakes of the last (most capable) model of the ladder.

@@ -16,6 +16,7 @@ PATHS = {
     "figure": "figures/{digest}.json",  # a Plotly figure's data and layout, fetched when it nears the view
     "still": "figures/{digest}.png",  # the same figure as a still picture, for browsers that cannot draw it
     "model": "models/{model}.onnx",  # every shown layer a named output; input 'image' (N, C, H, W)
+    "weights": "models/{model}.weights.f32",  # float32 LE: each layer's step's weights (layers[].step.weights)
     "examples": "data/examples.json",  # the explorer's picker: held-out examples as uint8 lists
     "neuron": "ladder/{model}.json",  # one-vs-rest neurons: weights, bias, every held-out score
     "tour_meta": "tour/{model}/meta.json",  # epochs, n, layers, and the sample's byte layout
@@ -51,16 +52,17 @@ def sample_layout(n: int, epochs: int, shape) -> dict:
     }
 
 
-def page_contract(result, root: str, runtime_bytes: int = 0) -> str:
+def page_contract(result, root: str, runtime_bytes: int = 0, glossary: dict | None = None) -> str:
     """The JSON each page carries: its files' folder and paths, palette, the dataset, each
-    model's layers, and the size of the onnxruntime wasm (for an honest download counter on
-    compressing hosts)."""
+    model's layers (with how each computes), the size of the onnxruntime wasm (for an honest
+    download counter on compressing hosts), and the glossary (the detail views define terms)."""
     dataset = result.dataset
     return json.dumps(
         {
             "root": root,
             "paths": PATHS,
             "runtime_bytes": runtime_bytes,
+            "glossary": glossary or {},
             "palette": class_colours(len(dataset.classes)),
             "dataset": {
                 "name": dataset.name,
@@ -70,7 +72,12 @@ def page_contract(result, root: str, runtime_bytes: int = 0) -> str:
                 "preprocessing": dataset.preprocessing,
             },
             "models": {
-                name: {"title": m.title, "origin": m.origin, "layers": [vars(layer) for layer in m.layers]}
+                name: {
+                    "title": m.title,
+                    "origin": m.origin,
+                    "layers": [vars(layer) for layer in m.layers],
+                    "inner": m.inner,
+                }
                 for name, m in result.models.items()
             },
         },

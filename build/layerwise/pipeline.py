@@ -16,6 +16,7 @@ from .config import ModelSpec
 # Settings that decide what the models are; the rest (content, out, ...) only affect rendering.
 MODEL_SETTINGS = ("data", "train", "models", "record", "analysis")
 STAGE_CODE = [
+    "anatomy.py",
     "artifacts.py",
     "config.py",
     "contract.py",

@@ -26,6 +26,7 @@ class LayerInfo:
     type: str
     shape: list[int]
     filters: list | None = None
+    step: dict | None = None  # how it computes its output: anatomy.Step as a dict
 
 
 @dataclass
@@ -38,6 +39,7 @@ class ModelResult:
     onnx: str  # its path under site/
     templates: list | None = None  # a single linear layer over the pixels: (classes, C*H*W) weights
     mistakes: list[dict] = field(default_factory=list)  # held-out examples it gets wrong
+    inner: dict = field(default_factory=dict)  # unshown tensor its steps read -> anatomy.Step as a dict
 
 
 @dataclass
@@ -60,6 +62,11 @@ class BuildResult:
         """What prose may quote: {{ metrics.cnn.test_accuracy }}, {{ dataset.noun }}, ..."""
         return {
             "metrics": {name: m.metrics for name, m in self.models.items()},
+            # How each layer computes: {{ layers.cnn.pool2.receptive_field.size[0] }}
+            "layers": {
+                name: {info.name: {"type": info.type, "shape": info.shape, **(info.step or {})} for info in m.layers}
+                for name, m in self.models.items()
+            },
             "models": self.models,
             "dataset": self.dataset,
             "classes": self.dataset.classes,

@@ -1,0 +1,238 @@
+"""How each shown layer computes its output, read from the ONNX file the page runs.
+
+For every shown tensor the last operation that produces it is described as a `Step`: its kind
+(convolution, pooling, linear, ...), the tensors it reads, its settings (kernel, stride,
+padding, ...) and where its weights lie in one float32 file per model. The page's detail views
+(templates/detail.js) redo that operation's arithmetic for one position and check it against
+what onnxruntime-web computed. A tensor a step reads that the page does not show (the ReLU a
+factory applies with torch.relu, a residual block's input) becomes an extra output of the page's
+model, so the page has every number the arithmetic needs. Read from the graph, not from
+PyTorch, so models brought in as ONNX files are explained the same way.
+"""
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import onnx
+import onnx.numpy_helper
+import onnx.shape_inference
+
+from .onnx_network import exposing
+
+# ONNX ops applied value by value, and the torch modules exported as chains of them.
+ACTIVATION_OPS = {"Relu": "relu", "Sigmoid": "sigmoid", "Tanh": "tanh", "LeakyRelu": "leaky_relu", "Elu": "elu"}
+ACTIVATION_OPS |= {"Gelu": "gelu", "Softplus": "softplus"}
+ACTIVATION_MODULES = {"ReLU": "relu", "Sigmoid": "sigmoid", "Tanh": "tanh", "GELU": "gelu", "SiLU": "silu"}
+ACTIVATION_MODULES |= {"LeakyReLU": "leaky_relu", "ELU": "elu", "Softplus": "softplus"}
+ELEMENTWISE_OPS = {"Mul", "Div", "Add", "Sub", "Erf", "Tanh", "Sigmoid", "Pow", "Exp", "Log", "Relu", "Softplus"}
+KINDS = ("conv", "maxpool", "avgpool", "linear", "flatten", "softmax", "activation", "batchnorm", "add", "identity")
+
+
+@dataclass
+class Step:
+    """One shown layer's last operation: `kind` is one of KINDS or "other" (then `settings`
+    names its ONNX op); `reads` are tensor names ("image", a shown layer, or an inner tensor the
+    page's model exposes); `weights` maps a name (W, B, mean, ...) to [offset, shape] in floats
+    into the model's weights file."""
+
+    kind: str
+    reads: list[str]
+    settings: dict = field(default_factory=dict)
+    weights: dict = field(default_factory=dict)
+    in_shapes: list = field(default_factory=list)  # of each tensor read, no batch axis (None: unknown)
+    shape: list | None = None  # of its output, no batch axis
+    # Output (row, column) depends on input image rows start[0] + row * jump[0] onwards, size[0]
+    # of them (and so for columns); None where it depends on the whole image (after a linear).
+    receptive_field: dict | None = None
+
+
+@dataclass
+class Anatomy:
+    steps: dict[str, Step]  # shown layer -> its step
+    inner: dict[str, Step]  # each unshown tensor a step reads (transitively) -> its own step
+    page_onnx: bytes  # the model with every tensor a shown step reads as an output
+    weights: bytes  # float32 little-endian, the steps' weights one after another
+
+
+class Graph:
+    """An ONNX graph's lookups: which node makes a tensor, and which names hold constants."""
+
+    def __init__(self, model: onnx.ModelProto):
+        graph = model.graph
+        self.constants = {i.name: onnx.numpy_helper.to_array(i) for i in graph.initializer}
+        for node in graph.node:  # in order: an Identity of a constant is one too (equal buffers, shared)
+            if node.op_type == "Constant":
+                self.constants[node.output[0]] = onnx.numpy_helper.to_array(node.attribute[0].t)
+            elif node.op_type == "Identity" and node.input[0] in self.constants:
+                self.constants[node.output[0]] = self.constants[node.input[0]]
+        self.maker = {out: node for node in graph.node for out in node.output}
+
+    def data_inputs(self, node) -> list[str]:
+        return [name for name in node.input if name and name not in self.constants]
+
+    def elementwise_source(self, tensor: str, stop: set[str]) -> list[str]:
+        """The tensors a chain of value-by-value ops starts from (GELU exports as Div, Erf,
+        Add, Mul, Mul of one input x): walking back until a tensor in `stop` or made otherwise."""
+        sources, todo, seen = [], [tensor], set()
+        while todo:
+            name = todo.pop()
+            node = self.maker.get(name)
+            if name in seen:
+                continue
+            seen.add(name)
+            if (name in stop and name != tensor) or node is None or node.op_type not in ELEMENTWISE_OPS:
+                sources.append(name)
+            else:
+                todo += self.data_inputs(node)
+        return list(dict.fromkeys(sources))
+
+
+def attributes(node) -> dict:
+    return {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
+
+
+def window(node, spatial: int = 2) -> dict:
+    """Kernel, stride, padding (top, left, bottom, right) and dilation of a conv or pool node."""
+    a = attributes(node)
+    return {
+        "kernel": list(a.get("kernel_shape", [])),
+        "stride": list(a.get("strides", [1] * spatial)),
+        "padding": list(a.get("pads", [0] * 2 * spatial)),
+        "dilation": list(a.get("dilations", [1] * spatial)),
+    }
+
+
+def step_of(graph: Graph, name: str, layer_type: str, shown: set[str]) -> tuple[Step, dict]:
+    """The Step producing tensor `name`, and its weights as arrays."""
+    node = graph.maker.get(name)
+    if node is None:
+        return Step("other", [], {"op": "input"}), {}
+    op, a, reads = node.op_type, attributes(node), graph.data_inputs(node)
+    const = graph.constants
+    if layer_type in ACTIVATION_MODULES and op not in ACTIVATION_OPS:  # a chain, e.g. GELU's erf
+        sources = graph.elementwise_source(name, shown)
+        if len(sources) == 1:
+            return Step("activation", sources, {"function": ACTIVATION_MODULES[layer_type]}), {}
+    if op == "Conv":
+        weights = {"W": const[node.input[1]]}
+        if len(node.input) > 2 and node.input[2]:
+            weights["B"] = const[node.input[2]]
+        return Step("conv", reads[:1], {**window(node), "groups": a.get("group", 1)}), weights
+    if op in ("MaxPool", "AveragePool"):
+        settings = window(node) | {"ceil": bool(a.get("ceil_mode", 0))}
+        if op == "AveragePool":
+            settings["count_padding"] = bool(a.get("count_include_pad", 0))
+        return Step("maxpool" if op == "MaxPool" else "avgpool", reads[:1], settings), {}
+    if op == "Gemm" and node.input[1] in const:
+        w = const[node.input[1]] * a.get("alpha", 1.0)
+        weights = {"W": w if a.get("transB", 0) else w.T}  # (out, in)
+        if len(node.input) > 2 and node.input[2] in const:
+            weights["B"] = np.broadcast_to(const[node.input[2]] * a.get("beta", 1.0), weights["W"].shape[:1])
+        return Step("linear", reads[:1]), weights
+    if op == "Add" and len(reads) == 1 and reads[0] in graph.maker and graph.maker[reads[0]].op_type == "MatMul":
+        matmul = graph.maker[reads[0]]
+        bias = next(n for n in node.input if n in const)
+        if matmul.input[1] in const:  # x @ W + b, as some exporters write a linear layer
+            return Step("linear", graph.data_inputs(matmul)[:1]), {"W": const[matmul.input[1]].T, "B": const[bias]}
+    if op in ("Flatten", "Reshape"):
+        return Step("flatten", reads[:1]), {}
+    if op == "Softmax":
+        return Step("softmax", reads[:1], {"axis": a.get("axis", -1)}), {}
+    if op in ACTIVATION_OPS:
+        settings = {"function": ACTIVATION_OPS[op]}
+        if "alpha" in a:
+            settings["alpha"] = a["alpha"]
+        return Step("activation", reads[:1], settings), {}
+    if op == "BatchNormalization":
+        names = ("scale", "B", "mean", "var")
+        return Step("batchnorm", reads[:1], {"epsilon": a.get("epsilon", 1e-5)}), {
+            n: const[i] for n, i in zip(names, node.input[1:5])
+        }
+    if op == "Add" and len(reads) == 2:
+        return Step("add", reads), {}
+    if op in ("Identity", "Dropout"):
+        return Step("identity", reads[:1]), {}
+    return Step("other", reads, {"op": op}), {}
+
+
+def tensor_shapes(model: onnx.ModelProto) -> dict[str, list | None]:
+    """Every tensor's shape without its batch axis, by ONNX shape inference (None if unknown)."""
+    inferred = onnx.shape_inference.infer_shapes(model).graph
+    shapes = {}
+    for info in [*inferred.input, *inferred.value_info, *inferred.output]:
+        dims = info.type.tensor_type.shape.dim[1:]
+        known = all(d.HasField("dim_value") for d in dims)
+        shapes[info.name] = [d.dim_value for d in dims] if known else None
+    return shapes
+
+
+def describe(onnx_bytes: bytes, layers) -> Anatomy:
+    """The Step of every shown layer (LayerInfo: name, type, shape), the steps of the unshown
+    tensors they read (for tracing receptive fields), the page's model exposing what the shown
+    steps read, and every step's weights in one buffer."""
+    model = onnx.load_from_string(onnx_bytes)
+    graph, shapes = Graph(model), tensor_shapes(model)
+    shown = {layer.name: layer.type for layer in layers}
+    image = next(i.name for i in model.graph.input if i.name not in graph.constants)
+    chunks, offset = [], 0
+
+    def step(name: str, layer_type: str) -> Step:
+        nonlocal offset
+        found, weights = step_of(graph, name, layer_type, set(shown))
+        for key, values in weights.items():
+            values = np.ascontiguousarray(values, dtype="<f4")  # (...) as stored
+            found.weights[key] = [offset, list(values.shape)]
+            chunks.append(values.tobytes())
+            offset += values.size
+        found.in_shapes = [shapes.get(r) for r in found.reads]
+        found.shape = shapes.get(name)
+        found.reads = ["image" if r == image else r for r in found.reads]
+        return found
+
+    steps = {name: step(name, kind) for name, kind in shown.items()}
+    outputs = [o.name for o in model.graph.output]
+    exposed = list(dict.fromkeys(r for s in steps.values() for r in s.reads if r != "image" and r not in outputs))
+    inner, todo = {}, list(exposed)
+    while todo:  # the unshown tensors behind them, back to shown ones or the image
+        name = todo.pop()
+        if name not in inner and name not in shown and name != "image":
+            inner[name] = step(name, "")
+            todo += inner[name].reads
+    fields = receptive_fields({**inner, **steps})
+    for name, found in {**inner, **steps}.items():
+        found.receptive_field = fields[name]
+    page = exposing(model, outputs + exposed) if exposed else onnx_bytes
+    return Anatomy(steps, inner, page, b"".join(chunks))
+
+
+def receptive_fields(steps: dict[str, Step]) -> dict[str, dict | None]:
+    """Each tensor's receptive field in the image, composed back through every conv and pool:
+    a window (kernel k, stride s, padding p, dilation d) over a field (start, jump, size) gives
+    (start - p * jump, jump * s, size + (k - 1) * d * jump), per axis."""
+    found: dict[str, dict | None] = {"image": {"start": [0, 0], "jump": [1, 1], "size": [1, 1]}}
+
+    def field(tensor: str) -> dict | None:
+        if tensor not in found:
+            found[tensor] = None  # (a cycle cannot happen in ONNX; this also ends unknown ones)
+            step = steps.get(tensor)
+            if step is None or not step.reads:
+                return None
+            before = [field(r) for r in step.reads]
+            if step.kind in ("conv", "maxpool", "avgpool") and before[0]:
+                f, w = before[0], step.settings
+                found[tensor] = {
+                    "start": [f["start"][a] - w["padding"][a] * f["jump"][a] for a in (0, 1)],
+                    "jump": [f["jump"][a] * w["stride"][a] for a in (0, 1)],
+                    "size": [f["size"][a] + (w["kernel"][a] - 1) * w["dilation"][a] * f["jump"][a] for a in (0, 1)],
+                }
+            elif step.kind in ("activation", "batchnorm", "identity"):
+                found[tensor] = before[0]
+            elif step.kind == "add" and all(before) and before[0]["jump"] == before[1]["jump"]:
+                # The union of both branches' fields.
+                a, b = before
+                start = [min(a["start"][k], b["start"][k]) for k in (0, 1)]
+                end = [max(a["start"][k] + a["size"][k], b["start"][k] + b["size"][k]) for k in (0, 1)]
+                found[tensor] = {"start": start, "jump": a["jump"], "size": [end[k] - start[k] for k in (0, 1)]}
+        return found[tensor]
+
+    return {name: field(name) for name in steps}
