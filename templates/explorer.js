@@ -3,6 +3,7 @@
 // layer's output is drawn. Nothing here knows the dataset or the architecture: shapes, classes,
 // the noun, the preprocessing and the layers come from the build's contract.
 
+import { detailPanel } from "./detail.js";
 import { register } from "./lifecycle.js";
 import { areaResize, contract, diverging, el, exampleSize, fromRGBA, loadRuntime, paintImage, sitePath } from "./runtime.js";
 
@@ -181,6 +182,26 @@ async function mount(root, near) {
   const input = el("canvas", { width: W, height: H, class: "map input-view", "aria-label": `The ${H}×${W} input the model sees` });
   const picker = el("div", { class: "picker", role: "group", "aria-label": `Pick a held-out ${noun} (outlined: ones the model gets wrong)` });
   const views = layers.map((layer) => layerView(layer, classes, shape));
+  // Each layer opens its detail view (detail.js): how it computes, on the current example.
+  const details = new Map(); // layer name -> its open panel
+  let tensors = null; // every output of the last run, and the image
+  views.forEach(({ box }, i) => {
+    const layer = layers[i];
+    const open = el("button", { type: "button", class: "layer-open", "aria-expanded": "false" }, "how it computes");
+    box.querySelector(".layer-name").append(open);
+    open.addEventListener("click", () => {
+      if (!details.has(layer.name)) {
+        const panel = detailPanel(root.dataset.model, layer);
+        details.set(layer.name, panel);
+        box.append(panel.root);
+        if (tensors) panel.update(tensors);
+      } else details.get(layer.name).root.hidden = !details.get(layer.name).root.hidden;
+      const panel = details.get(layer.name), shown = !panel.root.hidden;
+      open.setAttribute("aria-expanded", String(shown));
+      if (!shown) panel.setPlaying(false);
+      else if (tensors) panel.update(tensors);
+    });
+  });
   // The result sits beside the pad (on a phone too), not below every layer.
   root.append(
     el("div", { class: "explorer-input" },
@@ -235,7 +256,8 @@ async function mount(root, near) {
   async function run(pixels) {
     const ort = await ready;
     const outputs = await session.run({ image: new ort.Tensor("float32", pixels, [1, C, H, W]) });
-    return Object.fromEntries(layers.map((l) => [l.name, outputs[l.name].data]));
+    // Every output: the shown layers, and inner tensors their detail views read.
+    return Object.fromEntries(Object.entries(outputs).map(([name, tensor]) => [name, tensor.data]));
   }
 
   async function show(pixels) {
@@ -256,6 +278,8 @@ async function mount(root, near) {
     const probabilities = last.every((p) => p >= 0) && Math.abs(last.reduce((a, b) => a + b, 0) - 1) < 1e-3;
     top.replaceChildren(...(probabilities ? [...last.keys()].sort((a, b) => last[b] - last[a]).slice(0, 3)
       .map((c) => el("li", {}, `${classes[c]} `, el("span", {}, `${(100 * last[c]).toFixed(last[c] > 0.995 ? 1 : 0)}%`))) : []));
+    tensors = { image: pixels, ...values };
+    for (const panel of details.values()) if (!panel.root.hidden) panel.update(tensors);
     root.dispatchEvent(new CustomEvent("painted", { detail: { pixels, values } }));
     // Other widgets (the Grand Tour, the neurons) show the reader's example too.
     window.dispatchEvent(new CustomEvent("layerwise:drawn", { detail: { pixels } }));
@@ -361,7 +385,7 @@ async function mount(root, near) {
   });
 
   Promise.all([ready, picked]).then(() => picker.firstChild?.pick(false), () => {});
-  return { root, ready, run, show, layers, size: exampleSize(), readImage };
+  return { root, ready, run, show, layers, details, size: exampleSize(), readImage };
 }
 
 // The page's explorers, reachable for tests and for other widgets (e.g. the Grand Tour).

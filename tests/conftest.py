@@ -115,3 +115,36 @@ def page(browser):
     page.on("request", on_request)
     yield page
     page.close()
+
+
+def detail_arithmetic(page, model: str, pixels) -> dict:
+    """{layer: [(flat index, the detail view's arithmetic, onnxruntime-web's value), ...]} at five
+    places of every shown layer of `model`, on one example, in the page (its explorer runs it)."""
+    return page.evaluate(
+        """async ([model, pixels]) => {
+        const { arithmetic, stepWeights } = await import('./assets/detail.js');
+        const explorers = await Promise.all(window.layerwise.explorers);
+        const explorer = explorers.find((e) => e.root.dataset.model === model);
+        const image = Float32Array.from(pixels), tensors = { image, ...(await explorer.run(image)) };
+        const contract = JSON.parse(document.getElementById('layerwise-contract').textContent);
+        const found = {};
+        for (const layer of contract.models[model].layers) {
+            const size = tensors[layer.name].length, weights = await stepWeights(model, layer.step);
+            const inputs = layer.step.reads.map((r) => tensors[r]);
+            found[layer.name] = [0, size - 1, size >> 1, (size * 7) >> 3, Math.floor(size / 3)].map((at) =>
+                [at, arithmetic(layer.step, inputs, weights, at)?.value ?? null, tensors[layer.name][at]]);
+        }
+        return found;
+    }""",
+        [model, list(map(float, pixels))],
+    )
+
+
+def assert_detail_matches(found: dict, torch_outputs: dict | None = None) -> None:
+    """Each layer's detail arithmetic equals onnxruntime-web's value and PyTorch's (<= 1e-5)."""
+    for name, places in found.items():
+        for at, arithmetic, in_page in places:
+            assert arithmetic is not None, f"{name}: no arithmetic for its step"
+            assert abs(arithmetic - in_page) <= 1e-5, (name, at, arithmetic, in_page)
+            if torch_outputs is not None:
+                assert abs(arithmetic - float(torch_outputs[name].ravel()[at])) <= 1e-5, (name, at)

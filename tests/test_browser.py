@@ -7,7 +7,7 @@ import onnxruntime
 import pytest
 from playwright.sync_api import expect
 
-from conftest import render_with, serving
+from conftest import assert_detail_matches, detail_arithmetic, render_with, serving
 
 pytestmark = pytest.mark.browser
 
@@ -50,6 +50,49 @@ def check_parity(page, data, model, origin):
 def test_onnxruntime_web_matches_python_on_every_layer(page, server, built):
     page.goto(server + "/mnist.html")
     check_parity(page, built[1], "cnn", server)
+
+
+def test_each_layers_detail_view_redoes_its_arithmetic_and_opens_by_keyboard(page, server, built):
+    """conv, pool, ReLU, flatten, linear and softmax: the page's arithmetic for one output equals
+    onnxruntime-web's and PyTorch's; receptive fields have their analytic sizes (conv5, pool2,
+    conv5, pool2: 16x16)."""
+    import torch
+
+    from layerwise.config import CNN_LAYERS
+    from layerwise.export import weights_from_onnx
+    from layerwise.models import network_from_layers
+
+    config, data = built
+    network = network_from_layers(CNN_LAYERS)
+    network.load_weights(weights_from_onnx(network.module, data.files[data.models["cnn"].onnx]))
+    image = np.asarray(data.examples["pixels"][3], dtype=np.float32) / 255
+    with torch.no_grad():
+        outputs = network.eval().outputs(torch.from_numpy(image).reshape(1, 1, 28, 28))
+    expected = {name: value.numpy() for name, value in outputs.items()}
+    page.goto(server + "/mnist.html")
+    explorer = page.locator(".layer-explorer")
+    explorer.scroll_into_view_if_needed()
+    wait_for_the_network(page)
+    assert_detail_matches(detail_arithmetic(page, "cnn", image.ravel()), expected)
+    fields = {layer.name: layer.step["receptive_field"] for layer in data.models["cnn"].layers}
+    assert fields["conv1"]["size"] == [5, 5] and fields["pool2"]["size"] == [16, 16] and fields["fc1"] is None
+
+    # Keyboard only: the layer's button opens its view; arrows move the selected output.
+    opener = explorer.locator('.layer[data-layer="pool2"] .layer-open')
+    opener.focus()
+    page.keyboard.press("Enter")
+    expect(opener).to_have_attribute("aria-expanded", "true")
+    panel = explorer.locator('.layer[data-layer="pool2"] .layer-detail-panel')
+    expect(panel.locator(".detail-position")).to_have_text("pool2 map 1 of 20, row 0, column 0")
+    panel.locator(".detail-map").focus()
+    for key in ["ArrowRight", "ArrowDown", "PageDown"]:
+        page.keyboard.press(key)
+    expect(panel.locator(".detail-position")).to_have_text("pool2 map 2 of 20, row 1, column 1")
+    expect(panel.locator(".detail-field")).to_have_attribute("data-size", "16x16")
+    expect(panel.locator(".detail-check")).to_contain_text("onnxruntime-web computed")
+    assert float(panel.get_attribute("data-difference")) <= 1e-5
+    expect(panel.locator(".katex").first).to_be_attached()  # the formula, typeset
+    assert page.console_errors == [] and page.foreign_requests == []
 
 
 def test_the_explorer_works_for_any_model_of_the_ladder(page, built, tmp_path):

@@ -11,7 +11,7 @@ import pytest
 import torch
 from playwright.sync_api import expect
 
-from conftest import ROOT, build_into, serving
+from conftest import ROOT, assert_detail_matches, build_into, detail_arithmetic, serving
 from layerwise.config import ModelSpecError, load_config
 from layerwise.data import load_dataset
 from layerwise.export import weights_from_onnx
@@ -50,9 +50,9 @@ class Net(nn.Module):
 def make(shape, classes, width=8):
     return Net(shape, classes, width)
 '''
-SMALL_CNN = [
-    "conv: Conv2d(channels, 4, kernel_size=5)",
-    "pool: MaxPool2d(2)",
+SMALL_CNN = [  # other kernels, strides and padding than the default CNN's
+    "conv: Conv2d(channels, 4, kernel_size=3, stride=2, padding=1)",
+    "pool: MaxPool2d(3, stride=2, padding=1)",
     "relu: ReLU()",
     "flatten: Flatten()",
     "fc: Linear(auto, classes)",
@@ -196,10 +196,10 @@ def test_every_shown_layer_of_the_residual_network_matches_torch_in_onnxruntime(
         ('layers = ["flatten: Flatten()", "fc: Linear(100, classes)"]', "layer fc: expects 100 inputs, gets 3072"),
         ('layers = ["conv: Conv2d(1, 4, 3)"]', "layer conv: expects 1 channels, gets 3 from the input"),
         ('layers = ["flatten: Flatten()", "fc: Linear(auto, 7)"]', "gives \\[7\\] per example but the data has 3"),
-        (f'layers = {json.dumps(SMALL_CNN[:3])}\ncheckpoint = "small.pt"', "gives \\[4, 14, 14\\]"),
+        (f'layers = {json.dumps(SMALL_CNN[:3])}\ncheckpoint = "small.pt"', "gives \\[4, 8, 8\\]"),
         (
             'layers = ["flatten: Flatten()", "fc: Linear(auto, classes)"]\ncheckpoint = "small.pt"',
-            "does not fit the model \\(unexpected conv.weight, conv.bias; shapes differ: fc.weight \\[3, 784\\] vs "
+            "does not fit the model \\(unexpected conv.weight, conv.bias; shapes differ: fc.weight \\[3, 256\\] vs "
             "\\[3, 3072\\]\\)",
         ),
     ],
@@ -216,6 +216,16 @@ def test_a_model_that_cannot_work_is_one_line_before_any_training(generated, tab
     bad = load_config(tmp / "bad.toml")
     with pytest.raises(ModelSpecError, match=message):
         build_network(validated(bad)["bad"], describe_source(bad["data"], config["node_modules"]))
+
+
+def torch_outputs(name: str, image, tmp: Path) -> dict | None:
+    """Every shown layer of the brought-in checkpoint's CNN in PyTorch, for one image."""
+    if name != "small":
+        return None
+    network = network_from_layers(SMALL_CNN, shape=(3, 32, 32), n_classes=3)
+    network.load_weights(torch.load(tmp / "small.pt"))
+    with torch.no_grad():
+        return {k: v.numpy() for k, v in network.eval().outputs(torch.from_numpy(image.copy())[None]).items()}
 
 
 @pytest.mark.browser
@@ -240,6 +250,9 @@ def test_the_generated_page_runs_every_model_in_chromium(generated, page):
                 )
                 for got, want in zip(in_page, python.run(None, {"image": image[None]})):
                     assert np.abs(np.asarray(got) - want.ravel()).max() <= 1e-5
+            # Every layer's detail view redoes its arithmetic: against PyTorch too where the build
+            # has the module (the CNN brought in as a checkpoint).
+            assert_detail_matches(detail_arithmetic(page, name, image.ravel()), torch_outputs(name, image, tmp))
         assert explorers.first.locator(".pad").count() == 0  # colour data: no drawing pad, a file input
 
         # The reader's own image, converted and resized in the page exactly as the build does.

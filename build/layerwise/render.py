@@ -36,6 +36,7 @@ VENDORED = {
     "onnxruntime-web/dist/ort-wasm-simd-threaded.mjs": "ort/ort-wasm-simd-threaded.mjs",
     RUNTIME_WASM: "ort/ort-wasm-simd-threaded.wasm",
     "katex/dist/katex.min.css": "katex/katex.min.css",
+    "katex/dist/katex.min.js": "katex/katex.min.js",  # the detail views' math, typeset in the page
     "katex/dist/fonts": "katex/fonts",
 }
 
@@ -252,7 +253,7 @@ def render_site(config: dict, settings, articles: list, results: dict, out: Path
                 previous=cards[i - 1] if i > 0 else None,
                 next=cards[i + 1] if i + 1 < len(cards) else None,
                 others=[c for c in cards if c is not cards[i]],
-                contract=page_contract(result, f"{article.slug}/", runtime_bytes),
+                contract=page_contract(result, f"{article.slug}/", runtime_bytes, glossary),
                 **shared,
             )
             (new / page.url).write_text(page_html)
