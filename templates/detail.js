@@ -185,23 +185,25 @@ function inkOn(...rgb) {
   return (luminance + 0.05) / 0.056 >= 1.05 / (luminance + 0.05) ? "#111" : "#fff";
 }
 
-// A small table of numbers (rows x cols), each cell coloured on the diverging scale.
-function numbers(values, cols, scale, mark = -1, label = "") {
-  const table = el("table", { class: "detail-numbers", "aria-label": label });
-  for (let r = 0; r < values.length / cols; r++) {
-    const row = el("tr");
-    for (let c = 0; c < cols; c++) {
-      const i = r * cols + c, v = values[i];
-      const [red, green, blue] = v === null ? [230, 230, 230] : diverging(v / (scale || 1));
-      const ink = inkOn(red, green, blue);
-      const td = el("td", { style: `background: rgb(${red | 0}, ${green | 0}, ${blue | 0}); color: ${ink}` }, v === null ? "pad" : v.toFixed(2));
-      if (i === mark) td.className = "kept";
-      row.append(td);
-    }
-    table.append(row);
-  }
+// A small table of numbers (rows x cols) filled into `table` (its cells made once, then updated
+// in place: moving the selected position recreates nothing), each cell coloured on the
+// diverging scale; the cell at `mark` outlined.
+function numbers(table, values, cols, scale, mark = -1) {
+  const rows = Math.ceil(values.length / cols);
+  if (table.rows.length !== rows || table.rows[0].cells.length !== cols)
+    table.replaceChildren(...Array.from({ length: rows }, () => el("tr", {}, ...Array.from({ length: cols }, () => el("td")))));
+  values.forEach((v, i) => {
+    const td = table.rows[Math.floor(i / cols)].cells[i % cols];
+    const [red, green, blue] = v === null ? [230, 230, 230] : diverging(v / (scale || 1));
+    td.textContent = v === null ? "pad" : v.toFixed(2);
+    td.style.background = `rgb(${red | 0}, ${green | 0}, ${blue | 0})`;
+    td.style.color = inkOn(red, green, blue);
+    td.classList.toggle("kept", i === mark);
+  });
   return table;
 }
+
+const numbersTable = (label) => el("table", { class: "detail-numbers", "aria-label": label });
 
 const maxAbs = (values) => values.reduce((m, v) => (v === null ? m : Math.max(m, Math.abs(v))), 1e-9);
 
@@ -219,8 +221,11 @@ function paintMap(canvas, values, [, H, W], c, mark, pixels = 160) {
   if (mark) outline(ctx, scale, mark[0], mark[1], 1, 1);
 }
 
+// The page's accent colour, read once (reading styles while drawing forces a layout).
+let accent = null;
 function outline(ctx, scale, row, col, rows, cols) {
-  ctx.strokeStyle = getComputedStyle(document.body).getPropertyValue("--accent") || "#1a5fb4";
+  accent ??= getComputedStyle(document.body).getPropertyValue("--accent") || "#1a5fb4";
+  ctx.strokeStyle = accent;
   ctx.lineWidth = Math.max(2, scale / 4);
   ctx.strokeRect(col * scale + 1, row * scale + 1, cols * scale - 2, rows * scale - 2);
 }
@@ -240,7 +245,7 @@ export function detailPanel(modelName, layer, at = 0) {
     el("p", {}, describeStep(step, layer), ...(definition ? [" ", el("span", { class: "term", tabindex: "0" }, KIND_TERMS[step.kind] ?? layer.type,
       el("span", { class: "definition", role: "tooltip" }, definition))] : [])));
   const size = shape.reduce((a, b) => a * b, 1);
-  let tensors = null, weights = null, playing = false, frames = 0;
+  let tensors = null, weights = null, playing = false, frames = 0, typesetAt = 0;
 
   // Choosing the position: a map to click or steer with arrows (PageUp/PageDown: channel), or
   // a slider over units.
@@ -280,6 +285,7 @@ export function detailPanel(modelName, layer, at = 0) {
   function setPlaying(on) {
     playing = on;
     cancelAnimationFrame(frame);
+    if (!on) paint(); // the formula of where it stopped
     if (on) frame = requestAnimationFrame(slide);
     play.textContent = on ? "Stop" : "Slide the window";
     play.setAttribute("aria-pressed", String(on));
@@ -304,9 +310,11 @@ export function detailPanel(modelName, layer, at = 0) {
       return;
     }
     const tex = explainParts(model, step, layer, got, inputs, tensors, where, parts);
-    field.replaceChildren();
     if (isMap) traceField(field, layer, where, tensors.image);
-    typeset(math, tex);
+    // While the window slides, its formula is set at most ten times a second (no one reads
+    // faster); every position still redraws its numbers, window and field.
+    const now = performance.now();
+    if (!playing || now - typesetAt > 100) { typeset(math, tex); typesetAt = now; }
     const difference = Math.abs(got.value - computed);
     root.dataset.difference = String(difference);
     root.dataset.value = String(got.value);
@@ -332,25 +340,42 @@ function explainParts(model, step, layer, got, inputs, tensors, where, parts) {
   const fmt = (v) => n(v), stepOf = (name) => model.layers.find((l) => l.name === name)?.step ?? model.inner[name];
   switch (step.kind) {
     case "conv": {
-      const k = step.settings.kernel[1], shown = got.channels.slice(0, 3);
+      const k = step.settings.kernel[1], shown = got.channels.slice(0, 3), [first] = got.cells;
       const scale = maxAbs(shown.flatMap((c) => [...c.patch, ...c.products]));
-      parts.replaceChildren(...shown.map((c) => el("div", { class: "detail-row" },
-        el("span", {}, `input channel ${c.channel + 1}:`), numbers(c.patch, k, scale, -1, "input patch"), "×",
-        numbers(c.kernel, k, maxAbs(c.kernel), -1, "kernel"), "=", numbers(c.products, k, scale, -1, "products"), `sum ${fmt(c.sum)}`)),
-        ...(got.channels.length > shown.length ? [el("p", {}, `… and ${got.channels.length - shown.length} more input channels, summing to ` +
-          `${fmt(got.channels.slice(3).reduce((a, c) => a + c.sum, 0))}.`)] : []));
-      return `y_{${got.map + 1},${where[1]},${where[2]}} = b + \\sum_{c,u,v} w_{c,u,v}\\, x_{c,\\,${where[1] * step.settings.stride[0]}+u,\\,${where[2] * step.settings.stride[1]}+v}` +
+      if (!parts.rows) { // made once per panel, filled on every move
+        parts.rows = shown.map(() => ({ label: el("span"), patch: numbersTable("input patch"), kernel: numbersTable("kernel"),
+          products: numbersTable("products"), sum: el("span") }));
+        parts.more = el("p");
+        parts.replaceChildren(...parts.rows.map((r) => el("div", { class: "detail-row" }, r.label, r.patch, "×", r.kernel, "=", r.products, r.sum)), parts.more);
+      }
+      shown.forEach((c, i) => {
+        const row = parts.rows[i];
+        row.label.textContent = `input channel ${c.channel + 1}:`;
+        numbers(row.patch, c.patch, k, scale);
+        numbers(row.kernel, c.kernel, k, maxAbs(c.kernel));
+        numbers(row.products, c.products, k, scale);
+        row.sum.textContent = `sum ${fmt(c.sum)}`;
+      });
+      const rest = got.channels.slice(shown.length);
+      parts.more.textContent = rest.length ? `… and ${rest.length} more input channels, summing to ${fmt(rest.reduce((a, c) => a + c.sum, 0))}.` : "";
+      const [dy, dx] = step.settings.dilation.map((d) => (d > 1 ? `${d}` : ""));
+      return `y_{${got.map + 1},${where[1]},${where[2]}} = b + \\sum_{c,u,v} w_{c,u,v}\\, x_{c,\\,${first.row}+${dy}u,\\,${first.col}+${dx}v}` +
         ` = ${term(got.bias)} + ${sumOf(got.channels.map((c) => c.sum))} = ${fmt(got.value)}`;
     }
     case "maxpool":
     case "avgpool": {
       const k = step.settings.kernel[1];
-      parts.replaceChildren(el("div", { class: "detail-row" }, el("span", {}, "window:"),
-        numbers(got.values, k, maxAbs(got.values), step.kind === "maxpool" ? got.from : -1, "window")));
+      if (!parts.window) {
+        parts.window = numbersTable("window");
+        parts.said = el("p");
+        parts.replaceChildren(el("div", { class: "detail-row" }, el("span", {}, "window:"), parts.window), parts.said);
+      }
+      numbers(parts.window, got.values, k, maxAbs(got.values), step.kind === "maxpool" ? got.from : -1);
+      parts.said.textContent = "";
       const real = got.values.filter((v) => v !== null);
       if (step.kind === "maxpool") {
         const from = got.cells[got.from];
-        parts.append(el("p", {}, `The largest value, ${fmt(got.value)}, comes from row ${from.row}, column ${from.col} of ${step.reads[0]}.`));
+        parts.said.textContent = `The largest value, ${fmt(got.value)}, comes from row ${from.row}, column ${from.col} of ${step.reads[0]}.`;
         return `y = \\max(${real.slice(0, 6).map(fmt).join(", ")}${real.length > 6 ? ", \\dots" : ""}) = ${fmt(got.value)}`;
       }
       return `y = \\frac{1}{${got.count}} (${sumOf(real, 6)}) = \\frac{${fmt(got.sum)}}{${got.count}} = ${fmt(got.value)}`;
@@ -412,10 +437,14 @@ function explainParts(model, step, layer, got, inputs, tensors, where, parts) {
 // The input image with the selected output's receptive field outlined.
 function traceField(field, layer, [, y, x], image) {
   const found = receptiveField(layer.step, y, x);
-  if (!found || !image) return;
-  const canvas = el("canvas", { class: "detail-input", role: "img",
-    "aria-label": `It sees rows ${found.rows[0]} to ${found.rows[1]}, columns ${found.cols[0]} to ${found.cols[1]} of the input` });
-  const small = el("canvas");
+  field.hidden = !found || !image;
+  if (field.hidden) return;
+  if (!field.canvas) { // made once per panel
+    field.said = el("p");
+    field.canvas = el("canvas", { class: "detail-input", role: "img" });
+    field.replaceChildren(field.said, field.canvas);
+  }
+  const { said, canvas } = field, small = el("canvas");
   paintImage(small, image, 1);
   const scale = Math.max(1, Math.round(160 / Math.max(small.width, small.height)));
   canvas.width = small.width * scale; canvas.height = small.height * scale;
@@ -423,7 +452,9 @@ function traceField(field, layer, [, y, x], image) {
   ctx.imageSmoothingEnabled = false;
   ctx.drawImage(small, 0, 0, canvas.width, canvas.height);
   outline(ctx, scale, found.rows[0], found.cols[0], found.rows[1] - found.rows[0] + 1, found.cols[1] - found.cols[0] + 1);
-  field.append(el("p", {}, `Its receptive field: the ${found.size[0]}×${found.size[1]} patch of the input it depends on (rows ${found.rows[0]}–${found.rows[1]}, columns ${found.cols[0]}–${found.cols[1]}).`), canvas);
+  const where = `rows ${found.rows[0]}–${found.rows[1]}, columns ${found.cols[0]}–${found.cols[1]}`;
+  said.textContent = `Its receptive field: the ${found.size[0]}×${found.size[1]} patch of the input it depends on (${where}).`;
+  canvas.setAttribute("aria-label", `The input, with the ${where} it depends on outlined`);
   field.dataset.size = found.size.join("x");
 }
 

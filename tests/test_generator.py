@@ -27,11 +27,12 @@ class Residual(nn.Module):
     def __init__(self, channels):
         super().__init__()
         self.conv_a = nn.Conv2d(channels, channels, 3, padding=1)
-        self.relu = nn.ReLU()
+        self.act = nn.GELU()
         self.conv_b = nn.Conv2d(channels, channels, 3, padding=1)
+        self.norm = nn.BatchNorm2d(channels)
 
     def forward(self, x):
-        return x + self.conv_b(self.relu(self.conv_a(x)))
+        return x + self.norm(self.conv_b(self.act(self.conv_a(x))))
 
 
 class Net(nn.Module):
@@ -58,7 +59,7 @@ SMALL_CNN = [  # other kernels, strides and padding than the default CNN's
     "fc: Linear(auto, classes)",
     "softmax: Softmax(dim=1)",
 ]
-SHOWN = ["stem", "block.conv_a", "block.relu", "block.conv_b", "block", "pool", "flatten", "fc"]
+SHOWN = ["stem", "block.conv_a", "block.act", "block.conv_b", "block.norm", "block", "pool", "flatten", "fc"]
 
 
 def write_onnx_model(path: Path) -> list[str]:
@@ -143,7 +144,11 @@ def test_the_data_and_every_kind_of_model_flow_into_the_result(generated):
     assert result.dataset.shape == (3, 32, 32) and result.classes == ["circle", "square", "triangle"]
     res = result.models["res"]
     assert [layer.name for layer in res.layers] == SHOWN
-    assert res.layers[4].type == "Residual" and res.layers[4].shape == [6, 32, 32]  # the block's sum
+    assert res.layers[5].type == "Residual" and res.layers[5].shape == [6, 32, 32]  # the block's sum
+    kinds = [layer.step["kind"] for layer in res.layers]  # how each computes, read from the ONNX graph
+    assert kinds == ["conv", "conv", "activation", "conv", "batchnorm", "add", "avgpool", "flatten", "linear"]
+    assert res.layers[1].step["reads"] == [next(iter(res.inner))]  # torch.relu(stem), exposed to the page
+    assert res.inner[res.layers[1].step["reads"][0]]["reads"] == ["stem"]
     assert result.models["small"].origin == "trained elsewhere, brought in as small.pt"
     assert result.models["exported"].origin == "trained elsewhere, brought in as exported.onnx"
     assert len(result.models["small"].metrics["epochs"]) == 1  # measured, not trained

@@ -35,6 +35,9 @@ BUDGET = [
     ("inference_median_ms", "all-layer CNN inference in Chromium (median)", 1, "ms", "lower"),
     ("pointer_to_repaint_ms", "pointer event to the frame showing every layer (median)", 16, "ms", "lower"),
     ("pointer_to_painted_ms", "pointer event to layer views drawn (preprocess + inference + draw)", 16, "ms", "lower"),
+    ("detail_open_ms", "click to the frame showing a layer's detail view (its data fetched)", 16, "ms", "lower"),
+    ("detail_move_ms", "key to the frame showing the detail of the next position (median)", 16, "ms", "lower"),
+    ("detail_slide_fps", "the detail view's sliding window (fps)", 60, "fps", "higher"),
     ("tour_fps_1000", "Grand Tour, 1,000 points, headless Chromium software GL (fps)", 60, "fps", "higher"),
     ("tour_fps_10000", "Grand Tour, 10,000 points (fps)", 55, "fps", "higher"),
     ("parity_web_max_abs", "onnxruntime-web vs PyTorch, every layer (max abs diff)", 1e-5, "", "lower"),
@@ -217,10 +220,62 @@ def measure_page(site: Path, article, result, browser, window_ms: int = 2000) ->
             return [median(toFrame), median(toPainted)];
         }""")
         results["pointer_to_repaint_ms"], results["pointer_to_painted_ms"] = results["pointer_to_repaint_ms"]
+        results.update(measure_detail(page, window_ms))
         results.update(measure_tour(page, window_ms))
         results["parity"] = measure_parity(page, result, article)
         page.close()
     return results
+
+
+def measure_detail(page, window_ms: int) -> dict:
+    """A layer's detail view in the explorer (the busiest: the first convolution reading many
+    channels, else the first layer): milliseconds from the click that opens it, and from a key
+    that moves its selected output, to the frame that shows it (medians); and the slide's frames
+    per second."""
+    return page.evaluate(
+        """async (ms) => {
+        const explorer = await window.layerwise.explorers[0];
+        const convs = explorer.layers.filter((l) => l.step?.kind === 'conv');
+        const layer = convs.at(-1) ?? explorer.layers[0];
+        const box = explorer.root.querySelector(`.layer[data-layer="${layer.name}"]`);
+        box.scrollIntoView();
+        const shown = () => new Promise((resolve) => requestAnimationFrame(resolve));
+        // Opened cold (its weights and KaTeX fetched), then another layer opened warm.
+        async function open(name) {
+            const t = performance.now();
+            explorer.root.querySelector(`.layer[data-layer="${name}"] .layer-open`).click();
+            const panel = explorer.details.get(name);
+            await new Promise((resolve) => panel.root.addEventListener('painted', resolve, {once: true}));
+            await shown();
+            return performance.now() - t;
+        }
+        const firstOpen = await open(layer.name);
+        const other = explorer.layers.find((l) => l !== layer && l.step?.kind === layer.step?.kind) ?? explorer.layers[0];
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * 16));
+        const warmOpen = await open(other.name);
+        const panel = explorer.details.get(layer.name);
+        const map = panel.root.querySelector('.detail-map'), moves = [];
+        for (let i = 0; i < 30; i++) {
+            // Keys arrive at any point of a frame, as for the pointer above.
+            await new Promise((resolve) => setTimeout(resolve, Math.random() * 16));
+            const painted = new Promise((resolve) => panel.root.addEventListener('painted', resolve, {once: true}));
+            const t = performance.now();
+            map.dispatchEvent(new KeyboardEvent('keydown', {key: i % 10 === 9 ? 'ArrowDown' : 'ArrowRight', bubbles: true}));
+            await painted;
+            await shown();
+            moves.push(performance.now() - t);
+        }
+        const frames = () => Number(panel.root.dataset.frames);
+        panel.setPlaying(true);
+        const start = frames(), t = performance.now();
+        await new Promise((resolve) => setTimeout(resolve, ms));
+        const fps = (frames() - start) * 1000 / (performance.now() - t);
+        panel.setPlaying(false);
+        return { detail_layer: layer.name, detail_first_open_ms: firstOpen, detail_open_ms: warmOpen,
+                 detail_move_ms: moves.sort((a, b) => a - b)[moves.length >> 1], detail_slide_fps: fps };
+    }""",
+        window_ms,
+    )
 
 
 def measure_tour(page, window_ms: int) -> dict:

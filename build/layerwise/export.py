@@ -60,9 +60,13 @@ def export_onnx(network, shape) -> bytes:
 
 
 def weights_from_onnx(module: nn.Module, onnx_bytes: bytes) -> dict:
-    """The state dict stored in an exported file (its initializers keep torch's names)."""
-    stored = {
-        i.name.removeprefix("module."): torch.from_numpy(onnx.numpy_helper.to_array(i).copy())
-        for i in onnx.load_from_string(onnx_bytes).graph.initializer
-    }
-    return {name: stored[name] for name in module.state_dict()}
+    """The state dict stored in an exported file (its initializers keep torch's names). Equal
+    tensors are stored once, the other names as Identity nodes of it; a buffer inference never
+    reads (BatchNorm's num_batches_tracked) is not stored and keeps the module's value."""
+    graph = onnx.load_from_string(onnx_bytes).graph
+    stored = {i.name: torch.from_numpy(onnx.numpy_helper.to_array(i).copy()) for i in graph.initializer}
+    for node in graph.node:
+        if node.op_type == "Identity" and node.input[0] in stored:
+            stored[node.output[0]] = stored[node.input[0]]
+    stored = {name.removeprefix("module."): value for name, value in stored.items()}
+    return {name: stored.get(name, value) for name, value in module.state_dict().items()}
