@@ -185,6 +185,19 @@ function inkOn(...rgb) {
   return (luminance + 0.05) / 0.056 >= 1.05 / (luminance + 0.05) ? "#111" : "#fff";
 }
 
+// About how tall (rem) a step's parts are drawn: reserved before its numbers arrive.
+function partsHeight(step, before) {
+  const [kh] = step.settings.kernel ?? [0];
+  switch (step.kind) {
+    case "conv": return Math.min(3, step.in_shapes[0][0] / step.settings.groups) * (kh * 0.95 + 0.7) + 1.5;
+    case "maxpool": case "avgpool": return kh * 0.95 + 3.5;
+    case "linear": return before?.kind === "flatten" && before.in_shapes[0]?.length === 3 ? 23 : 14;
+    case "softmax": return (step.shape[0] + 1) * 1.65 + 4;
+    case "activation": return 15;
+    default: return 3;
+  }
+}
+
 // A small table of numbers (rows x cols) filled into `table` (its cells made once, then updated
 // in place: moving the selected position recreates nothing), each cell coloured on the
 // diverging scale; the cell at `mark` outlined.
@@ -250,12 +263,15 @@ export function detailPanel(modelName, layer, at = 0) {
   // Choosing the position: a map to click or steer with arrows (PageUp/PageDown: channel), or
   // a slider over units.
   const chooser = el("div", { class: "detail-chooser" });
-  const map = el("canvas", { class: "detail-map", tabindex: "0", role: "img" });
+  const map = el("canvas", { class: "detail-map", tabindex: "0", role: "img", width: shape[2] ?? 1, height: shape[1] ?? 1 }); // its shape before its pixels
   const play = el("button", { type: "button", "aria-pressed": "false" }, "Slide the window");
   const unit = el("input", { type: "range", min: "0", max: String(size - 1), step: "1", value: String(at), "aria-label": `Output of ${layer.name}` });
   if (isMap) chooser.append(map, el("div", {}, el("p", { class: "detail-hint" }, "Click a cell, or focus the map and use the arrows (PageUp/PageDown: another map)."), play));
   else if (step.kind !== "other") chooser.append(el("label", {}, `${step.kind === "flatten" ? "index" : "unit"} `, unit));
   const field = el("div", { class: "detail-field" });
+  const before = model.layers.find((l) => l.name === step.reads[0])?.step ?? model.inner[step.reads[0]];
+  parts.style.minHeight = `${partsHeight(step, before)}rem`; // filled in later without moving the page
+  if (isMap && step.receptive_field) field.style.minHeight = "15rem";
   root.append(chooser, position, parts, math, check, field);
 
   const select = (i) => { at = Math.max(0, Math.min(size - 1, i)); unit.value = String(at); paint(); };
@@ -518,7 +534,10 @@ async function mount(root, near) {
   const layer = model.layers.find((l) => l.name === root.dataset.layer);
   const shape = layer.shape, [row, col] = (root.dataset.position || "0").split(",").map(Number);
   const at = shape.length === 3 ? (Number(root.dataset.channel || 0) * shape[1] + row) * shape[2] + col : row;
+  // Laid out at once, at about its final height: filling it in later moves nothing below.
   const panel = detailPanel(modelName, layer, at);
+  root.querySelector(".figure-fallback")?.remove();
+  root.append(panel.root);
   await near;
   const ort = await loadRuntime();
   const session = await ort.InferenceSession.create(new URL(sitePath("model", { model: modelName }), document.baseURI).href);
@@ -526,8 +545,6 @@ async function mount(root, near) {
     const outputs = await session.run({ image: new ort.Tensor("float32", pixels, [1, ...contract().dataset.shape]) });
     await panel.update({ image: pixels, ...Object.fromEntries(Object.entries(outputs).map(([k, v]) => [k, v.data])) });
   }
-  root.querySelector(".figure-fallback")?.remove();
-  root.append(panel.root);
   const first = latest ?? (await fetch(sitePath("examples")).then((r) => r.json())).pixels[0].map((p) => p / 255);
   await show(Float32Array.from(first));
   window.addEventListener("layerwise:drawn", (event) => show(event.detail.pixels));

@@ -137,6 +137,9 @@ def test_reduced_motion_starts_the_tour_still_and_sliders_speak_names(browser, s
     expect(play).to_have_attribute("aria-pressed", "false")
     layer = tour.get_by_role("slider", name="Layer")
     expect(layer).to_have_attribute("aria-valuetext", "softmax")
+    # Wholly in view first: a screenshot that has to scroll to its element may catch it mid-paint.
+    tour.locator(".tour-canvas").scroll_into_view_if_needed()
+    page.wait_for_timeout(200)
     first = tour.locator(".tour-canvas").screenshot()
     page.wait_for_timeout(400)
     assert tour.locator(".tour-canvas").screenshot() == first  # nothing spins
