@@ -266,7 +266,7 @@ export function detailPanel(modelName, layer, at = 0) {
   const map = el("canvas", { class: "detail-map", tabindex: "0", role: "img", width: shape[2] ?? 1, height: shape[1] ?? 1 }); // its shape before its pixels
   const play = el("button", { type: "button", "aria-pressed": "false" }, "Slide the window");
   const unit = el("input", { type: "range", min: "0", max: String(size - 1), step: "1", value: String(at), "aria-label": `Output of ${layer.name}` });
-  if (isMap) chooser.append(map, el("div", {}, el("p", { class: "detail-hint" }, "Click a cell, or focus the map and use the arrows (PageUp/PageDown: another map)."), play));
+  if (isMap) chooser.append(map, el("div", {}, el("p", { class: "detail-hint" }, "Point at a cell, or focus the map and use the arrows (PageUp/PageDown: another map; Space slides)."), play));
   else if (step.kind !== "other") chooser.append(el("label", {}, `${step.kind === "flatten" ? "index" : "unit"} `, unit));
   const field = el("div", { class: "detail-field" });
   const before = model.layers.find((l) => l.name === step.reads[0])?.step ?? model.inner[step.reads[0]];
@@ -275,11 +275,14 @@ export function detailPanel(modelName, layer, at = 0) {
   root.append(chooser, position, parts, math, check, field);
 
   const select = (i) => { at = Math.max(0, Math.min(size - 1, i)); unit.value = String(at); paint(); };
-  map.addEventListener("click", (event) => {
+  // A click or tap picks the cell under it; a mouse picks it by hovering too.
+  const pick = (event) => {
     const box = map.getBoundingClientRect(), [c] = cell(shape, at);
     const y = Math.floor(((event.clientY - box.top) / box.height) * shape[1]), x = Math.floor(((event.clientX - box.left) / box.width) * shape[2]);
-    select((c * shape[1] + y) * shape[2] + x);
-  });
+    if (y >= 0 && y < shape[1] && x >= 0 && x < shape[2]) select((c * shape[1] + y) * shape[2] + x);
+  };
+  map.addEventListener("click", pick);
+  map.addEventListener("pointermove", (event) => { if (event.pointerType === "mouse" && !playing) pick(event); });
   map.addEventListener("keydown", (event) => {
     const [c, y, x] = cell(shape, at), [C, H, W] = shape;
     const moves = { ArrowLeft: [0, 0, -1], ArrowRight: [0, 0, 1], ArrowUp: [0, -1, 0], ArrowDown: [0, 1, 0], PageUp: [-1, 0, 0], PageDown: [1, 0, 0] };

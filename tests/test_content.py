@@ -85,6 +85,8 @@ def test_citations_terms_cross_references_and_title_block(site):
         ("# Hi\n\n```{figure} no-such-figure\n```\n", 3, "unknown figure 'no-such-figure'; registered figures: "),
         ("# Hi\n\n```{figure} training-curves\n:colour: red\n```\n", 4, "has no option ':colour:'"),
         ("# Hi\n\n```{figure} training-curves\n:metric: speed\n```\n", 4, "must be one of accuracy, loss"),
+        ("# Hi\n\n```{figure} layer-detail\n:layer: conv9\n```\n", 3, "must be a layer of cnn: one of conv1, pool1"),
+        ("# Hi\n\n```{figure} layer-detail\n:layer: conv1\n:position: 30,2\n```\n", 3, "row 0 to 23 and column 0"),
         ("---\ntitle: [unclosed\n---\n# Hi\n", 2, "front matter is not valid YAML"),
         ("# Hi\n\nline two\n\n{{ metrics.nope.accuracy }}\n", 5, "has no attribute 'nope'"),
         ("# Hi\n\n{{ metrics.cnn.test_accuracy | percnt }}\n", 3, "template syntax: No filter named 'percnt'"),
