@@ -357,6 +357,8 @@ def record_tour(network, snapshots: list[dict], dataset, settings: dict) -> dict
                 "variance_kept": info["variance_kept"],
             }
         )
+    # Consecutive layers aligned by rotation, per epoch: what the page's layer changes follow.
+    files[contract.site_path("tour_align", model=model)] = record.alignments(recorded["layers"]).astype("<f4").tobytes()
     files[contract.site_path("tour_sample", model=model)] = (
         recorded["labels"].tobytes() + recorded["predictions"].tobytes() + recorded["thumbnails"].tobytes()
     )

@@ -23,6 +23,7 @@ PATHS = {
     "tour_sample": "tour/{model}/sample.u8",  # see sample_layout
     "tour_layer": "tour/{model}/{layer}.f16",  # float16 LE, (epochs, n, dims)
     "tour_basis": "tour/{model}/{layer}.basis.f32",  # float32 LE, (1 + dims, width): mean, then components
+    "tour_align": "tour/{model}/align.f32",  # float32 LE, (epochs, layers - 1, D, D): record.alignments
     "tour_epoch_model": "tour/{model}/epoch-{epoch}.onnx",  # the model's weights after that epoch
 }
 

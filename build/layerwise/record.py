@@ -42,6 +42,30 @@ def principal_basis(final: np.ndarray, dims: int) -> tuple[np.ndarray, np.ndarra
     return mean.astype(np.float32), (components * signs[:, None]).astype(np.float32)
 
 
+def alignments(layers: dict) -> np.ndarray:
+    """For each epoch and each pair of consecutive layers (a, b), the rotation R that best
+    carries a's cloud onto b's (orthogonal Procrustes: R = U V^T for U S V^T = A^T B, both
+    centred, scaled to their spread, padded to the widest layer's dims). The page shows b under
+    R^T times the tour's rotation, so a layer change moves the points only as much as the layer
+    changes them beyond a rotation: a layer that rotates or flips its input does not move them,
+    one that scales it moves them along the scaled axes only. (epochs, layers - 1, D, D) float32."""
+    names = list(layers)
+    values = [layers[n]["values"].astype(np.float64) for n in names]  # each (epochs, N, dims)
+    epochs, _, _ = values[0].shape
+    dims = max(v.shape[2] for v in values)
+    out = np.zeros((epochs, len(names) - 1, dims, dims), dtype=np.float32)
+    for e in range(epochs):
+        clouds = []
+        for v, name in zip(values, names):
+            cloud = np.zeros((v.shape[1], dims))
+            cloud[:, : v.shape[2]] = (v[e] - v[e].mean(0)) / (layers[name]["scale"][e] or 1)
+            clouds.append(cloud)
+        for i in range(len(names) - 1):
+            u, _, vt = np.linalg.svd(clouds[i].T @ clouds[i + 1])
+            out[e, i] = u @ vt
+    return out
+
+
 def record_activations(network, snapshots: list[dict], images: torch.Tensor, labels: torch.Tensor, dims: int) -> dict:
     """Activations of `images` at every layer after every epoch (snapshot), reduced to <= dims."""
     per_epoch = []
