@@ -55,13 +55,63 @@ export class Rotation {
   // Where basis vector `axis` lands on screen (in the unit disk).
   handle(axis) { return [this.matrix[axis][0], this.matrix[axis][1]]; }
 
-  // Direct manipulation: put basis vector `axis` at (x, y), then restore orthonormality.
+  // Direct manipulation: put basis vector `axis` exactly at (x, y). The view's two columns
+  // keep their other coordinates' directions, rescaled (and the second turned) so both stay
+  // unit length and orthogonal; the remaining columns are then re-orthonormalized.
   drag(axis, x, y) {
-    const r = Math.hypot(x, y), limit = 0.98;
+    const r = Math.hypot(x, y), limit = 0.98, m = this.matrix, n = this.n;
     if (r > limit) { x *= limit / r; y *= limit / r; }
-    this.matrix[axis][0] = x;
-    this.matrix[axis][1] = y;
+    const rest = (c) => m.map((row, i) => (i === axis ? 0 : row[c]));
+    const dot = (u, v) => u.reduce((sum, a, i) => sum + a * v[i], 0);
+    // v without its parts along `against` (unit vectors) and along the axis, as a unit vector.
+    const apart = (v, ...against) => {
+      const w = v.map((a, i) => (i === axis ? 0 : a - against.reduce((s, u) => s + dot(v, u) * u[i], 0)));
+      const norm = Math.hypot(...w);
+      return norm > 1e-6 ? w.map((a) => a / norm) : null;
+    };
+    // A unit vector apart from the axis and `against`, for a column with nothing left to keep.
+    const any = (...against) => {
+      for (let k = 0; k < n; k++) {
+        const found = k === axis ? null : apart(Array.from({ length: n }, (_, i) => +(i === k)), ...against);
+        if (found) return found;
+      }
+      return null;
+    };
+    const u0 = apart(rest(0)) ?? apart(rest(1)) ?? any();
+    const w = apart(rest(1), u0) ?? any(u0);
+    if (!w) { // two dimensions: no room to keep the second column apart
+      m[axis][0] = x; m[axis][1] = y;
+      return this.orthonormalize();
+    }
+    const a = Math.sqrt(1 - x * x), k0 = (-x * y) / a, k1 = Math.sqrt(Math.max(0, 1 - y * y - k0 * k0));
+    for (let i = 0; i < n; i++) {
+      m[i][0] = i === axis ? x : a * u0[i];
+      m[i][1] = i === axis ? y : k0 * u0[i] + k1 * w[i];
+    }
     this.orthonormalize();
+  }
+
+  // Into the next layer's coordinates along an alignment R (n x n, row-major): G <- R^T G; or
+  // back to the previous layer's: G <- R G.
+  turn(align, forward) {
+    const n = this.n, m = this.matrix, out = Array.from({ length: n }, () => new Float64Array(n));
+    for (let k = 0; k < n; k++)
+      for (let j = 0; j < n; j++) {
+        const coefficient = forward ? align[j * n + k] : align[k * n + j];
+        if (coefficient) for (let c = 0; c < n; c++) out[k][c] += coefficient * m[j][c];
+      }
+    this.matrix = out;
+    this.orthonormalize();
+  }
+
+  // The view's two columns of R^T G, as rows [x, y]: the next layer seen as this one is.
+  ahead(align) {
+    const n = this.n, m = this.matrix;
+    return Array.from({ length: n }, (_, k) => {
+      let x = 0, y = 0;
+      for (let j = 0; j < n; j++) { x += align[j * n + k] * m[j][0]; y += align[j * n + k] * m[j][1]; }
+      return [x, y];
+    });
   }
 
   maxError() {
@@ -122,8 +172,12 @@ async function tourData(model) {
   const sample = await loadSample(model);
   const layers = new Map(), sessions = new Map(), bases = new Map();
   const once = (cache, key, make) => (cache.has(key) ? cache.get(key) : cache.set(key, make()).get(key));
+  const dims = Math.max(...sample.meta.layers.map((l) => l.dims)), pairs = sample.meta.layers.length - 1;
+  const aligned = new Float32Array(await fetchBytes(sitePath("tour_align", { model }))); // (epochs, pairs, D, D)
   return {
-    ...sample,
+    ...sample, dims,
+    // The rotation carrying layer `index`'s cloud onto layer index + 1's at an epoch (record.alignments).
+    align: (epoch, index) => aligned.subarray((epoch * pairs + index) * dims * dims, (epoch * pairs + index + 1) * dims * dims),
     layer: (index) => once(layers, index, () => fetchBytes(sitePath("tour_layer", { model, layer: sample.meta.layers[index].name }))
       .then((buffer) => float16ToFloat32(new Uint16Array(buffer)))),
     async readerPoint(pixels, epoch, index) {
@@ -186,9 +240,10 @@ function project(values, info, epoch, count, matrix, out) {
   }
 }
 
-// A scene: { values, info, count, epoch, rotation, labels (one per point), only (a class or
-// -1), wrong (indices to ring, or none), from: { values, info, t } during a layer change,
-// reader: a point or null, axisName(a), colours: { palette, ink, paper }, noun }.
+// A scene: { values, info, count, epoch, rotation, labels (one per point), selected (a Set of
+// classes to show bright, empty for all), wrong (indices to ring, or none), next: { values, info, t, columns } between this layer
+// and the next (columns: the next layer's view, aligned to this one's), reader: a point or
+// null, axesAreClasses(info), axisName(info, a), colours: { palette, ink, paper }, noun }.
 export class TourRenderer {
   constructor(canvas, side, palette) {
     this.canvas = canvas;
@@ -215,25 +270,24 @@ export class TourRenderer {
   toCanvas(x, y) { return [this.canvas.width / 2 + x * this.radius(), this.canvas.height / 2 - y * this.radius()]; }
 
   draw(scene) {
-    const { count, labels, only, rotation } = scene, m = rotation.matrix;
+    const { count, labels, selected, rotation } = scene, m = rotation.matrix;
     if (this.positions.length !== 2 * count) {
       this.positions = new Float32Array(2 * count);
       this.fromPositions = new Float32Array(2 * count);
     }
-    const positions = this.positions;
+    const positions = this.positions, { next } = scene;
     project(scene.values, scene.info, scene.epoch, count, m, positions);
-    if (scene.from) {
-      // A layer change: both layers under the same rotation, blended.
-      project(scene.from.values, scene.from.info, scene.epoch, count, m, this.fromPositions);
-      const t = scene.from.t * scene.from.t * (3 - 2 * scene.from.t);
-      for (let i = 0; i < positions.length; i++) positions[i] = (1 - t) * this.fromPositions[i] + t * positions[i];
+    if (next) {
+      // Between two layers: the next one under the aligned view, blended by how far along.
+      project(next.values, next.info, scene.epoch, count, next.columns, this.fromPositions);
+      for (let i = 0; i < positions.length; i++) positions[i] = (1 - next.t) * positions[i] + next.t * this.fromPositions[i];
     }
     const ctx = this.canvas.getContext("2d"), r = this.radius();
     const cx = this.canvas.width / 2, cy = this.canvas.height / 2;
     ctx.clearRect(0, 0, this.canvas.width, this.canvas.height);
     for (let p = 0; p < count; p++) {
       const label = labels[p];
-      const image = only < 0 || only === label ? this.sprites[label] : this.dim[label];
+      const image = !selected.size || selected.has(label) ? this.sprites[label] : this.dim[label];
       ctx.drawImage(image, cx + positions[2 * p] * r - 3.5, cy - positions[2 * p + 1] * r - 3.5);
     }
     const { ink, paper, palette } = scene.colours;
@@ -250,12 +304,14 @@ export class TourRenderer {
     // Handles: the projected axes (a class in the logits and the softmax, a principal component
     // in reduced layers, a unit in other narrow ones).
     ctx.font = `${12 * (window.devicePixelRatio || 1)}px system-ui, sans-serif`;
-    for (let a = 0; a < scene.info.dims; a++) {
-      const [x, y] = this.toCanvas(...rotation.handle(a));
-      ctx.strokeStyle = scene.axesAreClasses ? palette[a] : "#888";
+    const nearer = next && next.t >= 0.5 ? next : null; // the handles of the nearer layer
+    for (let a = 0; a < (nearer ?? scene).info.dims; a++) {
+      const [x, y] = this.toCanvas(...(nearer ? nearer.columns[a] : rotation.handle(a)));
+      const info = (nearer ?? scene).info;
+      ctx.strokeStyle = scene.axesAreClasses(info) ? palette[a] : "#888";
       ctx.beginPath(); ctx.moveTo(cx, cy); ctx.lineTo(x, y); ctx.stroke();
       ctx.fillStyle = ctx.strokeStyle;
-      ctx.fillText(scene.axisName(a), x + 4, y - 4);
+      ctx.fillText(scene.axisName(info, a), x + 4, y - 4);
     }
     let readerAt = null;
     if (scene.reader) {
@@ -272,8 +328,8 @@ export class TourRenderer {
   }
 
   // The same layer and (whole) epoch under its own PCA: drawn again only when either changes.
-  drawSide({ values, info, epoch, count, labels }) {
-    const e = Math.round(epoch), d = info.dims, key = `${info.name}/${e}`;
+  drawSide({ values, info, epoch, count, labels, selected }) {
+    const e = Math.round(epoch), d = info.dims, key = `${info.name}/${e}/${[...selected]}`;
     if (this.sideKey === key) return;
     this.sideKey = key;
     const points = values.subarray(e * count * d, (e + 1) * count * d), plane = principalPlane(points, count, d);
@@ -289,7 +345,7 @@ export class TourRenderer {
     const ctx = this.side.getContext("2d"), r = Math.min(this.side.width, this.side.height) / 2 - 4;
     ctx.clearRect(0, 0, this.side.width, this.side.height);
     for (let p = 0; p < count; p++)
-      ctx.drawImage(this.sprites[labels[p]], this.side.width / 2 + (xy[2 * p] / extent) * r - 3, this.side.height / 2 - (xy[2 * p + 1] / extent) * r - 3);
+      ctx.drawImage((!selected.size || selected.has(labels[p]) ? this.sprites : this.dim)[labels[p]], this.side.width / 2 + (xy[2 * p] / extent) * r - 3, this.side.height / 2 - (xy[2 * p + 1] / extent) * r - 3);
   }
 
   // The axis handle within `reach` canvas pixels of (x, y), or -1.
@@ -316,6 +372,7 @@ export class TourRenderer {
 // --- the controls: the DOM around the canvas; they change the view's state ------------------
 
 function controls(root, view, data, { classes, noun, palette, shape }) {
+  const ui = {};
   const { meta: { epochs, layers } } = data;
   const canvas = el("canvas", { class: "tour-canvas", role: "img", tabindex: "0" });
   const side = el("canvas", { class: "tour-side", role: "img", "aria-label": "The same layer under PCA" });
@@ -327,13 +384,14 @@ function controls(root, view, data, { classes, noun, palette, shape }) {
   const epoch = el("input", { type: "range", min: "0", max: String(epochs - 1), step: "1", value: String(view.epochTarget), "aria-label": "Epoch" });
   const epochLabel = el("output");
   const playEpochs = el("button", { type: "button" }, "Play training");
-  const layer = el("input", { type: "range", min: "0", max: String(layers.length - 1), step: "1", value: String(view.layer), "aria-label": "Layer" });
+  // The layer slider scrubs continuously between layers; its arrows step a whole layer.
+  const layer = el("input", { type: "range", min: "0", max: String(layers.length - 1), step: "0.01", value: String(view.layer), "aria-label": "Layer" });
   const layerLabel = el("output");
-  const highlight = el("select", { "aria-label": "Highlight a class" },
-    el("option", { value: "-1" }, "all classes"), ...classes.map((c, i) => el("option", { value: String(i) }, `only ${c}`)));
+  const playLayers = el("button", { type: "button" }, "Play layers");
   const mistakes = el("input", { type: "checkbox" });
-  const legend = el("div", { class: "tour-legend" }, ...classes.map((c, i) => el("button",
-    { type: "button", style: `--colour: ${palette[i]}`, "aria-label": `highlight ${c}`, "data-class": String(i) }, c)));
+  // The legend selects classes: any number of them, shown bright in both views (none: all).
+  const legend = el("div", { class: "tour-legend", role: "group", "aria-label": "Highlight classes" }, ...classes.map((c, i) => el("button",
+    { type: "button", style: `--colour: ${palette[i]}`, "aria-pressed": "false", "data-class": String(i) }, c)));
   const status = el("p", { class: "tour-status", role: "status" });
   root.append(
     el("div", { class: "tour-views" }, el("div", { class: "tour-main" }, canvas, tooltip),
@@ -341,8 +399,7 @@ function controls(root, view, data, { classes, noun, palette, shape }) {
     el("div", { class: "tour-controls" },
       play, el("label", {}, "speed ", speed),
       el("label", {}, "epoch ", epoch, epochLabel), playEpochs,
-      el("label", {}, "layer ", layer, layerLabel),
-      el("label", {}, highlight),
+      el("label", {}, "layer ", layer, layerLabel), playLayers,
       el("label", {}, mistakes, ` ring the ${noun}s the network gets wrong`),
       legend, status));
 
@@ -368,14 +425,37 @@ function controls(root, view, data, { classes, noun, palette, shape }) {
       changed();
     }, 400);
   });
-  layer.addEventListener("input", () => root.dispatchEvent(new CustomEvent("tour:layer", { detail: Number(layer.value) })));
-  const setHighlight = (value) => { view.highlight = value; highlight.value = String(value); changed(); };
-  highlight.addEventListener("change", () => setHighlight(Number(highlight.value)));
+  const goTo = (at, pace = 2.5) => { view.layerTarget = at; view.layerPace = pace; changed(); };
+  layer.addEventListener("input", () => { view.layerAt = view.layerTarget = Number(layer.value); changed(); });
+  layer.addEventListener("keydown", (event) => {
+    const at = view.layer + view.t, last = layers.length - 1;
+    const to = { ArrowRight: Math.floor(at) + 1, ArrowUp: Math.floor(at) + 1, ArrowLeft: Math.ceil(at) - 1, ArrowDown: Math.ceil(at) - 1,
+      PageUp: Math.floor(at) + 1, PageDown: Math.ceil(at) - 1, Home: 0, End: last }[event.key];
+    if (to === undefined) return;
+    event.preventDefault();
+    goTo(Math.max(0, Math.min(last, to)));
+  });
+  // From the input to the output, a layer every 1.25 seconds.
+  playLayers.addEventListener("click", () => {
+    if (view.layer + view.t >= layers.length - 1) view.layerAt = 0;
+    goTo(layers.length - 1, 0.8);
+  });
+
   legend.addEventListener("click", (event) => {
     const c = Number(event.target.closest("button")?.dataset.class ?? -1);
-    if (c >= 0) setHighlight(view.highlight === c ? -1 : c);
+    if (c < 0) return;
+    if (!view.selected.delete(c)) view.selected.add(c);
+    changed();
   });
   mistakes.addEventListener("change", () => { view.mistakes = mistakes.checked; changed(); });
+  // The controls show the state, whoever changed it (a click, a key, a link).
+  ui.show = () => {
+    for (const button of legend.children) button.setAttribute("aria-pressed", String(view.selected.has(Number(button.dataset.class))));
+    mistakes.checked = view.mistakes;
+    epoch.value = String(view.epochTarget);
+    play.textContent = view.playing ? "Pause" : "Play";
+    play.setAttribute("aria-pressed", String(view.playing));
+  };
 
   // Pointer, touch and keys on the canvas: steer an axis, or show the example under the pointer.
   const pointer = (event) => {
@@ -433,21 +513,25 @@ function controls(root, view, data, { classes, noun, palette, shape }) {
   // The labels say what the view shows; rewritten only when that changes, not on every frame.
   let labelled = "";
   function label() {
-    const info = layers[view.layer], e = Math.round(view.epoch), now = `${view.layer} ${e} ${view.steered}`;
+    const info = layers[view.layer], e = Math.round(view.epoch), between = view.t > 0 ? Math.round(100 * view.t) : 0;
+    const now = `${view.layer} ${between} ${e} ${view.steered}`;
     if (now === labelled) return;
     labelled = now;
     epochLabel.textContent = ` ${e} of ${epochs - 1}`;
-    layerLabel.textContent = ` ${info.name}` + (info.reduced ? ` (${info.width} → ${info.dims} dims by PCA)` : ` (${info.dims} dims)`);
+    const said = between ? `${info.name} → ${layers[view.layer + 1].name} (${between}%)` : info.name;
+    layerLabel.textContent = between ? ` ${said}` : ` ${info.name}` + (info.reduced ? ` (${info.width} → ${info.dims} dims by PCA)` : ` (${info.dims} dims)`);
+    if (document.activeElement !== layer) layer.value = String(view.layer + view.t);
     // Screen readers hear "relu3" and "epoch 3 of 20", not the sliders' raw numbers.
-    layer.setAttribute("aria-valuetext", info.name);
+    layer.setAttribute("aria-valuetext", said);
     epoch.setAttribute("aria-valuetext", `epoch ${e} of ${epochs - 1}`);
     canvas.setAttribute("aria-label", `Grand Tour of layer ${info.name} at epoch ${e} of ${epochs - 1}: ` +
       `each dot is a held-out ${noun}, coloured by its label, in a rotating 2-D view. Keys: arrows steer the axis ` +
       `${view.axisName(info, view.steered % info.dims)}, [ and ] choose another axis, Space plays or pauses.`);
   }
+  Object.assign(ui, { canvas, side, label });
   status.textContent = `${data.meta.n} held-out ${noun}s, ${epochs} recorded epoch${epochs > 1 ? "s" : ""}` +
     (epochs > 1 ? " (0 = before training)" : " (a model trained elsewhere)") + ". Drag a labelled axis to steer.";
-  return { canvas, side, label };
+  return ui;
 }
 
 // --- the widget: state in one place, a loop that runs only on screen ---------------------------
@@ -462,9 +546,12 @@ async function mount(root, near) {
   // The view's whole state. Under prefers-reduced-motion the tour starts still.
   const view = {
     rotation, playing: !matchMedia("(prefers-reduced-motion: reduce)").matches, speed: 1,
-    epoch, epochTarget: epoch, layer: Math.max(0, layers.findIndex((l) => l.name === root.dataset.layer)),
-    from: null, // { layer, t } while changing layer
-    highlight: -1, mistakes: false, steered: 0, dragging: -1,
+    epoch, epochTarget: epoch,
+    // Where the view is between layers: `layer` (the rotation is in its coordinates) plus a
+    // fraction `t` towards the next; it moves towards layerTarget at layerPace layers a second,
+    // or jumps to layerAt when the reader drags the slider.
+    layer: 0, t: 0, layerTarget: 0, layerPace: 2.5, layerAt: null,
+    selected: new Set(), mistakes: false, steered: 0, dragging: -1,
     reader: null, // { layer, epoch, point } for the reader's digit
     // A layer's axes: its classes (logits, softmax), principal components, or units.
     axesAreClasses: (info) => !info.reduced && info.dims === classes.length,
@@ -472,7 +559,23 @@ async function mount(root, near) {
   };
   const ui = controls(root, view, data, { classes, noun, palette, shape });
   view.renderer = new TourRenderer(ui.canvas, ui.side, palette);
-  const values = new Map([[view.layer, await data.layer(view.layer)]]);
+  const values = new Map(); // layer index -> its points, once fetched
+  let pixels = null; // the reader's example, once the explorer shows one
+  const want = (index) => { if (index < layers.length && !values.has(index)) data.layer(index).then((v) => { values.set(index, v); draw(); }); };
+  const start = Math.max(0, layers.findIndex((l) => l.name === root.dataset.layer));
+  values.set(start, await data.layer(start));
+  // Rebase the rotation as the position crosses layers, so it always lives in `layer`'s
+  // coordinates: carried along the alignment between each pair crossed.
+  function moveTo(at) {
+    const base = Math.min(Math.floor(at), layers.length - 1), e = Math.round(view.epoch);
+    while (view.layer < base) rotation.turn(data.align(e, view.layer++), true);
+    while (view.layer > base) rotation.turn(data.align(e, --view.layer), false);
+    view.t = at - base;
+    want(base); want(base + 1);
+    if (view.t === 0) updateReader();
+  }
+  moveTo(start);
+  view.layerTarget = start;
   // Rings and the reader's point in the page's own text colour, so dark mode keeps them visible.
   const colours = () => ({ palette, ink: getComputedStyle(root).color, paper: getComputedStyle(document.body).backgroundColor });
   let paint = colours();
@@ -485,16 +588,20 @@ async function mount(root, near) {
     if (view.playing && view.dragging < 0) rotation.step(dt * view.speed * 0.6);
     const gap = view.epochTarget - view.epoch;
     view.epoch = Math.abs(gap) <= dt * 4 ? view.epochTarget : view.epoch + Math.sign(gap) * dt * 4;
-    if (view.from && (view.from.t += dt * 2) >= 1) view.from = null;
+    if (view.layerAt !== null) { moveTo(view.layerAt); view.layerAt = null; }
+    const at = view.layer + view.t, step = dt * view.layerPace;
+    if (at !== view.layerTarget) moveTo(Math.abs(view.layerTarget - at) <= step ? view.layerTarget : at + Math.sign(view.layerTarget - at) * step);
   }
   function draw() {
     const info = layers[view.layer], e = Math.round(view.epoch), predicted = data.predictions(e);
+    if (!values.has(view.layer)) return; // its points are on their way
+    const nextValues = view.t > 0 && values.get(view.layer + 1);
     const readerAt = view.renderer.draw({
       values: values.get(view.layer), info, count: n, epoch: view.epoch, rotation, labels: data.labels,
-      only: view.highlight, colours: paint, noun, axesAreClasses: view.axesAreClasses(info), axisName: (a) => view.axisName(info, a),
+      selected: view.selected, colours: paint, noun, axesAreClasses: view.axesAreClasses, axisName: view.axisName,
       wrong: view.mistakes ? [...predicted.keys()].filter((p) => predicted[p] !== data.labels[p]) : null,
-      from: view.from && { values: values.get(view.from.layer), info: layers[view.from.layer], t: view.from.t },
-      reader: view.reader?.layer === view.layer && view.reader.epoch === e ? view.reader.point : null,
+      next: nextValues ? { values: nextValues, info: layers[view.layer + 1], t: view.t, columns: rotation.ahead(data.align(e, view.layer)) } : null,
+      reader: view.t === 0 && view.reader?.layer === view.layer && view.reader.epoch === e ? view.reader.point : null,
     });
     if (readerAt) root.dataset.readerPoint = readerAt.map((v) => v.toFixed(1)).join(",");
     ui.label();
@@ -503,7 +610,8 @@ async function mount(root, near) {
   // Off screen the loop stops (no frame is even requested): a reader scrolling elsewhere (or
   // drawing in the explorer just above) keeps the whole frame budget. lifecycle.js says when.
   let frame = 0;
-  const moving = () => view.playing || view.epoch !== view.epochTarget || view.from || view.dragging >= 0;
+  const moving = () => view.playing || view.epoch !== view.epochTarget || view.layer + view.t !== view.layerTarget ||
+    view.layerAt !== null || view.dragging >= 0;
   function loop() {
     advance();
     if (moving()) draw();
@@ -517,7 +625,6 @@ async function mount(root, near) {
   }
 
   // The reader's digit, from the layer explorer, through the weights of the epoch shown.
-  let pixels = null;
   async function updateReader() {
     const e = view.epochTarget, index = view.layer;
     if (!pixels) return;
@@ -526,19 +633,61 @@ async function mount(root, near) {
   }
   window.addEventListener("layerwise:drawn", (event) => { pixels = event.detail.pixels; updateReader(); });
   root.addEventListener("tour:changed", () => { if (view.reader?.epoch !== view.epochTarget) updateReader(); draw(); });
-  let wanted = view.layer;
-  root.addEventListener("tour:layer", async ({ detail: index }) => {
-    wanted = index;
-    if (!values.has(index)) values.set(index, await data.layer(index));
-    if (wanted !== index) return; // the reader has moved on to another layer
-    view.from = { layer: view.layer, t: 0 };
-    view.layer = index;
+  // The view in the URL fragment (#figure?layer=relu3&epoch=1&select=1,7&view=...): a link
+  // reopens it exactly. Written as the reader changes it; read when a link sets it. The keys
+  // are the figure's `state` in layerwise/figures/grand_tour.py, which checks links in prose.
+  const figureId = root.closest("figure")?.id;
+  function stateQuery() {
+    const state = { layer: layers[view.layer].name, ...(view.t ? { t: view.t.toFixed(3) } : {}), epoch: view.epochTarget,
+      ...(view.selected.size ? { select: [...view.selected].sort((a, b) => a - b).join(",") } : {}),
+      ...(view.mistakes ? { mistakes: 1 } : {}), play: view.playing ? 1 : 0,
+      view: rotation.matrix.flatMap((row) => [row[0], row[1]]).map((v) => v.toFixed(4)).join(",") };
+    return Object.entries(state).map(([k, v]) => `${k}=${encodeURIComponent(v).replaceAll("%2C", ",")}`).join("&");
+  }
+  let written = 0;
+  function writeState() {
+    if (!figureId) return;
+    clearTimeout(written);
+    written = setTimeout(() => history.replaceState(null, "", `#${figureId}?${stateQuery()}`), 250);
+  }
+  function readState(query) {
+    const state = new URLSearchParams(query), number = (key) => Number(state.get(key));
+    const index = layers.findIndex((l) => l.name === state.get("layer"));
+    if (index >= 0) view.layerAt = view.layerTarget = Math.min(layers.length - 1, index + (number("t") || 0));
+    if (state.has("epoch")) view.epoch = view.epochTarget = Math.max(0, Math.min(epochs - 1, number("epoch")));
+    if (state.has("select")) view.selected = new Set(state.get("select").split(",").filter(Boolean)
+      .map((c) => (classes.includes(c) ? classes.indexOf(c) : Number(c))).filter((c) => c >= 0 && c < classes.length));
+    view.mistakes = state.get("mistakes") === "1";
+    if (state.has("play")) view.playing = state.get("play") === "1";
+    if (view.layerAt !== null) { moveTo(view.layerAt); view.layerAt = null; }
+    const columns = (state.get("view") || "").split(",").map(Number);
+    if (columns.length === 2 * rotation.n && columns.every(Number.isFinite)) {
+      rotation.matrix.forEach((row, k) => { row[0] = columns[2 * k]; row[1] = columns[2 * k + 1]; });
+      rotation.orthonormalize();
+    }
+    ui.show();
     updateReader();
     draw();
-  });
+  }
+  const linked = () => {
+    const [id, query] = location.hash.slice(1).split("?");
+    return decodeURIComponent(id) === figureId && query ? query : null;
+  };
+  window.addEventListener("hashchange", () => { if (linked()) readState(linked()); });
+  root.addEventListener("tour:changed", writeState);
+  ui.canvas.addEventListener("pointerup", writeState);
   new ResizeObserver(() => { view.renderer.size(); draw(); }).observe(ui.canvas);
+  if (linked()) readState(linked());
   view.renderer.size();
   return { root, view, onscreen: () => run(true), offscreen: () => run(false) };
 }
 
 register("tours", ".grand-tour", mount);
+
+// A link to a view of a tour (#figure?layer=...) scrolls to it, which also starts it.
+function linkedTour() {
+  const figure = document.getElementById(decodeURIComponent(location.hash.slice(1).split("?")[0]));
+  return figure?.querySelector(".grand-tour") ? figure : null;
+}
+linkedTour()?.scrollIntoView();
+window.addEventListener("hashchange", () => linkedTour()?.scrollIntoView());

@@ -10,7 +10,7 @@ import torch
 from playwright.sync_api import expect
 
 from layerwise.models import network_from_layers
-from layerwise.record import layer_outputs, record_activations
+from layerwise.record import alignments, layer_outputs, record_activations
 
 
 def test_recorded_activations_match_a_recomputation_from_the_weights():
@@ -54,6 +54,27 @@ def test_recorded_activations_match_a_recomputation_from_the_weights():
     assert np.allclose(components @ components.T, np.eye(5), atol=1e-5)
 
 
+def test_layer_alignment_removes_rotations_and_keeps_scalings():
+    """What the page's layer changes follow: a layer that only rotates (or flips) its input moves
+    no point; one that only scales it moves points along the scaled axes only."""
+    rng = np.random.default_rng(0)
+    centred = rng.normal(size=(400, 4))
+    centred -= centred.mean(0)
+    a = np.linalg.qr(centred)[0] * [60.0, 40.0, 20.0, 10.0]  # uncorrelated axes, as the build's PCA gives
+    q, _ = np.linalg.qr(rng.normal(size=(4, 4)))
+    q[:, 0] *= -1  # a sign flip too
+    scaled = a * [1.0, 1.0, 1.0, 4.0]  # the last axis stretched
+    layer = lambda v: {"values": v[None].astype(np.float16), "scale": [1.0]}  # noqa: E731
+    turn = alignments({"a": layer(a), "rotated": layer(a @ q), "scaled": layer(scaled)})  # (1, 2, 4, 4)
+    shown_before = a
+    rotated_as_shown = (a @ q) @ turn[0, 0].T  # the page shows a layer under R^T times the view
+    assert np.abs(rotated_as_shown - shown_before).max() < 0.02  # float16 values: no motion
+    stretch = turn[0, 1]  # from the rotated layer to the scaled one: undoes the rotation, nothing more
+    scaled_as_shown = scaled @ stretch.T @ turn[0, 0].T
+    moved = np.abs(scaled_as_shown - shown_before).max(0)
+    assert moved[:3].max() < 0.05 and moved[3] > 1  # only the stretched axis moves
+
+
 def test_the_built_tour_files_are_consistent(built):
     config, data = built
     folder = Path(config["out"]) / "mnist" / "tour" / "cnn"
@@ -67,6 +88,8 @@ def test_the_built_tour_files_are_consistent(built):
         assert size == meta["epochs"] * meta["n"] * layer["dims"] * 2
         assert layer["dims"] == min(layer["width"], config["record"]["dims"])
     assert (folder / "sample.u8").stat().st_size == meta["n"] * (1 + meta["epochs"] + 784)
+    dims = max(layer["dims"] for layer in meta["layers"])  # a rotation per epoch and pair of layers
+    assert (folder / "align.f32").stat().st_size == meta["epochs"] * (len(meta["layers"]) - 1) * dims * dims * 4
     assert meta["layout"]["thumbnails"] == [meta["n"] * (1 + meta["epochs"]), meta["n"] * 784]
     assert all((folder / f"epoch-{e}.onnx").exists() for e in range(meta["epochs"]))
 
@@ -84,7 +107,7 @@ def test_the_rotation_stays_orthonormal(page, server):
         return [afterSteps, r.maxError(), Math.hypot(x - Math.cos(199) * 0.7, y - Math.sin(199) * 0.7)];
     }""")
     assert errors[0] < 1e-9 and errors[1] < 1e-9
-    assert errors[2] < 0.2  # the dragged handle stays near the pointer
+    assert errors[2] < 1e-9  # the dragged handle lands exactly under the pointer
 
 
 @pytest.mark.browser
@@ -173,3 +196,35 @@ def test_reduced_motion_starts_the_tour_still_and_sliders_speak_names(browser, s
     expect(tour.get_by_role("button", name="Pause")).to_have_attribute("aria-pressed", "true")
     assert errors == []
     page.close()
+
+
+@pytest.mark.browser
+def test_a_link_restores_the_tours_view_and_the_tour_writes_its_own(page, browser, server):
+    """Layer, epoch, selected classes and the projection live in the URL fragment."""
+    page.goto(server + "/mnist.html#fig-tour?layer=fc1&epoch=1&select=4,9&play=0")
+    tour = page.locator(".grand-tour")
+    expect(tour.locator("output").nth(1)).to_contain_text("fc1 (50 → 10 dims by PCA)")
+    expect(tour.locator("output").first).to_contain_text("1 of")
+    expect(tour.locator('.tour-legend [aria-pressed="true"]')).to_have_text(["4", "9"])
+    expect(tour.get_by_role("button", name="Play", exact=True)).to_have_attribute("aria-pressed", "false")
+    canvas = tour.locator(".tour-canvas")
+    canvas.focus()
+    for key in ["]", "ArrowRight", "ArrowUp"]:  # steer: the fragment follows
+        canvas.press(key)
+    expect(page).to_have_url(re.compile(r"#fig-tour\?layer=fc1&epoch=1&select=4,9&play=0&view=[-0-9.,]+$"))
+    shared = page.url
+    handles = """(async () => {
+        const tour = await window.layerwise.tours[0];
+        return [0, 1, 2].map((a) => tour.view.rotation.handle(a));
+    })()"""
+    expected = page.evaluate(handles)
+    again = browser.new_page()
+    again.goto(shared)
+    expect(again.locator(".grand-tour output").nth(1)).to_contain_text("fc1")
+    assert np.abs(np.asarray(again.evaluate(handles)) - np.asarray(expected)).max() < 1e-3
+    again.close()
+    # Between layers: the slider scrubs, and the label says where.
+    layer = tour.get_by_role("slider", name="Layer")
+    layer.fill("9.5")
+    expect(layer).to_have_attribute("aria-valuetext", "relu3 → fc2 (50%)")
+    assert page.console_errors == []

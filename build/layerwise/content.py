@@ -327,8 +327,8 @@ def render_figures(
 ) -> tuple[list[Token], dict, set]:
     """Replace ```{figure} fences by their HTML, numbered in order. The caption stays an inline
     token, so citations, terms and math in it are resolved like any other prose.
-    Returns (tokens, {label: number}, widgets)."""
-    out, labels, widgets = [], {}, set()
+    Returns (tokens, {label: number}, widgets, {label: figure name})."""
+    out, labels, widgets, named = [], {}, set(), {}
     for token in tokens:
         if not (token.type == "fence" and token.info.startswith("{figure}")):
             out.append(token)
@@ -349,6 +349,7 @@ def render_figures(
         if label in labels:
             raise ContentError(path, line, f"label '{label}' is used twice; give each figure its own :label:")
         labels[label] = number
+        named[label] = name
         widgets.update(figure.widgets)
         caption_token = Token("inline", "", 0, content=caption, map=token.map, children=[])
         md.inline.parse(caption, md, env, caption_token.children)
@@ -365,7 +366,7 @@ def render_figures(
             caption_token,
             Token("html_block", "", 0, content="</figcaption></figure>\n"),
         ]
-    return out, labels, widgets
+    return out, labels, widgets, named
 
 
 CITATION = re.compile(r"\[(@[\w:.-]+(?:\s*;\s*@[\w:.-]+)*)\]")
@@ -390,6 +391,7 @@ class Draft:
     labels: dict  # figure label -> number
     widgets: set
     bibliography: object
+    figures: dict = field(default_factory=dict)  # figure label -> the registered figure's name
 
     @property
     def anchors(self) -> set[str]:
@@ -419,6 +421,7 @@ def resolve_link(draft: Draft, line: int, href: str, drafts: dict, external: lis
             line,
             f"link to '{href}': no such page or file; pages: {pages}; other files go in {draft.site.content}/static/",
         )
+    anchor, _, view = anchor.partition("?")  # #fig-tour?layer=relu3&epoch=1: a view of that figure
     if anchor and anchor not in page.anchors:
         raise ContentError(
             draft.path,
@@ -426,7 +429,15 @@ def resolve_link(draft: Draft, line: int, href: str, drafts: dict, external: lis
             f"link to '{href}': {page.path.name} has no heading or figure '#{anchor}'; "
             f"its anchors: {', '.join(sorted(page.anchors)) or 'none'}",
         )
-    return (page.url if target else "") + (f"#{anchor}" if anchor else "")
+    if view:
+        figure = FIGURES.get(page.figures.get(anchor, ""))
+        try:
+            if figure is None or not figure.state:
+                raise ValueError(f"'#{anchor}' is not a figure whose view a link can set")
+            figure.check_state(view, page.site.result)
+        except ValueError as e:
+            raise ContentError(draft.path, line, f"link to '{href}': {e}") from None
+    return (page.url if target else "") + (f"#{anchor}" if anchor else "") + (f"?{view}" if view else "")
 
 
 def resolve_inline(draft: Draft, drafts: dict) -> tuple[list[str], list]:
@@ -567,8 +578,8 @@ def parse_page(path: Path, slug: str, url: str, text: str, site: Site) -> Draft:
     env: dict = {}
     tokens = md.parse(body, env)
     refuse_scripts(path, offset, tokens)
-    tokens, labels, widgets = render_figures(path, offset, tokens, md, env, site)
-    return Draft(path, slug, url, meta, site, offset, md, env, tokens, labels, widgets, bibliography)
+    tokens, labels, widgets, named = render_figures(path, offset, tokens, md, env, site)
+    return Draft(path, slug, url, meta, site, offset, md, env, tokens, labels, widgets, bibliography, named)
 
 
 def finish_page(draft: Draft, drafts: dict) -> Page:

@@ -10,7 +10,7 @@ figure shares (a model, a layer, a class, a count) live here, so no figure check
 import base64
 import html
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -113,12 +113,55 @@ class Preview:
     classes: list[str]
 
 
+def class_list(value: str, result) -> list[int]:
+    """Classes, by name or number, separated by commas: "1,7" or "shirt,coat"."""
+    return [class_index(part.strip(), result) for part in value.split(",") if part.strip()]
+
+
+def flag(value: str, result) -> bool:
+    if value not in ("0", "1"):
+        raise ValueError("0 or 1")
+    return value == "1"
+
+
+def numbers(value: str, result) -> list[float]:
+    try:
+        return [float(part) for part in value.split(",")]
+    except ValueError:
+        raise ValueError("numbers separated by commas") from None
+
+
+def fraction(value: str, result) -> float:
+    number = numbers(value, result)
+    if len(number) != 1 or not 0 <= number[0] < 1:
+        raise ValueError("a number from 0 up to 1")
+    return number[0]
+
+
 @dataclass
 class Figure:
     name: str
     render: Callable[..., str]
     options: dict  # option name -> (converter, default)
     widgets: tuple[str, ...]
+    state: dict = field(default_factory=dict)  # what a link may set of its view: key -> converter
+
+    def check_state(self, query: str, result) -> dict:
+        """A link's view ("layer=relu3&epoch=1&select=1,7") -> {key: typed value}; ValueError
+        naming the key and what it accepts. Keys needing a trained build are checked once it is."""
+        from urllib.parse import parse_qsl
+
+        typed = {}
+        for key, value in parse_qsl(query, keep_blank_values=True):
+            if key not in self.state:
+                raise ValueError(f"figure '{self.name}' has no view key '{key}'; its keys: {', '.join(self.state)}")
+            if isinstance(result, Preview) and self.state[key] in NEEDS_RESULT:
+                continue
+            try:
+                typed[key] = self.state[key](value, result)
+            except ValueError as e:
+                raise ValueError(f"'{key}' must be {e}; got '{value}'") from None
+        return typed
 
     def check_options(self, given: dict, result) -> dict:
         """{name: (text, line)} from the directive -> {name: typed value}, defaults filled in."""
@@ -148,11 +191,12 @@ class Figure:
 FIGURES: dict[str, Figure] = {}
 
 
-def figure(name: str, widgets: tuple[str, ...] = (), **options):
-    """Register the decorated function as figure `name`; options are name=(converter, default)."""
+def figure(name: str, widgets: tuple[str, ...] = (), state: dict | None = None, **options):
+    """Register the decorated function as figure `name`; options are name=(converter, default);
+    `state` the keys a link may set of its view (key -> converter)."""
 
     def register(render):
-        FIGURES[name] = Figure(name, render, options, widgets)
+        FIGURES[name] = Figure(name, render, options, widgets, state or {})
         return render
 
     return register

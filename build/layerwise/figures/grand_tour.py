@@ -2,10 +2,16 @@
 
 import html
 
-from . import figure, tour_epoch, tour_layer
+from . import class_list, figure, flag, fraction, numbers, tour_epoch, tour_layer
+
+# What a link may set of the tour's view (templates/tour.js writes and reads the same keys):
+# #fig-tour?layer=relu3&epoch=1&select=1,7 (and t: a fraction towards the next layer; view: the
+# projection's two columns; mistakes, play: 0 or 1).
+STATE = {"layer": tour_layer, "t": fraction, "epoch": tour_epoch, "select": class_list, "mistakes": flag}
+STATE |= {"play": flag, "view": numbers}
 
 
-@figure("grand-tour", widgets=("tour",), layer=(tour_layer, None), epoch=(tour_epoch, None))
+@figure("grand-tour", widgets=("tour",), state=STATE, layer=(tour_layer, None), epoch=(tour_epoch, None))
 def grand_tour(result, layer: str, epoch: int) -> str:
     return (
         f'<div class="grand-tour" data-model="{html.escape(result.tour["model"])}" '
