@@ -19,7 +19,7 @@ def test_verdicts_compare_in_the_right_direction():
 def test_page_measurements_on_a_real_build(built, browser):
     config, data = built
     article = next(a for a in plan_site(config)[1] if a.slug == "mnist")
-    results = measure_page(Path(config["out"]), article, data, browser, window_ms=200)
+    results = measure_page(Path(config["out"]), article, data, browser, window_ms=200, samples=12)
     # The wasm is lazy: it is in what the explorer loads, not in the first load.
     assert "wasm" not in results["first_load_by_type"] and "wasm" in results["lazy_by_type"]
     assert results["lazy_by_type"]["wasm"]["raw"] > 10e6

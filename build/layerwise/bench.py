@@ -153,9 +153,9 @@ def chromium():
         browser.close()
 
 
-def measure_page(site: Path, article, result, browser, window_ms: int = 2000) -> dict:
-    """Weight, timing, latency, fps (each counted over `window_ms`) and parity of one built
-    article's page, in a real Chromium."""
+def measure_page(site: Path, article, result, browser, window_ms: int = 2000, samples: int = 60) -> dict:
+    """Weight, timing, latency (medians of `samples` events), fps (each counted over
+    `window_ms`) and parity of one built article's page, in a real Chromium."""
     from .serve import static_server
 
     results = {}
@@ -186,30 +186,34 @@ def measure_page(site: Path, article, result, browser, window_ms: int = 2000) ->
         results["lazy_raw_bytes"], results["lazy_gzip_bytes"] = lazy["raw"], lazy["gzip"]
         results["lazy_by_type"] = lazy["by_type"]
 
-        results["inference_median_ms"] = page.evaluate("""async () => {
+        results["inference_median_ms"] = page.evaluate(
+            """async (samples) => {
             const explorer = await window.layerwise.explorers[0];
             const pixels = new Float32Array(explorer.size).map(() => Math.random());
             for (let i = 0; i < 20; i++) await explorer.run(pixels);
             const times = [];
-            for (let i = 0; i < 300; i++) {
+            for (let i = 0; i < 5 * samples; i++) {
                 const t = performance.now(); await explorer.run(pixels); times.push(performance.now() - t);
             }
             times.sort((a, b) => a - b);
             return times[times.length >> 1];
-        }""")
-        results["pointer_to_repaint_ms"] = page.evaluate("""async () => {
+        }""",
+            samples,
+        )
+        results["pointer_to_repaint_ms"] = page.evaluate(
+            """async (samples) => {
             const explorer = await window.layerwise.explorers[0];
             const pad = explorer.root.querySelector('.pad');
             const box = pad.getBoundingClientRect();
             const at = (x, y) => ({clientX: box.left + x * box.width, clientY: box.top + y * box.height, pointerId: 1, bubbles: true});
             pad.dispatchEvent(new PointerEvent('pointerdown', at(0.5, 0.2)));
             const toFrame = [], toPainted = [];
-            for (let i = 0; i < 60; i++) {
+            for (let i = 0; i < samples; i++) {
                 // A reader's events arrive at any point of a frame, not just after one.
                 await new Promise((resolve) => setTimeout(resolve, Math.random() * 16));
                 const painted = new Promise((resolve) => explorer.root.addEventListener('painted', resolve, {once: true}));
                 const t = performance.now();
-                pad.dispatchEvent(new PointerEvent('pointermove', at(0.5 + 0.1 * Math.sin(i / 5), 0.2 + 0.6 * i / 60)));
+                pad.dispatchEvent(new PointerEvent('pointermove', at(0.5 + 0.1 * Math.sin(i / 5), 0.2 + 0.6 * i / samples)));
                 await painted;
                 toPainted.push(performance.now() - t);
                 await new Promise(requestAnimationFrame);  // the frame that shows it
@@ -218,22 +222,24 @@ def measure_page(site: Path, article, result, browser, window_ms: int = 2000) ->
             pad.dispatchEvent(new PointerEvent('pointerup', at(0.5, 0.8)));
             const median = (xs) => xs.sort((a, b) => a - b)[xs.length >> 1];
             return [median(toFrame), median(toPainted)];
-        }""")
+        }""",
+            samples,
+        )
         results["pointer_to_repaint_ms"], results["pointer_to_painted_ms"] = results["pointer_to_repaint_ms"]
-        results.update(measure_detail(page, window_ms))
+        results.update(measure_detail(page, window_ms, samples // 2))
         results.update(measure_tour(page, window_ms))
         results["parity"] = measure_parity(page, result, article)
         page.close()
     return results
 
 
-def measure_detail(page, window_ms: int) -> dict:
+def measure_detail(page, window_ms: int, samples: int = 30) -> dict:
     """A layer's detail view in the explorer (the busiest: the first convolution reading many
     channels, else the first layer): milliseconds from the click that opens it, and from a key
     that moves its selected output, to the frame that shows it (medians); and the slide's frames
     per second."""
     return page.evaluate(
-        """async (ms) => {
+        """async ([ms, samples]) => {
         const explorer = await window.layerwise.explorers[0];
         const convs = explorer.layers.filter((l) => l.step?.kind === 'conv');
         const layer = convs.at(-1) ?? explorer.layers[0];
@@ -255,7 +261,7 @@ def measure_detail(page, window_ms: int) -> dict:
         const warmOpen = await open(other.name);
         const panel = explorer.details.get(layer.name);
         const map = panel.root.querySelector('.detail-map'), moves = [];
-        for (let i = 0; i < 30; i++) {
+        for (let i = 0; i < samples; i++) {
             // Keys arrive at any point of a frame, as for the pointer above.
             await new Promise((resolve) => setTimeout(resolve, Math.random() * 16));
             const painted = new Promise((resolve) => panel.root.addEventListener('painted', resolve, {once: true}));
@@ -274,7 +280,7 @@ def measure_detail(page, window_ms: int) -> dict:
         return { detail_layer: layer.name, detail_first_open_ms: firstOpen, detail_open_ms: warmOpen,
                  detail_move_ms: moves.sort((a, b) => a - b)[moves.length >> 1], detail_slide_fps: fps };
     }""",
-        window_ms,
+        [window_ms, samples],
     )
 
 
@@ -325,13 +331,15 @@ def measure_tour(page, window_ms: int) -> dict:
             const c = scratch(), side = scratch(), renderer = new TourRenderer(c, side, palette);
             const rotation = new Rotation(dims), labels = Uint8Array.from({length: points}, (_, i) => i % palette.length);
             const values = Float32Array.from({length: points * dims}, () => Math.random() * 2 - 1);
-            const scene = { values, info, count: points, epoch: 0, rotation, labels, only: -1, noun: 'point',
+            const scene = { values, info, count: points, epoch: 0, rotation, labels, selected: new Set(), noun: 'point',
                 colours: { palette, ink: '#000', paper: '#fff' }, axesAreClasses: () => false, axisName: (info, a) => `PC${a + 1}` };
             const fps = await rate(() => { rotation.step(0.01); renderer.draw(scene); });
             c.remove(); side.remove();
             return fps;
         }
         const frames = () => Number(tour.root.dataset.frames);
+        while (!(frames() > 0)) await new Promise((resolve) => setTimeout(resolve, 50));  // its first frame drawn
+        await new Promise((resolve) => setTimeout(resolve, 500));  // and its neighbouring layers fetched
         const playing = tour.view.playing;
         tour.view.playing = true;
         const start = frames(), t = performance.now();
