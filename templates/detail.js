@@ -6,7 +6,7 @@
 // layer-detail figure (a panel of its own, on the explorer's current example).
 
 import { register } from "./lifecycle.js";
-import { contract, diverging, el, fetchBytes, loadRuntime, paintImage, sitePath } from "./runtime.js";
+import { contract, diverging, el, fetchBytes, loadModel, paintImage, sitePath } from "./runtime.js";
 
 // --- the arithmetic -----------------------------------------------------------------------
 
@@ -542,12 +542,8 @@ async function mount(root, near) {
   root.querySelector(".figure-fallback")?.remove();
   root.append(panel.root);
   await near;
-  const ort = await loadRuntime();
-  const session = await ort.InferenceSession.create(new URL(sitePath("model", { model: modelName }), document.baseURI).href);
-  async function show(pixels) {
-    const outputs = await session.run({ image: new ort.Tensor("float32", pixels, [1, ...contract().dataset.shape]) });
-    await panel.update({ image: pixels, ...Object.fromEntries(Object.entries(outputs).map(([k, v]) => [k, v.data])) });
-  }
+  const session = await loadModel(sitePath("model", { model: modelName }));
+  const show = async (pixels) => panel.update({ image: pixels, ...(await session.run(pixels)) });
   const first = latest ?? (await fetch(sitePath("examples")).then((r) => r.json())).pixels[0].map((p) => p / 255);
   await show(Float32Array.from(first));
   window.addEventListener("layerwise:drawn", (event) => show(event.detail.pixels));

@@ -5,7 +5,7 @@
 
 import { detailPanel } from "./detail.js";
 import { register } from "./lifecycle.js";
-import { areaResize, contract, diverging, el, exampleSize, fromRGBA, loadRuntime, paintImage, sitePath } from "./runtime.js";
+import { areaResize, contract, diverging, el, exampleSize, fromRGBA, loadModel, loadRuntime, paintImage, sitePath } from "./runtime.js";
 
 // --- turning a drawing or an image into the model's input ---------------------------------
 
@@ -237,27 +237,26 @@ async function mount(root, near) {
   }));
 
   let session = null;
+  let wake; // an example picked elsewhere starts the explorer even before the reader scrolls here
+  const woken = new Promise((resolve) => { wake = resolve; });
   const ready = (async () => {
-    await near;
+    await Promise.race([near, woken]);
     status.textContent = "Loading the network runtime…";
-    const ort = await loadRuntime((got, total) => {
+    await loadRuntime((got, total) => {
       status.textContent = `Loading the network runtime… ${Math.round(got / 1e6)} of ${Math.round(total / 1e6) || "?"} MB`;
     });
-    session = await ort.InferenceSession.create(new URL(sitePath("model", { model: root.dataset.model }), document.baseURI).href,
-      { executionProviders: ["wasm"] });
+    session = await loadModel(sitePath("model", { model: root.dataset.model }));
     status.textContent = `Ready: ${drawable ? "draw a " + noun + ", " : ""}pick one or bring your own image.`;
-    return ort;
   })();
   ready.catch((e) => {
     status.textContent = `The live network cannot run here (${e.message}). The figures above still show what it learned.`;
     root.classList.add("unavailable");
   });
 
+  // Every output: the shown layers, and inner tensors their detail views read.
   async function run(pixels) {
-    const ort = await ready;
-    const outputs = await session.run({ image: new ort.Tensor("float32", pixels, [1, C, H, W]) });
-    // Every output: the shown layers, and inner tensors their detail views read.
-    return Object.fromEntries(Object.entries(outputs).map(([name, tensor]) => [name, tensor.data]));
+    await ready;
+    return session.run(pixels);
   }
 
   async function show(pixels) {
@@ -382,6 +381,16 @@ async function mount(root, near) {
   root.addEventListener("drop", (e) => {
     const dropped = [...(e.dataTransfer?.files || [])].find((f) => f.type.startsWith("image/"));
     if (dropped) { e.preventDefault(); useImage(dropped); }
+  });
+
+  // An example picked in another view (a point of the Grand Tour): onto the pad, and run, so the
+  // reader can edit it and watch it move in the tour.
+  window.addEventListener("layerwise:pick", async ({ detail }) => {
+    wake();
+    await ready;
+    choose(null);
+    if (drawable) paintOnPad(detail.pixels);
+    show(Float32Array.from(detail.pixels, (p) => p / 255));
   });
 
   Promise.all([ready, picked]).then(() => picker.firstChild?.pick(false), () => {});

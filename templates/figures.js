@@ -75,10 +75,29 @@ async function draw(figure, near) {
   ]);
   figure.querySelector(".figure-fallback")?.remove();
   const menus = (fig.layout.updatemenus || []).filter((menu) => menu.type === "buttons");
-  await Plotly.newPlot(figure, fig.data, { ...fig.layout, updatemenus: [] }, config);
+  // Figures of the recorded sample are brushed with a lasso (and linked to the tour).
+  const dragmode = figure.dataset.thumbnails ? "lasso" : fig.layout.dragmode;
+  await Plotly.newPlot(figure, fig.data, { ...fig.layout, updatemenus: [], dragmode }, config);
   for (const menu of menus) figure.before(buttonsOf(menu, Plotly, figure));
   Plotly.relayout(figure, pageColours(figure));
-  if (figure.dataset.thumbnails) showThumbnails(figure);
+  if (figure.dataset.thumbnails) { showThumbnails(figure); linkSelection(figure, Plotly); }
+}
+
+// Brushing and linking: a lasso or box here selects the same examples in every view of the
+// recorded sample (the Grand Tour); a selection made there shows here. The points' customdata
+// are their indices in the sample, which every such view shares.
+function linkSelection(figure, Plotly) {
+  const model = figure.dataset.thumbnails;
+  const announce = (indices) => window.dispatchEvent(new CustomEvent("layerwise:selected", { detail: { model, indices, from: figure } }));
+  figure.on("plotly_selected", (event) => announce(event ? event.points.map((p) => p.customdata).filter((c) => c !== undefined) : null));
+  figure.on("plotly_deselect", () => announce(null));
+  window.addEventListener("layerwise:selected", ({ detail }) => {
+    if (detail.model !== model || detail.from === figure) return;
+    const chosen = detail.indices && new Set(detail.indices);
+    const selected = figure.data.map((trace) => (chosen && trace.customdata ? trace.customdata.flatMap((c, i) => (chosen.has(c) ? [i] : [])) : null));
+    Plotly.restyle(figure, { selectedpoints: selected });
+    figure.dataset.selected = String(detail.indices?.length ?? 0);
+  });
 }
 
 register("figures", ".plotly-figure", draw);

@@ -65,6 +65,22 @@ export function loadRuntime(onProgress = () => {}) {
   return runtime;
 }
 
+// A model file of this article in onnxruntime-web, run one call at a time (a session cannot run
+// two at once: a tour's pick and a pad stroke may ask together): run(pixels) -> { output name:
+// Float32Array } for one example of the dataset's shape.
+export async function loadModel(path) {
+  const ort = await loadRuntime();
+  const session = await ort.InferenceSession.create(new URL(path, document.baseURI).href, { executionProviders: ["wasm"] });
+  let queue = Promise.resolve();
+  return {
+    run(pixels) {
+      const outputs = queue.then(() => session.run({ image: new ort.Tensor("float32", pixels, [1, ...contract().dataset.shape]) }));
+      queue = outputs.catch(() => {});
+      return outputs.then((found) => Object.fromEntries(Object.entries(found).map(([name, tensor]) => [name, tensor.data])));
+    },
+  };
+}
+
 export async function fetchBytes(url) {
   const response = await fetch(url);
   if (!response.ok) throw new Error(`${url}: ${response.status}`);

@@ -7,7 +7,7 @@
 // the renderer reads.
 
 import { register } from "./lifecycle.js";
-import { contract, el, fetchBytes, loadRuntime, loadSample, paintImage, sitePath } from "./runtime.js";
+import { contract, el, fetchBytes, loadModel, loadSample, paintImage, sitePath } from "./runtime.js";
 
 // --- the rotation: an n x n orthonormal matrix, moved along the torus Grand Tour ----------
 
@@ -91,6 +91,22 @@ export class Rotation {
     this.orthonormalize();
   }
 
+  // Put the projection of unit vector `v` (any direction, e.g. a selection's centroid) exactly
+  // at (x, y): a reflection that swaps v with the first axis, drag that axis, reflect back.
+  dragVector(v, x, y) {
+    const u = v.map((a, i) => (i === 0 ? 1 : 0) - a), size = u.reduce((s, a) => s + a * a, 0);
+    const reflect = () => {
+      if (size < 1e-12) return; // v is the first axis already
+      for (let c = 0; c < this.n; c++) {
+        const along = (2 * this.matrix.reduce((s, row, i) => s + u[i] * row[c], 0)) / size;
+        this.matrix.forEach((row, i) => { row[c] -= along * u[i]; });
+      }
+    };
+    reflect();
+    this.drag(0, x, y);
+    reflect();
+  }
+
   // Into the next layer's coordinates along an alignment R (n x n, row-major): G <- R^T G; or
   // back to the previous layer's: G <- R G.
   turn(align, forward) {
@@ -168,7 +184,6 @@ function principalPlane(values, count, dims) {
 // Float32Array (epochs x n x dims); `readerPoint` runs the reader's own pixels through the
 // weights of one epoch and reduces them as the build reduced that layer.
 async function tourData(model) {
-  const { dataset: { shape } } = contract();
   const sample = await loadSample(model);
   const layers = new Map(), sessions = new Map(), bases = new Map();
   const once = (cache, key, make) => (cache.has(key) ? cache.get(key) : cache.set(key, make()).get(key));
@@ -181,11 +196,9 @@ async function tourData(model) {
     layer: (index) => once(layers, index, () => fetchBytes(sitePath("tour_layer", { model, layer: sample.meta.layers[index].name }))
       .then((buffer) => float16ToFloat32(new Uint16Array(buffer)))),
     async readerPoint(pixels, epoch, index) {
-      const info = sample.meta.layers[index], ort = await loadRuntime();
-      const session = await once(sessions, epoch, () => ort.InferenceSession.create(
-        new URL(sitePath("tour_epoch_model", { model, epoch }), document.baseURI).href));
-      const outputs = await session.run({ image: new ort.Tensor("float32", pixels, [1, ...shape]) });
-      const activation = info.name === "input" ? pixels : outputs[info.name].data;
+      const info = sample.meta.layers[index];
+      const session = await once(sessions, epoch, () => loadModel(sitePath("tour_epoch_model", { model, epoch })));
+      const activation = info.name === "input" ? pixels : (await session.run(pixels))[info.name];
       if (!info.reduced) return Float32Array.from(activation.slice(0, info.dims));
       const basis = await once(bases, index, () => fetchBytes(sitePath("tour_basis", { model, layer: info.name }))
         .then((b) => new Float32Array(b))); // the mean, then one row per principal direction
@@ -244,8 +257,9 @@ function project(values, info, epoch, count, matrix, out) {
   }
 }
 
-// A scene: { values, info, count, epoch, rotation, labels (one per point), selected (a Set of
-// classes to show bright, empty for all), wrong (indices to ring, or none), next: { values, info, t, columns } between this layer
+// A scene: { values, info, count, epoch, rotation, labels (one per point), mask (1 for each
+// point to show bright, or null for all), key (what the mask selects, for the side view),
+// centroid (the selection's centre on screen, its handle) and brush (a rectangle), wrong (indices to ring, or none), next: { values, info, t, columns } between this layer
 // and the next (columns: the next layer's view, aligned to this one's), reader: a point or
 // null, axesAreClasses(info), axisName(info, a), colours: { palette, ink, paper }, noun }.
 export class TourRenderer {
@@ -278,7 +292,7 @@ export class TourRenderer {
   toCanvas(x, y) { return [this.canvas.width / 2 + x * this.radius(), this.canvas.height / 2 - y * this.radius()]; }
 
   draw(scene) {
-    const { count, labels, selected, rotation } = scene, m = rotation.matrix;
+    const { count, labels, mask, rotation } = scene, m = rotation.matrix;
     if (this.positions.length !== 2 * count) {
       this.positions = new Float32Array(2 * count);
       this.fromPositions = new Float32Array(2 * count);
@@ -292,7 +306,7 @@ export class TourRenderer {
     }
     const ctx = this.canvas.getContext("2d"), r = this.radius();
     const cx = this.canvas.width / 2, cy = this.canvas.height / 2;
-    this.splat(ctx, count, labels, selected, cx, cy, r);
+    this.splat(ctx, count, labels, mask, cx, cy, r);
     const { ink, paper, palette } = scene.colours;
     if (scene.wrong?.length) {
       ctx.strokeStyle = ink;
@@ -316,6 +330,19 @@ export class TourRenderer {
       ctx.fillStyle = ctx.strokeStyle;
       ctx.fillText(scene.axisName(info, a), x + 4, y - 4);
     }
+    if (scene.centroid) { // the selection's handle: drag it to steer by the selected points
+      const [x, y] = this.toCanvas(...scene.centroid);
+      ctx.strokeStyle = ink; ctx.lineWidth = 2;
+      ctx.beginPath(); ctx.arc(x, y, 9, 0, 2 * Math.PI); ctx.moveTo(x - 4, y); ctx.lineTo(x + 4, y); ctx.moveTo(x, y - 4); ctx.lineTo(x, y + 4); ctx.stroke();
+      ctx.fillStyle = ink;
+      ctx.fillText("selection", x + 12, y + 4);
+    }
+    if (scene.brush) {
+      const [[x0, y0], [x1, y1]] = scene.brush;
+      ctx.strokeStyle = ink; ctx.lineWidth = 1; ctx.setLineDash([4, 3]);
+      ctx.strokeRect(Math.min(x0, x1), Math.min(y0, y1), Math.abs(x1 - x0), Math.abs(y1 - y0));
+      ctx.setLineDash([]);
+    }
     let readerAt = null;
     if (scene.reader) {
       let x = 0, y = 0;
@@ -332,7 +359,7 @@ export class TourRenderer {
 
   // The points written straight into the canvas's pixels, a small disc each (the cloud's
   // background transparent): at 10,000 points one drawImage a point ran at 39 fps, this at 60.
-  splat(ctx, count, labels, selected, cx, cy, r) {
+  splat(ctx, count, labels, mask, cx, cy, r) {
     const { width, height } = this.canvas;
     if (this.pixels?.width !== width || this.pixels?.height !== height) {
       this.pixels = ctx.createImageData(width, height);
@@ -341,7 +368,7 @@ export class TourRenderer {
     const words = this.words, positions = this.positions;
     words.fill(0);
     for (let p = 0; p < count; p++) {
-      const label = labels[p], colour = !selected.size || selected.has(label) ? this.colours[label] : this.faint[label];
+      const label = labels[p], colour = !mask || mask[p] ? this.colours[label] : this.faint[label];
       const x = Math.round(cx + positions[2 * p] * r), y = Math.round(cy - positions[2 * p + 1] * r);
       if (x < 2 || y < 2 || x >= width - 2 || y >= height - 2) continue;
       for (const [dx, dy] of DISC) words[(y + dy) * width + x + dx] = colour;
@@ -350,8 +377,8 @@ export class TourRenderer {
   }
 
   // The same layer and (whole) epoch under its own PCA: drawn again only when either changes.
-  drawSide({ values, info, epoch, count, labels, selected }) {
-    const e = Math.round(epoch), d = info.dims, key = `${info.name}/${e}/${[...selected]}`;
+  drawSide({ values, info, epoch, count, labels, mask, key: selection }) {
+    const e = Math.round(epoch), d = info.dims, key = `${info.name}/${e}/${selection}`;
     if (this.sideKey === key) return;
     this.sideKey = key;
     const points = values.subarray(e * count * d, (e + 1) * count * d), plane = principalPlane(points, count, d);
@@ -367,7 +394,7 @@ export class TourRenderer {
     const ctx = this.side.getContext("2d"), r = Math.min(this.side.width, this.side.height) / 2 - 4;
     ctx.clearRect(0, 0, this.side.width, this.side.height);
     for (let p = 0; p < count; p++)
-      ctx.drawImage((!selected.size || selected.has(labels[p]) ? this.sprites : this.dim)[labels[p]], this.side.width / 2 + (xy[2 * p] / extent) * r - 3, this.side.height / 2 - (xy[2 * p + 1] / extent) * r - 3);
+      ctx.drawImage((!mask || mask[p] ? this.sprites : this.dim)[labels[p]], this.side.width / 2 + (xy[2 * p] / extent) * r - 3, this.side.height / 2 - (xy[2 * p + 1] / extent) * r - 3);
   }
 
   // The axis handle within `reach` canvas pixels of (x, y), or -1.
@@ -377,6 +404,16 @@ export class TourRenderer {
       if (Math.hypot(hx - x, hy - y) < reach) return a;
     }
     return -1;
+  }
+
+  // The points drawn inside the rectangle from (x0, y0) to (x1, y1), in canvas pixels.
+  pointsIn([x0, y0], [x1, y1]) {
+    const inside = [];
+    for (let p = 0; p < this.positions.length / 2; p++) {
+      const [x, y] = this.toCanvas(this.positions[2 * p], this.positions[2 * p + 1]);
+      if ((x - x0) * (x - x1) <= 0 && (y - y0) * (y - y1) <= 0) inside.push(p);
+    }
+    return inside;
   }
 
   // The point drawn nearest (x, y), if within `reach` canvas pixels, or -1.
@@ -467,6 +504,7 @@ function controls(root, view, data, { classes, noun, palette, shape }) {
     const c = Number(event.target.closest("button")?.dataset.class ?? -1);
     if (c < 0) return;
     if (!view.selected.delete(c)) view.selected.add(c);
+    view.selectClasses();
     changed();
   });
   mistakes.addEventListener("change", () => { view.mistakes = mistakes.checked; changed(); });
@@ -497,23 +535,55 @@ function controls(root, view, data, { classes, noun, palette, shape }) {
     tooltip.style.top = `${event.clientY - box.top + 12}px`;
     tooltip.hidden = false;
   }
+  // A mouse or pen dragged over empty space brushes a rectangle: the points inside are selected,
+  // here and in every view of the same sample. A click (or tap) on a point loads that example
+  // into the layer explorer. The selection's handle, at its centroid, steers like an axis.
+  let brushFrom = null;
+  const onSelection = (event) => {
+    const at = view.centroidAt?.();
+    if (!at) return false;
+    const [x, y] = view.renderer.toCanvas(...at), [px, py] = pointer(event);
+    return Math.hypot(x - px, y - py) < reach(event, 12, 20);
+  };
   canvas.addEventListener("pointerdown", (event) => {
     view.dragging = handleAt(event);
-    if (view.dragging >= 0) canvas.setPointerCapture(event.pointerId);
-    else showPoint(event); // a tap (no hover on touch screens) shows the example under the finger
+    view.steeringSelection = view.dragging < 0 && onSelection(event);
+    if (view.dragging >= 0 || view.steeringSelection) return canvas.setPointerCapture(event.pointerId);
+    showPoint(event); // a tap (no hover on touch screens) shows the example under the finger
+    if (event.pointerType === "touch") return pickAt(event);
+    brushFrom = pointer(event);
+    canvas.setPointerCapture(event.pointerId);
   });
   // A finger that lands on a handle steers; anywhere else a vertical swipe scrolls the page.
   canvas.addEventListener("touchstart", (event) => {
-    if (handleAt(event.touches[0]) >= 0) event.preventDefault();
+    if (handleAt(event.touches[0]) >= 0 || onSelection(event.touches[0])) event.preventDefault();
   }, { passive: false });
   canvas.addEventListener("pointermove", (event) => {
-    if (view.dragging < 0) return showPoint(event);
-    const [x, y] = pointer(event), r = view.renderer.radius();
-    view.rotation.drag(view.dragging, (x - canvas.width / 2) / r, -(y - canvas.height / 2) / r);
+    const [x, y] = pointer(event), r = view.renderer.radius(), unit = [(x - canvas.width / 2) / r, -(y - canvas.height / 2) / r];
+    if (view.steeringSelection) return view.steerSelection(...unit);
+    if (view.dragging >= 0) return view.rotation.drag(view.dragging, ...unit);
+    if (brushFrom) { view.brush = [brushFrom, [x, y]]; tooltip.hidden = true; return changed(); }
+    showPoint(event);
   });
+  canvas.addEventListener("pointerup", (event) => {
+    if (brushFrom) {
+      const [from, to] = view.brush ?? [brushFrom, brushFrom];
+      if (Math.hypot(to[0] - from[0], to[1] - from[1]) < 5 * (window.devicePixelRatio || 1)) pickAt(event);
+      else view.select(view.renderer.pointsIn(from, to).filter((p) => p < data.meta.n), "brush");
+      brushFrom = view.brush = null;
+      changed();
+    }
+  });
+  // The example under the pointer into the explorer (where the reader can edit it and watch it
+  // move here); a click on empty space clears the selection.
+  function pickAt(event) {
+    const p = view.renderer.pointAt(...pointer(event), reach(event, 8, 20));
+    if (p >= 0 && p < data.meta.n) window.dispatchEvent(new CustomEvent("layerwise:pick", { detail: { pixels: data.thumbnail(p) } }));
+    else if (event.pointerType !== "touch") view.select(null);
+  }
   canvas.addEventListener("pointerleave", () => { tooltip.hidden = true; });
-  for (const end of ["pointerup", "pointercancel"]) canvas.addEventListener(end, () => { view.dragging = -1; });
-  canvas.addEventListener("pointercancel", () => { tooltip.hidden = true; }); // the page scrolled instead
+  for (const end of ["pointerup", "pointercancel"]) canvas.addEventListener(end, () => { view.dragging = -1; view.steeringSelection = false; });
+  canvas.addEventListener("pointercancel", () => { tooltip.hidden = true; brushFrom = view.brush = null; }); // the page scrolled instead
   // Steering by keyboard: [ and ] choose an axis, arrows move its handle, Space plays or pauses.
   canvas.addEventListener("keydown", (event) => {
     const dims = layers[view.layer].dims, step = event.shiftKey ? 0.15 : 0.05;
@@ -573,7 +643,10 @@ async function mount(root, near) {
     // fraction `t` towards the next; it moves towards layerTarget at layerPace layers a second,
     // or jumps to layerAt when the reader drags the slider.
     layer: 0, t: 0, layerTarget: 0, layerPace: 2.5, layerAt: null,
-    selected: new Set(), mistakes: false, steered: 0, dragging: -1,
+    // The selection: classes picked in the legend, or points brushed here or in another view
+    // of the same sample; `mask` marks the selected points (null: none selected, all bright).
+    selected: new Set(), mask: null, selection: "", brush: null, steeringSelection: false,
+    mistakes: false, steered: 0, dragging: -1,
     reader: null, // { layer, epoch, point } for the reader's digit
     // A layer's axes: its classes (logits, softmax), principal components, or units.
     axesAreClasses: (info) => !info.reduced && info.dims === classes.length,
@@ -586,6 +659,46 @@ async function mount(root, near) {
   const want = (index) => { if (index < layers.length && !values.has(index)) data.layer(index).then((v) => { values.set(index, v); draw(); }); };
   const start = Math.max(0, layers.findIndex((l) => l.name === root.dataset.layer));
   values.set(start, await data.layer(start));
+  // Selecting: the mask, what it is called (the side view redraws when it changes), and the
+  // same points announced to the other views of this sample (the manifold figure).
+  view.select = (indices, from = "here") => {
+    if (indices && !indices.length) indices = null;
+    view.mask = indices && new Uint8Array(n);
+    indices?.forEach((p) => { view.mask[p] = 1; });
+    view.selection = indices ? `${from}:${indices.length}:${indices.slice(0, 8)}` : "";
+    if (from !== "classes") view.selected.clear();
+    ui.show();
+    if (from !== "elsewhere")
+      window.dispatchEvent(new CustomEvent("layerwise:selected", { detail: { model, indices, from: root } }));
+    draw();
+  };
+  view.selectClasses = () => view.select(view.selected.size ? [...data.labels.keys()].filter((p) => view.selected.has(data.labels[p])) : null, "classes");
+  window.addEventListener("layerwise:selected", ({ detail }) => {
+    if (detail.model === model && detail.from !== root) view.select(detail.indices, "elsewhere");
+  });
+  // The selection's centre in the shown layer (n-D, at the epoch shown), and where it lands.
+  function centroid() {
+    const info = layers[view.layer], d = info.dims, e = Math.round(view.epoch), points = values.get(view.layer);
+    if (!view.mask || !points) return null;
+    const c = new Float64Array(rotation.n);
+    let count = 0;
+    for (let p = 0; p < n; p++)
+      if (view.mask[p]) { count++; for (let k = 0; k < d; k++) c[k] += points[(e * n + p) * d + k]; }
+    return count ? c.map((v) => v / count) : null;
+  }
+  view.centroidAt = () => {
+    const c = centroid();
+    if (!c || view.t > 0) return null;
+    const s = spread(layers[view.layer], view.epoch), m = rotation.matrix;
+    return [c.reduce((a, v, k) => a + v * m[k][0], 0) / s, c.reduce((a, v, k) => a + v * m[k][1], 0) / s];
+  };
+  view.steerSelection = (x, y) => {
+    const c = centroid(), size = c && Math.hypot(...c);
+    if (!size) return;
+    const s = spread(layers[view.layer], view.epoch) / size; // its projection is the unit vector's times |c| / spread
+    rotation.dragVector(c.map((v) => v / size), x * s, y * s);
+  };
+
   // Rebase the rotation as the position crosses layers, so it always lives in `layer`'s
   // coordinates: carried along the alignment between each pair crossed.
   function moveTo(at) {
@@ -607,7 +720,7 @@ async function mount(root, near) {
   function advance() {
     const now = performance.now(), dt = Math.min(0.1, (now - last) / 1000);
     last = now;
-    if (view.playing && view.dragging < 0) rotation.step(dt * view.speed * 0.6);
+    if (view.playing && view.dragging < 0 && !view.steeringSelection) rotation.step(dt * view.speed * 0.6);
     const gap = view.epochTarget - view.epoch;
     view.epoch = Math.abs(gap) <= dt * 4 ? view.epochTarget : view.epoch + Math.sign(gap) * dt * 4;
     if (view.layerAt !== null) { moveTo(view.layerAt); view.layerAt = null; }
@@ -620,7 +733,7 @@ async function mount(root, near) {
     const nextValues = view.t > 0 && values.get(view.layer + 1);
     const readerAt = view.renderer.draw({
       values: values.get(view.layer), info, count: n, epoch: view.epoch, rotation, labels: data.labels,
-      selected: view.selected, colours: paint, noun, axesAreClasses: view.axesAreClasses, axisName: view.axisName,
+      mask: view.mask, key: view.selection, centroid: view.centroidAt(), brush: view.brush, colours: paint, noun, axesAreClasses: view.axesAreClasses, axisName: view.axisName,
       wrong: view.mistakes ? [...predicted.keys()].filter((p) => predicted[p] !== data.labels[p]) : null,
       next: nextValues ? { values: nextValues, info: layers[view.layer + 1], t: view.t, columns: rotation.ahead(data.align(e, view.layer)) } : null,
       reader: view.t === 0 && view.reader?.layer === view.layer && view.reader.epoch === e ? view.reader.point : null,
@@ -633,7 +746,7 @@ async function mount(root, near) {
   // drawing in the explorer just above) keeps the whole frame budget. lifecycle.js says when.
   let frame = 0;
   const moving = () => view.playing || view.epoch !== view.epochTarget || view.layer + view.t !== view.layerTarget ||
-    view.layerAt !== null || view.dragging >= 0;
+    view.layerAt !== null || view.dragging >= 0 || view.steeringSelection;
   function loop() {
     advance();
     if (moving()) draw();
@@ -677,8 +790,11 @@ async function mount(root, near) {
     const index = layers.findIndex((l) => l.name === state.get("layer"));
     if (index >= 0) view.layerAt = view.layerTarget = Math.min(layers.length - 1, index + (number("t") || 0));
     if (state.has("epoch")) view.epoch = view.epochTarget = Math.max(0, Math.min(epochs - 1, number("epoch")));
-    if (state.has("select")) view.selected = new Set(state.get("select").split(",").filter(Boolean)
-      .map((c) => (classes.includes(c) ? classes.indexOf(c) : Number(c))).filter((c) => c >= 0 && c < classes.length));
+    if (state.has("select")) {
+      view.selected = new Set(state.get("select").split(",").filter(Boolean)
+        .map((c) => (classes.includes(c) ? classes.indexOf(c) : Number(c))).filter((c) => c >= 0 && c < classes.length));
+      view.selectClasses();
+    }
     view.mistakes = state.get("mistakes") === "1";
     if (state.has("play")) view.playing = state.get("play") === "1";
     if (view.layerAt !== null) { moveTo(view.layerAt); view.layerAt = null; }

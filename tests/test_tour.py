@@ -228,3 +228,41 @@ def test_a_link_restores_the_tours_view_and_the_tour_writes_its_own(page, browse
     layer.fill("9.5")
     expect(layer).to_have_attribute("aria-valuetext", "relu3 → fc2 (50%)")
     assert page.console_errors == []
+
+
+@pytest.mark.browser
+def test_brushing_links_the_tour_and_the_manifold_views_and_a_click_loads_the_explorer(page, server):
+    page.goto(server + "/mnist.html#fig-tour?layer=fc1&play=0")
+    manifold = page.locator(".figure-manifold-views .plotly-figure")
+    manifold.scroll_into_view_if_needed()
+    expect(manifold.locator(".main-svg").first).to_be_attached(timeout=20_000)
+    tour = page.locator(".grand-tour")
+    canvas = tour.locator(".tour-canvas")
+    canvas.scroll_into_view_if_needed()
+    expect(tour.locator("output").nth(1)).to_contain_text("fc1")
+    box = canvas.bounding_box()
+    page.mouse.move(box["x"] + box["width"] * 0.1, box["y"] + box["height"] * 0.1)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] * 0.6, box["y"] + box["height"] * 0.6, steps=4)
+    page.mouse.up()
+    selected = """(async () => {
+        const tour = await window.layerwise.tours[0];
+        return tour.view.mask ? [...tour.view.mask.keys()].filter((p) => tour.view.mask[p]) : [];
+    })()"""
+    brushed = page.evaluate(selected)
+    assert 0 < len(brushed) < 500
+    expect(manifold).to_have_attribute("data-selected", str(len(brushed)))  # the same examples there
+    # A lasso in the manifold figure selects those examples in the tour.
+    page.evaluate("""() => document.querySelector('.figure-manifold-views .plotly-figure')
+        .emit('plotly_selected', { points: [{ customdata: 3 }, { customdata: 7 }, { customdata: 11 }] })""")
+    assert page.evaluate(selected) == [3, 7, 11]
+    # A click on a point loads its example into the explorer, whose digit the tour then plots.
+    point = page.evaluate("""(async () => {
+        const tour = await window.layerwise.tours[0], r = tour.view.renderer, canvas = r.canvas;
+        const [x, y] = r.toCanvas(r.positions[0], r.positions[1]), scale = canvas.clientWidth / canvas.width;
+        return [x * scale, y * scale];
+    })()""")
+    page.mouse.click(box["x"] + point[0], box["y"] + point[1])
+    expect(page.locator(".layer-explorer .status")).to_contain_text("The network says", timeout=60_000)
+    expect(tour).to_have_attribute("data-reader-point", re.compile(r"^-?\d+\.\d,-?\d+\.\d$"), timeout=20_000)
+    assert page.console_errors == []
