@@ -185,7 +185,7 @@ function principalPlane(values, count, dims) {
 // weights of one epoch and reduces them as the build reduced that layer.
 async function tourData(model) {
   const sample = await loadSample(model);
-  const layers = new Map(), sessions = new Map(), bases = new Map();
+  const layers = new Map(), sessions = new Map(), bases = new Map(), attacks = new Map();
   const once = (cache, key, make) => (cache.has(key) ? cache.get(key) : cache.set(key, make()).get(key));
   const dims = Math.max(...sample.meta.layers.map((l) => l.dims)), pairs = sample.meta.layers.length - 1;
   const aligned = new Float32Array(await fetchBytes(sitePath("tour_align", { model }))); // (epochs, pairs, D, D)
@@ -193,6 +193,9 @@ async function tourData(model) {
     ...sample, dims,
     // The rotation carrying layer `index`'s cloud onto layer index + 1's at an epoch (record.alignments).
     align: (epoch, index) => aligned.subarray((epoch * pairs + index) * dims * dims, (epoch * pairs + index + 1) * dims * dims),
+    // An attack's points (adversarial.py): every layer's, at every step, fetched when first shown.
+    attack: (method) => once(attacks, method, () => fetchBytes(sitePath("tour_attack", { model, method }))
+      .then((buffer) => float16ToFloat32(new Uint16Array(buffer)))),
     layer: (index) => once(layers, index, () => fetchBytes(sitePath("tour_layer", { model, layer: sample.meta.layers[index].name }))
       .then((buffer) => float16ToFloat32(new Uint16Array(buffer)))),
     async readerPoint(pixels, epoch, index) {
@@ -259,7 +262,8 @@ function project(values, info, epoch, count, matrix, out) {
 
 // A scene: { values, info, count, epoch, rotation, labels (one per point), mask (1 for each
 // point to show bright, or null for all), key (what the mask selects, for the side view),
-// centroid (the selection's centre on screen, its handle) and brush (a rectangle), wrong (indices to ring, or none), next: { values, info, t, columns } between this layer
+// centroid (the selection's centre on screen, its handle), brush (a rectangle), marks (extra
+// points { x, y, colour }: adversarial examples), wrong (indices to ring, or none), next: { values, info, t, columns } between this layer
 // and the next (columns: the next layer's view, aligned to this one's), reader: a point or
 // null, axesAreClasses(info), axisName(info, a), colours: { palette, ink, paper }, noun }.
 export class TourRenderer {
@@ -329,6 +333,12 @@ export class TourRenderer {
       ctx.beginPath(); ctx.moveTo(cx, cy); ctx.lineTo(x, y); ctx.stroke();
       ctx.fillStyle = ctx.strokeStyle;
       ctx.fillText(scene.axisName(info, a), x + 4, y - 4);
+    }
+    for (const mark of scene.marks ?? []) { // adversarial examples: filled with what they are read as
+      const [x, y] = this.toCanvas(mark.x, mark.y);
+      ctx.fillStyle = mark.colour; ctx.strokeStyle = ink; ctx.lineWidth = 1.5;
+      ctx.beginPath(); ctx.moveTo(x, y - 6); ctx.lineTo(x + 6, y); ctx.lineTo(x, y + 6); ctx.lineTo(x - 6, y); ctx.closePath();
+      ctx.fill(); ctx.stroke();
     }
     if (scene.centroid) { // the selection's handle: drag it to steer by the selected points
       const [x, y] = this.toCanvas(...scene.centroid);
@@ -460,6 +470,7 @@ function controls(root, view, data, { classes, noun, palette, shape }) {
       el("label", {}, "epoch ", epoch, epochLabel), playEpochs,
       el("label", {}, "layer ", layer, layerLabel), playLayers,
       el("label", {}, mistakes, ` ring the ${noun}s the network gets wrong`),
+      ...attackControls(),
       legend, status));
 
   const changed = () => root.dispatchEvent(new Event("tour:changed"));
@@ -509,6 +520,37 @@ function controls(root, view, data, { classes, noun, palette, shape }) {
   });
   mistakes.addEventListener("change", () => { view.mistakes = mistakes.checked; changed(); });
   // The controls show the state, whoever changed it (a click, a key, a link).
+  // Adversarial examples (when the build made them): which attack, how many of its steps.
+  function attackControls() {
+    const attacks = data.meta.attacks;
+    if (!attacks) return [];
+    const [source, target] = [classes[attacks.source], classes[attacks.target]];
+    const on = el("input", { type: "checkbox" });
+    const method = el("select", { "aria-label": "Attack" }, ...Object.keys(attacks.methods).sort((a, b) => attacks.methods[b].steps - attacks.methods[a].steps) // PGD first
+      .map((m) => el("option", { value: m }, m.toUpperCase())));
+    const step = el("input", { type: "range", min: "0", max: "1", step: "0.01", value: "0", "aria-label": "Attack step" });
+    const playAttack = el("button", { type: "button" }, "Play attack");
+    const said = el("output");
+    const steps = () => attacks.methods[method.value].steps;
+    const set = () => {
+      view.attack = on.checked ? { method: method.value, step: Math.min(Number(step.value), steps()), stepTarget: null } : null;
+      step.max = String(steps());
+      if (on.checked) view.epoch = view.epochTarget = epochs - 1; // the attack is on the trained network
+      changed();
+    };
+    for (const control of [on, method, step]) control.addEventListener("input", set);
+    playAttack.addEventListener("click", () => { on.checked = true; step.value = "0"; set(); view.attack.stepTarget = steps(); changed(); });
+    ui.showAttack = () => {
+      const a = view.attack;
+      if (!a) return (said.textContent = "");
+      const k = Math.round(a.step), rate = attacks.methods[a.method].success[k];
+      if (document.activeElement !== step) step.value = String(a.step);
+      said.textContent = ` step ${k} of ${steps()}: ${Math.round(100 * rate)}% of ${attacks.count} ${source}s read as ${target}`;
+      step.setAttribute("aria-valuetext", said.textContent.trim());
+    };
+    return [el("label", {}, on, ` attack ${attacks.count} ${source}s towards ${target}: `), method, el("label", {}, "step ", step), playAttack, said];
+  }
+
   ui.show = () => {
     for (const button of legend.children) button.setAttribute("aria-pressed", String(view.selected.has(Number(button.dataset.class))));
     mistakes.checked = view.mistakes;
@@ -647,6 +689,7 @@ async function mount(root, near) {
     // of the same sample; `mask` marks the selected points (null: none selected, all bright).
     selected: new Set(), mask: null, selection: "", brush: null, steeringSelection: false,
     mistakes: false, steered: 0, dragging: -1,
+    attack: null, // { method, step (fractional), stepTarget } while adversarial examples are shown
     reader: null, // { layer, epoch, point } for the reader's digit
     // A layer's axes: its classes (logits, softmax), principal components, or units.
     axesAreClasses: (info) => !info.reduced && info.dims === classes.length,
@@ -723,6 +766,11 @@ async function mount(root, near) {
     if (view.playing && view.dragging < 0 && !view.steeringSelection) rotation.step(dt * view.speed * 0.6);
     const gap = view.epochTarget - view.epoch;
     view.epoch = Math.abs(gap) <= dt * 4 ? view.epochTarget : view.epoch + Math.sign(gap) * dt * 4;
+    if (view.attack?.stepTarget != null) {
+      const a = view.attack, gap = a.stepTarget - a.step;
+      a.step = Math.abs(gap) <= dt * 3 ? a.stepTarget : a.step + Math.sign(gap) * dt * 3;
+      if (a.step === a.stepTarget) a.stepTarget = null;
+    }
     if (view.layerAt !== null) { moveTo(view.layerAt); view.layerAt = null; }
     const at = view.layer + view.t, step = dt * view.layerPace;
     if (at !== view.layerTarget) moveTo(Math.abs(view.layerTarget - at) <= step ? view.layerTarget : at + Math.sign(view.layerTarget - at) * step);
@@ -733,20 +781,58 @@ async function mount(root, near) {
     const nextValues = view.t > 0 && values.get(view.layer + 1);
     const readerAt = view.renderer.draw({
       values: values.get(view.layer), info, count: n, epoch: view.epoch, rotation, labels: data.labels,
+      marks: attackMarks(e),
       mask: view.mask, key: view.selection, centroid: view.centroidAt(), brush: view.brush, colours: paint, noun, axesAreClasses: view.axesAreClasses, axisName: view.axisName,
       wrong: view.mistakes ? [...predicted.keys()].filter((p) => predicted[p] !== data.labels[p]) : null,
       next: nextValues ? { values: nextValues, info: layers[view.layer + 1], t: view.t, columns: rotation.ahead(data.align(e, view.layer)) } : null,
       reader: view.t === 0 && view.reader?.layer === view.layer && view.reader.epoch === e ? view.reader.point : null,
     });
+    ui.showAttack?.();
     if (readerAt) root.dataset.readerPoint = readerAt.map((v) => v.toFixed(1)).join(",");
     ui.label();
     root.dataset.frames = String(++frames);
   }
+  // The adversarial examples where the attack has taken them by its current (fractional) step,
+  // in the shown layer, blended towards the next one between layers; each filled with the
+  // colour of the class the network now reads it as. Only at the last epoch: the attack is on
+  // the trained network.
+  const attackValues = new Map();
+  function attackMarks(e) {
+    const a = view.attack, attacks = data.meta.attacks;
+    if (!a || e !== epochs - 1) return null;
+    if (!attackValues.has(a.method)) {
+      attackValues.set(a.method, null);
+      data.attack(a.method).then((v) => { attackValues.set(a.method, v); draw(); });
+    }
+    const values = attackValues.get(a.method), method = attacks.methods[a.method], m = attacks.count;
+    if (!values) return null;
+    const s0 = Math.floor(a.step), s1 = Math.min(s0 + 1, method.steps), f = a.step - s0;
+    const place = (index, columns) => {
+      const info = layers[index], d = info.dims, [offset] = method.offsets[info.name], scale = spread(info, epochs - 1);
+      return Array.from({ length: m }, (_, p) => {
+        let x = 0, y = 0;
+        for (let k = 0; k < d; k++) {
+          const v = (1 - f) * values[offset + (s0 * m + p) * d + k] + f * values[offset + (s1 * m + p) * d + k];
+          x += v * columns[k][0];
+          y += v * columns[k][1];
+        }
+        return [x / scale, y / scale];
+      });
+    };
+    let at = place(view.layer, rotation.matrix);
+    if (view.t > 0) {
+      const next = place(view.layer + 1, rotation.ahead(data.align(e, view.layer)));
+      at = at.map(([x, y], p) => [(1 - view.t) * x + view.t * next[p][0], (1 - view.t) * y + view.t * next[p][1]]);
+    }
+    const reads = method.predictions[Math.round(a.step)];
+    return at.map(([x, y], p) => ({ x, y, colour: palette[reads[p]] }));
+  }
+
   // Off screen the loop stops (no frame is even requested): a reader scrolling elsewhere (or
   // drawing in the explorer just above) keeps the whole frame budget. lifecycle.js says when.
   let frame = 0;
   const moving = () => view.playing || view.epoch !== view.epochTarget || view.layer + view.t !== view.layerTarget ||
-    view.layerAt !== null || view.dragging >= 0 || view.steeringSelection;
+    view.layerAt !== null || view.dragging >= 0 || view.steeringSelection || view.attack?.stepTarget != null;
   function loop() {
     advance();
     if (moving()) draw();
@@ -797,6 +883,11 @@ async function mount(root, near) {
     }
     view.mistakes = state.get("mistakes") === "1";
     if (state.has("play")) view.playing = state.get("play") === "1";
+    if (view.attack?.stepTarget != null) {
+      const a = view.attack, gap = a.stepTarget - a.step;
+      a.step = Math.abs(gap) <= dt * 3 ? a.stepTarget : a.step + Math.sign(gap) * dt * 3;
+      if (a.step === a.stepTarget) a.stepTarget = null;
+    }
     if (view.layerAt !== null) { moveTo(view.layerAt); view.layerAt = null; }
     const columns = (state.get("view") || "").split(",").map(Number);
     if (columns.length === 2 * rotation.n && columns.every(Number.isFinite)) {

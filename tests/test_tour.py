@@ -266,3 +266,42 @@ def test_brushing_links_the_tour_and_the_manifold_views_and_a_click_loads_the_ex
     expect(page.locator(".layer-explorer .status")).to_contain_text("The network says", timeout=60_000)
     expect(tour).to_have_attribute("data-reader-point", re.compile(r"^-?\d+\.\d,-?\d+\.\d$"), timeout=20_000)
     assert page.console_errors == []
+
+
+@pytest.mark.browser
+def test_adversarial_files_hold_every_step_and_fool_onnxruntime_in_python_and_in_the_page(built, page, server):
+    """The paper's 8 -> 0: the final images are read as the target wherever the build says so."""
+    import onnxruntime
+
+    config, data = built
+    folder = Path(config["out"]) / "mnist" / "tour" / "cnn"
+    meta = json.loads((folder / "meta.json").read_text())
+    attacks, summary = meta["attacks"], data.tour["adversarial"]
+    assert (data.classes[attacks["source"]], data.classes[attacks["target"]]) == ("8", "0")
+    for method, found in attacks["methods"].items():
+        size = sum((found["steps"] + 1) * attacks["count"] * layer["dims"] for layer in meta["layers"])
+        assert (folder / f"attack-{method}.f16").stat().st_size == 2 * size
+        assert len(found["predictions"]) == found["steps"] + 1 and found["success"][0] == 0  # all read as 8 at first
+    pgd = attacks["methods"]["pgd"]
+    assert pgd["steps"] == config["adversarial"]["steps"] and summary["pgd_success"] == pgd["success"]
+    images = np.frombuffer((folder / "attack-pgd.u8").read_bytes(), np.uint8).reshape(attacks["count"], 1, 28, 28)
+    images = images.astype(np.float32) / 255
+    python = onnxruntime.InferenceSession(data.files[data.models["cnn"].onnx]).run(["softmax"], {"image": images})[0]
+    assert (python.argmax(1) == pgd["predictions"][-1]).all()
+    assert (python.argmax(1) == attacks["target"]).mean() == pgd["success"][-1] > 0.5
+    page.goto(server + "/mnist.html")
+    page.locator(".layer-explorer").scroll_into_view_if_needed()
+    expect(page.locator(".layer-explorer .status")).to_contain_text("The network says", timeout=60_000)
+    in_page = page.evaluate(
+        """async (images) => {
+        const explorer = await window.layerwise.explorers[0];
+        const said = [];
+        for (const image of images) {
+            const out = (await explorer.run(Float32Array.from(image))).softmax;
+            said.push(out.indexOf(Math.max(...out)));
+        }
+        return said;
+    }""",
+        images.reshape(len(images), -1).tolist(),
+    )
+    assert in_page == pgd["predictions"][-1]

@@ -13,7 +13,7 @@ import time
 import numpy as np
 import torch
 
-from . import anatomy, contract, export, models, record, sources, train
+from . import adversarial, anatomy, contract, export, models, record, sources, train
 from . import data as data_stage
 from .analysis import baselines, manifold
 from .cache import Cache, cache_key, code_hash, file_hash
@@ -65,6 +65,10 @@ def plan(config: dict, specs: dict[str, ModelSpec], source: sources.Source):
             )  # a model the page cannot run fails now, not after training
         except BuildError as e:
             errors.append(str(e))
+    try:
+        adversarial.class_pair(config["adversarial"], source.classes)
+    except BuildError as e:
+        errors.append(str(e))
     recorded = config["record"]["model"]
     layers = []
     if recorded in networks:
@@ -294,8 +298,10 @@ def compute_artifacts(
     recorded = networks[name]
     tour = cache.get_or_compute(
         "record",
-        cache_key(key, config["record"], code_hash(record, export, data_stage, contract)),
-        lambda: record_tour(recorded, result["snapshots"], dataset, config["record"]),
+        cache_key(
+            key, config["record"], config["adversarial"], code_hash(record, adversarial, export, data_stage, contract)
+        ),
+        lambda: record_tour(recorded, result["snapshots"], dataset, config["record"], config["adversarial"]),
     )
     files.update(tour["files"])
     timings[f"record {name}"] = time.perf_counter() - start
@@ -332,9 +338,10 @@ def analyse_manifold(network, dataset, record_settings: dict, layers: list[str],
     return {"layers": result, "labels": dataset.test_y[picked].tolist(), "predictions": predictions.tolist()}
 
 
-def record_tour(network, snapshots: list[dict], dataset, settings: dict) -> dict:
+def record_tour(network, snapshots: list[dict], dataset, settings: dict, attack_settings: dict) -> dict:
     """The Grand Tour's files: each layer's reduced activations per epoch (float16), the bases
-    that reduce a reader's example the same way (float32), the sample, and one ONNX per epoch."""
+    that reduce a reader's example the same way (float32), the sample, one ONNX per epoch, and
+    the adversarial examples' paths through every layer."""
     picked = record.sample_indices(dataset.test_y, settings["sample_size"], settings["seed"])
     recorded = record.record_activations(
         network, snapshots, dataset.test_x[picked], dataset.test_y[picked], settings["dims"]
@@ -369,11 +376,42 @@ def record_tour(network, snapshots: list[dict], dataset, settings: dict) -> dict
         )
     network.load_weights(snapshots[-1])
     meta = {"epochs": epochs, "n": n, "layers": meta_layers, "layout": contract.sample_layout(n, epochs, dataset.shape)}
+    bases = {name: info["basis"] for name, info in recorded["layers"].items()}
+    attacks = adversarial.record_attacks(network, dataset, attack_settings, bases, dataset.classes)
+    summary_attacks = None
+    if attacks:
+        meta["attacks"] = {key: attacks[key] for key in ("source", "target", "count")} | {"methods": {}}
+        for method, found in attacks["methods"].items():
+            offsets, offset = {}, 0
+            for name, values in found["layers"].items():
+                offsets[name] = [offset, values.size]
+                offset += values.size
+            files[contract.site_path("tour_attack", model=model, method=method)] = b"".join(
+                v.astype("<f2").tobytes() for v in found["layers"].values()
+            )
+            files[contract.site_path("tour_attack_images", model=model, method=method)] = found["images"].tobytes()
+            meta["attacks"]["methods"][method] = {
+                "steps": found["steps"],
+                "offsets": offsets,
+                "predictions": found["predictions"].tolist(),
+                "success": found["success"],
+            }
+        summary_attacks = {
+            "source": dataset.classes[attacks["source"]],
+            "target": dataset.classes[attacks["target"]],
+            "count": attacks["count"],
+            "epsilon": attacks["epsilon"],
+            "fgsm_success": attacks["methods"]["fgsm"]["success"][-1],
+            "pgd_success": attacks["methods"]["pgd"]["success"],
+            "pgd_steps": attacks["methods"]["pgd"]["steps"],
+            "layers": adversarial.where_they_sit(attacks, recorded["layers"], recorded["labels"]),
+        }
     files[contract.site_path("tour_meta", model=model)] = json.dumps(meta).encode()
     summary = {
         "epochs": epochs,
         "sample_size": n,
         "dims": settings["dims"],
         "variance_kept": {m["name"]: m["variance_kept"] for m in meta_layers if m["reduced"]},
+        "adversarial": summary_attacks,
     }
     return {"files": files, "summary": summary}

@@ -52,6 +52,10 @@ DEFAULTS = {
     },
     # The Grand Tour: which model, how many held-out examples, and the width layers are reduced to.
     "record": {"model": "cnn", "sample_size": 1000, "dims": 10, "seed": 0},
+    # Adversarial examples in the tour: `count` held-out examples of `source` pushed towards
+    # `target` (class names; "" is the paper's 8 -> 0) within L-inf `epsilon`, by FGSM and by
+    # PGD in `steps` steps. count = 0 turns them off.
+    "adversarial": {"source": "", "target": "", "count": 50, "epsilon": 0.25, "steps": 10},
     # The manifold question: which layers of the recorded model ("auto": the input, every
     # activation and the last layer), and which 2-D views.
     "analysis": {"layers": "auto", "methods": ["pca", "tsne", "umap"]},
@@ -194,6 +198,13 @@ SCHEMA = {
         "seed": whole(0, 2**31),
     },
     "record": {"model": text, "sample_size": whole(10, 20_000), "dims": whole(2, 64), "seed": whole(0, 2**31)},
+    "adversarial": {
+        "source": text,
+        "target": text,
+        "count": whole(0, 1000),
+        "epsilon": number(0, 1),
+        "steps": whole(1, 100),
+    },
     "analysis": {
         "layers": list_of(text, "layer names", allow_auto=True),
         "methods": list_of(choice(*METHODS), "methods"),

@@ -24,6 +24,11 @@ PATHS = {
     "tour_layer": "tour/{model}/{layer}.f16",  # float16 LE, (epochs, n, dims)
     "tour_basis": "tour/{model}/{layer}.basis.f32",  # float32 LE, (1 + dims, width): mean, then components
     "tour_align": "tour/{model}/align.f32",  # float32 LE, (epochs, layers - 1, D, D): record.alignments
+    # Adversarial examples (adversarial.py), per method: every layer's points at every step,
+    # float16 LE (steps + 1, count, dims) one layer after another (meta.json: attacks), and the
+    # final images, uint8 (count, C*H*W).
+    "tour_attack": "tour/{model}/attack-{method}.f16",
+    "tour_attack_images": "tour/{model}/attack-{method}.u8",
     "tour_epoch_model": "tour/{model}/epoch-{epoch}.onnx",  # the model's weights after that epoch
 }
 

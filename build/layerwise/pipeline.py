@@ -14,8 +14,9 @@ from .cache import Cache, cache_key, file_hash
 from .config import ModelSpec
 
 # Settings that decide what the models are; the rest (content, out, ...) only affect rendering.
-MODEL_SETTINGS = ("data", "train", "models", "record", "analysis")
+MODEL_SETTINGS = ("data", "train", "models", "record", "adversarial", "analysis")
 STAGE_CODE = [
+    "adversarial.py",
     "anatomy.py",
     "artifacts.py",
     "config.py",
