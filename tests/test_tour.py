@@ -130,11 +130,11 @@ def test_the_tour_animates_responds_and_shows_the_readers_digit(page, server):
     layer = tour.get_by_role("slider", name="Layer")
     layer.fill("1")  # conv1
     expect(label).to_contain_text("conv1 (5760 → 10 dims by PCA)")
-    page.wait_for_timeout(800)
+    page.wait_for_timeout(200)
     paused = canvas.screenshot()
     tour.get_by_role("slider", name="Epoch").fill("0")
     expect(tour.locator("output").first).to_contain_text("0 of")
-    page.wait_for_timeout(800)
+    page.wait_for_timeout(300)
     assert canvas.screenshot() != paused  # another epoch, other positions
 
     # The reader's digit: the explorer shows a test digit once it has loaded, and the tour plots it.
