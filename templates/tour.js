@@ -443,7 +443,8 @@ export class TourRenderer {
 function controls(root, view, data, { classes, noun, palette, shape }) {
   const ui = {};
   const { meta: { epochs, layers } } = data;
-  const canvas = el("canvas", { class: "tour-canvas", role: "img", tabindex: "0" });
+  // Its label says what it shows now (label() below); this one until the first frame is drawn.
+  const canvas = el("canvas", { class: "tour-canvas", role: "img", tabindex: "0", "aria-label": `Grand Tour of ${data.meta.n} held-out ${noun}s` });
   const side = el("canvas", { class: "tour-side", role: "img", "aria-label": "The same layer under PCA" });
   const thumb = el("canvas", { width: shape[2], height: shape[1] });
   const tipText = el("span");

@@ -44,13 +44,17 @@ def small_config(tmp: Path, **overrides) -> dict:
 
 
 @pytest.fixture(scope="session")
-def site_build(tmp_path_factory):
+def site_build(tmp_path_factory, worker_id):
     """A real build of the real site (both articles) into a temporary site/: (config, {article:
     BuildResult}). Every training digit for 2 epochs: good enough to read a drawn 0 and 1, and
     the articles' claims hold (each is checked when its article renders)."""
     tmp = tmp_path_factory.mktemp("build")
     config = small_config(tmp)
     config["data"]["limit"] = 0
+    # One cache for every worker of the run: the first trains, the others wait for its lock
+    # (cache.locked) and find its work; each renders its own site/.
+    base = tmp_path_factory.getbasetemp()
+    config["cache"] = str((base.parent if worker_id != "master" else base) / "session-cache")
     results, _ = build(config)
     return config, results
 
