@@ -178,11 +178,12 @@ function describeStep(step, layer) {
   }
 }
 
-// The text colour (near-black or white) with the higher WCAG contrast on an rgb background.
+// The text colour (black or white) with the higher WCAG contrast on an rgb background: one of
+// them always reaches 4.58 (near-black does not, on mid-tones).
 function inkOn(...rgb) {
   const [r, g, b] = rgb.map((c) => ((c /= 255) <= 0.04045 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4));
   const luminance = 0.2126 * r + 0.7152 * g + 0.0722 * b;
-  return (luminance + 0.05) / 0.056 >= 1.05 / (luminance + 0.05) ? "#111" : "#fff";
+  return (luminance + 0.05) / 0.05 >= 1.05 / (luminance + 0.05) ? "#000" : "#fff";
 }
 
 // About how tall (rem) a step's parts are drawn: reserved before its numbers arrive.
@@ -206,7 +207,9 @@ function numbers(table, values, cols, scale, mark = -1) {
   if (table.rows.length !== rows || table.rows[0].cells.length !== cols)
     table.replaceChildren(...Array.from({ length: rows }, () => el("tr", {}, ...Array.from({ length: cols }, () => el("td")))));
   values.forEach((v, i) => {
-    const td = table.rows[Math.floor(i / cols)].cells[i % cols];
+    const td = table.rows[Math.floor(i / cols)].cells[i % cols], shown = `${v}/${scale}/${i === mark}`;
+    if (td.shown === shown) return; // unchanged (a kernel, as the window slides): no style work
+    td.shown = shown;
     const [red, green, blue] = v === null ? [230, 230, 230] : diverging(v / (scale || 1));
     td.textContent = v === null ? "pad" : v.toFixed(2);
     td.style.background = `rgb(${red | 0}, ${green | 0}, ${blue | 0})`;
@@ -463,8 +466,12 @@ function traceField(field, layer, [, y, x], image) {
     field.canvas = el("canvas", { class: "detail-input", role: "img" });
     field.replaceChildren(field.said, field.canvas);
   }
-  const { said, canvas } = field, small = el("canvas");
-  paintImage(small, image, 1);
+  if (field.image !== image) { // the input's picture, drawn once per example
+    field.image = image;
+    field.small = el("canvas");
+    paintImage(field.small, image, 1);
+  }
+  const { said, canvas, small } = field;
   const scale = Math.max(1, Math.round(160 / Math.max(small.width, small.height)));
   canvas.width = small.width * scale; canvas.height = small.height * scale;
   const ctx = canvas.getContext("2d");
@@ -546,8 +553,16 @@ async function mount(root, near) {
   const show = async (pixels) => panel.update({ image: pixels, ...(await session.run(pixels)) });
   const first = latest ?? (await fetch(sitePath("examples")).then((r) => r.json())).pixels[0].map((p) => p / 255);
   await show(Float32Array.from(first));
-  window.addEventListener("layerwise:drawn", (event) => show(event.detail.pixels));
-  return { root, panel, offscreen: () => panel.setPlaying(false) };
+  // The reader's strokes reach it only while it is on screen (the latest one when it comes
+  // back): four of these redrawn on every stroke cost the explorer its frame.
+  let onScreen = false, waiting = null;
+  const catchUp = () => { if (onScreen && waiting) { show(waiting); waiting = null; } };
+  window.addEventListener("layerwise:drawn", (event) => { waiting = event.detail.pixels; catchUp(); });
+  return {
+    root, panel,
+    onscreen: () => { onScreen = true; catchUp(); },
+    offscreen: () => { onScreen = false; panel.setPlaying(false); },
+  };
 }
 
 register("details", ".layer-detail", mount);
