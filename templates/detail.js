@@ -6,7 +6,7 @@
 // layer-detail figure (a panel of its own, on the explorer's current example).
 
 import { register } from "./lifecycle.js";
-import { contract, diverging, el, fetchBytes, loadModel, paintImage, sitePath } from "./runtime.js";
+import { contract, diverging, el, fetchBytes, loadModel, loadScript, paintImage, sitePath } from "./runtime.js";
 
 // --- the arithmetic -----------------------------------------------------------------------
 
@@ -136,16 +136,7 @@ export async function stepWeights(model, step) {
 
 // --- math, typeset by KaTeX (loaded with the first panel) ----------------------------------
 
-let katex = null;
-function loadKatex() {
-  katex ??= new Promise((resolve, reject) => {
-    const script = el("script", { src: new URL("../vendor/katex/katex.min.js", import.meta.url).href });
-    script.addEventListener("load", () => resolve(window.katex));
-    script.addEventListener("error", () => reject(new Error("katex.min.js could not be loaded")));
-    document.head.append(script);
-  });
-  return katex;
-}
+const loadKatex = () => loadScript("katex/katex.min.js", "katex");
 
 // A number as the math shows it: 3 decimals, negative ones bracketed inside sums.
 const n = (v, digits = 3) => (Math.abs(v) >= 1e4 ? v.toExponential(2) : v.toFixed(digits));

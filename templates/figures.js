@@ -2,21 +2,12 @@
 // own (data-src) and plotly.js itself is loaded with the first, so neither delays the text.
 // Figures over the recorded sample (data-thumbnails: the recorded model) show the hovered example.
 import { register } from "./lifecycle.js";
-import { el, loadSample, paintImage } from "./runtime.js";
+import { el, loadSample, loadScript, paintImage } from "./runtime.js";
 
 // No toolbar: its buttons were 8 tab stops a figure; zoom and pan stay on the plot itself.
 const config = { responsive: true, displaylogo: false, displayModeBar: false };
 
-let plotly = null;
-function loadPlotly() {
-  plotly ??= new Promise((resolve, reject) => {
-    const script = el("script", { src: new URL("../vendor/plotly.min.js", import.meta.url).href });
-    script.addEventListener("load", () => resolve(window.Plotly));
-    script.addEventListener("error", () => reject(new Error("plotly.min.js could not be loaded")));
-    document.head.append(script);
-  });
-  return plotly;
-}
+const loadPlotly = () => loadScript("plotly.min.js", "Plotly");
 
 const samples = new Map(); // model -> Promise<the recorded sample>
 function sampleOf(model) {

@@ -81,6 +81,20 @@ export async function loadModel(path) {
   };
 }
 
+// A vendored classic script (plotly.js, KaTeX), added to the page once, when first needed;
+// resolves to the global it defines.
+const scripts = new Map();
+export function loadScript(vendored, global) {
+  if (!scripts.has(vendored))
+    scripts.set(vendored, new Promise((resolve, reject) => {
+      const script = el("script", { src: new URL(`../vendor/${vendored}`, import.meta.url).href });
+      script.addEventListener("load", () => resolve(window[global]));
+      script.addEventListener("error", () => reject(new Error(`${vendored} could not be loaded`)));
+      document.head.append(script);
+    }));
+  return scripts.get(vendored);
+}
+
 export async function fetchBytes(url) {
   const response = await fetch(url);
   if (!response.ok) throw new Error(`${url}: ${response.status}`);
