@@ -191,10 +191,8 @@ async function mount(root, near) {
     box.querySelector(".layer-name").append(open);
     open.addEventListener("click", () => {
       if (!details.has(layer.name)) {
-        const panel = detailPanel(root.dataset.model, layer);
-        details.set(layer.name, panel);
-        box.append(panel.root);
-        if (tensors) panel.update(tensors);
+        details.set(layer.name, detailPanel(root.dataset.model, layer));
+        box.append(details.get(layer.name).root);
       } else details.get(layer.name).root.hidden = !details.get(layer.name).root.hidden;
       const panel = details.get(layer.name), shown = !panel.root.hidden;
       open.setAttribute("aria-expanded", String(shown));

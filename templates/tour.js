@@ -299,14 +299,14 @@ export class TourRenderer {
     const { count, labels, mask, rotation } = scene, m = rotation.matrix;
     if (this.positions.length !== 2 * count) {
       this.positions = new Float32Array(2 * count);
-      this.fromPositions = new Float32Array(2 * count);
+      this.nextPositions = new Float32Array(2 * count);
     }
     const positions = this.positions, { next } = scene;
     project(scene.values, scene.info, scene.epoch, count, m, positions);
     if (next) {
       // Between two layers: the next one under the aligned view, blended by how far along.
-      project(next.values, next.info, scene.epoch, count, next.columns, this.fromPositions);
-      for (let i = 0; i < positions.length; i++) positions[i] = (1 - next.t) * positions[i] + next.t * this.fromPositions[i];
+      project(next.values, next.info, scene.epoch, count, next.columns, this.nextPositions);
+      for (let i = 0; i < positions.length; i++) positions[i] = (1 - next.t) * positions[i] + next.t * this.nextPositions[i];
     }
     const ctx = this.canvas.getContext("2d"), r = this.radius();
     const cx = this.canvas.width / 2, cy = this.canvas.height / 2;
