@@ -665,7 +665,8 @@ function controls(root, view, data, { classes, noun, palette, shape }) {
   }
   Object.assign(ui, { canvas, side, label });
   status.textContent = `${data.meta.n} held-out ${noun}s, ${epochs} recorded epoch${epochs > 1 ? "s" : ""}` +
-    (epochs > 1 ? " (0 = before training)" : " (a model trained elsewhere)") + ". Drag a labelled axis to steer.";
+    (epochs > 1 ? " (0 = before training)" : " (a model trained elsewhere)") + ". Drag a labelled axis to steer; drag across dots to select them (their centre " +
+    `becomes a handle), click one to load it into the explorer.`;
   return ui;
 }
 
