@@ -665,8 +665,9 @@ function controls(root, view, data, { classes, noun, palette, shape }) {
   }
   Object.assign(ui, { canvas, side, label });
   status.textContent = `${data.meta.n} held-out ${noun}s, ${epochs} recorded epoch${epochs > 1 ? "s" : ""}` +
-    (epochs > 1 ? " (0 = before training)" : " (a model trained elsewhere)") + ". Drag a labelled axis to steer; drag across dots to select them (their centre " +
-    `becomes a handle), click one to load it into the explorer.`;
+    (epochs > 1 ? " (0 = before training)" : " (a model trained elsewhere)") +
+    ". Drag a labelled axis to steer; drag across dots to select them (their centre becomes a handle); " +
+    "click one to load it into the explorer.";
   return ui;
 }
 
@@ -885,11 +886,6 @@ async function mount(root, near) {
     }
     view.mistakes = state.get("mistakes") === "1";
     if (state.has("play")) view.playing = state.get("play") === "1";
-    if (view.attack?.stepTarget != null) {
-      const a = view.attack, gap = a.stepTarget - a.step;
-      a.step = Math.abs(gap) <= dt * 3 ? a.stepTarget : a.step + Math.sign(gap) * dt * 3;
-      if (a.step === a.stepTarget) a.stepTarget = null;
-    }
     if (view.layerAt !== null) { moveTo(view.layerAt); view.layerAt = null; }
     const columns = (state.get("view") || "").split(",").map(Number);
     if (columns.length === 2 * rotation.n && columns.every(Number.isFinite)) {

@@ -227,6 +227,10 @@ def test_a_link_restores_the_tours_view_and_the_tour_writes_its_own(page, browse
     layer = tour.get_by_role("slider", name="Layer")
     layer.fill("9.5")
     expect(layer).to_have_attribute("aria-valuetext", "relu3 → fc2 (50%)")
+    # A link followed while the attack plays sets the view too.
+    tour.get_by_role("button", name="Play attack").click()
+    page.evaluate("location.hash = '#fig-tour?layer=conv1&epoch=0'")
+    expect(tour.locator("output").nth(1)).to_contain_text("conv1")
     assert page.console_errors == []
 
 
