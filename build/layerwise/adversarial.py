@@ -14,9 +14,8 @@ import torch
 import torch.nn.functional as F
 
 from .config import ConfigError
+from .models import Network
 from .record import layer_outputs
-
-METHODS = ("fgsm", "pgd")
 
 
 def class_pair(settings: dict, classes: list[str]) -> tuple[int, int]:
@@ -49,7 +48,7 @@ def attack(network, images: torch.Tensor, target: int, epsilon: float, steps: in
     One step of size epsilon is FGSM; more is PGD."""
     size = on_grid(torch.tensor(epsilon)).item()
     step = size if steps == 1 else math.ceil(2.5 * size / steps * 255) / 255
-    wanted = torch.full((len(images),), target, dtype=torch.long)
+    wanted = torch.full((len(images),), target, dtype=torch.long, device=images.device)
     x, path = images.clone(), [images]
     network.eval()
     for _ in range(steps):
@@ -67,7 +66,7 @@ def record_attacks(network, dataset, settings: dict, bases: dict, classes: list[
     right, recorded through every layer (reduced by the tour's own bases): the files' arrays
     and the numbers the prose quotes. None where the model cannot be attacked (no gradients:
     brought in as ONNX) or the setting is off."""
-    if settings["count"] == 0 or not hasattr(network, "logits_and_output") or not hasattr(network, "module"):
+    if settings["count"] == 0 or not isinstance(network, Network):
         return None
     source, target = class_pair(settings, classes)
     with torch.no_grad():
