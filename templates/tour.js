@@ -1,4 +1,4 @@
-// The Grand Tour (Li, Zhao & Scheidegger, Distill 2020) of every layer at every epoch.
+// The Grand Tour (Li, Zhao & Scheidegger, Distill 2020) of every layer over training.
 // Points are the recorded activations of a fixed sample of held-out examples (reduced to n
 // dimensions by the build); a smooth rotation of n-D space shows them from every angle.
 // Drawn on a plain 2-D canvas: here it ran twice as fast as Plotly's WebGL scatter.
@@ -180,27 +180,27 @@ function principalPlane(values, count, dims) {
   return { mean, directions };
 }
 
-// The sample of one model: labels, predictions per epoch, thumbnails, and per layer a
-// Float32Array (epochs x n x dims); `readerPoint` runs the reader's own pixels through the
-// weights of one epoch and reduces them as the build reduced that layer.
+// The sample of one model: labels, predictions per snapshot of the weights, thumbnails, and per
+// layer a Float32Array (snapshots x n x dims); `readerPoint` runs the reader's own pixels through
+// one snapshot's weights and reduces them as the build reduced that layer.
 async function tourData(model) {
   const sample = await loadSample(model);
   const layers = new Map(), sessions = new Map(), bases = new Map(), attacks = new Map();
   const once = (cache, key, make) => (cache.has(key) ? cache.get(key) : cache.set(key, make()).get(key));
   const dims = Math.max(...sample.meta.layers.map((l) => l.dims)), pairs = sample.meta.layers.length - 1;
-  const aligned = new Float32Array(await fetchBytes(sitePath("tour_align", { model }))); // (epochs, pairs, D, D)
+  const aligned = new Float32Array(await fetchBytes(sitePath("tour_align", { model }))); // (snapshots, pairs, D, D)
   return {
     ...sample, dims,
-    // The rotation carrying layer `index`'s cloud onto layer index + 1's at an epoch (record.alignments).
-    align: (epoch, index) => aligned.subarray((epoch * pairs + index) * dims * dims, (epoch * pairs + index + 1) * dims * dims),
+    // The rotation carrying layer `index`'s cloud onto layer index + 1's at a snapshot (record.alignments).
+    align: (at, index) => aligned.subarray((at * pairs + index) * dims * dims, (at * pairs + index + 1) * dims * dims),
     // An attack's points (adversarial.py): every layer's, at every step, fetched when first shown.
     attack: (method) => once(attacks, method, () => fetchBytes(sitePath("tour_attack", { model, method }))
       .then((buffer) => float16ToFloat32(new Uint16Array(buffer)))),
     layer: (index) => once(layers, index, () => fetchBytes(sitePath("tour_layer", { model, layer: sample.meta.layers[index].name }))
       .then((buffer) => float16ToFloat32(new Uint16Array(buffer)))),
-    async readerPoint(pixels, epoch, index) {
+    async readerPoint(pixels, snapshot, index) {
       const info = sample.meta.layers[index];
-      const session = await once(sessions, epoch, () => loadModel(sitePath("tour_epoch_model", { model, epoch })));
+      const session = await once(sessions, snapshot, () => loadModel(sitePath("tour_snapshot_model", { model, snapshot })));
       const activation = info.name === "input" ? pixels : (await session.run(pixels))[info.name];
       if (!info.reduced) return Float32Array.from(activation.slice(0, info.dims));
       const basis = await once(bases, index, () => fetchBytes(sitePath("tour_basis", { model, layer: info.name }))
@@ -238,16 +238,16 @@ for (let dy = -2; dy <= 2; dy++) for (let dx = -2; dx <= 2; dx++) if (dx * dx + 
 // class's points sit at its axis handle.
 const zoom = (info) => (info.reduced ? Math.sqrt(info.dims / 2) * 0.75 : 1);
 
-// A layer's spread at a fractional epoch, between the recorded ones.
-function spread(info, epoch) {
-  const e0 = Math.floor(epoch), e1 = Math.min(e0 + 1, info.scale.length - 1), t = epoch - e0;
+// A layer's spread at a fractional snapshot, between the recorded ones.
+function spread(info, at) {
+  const e0 = Math.floor(at), e1 = Math.min(e0 + 1, info.scale.length - 1), t = at - e0;
   return ((1 - t) * info.scale[e0] + t * info.scale[e1] || 1) / zoom(info);
 }
 
-// (count x dims) points of a fractional epoch, under the rotation, into `out` (count x 2).
-function project(values, info, epoch, count, matrix, out) {
-  const d = info.dims, e0 = Math.floor(epoch), e1 = Math.min(e0 + 1, info.scale.length - 1), t = epoch - e0;
-  const scale = spread(info, epoch), o0 = e0 * count * d, o1 = e1 * count * d;
+// (count x dims) points of a fractional snapshot, under the rotation, into `out` (count x 2).
+function project(values, info, at, count, matrix, out) {
+  const d = info.dims, e0 = Math.floor(at), e1 = Math.min(e0 + 1, info.scale.length - 1), t = at - e0;
+  const scale = spread(info, at), o0 = e0 * count * d, o1 = e1 * count * d;
   for (let p = 0; p < count; p++) {
     let x = 0, y = 0;
     for (let k = 0; k < d; k++) {
@@ -260,7 +260,7 @@ function project(values, info, epoch, count, matrix, out) {
   }
 }
 
-// A scene: { values, info, count, epoch, rotation, labels (one per point), mask (1 for each
+// A scene: { values, info, count, snapshot (fractional), rotation, labels (one per point), mask (1 for each
 // point to show bright, or null for all), key (what the mask selects, for the side view),
 // centroid (the selection's centre on screen, its handle), brush (a rectangle), marks (extra
 // points { x, y, colour }: adversarial examples), wrong (indices to ring, or none), next: { values, info, t, columns } between this layer
@@ -302,10 +302,10 @@ export class TourRenderer {
       this.nextPositions = new Float32Array(2 * count);
     }
     const positions = this.positions, { next } = scene;
-    project(scene.values, scene.info, scene.epoch, count, m, positions);
+    project(scene.values, scene.info, scene.snapshot, count, m, positions);
     if (next) {
       // Between two layers: the next one under the aligned view, blended by how far along.
-      project(next.values, next.info, scene.epoch, count, next.columns, this.nextPositions);
+      project(next.values, next.info, scene.snapshot, count, next.columns, this.nextPositions);
       for (let i = 0; i < positions.length; i++) positions[i] = (1 - next.t) * positions[i] + next.t * this.nextPositions[i];
     }
     const ctx = this.canvas.getContext("2d"), r = this.radius();
@@ -357,7 +357,7 @@ export class TourRenderer {
     if (scene.reader) {
       let x = 0, y = 0;
       for (let k = 0; k < scene.info.dims; k++) { x += scene.reader[k] * m[k][0]; y += scene.reader[k] * m[k][1]; }
-      const s = spread(scene.info, scene.epoch);
+      const s = spread(scene.info, scene.snapshot);
       readerAt = this.toCanvas(x / s, y / s);
       ctx.fillStyle = ink; ctx.strokeStyle = paper; ctx.lineWidth = 2;
       ctx.beginPath(); ctx.arc(...readerAt, 8, 0, 2 * Math.PI); ctx.fill(); ctx.stroke();
@@ -386,9 +386,9 @@ export class TourRenderer {
     ctx.putImageData(this.pixels, 0, 0);
   }
 
-  // The same layer and (whole) epoch under its own PCA: drawn again only when either changes.
-  drawSide({ values, info, epoch, count, labels, mask, key: selection }) {
-    const e = Math.round(epoch), d = info.dims, key = `${info.name}/${e}/${selection}`;
+  // The same layer and (whole) snapshot under its own PCA: drawn again only when either changes.
+  drawSide({ values, info, snapshot, count, labels, mask, key: selection }) {
+    const e = Math.round(snapshot), d = info.dims, key = `${info.name}/${e}/${selection}`;
     if (this.sideKey === key) return;
     this.sideKey = key;
     const points = values.subarray(e * count * d, (e + 1) * count * d), plane = principalPlane(points, count, d);
@@ -442,7 +442,10 @@ export class TourRenderer {
 
 function controls(root, view, data, { classes, noun, palette, shape }) {
   const ui = {};
-  const { meta: { epochs, layers } } = data;
+  const { meta: { snapshots, layers, epochs, seen } } = data, lastEpoch = epochs[snapshots - 1];
+  // What a snapshot of the weights is, in words: "after 0.25 of 20 epochs (2,000 digits seen)".
+  const moment = (k) => (snapshots === 1 ? "as trained elsewhere" : k === 0 ? "before training"
+    : `after ${epochs[k]} of ${lastEpoch} epochs (${seen[k].toLocaleString("en")} ${noun}s seen)`);
   // Its label says what it shows now (label() below); this one until the first frame is drawn.
   const canvas = el("canvas", { class: "tour-canvas", role: "img", tabindex: "0", "aria-label": `Grand Tour of ${data.meta.n} held-out ${noun}s` });
   const side = el("canvas", { class: "tour-side", role: "img", "aria-label": "The same layer under PCA" });
@@ -451,9 +454,10 @@ function controls(root, view, data, { classes, noun, palette, shape }) {
   const tooltip = el("div", { class: "tour-tooltip", hidden: "" }, thumb, tipText);
   const play = el("button", { type: "button" });
   const speed = el("input", { type: "range", min: "0", max: "3", step: "0.1", value: String(view.speed), "aria-label": "Rotation speed" });
-  const epoch = el("input", { type: "range", min: "0", max: String(epochs - 1), step: "1", value: String(view.epochTarget), "aria-label": "Epoch" });
-  const epochLabel = el("output");
-  const playEpochs = el("button", { type: "button" }, "Play training");
+  // The time axis: one step per snapshot of the weights (several within the first epoch).
+  const training = el("input", { type: "range", min: "0", max: String(snapshots - 1), step: "1", value: String(view.snapshotTarget), "aria-label": "Training time" });
+  const trainingLabel = el("output");
+  const playTraining = el("button", { type: "button" }, "Play training");
   // The layer slider scrubs continuously between layers; its arrows step a whole layer.
   const layer = el("input", { type: "range", min: "0", max: String(layers.length - 1), step: "0.01", value: String(view.layer), "aria-label": "Layer" });
   const layerLabel = el("output");
@@ -465,10 +469,10 @@ function controls(root, view, data, { classes, noun, palette, shape }) {
   const status = el("p", { class: "tour-status", role: "status" });
   root.append(
     el("div", { class: "tour-views" }, el("div", { class: "tour-main" }, canvas, tooltip),
-      el("div", { class: "tour-side-wrap" }, side, el("p", {}, "The same layer and epoch under PCA"))),
+      el("div", { class: "tour-side-wrap" }, side, el("p", {}, "The same layer and moment under PCA"))),
     el("div", { class: "tour-controls" },
       play, el("label", {}, "speed ", speed),
-      el("label", {}, "epoch ", epoch, epochLabel), playEpochs,
+      el("label", {}, "training ", training, trainingLabel), playTraining,
       el("label", {}, "layer ", layer, layerLabel), playLayers,
       el("label", {}, mistakes, ` ring the ${noun}s the network gets wrong`),
       ...attackControls(),
@@ -484,15 +488,15 @@ function controls(root, view, data, { classes, noun, palette, shape }) {
   setPlaying(view.playing);
   play.addEventListener("click", () => setPlaying(!view.playing));
   speed.addEventListener("input", () => { view.speed = Number(speed.value); });
-  epoch.addEventListener("input", () => { view.epochTarget = Number(epoch.value); changed(); });
-  let epochTimer = null;
-  playEpochs.addEventListener("click", () => {
-    clearInterval(epochTimer);
-    epoch.value = "0"; view.epoch = view.epochTarget = 0;
+  training.addEventListener("input", () => { view.snapshotTarget = Number(training.value); changed(); });
+  let trainingTimer = null;
+  playTraining.addEventListener("click", () => {
+    clearInterval(trainingTimer);
+    training.value = "0"; view.snapshot = view.snapshotTarget = 0;
     changed();
-    epochTimer = setInterval(() => {
-      if (view.epochTarget >= epochs - 1) return clearInterval(epochTimer);
-      epoch.value = String(++view.epochTarget);
+    trainingTimer = setInterval(() => {
+      if (view.snapshotTarget >= snapshots - 1) return clearInterval(trainingTimer);
+      training.value = String(++view.snapshotTarget);
       changed();
     }, 400);
   });
@@ -536,7 +540,7 @@ function controls(root, view, data, { classes, noun, palette, shape }) {
     const set = () => {
       view.attack = on.checked ? { method: method.value, step: Math.min(Number(step.value), steps()), stepTarget: null } : null;
       step.max = String(steps());
-      if (on.checked) view.epoch = view.epochTarget = epochs - 1; // the attack is on the trained network
+      if (on.checked) view.snapshot = view.snapshotTarget = snapshots - 1; // the attack is on the trained network
       changed();
     };
     for (const control of [on, method, step]) control.addEventListener("input", set);
@@ -555,7 +559,7 @@ function controls(root, view, data, { classes, noun, palette, shape }) {
   ui.show = () => {
     for (const button of legend.children) button.setAttribute("aria-pressed", String(view.selected.has(Number(button.dataset.class))));
     mistakes.checked = view.mistakes;
-    epoch.value = String(view.epochTarget);
+    training.value = String(view.snapshotTarget);
     play.textContent = view.playing ? "Pause" : "Play";
     play.setAttribute("aria-pressed", String(view.playing));
   };
@@ -571,7 +575,7 @@ function controls(root, view, data, { classes, noun, palette, shape }) {
     const p = view.renderer.pointAt(...pointer(event), reach(event, 8, 20));
     if (p < 0 || p >= data.meta.n) { tooltip.hidden = true; return; }
     paintImage(thumb, data.thumbnail(p));
-    const predicted = data.predictions(Math.round(view.epoch))[p];
+    const predicted = data.predictions(Math.round(view.snapshot))[p];
     tipText.textContent = `label ${classes[data.labels[p]]}, predicted ${classes[predicted]}` + (predicted !== data.labels[p] ? " ✗" : "");
     const box = canvas.getBoundingClientRect();
     tooltip.style.left = `${event.clientX - box.left + 12}px`;
@@ -648,24 +652,25 @@ function controls(root, view, data, { classes, noun, palette, shape }) {
   // The labels say what the view shows; rewritten only when that changes, not on every frame.
   let labelled = "";
   function label() {
-    const info = layers[view.layer], e = Math.round(view.epoch), between = view.t > 0 ? Math.round(100 * view.t) : 0;
+    const info = layers[view.layer], e = Math.round(view.snapshot), between = view.t > 0 ? Math.round(100 * view.t) : 0;
     const now = `${view.layer} ${between} ${e} ${view.steered}`;
     if (now === labelled) return;
     labelled = now;
-    epochLabel.textContent = ` ${e} of ${epochs - 1}`;
+    trainingLabel.textContent = ` ${moment(e)}`;
     const said = between ? `${info.name} → ${layers[view.layer + 1].name} (${between}%)` : info.name;
     layerLabel.textContent = between ? ` ${said}` : ` ${info.name}` + (info.reduced ? ` (${info.width} → ${info.dims} dims by PCA)` : ` (${info.dims} dims)`);
     if (document.activeElement !== layer) layer.value = String(view.layer + view.t);
-    // Screen readers hear "relu3" and "epoch 3 of 20", not the sliders' raw numbers.
+    // Screen readers hear "relu3" and "after 0.25 of 20 epochs", not the sliders' raw numbers.
     layer.setAttribute("aria-valuetext", said);
-    epoch.setAttribute("aria-valuetext", `epoch ${e} of ${epochs - 1}`);
-    canvas.setAttribute("aria-label", `Grand Tour of layer ${info.name} at epoch ${e} of ${epochs - 1}: ` +
+    training.setAttribute("aria-valuetext", moment(e));
+    canvas.setAttribute("aria-label", `Grand Tour of layer ${info.name} ${moment(e)}: ` +
       `each dot is a held-out ${noun}, coloured by its label, in a rotating 2-D view. Keys: arrows steer the axis ` +
       `${view.axisName(info, view.steered % info.dims)}, [ and ] choose another axis, Space plays or pauses.`);
   }
   Object.assign(ui, { canvas, side, label });
-  status.textContent = `${data.meta.n} held-out ${noun}s, ${epochs} recorded epoch${epochs > 1 ? "s" : ""}` +
-    (epochs > 1 ? " (0 = before training)" : " (a model trained elsewhere)") +
+  status.textContent = `${data.meta.n} held-out ${noun}s` + (snapshots > 1
+    ? `, recorded ${snapshots} times over ${lastEpoch} epochs of training, most often in the first`
+    : ", through a model trained elsewhere") +
     ". Drag a labelled axis to steer; drag across dots to select them (their centre becomes a handle); " +
     "click one to load it into the explorer.";
   return ui;
@@ -677,13 +682,13 @@ async function mount(root, near) {
   await near;
   const model = root.dataset.model, { dataset: { classes, noun, shape }, palette } = contract();
   const data = await tourData(model);
-  const { meta: { n, epochs, layers } } = data;
+  const { meta: { n, snapshots, layers } } = data;
   const rotation = new Rotation(Math.max(...layers.map((l) => l.dims)));
-  const epoch = Math.min(Number(root.dataset.epoch), epochs - 1);
+  const snapshot = Math.min(Number(root.dataset.snapshot), snapshots - 1);
   // The view's whole state. Under prefers-reduced-motion the tour starts still.
   const view = {
     rotation, playing: !matchMedia("(prefers-reduced-motion: reduce)").matches, speed: 1,
-    epoch, epochTarget: epoch,
+    snapshot, snapshotTarget: snapshot, // fractional while moving between snapshots
     // Where the view is between layers: `layer` (the rotation is in its coordinates) plus a
     // fraction `t` towards the next; it moves towards layerTarget at layerPace layers a second,
     // or jumps to layerAt when the reader drags the slider.
@@ -693,7 +698,7 @@ async function mount(root, near) {
     selected: new Set(), mask: null, selection: "", brush: null, steeringSelection: false,
     mistakes: false, steered: 0, dragging: -1,
     attack: null, // { method, step (fractional), stepTarget } while adversarial examples are shown
-    reader: null, // { layer, epoch, point } for the reader's digit
+    reader: null, // { layer, snapshot, point } for the reader's digit
     // A layer's axes: its classes (logits, softmax), principal components, or units.
     axesAreClasses: (info) => !info.reduced && info.dims === classes.length,
     axisName: (info, a) => (view.axesAreClasses(info) ? classes[a] : info.reduced ? `PC${a + 1}` : `unit ${a + 1}`),
@@ -722,9 +727,9 @@ async function mount(root, near) {
   window.addEventListener("layerwise:selected", ({ detail }) => {
     if (detail.model === model && detail.from !== root) view.select(detail.indices, "elsewhere");
   });
-  // The selection's centre in the shown layer (n-D, at the epoch shown), and where it lands.
+  // The selection's centre in the shown layer (n-D, at the snapshot shown), and where it lands.
   function centroid() {
-    const info = layers[view.layer], d = info.dims, e = Math.round(view.epoch), points = values.get(view.layer);
+    const info = layers[view.layer], d = info.dims, e = Math.round(view.snapshot), points = values.get(view.layer);
     if (!view.mask || !points) return null;
     const c = new Float64Array(rotation.n);
     let count = 0;
@@ -735,20 +740,20 @@ async function mount(root, near) {
   view.centroidAt = () => {
     const c = centroid();
     if (!c || view.t > 0) return null;
-    const s = spread(layers[view.layer], view.epoch), m = rotation.matrix;
+    const s = spread(layers[view.layer], view.snapshot), m = rotation.matrix;
     return [c.reduce((a, v, k) => a + v * m[k][0], 0) / s, c.reduce((a, v, k) => a + v * m[k][1], 0) / s];
   };
   view.steerSelection = (x, y) => {
     const c = centroid(), size = c && Math.hypot(...c);
     if (!size) return;
-    const s = spread(layers[view.layer], view.epoch) / size; // its projection is the unit vector's times |c| / spread
+    const s = spread(layers[view.layer], view.snapshot) / size; // its projection is the unit vector's times |c| / spread
     rotation.dragVector(c.map((v) => v / size), x * s, y * s);
   };
 
   // Rebase the rotation as the position crosses layers, so it always lives in `layer`'s
   // coordinates: carried along the alignment between each pair crossed.
   function moveTo(at) {
-    const base = Math.min(Math.floor(at), layers.length - 1), e = Math.round(view.epoch);
+    const base = Math.min(Math.floor(at), layers.length - 1), e = Math.round(view.snapshot);
     while (view.layer < base) rotation.turn(data.align(e, view.layer++), true);
     while (view.layer > base) rotation.turn(data.align(e, --view.layer), false);
     view.t = at - base;
@@ -767,8 +772,8 @@ async function mount(root, near) {
     const now = performance.now(), dt = Math.min(0.1, (now - last) / 1000);
     last = now;
     if (view.playing && view.dragging < 0 && !view.steeringSelection) rotation.step(dt * view.speed * 0.6);
-    const gap = view.epochTarget - view.epoch;
-    view.epoch = Math.abs(gap) <= dt * 4 ? view.epochTarget : view.epoch + Math.sign(gap) * dt * 4;
+    const gap = view.snapshotTarget - view.snapshot;
+    view.snapshot = Math.abs(gap) <= dt * 4 ? view.snapshotTarget : view.snapshot + Math.sign(gap) * dt * 4;
     if (view.attack?.stepTarget != null) {
       const a = view.attack, gap = a.stepTarget - a.step;
       a.step = Math.abs(gap) <= dt * 3 ? a.stepTarget : a.step + Math.sign(gap) * dt * 3;
@@ -779,16 +784,16 @@ async function mount(root, near) {
     if (at !== view.layerTarget) moveTo(Math.abs(view.layerTarget - at) <= step ? view.layerTarget : at + Math.sign(view.layerTarget - at) * step);
   }
   function draw() {
-    const info = layers[view.layer], e = Math.round(view.epoch), predicted = data.predictions(e);
+    const info = layers[view.layer], e = Math.round(view.snapshot), predicted = data.predictions(e);
     if (!values.has(view.layer)) return; // its points are on their way
     const nextValues = view.t > 0 && values.get(view.layer + 1);
     const readerAt = view.renderer.draw({
-      values: values.get(view.layer), info, count: n, epoch: view.epoch, rotation, labels: data.labels,
+      values: values.get(view.layer), info, count: n, snapshot: view.snapshot, rotation, labels: data.labels,
       marks: attackMarks(e),
       mask: view.mask, key: view.selection, centroid: view.centroidAt(), brush: view.brush, colours: paint, noun, axesAreClasses: view.axesAreClasses, axisName: view.axisName,
       wrong: view.mistakes ? [...predicted.keys()].filter((p) => predicted[p] !== data.labels[p]) : null,
       next: nextValues ? { values: nextValues, info: layers[view.layer + 1], t: view.t, columns: rotation.ahead(data.align(e, view.layer)) } : null,
-      reader: view.t === 0 && view.reader?.layer === view.layer && view.reader.epoch === e ? view.reader.point : null,
+      reader: view.t === 0 && view.reader?.layer === view.layer && view.reader.snapshot === e ? view.reader.point : null,
     });
     ui.showAttack?.();
     if (readerAt) root.dataset.readerPoint = readerAt.map((v) => v.toFixed(1)).join(",");
@@ -797,12 +802,12 @@ async function mount(root, near) {
   }
   // The adversarial examples where the attack has taken them by its current (fractional) step,
   // in the shown layer, blended towards the next one between layers; each filled with the
-  // colour of the class the network now reads it as. Only at the last epoch: the attack is on
+  // colour of the class the network now reads it as. Only at the last snapshot: the attack is on
   // the trained network.
   const attackValues = new Map();
   function attackMarks(e) {
     const a = view.attack, attacks = data.meta.attacks;
-    if (!a || e !== epochs - 1) return null;
+    if (!a || e !== snapshots - 1) return null;
     if (!attackValues.has(a.method)) {
       attackValues.set(a.method, null);
       data.attack(a.method).then((v) => { attackValues.set(a.method, v); draw(); });
@@ -811,7 +816,7 @@ async function mount(root, near) {
     if (!values) return null;
     const s0 = Math.floor(a.step), s1 = Math.min(s0 + 1, method.steps), f = a.step - s0;
     const place = (index, columns) => {
-      const info = layers[index], d = info.dims, [offset] = method.offsets[info.name], scale = spread(info, epochs - 1);
+      const info = layers[index], d = info.dims, [offset] = method.offsets[info.name], scale = spread(info, snapshots - 1);
       return Array.from({ length: m }, (_, p) => {
         let x = 0, y = 0;
         for (let k = 0; k < d; k++) {
@@ -834,7 +839,7 @@ async function mount(root, near) {
   // Off screen the loop stops (no frame is even requested): a reader scrolling elsewhere (or
   // drawing in the explorer just above) keeps the whole frame budget. lifecycle.js says when.
   let frame = 0;
-  const moving = () => view.playing || view.epoch !== view.epochTarget || view.layer + view.t !== view.layerTarget ||
+  const moving = () => view.playing || view.snapshot !== view.snapshotTarget || view.layer + view.t !== view.layerTarget ||
     view.layerAt !== null || view.dragging >= 0 || view.steeringSelection || view.attack?.stepTarget != null;
   function loop() {
     advance();
@@ -848,21 +853,21 @@ async function mount(root, near) {
     root.dataset.running = String(on);
   }
 
-  // The reader's digit, from the layer explorer, through the weights of the epoch shown.
+  // The reader's digit, from the layer explorer, through the weights of the snapshot shown.
   async function updateReader() {
-    const e = view.epochTarget, index = view.layer;
+    const e = view.snapshotTarget, index = view.layer;
     if (!pixels) return;
     const point = await data.readerPoint(pixels, e, index);
-    if (e === view.epochTarget && index === view.layer) { view.reader = { layer: index, epoch: e, point }; draw(); }
+    if (e === view.snapshotTarget && index === view.layer) { view.reader = { layer: index, snapshot: e, point }; draw(); }
   }
   window.addEventListener("layerwise:drawn", (event) => { pixels = event.detail.pixels; updateReader(); });
-  root.addEventListener("tour:changed", () => { if (view.reader?.epoch !== view.epochTarget) updateReader(); draw(); });
+  root.addEventListener("tour:changed", () => { if (view.reader?.snapshot !== view.snapshotTarget) updateReader(); draw(); });
   // The view in the URL fragment (#figure?layer=relu3&epoch=1&select=1,7&view=...): a link
   // reopens it exactly. Written as the reader changes it; read when a link sets it. The keys
   // are the figure's `state` in layerwise/figures/grand_tour.py, which checks links in prose.
   const figureId = root.closest("figure")?.id;
   function stateQuery() {
-    const state = { layer: layers[view.layer].name, ...(view.t ? { t: view.t.toFixed(3) } : {}), epoch: view.epochTarget,
+    const state = { layer: layers[view.layer].name, ...(view.t ? { t: view.t.toFixed(3) } : {}), epoch: data.meta.epochs[view.snapshotTarget],
       ...(view.selected.size ? { select: [...view.selected].sort((a, b) => a - b).join(",") } : {}),
       ...(view.mistakes ? { mistakes: 1 } : {}), play: view.playing ? 1 : 0,
       view: rotation.matrix.flatMap((row) => [row[0], row[1]]).map((v) => v.toFixed(4)).join(",") };
@@ -878,7 +883,10 @@ async function mount(root, near) {
     const state = new URLSearchParams(query), number = (key) => Number(state.get(key));
     const index = layers.findIndex((l) => l.name === state.get("layer"));
     if (index >= 0) view.layerAt = view.layerTarget = Math.min(layers.length - 1, index + (number("t") || 0));
-    if (state.has("epoch")) view.epoch = view.epochTarget = Math.max(0, Math.min(epochs - 1, number("epoch")));
+    if (state.has("epoch")) { // the snapshot nearest the epoch asked for
+      const gaps = data.meta.epochs.map((t) => Math.abs(t - number("epoch")));
+      view.snapshot = view.snapshotTarget = gaps.indexOf(Math.min(...gaps));
+    }
     if (state.has("select")) {
       view.selected = new Set(state.get("select").split(",").filter(Boolean)
         .map((c) => (classes.includes(c) ? classes.indexOf(c) : Number(c))).filter((c) => c >= 0 && c < classes.length));

@@ -152,7 +152,7 @@ def test_the_data_and_every_kind_of_model_flow_into_the_result(generated):
     assert result.models["small"].origin == "trained elsewhere, brought in as small.pt"
     assert result.models["exported"].origin == "trained elsewhere, brought in as exported.onnx"
     assert len(result.models["small"].metrics["epochs"]) == 1  # measured, not trained
-    assert result.tour["model"] == "res" and result.tour["epochs"] == 3
+    assert result.tour["model"] == "res" and result.tour["epochs"][-1] == 2
     meta = json.loads(result.files["tour/res/meta.json"])
     assert meta["layout"]["thumbnails"][1] == meta["n"] * 3 * 32 * 32
     html = (Path(config["out"]) / "index.html").read_text()

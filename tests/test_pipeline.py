@@ -11,6 +11,7 @@ from layerwise.config import ConfigError, ModelSpecError, load_config, validated
 from layerwise.export import weights_from_onnx
 from layerwise.models import network_from_layers
 from layerwise.pipeline import run_pipeline
+from layerwise.train import snapshot_batches
 
 
 def test_models_read_like_the_diagram():
@@ -136,3 +137,9 @@ def test_an_interrupted_write_leaves_no_entry(tmp_path, monkeypatch):
     monkeypatch.undo()
     assert list(tmp_path.rglob("*")) == [tmp_path / "train"]  # no entry, no temp file
     assert cache.get_or_compute("train", "k", lambda: 42) == 42
+
+
+def test_the_first_epoch_is_snapshotted_evenly():
+    assert sorted(snapshot_batches(125, 8)) == [16, 31, 47, 62, 78, 94, 109]  # then the epoch's end, 125
+    assert sorted(snapshot_batches(3, 8)) == [1, 2]  # fewer batches than parts: one after each
+    assert snapshot_batches(10, 1) == set()  # 1: after each epoch only

@@ -9,6 +9,8 @@ import pytest
 import torch
 from playwright.sync_api import expect
 
+from layerwise.config import CNN_LAYERS
+from layerwise.export import weights_from_onnx
 from layerwise.models import network_from_layers
 from layerwise.record import alignments, layer_outputs, record_activations
 
@@ -80,18 +82,23 @@ def test_the_built_tour_files_are_consistent(built):
     folder = Path(config["out"]) / "mnist" / "tour" / "cnn"
     meta = json.loads((folder / "meta.json").read_text())
     assert meta["n"] == config["record"]["sample_size"] == data.tour["sample_size"]
-    assert meta["epochs"] == config["train"]["epochs"] + 1
+    # Weights kept 8 times in the first epoch, then after each: 0, 0.13, ..., 0.88, 1, 2, ...
+    epochs, first = config["train"]["epochs"], config["train"]["first_epoch_snapshots"]
+    assert meta["snapshots"] == len(meta["epochs"]) == first + epochs
+    assert all(abs(meta["epochs"][k] - k / first) <= 0.01 for k in range(first))  # batches need not divide
+    assert meta["epochs"][first:] == list(range(1, epochs + 1))
+    assert meta["seen"][first] == data.dataset.n_train and sorted(meta["seen"]) == meta["seen"]
     layers = data.models["cnn"].layers
     assert [layer["name"] for layer in meta["layers"]] == ["input"] + [layer.name for layer in layers]
     for layer in meta["layers"]:
         size = (folder / f"{layer['name']}.f16").stat().st_size
-        assert size == meta["epochs"] * meta["n"] * layer["dims"] * 2
+        assert size == meta["snapshots"] * meta["n"] * layer["dims"] * 2
         assert layer["dims"] == min(layer["width"], config["record"]["dims"])
-    assert (folder / "sample.u8").stat().st_size == meta["n"] * (1 + meta["epochs"] + 784)
-    dims = max(layer["dims"] for layer in meta["layers"])  # a rotation per epoch and pair of layers
-    assert (folder / "align.f32").stat().st_size == meta["epochs"] * (len(meta["layers"]) - 1) * dims * dims * 4
-    assert meta["layout"]["thumbnails"] == [meta["n"] * (1 + meta["epochs"]), meta["n"] * 784]
-    assert all((folder / f"epoch-{e}.onnx").exists() for e in range(meta["epochs"]))
+    assert (folder / "sample.u8").stat().st_size == meta["n"] * (1 + meta["snapshots"] + 784)
+    dims = max(layer["dims"] for layer in meta["layers"])  # a rotation per snapshot and pair of layers
+    assert (folder / "align.f32").stat().st_size == meta["snapshots"] * (len(meta["layers"]) - 1) * dims * dims * 4
+    assert meta["layout"]["thumbnails"] == [meta["n"] * (1 + meta["snapshots"]), meta["n"] * 784]
+    assert all((folder / f"snapshot-{k}.onnx").exists() for k in range(meta["snapshots"]))
 
 
 @pytest.mark.browser
@@ -132,10 +139,10 @@ def test_the_tour_animates_responds_and_shows_the_readers_digit(page, server):
     expect(label).to_contain_text("conv1 (5760 → 10 dims by PCA)")
     page.wait_for_timeout(200)
     paused = canvas.screenshot()
-    tour.get_by_role("slider", name="Epoch").fill("0")
-    expect(tour.locator("output").first).to_contain_text("0 of")
+    tour.get_by_role("slider", name="Training time").fill("1")  # the first snapshot within epoch 1
+    expect(tour.locator("output").first).to_contain_text(re.compile(r"after 0\.1\d of 2 epochs \([\d,]+ digits seen\)"))
     page.wait_for_timeout(300)
-    assert canvas.screenshot() != paused  # another epoch, other positions
+    assert canvas.screenshot() != paused  # another moment, other positions
 
     # The reader's digit: the explorer shows a test digit once it has loaded, and the tour plots it.
     page.locator(".layer-explorer").scroll_into_view_if_needed()
@@ -168,11 +175,11 @@ def test_reduced_motion_starts_the_tour_still_and_sliders_speak_names(browser, s
     assert tour.locator(".tour-canvas").screenshot() == first  # nothing spins
     layer.fill("1")
     expect(layer).to_have_attribute("aria-valuetext", "conv1")
-    expect(tour.get_by_role("slider", name="Epoch")).to_have_attribute(
-        "aria-valuetext", re.compile(r"^epoch \d+ of \d+$")
+    expect(tour.get_by_role("slider", name="Training time")).to_have_attribute(
+        "aria-valuetext", re.compile(r"^after 2 of 2 epochs \([\d,]+ digits seen\)$")
     )
     canvas = tour.locator(".tour-canvas")
-    expect(canvas).to_have_attribute("aria-label", re.compile(r"^Grand Tour of layer conv1 at epoch \d+ of \d+"))
+    expect(canvas).to_have_attribute("aria-label", re.compile(r"^Grand Tour of layer conv1 after 2 of 2 epochs"))
     still = canvas.screenshot()
     canvas.focus()  # steering by keyboard: the chosen axis's handle moves with the arrows
     for key in ["]", "ArrowRight", "ArrowRight", "ArrowUp"]:
@@ -309,3 +316,54 @@ def test_adversarial_files_hold_every_step_and_fool_onnxruntime_in_python_and_in
         images.reshape(len(images), -1).tolist(),
     )
     assert in_page == pgd["predictions"][-1]
+
+
+@pytest.mark.browser
+def test_the_reader_attacks_their_own_example_in_the_page(built, page, server):
+    """Finite differences in the page agree with PyTorch's gradient, and the attacked example
+    stays within epsilon on the 1/255 grid and is read as the page says by onnxruntime in Python."""
+    import onnxruntime
+
+    config, data = built
+    page.goto(server + "/mnist.html")
+    explorer = page.locator(".layer-explorer").first
+    explorer.scroll_into_view_if_needed()
+    expect(explorer.locator(".status")).to_contain_text("The network says", timeout=60_000)
+    original = np.asarray(data.examples["pixels"][0], dtype=np.float32) / 255  # the first held-out, shown at load
+    target = 0 if data.examples["predictions"][0] != 0 else 1  # a class the CNN does not read it as
+
+    # The page's gradient signs against autograd's, on the exported CNN.
+    signs = page.evaluate(
+        """async ([image, target]) => {
+        const { gradientSign } = await import('./assets/attack.js');
+        const { loadModel, sitePath } = await import('./assets/runtime.js');
+        const model = await loadModel(sitePath('model', { model: 'cnn' }));
+        const score = (images, count) => model.output('fc2', images, count);
+        return Array.from(await gradientSign(score, Float32Array.from(image), target, false));
+    }""",
+        [original.tolist(), target],
+    )
+    network = network_from_layers(CNN_LAYERS)
+    network.load_weights(weights_from_onnx(network.module, data.files[data.models["cnn"].onnx]))
+    x = torch.from_numpy(original.reshape(1, 1, 28, 28)).requires_grad_(True)
+    logits, _ = network.logits_and_output(x)
+    (grad,) = torch.autograd.grad(torch.log_softmax(logits, 1)[0, target], x)
+    grad = grad.flatten().numpy()
+    strong = np.abs(grad) > np.quantile(np.abs(grad), 0.5)  # the half that moves log p the most
+    assert (np.sign(grad[strong]) == np.asarray(signs)[strong]).mean() > 0.95
+
+    explorer.get_by_label("The class to push it towards").select_option(str(target))
+    explorer.get_by_role("button", name="Attack").click()
+    said = explorer.locator(".attack-said")
+    expect(said).to_contain_text(re.compile(r"^ (After|\d+ steps)"), timeout=30_000)
+    final = np.asarray(page.evaluate("async () => Array.from((await window.layerwise.explorers[0]).example())"))
+    settings = data.tour["attack"]
+    assert np.abs(final - original).max() <= settings["epsilon"] + 1e-6  # within the bound
+    assert np.allclose(final * 255, np.round(final * 255), atol=1e-3)  # on the grid
+    python = onnxruntime.InferenceSession(data.files[data.models["cnn"].onnx])
+    scores = python.run(["softmax"], {"image": final.astype(np.float32).reshape(1, 1, 28, 28)})[0][0]
+    reads = data.classes[int(scores.argmax())]
+    assert f"reads {reads}" in said.text_content() and explorer.locator(".status").text_content().endswith(f"{reads}.")
+    if said.text_content().startswith(" After"):
+        assert reads == data.classes[target]
+    assert page.console_errors == []

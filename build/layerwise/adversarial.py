@@ -42,12 +42,20 @@ def on_grid(x: torch.Tensor) -> torch.Tensor:
     return (x * 255).round() / 255
 
 
+def step_sizes(epsilon: float, steps: int) -> dict:
+    """The attack's bound and step on the 1/255 grid: steps of 2.5 epsilon / steps (one step of
+    size epsilon is FGSM; more is PGD). The page's own attack (templates/attack.js) takes them
+    from here."""
+    size = round(epsilon * 255) / 255
+    step = size if steps == 1 else math.ceil(2.5 * size / steps * 255) / 255
+    return {"epsilon": size, "step": step, "steps": steps}
+
+
 def attack(network, images: torch.Tensor, target: int, epsilon: float, steps: int) -> list[torch.Tensor]:
     """[the images, after step 1, ..., after step `steps`] (each (m, C, H, W)), pushed towards
-    `target` by targeted sign-gradient steps of 2.5 epsilon / steps, kept within epsilon (L-inf).
-    One step of size epsilon is FGSM; more is PGD."""
-    size = on_grid(torch.tensor(epsilon)).item()
-    step = size if steps == 1 else math.ceil(2.5 * size / steps * 255) / 255
+    `target` by targeted sign-gradient steps, kept within epsilon (L-inf)."""
+    sizes = step_sizes(epsilon, steps)
+    size, step = sizes["epsilon"], sizes["step"]
     wanted = torch.full((len(images),), target, dtype=torch.long, device=images.device)
     x, path = images.clone(), [images]
     network.eval()

@@ -13,7 +13,7 @@ import time
 import numpy as np
 import torch
 
-from . import adversarial, anatomy, contract, export, models, record, sources, train
+from . import adversarial, anatomy, contract, export, models, record, sources, tour, train
 from . import data as data_stage
 from .analysis import baselines, manifold
 from .cache import Cache, cache_key, code_hash, file_hash
@@ -296,14 +296,17 @@ def compute_artifacts(
     name = config["record"]["model"]
     key, result = trained[name]
     recorded = networks[name]
-    tour = cache.get_or_compute(
+    recorded_tour = cache.get_or_compute(
         "record",
         cache_key(
-            key, config["record"], config["adversarial"], code_hash(record, adversarial, export, data_stage, contract)
+            key,
+            config["record"],
+            config["adversarial"],
+            code_hash(tour, record, adversarial, export, data_stage, contract),
         ),
-        lambda: record_tour(recorded, result["snapshots"], dataset, config["record"], config["adversarial"]),
+        lambda: tour.record_tour(recorded, result, dataset, config["record"], config["adversarial"]),
     )
-    files.update(tour["files"])
+    files.update(recorded_tour["files"])
     timings[f"record {name}"] = time.perf_counter() - start
 
     start = time.perf_counter()
@@ -313,7 +316,7 @@ def compute_artifacts(
         cache_key(
             key, config["record"], analysed, config["analysis"]["methods"], code_hash(manifold, record, data_stage)
         ),
-        lambda: analyse_manifold(recorded, dataset, config["record"], analysed, config["analysis"]["methods"]),
+        lambda: manifold.analyse_sample(recorded, dataset, config["record"], analysed, config["analysis"]["methods"]),
     )
     timings["analysis"] = time.perf_counter() - start
     info = DatasetInfo(
@@ -325,93 +328,4 @@ def compute_artifacts(
         len(dataset.train_y),
         len(dataset.test_y),
     )
-    return BuildResult(info, described, examples, {"model": name, **tour["summary"]}, analysis, files)
-
-
-def analyse_manifold(network, dataset, record_settings: dict, layers: list[str], methods: list[str]) -> dict:
-    """The manifold question on the Grand Tour's sample, at the trained model's layers."""
-    picked = record.sample_indices(dataset.test_y, record_settings["sample_size"], record_settings["seed"])
-    outputs = record.layer_outputs(network, dataset.test_x[picked])
-    chosen = {name: outputs[name] for name in layers}
-    result = manifold.analyse_layers(chosen, dataset.test_y[picked].numpy(), methods)
-    predictions = outputs[list(outputs)[-1]].argmax(1)
-    return {"layers": result, "labels": dataset.test_y[picked].tolist(), "predictions": predictions.tolist()}
-
-
-def record_tour(network, snapshots: list[dict], dataset, settings: dict, attack_settings: dict) -> dict:
-    """The Grand Tour's files: each layer's reduced activations per epoch (float16), the bases
-    that reduce a reader's example the same way (float32), the sample, one ONNX per epoch, and
-    the adversarial examples' paths through every layer."""
-    picked = record.sample_indices(dataset.test_y, settings["sample_size"], settings["seed"])
-    recorded = record.record_activations(
-        network, snapshots, dataset.test_x[picked], dataset.test_y[picked], settings["dims"]
-    )
-    epochs, n = recorded["predictions"].shape
-    model = network.name
-    files, meta_layers = {}, []
-    for layer, info in recorded["layers"].items():
-        files[contract.site_path("tour_layer", model=model, layer=layer)] = info["values"].astype("<f2").tobytes()
-        if info["basis"] is not None:
-            basis = np.concatenate([info["basis"]["mean"][None], info["basis"]["components"]])  # (1 + dims, width)
-            files[contract.site_path("tour_basis", model=model, layer=layer)] = basis.astype("<f4").tobytes()
-        meta_layers.append(
-            {
-                "name": layer,
-                "width": info["width"],
-                "dims": info["values"].shape[2],
-                "reduced": info["basis"] is not None,
-                "scale": info["scale"],
-                "variance_kept": info["variance_kept"],
-            }
-        )
-    # Consecutive layers aligned by rotation, per epoch: what the page's layer changes follow.
-    files[contract.site_path("tour_align", model=model)] = record.alignments(recorded["layers"]).astype("<f4").tobytes()
-    files[contract.site_path("tour_sample", model=model)] = (
-        recorded["labels"].tobytes() + recorded["predictions"].tobytes() + recorded["thumbnails"].tobytes()
-    )
-    for epoch, state in enumerate(snapshots):
-        network.load_weights(state)
-        files[contract.site_path("tour_epoch_model", model=model, epoch=epoch)] = export.export_onnx(
-            network, dataset.shape
-        )
-    network.load_weights(snapshots[-1])
-    meta = {"epochs": epochs, "n": n, "layers": meta_layers, "layout": contract.sample_layout(n, epochs, dataset.shape)}
-    bases = {name: info["basis"] for name, info in recorded["layers"].items()}
-    attacks = adversarial.record_attacks(network, dataset, attack_settings, bases, dataset.classes)
-    summary_attacks = None
-    if attacks:
-        meta["attacks"] = {key: attacks[key] for key in ("source", "target", "count")} | {"methods": {}}
-        for method, found in attacks["methods"].items():
-            offsets, offset = {}, 0
-            for name, values in found["layers"].items():
-                offsets[name] = [offset, values.size]
-                offset += values.size
-            files[contract.site_path("tour_attack", model=model, method=method)] = b"".join(
-                v.astype("<f2").tobytes() for v in found["layers"].values()
-            )
-            files[contract.site_path("tour_attack_images", model=model, method=method)] = found["images"].tobytes()
-            meta["attacks"]["methods"][method] = {
-                "steps": found["steps"],
-                "offsets": offsets,
-                "predictions": found["predictions"].tolist(),
-                "success": found["success"],
-            }
-        summary_attacks = {
-            "source": dataset.classes[attacks["source"]],
-            "target": dataset.classes[attacks["target"]],
-            "count": attacks["count"],
-            "epsilon": attacks["epsilon"],
-            "fgsm_success": attacks["methods"]["fgsm"]["success"][-1],
-            "pgd_success": attacks["methods"]["pgd"]["success"],
-            "pgd_steps": attacks["methods"]["pgd"]["steps"],
-            "layers": adversarial.where_they_sit(attacks, recorded["layers"], recorded["labels"]),
-        }
-    files[contract.site_path("tour_meta", model=model)] = json.dumps(meta).encode()
-    summary = {
-        "epochs": epochs,
-        "sample_size": n,
-        "dims": settings["dims"],
-        "variance_kept": {m["name"]: m["variance_kept"] for m in meta_layers if m["reduced"]},
-        "adversarial": summary_attacks,
-    }
-    return {"files": files, "summary": summary}
+    return BuildResult(info, described, examples, {"model": name, **recorded_tour["summary"]}, analysis, files)

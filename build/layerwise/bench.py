@@ -331,7 +331,7 @@ def measure_tour(page, window_ms: int) -> dict:
             const c = scratch(), side = scratch(), renderer = new TourRenderer(c, side, palette);
             const rotation = new Rotation(dims), labels = Uint8Array.from({length: points}, (_, i) => i % palette.length);
             const values = Float32Array.from({length: points * dims}, () => Math.random() * 2 - 1);
-            const scene = { values, info, count: points, epoch: 0, rotation, labels, selected: new Set(), noun: 'point',
+            const scene = { values, info, count: points, snapshot: 0, rotation, labels, selected: new Set(), noun: 'point',
                 colours: { palette, ink: '#000', paper: '#fff' }, axesAreClasses: () => false, axisName: (info, a) => `PC${a + 1}` };
             const fps = await rate(() => { rotation.step(0.01); renderer.draw(scene); });
             c.remove(); side.remove();

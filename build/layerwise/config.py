@@ -69,6 +69,9 @@ DEFAULTS = {
         "seed": 0,
         "seeds": 3,
         "device": "auto",
+        # Weights kept this many times within the first epoch (then after each): the Grand Tour
+        # plays how the classes separate, and most of that happens in the first epoch.
+        "first_epoch_snapshots": 8,
     },
     "models": {
         "one_neuron": {
@@ -217,6 +220,7 @@ SCHEMA = {
         "seed": whole(0, 2**31),
         "seeds": whole(1, 20),
         "device": choice("auto", "cpu", "cuda"),
+        "first_epoch_snapshots": whole(1, 64),
     },
 }
 

@@ -19,17 +19,18 @@ PATHS = {
     "weights": "models/{model}.weights.f32",  # float32 LE: each layer's step's weights (layers[].step.weights)
     "examples": "data/examples.json",  # the explorer's picker: held-out examples as uint8 lists
     "neuron": "ladder/{model}.json",  # one-vs-rest neurons: weights, bias, every held-out score
-    "tour_meta": "tour/{model}/meta.json",  # epochs, n, layers, and the sample's byte layout
+    # The Grand Tour records the weights' snapshots: after each epoch, and within the first.
+    "tour_meta": "tour/{model}/meta.json",  # snapshots (with epochs and examples seen), n, layers, sample layout
     "tour_sample": "tour/{model}/sample.u8",  # see sample_layout
-    "tour_layer": "tour/{model}/{layer}.f16",  # float16 LE, (epochs, n, dims)
+    "tour_layer": "tour/{model}/{layer}.f16",  # float16 LE, (snapshots, n, dims)
     "tour_basis": "tour/{model}/{layer}.basis.f32",  # float32 LE, (1 + dims, width): mean, then components
-    "tour_align": "tour/{model}/align.f32",  # float32 LE, (epochs, layers - 1, D, D): record.alignments
+    "tour_align": "tour/{model}/align.f32",  # float32 LE, (snapshots, layers - 1, D, D): record.alignments
     # Adversarial examples (adversarial.py), per method: every layer's points at every step,
     # float16 LE (steps + 1, count, dims) one layer after another (meta.json: attacks), and the
     # final images, uint8 (count, C*H*W).
     "tour_attack": "tour/{model}/attack-{method}.f16",
     "tour_attack_images": "tour/{model}/attack-{method}.u8",
-    "tour_epoch_model": "tour/{model}/epoch-{epoch}.onnx",  # the model's weights after that epoch
+    "tour_snapshot_model": "tour/{model}/snapshot-{snapshot}.onnx",  # the model with that snapshot's weights
 }
 
 # One colour per class for the whole article (20 distinct: Tableau 10, then their light pairs).
@@ -47,27 +48,29 @@ def class_colours(n_classes: int) -> list[str]:
     return PALETTE[:n_classes]
 
 
-def sample_layout(n: int, epochs: int, shape) -> dict:
-    """sample.u8, as {part: [byte offset, length]}: labels (n), predictions (epochs x n), and
+def sample_layout(n: int, snapshots: int, shape) -> dict:
+    """sample.u8, as {part: [byte offset, length]}: labels (n), predictions (snapshots x n), and
     thumbnails (n x C*H*W, channel-major like the tensors)."""
     channels, height, width = shape
     return {
         "labels": [0, n],
-        "predictions": [n, epochs * n],
-        "thumbnails": [n + epochs * n, n * channels * height * width],
+        "predictions": [n, snapshots * n],
+        "thumbnails": [n + snapshots * n, n * channels * height * width],
     }
 
 
 def page_contract(result, root: str, runtime_bytes: int = 0, glossary: dict | None = None) -> str:
     """The JSON each page carries: its files' folder and paths, palette, the dataset, each
     model's layers (with how each computes), the size of the onnxruntime wasm (for an honest
-    download counter on compressing hosts), and the glossary (the detail views define terms)."""
+    download counter on compressing hosts), the reader's attack's settings, and the glossary
+    (the detail views define terms)."""
     dataset = result.dataset
     return json.dumps(
         {
             "root": root,
             "paths": PATHS,
             "runtime_bytes": runtime_bytes,
+            "attack": result.tour.get("attack"),  # the reader's attack: epsilon, step, steps (or null)
             "glossary": glossary or {},
             "palette": class_colours(len(dataset.classes)),
             "dataset": {

@@ -1,8 +1,9 @@
-"""Every shown layer's activations for a fixed sample of held-out examples, after every epoch.
+"""Every shown layer's activations for a fixed sample of held-out examples, at every snapshot
+of the weights (after each epoch, and several times within the first).
 
 This is what the Grand Tour shows. Layers wider than `dims` are reduced first, the same way at
-every epoch: onto the top principal components of that layer's activations after the last
-epoch (centred on their mean). A fixed basis means motion across epochs is the network
+every snapshot: onto the top principal components of that layer's activations after the last
+epoch (centred on their mean). A fixed basis means motion across snapshots is the network
 changing, not the basis. Layers of `dims` or fewer (the ten logits, the softmax) are kept as
 they are, so their axes still mean "class 3".
 """
@@ -43,18 +44,18 @@ def principal_basis(final: np.ndarray, dims: int) -> tuple[np.ndarray, np.ndarra
 
 
 def alignments(layers: dict) -> np.ndarray:
-    """For each epoch and each pair of consecutive layers (a, b), the rotation R that best
+    """For each snapshot and each pair of consecutive layers (a, b), the rotation R that best
     carries a's cloud onto b's (orthogonal Procrustes: R = U V^T for U S V^T = A^T B, both
     centred, scaled to their spread, padded to the widest layer's dims). The page shows b under
     R^T times the tour's rotation, so a layer change moves the points only as much as the layer
     changes them beyond a rotation: a layer that rotates or flips its input does not move them,
-    one that scales it moves them along the scaled axes only. (epochs, layers - 1, D, D) float32."""
+    one that scales it moves them along the scaled axes only. (snapshots, layers - 1, D, D) float32."""
     names = list(layers)
-    values = [layers[n]["values"].astype(np.float64) for n in names]  # each (epochs, N, dims)
-    epochs, _, _ = values[0].shape
+    values = [layers[n]["values"].astype(np.float64) for n in names]  # each (snapshots, N, dims)
+    snapshots, _, _ = values[0].shape
     dims = max(v.shape[2] for v in values)
-    out = np.zeros((epochs, len(names) - 1, dims, dims), dtype=np.float32)
-    for e in range(epochs):
+    out = np.zeros((snapshots, len(names) - 1, dims, dims), dtype=np.float32)
+    for e in range(snapshots):
         clouds = []
         for v, name in zip(values, names):
             cloud = np.zeros((v.shape[1], dims))
@@ -67,17 +68,17 @@ def alignments(layers: dict) -> np.ndarray:
 
 
 def record_activations(network, snapshots: list[dict], images: torch.Tensor, labels: torch.Tensor, dims: int) -> dict:
-    """Activations of `images` at every layer after every epoch (snapshot), reduced to <= dims."""
-    per_epoch = []
+    """Activations of `images` at every layer with every snapshot's weights, reduced to <= dims."""
+    per_snapshot = []
     predictions = []
     for state in snapshots:
         network.load_weights(state)
         outputs = layer_outputs(network, images)
-        per_epoch.append(outputs)
+        per_snapshot.append(outputs)
         predictions.append(outputs[list(outputs)[-1]].argmax(1))
     layers = {}
-    for name in per_epoch[0]:
-        stacked = np.stack([outputs[name] for outputs in per_epoch])  # (epochs, N, width)
+    for name in per_snapshot[0]:
+        stacked = np.stack([outputs[name] for outputs in per_snapshot])  # (snapshots, N, width)
         width = stacked.shape[2]
         if width > dims:
             mean, components = principal_basis(stacked[-1], dims)
@@ -90,7 +91,7 @@ def record_activations(network, snapshots: list[dict], images: torch.Tensor, lab
             "width": width,
             "values": reduced.astype(np.float16),
             "basis": basis,
-            # Per epoch, the spread of the cloud: the page scales each epoch to fit the view.
+            # Per snapshot, the spread of the cloud: the page scales each to fit the view.
             "scale": np.percentile(norms, 98, axis=1).astype(float).tolist(),
             "variance_kept": (
                 None if basis is None else float(np.var(reduced[-1], 0).sum() / np.var(stacked[-1], 0).sum())

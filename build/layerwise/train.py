@@ -83,8 +83,16 @@ def snapshot(network: Network) -> dict:
     return {k: v.detach().cpu().clone() for k, v in network.module.state_dict().items()}
 
 
+def snapshot_batches(batches: int, parts: int) -> set[int]:
+    """After which batches of the first epoch to keep the weights: `parts` evenly spaced
+    (the last one is the epoch's end, kept anyway)."""
+    return {round(k * batches / parts) for k in range(1, parts)} - {0, batches}
+
+
 def train_model(network: Network, data, settings: dict) -> dict:
-    """Train on `data`; return metrics and weights after every epoch (0 = untrained)."""
+    """Train on `data`; return metrics after every epoch (0 = untrained) and the weights after
+    every epoch, and `first_epoch_snapshots` times within the first, where most learning happens
+    (`snapshot_epochs`: when each was taken, in epochs)."""
     torch.manual_seed(settings["seed"])
     for layer in network.module.modules():  # re-initialise from the seed, whatever built the model
         if hasattr(layer, "reset_parameters"):
@@ -95,7 +103,7 @@ def train_model(network: Network, data, settings: dict) -> dict:
     optimizer = torch.optim.Adam(network.module.parameters(), lr=settings["learning_rate"])
     n_classes = len(data.classes)
     epochs = [{"epoch": 0, "seconds": 0.0, **evaluate(network, data.test_x, data.test_y, n_classes)}]
-    snapshots = [snapshot(network)]
+    snapshots, snapshot_epochs = [snapshot(network)], [0.0]
     # Cosine decay lets the last epochs settle instead of bouncing around the optimum.
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=settings["epochs"])
     bar = tqdm(range(1, settings["epochs"] + 1), desc=f"train {network.name}", unit="epoch", leave=True)
@@ -104,7 +112,9 @@ def train_model(network: Network, data, settings: dict) -> dict:
         network.module.train()
         order = torch.randperm(len(data.train_x), generator=generator)
         total = 0.0
-        for batch in order.split(settings["batch_size"]):
+        batches = order.split(settings["batch_size"])
+        within = snapshot_batches(len(batches), settings["first_epoch_snapshots"]) if epoch == 1 else set()
+        for done, batch in enumerate(batches, 1):
             images = shift_randomly(data.train_x[batch], settings["augment_shift"], generator).to(device)
             labels = data.train_y[batch].to(device)
             logits, output = network.logits_and_output(images)
@@ -113,18 +123,28 @@ def train_model(network: Network, data, settings: dict) -> dict:
             loss.backward()
             optimizer.step()
             total += loss.item() * len(batch)
+            if done in within:
+                snapshots.append(snapshot(network))
+                snapshot_epochs.append(done / len(batches))
         schedule.step()
         seconds = time.perf_counter() - start
         metrics = evaluate(network, data.test_x, data.test_y, n_classes)
         epochs.append({"epoch": epoch, "seconds": seconds, "train_loss": total / len(order), **metrics})
         snapshots.append(snapshot(network))
+        snapshot_epochs.append(float(epoch))
         bar.set_postfix(loss=f"{total / len(order):.3f}", test_acc=f"{metrics['accuracy']:.2%}")
     network.module.cpu()
-    return {"epochs": epochs, "snapshots": snapshots, "seconds": sum(e["seconds"] for e in epochs)}
+    seconds = sum(e["seconds"] for e in epochs)
+    return {"epochs": epochs, "snapshots": snapshots, "snapshot_epochs": snapshot_epochs, "seconds": seconds}
 
 
 def measure_brought_in(network: Network, data) -> dict:
     """A model trained elsewhere: measured once on the held-out split, its weights as they came."""
     metrics = evaluate(network, data.test_x, data.test_y, len(data.classes))
     weights = snapshot(network) if isinstance(network, Network) else {}  # an ONNX file keeps its own
-    return {"epochs": [{"epoch": 0, "seconds": 0.0, **metrics}], "snapshots": [weights], "seconds": 0.0}
+    return {
+        "epochs": [{"epoch": 0, "seconds": 0.0, **metrics}],
+        "snapshots": [weights],
+        "snapshot_epochs": [0.0],
+        "seconds": 0.0,
+    }

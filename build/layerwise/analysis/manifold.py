@@ -19,6 +19,8 @@ from sklearn.neighbors import KNeighborsClassifier, NearestNeighbors
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from .. import record
+
 
 def two_nn_dimension(points: np.ndarray) -> float:
     """TwoNN maximum-likelihood estimate: d = N / sum(log(r2 / r1)) over each point's two
@@ -67,3 +69,13 @@ def analyse_layers(activations: dict[str, np.ndarray], labels: np.ndarray, metho
             "intrinsic_dimension": two_nn_dimension(points),
         }
     return result
+
+
+def analyse_sample(network, dataset, record_settings: dict, layers: list[str], methods: list[str]) -> dict:
+    """The manifold question on the Grand Tour's sample, at the trained model's layers."""
+    picked = record.sample_indices(dataset.test_y, record_settings["sample_size"], record_settings["seed"])
+    outputs = record.layer_outputs(network, dataset.test_x[picked])
+    chosen = {name: outputs[name] for name in layers}
+    result = analyse_layers(chosen, dataset.test_y[picked].numpy(), methods)
+    predictions = outputs[list(outputs)[-1]].argmax(1)
+    return {"layers": result, "labels": dataset.test_y[picked].tolist(), "predictions": predictions.tolist()}

@@ -94,10 +94,16 @@ def class_index(value: str | None, result) -> int:
 
 
 def tour_epoch(value: str | None, result) -> int:
-    """A recorded epoch (0 = before training), or -1 (the default) for the last."""
-    last = result.tour["epochs"] - 1
-    number = whole(-1, last)(value, result) if value is not None else -1
-    return last if number < 0 else number
+    """A recorded moment of training, in epochs (0 = before training, 0.5 = half-way through the
+    first, 1 = after it; by default the last) -> the index of its snapshot of the weights."""
+    times = result.tour["epochs"]
+    if value is None:
+        return len(times) - 1
+    try:
+        return [float(value) == t for t in times].index(True)
+    except ValueError:
+        shown = ", ".join(f"{t:g}" for t in times)
+        raise ValueError(f"a recorded epoch: one of {shown}") from None
 
 
 # Converters that need the trained build's result; the others also work on a Preview.

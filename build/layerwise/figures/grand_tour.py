@@ -1,20 +1,21 @@
-"""The Grand Tour widget: every layer of the recorded model at every epoch (templates/tour.js)."""
+"""The Grand Tour widget: every layer of the recorded model over training (templates/tour.js)."""
 
 import html
 
 from . import class_list, figure, flag, fraction, numbers, tour_epoch, tour_layer
 
 # What a link may set of the tour's view (templates/tour.js writes and reads the same keys):
-# #fig-tour?layer=relu3&epoch=1&select=1,7 (and t: a fraction towards the next layer; view: the
-# projection's two columns; mistakes, play: 0 or 1).
+# #fig-tour?layer=relu3&epoch=1&select=1,7 (epoch: a recorded moment, 0.125 is an eighth of the
+# first; t: a fraction towards the next layer; view: the projection's two columns; mistakes,
+# play: 0 or 1).
 STATE = {"layer": tour_layer, "t": fraction, "epoch": tour_epoch, "select": class_list, "mistakes": flag}
 STATE |= {"play": flag, "view": numbers}
 
 
 @figure("grand-tour", widgets=("tour",), state=STATE, layer=(tour_layer, None), epoch=(tour_epoch, None))
-def grand_tour(result, layer: str, epoch: int) -> str:
+def grand_tour(result, layer: str, epoch: int) -> str:  # epoch: the snapshot's index
     return (
         f'<div class="grand-tour" data-model="{html.escape(result.tour["model"])}" '
-        f'data-layer="{html.escape(layer)}" data-epoch="{epoch}">'
+        f'data-layer="{html.escape(layer)}" data-snapshot="{epoch}">'
         "<noscript>The Grand Tour is drawn in your browser and needs JavaScript.</noscript></div>"
     )
