@@ -3,6 +3,7 @@
 // layer's output is drawn. Nothing here knows the dataset or the architecture: shapes, classes,
 // the noun, the preprocessing and the layers come from the build's contract.
 
+import { attack } from "./attack.js";
 import { detailPanel } from "./detail.js";
 import { register } from "./lifecycle.js";
 import { areaResize, contract, diverging, el, exampleSize, fromRGBA, loadModel, loadRuntime, paintImage, sitePath } from "./runtime.js";
@@ -185,6 +186,7 @@ async function mount(root, near) {
   // Each layer opens its detail view (detail.js): how it computes, on the current example.
   const details = new Map(); // layer name -> its open panel
   let tensors = null; // every output of the last run, and the image
+  let towards = null; // the attack's class (attackControls, below)
   views.forEach(({ box }, i) => {
     const layer = layers[i];
     const open = el("button", { type: "button", class: "layer-open", "aria-expanded": "false" }, "how it computes");
@@ -207,6 +209,7 @@ async function mount(root, near) {
         el("div", { class: "result" }, status, top)),
       el("div", { class: "pad-controls" }, ...(drawable ? [clear] : []), el("label", { class: "own-image" }, "your own image: ", file)),
       el("div", { class: "pad-controls" }, el("span", {}, "what the model sees:"), input),
+      ...attackControls(),
       picker),
     el("div", { class: "explorer-layers" }, ...views.map((v) => v.box)));
 
@@ -276,6 +279,7 @@ async function mount(root, near) {
     top.replaceChildren(...(probabilities ? [...last.keys()].sort((a, b) => last[b] - last[a]).slice(0, 3)
       .map((c) => el("li", {}, `${classes[c]} `, el("span", {}, `${(100 * last[c]).toFixed(last[c] > 0.995 ? 1 : 0)}%`))) : []));
     tensors = { image: pixels, ...values };
+    if (!towards?.touched && towards) towards.value = String(runnerUp(last));
     for (const panel of details.values()) if (!panel.root.hidden) panel.update(tensors);
     root.dispatchEvent(new CustomEvent("painted", { detail: { pixels, values } }));
     // Other widgets (the Grand Tour, the neurons) show the reader's example too.
@@ -391,8 +395,54 @@ async function mount(root, near) {
     show(Float32Array.from(detail.pixels, (p) => p / 255));
   });
 
+  // The reader's attack (attack.js): the example shown, pushed towards a class step by step,
+  // each step shown here and in the Grand Tour like a drawing. It starts aimed at the class the
+  // network finds next likeliest; the reader may aim elsewhere.
+  function runnerUp(scores) {
+    const order = [...scores.keys()].sort((a, b) => scores[b] - scores[a]);
+    return order[1] ?? 0;
+  }
+  function attackControls() {
+    const settings = contract().attack;
+    if (!settings) return [];
+    towards = el("select", { "aria-label": "The class to push it towards" }, ...classes.map((c, i) => el("option", { value: String(i) }, c)));
+    towards.addEventListener("change", () => { towards.touched = true; });
+    const go = el("button", { type: "button" }, "Attack");
+    const said = el("output", { class: "attack-said" });
+    // Class scores before a final softmax or sigmoid (the logits) where the page shows them.
+    const last = layers.at(-1), before = layers.at(-2);
+    const normalised = ["Softmax", "Sigmoid", "LogSoftmax"].includes(last.type);
+    const scores = normalised && before?.shape.length === 1 && before.shape[0] === classes.length ? before : last;
+    const probabilities = scores === last && last.type === "Softmax";
+    go.addEventListener("click", async () => {
+      if (!tensors) return (said.textContent = ` Draw or pick a ${noun} first.`);
+      const target = Number(towards.value), original = tensors.image;
+      const score = (images, count) => session.output(scores.name, images, count);
+      go.disabled = true;
+      let reads = null, step = 0, changed = 0;
+      try {
+        for await (const moved of attack(score, original, target, settings, probabilities)) {
+          if (drawable) paintOnPad(Float32Array.from(moved.pixels, (v) => v * 255));
+          const values = await show(moved.pixels);
+          const out = values[last.name];
+          reads = out.indexOf(Math.max(...out));
+          step = moved.step;
+          changed = moved.pixels.reduce((m, v, i) => Math.max(m, Math.abs(v - original[i])), 0).toFixed(2);
+          said.textContent = ` step ${step} of ${settings.steps}: the network reads ${classes[reads]}`;
+        }
+        said.textContent = reads === target
+          ? ` After ${step} step${step > 1 ? "s" : ""}, no pixel changed by more than ${changed} (of 1), the network reads ${classes[target]}.`
+          : ` ${step} steps, no pixel changed by more than ${changed}, were not enough: the network still reads ${classes[reads]}.`;
+      } finally {
+        go.disabled = false;
+      }
+    });
+    return [el("div", { class: "pad-controls attack" },
+      el("label", {}, "Fool the network: push it towards ", towards), go, said)];
+  }
+
   Promise.all([ready, picked]).then(() => picker.firstChild?.pick(false), () => {});
-  return { root, ready, run, show, layers, details, size: exampleSize(), readImage };
+  return { root, ready, run, show, layers, details, size: exampleSize(), readImage, example: () => tensors?.image };
 }
 
 // The page's explorers, reachable for tests and for other widgets (e.g. the Grand Tour).
