@@ -6,7 +6,7 @@
 // layer-detail figure (a panel of its own, on the explorer's current example).
 
 import { register } from "./lifecycle.js";
-import { contract, diverging, el, fetchBytes, loadModel, loadScript, paintImage, sitePath } from "./runtime.js";
+import { contract, diverging, el, fetchBytes, latest, loadModel, loadScript, paintImage, sitePath } from "./runtime.js";
 
 // --- the arithmetic -----------------------------------------------------------------------
 
@@ -527,9 +527,6 @@ async function typeset(target, tex) {
 
 // --- the layer-detail figure: a panel of its own, on the reader's current example -----------
 
-let latest = null; // the pixels the explorer last showed (it announces each one)
-window.addEventListener("layerwise:drawn", (event) => { latest = event.detail.pixels; });
-
 async function mount(root, near) {
   const modelName = root.dataset.model, model = contract().models[modelName];
   const layer = model.layers.find((l) => l.name === root.dataset.layer);
@@ -542,13 +539,13 @@ async function mount(root, near) {
   await near;
   const session = await loadModel(sitePath("model", { model: modelName }));
   const show = async (pixels) => panel.update({ image: pixels, ...(await session.run(pixels)) });
-  const first = latest ?? (await fetch(sitePath("examples")).then((r) => r.json())).pixels[0].map((p) => p / 255);
+  const first = latest() ?? (await fetch(sitePath("examples")).then((r) => r.json())).pixels[0].map((p) => p / 255);
   await show(Float32Array.from(first));
   // The reader's strokes reach it only while it is on screen (the latest one when it comes
   // back): four of these redrawn on every stroke cost the explorer its frame.
   let onScreen = false, waiting = null;
   const catchUp = () => { if (onScreen && waiting) { show(waiting); waiting = null; } };
-  window.addEventListener("layerwise:drawn", (event) => { waiting = event.detail.pixels; catchUp(); });
+  window.addEventListener("layerwise:drawn", (event) => { waiting = event.detail.pixels; catchUp(); }); // new ones only
   return {
     root, panel,
     onscreen: () => { onScreen = true; catchUp(); },

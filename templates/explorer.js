@@ -6,7 +6,7 @@
 import { attack } from "./attack.js";
 import { detailPanel } from "./detail.js";
 import { register } from "./lifecycle.js";
-import { areaResize, contract, diverging, el, exampleSize, fromRGBA, loadModel, loadRuntime, paintImage, sitePath } from "./runtime.js";
+import { areaResize, contract, diverging, el, exampleSize, fromRGBA, loadModel, loadRuntime, paintImage, shareExample, sitePath } from "./runtime.js";
 
 // --- turning a drawing or an image into the model's input ---------------------------------
 
@@ -283,7 +283,7 @@ async function mount(root, near) {
     for (const panel of details.values()) if (!panel.root.hidden) panel.update(tensors);
     root.dispatchEvent(new CustomEvent("painted", { detail: { pixels, values } }));
     // Other widgets (the Grand Tour, the neurons) show the reader's example too.
-    window.dispatchEvent(new CustomEvent("layerwise:drawn", { detail: { pixels } }));
+    shareExample(pixels);
     return values;
   }
 

@@ -2,7 +2,7 @@
 // own (data-src) and plotly.js itself is loaded with the first, so neither delays the text.
 // Figures over the recorded sample (data-thumbnails: the recorded model) show the hovered example.
 import { register } from "./lifecycle.js";
-import { el, loadSample, loadScript, paintImage } from "./runtime.js";
+import { announceSelection, el, loadSample, loadScript, onSelection, paintImage } from "./runtime.js";
 
 // No toolbar: its buttons were 8 tab stops a figure; zoom and pan stay on the plot itself.
 const config = { responsive: true, displaylogo: false, displayModeBar: false };
@@ -71,24 +71,41 @@ async function draw(figure, near) {
   await Plotly.newPlot(figure, fig.data, { ...fig.layout, updatemenus: [], dragmode }, config);
   for (const menu of menus) figure.before(buttonsOf(menu, Plotly, figure));
   Plotly.relayout(figure, pageColours(figure));
-  if (figure.dataset.thumbnails) { showThumbnails(figure); linkSelection(figure, Plotly); }
+  if (figure.dataset.thumbnails) { showThumbnails(figure); linkSample(figure, Plotly, await sampleOf(figure.dataset.thumbnails)); }
+  if (fig.layout.meta?.examples) linkPictures(figure, Plotly, fig.layout.meta);
 }
 
-// Brushing and linking: a lasso or box here selects the same examples in every view of the
-// recorded sample (the Grand Tour); a selection made there shows here. The points' customdata
-// are their indices in the sample, which every such view shares.
-function linkSelection(figure, Plotly) {
-  const model = figure.dataset.thumbnails;
-  const announce = (indices) => window.dispatchEvent(new CustomEvent("layerwise:selected", { detail: { model, indices, from: figure } }));
+// Brushing and linking (runtime.js): a lasso or box here selects the same held-out examples in
+// every other view (the Grand Tour, the mistakes); a selection made there shows here. The
+// points' customdata are their positions in the recorded sample.
+function linkSample(figure, Plotly, sample) {
+  const announce = (positions) => announceSelection(positions && positions.map((p) => sample.examples[p]), figure);
   figure.on("plotly_selected", (event) => announce(event ? event.points.map((p) => p.customdata).filter((c) => c !== undefined) : null));
   figure.on("plotly_deselect", () => announce(null));
-  window.addEventListener("layerwise:selected", ({ detail }) => {
-    if (detail.model !== model || detail.from === figure) return;
-    const chosen = detail.indices && new Set(detail.indices);
+  onSelection(figure, (examples) => {
+    const chosen = examples && new Set(examples.map((e) => sample.position.get(e)));
     const selected = figure.data.map((trace) => (chosen && trace.customdata ? trace.customdata.flatMap((c, i) => (chosen.has(c) ? [i] : [])) : null));
     Plotly.restyle(figure, { selectedpoints: selected });
-    figure.dataset.selected = String(detail.indices?.length ?? 0);
+    figure.dataset.selected = String(selected.reduce((count, s) => count + (s?.length ?? 0), 0));
   });
+}
+
+// A row of pictures of held-out examples (the mistakes; layout.meta: their indices and pixels):
+// a selection elsewhere dims the ones outside it; a click selects one and loads it into the
+// layer explorer.
+function linkPictures(figure, Plotly, { examples, pixels }) {
+  figure.on("plotly_click", (event) => {
+    const i = event.points[0].curveNumber;
+    announceSelection([examples[i]], figure);
+    show([examples[i]]);
+    window.dispatchEvent(new CustomEvent("layerwise:pick", { detail: { pixels: Uint8Array.from(pixels[i]) } }));
+  });
+  function show(chosen) {
+    const picked = chosen && new Set(chosen);
+    Plotly.restyle(figure, { opacity: examples.map((e) => (!picked || picked.has(e) ? 1 : 0.25)) });
+    figure.dataset.selected = String(picked ? examples.filter((e) => picked.has(e)).length : 0);
+  }
+  onSelection(figure, show);
 }
 
 register("figures", ".plotly-figure", draw);

@@ -3,7 +3,7 @@
 // recorded scores of every held-out example. An example drawn in the layer explorer gets its score.
 
 import { register } from "./lifecycle.js";
-import { contract, diverging, el, sitePath } from "./runtime.js";
+import { contract, diverging, el, onExample, sitePath } from "./runtime.js";
 
 
 // The same numbers as layerwise/analysis/baselines.py, at any threshold.
@@ -85,7 +85,7 @@ async function mount(root, near) {
     picker.children[chosen].focus();
   });
   threshold.addEventListener("input", update);
-  window.addEventListener("layerwise:drawn", (e) => { pixels = e.detail.pixels; update(); });
+  onExample((shown) => { pixels = shown; update(); });
   update();
 }
 

@@ -105,17 +105,41 @@ export async function fetchBytes(url) {
   return response.arrayBuffer();
 }
 
-// The recorded sample (contract.sample_layout): labels, predictions per epoch, thumbnails.
+// The recorded sample (contract.sample_layout): labels, predictions per snapshot, thumbnails,
+// and which held-out example each point is (`examples`; `position` the other way round).
 export async function loadSample(model) {
   const meta = await (await fetch(sitePath("tour_meta", { model }))).json();
   const bytes = new Uint8Array(await fetchBytes(sitePath("tour_sample", { model })));
   const part = (name) => bytes.subarray(meta.layout[name][0], meta.layout[name][0] + meta.layout[name][1]);
   const size = exampleSize(), predictions = part("predictions"), thumbnails = part("thumbnails");
   return {
-    meta, labels: part("labels"),
-    predictions: (epoch) => predictions.subarray(epoch * meta.n, (epoch + 1) * meta.n),
+    meta, labels: part("labels"), examples: meta.examples, position: new Map(meta.examples.map((e, p) => [e, p])),
+    predictions: (snapshot) => predictions.subarray(snapshot * meta.n, (snapshot + 1) * meta.n),
     thumbnail: (i) => thumbnails.subarray(i * size, (i + 1) * size),
   };
+}
+
+// The reader's example (the layer explorer's), for every widget that shows it too: one mounted
+// later still gets the latest (`show` is called with it at once, then with each new one).
+let latestExample = null;
+export function shareExample(pixels) {
+  latestExample = pixels;
+  window.dispatchEvent(new CustomEvent("layerwise:drawn", { detail: { pixels } }));
+}
+export function onExample(show) {
+  if (latestExample) show(latestExample);
+  window.addEventListener("layerwise:drawn", (event) => show(event.detail.pixels));
+}
+export const latest = () => latestExample;
+
+// Brushing and linking: every view of this article's held-out examples (the Grand Tour, the
+// manifold maps, the mistakes) announces its selection as held-out example indices (null: none)
+// and shows the others' selections. `from` is the view itself, which ignores its own news.
+export function announceSelection(examples, from) {
+  window.dispatchEvent(new CustomEvent("layerwise:selected", { detail: { examples, from } }));
+}
+export function onSelection(view, show) {
+  window.addEventListener("layerwise:selected", ({ detail }) => { if (detail.from !== view) show(detail.examples); });
 }
 
 // A DOM element with attributes and children: el("button", { type: "button" }, "Clear").

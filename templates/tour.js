@@ -7,7 +7,7 @@
 // the renderer reads.
 
 import { register } from "./lifecycle.js";
-import { contract, el, fetchBytes, loadModel, loadSample, paintImage, sitePath } from "./runtime.js";
+import { announceSelection, contract, el, exampleSize, fetchBytes, loadModel, loadSample, onExample, onSelection, paintImage, sitePath } from "./runtime.js";
 
 // --- the rotation: an n x n orthonormal matrix, moved along the torus Grand Tour ----------
 
@@ -676,6 +676,28 @@ function controls(root, view, data, { classes, noun, palette, shape }) {
   return ui;
 }
 
+// --- the view in a link: bytes as URL-safe text ----------------------------------------------
+
+const toBase64url = (bytes) => btoa(String.fromCharCode(...bytes)).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+function fromBase64url(text) { // nothing, for text a hand broke
+  try {
+    return Uint8Array.from(atob(text.replaceAll("-", "+").replaceAll("_", "/")), (c) => c.charCodeAt(0));
+  } catch {
+    return new Uint8Array();
+  }
+}
+// Selected points as bits (point p is bit p % 8 of byte p / 8): 125 bytes for 1,000 points.
+function bitmask(mask) {
+  const bits = new Uint8Array(Math.ceil(mask.length / 8));
+  mask.forEach((on, p) => { if (on) bits[p >> 3] |= 1 << (p & 7); });
+  return bits;
+}
+const fromBitmask = (bits, n) => [...Array(n).keys()].filter((p) => (bits[p >> 3] >> (p & 7)) & 1);
+// An example's pixels, deflated: a digit is mostly zeros (784 bytes become about 200).
+const squeeze = async (bytes, Stream) => new Uint8Array(await new Response(new Blob([bytes]).stream().pipeThrough(new Stream("deflate-raw"))).arrayBuffer());
+const deflate = (bytes) => squeeze(bytes, CompressionStream);
+const inflate = (bytes) => squeeze(bytes, DecompressionStream);
+
 // --- the widget: state in one place, a loop that runs only on screen ---------------------------
 
 async function mount(root, near) {
@@ -707,6 +729,7 @@ async function mount(root, near) {
   view.renderer = new TourRenderer(ui.canvas, ui.side, palette);
   const values = new Map(); // layer index -> its points, once fetched
   let pixels = null; // the reader's example, once the explorer shows one
+  let example = null; // the same, as a link writes it
   const want = (index) => { if (index < layers.length && !values.has(index)) data.layer(index).then((v) => { values.set(index, v); draw(); }); };
   const start = Math.max(0, layers.findIndex((l) => l.name === root.dataset.layer));
   values.set(start, await data.layer(start));
@@ -719,14 +742,11 @@ async function mount(root, near) {
     view.selection = indices ? `${from}:${indices.length}:${indices.slice(0, 8)}` : "";
     if (from !== "classes") view.selected.clear();
     ui.show();
-    if (from !== "elsewhere")
-      window.dispatchEvent(new CustomEvent("layerwise:selected", { detail: { model, indices, from: root } }));
+    if (from !== "elsewhere") announceSelection(indices && indices.map((p) => data.examples[p]), root);
     draw();
   };
   view.selectClasses = () => view.select(view.selected.size ? [...data.labels.keys()].filter((p) => view.selected.has(data.labels[p])) : null, "classes");
-  window.addEventListener("layerwise:selected", ({ detail }) => {
-    if (detail.model === model && detail.from !== root) view.select(detail.indices, "elsewhere");
-  });
+  onSelection(root, (examples) => view.select(examples && examples.map((e) => data.position.get(e)).filter((p) => p !== undefined), "elsewhere"));
   // The selection's centre in the shown layer (n-D, at the snapshot shown), and where it lands.
   function centroid() {
     const info = layers[view.layer], d = info.dims, e = Math.round(view.snapshot), points = values.get(view.layer);
@@ -860,7 +880,15 @@ async function mount(root, near) {
     const point = await data.readerPoint(pixels, e, index);
     if (e === view.snapshotTarget && index === view.layer) { view.reader = { layer: index, snapshot: e, point }; draw(); }
   }
-  window.addEventListener("layerwise:drawn", (event) => { pixels = event.detail.pixels; updateReader(); });
+  onExample((shown) => {
+    pixels = shown;
+    updateReader();
+    // The explorer's example goes into a link to this view (once the address holds one).
+    deflate(Uint8Array.from(pixels, (v) => Math.round(v * 255))).then((bytes) => {
+      example = toBase64url(bytes);
+      if (linked()) writeState();
+    });
+  });
   root.addEventListener("tour:changed", () => { if (view.reader?.snapshot !== view.snapshotTarget) updateReader(); draw(); });
   // The view in the URL fragment (#figure?layer=relu3&epoch=1&select=1,7&view=...): a link
   // reopens it exactly. Written as the reader changes it; read when a link sets it. The keys
@@ -870,7 +898,9 @@ async function mount(root, near) {
     const state = { layer: layers[view.layer].name, ...(view.t ? { t: view.t.toFixed(3) } : {}), epoch: data.meta.epochs[view.snapshotTarget],
       ...(view.selected.size ? { select: [...view.selected].sort((a, b) => a - b).join(",") } : {}),
       ...(view.mistakes ? { mistakes: 1 } : {}), play: view.playing ? 1 : 0,
-      view: rotation.matrix.flatMap((row) => [row[0], row[1]]).map((v) => v.toFixed(4)).join(",") };
+      view: rotation.matrix.flatMap((row) => [row[0], row[1]]).map((v) => v.toFixed(4)).join(","),
+      ...(view.mask && !view.selected.size ? { points: toBase64url(bitmask(view.mask)) } : {}),
+      ...(example ? { example } : {}) };
     return Object.entries(state).map(([k, v]) => `${k}=${encodeURIComponent(v).replaceAll("%2C", ",")}`).join("&");
   }
   let written = 0;
@@ -891,6 +921,12 @@ async function mount(root, near) {
       view.selected = new Set(state.get("select").split(",").filter(Boolean)
         .map((c) => (classes.includes(c) ? classes.indexOf(c) : Number(c))).filter((c) => c >= 0 && c < classes.length));
       view.selectClasses();
+    }
+    if (state.has("points")) view.select(fromBitmask(fromBase64url(state.get("points")), n), "link");
+    if (state.has("example")) { // into the explorer, which shows it and sends it back here
+      inflate(fromBase64url(state.get("example"))).then((bytes) => {
+        if (bytes.length === exampleSize()) window.dispatchEvent(new CustomEvent("layerwise:pick", { detail: { pixels: bytes } }));
+      }, () => {});
     }
     view.mistakes = state.get("mistakes") === "1";
     if (state.has("play")) view.playing = state.get("play") === "1";

@@ -242,7 +242,7 @@ def test_a_link_restores_the_tours_view_and_the_tour_writes_its_own(page, browse
 
 
 @pytest.mark.browser
-def test_brushing_links_the_tour_and_the_manifold_views_and_a_click_loads_the_explorer(page, server):
+def test_brushing_links_the_tour_and_the_manifold_views_and_a_click_loads_the_explorer(page, browser, server):
     page.goto(server + "/mnist.html#fig-tour?layer=fc1&play=0")
     manifold = page.locator(".figure-manifold-views .plotly-figure")
     manifold.scroll_into_view_if_needed()
@@ -277,6 +277,16 @@ def test_brushing_links_the_tour_and_the_manifold_views_and_a_click_loads_the_ex
     expect(page.locator(".layer-explorer .status")).to_contain_text("The network says", timeout=60_000)
     expect(tour).to_have_attribute("data-reader-point", re.compile(r"^-?\d+\.\d,-?\d+\.\d$"), timeout=20_000)
     assert page.console_errors == []
+    # The link keeps the brushed points and the explorer's example (page.url lags replaceState).
+    example = "async () => Array.from((await window.layerwise.explorers[0]).example())"
+    expect(page).to_have_url(re.compile(r"&points=[\w-]+&example=[\w-]+$"))
+    shared, shown = page.evaluate("location.href"), page.evaluate(example)
+    again = browser.new_page()
+    again.goto(shared)
+    expect(again.locator(".layer-explorer .status")).to_contain_text("The network says", timeout=60_000)
+    assert again.evaluate(selected) == [3, 7, 11]
+    assert again.evaluate(example) == shown
+    again.close()
 
 
 @pytest.mark.browser
@@ -366,4 +376,42 @@ def test_the_reader_attacks_their_own_example_in_the_page(built, page, server):
     assert f"reads {reads}" in said.text_content() and explorer.locator(".status").text_content().endswith(f"{reads}.")
     if said.text_content().startswith(" After"):
         assert reads == data.classes[target]
+    assert page.console_errors == []
+
+
+@pytest.mark.browser
+def test_the_mistakes_figure_is_linked_by_held_out_example(built, page, server):
+    """Views link by held-out example: classes picked in the tour's legend dim the mistakes outside
+    them; a click on a mistake selects that example in the tour and loads it into the explorer."""
+    config, data = built
+    meta = json.loads((Path(config["out"]) / "mnist" / "tour" / "cnn" / "meta.json").read_text())
+    position = {example: p for p, example in enumerate(meta["examples"])}
+    shown = data.models["softmax"].mistakes[:10]  # content/mnist.md: the figure's :count:
+    k, clicked = next((k, m) for k, m in enumerate(shown) if m["example"] in position)
+    page.goto(server + "/mnist.html#fig-tour?layer=fc1&play=0")
+    mistakes = page.locator(".figure-mistakes .plotly-figure")
+    mistakes.scroll_into_view_if_needed()
+    expect(mistakes.locator(".main-svg").first).to_be_attached(timeout=20_000)
+    tour = page.locator(".grand-tour")
+    tour.scroll_into_view_if_needed()
+    expect(tour.locator("output").nth(1)).to_contain_text("fc1")
+    label = clicked["label"]
+    legend = tour.get_by_role("group", name="Highlight classes")
+    legend.get_by_role("button", name=data.classes[label], exact=True).click()
+    in_class = [m for m in shown if m["example"] in position and m["label"] == label]
+    expect(mistakes).to_have_attribute("data-selected", str(len(in_class)))
+    page.evaluate(
+        "(k) => document.querySelector('.figure-mistakes .plotly-figure')"
+        ".emit('plotly_click', { points: [{ curveNumber: k }] })",
+        k,
+    )
+    selected = page.evaluate("""(async () => {
+        const tour = await window.layerwise.tours[0];
+        return [...tour.view.mask.keys()].filter((p) => tour.view.mask[p]);
+    })()""")
+    assert selected == [position[clicked["example"]]]
+    expect(mistakes).to_have_attribute("data-selected", "1")
+    expect(page.locator(".layer-explorer .status")).to_contain_text("The network says", timeout=60_000)
+    shown_pixels = page.evaluate("async () => Array.from((await window.layerwise.explorers[0]).example())")
+    assert np.allclose(np.asarray(shown_pixels) * 255, np.ravel(clicked["pixels"]), atol=1e-3)
     assert page.console_errors == []

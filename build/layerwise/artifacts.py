@@ -149,6 +149,7 @@ def mistakes(dataset, predictions: torch.Tensor, count: int) -> list[dict]:
     wrong = torch.nonzero(predictions != dataset.test_y).flatten()[:count]
     return [
         {
+            "example": int(i),  # its index among the held-out examples: what views link by
             "pixels": as_bytes(dataset.test_x[i]).tolist(),
             "label": int(dataset.test_y[i]),
             "predicted": int(predictions[i]),

@@ -53,6 +53,7 @@ def record_tour(network, trained: dict, dataset, settings: dict, attack_settings
     times = [round(t, 2) for t in trained["snapshot_epochs"]]
     seen = [round(t * len(dataset.train_y)) for t in trained["snapshot_epochs"]]
     meta = {"snapshots": count, "epochs": times, "seen": seen, "n": n, "layers": meta_layers}
+    meta["examples"] = [int(i) for i in picked]  # each point's held-out example: what views link by
     meta["layout"] = contract.sample_layout(n, count, dataset.shape)
     bases = {name: info["basis"] for name, info in recorded["layers"].items()}
     attacks = adversarial.record_attacks(network, dataset, attack_settings, bases, dataset.classes)

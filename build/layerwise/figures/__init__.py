@@ -9,6 +9,9 @@ figure shares (a model, a layer, a class, a count) live here, so no figure check
 
 import base64
 import html
+import math
+import re
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -135,6 +138,38 @@ def numbers(value: str, result) -> list[float]:
         return [float(part) for part in value.split(",")]
     except ValueError:
         raise ValueError("numbers separated by commas") from None
+
+
+def base64url(value: str) -> bytes:
+    """Bytes as the page writes them into a link: base64url, unpadded."""
+    if not re.fullmatch(r"[A-Za-z0-9_-]*", value):
+        raise ValueError("base64url text (letters, digits, - and _)")
+    return base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
+
+
+def sample_points(value: str, result) -> list[int]:
+    """Points of the Grand Tour's sample, as the tour writes a brushed selection: a bitmask over
+    their positions (point p is bit p % 8 of byte p // 8), base64url."""
+    bits = base64url(value)
+    n = result.tour["sample_size"]
+    if len(bits) != (n + 7) // 8:
+        raise ValueError(f"a bitmask of the {n} points ({(n + 7) // 8} bytes, base64url) as the tour writes it")
+    return [p for p in range(n) if bits[p // 8] >> (p % 8) & 1]
+
+
+def example_pixels(value: str, result) -> bytes:
+    """An example, as the tour writes the explorer's: its uint8 C*H*W pixels, raw deflate, base64url."""
+    size = math.prod(result.dataset.shape)
+    try:
+        pixels = zlib.decompress(base64url(value), wbits=-15)
+    except zlib.error:
+        pixels = b""
+    if len(pixels) != size:
+        raise ValueError(f"an example as the tour writes it ({size} pixels, deflated, base64url)")
+    return pixels
+
+
+NEEDS_RESULT |= {sample_points, example_pixels}
 
 
 def fraction(value: str, result) -> float:

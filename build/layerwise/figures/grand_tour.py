@@ -2,14 +2,14 @@
 
 import html
 
-from . import class_list, figure, flag, fraction, numbers, tour_epoch, tour_layer
+from . import class_list, example_pixels, figure, flag, fraction, numbers, sample_points, tour_epoch, tour_layer
 
 # What a link may set of the tour's view (templates/tour.js writes and reads the same keys):
 # #fig-tour?layer=relu3&epoch=1&select=1,7 (epoch: a recorded moment, 0.125 is an eighth of the
 # first; t: a fraction towards the next layer; view: the projection's two columns; mistakes,
-# play: 0 or 1).
+# play: 0 or 1; points: brushed points; example: the layer explorer's example).
 STATE = {"layer": tour_layer, "t": fraction, "epoch": tour_epoch, "select": class_list, "mistakes": flag}
-STATE |= {"play": flag, "view": numbers}
+STATE |= {"play": flag, "view": numbers, "points": sample_points, "example": example_pixels}
 
 
 @figure("grand-tour", widgets=("tour",), state=STATE, layer=(tour_layer, None), epoch=(tour_epoch, None))

@@ -100,4 +100,8 @@ def mistakes(result, model: str, count: int) -> str:
     fig.update_yaxes(**PICTURE_AXES)
     fig.update_xaxes(**PICTURE_AXES)
     fig.update_layout(height=140, margin=dict(l=5, r=5, t=30, b=5))
+    # Which held-out example each picture is (templates/figures.js links them to a selection
+    # elsewhere, and a click loads one into the layer explorer).
+    pixels = [np.ravel(w["pixels"]).tolist() for w in wrong]  # each C*H*W, as the explorer takes them
+    fig.update_layout(meta={"examples": [w["example"] for w in wrong], "pixels": pixels})
     return plotly_html(fig)
