@@ -186,7 +186,7 @@ async function mount(root, near) {
   // Each layer opens its detail view (detail.js): how it computes, on the current example.
   const details = new Map(); // layer name -> its open panel
   let tensors = null; // every output of the last run, and the image
-  let towards = null; // the attack's class (attackControls, below)
+  let towards = null, go = null; // the attack's class and button (attackControls, below)
   views.forEach(({ box }, i) => {
     const layer = layers[i];
     const open = el("button", { type: "button", class: "layer-open", "aria-expanded": "false" }, "how it computes");
@@ -279,7 +279,7 @@ async function mount(root, near) {
     top.replaceChildren(...(probabilities ? [...last.keys()].sort((a, b) => last[b] - last[a]).slice(0, 3)
       .map((c) => el("li", {}, `${classes[c]} `, el("span", {}, `${(100 * last[c]).toFixed(last[c] > 0.995 ? 1 : 0)}%`))) : []));
     tensors = { image: pixels, ...values };
-    if (!towards?.touched && towards) towards.value = String(runnerUp(last));
+    if (towards && !towards.touched && !go.disabled) towards.value = String(runnerUp(last)); // not while attacking
     for (const panel of details.values()) if (!panel.root.hidden) panel.update(tensors);
     root.dispatchEvent(new CustomEvent("painted", { detail: { pixels, values } }));
     // Other widgets (the Grand Tour, the neurons) show the reader's example too.
@@ -407,7 +407,7 @@ async function mount(root, near) {
     if (!settings) return [];
     towards = el("select", { "aria-label": "The class to push it towards" }, ...classes.map((c, i) => el("option", { value: String(i) }, c)));
     towards.addEventListener("change", () => { towards.touched = true; });
-    const go = el("button", { type: "button" }, "Attack");
+    go = el("button", { type: "button" }, "Attack");
     const said = el("output", { class: "attack-said" });
     // Class scores before a final softmax or sigmoid (the logits) where the page shows them.
     const last = layers.at(-1), before = layers.at(-2);

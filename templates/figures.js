@@ -2,7 +2,7 @@
 // own (data-src) and plotly.js itself is loaded with the first, so neither delays the text.
 // Figures over the recorded sample (data-thumbnails: the recorded model) show the hovered example.
 import { register } from "./lifecycle.js";
-import { announceSelection, el, loadSample, loadScript, onSelection, paintImage } from "./runtime.js";
+import { announceSelection, el, loadSample, loadScript, onSelection, paintImage, pickExample } from "./runtime.js";
 
 // No toolbar: its buttons were 8 tab stops a figure; zoom and pan stay on the plot itself.
 const config = { responsive: true, displaylogo: false, displayModeBar: false };
@@ -98,7 +98,7 @@ function linkPictures(figure, Plotly, { examples, pixels }) {
     const i = event.points[0].curveNumber;
     announceSelection([examples[i]], figure);
     show([examples[i]]);
-    window.dispatchEvent(new CustomEvent("layerwise:pick", { detail: { pixels: Uint8Array.from(pixels[i]) } }));
+    pickExample(Uint8Array.from(pixels[i]));
   });
   function show(chosen) {
     const picked = chosen && new Set(chosen);

@@ -7,7 +7,7 @@
 // the renderer reads.
 
 import { register } from "./lifecycle.js";
-import { announceSelection, contract, el, exampleSize, fetchBytes, loadModel, loadSample, onExample, onSelection, paintImage, sitePath } from "./runtime.js";
+import { announceSelection, contract, el, exampleSize, fetchBytes, loadModel, loadSample, onExample, onSelection, paintImage, pickExample, sitePath } from "./runtime.js";
 
 // --- the rotation: an n x n orthonormal matrix, moved along the torus Grand Tour ----------
 
@@ -625,7 +625,7 @@ function controls(root, view, data, { classes, noun, palette, shape }) {
   // move here); a click on empty space clears the selection.
   function pickAt(event) {
     const p = view.renderer.pointAt(...pointer(event), reach(event, 8, 20));
-    if (p >= 0 && p < data.meta.n) window.dispatchEvent(new CustomEvent("layerwise:pick", { detail: { pixels: data.thumbnail(p) } }));
+    if (p >= 0 && p < data.meta.n) pickExample(data.thumbnail(p));
     else if (event.pointerType !== "touch") view.select(null);
   }
   canvas.addEventListener("pointerleave", () => { tooltip.hidden = true; });
@@ -925,7 +925,7 @@ async function mount(root, near) {
     if (state.has("points")) view.select(fromBitmask(fromBase64url(state.get("points")), n), "link");
     if (state.has("example")) { // into the explorer, which shows it and sends it back here
       inflate(fromBase64url(state.get("example"))).then((bytes) => {
-        if (bytes.length === exampleSize()) window.dispatchEvent(new CustomEvent("layerwise:pick", { detail: { pixels: bytes } }));
+        if (bytes.length === exampleSize()) pickExample(bytes);
       }, () => {});
     }
     view.mistakes = state.get("mistakes") === "1";
