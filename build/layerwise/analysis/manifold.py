@@ -8,10 +8,7 @@ and UMAP (seeded), and numbers that make "manifold or blobs with tentacles" conc
 - intrinsic dimension (TwoNN, Facco et al. 2017): how many directions the data really uses.
 """
 
-import contextlib
-import multiprocessing
 import time
-from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 from sklearn.decomposition import PCA
@@ -73,16 +70,8 @@ def analyse_layers(activations: dict[str, np.ndarray], labels: np.ndarray, metho
     """Per layer: the 2-D views, their trustworthiness, probe and kNN accuracy, intrinsic dimension,
     and how long each method took."""
     activations = {layer: points.astype(np.float64) for layer, points in activations.items()}
-    # UMAP's numba code compiles for 11 s in every process, on one core: every layer's UMAP runs
-    # in a process of its own, beside t-SNE and the probes here (15 s less for the MNIST article).
-    aside = [m for m in methods if m == "umap"]
-    with contextlib.ExitStack() as stack:
-        if aside:
-            pool = stack.enter_context(ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("forkserver")))
-            later = {m: pool.submit(timed_views, activations, m, seed) for m in aside}
-        views = {m: timed_views(activations, m, seed) for m in methods if m not in aside}
-        result = {layer: separability(points, labels) for layer, points in activations.items()}
-        views |= {m: later[m].result() for m in aside}
+    views = {m: timed_views(activations, m, seed) for m in methods}
+    result = {layer: separability(points, labels) for layer, points in activations.items()}
     for layer, points in activations.items():
         neighbours = min(10, (len(points) - 1) // 2)  # small samples (a tiny image folder) allow fewer
         shown = {m: views[m][layer][0] for m in methods}
