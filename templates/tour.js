@@ -669,7 +669,7 @@ function controls(root, view, data, { classes, noun, palette, shape }) {
   }
   Object.assign(ui, { canvas, side, label });
   status.textContent = `${data.meta.n} held-out ${noun}s` + (snapshots > 1
-    ? `, recorded ${snapshots} times over ${lastEpoch} epochs of training, most often in the first`
+    ? `, recorded ${snapshots} times over ${lastEpoch} epochs of training` + (epochs[1] < 1 ? ", most often in the first" : "")
     : ", through a model trained elsewhere") +
     ". Drag a labelled axis to steer; drag across dots to select them (their centre becomes a handle); " +
     "click one to load it into the explorer.";
@@ -693,7 +693,7 @@ function bitmask(mask) {
   return bits;
 }
 const fromBitmask = (bits, n) => [...Array(n).keys()].filter((p) => (bits[p >> 3] >> (p & 7)) & 1);
-// An example's pixels, deflated: a digit is mostly zeros (784 bytes become about 200).
+// An example's pixels, deflated: a digit is mostly zeros (an MNIST digit shrinks about fourfold).
 const squeeze = async (bytes, Stream) => new Uint8Array(await new Response(new Blob([bytes]).stream().pipeThrough(new Stream("deflate-raw"))).arrayBuffer());
 const deflate = (bytes) => squeeze(bytes, CompressionStream);
 const inflate = (bytes) => squeeze(bytes, DecompressionStream);

@@ -83,7 +83,7 @@ def record_activations(network, snapshots: list[dict], images: torch.Tensor, lab
     """Activations of `images` at every layer with every snapshot's weights, reduced to <= dims.
     The last snapshot's activations give the bases; each snapshot is reduced as soon as it is
     run, so the full-width activations of only one snapshot are ever held (the first
-    convolution's, for 28 snapshots, would be 650 MB)."""
+    convolution's over all its snapshots would be 650 MB)."""
     network.load_weights(snapshots[-1])
     final = layer_outputs(network, images)
     bases = {name: principal_basis(values, dims) if values.shape[1] > dims else None for name, values in final.items()}
