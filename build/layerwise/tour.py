@@ -50,8 +50,7 @@ def record_tour(network, trained: dict, dataset, settings: dict, attack_settings
     network.load_weights(snapshots[-1])
     # The time axis: when each snapshot was taken, in epochs and in training examples seen.
     # Epochs to two decimals (what the page says and links write: 0.25, 0.5, 1), examples exactly.
-    times = [round(t, 2) for t in trained["snapshot_epochs"]]
-    seen = [round(t * len(dataset.train_y)) for t in trained["snapshot_epochs"]]
+    times, seen = [round(t, 2) for t in trained["snapshot_epochs"]], trained["snapshot_seen"]
     meta = {"snapshots": count, "epochs": times, "seen": seen, "n": n, "layers": meta_layers}
     meta["examples"] = [int(i) for i in picked]  # each point's held-out example: what views link by
     meta["layout"] = contract.sample_layout(n, count, dataset.shape)

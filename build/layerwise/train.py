@@ -92,7 +92,7 @@ def snapshot_batches(batches: int, parts: int) -> set[int]:
 def train_model(network: Network, data, settings: dict) -> dict:
     """Train on `data`; return metrics after every epoch (0 = untrained) and the weights after
     every epoch, and `first_epoch_snapshots` times within the first, where most learning happens
-    (`snapshot_epochs`: when each was taken, in epochs)."""
+    (`snapshot_epochs`, `snapshot_seen`: when each was taken, in epochs and in examples seen)."""
     torch.manual_seed(settings["seed"])
     for layer in network.module.modules():  # re-initialise from the seed, whatever built the model
         if hasattr(layer, "reset_parameters"):
@@ -103,7 +103,7 @@ def train_model(network: Network, data, settings: dict) -> dict:
     optimizer = torch.optim.Adam(network.module.parameters(), lr=settings["learning_rate"])
     n_classes = len(data.classes)
     epochs = [{"epoch": 0, "seconds": 0.0, **evaluate(network, data.test_x, data.test_y, n_classes)}]
-    snapshots, snapshot_epochs = [snapshot(network)], [0.0]
+    snapshots, snapshot_epochs, snapshot_seen, seen = [snapshot(network)], [0.0], [0], 0
     # Cosine decay lets the last epochs settle instead of bouncing around the optimum.
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=settings["epochs"])
     bar = tqdm(range(1, settings["epochs"] + 1), desc=f"train {network.name}", unit="epoch", leave=True)
@@ -123,19 +123,20 @@ def train_model(network: Network, data, settings: dict) -> dict:
             loss.backward()
             optimizer.step()
             total += loss.item() * len(batch)
-            if done in within:
+            seen += len(batch)
+            if done in within or done == len(batches):
                 snapshots.append(snapshot(network))
-                snapshot_epochs.append(done / len(batches))
+                snapshot_epochs.append(epoch - 1 + done / len(batches))
+                snapshot_seen.append(seen)
         schedule.step()
         seconds = time.perf_counter() - start
         metrics = evaluate(network, data.test_x, data.test_y, n_classes)
         epochs.append({"epoch": epoch, "seconds": seconds, "train_loss": total / len(order), **metrics})
-        snapshots.append(snapshot(network))
-        snapshot_epochs.append(float(epoch))
         bar.set_postfix(loss=f"{total / len(order):.3f}", test_acc=f"{metrics['accuracy']:.2%}")
     network.module.cpu()
     seconds = sum(e["seconds"] for e in epochs)
-    return {"epochs": epochs, "snapshots": snapshots, "snapshot_epochs": snapshot_epochs, "seconds": seconds}
+    snapshot_times = {"snapshot_epochs": snapshot_epochs, "snapshot_seen": snapshot_seen}
+    return {"epochs": epochs, "snapshots": snapshots, **snapshot_times, "seconds": seconds}
 
 
 def measure_brought_in(network: Network, data) -> dict:
@@ -146,5 +147,6 @@ def measure_brought_in(network: Network, data) -> dict:
         "epochs": [{"epoch": 0, "seconds": 0.0, **metrics}],
         "snapshots": [weights],
         "snapshot_epochs": [0.0],
+        "snapshot_seen": [0],
         "seconds": 0.0,
     }
