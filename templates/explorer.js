@@ -417,6 +417,7 @@ async function mount(root, near) {
     go.addEventListener("click", async () => {
       if (!tensors) return (said.textContent = ` Draw or pick a ${noun} first.`);
       const target = Number(towards.value), original = tensors.image;
+      choose(null); // what the explorer shows is no longer the picked example
       const score = (images, count) => session.output(scores.name, images, count);
       go.disabled = true;
       let reads = null, step = 0, changed = 0;
