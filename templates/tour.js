@@ -264,8 +264,8 @@ function project(values, info, at, count, matrix, out) {
 // point to show bright, or null for all), key (what the mask selects, for the side view),
 // centroid (the selection's centre on screen, its handle), brush (a rectangle), marks (extra
 // points { x, y, colour }: adversarial examples), wrong (indices to ring, or none), next: { values, info, t, columns } between this layer
-// and the next (columns: the next layer's view, aligned to this one's), reader: a point or
-// null, axesAreClasses(info), axisName(info, a), colours: { palette, ink, paper }, noun }.
+// and the next (columns: the next layer's view, aligned to this one's), reader: { point, trail
+// (where it was before, oldest first) } or null, axesAreClasses(info), axisName(info, a), colours: { palette, ink, paper }, noun }.
 export class TourRenderer {
   constructor(canvas, side, palette) {
     this.canvas = canvas;
@@ -355,10 +355,22 @@ export class TourRenderer {
     }
     let readerAt = null;
     if (scene.reader) {
-      let x = 0, y = 0;
-      for (let k = 0; k < scene.info.dims; k++) { x += scene.reader[k] * m[k][0]; y += scene.reader[k] * m[k][1]; }
       const s = spread(scene.info, scene.snapshot);
-      readerAt = this.toCanvas(x / s, y / s);
+      const place = (point) => {
+        let x = 0, y = 0;
+        for (let k = 0; k < scene.info.dims; k++) { x += point[k] * m[k][0]; y += point[k] * m[k][1]; }
+        return this.toCanvas(x / s, y / s);
+      };
+      readerAt = place(scene.reader.point);
+      // Where the reader's example was a moment ago (a stroke, an attack's steps): a line to it.
+      if (scene.reader.trail.length) {
+        ctx.strokeStyle = ink; ctx.lineWidth = 1.5; ctx.globalAlpha = 0.6;
+        ctx.beginPath();
+        for (const [x, y] of scene.reader.trail.map(place)) ctx.lineTo(x, y);
+        ctx.lineTo(...readerAt);
+        ctx.stroke();
+        ctx.globalAlpha = 1;
+      }
       ctx.fillStyle = ink; ctx.strokeStyle = paper; ctx.lineWidth = 2;
       ctx.beginPath(); ctx.arc(...readerAt, 8, 0, 2 * Math.PI); ctx.fill(); ctx.stroke();
       ctx.fillText(`your ${scene.noun}`, readerAt[0] + 10, readerAt[1] + 4);
@@ -720,7 +732,7 @@ async function mount(root, near) {
     selected: new Set(), mask: null, selection: "", brush: null, steeringSelection: false,
     mistakes: false, steered: 0, dragging: -1,
     attack: null, // { method, step (fractional), stepTarget } while adversarial examples are shown
-    reader: null, // { layer, snapshot, point } for the reader's digit
+    reader: null, // { layer, snapshot, point, trail } for the reader's digit
     // A layer's axes: its classes (logits, softmax), principal components, or units.
     axesAreClasses: (info) => !info.reduced && info.dims === classes.length,
     axisName: (info, a) => (view.axesAreClasses(info) ? classes[a] : info.reduced ? `PC${a + 1}` : `unit ${a + 1}`),
@@ -813,7 +825,7 @@ async function mount(root, near) {
       mask: view.mask, key: view.selection, centroid: view.centroidAt(), brush: view.brush, colours: paint, noun, axesAreClasses: view.axesAreClasses, axisName: view.axisName,
       wrong: view.mistakes ? [...predicted.keys()].filter((p) => predicted[p] !== data.labels[p]) : null,
       next: nextValues ? { values: nextValues, info: layers[view.layer + 1], t: view.t, columns: rotation.ahead(data.align(e, view.layer)) } : null,
-      reader: view.t === 0 && view.reader?.layer === view.layer && view.reader.snapshot === e ? view.reader.point : null,
+      reader: view.t === 0 && view.reader?.layer === view.layer && view.reader.snapshot === e ? view.reader : null,
     });
     ui.showAttack?.();
     if (readerAt) root.dataset.readerPoint = readerAt.map((v) => v.toFixed(1)).join(",");
@@ -878,7 +890,12 @@ async function mount(root, near) {
     const e = view.snapshotTarget, index = view.layer;
     if (!pixels) return;
     const point = await data.readerPoint(pixels, e, index);
-    if (e === view.snapshotTarget && index === view.layer) { view.reader = { layer: index, snapshot: e, point }; draw(); }
+    if (e !== view.snapshotTarget || index !== view.layer) return;
+    // Its last places in this layer and snapshot: the path an edit or an attack took it along.
+    const last = view.reader?.layer === index && view.reader.snapshot === e ? view.reader : null;
+    const moved = last && last.point.some((v, k) => v !== point[k]);
+    view.reader = { layer: index, snapshot: e, point, trail: !last ? [] : moved ? [...last.trail, last.point].slice(-12) : last.trail };
+    draw();
   }
   onExample((shown) => {
     pixels = shown;

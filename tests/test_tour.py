@@ -335,7 +335,8 @@ def test_the_reader_attacks_their_own_example_in_the_page(built, page, server):
     import onnxruntime
 
     config, data = built
-    page.goto(server + "/mnist.html")
+    page.goto(server + "/mnist.html#fig-tour?layer=softmax&play=0")  # the tour first, to watch the attack
+    expect(page.locator(".grand-tour output").nth(1)).to_contain_text("softmax")
     explorer = page.locator(".layer-explorer").first
     explorer.scroll_into_view_if_needed()
     expect(explorer.locator(".status")).to_contain_text("The network says", timeout=60_000)
@@ -376,6 +377,9 @@ def test_the_reader_attacks_their_own_example_in_the_page(built, page, server):
     assert f"reads {reads}" in said.text_content() and explorer.locator(".status").text_content().endswith(f"{reads}.")
     if said.text_content().startswith(" After"):
         assert reads == data.classes[target]
+    # The tour drew the example's path: where it was before each step, then where it is.
+    trail = "(async () => (await window.layerwise.tours[0]).view.reader.trail.length)()"
+    assert 1 <= page.evaluate(trail) <= 12
     assert page.console_errors == []
 
 
