@@ -8,6 +8,15 @@
 const GRID = 1 / 255;
 const ROWS = 64; // examples per run: a step of the 28x28 CNN is 13 runs of a few ms each, not one long freeze
 
+// Which output to differentiate: the class scores before a final softmax or sigmoid (the
+// logits) where the page's model shows them, else the last layer's; { name, probabilities }.
+export function classScores(layers, classes) {
+  const last = layers.at(-1), before = layers.at(-2);
+  const normalised = ["Softmax", "Sigmoid", "LogSoftmax"].includes(last.type);
+  const logits = normalised && before?.shape.length === 1 && before.shape[0] === classes.length;
+  return logits ? { name: before.name, probabilities: false } : { name: last.name, probabilities: last.type === "Softmax" };
+}
+
 // log p(target), from a model's class scores: logits (log-softmax, stable), or probabilities.
 export function logProbability(scores, target, probabilities) {
   if (probabilities) return Math.log(Math.max(scores[target], 1e-38));

@@ -3,7 +3,7 @@
 // layer's output is drawn. Nothing here knows the dataset or the architecture: shapes, classes,
 // the noun, the preprocessing and the layers come from the build's contract.
 
-import { attack } from "./attack.js";
+import { attack, classScores } from "./attack.js";
 import { detailPanel } from "./detail.js";
 import { register } from "./lifecycle.js";
 import { areaResize, contract, diverging, el, exampleSize, fromRGBA, loadModel, loadRuntime, paintImage, shareExample, sitePath } from "./runtime.js";
@@ -409,11 +409,7 @@ async function mount(root, near) {
     towards.addEventListener("change", () => { towards.touched = true; });
     go = el("button", { type: "button" }, "Attack");
     const said = el("output", { class: "attack-said" });
-    // Class scores before a final softmax or sigmoid (the logits) where the page shows them.
-    const last = layers.at(-1), before = layers.at(-2);
-    const normalised = ["Softmax", "Sigmoid", "LogSoftmax"].includes(last.type);
-    const scores = normalised && before?.shape.length === 1 && before.shape[0] === classes.length ? before : last;
-    const probabilities = scores === last && last.type === "Softmax";
+    const last = layers.at(-1), scores = classScores(layers, classes);
     go.addEventListener("click", async () => {
       if (!tensors) return (said.textContent = ` Draw or pick a ${noun} first.`);
       const target = Number(towards.value), original = tensors.image;
@@ -422,7 +418,7 @@ async function mount(root, near) {
       go.disabled = true;
       let reads = null, step = 0, changed = 0;
       try {
-        for await (const moved of attack(score, original, target, settings, probabilities)) {
+        for await (const moved of attack(score, original, target, settings, scores.probabilities)) {
           if (drawable) paintOnPad(Float32Array.from(moved.pixels, (v) => v * 255));
           const values = await show(moved.pixels);
           const out = values[last.name];

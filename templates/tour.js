@@ -741,7 +741,6 @@ async function mount(root, near) {
   view.renderer = new TourRenderer(ui.canvas, ui.side, palette);
   const values = new Map(); // layer index -> its points, once fetched
   let pixels = null; // the reader's example, once the explorer shows one
-  let example = null; // the same, as a link writes it
   const want = (index) => { if (index < layers.length && !values.has(index)) data.layer(index).then((v) => { values.set(index, v); draw(); }); };
   const start = Math.max(0, layers.findIndex((l) => l.name === root.dataset.layer));
   values.set(start, await data.layer(start));
@@ -897,21 +896,12 @@ async function mount(root, near) {
     view.reader = { layer: index, snapshot: e, point, trail: !last ? [] : moved ? [...last.trail, last.point].slice(-12) : last.trail };
     draw();
   }
-  onExample((shown) => {
-    pixels = shown;
-    updateReader();
-    // The explorer's example goes into a link to this view (once the address holds one).
-    deflate(Uint8Array.from(pixels, (v) => Math.round(v * 255))).then((bytes) => {
-      example = toBase64url(bytes);
-      if (linked()) writeState();
-    });
-  });
   root.addEventListener("tour:changed", () => { if (view.reader?.snapshot !== view.snapshotTarget) updateReader(); draw(); });
   // The view in the URL fragment (#figure?layer=relu3&epoch=1&select=1,7&view=...): a link
   // reopens it exactly. Written as the reader changes it; read when a link sets it. The keys
   // are the figure's `state` in layerwise/figures/grand_tour.py, which checks links in prose.
   const figureId = root.closest("figure")?.id;
-  function stateQuery() {
+  function stateQuery(example) {
     const state = { layer: layers[view.layer].name, ...(view.t ? { t: view.t.toFixed(3) } : {}), epoch: data.meta.epochs[view.snapshotTarget],
       ...(view.selected.size ? { select: [...view.selected].sort((a, b) => a - b).join(",") } : {}),
       ...(view.mistakes ? { mistakes: 1 } : {}), play: view.playing ? 1 : 0,
@@ -924,7 +914,10 @@ async function mount(root, near) {
   function writeState() {
     if (!figureId) return;
     clearTimeout(written);
-    written = setTimeout(() => history.replaceState(null, "", `#${figureId}?${stateQuery()}`), 250);
+    written = setTimeout(async () => { // the example deflated here, not on every stroke
+      const example = pixels && toBase64url(await deflate(Uint8Array.from(pixels, (v) => Math.round(v * 255))));
+      history.replaceState(null, "", `#${figureId}?${stateQuery(example)}`);
+    }, 250);
   }
   function readState(query) {
     const state = new URLSearchParams(query), number = (key) => Number(state.get(key));
@@ -962,6 +955,13 @@ async function mount(root, near) {
     return decodeURIComponent(id) === figureId && query ? query : null;
   };
   window.addEventListener("hashchange", () => { if (linked()) readState(linked()); });
+  // The explorer's example (the latest at once, if it showed one before the tour came near): the
+  // reader's dot, and part of a link to this view once the address holds one.
+  onExample((shown) => {
+    pixels = shown;
+    updateReader();
+    if (linked()) writeState();
+  });
   root.addEventListener("tour:changed", writeState);
   ui.canvas.addEventListener("pointerup", writeState);
   new ResizeObserver(() => { view.renderer.size(); draw(); }).observe(ui.canvas);

@@ -247,14 +247,14 @@ def measure_attack_step(page) -> float:
     return page.evaluate(
         """async () => {
         const explorer = await window.layerwise.explorers[0];
-        const { gradientSign } = await import(new URL('assets/attack.js', document.baseURI).href);
-        const { loadModel, sitePath } = await import(new URL('assets/runtime.js', document.baseURI).href);
+        const { classScores, gradientSign } = await import(new URL('assets/attack.js', document.baseURI).href);
+        const { contract, loadModel, sitePath } = await import(new URL('assets/runtime.js', document.baseURI).href);
         const model = await loadModel(sitePath('model', { model: explorer.root.dataset.model }));
-        const scores = explorer.layers.at(-1).type === 'Softmax' ? explorer.layers.at(-2) : explorer.layers.at(-1);
+        const scores = classScores(explorer.layers, contract().dataset.classes);
         const score = (images, count) => model.output(scores.name, images, count);
-        await gradientSign(score, explorer.example(), 0, false);
+        await gradientSign(score, explorer.example(), 0, scores.probabilities);
         const t = performance.now();
-        await gradientSign(score, explorer.example(), 0, false);
+        await gradientSign(score, explorer.example(), 0, scores.probabilities);
         return performance.now() - t;
     }"""
     )

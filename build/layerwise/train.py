@@ -134,9 +134,13 @@ def train_model(network: Network, data, settings: dict) -> dict:
         epochs.append({"epoch": epoch, "seconds": seconds, "train_loss": total / len(order), **metrics})
         bar.set_postfix(loss=f"{total / len(order):.3f}", test_acc=f"{metrics['accuracy']:.2%}")
     network.module.cpu()
-    seconds = sum(e["seconds"] for e in epochs)
-    snapshot_times = {"snapshot_epochs": snapshot_epochs, "snapshot_seen": snapshot_seen}
-    return {"epochs": epochs, "snapshots": snapshots, **snapshot_times, "seconds": seconds}
+    return {
+        "epochs": epochs,
+        "snapshots": snapshots,
+        "snapshot_epochs": snapshot_epochs,
+        "snapshot_seen": snapshot_seen,
+        "seconds": sum(e["seconds"] for e in epochs),
+    }
 
 
 def measure_brought_in(network: Network, data) -> dict:
