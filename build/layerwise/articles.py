@@ -109,6 +109,9 @@ def plan_site(config: dict) -> tuple[SiteSettings, list[Article]]:
     paths = sorted(content.glob("*.md"))
     if not paths:
         raise BuildError(f"{content}/ has no .md files: write an article there (e.g. {content}/index.md)")
+    # The build's own config first: its mistakes once, naming its file, not again under every
+    # article that inherits them (each named as if the article's file held them).
+    validated({key: value for key, value in config.items() if key != "every_article"})
     articles, errors, described = [], [], {}
     for path in paths:
         meta, _, _ = split_front_matter(path, read_text(path))
