@@ -41,6 +41,18 @@ class ContentError(BuildError):
         super().__init__(f"{path}:{line}: {message}")
 
 
+class ContentErrors(ContentError):
+    """Several mistakes found together (every broken link of the site), one line each."""
+
+    def __init__(self, errors: list[ContentError]):
+        BuildError.__init__(self, "\n".join(map(str, errors)))
+
+
+def raise_all(errors: list[ContentError]) -> None:
+    if errors:
+        raise errors[0] if len(errors) == 1 else ContentErrors(errors)
+
+
 @dataclass
 class Page:
     """One rendered article."""
@@ -88,9 +100,19 @@ def check_front_matter_types(meta: dict) -> str | None:
         for a in authors
     ):
         return "'authors' must be a list of names or of {name, affiliation}, e.g. '- name: Ada Lovelace'"
-    if "date" in meta and not isinstance(meta["date"], str | datetime.date):
-        return f"'date' must be a date like 2026-11-25, got {meta['date']!r}"
+    if "date" in meta and not is_date(meta["date"]):
+        return f"'date' must be a date like 2026-11-25 (the feed's entries are dated by it), got {meta['date']!r}"
     return None
+
+
+def is_date(value) -> bool:
+    """A day, as YAML reads 2026-11-25 or as text of that form (not a time: the feed adds its own)."""
+    if isinstance(value, str) and re.fullmatch(r"\d{4}-\d\d-\d\d", value):
+        try:
+            value = datetime.date.fromisoformat(value)
+        except ValueError:  # 2026-02-30
+            return False
+    return isinstance(value, datetime.date) and not isinstance(value, datetime.datetime)
 
 
 def split_front_matter(path: Path, text: str) -> tuple[dict, str, int]:
@@ -98,6 +120,11 @@ def split_front_matter(path: Path, text: str) -> tuple[dict, str, int]:
     match = FRONT_MATTER.match(text)
     if not match:
         return {}, text, 0
+    lines = match.group(1).splitlines()
+
+    def line_of(key):
+        return next((i + 2 for i, text in enumerate(lines) if text.startswith(f"{key}:")), 2)
+
     try:
         meta = yaml.safe_load(match.group(1)) or {}
     except yaml.YAMLError as e:
@@ -108,13 +135,10 @@ def split_front_matter(path: Path, text: str) -> tuple[dict, str, int]:
             f"front matter is not valid YAML ({getattr(e, 'problem', e)}); "
             "write 'key: value' lines between the two --- lines",
         ) from None
+    except ValueError as e:  # YAML reads 2026-02-30 as a date, then cannot make one
+        raise ContentError(path, line_of("date"), f"'date' is not a real day ({e}); write e.g. 2026-11-25") from None
     if not isinstance(meta, dict):
         raise ContentError(path, 2, "front matter must be 'key: value' lines (title, description, ...)")
-    lines = match.group(1).splitlines()
-
-    def line_of(key):
-        return next((i + 2 for i, text in enumerate(lines) if text.startswith(f"{key}:")), 2)
-
     for key in meta:
         if key not in FRONT_MATTER_KEYS:
             raise ContentError(
@@ -124,6 +148,17 @@ def split_front_matter(path: Path, text: str) -> tuple[dict, str, int]:
     if problem:
         raise ContentError(path, line_of(problem.split("'")[1]), problem)
     return meta, text[match.end() :], match.group(0).count("\n")
+
+
+def split_article(path: Path, text: str) -> tuple[dict, str, int]:
+    """split_front_matter of an article, which must have some text: an empty file is a mistake
+    (a page with no title or prose would be published), not an article."""
+    meta, body, offset = split_front_matter(path, text)
+    if not body.strip():
+        raise ContentError(
+            path, offset + 1, "the article is empty; write its text (a '# Title' and prose) or delete the file"
+        )
+    return meta, body, offset
 
 
 def read_yaml(path: Path, form: str):
@@ -220,7 +255,9 @@ def check_claim(path: Path, line: int, claim: str, values: dict | None) -> str:
 
 
 def template_environment() -> jinja2.Environment:
-    env = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False)
+    """Prose's {{ ... }}, sandboxed as claims are: an expression reads the build's values, never
+    Python's internals ({{ ''.__class__.__mro__ }} is an error, not a rendered class list)."""
+    env = jinja2.sandbox.SandboxedEnvironment(undefined=jinja2.StrictUndefined, autoescape=False)
     env.filters.update(percent=percent, percent_ci=percent_ci, number=number)
     return env
 
@@ -237,6 +274,10 @@ def fill_values(path: Path, body: str, offset: int, values: dict) -> str:
         known = ", ".join(sorted(values))
         raise ContentError(
             path, line, f"{e.message}; the build provides: {known} (e.g. {{{{ metrics.cnn.test_accuracy | percent }}}})"
+        ) from None
+    except jinja2.exceptions.SecurityError as e:
+        raise ContentError(
+            path, offset + jinja_error_line(e), f"{str(e).rstrip('.')}; prose may read the build's values, not Python's internals"
         ) from None
     except Exception as e:  # a filter given the wrong kind of value, say
         raise ContentError(
@@ -440,32 +481,42 @@ def resolve_link(draft: Draft, line: int, href: str, drafts: dict, external: lis
     return (page.url if target else "") + (f"#{anchor}" if anchor else "") + (f"?{view}" if view else "")
 
 
-def resolve_inline(draft: Draft, drafts: dict) -> tuple[list[str], list]:
+def resolve_inline(draft: Draft, drafts: dict, errors: list) -> tuple[list[str], list]:
     """{numref}`label` -> "Figure N" link, {term}`word` -> hover definition, [@key] -> [n], links
-    checked. Returns (the cited keys in order of first citation, the external links)."""
+    checked. Returns (the cited keys in order of first citation, the external links); each
+    broken link or reference is added to `errors`, so that all of them are reported at once."""
     cited: list[str] = []
     external: list = []
     for token in draft.tokens:
         line = token_line(token, draft.offset)
         children = token.children or []
-        for j, child in enumerate(children):
-            if child.type == "link_open":
-                child.attrs["href"] = resolve_link(draft, line, child.attrs["href"], drafts, external)
-            elif child.type == "image":
-                child.attrs["src"] = resolve_link(draft, line, child.attrs["src"], drafts, external)
-            if child.type == "text" and "[@" in child.content:
-                child.type = "html_inline"
-                child.content = CITATION.sub(
-                    lambda m: cite(draft.path, line, m.group(1), draft.bibliography, cited),
-                    html.escape(child.content, quote=False),
-                )
-            role = ROLE.search(child.content) if child.type == "text" else None
-            if role and j + 1 < len(children) and children[j + 1].type == "code_inline":
-                child.content = child.content[: role.start()]
-                target = children[j + 1]
-                target.type = "html_inline"
-                target.content = render_role(draft, line, role.group(1), target.content, drafts)
+        for j in range(len(children)):
+            try:
+                resolve_child(draft, line, children, j, drafts, cited, external)
+            except ContentError as e:
+                errors.append(e)
     return cited, external
+
+
+def resolve_child(draft: Draft, line: int, children: list, j: int, drafts: dict, cited: list, external: list) -> None:
+    """resolve_inline for one inline token (children[j]): a role reads the code token after it."""
+    child = children[j]
+    if child.type == "link_open":
+        child.attrs["href"] = resolve_link(draft, line, child.attrs["href"], drafts, external)
+    elif child.type == "image":
+        child.attrs["src"] = resolve_link(draft, line, child.attrs["src"], drafts, external)
+    if child.type == "text" and "[@" in child.content:
+        child.type = "html_inline"
+        child.content = CITATION.sub(
+            lambda m: cite(draft.path, line, m.group(1), draft.bibliography, cited),
+            html.escape(child.content, quote=False),
+        )
+    role = ROLE.search(child.content) if child.type == "text" else None
+    if role and j + 1 < len(children) and children[j + 1].type == "code_inline":
+        child.content = child.content[: role.start()]
+        target = children[j + 1]
+        target.type = "html_inline"
+        target.content = render_role(draft, line, role.group(1), target.content, drafts)
 
 
 def numref(draft: Draft, line: int, text: str, drafts: dict) -> str:
@@ -571,7 +622,7 @@ def refuse_scripts(path: Path, offset: int, tokens: list[Token]) -> None:
 
 def parse_page(path: Path, slug: str, url: str, text: str, site: Site) -> Draft:
     """Front matter, values, Markdown and figures: everything one page decides alone."""
-    meta, body, offset = split_front_matter(path, text)
+    meta, body, offset = split_article(path, text)
     body = fill_values(path, body, offset, site.values)
     bibliography = load_bibliography(path, meta, site)
     md = markdown_parser()
@@ -582,9 +633,10 @@ def parse_page(path: Path, slug: str, url: str, text: str, site: Site) -> Draft:
     return Draft(path, slug, url, meta, site, offset, md, env, tokens, labels, widgets, bibliography, named)
 
 
-def finish_page(draft: Draft, drafts: dict) -> Page:
-    """References, links and citations resolved against every page; HTML out (math typeset before)."""
-    cited, external = resolve_inline(draft, drafts)
+def finish_page(draft: Draft, drafts: dict, errors: list) -> Page:
+    """References, links and citations resolved against every page (what is broken is added to
+    `errors`); HTML out (math typeset before)."""
+    cited, external = resolve_inline(draft, drafts, errors)
     tokens = draft.tokens
     headings = [
         (int(t.tag[1]), t.attrs.get("id"), tokens[i + 1].content)
@@ -607,4 +659,7 @@ def render_pages(sources: list[tuple[Path, str, str, Site]]) -> list[Page]:
     found = [m for d in drafts.values() for m in math_tokens(d.path, d.offset, d.tokens)]
     if found:
         typeset_math(found, sources[0][3].node_modules)
-    return [finish_page(draft, drafts) for draft in drafts.values()]
+    errors: list[ContentError] = []
+    pages = [finish_page(draft, drafts, errors) for draft in drafts.values()]
+    raise_all(errors)
+    return pages
