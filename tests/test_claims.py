@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import render_with, small_config
+from conftest import ROOT, render_with, small_config
 from layerwise.cache import Cache
 from layerwise.config import validated
 from layerwise.content import ContentError
@@ -45,7 +45,7 @@ def claims(tmp_path, built):
 
     def render(text: str) -> str:
         (tmp_path / "content" / "index.md").write_text(text)
-        render_with(config, data)
+        render_with(config, render.data)
         return (Path(config["out"]) / "index.html").read_text()
 
     render.data, render.out = data, Path(config["out"])
@@ -54,8 +54,9 @@ def claims(tmp_path, built):
 
 def test_a_true_claim_renders_as_a_checked_mark(claims):
     html = claims("# Hi\n\nThe CNN beats the MLP {claim}`metrics.cnn.test_accuracy > metrics.mlp.test_accuracy`.\n")
-    assert (
-        'class="claim" title="Checked by the build: metrics.cnn.test_accuracy &gt; metrics.mlp.test_accuracy"' in html
+    assert (  # a tab stop showing its expression (test_page_design: on focus)
+        '<span class="claim" tabindex="0">✓<span class="tip" role="tooltip">Checked by the build: '
+        "<code>metrics.cnn.test_accuracy &gt; metrics.mlp.test_accuracy</code></span></span>" in html
     )
     cnn = claims.data.models["cnn"].metrics["test_accuracy"]
     assert percent_ci(cnn) in claims("# Hi\n\n{{ metrics.cnn.test_accuracy | percent_ci }}\n")
@@ -93,3 +94,61 @@ def test_two_seeds_give_two_runs_with_different_weights_and_a_spread(tmp_path):
     assert len(runs) == 2 and not (weights[0] == weights[1]).all()
     low, high = seeds["epochs"][-1]["accuracy"]
     assert low <= result.models["mlp"].metrics["epochs"][-1]["accuracy"] <= high
+
+
+def test_one_rounding_for_every_percentage():
+    """0.9855 is 1971 of 2000: 98.6% in prose, tables and figures alike, also as torch's float32
+    mean (0.98549998), which '%.1f' and d3's '.1%' round down."""
+    import numpy as np
+
+    from layerwise.figures import formatter
+    from layerwise.stats import percent
+
+    for value, shown in [(0.9855, "98.6%"), (0.9515, "95.2%")]:
+        as_float32 = float(np.float32(value))
+        assert f"{as_float32:.1%}" != shown  # the disagreement this rounding removes
+        assert percent(value) == percent(as_float32) == formatter(".0%")(as_float32) == shown
+    assert percent(Proportion(1971, 2000)) == "98.6%" and percent_ci(Proportion(1971, 2000)).startswith("98.6% (")
+
+
+def tied_confusion(n: int) -> list[list[int]]:
+    """A confusion matrix whose commonest mistake is a three-way tie: 8->5, 5->3 and 4->9, 8 times each."""
+    matrix = [[50 if t == s else 0 for s in range(n)] for t in range(n)]
+    matrix[8][5] = matrix[5][3] = matrix[4][9] = 8
+    matrix[2][7] = 3
+    return matrix
+
+
+def test_the_commonest_confusion_says_when_it_is_a_tie():
+    from layerwise.content import prose_functions
+
+    most_confused = prose_functions({"classes": [str(c) for c in range(10)]})["most_confused"]
+    tie = most_confused({"confusion": tied_confusion(10)})
+    assert tie["tied"] == [("4", "9"), ("5", "3"), ("8", "5")] and tie["count"] == 8
+    assert tie["text"] == "a three-way tie, 8 times each: 4 taken for 9, 5 for 3 and 8 for 5"
+    alone = tied_confusion(10)
+    alone[5][3] = alone[4][9] = 1
+    assert most_confused({"confusion": alone})["text"] == "8 taken for 5, 8 times"
+
+
+def test_the_articles_sentence_on_a_tied_confusion_matrix(claims):
+    """The MNIST article's own sentence, rendered over a built result whose matrix has a tie."""
+    import dataclasses
+
+    data = claims.data
+    softmax = data.models["softmax"]
+    tied = dataclasses.replace(softmax, metrics={**softmax.metrics, "confusion": tied_confusion(len(data.classes))})
+    claims.data = dataclasses.replace(data, models={**data.models, "softmax": tied}, key="")
+    sentence = next(line for line in (ROOT / "content" / "mnist.md").read_text().splitlines() if "most_confused" in line)
+    html = claims(f"# Hi\n\n{sentence.replace('({numref}`fig-confusion`)', '')}\n")
+    assert "commonest confusion" in sentence
+    assert "a three-way tie, 8 times each: 4 taken for 9, 5 for 3 and 8 for 5." in html
+
+
+def test_the_glossary_speaks_of_each_articles_data(site_build):
+    """One glossary, each article's noun: the Fashion article's epoch is a pass over garments."""
+    config, _ = site_build
+    pages = {name: (Path(config["out"]) / f"{name}.html").read_text() for name in ("mnist", "fashion")}
+    assert "One pass over every training digit." in pages["mnist"]
+    assert "One pass over every training garment." in pages["fashion"]
+    assert "training digit" not in pages["fashion"]

@@ -180,6 +180,25 @@ def load_glossary(path: Path) -> dict:
     return {str(term).lower(): " ".join(definition.split()) for term, definition in glossary.items()}
 
 
+def fill_glossary(path: Path, glossary: dict, values: dict | None) -> dict:
+    """The glossary in one article's words: a definition may quote the build's values like prose
+    ("one pass over every training {{ dataset.noun }}"). Without values, only checks the syntax."""
+    env, filled = template_environment(), {}
+    for term, definition in glossary.items():
+        try:
+            template = env.from_string(definition)
+            filled[term] = definition if values is None else template.render(**values)
+        except jinja2.TemplateError as e:
+            lines = read_text(path).lower().splitlines()
+            line = next((i + 1 for i, text in enumerate(lines) if text.startswith(f"{term}:")), 1)
+            raise ContentError(
+                path,
+                line,
+                f"definition of '{term}': {e.message}; it may quote the build's values, e.g. {{{{ dataset.noun }}}}",
+            ) from None
+    return filled
+
+
 def paired(a: dict, b: dict) -> McNemar:
     """McNemar's test of two models' metrics on the same held-out examples."""
     return mcnemar(a["correct"], b["correct"])
@@ -202,10 +221,21 @@ def prose_functions(values: dict) -> dict:
     """Functions prose and claims may call: {{ most_confused(metrics.softmax).said }}."""
 
     def most_confused(metrics: dict) -> dict:
-        """The commonest mistake: {true, said, count} with class names."""
-        matrix = metrics["confusion"]
-        count, true, said = max((matrix[t][s], t, s) for t in range(len(matrix)) for s in range(len(matrix)) if t != s)
-        return {"true": values["classes"][true], "said": values["classes"][said], "count": count}
+        """The commonest mistake: {true, said, count} with class names (the first of a tie),
+        `tied` (every (true, said) pair at that count) and `text`, a phrase that says the tie:
+        "8 taken for 5, 8 times" or "a three-way tie, 8 times each: 8 taken for 5, 5 for 3 and 4 for 9"."""
+        matrix, names = metrics["confusion"], values["classes"]
+        mistakes = [(t, s) for t in range(len(matrix)) for s in range(len(matrix)) if t != s]
+        count = max(matrix[t][s] for t, s in mistakes)
+        tied = [(names[t], names[s]) for t, s in mistakes if matrix[t][s] == count]
+        (true, said), *others = tied
+        text = f"{true} taken for {said}, {count} time{'s' if count != 1 else ''}"
+        if others:
+            ways = {2: "two", 3: "three", 4: "four", 5: "five"}.get(len(tied), str(len(tied)))
+            rest = [f"{t} for {s}" for t, s in others]
+            listed = ", ".join(rest[:-1]) + (" and " if len(rest) > 1 else "") + rest[-1]
+            text = f"a {ways}-way tie, {count} times each: {true} taken for {said}, {listed}"
+        return {"true": true, "said": said, "count": count, "tied": tied, "text": text}
 
     return {
         "abs": abs,
@@ -251,7 +281,11 @@ def check_claim(path: Path, line: int, claim: str, values: dict | None) -> str:
             else ""
         )
         raise ContentError(path, line, f"claim is false: {claim}{detail}; the data no longer supports the sentence")
-    return f'<span class="claim" title="Checked by the build: {html.escape(claim)}">✓</span>'
+    # A tab stop that shows its expression on focus as on hover (a title reaches neither keyboard nor touch).
+    return (
+        f'<span class="claim" tabindex="0">✓<span class="tip" role="tooltip">'
+        f"Checked by the build: <code>{html.escape(claim)}</code></span></span>"
+    )
 
 
 def template_environment() -> jinja2.Environment:
@@ -352,6 +386,9 @@ class Site:
     content: Path
     node_modules: Path
     draw: Callable | None = None  # draw(name, figure, options) -> HTML, e.g. from a cache
+
+    def __post_init__(self):
+        self.glossary = fill_glossary(self.content / "glossary.yml", self.glossary, self.values)
 
     def figure_html(self, name: str, figure, options: dict) -> str:
         if self.values is None:  # only checking
@@ -552,7 +589,7 @@ def render_role(draft: Draft, line: int, role: str, text: str, drafts: dict) -> 
             )
         return (
             f'<span class="term" tabindex="0">{html.escape(text)}'
-            f'<span class="definition" role="tooltip">{html.escape(definition)}</span></span>'
+            f'<span class="definition tip" role="tooltip">{html.escape(definition)}</span></span>'
         )
     raise ContentError(
         path, line, f"unknown role {{{role}}}; use {{numref}}`label`, {{term}}`word` or {{claim}}`a < b`"

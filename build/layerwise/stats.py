@@ -4,6 +4,7 @@ on the same held-out examples, and the spread over seeds. No torch, so the pages
 
 import math
 from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
 
 Z95 = 1.959963984540054  # the normal quantile of a two-sided 95% interval
 
@@ -63,16 +64,28 @@ def spread(values: list[float]) -> dict:
 # --- how the pages write numbers (also the prose filters) ---------------------------------------
 
 
+def percent_number(value, digits=1) -> str:
+    """The one rounding of a share for every place the site writes it (prose, tables, figures'
+    text): half up from the decimal it stands for. An accuracy is a count over a count, and
+    torch's float32 mean writes 1971/2000 as 0.98549998: rounded to 1e-6 first, it is 98.55,
+    so 98.6, as the exact count gives (Python's '%.1f' of 100 * x and d3's '.1%' disagree on it)."""
+    if isinstance(value, Proportion) and value.n:
+        share = Decimal(value.successes) / Decimal(value.n)
+    else:
+        share = Decimal(str(round(float(value), 6)))
+    return str((100 * share).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP))
+
+
 def percent(value, digits=1):
-    return f"{100 * value:.{digits}f}%"
+    return f"{percent_number(value, digits)}%"
 
 
 def percent_ci(value, digits=1):
     """An accuracy with its 95% Wilson interval: '98.7% (98.1–99.1%)'."""
     if not isinstance(value, Proportion):
         raise TypeError("percent_ci takes an accuracy the build measured, e.g. metrics.cnn.test_accuracy")
-    low, high = value.interval
-    return f"{100 * value:.{digits}f}% ({100 * low:.{digits}f}–{100 * high:.{digits}f}%)"
+    low, high = (percent_number(bound, digits) for bound in value.interval)
+    return f"{percent_number(value, digits)}% ({low}–{high}%)"
 
 
 def number(value, digits=0):

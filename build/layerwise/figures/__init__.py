@@ -19,6 +19,7 @@ import numpy as np
 
 from ..contract import class_colours
 from ..errors import BuildError
+from ..stats import percent
 
 
 class FigureError(BuildError):
@@ -279,7 +280,7 @@ def formatter(tickformat) -> Callable:
         if v is None:
             return ""
         if tickformat and "%" in tickformat:
-            return f"{100 * v:.1f}%"
+            return percent(v)
         return f"{v:,}" if isinstance(v, int | np.integer) else f"{v:.3g}"
 
     return show

@@ -3,7 +3,7 @@ training time; as a table and as a chart with error bars."""
 
 import html
 
-from ..stats import percent_ci
+from ..stats import percent, percent_ci
 from . import figure, plotly, plotly_html
 
 
@@ -16,7 +16,7 @@ def over_seeds(metrics: dict) -> str:
     if seeds["runs"] < 2:
         return "one run"
     accuracy = seeds["test_accuracy"]
-    return f"{accuracy['mean']:.1%} ± {accuracy['std']:.1%} ({seeds['runs']} seeds)"
+    return f"{percent(accuracy['mean'])} ± {percent(accuracy['std'])} ({seeds['runs']} seeds)"
 
 
 @figure("ladder-table")
@@ -61,9 +61,11 @@ def ladder_chart(result) -> str:
             textposition=["bottom center" if below(m) else "top center" for m in metrics],
             cliponaxis=False,
             marker=dict(size=[12 + 4 * m["train_seconds"] ** 0.5 for m in metrics], color="#1a5fb4", opacity=0.7),
-            customdata=[m["train_seconds"] for m in metrics],
+            # Numbers as the table and the prose write them (d3's '.1%' rounds 0.9855 down).
+            customdata=[[percent(m["test_accuracy"]), f"{m['train_seconds']:.1f}"] for m in metrics],
             hovertemplate=(
-                "%{hovertext}<br>%{x:,} parameters<br>%{y:.1%} held out<br>%{customdata:.1f} s to train<extra></extra>"
+                "%{hovertext}<br>%{x:,} parameters<br>%{customdata[0]} held out<br>%{customdata[1]} s to train"
+                "<extra></extra>"
             ),
         )
     )

@@ -2,6 +2,7 @@
 
 import html
 
+from ..stats import percent
 from . import figure, model
 
 
@@ -13,7 +14,7 @@ def layer_explorer(result, model: str) -> str:
     # Where the weights come from, and what the number is measured on, in the figure itself.
     origin = (
         f'<p class="model-origin">{html.escape(described.title)}, {html.escape(described.origin)}: '
-        f"{metrics['test_accuracy']:.1%} of {metrics['n_test']:,} held-out {noun}s right.</p>"
+        f"{percent(metrics['test_accuracy'])} of {metrics['n_test']:,} held-out {noun}s right.</p>"
     )
     return (
         f'{origin}<div class="layer-explorer" data-model="{html.escape(model)}">'

@@ -1,6 +1,7 @@
 """The manifold question: each layer under PCA, t-SNE and UMAP, and the numbers per layer."""
 
 from ..contract import class_colours
+from ..stats import percent
 from . import analysed_layer, colours_of, figure, plotly, plotly_html
 
 METHOD_NAMES = {"pca": "PCA", "tsne": "t-SNE", "umap": "UMAP"}
@@ -76,15 +77,16 @@ def manifold_metrics(result) -> str:
     layers = result.manifold["layers"]
     names = list(layers)
     fig = make_subplots(specs=[[{"secondary_y": True}]])
-    fig.add_scatter(x=names, y=[layers[n]["linear_probe_accuracy"] for n in names], name="linear probe accuracy")
-    fig.add_scatter(x=names, y=[layers[n]["knn_accuracy"] for n in names], name="5-NN accuracy")
+
+    def share(y: list, name: str, **style):  # hovered as the prose writes it (d3's '.1%' rounds otherwise)
+        template = f"{name}, %{{x}}: %{{hovertext}}<extra></extra>"
+        fig.add_scatter(x=names, y=y, name=name, hovertext=[percent(v) for v in y], hovertemplate=template, **style)
+
+    share([layers[n]["linear_probe_accuracy"] for n in names], "linear probe accuracy")
+    share([layers[n]["knn_accuracy"] for n in names], "5-NN accuracy")
     for method in next(iter(layers.values()))["trustworthiness"]:
-        fig.add_scatter(
-            x=names,
-            y=[layers[n]["trustworthiness"][method] for n in names],
-            name=f"{METHOD_NAMES.get(method, method)} trustworthiness",
-            line=dict(dash="dot"),
-        )
+        trustworthiness = [layers[n]["trustworthiness"][method] for n in names]
+        share(trustworthiness, f"{METHOD_NAMES.get(method, method)} trustworthiness", line=dict(dash="dot"))
     fig.add_scatter(
         x=names,
         y=[layers[n]["intrinsic_dimension"] for n in names],

@@ -1,7 +1,12 @@
 """Held-out accuracy after every epoch, one line per model of the ladder, with the range over seeds."""
 
 from ..contract import PALETTE
+from ..stats import percent
 from . import FigureError, choice, figure, model, plotly, plotly_html
+
+
+def shown(value: float, metric: str) -> str:
+    return percent(value) if metric == "accuracy" else f"{value:.3f}"
 
 
 @figure("training-curves", widgets=("figures",), metric=(choice("accuracy", "loss"), "accuracy"))
@@ -24,8 +29,15 @@ def training_curves(result, metric: str) -> str:
                 hoverinfo="skip",
                 showlegend=False,
             )
+        y = [e[metric] for e in epochs]
         fig.add_scatter(
-            x=x, y=[e[metric] for e in epochs], mode="lines+markers", name=described.title, line=dict(color=colour)
+            x=x,
+            y=y,
+            mode="lines+markers",
+            name=described.title,
+            line=dict(color=colour),
+            hovertext=[shown(v, metric) for v in y],  # as the prose and tables write it
+            hovertemplate=f"{described.title}, epoch %{{x}}: %{{hovertext}}<extra></extra>",
         )
     fig.update_layout(
         xaxis_title="epoch",
@@ -59,9 +71,8 @@ def per_class_accuracy(result, model: str, metric: str) -> str:
             zmin=0,
             zmax=1 if accuracy else None,
             colorbar=dict(tickformat=".0%" if accuracy else ".2f"),
-            hovertemplate=(
-                f"epoch %{{y}}, {result.dataset.noun} %{{x}}: %{{z:{'.1%' if accuracy else '.3f'}}}<extra></extra>"
-            ),
+            text=[[shown(v, metric) for v in row] for row in values],
+            hovertemplate=f"epoch %{{y}}, {result.dataset.noun} %{{x}}: %{{text}}<extra></extra>",
         )
     )
     fig.update_layout(
