@@ -221,9 +221,10 @@ async function mount(root, near) {
   const picked = near.then(() => fetch(sitePath("examples"))).then((response) => response.json()).then((examples) => examples.pixels.forEach((pixels, i) => {
     const thumb = el("canvas", { width: W, height: H });
     paintImage(thumb, pixels);
-    const wrong = examples.predictions[i] !== examples.labels[i];
+    const answer = examples.predictions[root.dataset.model][i]; // this explorer's own model's answer
+    const wrong = answer !== examples.labels[i];
     const label = `held-out ${noun} ${i + 1}, labelled ${classes[examples.labels[i]]}` +
-      (wrong ? `, which the trained model takes for ${classes[examples.predictions[i]]}` : "");
+      (wrong ? `, which the model takes for ${classes[answer]}` : "");
     const button = el("button", { type: "button", "aria-label": label, title: label, class: wrong ? "wrong" : "",
       "aria-pressed": "false" }, thumb);
     // The reader's pick goes onto the pad, to draw on (the first one, shown at load, does not:

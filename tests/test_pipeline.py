@@ -143,3 +143,19 @@ def test_the_first_epoch_is_snapshotted_evenly():
     assert sorted(snapshot_batches(125, 8)) == [16, 31, 47, 62, 78, 94, 109]  # then the epoch's end, 125
     assert sorted(snapshot_batches(3, 8)) == [1, 2]  # fewer batches than parts: one after each
     assert snapshot_batches(10, 1) == set()  # 1: after each epoch only
+
+
+def test_each_model_answers_the_pickers_examples_itself(built):
+    """The picker marks and names each explorer's own model's mistakes: examples.json holds every
+    model's answers, each what that model's exported graph reads (a residual explorer beside a
+    brought-in last model used to show the last model's answers)."""
+    _, data = built
+    pixels = np.asarray(data.examples["pixels"], dtype=np.float32).reshape(-1, 1, 28, 28) / 255
+    assert set(data.examples["predictions"]) == set(data.models)
+    for name, described in data.models.items():
+        session = onnxruntime.InferenceSession(data.files[described.onnx])
+        last = session.get_outputs()[-1].name
+        (output,) = session.run([last], {"image": pixels})
+        assert output.argmax(1).tolist() == data.examples["predictions"][name], name
+    answers = list(data.examples["predictions"].values())
+    assert any(a != answers[-1] for a in answers[:-1])  # the ladder's models disagree somewhere

@@ -341,7 +341,7 @@ def test_the_reader_attacks_their_own_example_in_the_page(built, page, server):
     explorer.scroll_into_view_if_needed()
     expect(explorer.locator(".status")).to_contain_text("The network says", timeout=60_000)
     original = np.asarray(data.examples["pixels"][0], dtype=np.float32) / 255  # the first held-out, shown at load
-    target = 0 if data.examples["predictions"][0] != 0 else 1  # a class the CNN does not read it as
+    target = 0 if data.examples["predictions"]["cnn"][0] != 0 else 1  # a class the CNN does not read it as
 
     # The page's gradient signs against autograd's, on the exported CNN.
     signs = page.evaluate(

@@ -16,10 +16,10 @@ import torch
 from . import adversarial, anatomy, contract, export, models, record, sources, tour, train
 from . import data as data_stage
 from .analysis import baselines, manifold
-from .cache import Cache, cache_key, code_hash, file_hash
 from .config import ConfigError, ModelSpec, ModelSpecError
 from .errors import BuildError
 from .onnx_network import OnnxNetwork
+from .pipeline import Runner, runs
 from .result import BuildResult, DatasetInfo, LayerInfo, ModelResult
 from .stats import Proportion, spread
 
@@ -91,7 +91,7 @@ def describe_layers(network, shape) -> list[LayerInfo]:
     for name, value in outputs.items():
         layer = LayerInfo(name, network.layer_type(name), list(value.shape[1:]))
         module = (
-            network.module.get_submodule(name) if isinstance(network, models.Network) and name != "output" else None
+            network.submodule(name) if isinstance(network, models.Network) and name != "output" else None
         )
         if isinstance(module, torch.nn.Conv2d):
             layer.filters = module.weight.detach().cpu().round(decimals=4).tolist()
@@ -112,17 +112,19 @@ def as_bytes(images: torch.Tensor) -> torch.Tensor:
     return (images * 255).round().to(torch.uint8)
 
 
-def pick_examples(dataset, predictions: torch.Tensor, per_class: int, wrong: int) -> dict:
-    """A few held-out examples of each class, then some the model gets wrong, for the picker."""
+def pick_examples(dataset, answers: dict[str, torch.Tensor], per_class: int, wrong: int) -> dict:
+    """A few held-out examples of each class, then some the last (most capable) model of the ladder
+    gets wrong, for the picker; with every model's answers, so each explorer marks its own model's mistakes."""
     picks = [
         i
         for c in range(len(dataset.classes))
         for i in torch.nonzero(dataset.test_y == c).flatten()[:per_class].tolist()
     ]
-    picks += torch.nonzero(predictions != dataset.test_y).flatten()[:wrong].tolist()
+    last = list(answers.values())[-1]
+    picks += torch.nonzero(last != dataset.test_y).flatten()[:wrong].tolist()
     return {
         "labels": dataset.test_y[picks].tolist(),
-        "predictions": predictions[picks].tolist(),
+        "predictions": {name: predictions[picks].tolist() for name, predictions in answers.items()},
         "pixels": as_bytes(dataset.test_x[picks]).reshape(len(picks), -1).tolist(),  # (k, C*H*W)
     }
 
@@ -229,56 +231,29 @@ def neuron_file(linear: torch.nn.Linear, outputs: torch.Tensor, labels: torch.Te
 # --- the whole computation ---------------------------------------------------------------------
 
 
-def compute_artifacts(
-    config: dict, specs: dict[str, ModelSpec], source: sources.Source, cache: Cache, timings: dict
-) -> BuildResult:
+def compute_artifacts(config: dict, specs: dict[str, ModelSpec], source: sources.Source, run: Runner) -> BuildResult:
+    """Every stage in order, each through `run` (cached by the key pipeline.stage_keys computed, and timed)."""
     start = time.perf_counter()
     networks, analysed = plan(config, specs, source)
-    timings["plan"] = time.perf_counter() - start
+    run.timings["plan"] = time.perf_counter() - start
     start = time.perf_counter()
     dataset = data_stage.load_dataset(config["data"], config["node_modules"], source)
-    fingerprint = dataset.fingerprint()
-    timings["data"] = time.perf_counter() - start
+    run.timings["data"] = time.perf_counter() - start
 
-    described, files, trained = {}, {}, {}
+    described, files, trained, answers = {}, {}, {}, {}
     for name, spec in specs.items():
         network = networks[name]
-        settings = {k: v for k, v in spec.train.items() if k not in ("seed", "seeds")}  # each run adds its seed
-        model_key = cache_key(
-            fingerprint,
-            spec.layers,
-            spec.factory,
-            spec.args,
-            spec.show,
-            spec.outputs,
-            settings,
-            file_hash(*spec.input_files()),
-            code_hash(train, models),
-        )
-        start = time.perf_counter()
         if spec.trained_here:
-            runs = [
-                cache.get_or_compute(
-                    "train",
-                    cache_key(model_key, seed),
-                    lambda: train.train_model(network, dataset, {**spec.train, "seed": seed}),
-                )
-                for seed in range(spec.train["seed"], spec.train["seed"] + spec.train["seeds"])
-            ]
+            train_once = lambda seed: train.train_model(network, dataset, {**spec.train, "seed": seed})  # noqa: E731
         else:
-            runs = [cache.get_or_compute("train", model_key, lambda: train.measure_brought_in(network, dataset))]
-        result = runs[0]  # the configured seed's run is the one the pages show and run
-        timings[f"train {name}"] = time.perf_counter() - start
+            train_once = lambda seed: train.measure_brought_in(network, dataset)  # noqa: E731
+        results = [run(f"train/{name}/{seed}", lambda: train_once(seed), f"train {name}") for seed in runs(spec)]
+        result = results[0]  # the configured seed's run is the one the pages show and run
         network.load_weights(result["snapshots"][-1])
-        model_key = cache_key(model_key, spec.train["seed"])  # what export and recording derive from
-        trained[name] = (model_key, result)
+        trained[name] = result
 
-        start = time.perf_counter()
-        onnx_bytes = cache.get_or_compute(
-            "export", cache_key(model_key, code_hash(export)), lambda: export.export_onnx(network, dataset.shape)
-        )
-        timings[f"export {name}"] = time.perf_counter() - start
-        described[name], extra, predictions = describe_model(spec, network, result, dataset)
+        onnx_bytes = run(f"export/{name}", lambda: export.export_onnx(network, dataset.shape), f"export {name}")
+        described[name], extra, answers[name] = describe_model(spec, network, result, dataset)
         # How each layer computes: its steps, and the page's model exposing what they read.
         layout = anatomy.describe(onnx_bytes, described[name].layers)
         for layer in described[name].layers:
@@ -286,40 +261,26 @@ def compute_artifacts(
         described[name].inner = {t: dataclasses.asdict(s) for t, s in layout.inner.items()}
         files[contract.site_path("model", model=name)] = layout.page_onnx
         files[contract.site_path("weights", model=name)] = layout.weights
-        described[name].metrics["seeds"] = seed_spread(runs)
+        described[name].metrics["seeds"] = seed_spread(results)
         files.update(extra)
-    # The picker's examples, with the mistakes of the last (most capable) model of the ladder.
-    examples = pick_examples(dataset, predictions, per_class=3, wrong=10)
+    # The picker's examples, with every model's answers: each explorer marks its own model's mistakes.
+    examples = pick_examples(dataset, answers, per_class=3, wrong=10)
     files[contract.site_path("examples")] = json.dumps(examples).encode()
     files[contract.site_path("thumbnail")] = thumbnail_png(dataset)
 
-    start = time.perf_counter()
     name = config["record"]["model"]
-    key, result = trained[name]
-    recorded = networks[name]
-    recorded_tour = cache.get_or_compute(
+    recorded, result = networks[name], trained[name]
+    recorded_tour = run(
         "record",
-        cache_key(
-            key,
-            config["record"],
-            config["adversarial"],
-            code_hash(tour, record, adversarial, export, data_stage, contract),
-        ),
         lambda: tour.record_tour(recorded, result, dataset, config["record"], config["adversarial"]),
+        f"record {name}",
     )
     files.update(recorded_tour["files"])
-    timings[f"record {name}"] = time.perf_counter() - start
-
-    start = time.perf_counter()
     recorded.load_weights(result["snapshots"][-1])
-    analysis = cache.get_or_compute(
+    analysis = run(
         "analysis",
-        cache_key(
-            key, config["record"], analysed, config["analysis"]["methods"], code_hash(manifold, record, data_stage)
-        ),
         lambda: manifold.analyse_sample(recorded, dataset, config["record"], analysed, config["analysis"]["methods"]),
     )
-    timings["analysis"] = time.perf_counter() - start
     info = DatasetInfo(
         source.name,
         source.shape,

@@ -47,7 +47,7 @@ def build(config: dict, live_reload: bool = False, memory: dict | None = None):
             key = keys[article.slug]
             if key not in memory:  # two articles with the same data, models and settings: once
                 stages = timings.setdefault(article.slug, {})
-                memory[key] = run_pipeline(article.config, article.specs, cache, stages, article.source, key)
+                memory[key] = run_pipeline(article.config, article.specs, cache, stages, article.source)
             results[article.slug] = memory[key]
         render_start = time.perf_counter()
         pages = render_site(config, settings, articles, results, Path(config["out"]), live_reload)

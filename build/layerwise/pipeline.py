@@ -1,81 +1,151 @@
-"""The build, top-down: plan -> data -> train -> export -> record -> analysis (then figures, render).
+"""The model half, top-down: plan -> data -> train -> export -> record -> analysis, each stage declared once.
 
-The stages live in their own modules; this one decides whether they need to run at all.
-Their whole result is cached, keyed by the data files (not their parsed tensors), the model
-settings, the files a model is brought in from and the stages' code, so a build after editing
-only content/ needs neither torch (1.2 s to import) nor the data.
+A cached stage names the config sections it reads, the stages whose results it reads and the
+modules that run it. Its key is computed from those: the settings, the keys of the stages it
+needs, and the code of its modules with every package module they import (read from source,
+never a hand-kept list). The pipeline's key is derived from every stage's key and the
+orchestrator's code (artifacts.py), so all keys are known before torch is imported or any data
+is read: a build after editing only content/ needs neither.
 """
 
+import os
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from . import sources
-from .cache import Cache, cache_key, file_hash
+from .cache import PACKAGE, Cache, cache_key, code_hash, file_hash
 from .config import ModelSpec
 
 # Settings that decide what the models are; the rest (content, out, ...) only affect rendering.
 MODEL_SETTINGS = ("data", "train", "models", "record", "adversarial", "analysis")
-STAGE_CODE = [
-    "adversarial.py",
-    "anatomy.py",
-    "artifacts.py",
-    "config.py",
-    "contract.py",
-    "data.py",
-    "export.py",
-    "models.py",
-    "onnx_network.py",
-    "record.py",
-    "result.py",
-    "sources.py",
-    "stats.py",
-    "train.py",
-    "analysis/baselines.py",
-    "analysis/manifold.py",
-]
+# Settings that are places, not contents: the files found there are hashed instead.
+PLACES = ("root",)
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One cached step of the pipeline."""
+
+    name: str
+    code: tuple[str, ...]  # the modules that run it ("train", "analysis.manifold"); their imports follow
+    settings: tuple[str, ...] = ()  # the config sections it reads
+    needs: tuple[str, ...] = ()  # the stages whose results it reads
+
+
+STAGES = {
+    stage.name: stage
+    for stage in (
+        Stage("data", code=("data",), settings=("data",)),
+        # Per model and seed: the model's own table and brought-in files are in its key too.
+        Stage("train", code=("train", "onnx_network"), needs=("data",)),
+        # Per model, from the run the page shows (the configured seed's).
+        Stage("export", code=("export",), needs=("train",)),
+        # The recorded model's shown run, through every layer at every snapshot.
+        Stage("record", code=("tour",), settings=("record", "adversarial"), needs=("train",)),
+        Stage("analysis", code=("analysis.manifold",), settings=("record", "analysis"), needs=("train",)),
+    )
+}
+ORCHESTRATOR = "artifacts"  # runs the stages and describes the models (uncached): in the pipeline's key
 
 
 REMEMBERED_HASHES: dict = {}  # (path, size, mtime) of data files -> their hash, within one process
 
 
-def data_hash(files: list[Path]) -> str:
-    """file_hash of the data files, hashed again only when one changed on disk (serve's rebuilds)."""
+def data_hash(source: sources.Source) -> str:
+    """file_hash of the data's files, relative to their common folder, hashed again only when one
+    changed on disk (serve's rebuilds). An unpacked copy of a gzipped file is hashed as its .gz:
+    the key is the same before and after unpacking."""
+    gzipped = {f.name.removesuffix(".gz") for f in source.files if f.name.endswith(".gz") and f.exists()}
+    files = sorted(f for f in source.files if f.name not in gzipped and f.exists())
+    if not files:
+        return ""
     stamp = tuple((str(f), f.stat().st_size, f.stat().st_mtime_ns) for f in files)
     if stamp not in REMEMBERED_HASHES:
-        REMEMBERED_HASHES[stamp] = file_hash(*files)
+        root = Path(os.path.commonpath([f.parent for f in files]))
+        REMEMBERED_HASHES[stamp] = file_hash(*files, root=root)
     return REMEMBERED_HASHES[stamp]
+
+
+def section(config: dict, name: str):
+    """A config section as a key sees it: without the settings that are places."""
+    value = config[name]
+    return {k: v for k, v in value.items() if k not in PLACES} if isinstance(value, dict) else value
+
+
+def model_definition(spec: ModelSpec) -> tuple:
+    """What decides a model before training, but its seed: its table and the files it is brought in from."""
+    settings = {k: v for k, v in spec.train.items() if k not in ("seed", "seeds")}
+    return (spec.layers, spec.factory, spec.args, spec.show, spec.outputs, settings, file_hash(*spec.input_files()))
+
+
+def runs(spec: ModelSpec) -> list[int]:
+    """The seeds a model is trained with; the first is the run the page shows. A brought-in model is measured once."""
+    first = spec.train["seed"]
+    return list(range(first, first + spec.train["seeds"])) if spec.trained_here else [first]
+
+
+def stage_keys(
+    config: dict, specs: dict[str, ModelSpec], source: sources.Source, package: Path = PACKAGE
+) -> dict[str, str]:
+    """Every stage's key, by "stage" or "stage/model" or "stage/model/seed", and the pipeline's.
+    `package` is the code they cover (a copy of it, in the tests)."""
+    code = {name: code_hash(*stage.code, package=package) for name, stage in STAGES.items()}
+
+    def key(stage: str, needs: list[str], *parts) -> str:
+        settings = [section(config, s) for s in STAGES[stage].settings]
+        return cache_key(stage, code[stage], settings, [keys[n] for n in needs], *parts)
+
+    keys: dict[str, str] = {}
+    keys["data"] = key("data", [], data_hash(source))
+    for name, spec in specs.items():
+        for seed in runs(spec):
+            keys[f"train/{name}/{seed}"] = key("train", ["data"], model_definition(spec), seed)
+        keys[f"export/{name}"] = key("export", [f"train/{name}/{runs(spec)[0]}"])
+    recorded = config["record"]["model"]
+    if recorded in specs:
+        shown = f"train/{recorded}/{runs(specs[recorded])[0]}"
+        keys["record"] = key("record", [shown])
+        keys["analysis"] = key("analysis", [shown])
+    keys["pipeline"] = cache_key(sorted(keys.items()), code_hash(ORCHESTRATOR, package=package))
+    return keys
 
 
 def pipeline_key(config: dict, specs: dict[str, ModelSpec], source: sources.Source) -> str:
     """The hash of everything the pipeline's result depends on."""
-    # An unpacked copy of a gzipped file is hashed as its .gz: the key is the same before and after.
-    gzipped = {f.name.removesuffix(".gz") for f in source.files if f.name.endswith(".gz") and f.exists()}
-    files = [f for f in source.files if f.name not in gzipped]
-    files += [f for spec in specs.values() for f in spec.input_files()]
-    here = Path(__file__).parent
-    return cache_key(
-        {k: config[k] for k in MODEL_SETTINGS},
-        data_hash([f for f in files if f.exists()]),
-        file_hash(*(here / name for name in STAGE_CODE)),
-    )
+    return stage_keys(config, specs, source)["pipeline"]
+
+
+class Runner:
+    """Runs stages by their keys: from the cache when stored, else computed and stored; each timed."""
+
+    def __init__(self, cache: Cache, keys: dict[str, str], timings: dict):
+        self.cache, self.keys, self.timings = cache, keys, timings
+
+    def __call__(self, scoped: str, compute, label: str | None = None):
+        start = time.perf_counter()
+        result = self.cache.get_or_compute(scoped.split("/")[0], self.keys[scoped], compute)
+        label = label or scoped
+        self.timings[label] = self.timings.get(label, 0.0) + time.perf_counter() - start
+        return result
 
 
 def run_pipeline(
-    config: dict, specs: dict[str, ModelSpec], cache: Cache, timings: dict | None = None, source=None, key=None
+    config: dict, specs: dict[str, ModelSpec], cache: Cache, timings: dict | None = None, source=None
 ):
     """The BuildResult the pages need, from the cache if nothing it depends on changed. `source`
-    (the data's description) and `key` (pipeline_key's answer) are reused when the caller has them."""
+    (the data's description) is reused when the caller has it."""
     timings = {} if timings is None else timings
     start = time.perf_counter()
     source = source or sources.describe_source(config["data"], config["node_modules"])
-    key = key or pipeline_key(config, specs, source)
+    keys = stage_keys(config, specs, source)
     timings["hash inputs"] = time.perf_counter() - start
 
     def compute():
         from .artifacts import compute_artifacts  # imports torch: only when something changed
 
-        return compute_artifacts(config, specs, source, cache, timings)
+        return compute_artifacts(config, specs, source, Runner(cache, keys, timings))
 
-    result = cache.get_or_compute("pipeline", key, compute)
-    result.key = key
+    result = cache.get_or_compute("pipeline", keys["pipeline"], compute)
+    result.key = keys["pipeline"]
     return result
