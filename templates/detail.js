@@ -516,10 +516,13 @@ function temperature(logits, named) {
   return el("div", {}, el("label", {}, "temperature ", slider), out);
 }
 
+// 2.63e+4 as 2.63 × 10⁴: TeX reads "e + 4" as a sum.
+export const scientific = (tex) => tex.replace(/(\d)e([+-])(\d+)/g, (_, digit, sign, power) => `${digit} \\times 10^{${sign === "-" ? "-" : ""}${power}}`);
+
 async function typeset(target, tex) {
   if (!tex) return target.replaceChildren();
   try {
-    (await loadKatex()).render(tex, target, { displayMode: true, throwOnError: false });
+    (await loadKatex()).render(scientific(tex), target, { displayMode: true, throwOnError: false });
   } catch {
     target.textContent = tex; // the formula as written, if KaTeX cannot load
   }
@@ -534,7 +537,6 @@ async function mount(root, near) {
   const at = shape.length === 3 ? (Number(root.dataset.channel || 0) * shape[1] + row) * shape[2] + col : row;
   // Laid out at once, at about its final height: filling it in later moves nothing below.
   const panel = detailPanel(modelName, layer, at);
-  root.querySelector(".figure-fallback")?.remove();
   root.append(panel.root);
   await near;
   const session = await loadModel(sitePath("model", { model: modelName }));

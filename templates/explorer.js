@@ -213,9 +213,12 @@ async function mount(root, near) {
       picker),
     el("div", { class: "explorer-layers" }, ...views.map((v) => v.box)));
 
-  // The picked example is marked; drawing or bringing an image unmarks it.
-  function choose(chosen) {
+  // The picked example is marked; drawing or bringing an image unmarks it. `truth`: the label
+  // of the example shown, where it is a held-out one (the attack never aims at it by default).
+  let truth = null;
+  function choose(chosen, label = null) {
     for (const b of picker.children) b.setAttribute("aria-pressed", String(b === chosen));
+    truth = label;
   }
   // The held-out examples to pick from, once the reader comes near.
   const picked = near.then(() => fetch(sitePath("examples"))).then((response) => response.json()).then((examples) => examples.pixels.forEach((pixels, i) => {
@@ -227,14 +230,15 @@ async function mount(root, near) {
       (wrong ? `, which the model takes for ${classes[answer]}` : "");
     const button = el("button", { type: "button", "aria-label": label, title: label, class: wrong ? "wrong" : "",
       "aria-pressed": "false" }, thumb);
-    // The reader's pick goes onto the pad, to draw on (the first one, shown at load, does not:
-    // the pad stays blank for a reader who starts drawing).
-    button.pick = (onPad) => {
-      choose(button);
-      if (drawable && onPad) paintOnPad(pixels);
+    // The reader's pick goes onto the pad, to draw on. The first one, shown at load, is on the
+    // pad too (what is read is seen), until the reader's first stroke starts a drawing of their own.
+    button.pick = (onArrival = false) => {
+      choose(button, examples.labels[i]);
+      if (drawable) paintOnPad(pixels);
+      shownOnArrival = onArrival;
       show(Float32Array.from(pixels, (p) => p / 255));
     };
-    button.addEventListener("click", () => button.pick(true));
+    button.addEventListener("click", () => button.pick());
     picker.append(button);
   }));
 
@@ -280,7 +284,7 @@ async function mount(root, near) {
     top.replaceChildren(...(probabilities ? [...last.keys()].sort((a, b) => last[b] - last[a]).slice(0, 3)
       .map((c) => el("li", {}, `${classes[c]} `, el("span", {}, `${(100 * last[c]).toFixed(last[c] > 0.995 ? 1 : 0)}%`))) : []));
     tensors = { image: pixels, ...values };
-    if (towards && !towards.touched && !go.disabled) towards.value = String(runnerUp(last)); // not while attacking
+    if (towards && !towards.touched && !go.disabled) towards.value = String(wrongClass(last)); // not while attacking
     for (const panel of details.values()) if (!panel.root.hidden) panel.update(tensors);
     root.dispatchEvent(new CustomEvent("painted", { detail: { pixels, values } }));
     // Other widgets (the Grand Tour, the neurons) show the reader's example too.
@@ -314,15 +318,21 @@ async function mount(root, near) {
   pad.addEventListener("pointermove", (e) => { if (last) stroke(e); });
   pad.addEventListener("selectstart", (e) => e.preventDefault());
   for (const end of ["pointerup", "pointercancel"]) pad.addEventListener(end, () => { last = null; });
-  function stroke(e) {
+  let shownOnArrival = false; // the pad holds the example shown at load, not the reader's
+  function startDrawing() {
     choose(null);
+    if (shownOnArrival) ctx.clearRect(0, 0, pad.width, pad.height);
+    shownOnArrival = false;
+  }
+  function stroke(e) {
+    startDrawing();
     const p = point(e);
     ctx.beginPath(); ctx.moveTo(...last); ctx.lineTo(...p); ctx.stroke();
     ctx.beginPath(); ctx.arc(...p, ctx.lineWidth / 2, 0, 2 * Math.PI); ctx.fillStyle = ctx.strokeStyle; ctx.fill(); // a tap is a dot
     last = p;
     requestUpdate();
   }
-  clear.addEventListener("click", () => { ctx.clearRect(0, 0, pad.width, pad.height); requestUpdate(); });
+  clear.addEventListener("click", () => { choose(null); ctx.clearRect(0, 0, pad.width, pad.height); requestUpdate(); });
 
   // An example as ink on the pad (its values as the ink's opacity), scaled up smoothly.
   function paintOnPad(pixels) {
@@ -332,6 +342,7 @@ async function mount(root, near) {
     small.getContext("2d").putImageData(image, 0, 0);
     ctx.clearRect(0, 0, pad.width, pad.height);
     ctx.drawImage(small, 0, 0, pad.width, pad.height);
+    shownOnArrival = false;
   }
 
   // The keyboard's pen: arrows move it, drawing while it is down; Space (or Enter) puts it down
@@ -344,7 +355,7 @@ async function mount(root, near) {
     pen.style.top = `${(100 * penAt[1]) / pad.height}%`;
   }
   function inkTo(to) {
-    choose(null);
+    startDrawing();
     ctx.beginPath(); ctx.moveTo(...penAt); ctx.lineTo(...to); ctx.stroke();
     ctx.beginPath(); ctx.arc(...to, ctx.lineWidth / 2, 0, 2 * Math.PI); ctx.fillStyle = ctx.strokeStyle; ctx.fill();
     requestUpdate();
@@ -391,17 +402,19 @@ async function mount(root, near) {
   window.addEventListener("layerwise:pick", async ({ detail }) => {
     wake();
     await ready;
-    choose(null);
+    choose(null, detail.label ?? null);
     if (drawable) paintOnPad(detail.pixels);
     show(Float32Array.from(detail.pixels, (p) => p / 255));
   });
 
   // The reader's attack (attack.js): the example shown, pushed towards a class step by step,
-  // each step shown here and in the Grand Tour like a drawing. It starts aimed at the class the
-  // network finds next likeliest; the reader may aim elsewhere.
-  function runnerUp(scores) {
+  // each step shown here and in the Grand Tour like a drawing. It starts aimed at the likeliest
+  // wrong class: neither the network's answer nor, for a held-out example, its label (pushing a
+  // misread example to its label fixes a mistake, it fools no one); the reader may aim elsewhere.
+  const answerOf = (scores) => scores.indexOf(Math.max(...scores));
+  function wrongClass(scores) {
     const order = [...scores.keys()].sort((a, b) => scores[b] - scores[a]);
-    return order[1] ?? 0;
+    return order.find((c) => c !== order[0] && c !== truth) ?? order[0];
   }
   function attackControls() {
     const settings = contract().attack;
@@ -413,8 +426,11 @@ async function mount(root, near) {
     const last = layers.at(-1), scores = classScores(layers, classes);
     go.addEventListener("click", async () => {
       if (!tensors) return (said.textContent = ` Draw or pick a ${noun} first.`);
-      const target = Number(towards.value), original = tensors.image;
-      choose(null); // what the explorer shows is no longer the picked example
+      const target = Number(towards.value), original = tensors.image, before = answerOf(tensors[last.name]);
+      if (target === before)
+        return (said.textContent = ` The network already reads ${classes[target]}: choose another class to push it towards.`);
+      const labelled = truth === null ? "" : ` (labelled ${classes[truth]})`;
+      choose(null, truth); // what the explorer shows is no longer the picked example, but keeps its label
       const score = (images, count) => session.output(scores.name, images, count);
       go.disabled = true;
       let reads = null, step = 0, changed = 0;
@@ -423,14 +439,18 @@ async function mount(root, near) {
           if (drawable) paintOnPad(Float32Array.from(moved.pixels, (v) => v * 255));
           const values = await show(moved.pixels);
           const out = values[last.name];
-          reads = out.indexOf(Math.max(...out));
+          reads = answerOf(out);
           step = moved.step;
           changed = moved.pixels.reduce((m, v, i) => Math.max(m, Math.abs(v - original[i])), 0).toFixed(2);
           said.textContent = ` step ${step} of ${settings.steps}: the network reads ${classes[reads]}`;
         }
+        // What changed, from what to what: the answer before and after, and how far the pixels moved.
+        const from = `the network read this ${noun}${labelled} as ${classes[before]}`;
         said.textContent = reads === target
-          ? ` After ${step} step${step > 1 ? "s" : ""}, no pixel changed by more than ${changed} (of 1), the network reads ${classes[target]}.`
-          : ` ${step} steps, no pixel changed by more than ${changed}, were not enough: the network still reads ${classes[reads]}.`;
+          ? ` After ${step} step${step > 1 ? "s" : ""}, no pixel changed by more than ${changed} (of 1): ${from} and now reads ${classes[target]}` +
+            (target === truth ? ", its label: that corrected a mistake rather than fooling the network." : ".")
+          : ` ${step} steps, no pixel changed by more than ${changed}, were not enough: ${from} and ` +
+            `${reads === before ? "still" : "now"} reads ${classes[reads]}, not ${classes[target]}.`;
       } finally {
         go.disabled = false;
       }
@@ -439,7 +459,7 @@ async function mount(root, near) {
       el("label", {}, "Fool the network: push it towards ", towards), go, said)];
   }
 
-  Promise.all([ready, picked]).then(() => picker.firstChild?.pick(false), () => {});
+  Promise.all([ready, picked]).then(() => picker.firstChild?.pick(true), () => {});
   return { root, ready, run, show, layers, details, size: exampleSize(), readImage, example: () => tensors?.image };
 }
 

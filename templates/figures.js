@@ -2,7 +2,7 @@
 // own (data-src) and plotly.js itself is loaded with the first, so neither delays the text.
 // Figures over the recorded sample (data-thumbnails: the recorded model) show the hovered example.
 import { register } from "./lifecycle.js";
-import { announceSelection, el, loadSample, loadScript, onSelection, paintImage, pickExample } from "./runtime.js";
+import { announceSelection, contract, el, loadSample, loadScript, onSelection, paintImage, pickExample } from "./runtime.js";
 
 // No toolbar: its buttons were 8 tab stops a figure; zoom and pan stay on the plot itself.
 const config = { responsive: true, displaylogo: false, displayModeBar: false };
@@ -35,7 +35,7 @@ function pageColours(figure) {
   const layout = { paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "rgba(0,0,0,0)", "font.color": ink };
   // Attribute paths, so each axis keeps its title and tick format.
   for (const key of Object.keys(figure.layout || {}))
-    if (/^[xy]axis\d*$/.test(key)) for (const part of ["gridcolor", "zerolinecolor", "linecolor"]) layout[`${key}.${part}`] = grid;
+    if (/^[xy]axis\d*$/.test(key)) for (const part of ["gridcolor", "minor.gridcolor", "zerolinecolor", "linecolor"]) layout[`${key}.${part}`] = grid;
   return layout;
 }
 
@@ -77,29 +77,65 @@ async function draw(figure, near) {
 
 // Brushing and linking (runtime.js): a lasso or box here selects the same held-out examples in
 // every other view (the Grand Tour, the mistakes); a selection made there shows here. The
-// points' customdata are their positions in the recorded sample.
+// points' customdata are their positions in the recorded sample. A lasso needs a pointer, so
+// buttons under the figure select whole classes: the keyboard's (and a screen reader's) way in.
 function linkSample(figure, Plotly, sample) {
-  const announce = (positions) => announceSelection(positions && positions.map((p) => sample.examples[p]), figure);
-  figure.on("plotly_selected", (event) => announce(event ? event.points.map((p) => p.customdata).filter((c) => c !== undefined) : null));
-  figure.on("plotly_deselect", () => announce(null));
-  onSelection(figure, (examples) => {
+  function show(examples) {
     const chosen = examples && new Set(examples.map((e) => sample.position.get(e)));
     const selected = figure.data.map((trace) => (chosen && trace.customdata ? trace.customdata.flatMap((c, i) => (chosen.has(c) ? [i] : [])) : null));
     Plotly.restyle(figure, { selectedpoints: selected });
     figure.dataset.selected = String(selected.reduce((count, s) => count + (s?.length ?? 0), 0));
+  }
+  const classes = classButtons(figure, (chosen) => {
+    const examples = chosen.size ? sample.examples.filter((_, p) => chosen.has(sample.labels[p])) : null;
+    show(examples);
+    announceSelection(examples, figure);
   });
+  // A lasso, or a selection made elsewhere, replaces the classes' selection.
+  const announce = (positions) => { classes.clear(); announceSelection(positions && positions.map((p) => sample.examples[p]), figure); };
+  figure.on("plotly_selected", (event) => announce(event ? event.points.map((p) => p.customdata).filter((c) => c !== undefined) : null));
+  figure.on("plotly_deselect", () => announce(null));
+  onSelection(figure, (examples) => { classes.clear(); show(examples); });
 }
 
-// A row of pictures of held-out examples (the mistakes; layout.meta: their indices and pixels):
-// a selection elsewhere dims the ones outside it; a click selects one and loads it into the
-// layer explorer.
-function linkPictures(figure, Plotly, { examples, pixels }) {
-  figure.on("plotly_click", (event) => {
-    const i = event.points[0].curveNumber;
+// Toggle buttons, one per class, after a figure: `select(set of class indices)` on each press;
+// returns { clear() } for when a selection made otherwise replaces the classes'.
+function classButtons(figure, select) {
+  const { classes, noun } = contract().dataset, chosen = new Set();
+  const buttons = classes.map((name, c) => {
+    const button = el("button", { type: "button", "aria-pressed": "false" }, name);
+    button.addEventListener("click", () => {
+      if (chosen.has(c)) chosen.delete(c); else chosen.add(c);
+      button.setAttribute("aria-pressed", String(chosen.has(c)));
+      select(chosen);
+    });
+    return button;
+  });
+  figure.after(el("div", { class: "figure-buttons", role: "group", "aria-label": `Select the ${noun}s of a class` },
+    el("span", {}, "Select by class:"), ...buttons));
+  return { clear: () => { chosen.clear(); for (const b of buttons) b.setAttribute("aria-pressed", "false"); } };
+}
+
+// A row of pictures of held-out examples (the mistakes; layout.meta: their indices, pixels,
+// labels and the model's answers): a selection elsewhere dims the ones outside it; a click
+// selects one and loads it into the layer explorer, and so does a button under the figure (the
+// keyboard's way: Tab to it, Enter).
+function linkPictures(figure, Plotly, { examples, pixels, labels, predicted }) {
+  const { classes, noun } = contract().dataset;
+  function load(i) {
     announceSelection([examples[i]], figure);
     show([examples[i]]);
-    pickExample(Uint8Array.from(pixels[i]));
+    pickExample(Uint8Array.from(pixels[i]), labels[i]);
+  }
+  figure.on("plotly_click", (event) => load(event.points[0].curveNumber));
+  const buttons = examples.map((_, i) => {
+    const button = el("button", { type: "button" }, `${classes[labels[i]]} → ${classes[predicted[i]]}`);
+    button.addEventListener("click", () => load(i));
+    return button;
   });
+  const group = `Load a mistaken ${noun} into the layer explorer (its label → the model's answer)`;
+  figure.after(el("div", { class: "figure-buttons", role: "group", "aria-label": group },
+    el("span", {}, "Load one:"), ...buttons));
   function show(chosen) {
     const picked = chosen && new Set(chosen);
     Plotly.restyle(figure, { opacity: examples.map((e) => (!picked || picked.has(e) ? 1 : 0.25)) });

@@ -17,6 +17,8 @@ export function register(kind, selector, mount) {
 }
 
 async function start(root, mount) {
+  // The build's sentence for where no script runs (a file:// page): this one does.
+  root.querySelector(':scope > .figure-fallback[data-until="script"]')?.remove();
   try {
     const widget = await mount(root, whenNear(root));
     if (widget?.onscreen || widget?.offscreen) {

@@ -131,8 +131,10 @@ export function onExample(show) {
   window.addEventListener("layerwise:drawn", (event) => show(event.detail.pixels));
 }
 export const latest = () => latestExample;
-// An example picked in another view (uint8 pixels), for the layer explorer to load.
-export const pickExample = (pixels) => window.dispatchEvent(new CustomEvent("layerwise:pick", { detail: { pixels } }));
+// An example picked in another view (uint8 pixels, and its label where the view knows it), for
+// the layer explorer to load.
+export const pickExample = (pixels, label = null) =>
+  window.dispatchEvent(new CustomEvent("layerwise:pick", { detail: { pixels, label } }));
 
 // Brushing and linking: every view of this article's held-out examples (the Grand Tour, the
 // manifold maps, the mistakes) announces its selection as held-out example indices (null: none)

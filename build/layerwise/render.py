@@ -133,10 +133,6 @@ def figure_drawer(cache: Cache, result) -> Callable:
 
 PLOTLY_DATA = re.compile(r'<div class="plotly-figure" data-plotly="([^"]*)"([^>]*)></div>')  # figures.plotly_html
 STILL = re.compile(r' data-still="([^"]*)"')
-FIGURE_FALLBACK = (
-    '<p class="figure-fallback">This figure is drawn in your browser: it needs JavaScript, and the site '
-    "served over HTTP (opened from a file, browsers block the data it reads).{picture}</p>"
-)
 
 
 def externalise_figures(page_html: str, folder: str) -> tuple[str, dict[str, bytes]]:
@@ -161,7 +157,7 @@ def externalise_figures(page_html: str, folder: str) -> tuple[str, dict[str, byt
             picture = f' Drawn by the build:<img class="figure-still" src="{source}" alt="" loading="lazy">'
         return (
             f'<div class="plotly-figure" data-src="{written("figure", data)}" style="height: {height}px"{attributes}>'
-            f"{FIGURE_FALLBACK.format(picture=picture)}</div>"
+            f"{figures.fallback(picture=picture, until_script=False)}</div>"
         )
 
     return PLOTLY_DATA.sub(move, page_html), files

@@ -28,6 +28,19 @@ class FigureError(BuildError):
         self.line = line
 
 
+def fallback(what: str = "This figure is drawn", picture: str = "", until_script: bool = True) -> str:
+    """The one sentence a figure shows where it cannot be drawn: without JavaScript, or opened
+    from a file (browsers refuse module scripts and fetch there, and a <noscript> stays hidden
+    while scripts are on). A widget's goes as soon as its script runs (lifecycle.js); a Plotly
+    figure's stays, as its placeholder, until it is drawn (`until_script=False`)."""
+    until = ' data-until="script"' if until_script else ""
+    return (
+        f'<p class="figure-fallback"{until}>{what} in your browser: it needs JavaScript, and the site served over '
+        "HTTP (by <code>layerwise serve</code> or any static server); opened from a file, browsers block what "
+        f"it loads.{picture}</p>"
+    )
+
+
 # --- converters -------------------------------------------------------------------------------
 
 

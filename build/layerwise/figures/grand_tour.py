@@ -2,7 +2,7 @@
 
 import html
 
-from . import class_list, example_pixels, figure, flag, fraction, numbers, sample_points, tour_epoch, tour_layer
+from . import class_list, example_pixels, fallback, figure, flag, fraction, numbers, sample_points, tour_epoch, tour_layer
 
 # What a link may set of the tour's view (templates/tour.js writes and reads the same keys):
 # #fig-tour?layer=relu3&epoch=1&select=1,7 (epoch: a recorded moment, 0.125 is an eighth of the
@@ -17,5 +17,5 @@ def grand_tour(result, layer: str, epoch: int) -> str:  # epoch: the snapshot's 
     return (
         f'<div class="grand-tour" data-model="{html.escape(result.tour["model"])}" '
         f'data-layer="{html.escape(layer)}" data-snapshot="{epoch}">'
-        "<noscript>The Grand Tour is drawn in your browser and needs JavaScript.</noscript></div>"
+        f"{fallback('The Grand Tour is drawn')}</div>"
     )

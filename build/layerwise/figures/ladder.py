@@ -2,6 +2,7 @@
 training time; as a table and as a chart with error bars."""
 
 import html
+import math
 
 from ..stats import percent, percent_ci
 from . import figure, plotly, plotly_html
@@ -35,15 +36,35 @@ def ladder_table(result) -> str:
     )
 
 
+def round_ticks(low: float, high: float) -> list[int]:
+    """1, 2, 5, 10, 20, ... from the one at or below `low` to the one at or above `high`."""
+    series = [k * 10**e for e in range(int(math.log10(low)) - 1, int(math.log10(high)) + 2) for k in (1, 2, 5)]
+    first = max(v for v in series if v <= low)
+    last = min(v for v in series if v >= high)
+    return [v for v in series if first <= v <= last]
+
+
+def short(count: int) -> str:
+    """5000 -> '5k', 2000000 -> '2M'."""
+    for size, suffix in ((10**6, "M"), (10**3, "k")):
+        if count >= size:
+            return f"{count / size:g}{suffix}"
+    return str(count)
+
+
 @figure("ladder-chart", widgets=("figures",))
 def ladder_chart(result) -> str:
     """Accuracy against size, one bubble per model (its area: training time)."""
     go = plotly()[0]
     metrics = [described.metrics for described in result.models.values()]
 
-    def below(m) -> bool:  # a label under its bubble where a better model of about its size is above
-        similar = [o for o in metrics if 0.8 < o["parameters"] / m["parameters"] < 1.25]
-        return any(o["test_accuracy"] > m["test_accuracy"] for o in similar)
+    def label_side(m) -> str:
+        """Beside its bubble, away from a model of about its size (one neuron per class and
+        softmax regression have the same 7,850 weights): the worse one's label to the left."""
+        similar = [o for o in metrics if o is not m and 0.8 < o["parameters"] / m["parameters"] < 1.25]
+        if not similar:
+            return "top center"
+        return "middle left" if any(o["test_accuracy"] > m["test_accuracy"] for o in similar) else "middle right"
 
     fig = go.Figure(
         go.Scatter(
@@ -58,9 +79,14 @@ def ladder_chart(result) -> str:
             text=list(result.models),  # short names on the chart; the title in the hover
             hovertext=[m["title"] for m in metrics],
             mode="markers+text",
-            textposition=["bottom center" if below(m) else "top center" for m in metrics],
+            textposition=[label_side(m) for m in metrics],
             cliponaxis=False,
-            marker=dict(size=[12 + 4 * m["train_seconds"] ** 0.5 for m in metrics], color="#1a5fb4", opacity=0.7),
+            # Outlined and see-through: bubbles of models of one size overlap, and both show.
+            marker=dict(
+                size=[12 + 4 * m["train_seconds"] ** 0.5 for m in metrics],
+                color="rgba(26, 95, 180, 0.45)",
+                line=dict(width=1.5, color="#1a5fb4"),
+            ),
             # Numbers as the table and the prose write them (d3's '.1%' rounds 0.9855 down).
             customdata=[[percent(m["test_accuracy"]), f"{m['train_seconds']:.1f}"] for m in metrics],
             hovertemplate=(
@@ -69,9 +95,10 @@ def ladder_chart(result) -> str:
             ),
         )
     )
+    ticks = round_ticks(min(m["parameters"] for m in metrics), max(m["parameters"] for m in metrics))
     fig.update_layout(
-        # Round numbers of parameters only (a log axis otherwise labels 7, 8, 9, 10k, 2, 3, ...).
-        xaxis=dict(type="log", title="parameters", dtick=1, tickformat="~s", minor=dict(ticks="", showgrid=True)),
+        # Round numbers of parameters, 1-2-5 (powers of ten alone left one tick on this range: 10k).
+        xaxis=dict(type="log", title="parameters", tickvals=ticks, ticktext=[short(v) for v in ticks]),
         yaxis=dict(title="held-out accuracy", tickformat=".0%"),
         height=340,
         margin=dict(l=60, r=20, t=20, b=50),

@@ -3,7 +3,7 @@ in the page with the model's weights and checked against onnxruntime-web (templa
 
 import html
 
-from . import FigureError, figure, model, text, whole
+from . import FigureError, fallback, figure, model, text, whole
 
 
 def position_in(layer, position: str, channel: int) -> tuple[str, int]:
@@ -49,6 +49,5 @@ def layer_detail(result, model: str, layer: str, position: str, channel: int) ->
     return (
         f'<div class="layer-detail" data-model="{html.escape(model)}" data-layer="{name}" '
         f'data-position="{at}" data-channel="{channel}">'
-        f'<p class="figure-fallback">This figure redoes the arithmetic of {name} ({kind}) on a {noun} '
-        "in your browser: it needs JavaScript, and the site served over HTTP.</p></div>"
+        f"{fallback(f'This figure redoes the arithmetic of {name} ({kind}) on a {noun}')}</div>"
     )

@@ -3,7 +3,7 @@
 import html
 
 from ..stats import percent
-from . import figure, model
+from . import fallback, figure, model
 
 
 @figure("layer-explorer", widgets=("explorer",), model=(model, None))
@@ -18,6 +18,5 @@ def layer_explorer(result, model: str) -> str:
     )
     return (
         f'{origin}<div class="layer-explorer" data-model="{html.escape(model)}">'
-        f"<noscript>This figure runs the network on your own {noun} in your browser and needs JavaScript."
-        "</noscript></div>"
+        f"{fallback(f'This figure runs the network on your own {noun}')}</div>"
     )

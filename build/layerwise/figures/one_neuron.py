@@ -3,7 +3,7 @@
 import html
 
 from .. import contract
-from . import FigureError, class_index, figure, model
+from . import FigureError, class_index, fallback, figure, model
 
 
 @figure("one-neuron", widgets=("neuron",), model=(model, "one_neuron"), **{"class": (class_index, None)})
@@ -13,5 +13,5 @@ def one_neuron(result, model: str, **options) -> str:
         raise FigureError(f"one-neuron: '{model}' is not a model of one sigmoid neuron per class over the pixels")
     return (
         f'<div class="one-neuron" data-model="{html.escape(model)}" data-class="{options["class"]}">'
-        "<noscript>This figure is drawn in your browser and needs JavaScript.</noscript></div>"
+        f"{fallback()}</div>"
     )

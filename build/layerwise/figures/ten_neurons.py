@@ -103,5 +103,12 @@ def mistakes(result, model: str, count: int) -> str:
     # Which held-out example each picture is (templates/figures.js links them to a selection
     # elsewhere, and a click loads one into the layer explorer).
     pixels = [np.ravel(w["pixels"]).tolist() for w in wrong]  # each C*H*W, as the explorer takes them
-    fig.update_layout(meta={"examples": [w["example"] for w in wrong], "pixels": pixels})
+    fig.update_layout(
+        meta={
+            "examples": [w["example"] for w in wrong],
+            "pixels": pixels,
+            "labels": [w["label"] for w in wrong],
+            "predicted": [w["predicted"] for w in wrong],
+        }
+    )
     return plotly_html(fig)
