@@ -34,8 +34,11 @@ function pageColours(figure) {
   const grid = ink.replace("rgb(", "rgba(").replace(")", ", 0.15)");
   const layout = { paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "rgba(0,0,0,0)", "font.color": ink };
   // Attribute paths, so each axis keeps its title and tick format.
-  for (const key of Object.keys(figure.layout || {}))
-    if (/^[xy]axis\d*$/.test(key)) for (const part of ["gridcolor", "minor.gridcolor", "zerolinecolor", "linecolor"]) layout[`${key}.${part}`] = grid;
+  for (const key of Object.keys(figure.layout || {})) {
+    if (!/^[xy]axis\d*$/.test(key)) continue;
+    for (const part of ["gridcolor", "zerolinecolor", "linecolor"]) layout[`${key}.${part}`] = grid;
+    if (figure.layout[key].minor?.showgrid) layout[`${key}.minor.gridcolor`] = grid; // (setting it would switch minor grids on)
+  }
   return layout;
 }
 

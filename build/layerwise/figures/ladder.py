@@ -95,10 +95,18 @@ def ladder_chart(result) -> str:
             ),
         )
     )
-    ticks = round_ticks(min(m["parameters"] for m in metrics), max(m["parameters"] for m in metrics))
+    fewest, most = min(m["parameters"] for m in metrics), max(m["parameters"] for m in metrics)
+    ticks = round_ticks(fewest, most)
     fig.update_layout(
-        # Round numbers of parameters, 1-2-5 (powers of ten alone left one tick on this range: 10k).
-        xaxis=dict(type="log", title="parameters", tickvals=ticks, ticktext=[short(v) for v in ticks]),
+        # Round numbers of parameters, 1-2-5 (powers of ten alone left one tick on this range: 10k);
+        # room on the left for a label beside the smallest model's bubble.
+        xaxis=dict(
+            type="log",
+            title="parameters",
+            tickvals=ticks,
+            ticktext=[short(v) for v in ticks],
+            range=[math.log10(fewest / 2), math.log10(most * 1.3)],
+        ),
         yaxis=dict(title="held-out accuracy", tickformat=".0%"),
         height=340,
         margin=dict(l=60, r=20, t=20, b=50),
