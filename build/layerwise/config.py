@@ -261,7 +261,7 @@ class ModelSpec:
     checkpoint: Path | None = None  # a state_dict file: measured, not trained
     onnx: Path | None = None  # a ready ONNX file: measured, not trained
     outputs: list[str] = field(default_factory=list)  # the ONNX file's tensors to show
-    base: Path = Path(".")  # where relative paths and factory files are found
+    base: Path = Path(".")  # where the factory is imported from: the folder of the file that named it
     train: dict = field(default_factory=dict)  # training settings for this model
 
     @property
@@ -332,14 +332,19 @@ def check_model(name: str, table, train: dict, base: Path, errors: list) -> Mode
     if not isinstance(table.get("args", {}), dict):
         errors.append(f"{where}.args: must be a table of keyword arguments for the factory")
     spec.args = dict(table.get("args", {})) if isinstance(table.get("args", {}), dict) else {}
-    for key in ("checkpoint", "onnx"):
+    for key in ("checkpoint", "onnx"):  # already relative to the file that wrote them (anchored)
         if isinstance(getattr(spec, key), str) and getattr(spec, key):
-            path = (base / getattr(spec, key)).resolve()
+            path = Path(getattr(spec, key)).resolve()
             setattr(spec, key, path)
             if not path.exists():
                 errors.append(f"{where}.{key}: {path} does not exist; put the file there or fix the path")
         else:
             setattr(spec, key, None)
+    factory_file = spec.factory.partition(":")[0]
+    if factory_file.endswith(".py") and not (base / factory_file).exists():
+        errors.append(
+            f"{where}.factory: {(base / factory_file).resolve()} does not exist; put the file there or fix the path"
+        )
     if spec.onnx and not spec.outputs:
         errors.append(f'{where}.outputs: name the ONNX file\'s tensors to show, e.g. outputs = ["conv1", "relu1"]')
     if spec.checkpoint and spec.onnx:
@@ -352,10 +357,10 @@ def model_specs(config: dict, errors: list | None = None) -> dict[str, ModelSpec
     """Every [models.NAME] as a checked ModelSpec; mistakes go to `errors` (or raise)."""
     own = errors is None
     errors = [] if own else errors
-    base = Path(config.get("base", "."))
+    bases = config.get("factory_bases", {})
     specs = {}
     for name, table in config["models"].items():
-        spec = check_model(name, table, config["train"], base, errors)
+        spec = check_model(name, table, config["train"], Path(bases.get(name, ".")), errors)
         if spec:
             specs[name] = spec
     if own and errors:
@@ -367,7 +372,7 @@ def check_config(config: dict, where: str) -> dict[str, ModelSpec]:
     """Every setting, converted and range-checked in one pass; all mistakes raised together as
     'FILE: key: what; what to write' lines. Returns the models as specs."""
     errors: list[str] = []
-    raw = {k: v for k, v in config.items() if k not in ("models", "base", "every_article")}
+    raw = {k: v for k, v in config.items() if k not in ("models", "factory_bases", "every_article")}
     check_table(raw, SCHEMA, "", errors)
     specs = model_specs(config, errors)
     if not config["models"]:
@@ -415,22 +420,44 @@ def read_toml(path: Path) -> dict:
         raise ConfigError(f"{path}: {e}; fix the TOML syntax there") from None
 
 
+SITE_PATHS = ("content", "templates", "out", "cache", "node_modules")
+
+
+def anchored(settings: dict, base: Path) -> dict:
+    """A copy of `settings` with every relative path in them (site folders, data.root, models'
+    checkpoint and onnx files) joined to `base`, the folder of the file that wrote them: a path
+    means the same wherever the settings are later laid over others."""
+
+    def join(value):
+        return str(base / value) if isinstance(value, str) and value and not Path(value).is_absolute() else value
+
+    settings = copy.deepcopy(settings)
+    for key in SITE_PATHS:
+        if key in settings:
+            settings[key] = join(settings[key])
+    if isinstance(settings.get("data"), dict) and "root" in settings["data"]:
+        settings["data"]["root"] = join(settings["data"]["root"])
+    for table in settings.get("models", {}).values() if isinstance(settings.get("models"), dict) else []:
+        for key in ("checkpoint", "onnx"):
+            if isinstance(table, dict) and key in table:
+                table[key] = join(table[key])
+    return settings
+
+
 def overlay(config: dict, settings: dict, base: Path, where: str) -> dict:
     """`config` with `settings` (from a file or an article's front matter) merged in; paths in
-    them (data.root, checkpoints, factory files) are relative to `base`."""
-    config = merge(config, settings)
-    config["base"] = str(base)
+    them are relative to `base`, and a factory written there is imported from there."""
+    config = merge(config, anchored(settings, base))
     config["source_file"] = where
-    data = settings.get("data", {})
-    root = config["data"].get("root") if isinstance(config["data"], dict) else None
-    if isinstance(data, dict) and "root" in data and isinstance(root, str) and not Path(root).is_absolute():
-        config["data"]["root"] = str(base / root)
+    models = settings.get("models") if isinstance(settings.get("models"), dict) else {}
+    bases = config.setdefault("factory_bases", {})
+    bases.update({name: str(base) for name, table in models.items() if isinstance(table, dict) and "factory" in table})
     return config
 
 
 def load_config(path: str | Path | None = None, **overrides) -> dict:
     """The defaults, then the TOML file at `path` (if any), then keyword overrides. Paths in the
-    file (data.root, checkpoints, factory files) are relative to the file's folder."""
+    file (folders, data.root, checkpoints, factory files) are relative to the file's folder."""
     config = copy.deepcopy(DEFAULTS)
     config["source_file"] = "defaults"
     if path is not None:

@@ -136,7 +136,7 @@ def import_factory(spec: ModelSpec):
         if module_name.endswith(".py"):
             path = (spec.base / module_name).resolve()
             if not path.exists():
-                raise ModelSpecError(f"{where}: {path} does not exist; put the file next to the config")
+                raise ModelSpecError(f"{where}: {path} does not exist; put the file there or fix the path")
             loader = importlib.util.spec_from_file_location(f"layerwise_factory_{path.stem}", path)
             module = importlib.util.module_from_spec(loader)
             loader.loader.exec_module(module)
