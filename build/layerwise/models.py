@@ -176,14 +176,21 @@ def module_from_factory(spec: ModelSpec, shape, n_classes: int) -> nn.Module:
 # --- one interface for every torch model -----------------------------------------------------
 
 
+def page_name(path: str) -> str:
+    """A shown submodule's name in the page and its ONNX file: its path, or layer_N for child N of
+    a plain nn.Sequential (ONNX refuses a name that is a number)."""
+    return f"layer_{path}" if path.isdigit() else path
+
+
 class Network:
     """A torch module and the names of its submodules the page shows, in forward order.
 
     outputs(x) runs the module once and returns each shown layer's output (forward hooks), and
-    the model's own output as 'output' when no shown layer gives it."""
+    the model's own output as 'output' when no shown layer gives it. Layers go by page_name."""
 
     def __init__(self, name: str, module: nn.Module, shown: list[str], with_output: bool, head: nn.Module | None):
-        self.name, self.module, self.shown, self.with_output = name, module, shown, with_output
+        self.paths = {page_name(path): path for path in shown}  # page name -> submodule path
+        self.name, self.module, self.shown, self.with_output = name, module, list(self.paths), with_output
         self.head_module = head  # a final Softmax / Sigmoid / LogSoftmax, whose input is the logits
         self.head = HEADS.get(type(head), "logits")
 
@@ -205,8 +212,11 @@ class Network:
     def parameter_count(self) -> int:
         return sum(p.numel() for p in self.module.parameters())
 
+    def submodule(self, name: str) -> nn.Module:
+        return self.module.get_submodule(self.paths[name])
+
     def layer_type(self, name: str) -> str:
-        return "Output" if name == "output" else type(self.module.get_submodule(name)).__name__
+        return "Output" if name == "output" else type(self.submodule(name)).__name__
 
     def outputs(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
         captured = {}
@@ -222,7 +232,7 @@ class Network:
 
             return hook
 
-        handles = [self.module.get_submodule(n).register_forward_hook(keep(n)) for n in self.shown]
+        handles = [self.submodule(n).register_forward_hook(keep(n)) for n in self.shown]
         try:
             final = self.module(x)
         finally:
@@ -296,6 +306,11 @@ def dry_run(spec: ModelSpec, module: nn.Module, shape, n_classes: int) -> Networ
     else:
         children = {n for n, _ in module.named_children()}
         shown = [n for n in dict.fromkeys(order) if n in children]
+    if len({page_name(name) for name in shown}) < len(shown):
+        raise ModelSpecError(
+            f"models.{spec.name}: layers {', '.join(shown)} would share a name in the page "
+            "(a child N of an nn.Sequential is shown as layer_N); rename one"
+        )
     for name in shown:
         if order.count(name) > 1:
             raise ModelSpecError(
