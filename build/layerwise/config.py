@@ -13,19 +13,23 @@ from pathlib import Path
 
 from .errors import BuildError
 
-CNN_LAYERS = [
-    "conv1: Conv2d(channels, 10, kernel_size=5)",
-    "pool1: MaxPool2d(2)",
-    "relu1: ReLU()",
-    "conv2: Conv2d(10, 20, kernel_size=5)",
-    "pool2: MaxPool2d(2)",
-    "relu2: ReLU()",
-    "flatten: Flatten()",
-    "fc1: Linear(auto, 50)",
-    "relu3: ReLU()",
-    "fc2: Linear(50, classes)",
-    "softmax: Softmax(dim=1)",
-]
+
+def cnn_layers(height: int, width: int) -> list[str]:
+    """The default CNN's layer lines for images of this size: two convolutions, each followed by
+    2x2 max pooling. A convolution has kernel 5 where the map is at least 12 pixels across (at
+    28x28: both, the classic network), else kernel 3 with padding 1, which keeps the map's size:
+    8x8 images fit as well as 64x64."""
+    side, lines = min(height, width), []
+    for i, (inputs, outputs) in enumerate((("channels", 10), (10, 20)), start=1):
+        kernel = "kernel_size=5" if side >= 12 else "kernel_size=3, padding=1"
+        side = (side - 4 if side >= 12 else side) // 2
+        lines += [f"conv{i}: Conv2d({inputs}, {outputs}, {kernel})", f"pool{i}: MaxPool2d(2)", f"relu{i}: ReLU()"]
+    head = ["flatten: Flatten()", "fc1: Linear(auto, 50)", "relu3: ReLU()", "fc2: Linear(50, classes)"]
+    return lines + head + ["softmax: Softmax(dim=1)"]
+
+
+# The default CNN as the defaults write it; for data of another size it is cnn_layers(H, W).
+CNN_LAYERS = cnn_layers(28, 28)
 
 DEFAULTS = {
     "content": "content",

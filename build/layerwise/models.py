@@ -22,7 +22,7 @@ from collections import OrderedDict
 import torch
 from torch import nn
 
-from .config import ModelSpec, ModelSpecError, first_line
+from .config import CNN_LAYERS, ModelSpec, ModelSpecError, cnn_layers, first_line
 from .sources import MNIST_SHAPE
 
 HEADS = {nn.Softmax: "softmax", nn.Sigmoid: "sigmoid", nn.LogSoftmax: "log_softmax"}
@@ -87,7 +87,8 @@ def sequential_from_lines(spec: ModelSpec, shape, n_classes: int) -> nn.Sequenti
     """The layer lines as an nn.Sequential, built and shape-checked one layer at a time."""
     symbols = data_symbols(shape, n_classes)
     named, x, previous = OrderedDict(), torch.zeros(1, *shape), "the input"
-    for line in spec.layers:
+    lines = cnn_layers(*shape[1:]) if spec.layers == CNN_LAYERS else spec.layers  # the default CNN fits the size
+    for line in lines:
         name, layer_type, args, kwargs = parse_layer(line, symbols)
         where = f"models.{spec.name} layer {name}"
         if name in named:
