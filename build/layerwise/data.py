@@ -169,10 +169,15 @@ def load_folder(source: Source, data: dict):
 
 
 def load_image(path, mode: str):
+    """One image in PIL's `mode`; a file that cannot be decoded (truncated, say: describing the
+    folder reads only the headers) is one line naming it."""
     from PIL import Image
 
-    with Image.open(path) as image:
-        return image.convert(mode)
+    try:
+        with Image.open(path) as image:
+            return image.convert(mode)
+    except OSError as e:
+        raise DataError(f"{path}: not a readable image ({e}); remove or replace it") from None
 
 
 def load_dataset(data: dict, node_modules: Path, source: Source | None = None) -> Dataset:
