@@ -157,7 +157,7 @@ def make_folder(root, classes=("circle", "square", "triangle"), size=(32, 32), m
         for i in range(per_class):
             image = Image.new("RGB", size, (255, 255, 255))
             draw = ImageDraw.Draw(image)
-            x, y = rng.integers(2, size[0] // 3, 2)
+            x, y = rng.integers(2, max(3, size[0] // 3), 2)  # 8x8 images too
             box = [x, y, x + size[0] // 2, y + size[1] // 2]
             colour = colours.get(name, tuple(int(v) for v in rng.integers(0, 255, 3)))
             {"circle": draw.ellipse, "square": draw.rectangle}.get(name, draw.ellipse)(box, fill=colour)

@@ -102,7 +102,7 @@ def reading_order(article: Article) -> tuple:
 def plan_site(config: dict) -> tuple[SiteSettings, list[Article]]:
     """Every article of content/, its settings checked and its data described, before anything
     loads or trains. All config mistakes of all articles are raised together."""
-    from .sources import describe_source
+    from .sources import check_sizes, describe_source
 
     content = Path(config["content"])
     settings = load_site_settings(content)
@@ -124,6 +124,7 @@ def plan_site(config: dict) -> tuple[SiteSettings, list[Article]]:
         data_key = json.dumps([article["data"], article["node_modules"]], sort_keys=True)
         if data_key not in described:  # once per dataset: a folder's images are opened to describe it
             described[data_key] = describe_source(article["data"], article["node_modules"])
+        check_sizes(article["data"], article["record"], described[data_key])  # enough to analyse
         articles.append(Article(path, path.stem, meta, article, specs, described[data_key]))
     if errors:
         raise ConfigError(dict.fromkeys(errors))  # the same mistake in a shared config once

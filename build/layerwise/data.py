@@ -21,7 +21,7 @@ import torch
 import torch.nn.functional as F
 
 from . import sources
-from .sources import DataError, Source
+from .sources import DataError, Source, every_nth, stratified_split
 
 
 @dataclass
@@ -46,23 +46,6 @@ class Dataset:
         for t in (self.train_x, self.train_y, self.test_x, self.test_y):
             h.update(t.numpy().tobytes())
         return h.hexdigest()[:16]
-
-
-def stratified_split(labels: np.ndarray, test_fraction: float, seed: int):
-    """Indices (train, test) with each class split in the same proportion, reproducibly.
-    Per-class counts use largest remainders, so the test set has exactly round(N * fraction)."""
-    rng = np.random.default_rng(seed)
-    classes, sizes = np.unique(labels, return_counts=True)
-    wanted = sizes * test_fraction
-    n_test = np.floor(wanted).astype(int)
-    short = round(len(labels) * test_fraction) - n_test.sum()
-    n_test[np.argsort(-(wanted - n_test), kind="stable")[:short]] += 1
-    train, test = [], []
-    for c, k in zip(classes, n_test):
-        members = rng.permutation(np.flatnonzero(labels == c))
-        test.append(members[:k])
-        train.append(members[k:])
-    return np.sort(np.concatenate(train)), np.sort(np.concatenate(test))
 
 
 def to_shape(images: torch.Tensor, shape: tuple[int, int, int]) -> torch.Tensor:
@@ -192,11 +175,10 @@ def load_dataset(data: dict, node_modules: Path, source: Source | None = None) -
         train_x, train_y, test_x, test_y = load_named(source, data)
     train_x, test_x = to_shape(train_x, source.shape), to_shape(test_x, source.shape)
     limit = data["limit"]
-    if limit:
-        # Keep the stratification: take an evenly spaced subset of each split.
-        train_x, train_y = train_x[:: max(1, len(train_x) // limit)], train_y[:: max(1, len(train_y) // limit)]
-        n_test = max(1, round(limit * data["test_fraction"]))
-        test_x, test_y = test_x[:: max(1, len(test_x) // n_test)], test_y[:: max(1, len(test_y) // n_test)]
+    if limit:  # an evenly spaced subset of each split keeps the stratification
+        train_x, train_y = train_x[every_nth(len(train_x), limit)], train_y[every_nth(len(train_y), limit)]
+        n_test = sources.held_out_limit(data)
+        test_x, test_y = test_x[every_nth(len(test_x), n_test)], test_y[every_nth(len(test_y), n_test)]
     present = set(test_y.tolist()) | set(train_y.tolist())
     if len(present) < len(source.classes) or int(max(present)) >= len(source.classes):
         raise DataError(

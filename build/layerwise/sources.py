@@ -8,12 +8,17 @@ image directory (torchvision's ImageFolder layout).
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from .errors import BuildError
 
 # Where Debian's `dataset-fashion-mnist` puts the gzipped IDX files.
 DEBIAN_FASHION = Path("/usr/share/datasets/fashion-mnist")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff", ".pgm", ".ppm")
 MIN_SIDE, MAX_SIDE, MIN_CLASSES, MAX_CLASSES = 8, 64, 2, 20
+# The manifold analysis cross-validates a linear probe and 5-NN on the Grand Tour's sample: it
+# needs two of each class (two folds) and ten in all (five neighbours in a training fold).
+MIN_SAMPLE_PER_CLASS, MIN_SAMPLE = 2, 10
 DIGITS = [str(d) for d in range(10)]
 MNIST_SHAPE = (1, 28, 28)  # MNIST and its siblings, as their files declare it
 
@@ -259,3 +264,81 @@ def converted(source: Source, data: dict) -> Source:
         data.get("preprocessing") or source.preprocessing,
         source.files,
     )
+
+
+# --- how many examples each split and the Grand Tour's sample will hold, known before loading
+
+
+def stratified_split(labels: np.ndarray, test_fraction: float, seed: int):
+    """Indices (train, test) with each class split in the same proportion, reproducibly.
+    Per-class counts use largest remainders, so the test set has exactly round(N * fraction)."""
+    rng = np.random.default_rng(seed)
+    classes, sizes = np.unique(labels, return_counts=True)
+    wanted = sizes * test_fraction
+    n_test = np.floor(wanted).astype(int)
+    short = round(len(labels) * test_fraction) - n_test.sum()
+    n_test[np.argsort(-(wanted - n_test), kind="stable")[:short]] += 1
+    train, test = [], []
+    for c, k in zip(classes, n_test):
+        members = rng.permutation(np.flatnonzero(labels == c))
+        test.append(members[:k])
+        train.append(members[k:])
+    return np.sort(np.concatenate(train)), np.sort(np.concatenate(test))
+
+
+def every_nth(count: int, wanted: int) -> slice:
+    """An evenly spaced subset of about `wanted` of `count` examples: what data.limit keeps."""
+    return slice(None, None, max(1, count // wanted))
+
+
+def held_out_limit(data: dict) -> int:
+    """How many held-out examples data.limit keeps (about)."""
+    return max(1, round(data["limit"] * data["test_fraction"]))
+
+
+def held_out_counts(data: dict, source: Source) -> tuple[np.ndarray | None, str, str]:
+    """(how many held-out examples of each class the build will have, the setting that decides it,
+    what to change), from the data's description: exact for a folder (split and limited as
+    load_dataset does), about even under data.limit otherwise; None where thousands are held out."""
+    if canonical(data["source"]) == "folder":
+        root = Path(data["root"])
+        names = [f.relative_to(root).parts[0] for f in source.files]  # ImageFolder's classes: sorted folders
+        labels = np.unique(names, return_inverse=True)[1]
+        held_out = labels[stratified_split(labels, data["test_fraction"], data["seed"])[1]]
+        if data["limit"]:
+            held_out = held_out[every_nth(len(held_out), held_out_limit(data))]
+        what = f"data.root = '{root}' ({len(labels)} images, data.test_fraction = {data['test_fraction']})"
+        return np.bincount(held_out, minlength=len(source.classes)), what, "add images or raise data.test_fraction"
+    if data["limit"]:
+        enough = -(-max(MIN_SAMPLE, MIN_SAMPLE_PER_CLASS * len(source.classes)) // data["test_fraction"])
+        counts = np.bincount(np.arange(held_out_limit(data)) % len(source.classes), minlength=len(source.classes))
+        return counts, f"data.limit = {data['limit']}", f"set data.limit to at least {int(enough)} (or 0 for every one)"
+    return None, "", ""
+
+
+def check_sizes(data: dict, record: dict, source: Source) -> None:
+    """The Grand Tour's sample, which the manifold analysis cross-validates on, will hold at least
+    MIN_SAMPLE examples and MIN_SAMPLE_PER_CLASS of each class; else one line saying which
+    setting to change. Worked out before anything loads, as the data will be split and sampled."""
+    counts, what, fix = held_out_counts(data, source)
+    classes, size = source.classes, record["sample_size"]
+    if counts is not None and (counts.sum() < MIN_SAMPLE or counts.min() < MIN_SAMPLE_PER_CLASS):
+        raise DataError(
+            f"{what}: {counts.sum()} held out, {counts.min()} of class '{classes[counts.argmin()]}'; the analysis "
+            f"needs {MIN_SAMPLE} held out and {MIN_SAMPLE_PER_CLASS} of each class: {fix}"
+        )
+    if counts is None:  # the tour's sample is stratified: about as many of each class
+        sampled = np.full(len(classes), size // len(classes))
+        enough = MIN_SAMPLE_PER_CLASS * len(classes)
+    elif size < counts.sum():  # as record.sample_indices draws it
+        labels = np.repeat(np.arange(len(classes)), counts)
+        picked = stratified_split(labels, size / len(labels), record["seed"])[1]
+        sampled = np.bincount(labels[picked], minlength=len(classes))
+        enough = -(-MIN_SAMPLE_PER_CLASS * len(labels) // counts.min())
+    else:
+        return  # the sample is every held-out example
+    if sampled.min() < MIN_SAMPLE_PER_CLASS:
+        raise DataError(
+            f"record.sample_size = {size} takes {sampled.min()} of class '{classes[sampled.argmin()]}'; the "
+            f"analysis needs {MIN_SAMPLE_PER_CLASS} of each class: set record.sample_size to at least {int(enough)}"
+        )

@@ -2,8 +2,9 @@
 
 For each layer's activations on a fixed sample of held-out digits: 2-D views under PCA, t-SNE
 and UMAP (seeded), and numbers that make "manifold or blobs with tentacles" concrete:
-- linear-probe accuracy: can a linear classifier separate the classes here? (5-fold CV)
-- k-nearest-neighbour accuracy: are a digit's neighbours of its own class? (5-fold CV, k=5)
+- linear-probe accuracy: can a linear classifier separate the classes here? (5-fold CV; fewer
+  folds where a class has fewer than five examples in the sample)
+- k-nearest-neighbour accuracy: are a digit's neighbours of its own class? (the same folds, k=5)
 - trustworthiness of each 2-D view: are neighbours in the view neighbours in the layer?
 - intrinsic dimension (TwoNN, Facco et al. 2017): how many directions the data really uses.
 """
@@ -30,7 +31,8 @@ def two_nn_dimension(points: np.ndarray) -> float:
     distances, _ = NearestNeighbors(n_neighbors=3).fit(points).kneighbors(points)
     r1, r2 = distances[:, 1], distances[:, 2]
     keep = r1 > 0
-    return float(keep.sum() / np.log(r2[keep] / r1[keep]).sum())
+    logs = np.log(r2[keep] / r1[keep]).sum()
+    return float(keep.sum() / logs) if logs > 0 else 0.0  # every point on another (a dead layer): none used
 
 
 @functools.cache
@@ -73,13 +75,18 @@ def timed_views(activations: dict[str, np.ndarray], method: str, seed: int) -> d
 
 
 def separability(points: np.ndarray, labels: np.ndarray) -> dict:
-    """How well a layer separates the classes, and how many directions it really uses."""
+    """How well a layer separates the classes, and how many directions it really uses. Five folds,
+    or as many as the rarest class has examples (a small image folder; planning checks for two)."""
     probe = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000))
+    folds = min(5, int(np.unique(labels, return_counts=True)[1].min()))
+    parallel = -1 if len(points) >= 200 else None
     return {
         "width": points.shape[1],
-        # The probe's folds in parallel: its 4 s a layer were a third of the analysis (same numbers).
-        "linear_probe_accuracy": float(cross_val_score(probe, points, labels, cv=5, n_jobs=-1).mean()),
-        "knn_accuracy": float(cross_val_score(KNeighborsClassifier(5), points, labels, cv=5).mean()),
+        "folds": folds,
+        # The probe's folds in parallel: its 4 s a layer were a third of the analysis (same numbers);
+        # not for a few dozen points, which take less time than starting the worker processes.
+        "linear_probe_accuracy": float(cross_val_score(probe, points, labels, cv=folds, n_jobs=parallel).mean()),
+        "knn_accuracy": float(cross_val_score(KNeighborsClassifier(5), points, labels, cv=folds).mean()),
         "intrinsic_dimension": two_nn_dimension(points),
     }
 
