@@ -39,7 +39,9 @@ def module_name(path: Path, package: Path = PACKAGE) -> str:
 
 @pytest.fixture(scope="module")
 def default_articles():
-    config = load_config(content=str(ROOT / "content"), templates=str(ROOT / "templates"), node_modules=str(ROOT / "node_modules"))
+    config = load_config(
+        content=str(ROOT / "content"), templates=str(ROOT / "templates"), node_modules=str(ROOT / "node_modules")
+    )
     return plan_site(config)[1]
 
 
@@ -87,7 +89,9 @@ def test_an_edit_recomputes_exactly_the_stages_that_run_it(tmp_path, default_art
             for _ in STAGES:  # a stage that needs another's result recomputes when that one does
                 expected |= {n for n, s in STAGES.items() if any(need in expected for need in s.needs)}
             expected |= {"pipeline"} if expected or module in orchestrated else set()
-            assert changed == expected, f"{module.relative_to(copy)} edited: {slug} recomputes {changed}, not {expected}"
+            assert changed == expected, (
+                f"{module.relative_to(copy)} edited: {slug} recomputes {changed}, not {expected}"
+            )
     for page_side in ("content.py", "render.py", "figures/ladder.py", "serve.py", "cli.py"):
         assert all(copy / page_side not in files for files in [*runs_code.values(), orchestrated]), page_side
 
@@ -95,7 +99,9 @@ def test_an_edit_recomputes_exactly_the_stages_that_run_it(tmp_path, default_art
 def test_a_content_edit_recomputes_nothing(tmp_path):
     content = tmp_path / "content"
     shutil.copytree(ROOT / "content", content)
-    config = load_config(content=str(content), templates=str(ROOT / "templates"), node_modules=str(ROOT / "node_modules"))
+    config = load_config(
+        content=str(content), templates=str(ROOT / "templates"), node_modules=str(ROOT / "node_modules")
+    )
     before = keys_of(plan_site(config)[1], PACKAGE)
     article = content / "mnist.md"
     article.write_text(article.read_text().replace("The Grand Tour", "The Grand Tour, edited", 1))

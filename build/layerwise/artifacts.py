@@ -8,12 +8,13 @@ bytes}, named by contract.py; rendering writes them without knowing their format
 import dataclasses
 import io
 import json
+import os
 import time
 
 import numpy as np
 import torch
 
-from . import adversarial, anatomy, contract, export, models, record, sources, tour, train
+from . import adversarial, anatomy, contract, export, models, sources, tour, train
 from . import data as data_stage
 from .analysis import baselines, manifold
 from .config import ConfigError, ModelSpec, ModelSpecError
@@ -90,9 +91,7 @@ def describe_layers(network, shape) -> list[LayerInfo]:
     layers = []
     for name, value in outputs.items():
         layer = LayerInfo(name, network.layer_type(name), list(value.shape[1:]))
-        module = (
-            network.submodule(name) if isinstance(network, models.Network) and name != "output" else None
-        )
+        module = network.submodule(name) if isinstance(network, models.Network) and name != "output" else None
         if isinstance(module, torch.nn.Conv2d):
             layer.filters = module.weight.detach().cpu().round(decimals=4).tolist()
         layers.append(layer)
@@ -228,6 +227,45 @@ def neuron_file(linear: torch.nn.Linear, outputs: torch.Tensor, labels: torch.Te
     ).encode()
 
 
+# --- training: every run of every model, two (or more) at once -------------------------------
+
+
+def seed_run(model: str, seed: int) -> str:
+    return f"train/{model}/{seed}"
+
+
+def train_one_run(spec: ModelSpec, source: sources.Source, dataset, seed: int, threads: int) -> dict:
+    """One training run in a worker process: the model rebuilt from its spec (a factory's class
+    need not be picklable), trained with `threads` threads."""
+    torch.set_num_threads(threads)
+    return train.train_model(build_network(spec, source), dataset, {**spec.train, "seed": seed})
+
+
+def train_in_parallel(specs: dict[str, ModelSpec], source: sources.Source, dataset, run: Runner) -> dict:
+    """{train/model/seed: result} for every run not in the cache, trained in worker processes, as
+    many at once as there are cores. The runs of a ladder are small and independent: on 2 cores two
+    single-threaded runs at once take about half the time of one after another on two threads,
+    which these models barely use. On CUDA, or with one core or one run, the runs are left to the
+    caller, in this process."""
+    pending = [
+        (name, seed)
+        for name, spec in reversed(specs.items())  # the ladder's largest models first: they set the length
+        for seed in runs(spec)
+        if spec.trained_here and not run.cache.has("train", run.keys[seed_run(name, seed)])
+    ]
+    workers = min(len(pending), os.cpu_count() or 1)
+    on_cpu = all(train.pick_device(specs[name].train["device"]).type == "cpu" for name, _ in pending)
+    if workers < 2 or not on_cpu:
+        return {}
+    from joblib import Parallel, delayed
+
+    threads = max(1, (os.cpu_count() or 1) // workers)
+    results = Parallel(n_jobs=workers, backend="loky")(
+        delayed(train_one_run)(specs[name], source, dataset, seed, threads) for name, seed in pending
+    )
+    return {seed_run(name, seed): result for (name, seed), result in zip(pending, results)}
+
+
 # --- the whole computation ---------------------------------------------------------------------
 
 
@@ -240,14 +278,22 @@ def compute_artifacts(config: dict, specs: dict[str, ModelSpec], source: sources
     dataset = data_stage.load_dataset(config["data"], config["node_modules"], source)
     run.timings["data"] = time.perf_counter() - start
 
+    start = time.perf_counter()
+    trained_runs = train_in_parallel(specs, source, dataset, run)
+    run.timings[f"train ({len(trained_runs)} runs, in parallel)"] = time.perf_counter() - start
+
     described, files, trained, answers = {}, {}, {}, {}
     for name, spec in specs.items():
         network = networks[name]
-        if spec.trained_here:
-            train_once = lambda seed: train.train_model(network, dataset, {**spec.train, "seed": seed})  # noqa: E731
-        else:
-            train_once = lambda seed: train.measure_brought_in(network, dataset)  # noqa: E731
-        results = [run(f"train/{name}/{seed}", lambda: train_once(seed), f"train {name}") for seed in runs(spec)]
+
+        def train_once(seed: int) -> dict:
+            if not spec.trained_here:
+                return train.measure_brought_in(network, dataset)
+            if seed_run(name, seed) in trained_runs:
+                return trained_runs[seed_run(name, seed)]
+            return train.train_model(network, dataset, {**spec.train, "seed": seed})
+
+        results = [run(seed_run(name, seed), lambda: train_once(seed), f"train {name}") for seed in runs(spec)]
         result = results[0]  # the configured seed's run is the one the pages show and run
         network.load_weights(result["snapshots"][-1])
         trained[name] = result

@@ -8,6 +8,7 @@ import contextlib
 import gzip
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -61,13 +62,21 @@ CHROMIUM_ARGS = [
 ]
 
 
-def timed_build(config_path: Path) -> float:
-    """Wall time of `layerwise build` as a user runs it: a fresh process, imports included."""
+STAGE_LINE = re.compile(r"^\s*(\S+) stage (.+): ([\d.]+) s$", re.M)  # build.report's line per stage
+
+
+def timed_build(config_path: Path) -> tuple[float, dict[str, float]]:
+    """Wall time of `layerwise build` as a user runs it (a fresh process, imports included), and
+    the stages it reported, as {"article: stage": seconds}."""
     start = time.perf_counter()
-    subprocess.run(
-        [sys.executable, "-m", "layerwise.cli", "build", "--config", str(config_path)], check=True, capture_output=True
+    done = subprocess.run(
+        [sys.executable, "-m", "layerwise.cli", "build", "--config", str(config_path)],
+        check=True,
+        capture_output=True,
+        text=True,
     )
-    return time.perf_counter() - start
+    seconds = time.perf_counter() - start
+    return seconds, {f"{article}: {stage}": float(t) for article, stage, t in STAGE_LINE.findall(done.stdout)}
 
 
 def measure_builds(work: Path, project: Path) -> dict:
@@ -83,17 +92,13 @@ def measure_builds(work: Path, project: Path) -> dict:
         f'out = "{work / "site"}"\ntemplates = "{project / "templates"}"\n'
         f'node_modules = "{project / "node_modules"}"\n'
     )
-    cold = timed_build(config_path)
+    cold, stages = timed_build(config_path)
     article = work / "content" / "mnist.md"
     article.write_text(article.read_text().replace("A handwritten digit", "A hand-written digit", 1))
-    rebuild = timed_build(config_path)
-    # The same cold build in this process, for the split by stage (fresh cache again).
-    config = load_config(config_path, cache=str(work / "cache-split"))
+    rebuild, _ = timed_build(config_path)
+    config = load_config(config_path)
     with contextlib.redirect_stdout(sys.stderr):
-        results, timings = build(config)
-    stages = {}
-    for key, value in timings.items():  # {article: {stage: s}, "render": s, "total": s}
-        stages.update({f"{key}: {stage}": t for stage, t in value.items()} if isinstance(value, dict) else {key: value})
+        results, timings = build(config)  # from the cache: the results the page is measured against
     _, articles = plan_site(config)
     return {
         "cold_build_s": cold,
@@ -521,6 +526,23 @@ def show(value, unit) -> str:
     return f"{value:.4g}"
 
 
+def critical_path(stages: dict[str, float]) -> str:
+    """The stages run one after another (training's runs in parallel within its stage): the build's
+    critical path is each article's stages in turn, and the longest of them is where time goes."""
+    per_article: dict[str, dict[str, float]] = {}
+    for name, seconds in stages.items():
+        if ": " in name:
+            article, stage = name.split(": ", 1)
+            per_article.setdefault(article, {})[stage] = seconds
+    parts = []
+    for article, timed in per_article.items():
+        longest = max(timed, key=timed.get)
+        parts.append(f"{article} {sum(timed.values()):.1f} s (longest: {longest}, {timed[longest]:.1f} s)")
+    rest = {k: v for k, v in stages.items() if ": " not in k and k != "total"}
+    parts += [f"{name} {seconds:.1f} s" for name, seconds in rest.items()]
+    return "Critical path, in order: " + "; then ".join(parts) + "."
+
+
 def report(results: dict) -> str:
     lines = ["| what | measured | target | |", "|---|---|---|---|"]
     for key, what, target, unit, better in BUDGET:
@@ -531,6 +553,7 @@ def report(results: dict) -> str:
         )
     lines += ["", "| build stage | seconds |", "|---|---|"]
     lines += [f"| {stage} | {seconds:.2f} |" for stage, seconds in results["stages_s"].items()]
+    lines += ["", critical_path(results["stages_s"])]
     if results.get("manifold_seconds"):
         lines += [
             "",

@@ -73,6 +73,11 @@ def report(articles: list[Article], results: dict, pages: list, config: dict, ti
                 f"{article.slug:>10} {name:>12}: held-out accuracy "
                 f"{described.metrics['test_accuracy']:.2%} ({described.origin})"
             )
+    for article in articles:  # one plain line per stage that ran (a log reads them; the bench too)
+        for stage, seconds in timings.get(article.slug, {}).items():
+            if seconds >= 0.05:
+                print(f"{article.slug:>10} stage {stage}: {seconds:.1f} s")
+    print(f"{'site':>10} stage render: {timings['render']:.1f} s")
     external = sorted({href for page in pages for _, href in page.external_links})
     if external:
         print(f"external links (left alone, not checked): {', '.join(external)}")

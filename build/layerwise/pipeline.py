@@ -130,9 +130,7 @@ class Runner:
         return result
 
 
-def run_pipeline(
-    config: dict, specs: dict[str, ModelSpec], cache: Cache, timings: dict | None = None, source=None
-):
+def run_pipeline(config: dict, specs: dict[str, ModelSpec], cache: Cache, timings: dict | None = None, source=None):
     """The BuildResult the pages need, from the cache if nothing it depends on changed. `source`
     (the data's description) is reused when the caller has it."""
     timings = {} if timings is None else timings
