@@ -1,6 +1,7 @@
 """The console script as a user runs it: real processes, real files, a real browser."""
 
 import contextlib
+import os
 import shutil
 import socket
 import subprocess
@@ -8,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from playwright.sync_api import expect
 
 from conftest import QUICK, ROOT, toml_text
@@ -41,20 +43,86 @@ def test_help_explains_every_option():
     assert "--port" in layerwise("serve", "--help").stdout
 
 
-def test_a_content_mistake_exits_non_zero_names_the_line_and_keeps_the_site(tmp_path, built):
-    config = config_file(tmp_path, built)
+def files_of(folder: Path) -> dict:
+    """Every file under `folder` with its bytes: what "the previous site, byte-identical" compares."""
+    return {path.relative_to(folder): path.read_bytes() for path in folder.rglob("*") if path.is_file()}
+
+
+@pytest.fixture(scope="module")
+def good_site(tmp_path_factory, built):
+    """A site built by the command line from a copy of content/: (its folder, its config, its files)."""
+    tmp = tmp_path_factory.mktemp("cli")
+    config = config_file(tmp, built)
     assert layerwise("build", "--config", str(config)).returncode == 0
-    before = (tmp_path / "site" / "mnist.html").read_text()
-    index = tmp_path / "content" / "mnist.md"
-    index.write_text(index.read_text() + "\nSee {numref}`fig-missing`.\n")
-    done = layerwise("build", "--config", str(config))
-    assert done.returncode == 1
-    line = len(index.read_text().splitlines())
-    assert done.stderr.startswith(
-        f"error: {index}:{line}: unknown figure label 'fig-missing'; labels on this page: fig-neuron, "
-    )
-    assert len(done.stderr.strip().splitlines()) == 1  # one clear line, no traceback
-    assert (tmp_path / "site" / "mnist.html").read_text() == before
+    return tmp, config, files_of(tmp / "site")
+
+
+def append(name: str, text: str):
+    """A mistake made by adding `text` to content/NAME."""
+    return lambda content: (content / name).write_text((content / name).read_text() + text)
+
+
+# A user's mistake -> the error lines it must print, {content} standing for the content folder,
+# {line} for the mistake's line (the last of the file), {tmp} for the build's folder.
+BAD_INPUT = {
+    "a figure label that is not there": (
+        append("mnist.md", "\nSee {numref}`fig-missing`.\n"),
+        ["{content}/mnist.md:{line}: unknown figure label 'fig-missing'; labels on this page: fig-neuron, "],
+    ),
+    "every broken link, not only the first": (
+        append("mnist.md", "\nSee [here](nowhere.md).\n\nAnd [there](#nowhere).\n"),
+        [
+            "{content}/mnist.md:{line_before}: link to 'nowhere.md': no such page or file; pages: ",
+            "{content}/mnist.md:{line}: link to '#nowhere': mnist.md has no heading or figure '#nowhere'; its anchors:",
+        ],
+    ),
+    "an empty article": (
+        lambda content: (content / "draft.md").write_text(""),
+        ["{content}/draft.md:1: the article is empty; write its text (a '# Title' and prose) or delete the file"],
+    ),
+    "a date that is not a day": (
+        lambda content: (content / "mnist.md").write_text(
+            (content / "mnist.md").read_text().replace("date: 2026-11-25", "date: yesterday-ish")
+        ),
+        ["{content}/mnist.md:7: 'date' must be a date like 2026-11-25 (the feed's entries are dated by it), got "],
+    ),
+    "template code reaching Python's internals": (
+        append("mnist.md", "\nIt is {{ ''.__class__.__mro__ }}.\n"),
+        ["{content}/mnist.md:{line}: access to attribute '__class__' of 'str' object is unsafe; prose may read"],
+    ),
+    "an output folder under a file": (
+        lambda content: (content.parent / "a-file").write_text("not a folder"),
+        ["cannot write to {tmp}/a-file/: File exists; a file is in the way of that folder: move it, or choose"],
+        "{tmp}/a-file/site",
+    ),
+}
+
+
+@pytest.mark.parametrize("mistake", BAD_INPUT)
+def test_bad_input_is_one_line_each_exit_1_and_the_site_stays_as_it_was(good_site, mistake):
+    """Each mistake: exit 1, one `error:` line per mistake naming the file (and line) or folder,
+    no traceback, no half-written folder beside the site, the previous site byte-identical."""
+    tmp, config, before = good_site
+    make, expected, *out = BAD_INPUT[mistake]
+    content = tmp / "content"
+    originals = files_of(content)
+    try:
+        make(content)
+        last = len((content / "mnist.md").read_text().splitlines())
+        done = layerwise("build", "--config", str(config), *(["--out", out[0].format(tmp=tmp)] if out else []))
+    finally:  # the content as it was, for the next mistake
+        for path in content.rglob("*"):
+            if path.is_file() and path.relative_to(content) not in originals:
+                path.unlink()
+        for name, data in originals.items():
+            (content / name).write_bytes(data)
+    assert done.returncode == 1, done.stderr
+    printed = done.stderr.splitlines()
+    assert len(printed) == len(expected), done.stderr  # no traceback, nothing else
+    for line, start in zip(printed, expected):
+        assert line.startswith("error: " + start.format(content=content, tmp=tmp, line=last, line_before=last - 2))
+    assert files_of(tmp / "site") == before
+    assert not [p.name for p in tmp.iterdir() if p.name.startswith(("site.", ".site."))]
 
 
 def test_a_content_only_rebuild_does_not_import_torch(tmp_path, built):
@@ -105,3 +173,46 @@ def test_serve_rebuilds_and_reloads_the_page_when_content_changes(tmp_path, buil
         expect(page.locator("h1")).to_contain_text("Freshly edited", timeout=10_000)
         page.close()
     assert "rebuilt in" in server.output, server.output
+
+
+@contextlib.contextmanager
+def tmpfs(folder: Path, size: str):
+    """A real disk of its own (tests run as root); skips where mounting is not allowed."""
+    folder.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(folder)], capture_output=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"a read-only or full disk needs a tmpfs of its own: {mounted.stderr.decode().strip()}")
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", "--lazy", str(folder)], check=True)
+
+
+def test_a_read_only_or_full_disk_is_one_line_naming_the_folder_and_leaves_nothing(tmp_path, built):
+    """The machine's problems are the user's to fix, not 'a bug in Layerwise': exit 1, one
+    line naming the folder and what to do, no half-written site.new-*, the previous site as it was."""
+    config = config_file(tmp_path, built)
+    with tmpfs(tmp_path / "disk", "256m") as disk:
+        out = disk / "site"
+        build = ["build", "--config", str(config), "--out", str(out)]
+        assert layerwise(*build).returncode == 0
+        before = files_of(out)
+
+        subprocess.run(["mount", "-o", "remount,ro", str(disk)], check=True)
+        done = layerwise(*build)
+        assert (done.returncode, done.stderr) == (
+            1,
+            f"error: cannot write to {disk}/: Read-only file system; it is on a read-only disk: "
+            "choose another folder\n",
+        )
+        assert files_of(out) == before
+
+        subprocess.run(["mount", "-o", "remount,rw", str(disk)], check=True)
+        free = os.statvfs(disk)
+        (disk / "filler").write_bytes(bytes(free.f_bavail * free.f_frsize - 2**20))  # 1 MB left
+        done = layerwise(*build)
+        assert done.returncode == 1 and len(done.stderr.splitlines()) == 1, done.stderr
+        assert done.stderr.startswith(f"error: cannot write to {out}/")
+        assert "No space left on device; free some space on its disk" in done.stderr
+        assert files_of(out) == before
+        assert sorted(p.name for p in disk.iterdir()) == ["filler", "site"]

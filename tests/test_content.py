@@ -6,6 +6,7 @@ import pytest
 
 from conftest import render_with
 from layerwise.content import ContentError
+from layerwise.stats import percent
 
 
 @pytest.fixture
@@ -40,7 +41,7 @@ def test_prose_values_math_figures_and_footnotes(site):
         '<aside class="note">Raw <abbr title="HyperText">HTML</abbr> is allowed.</aside>\n'
     )
     accuracy = site.data.models["cnn"].metrics["test_accuracy"]
-    assert f"The CNN gets {100 * accuracy:.1f}%." in html
+    assert f"The CNN gets {percent(accuracy)}." in html
     assert "<title>Test article</title>" in html and 'content="A test"' in html
     assert 'class="katex' in html and "\\frac" not in html.split("<main")[1].split("annotation")[0]
     assert 'class="plotly-figure"' in html and "Figure 1." in html and "<em>epoch</em>" in html
@@ -64,7 +65,7 @@ def test_citations_terms_cross_references_and_title_block(site):
     )
     main = html.split("<main")[1]
     assert '<a class="xref" href="#fig-a">Figure 1</a>' in main
-    assert 'class="term" tabindex="0">ReLU<span class="definition" role="tooltip">max(0, x)' in main
+    assert 'class="term" tabindex="0">ReLU<span class="definition tip" role="tooltip">max(0, x)' in main
     assert '[<a class="citation" href="#ref-knuth">1</a>, <a class="citation" href="#ref-li2020grand">2</a>]' in main
     assert 'again [<a class="citation" href="#ref-knuth">1</a>]' in main
     assert 'after [<a class="citation" href="#ref-li2020grand">2</a>] with <span class="katex' in main
@@ -98,6 +99,12 @@ def test_citations_terms_cross_references_and_title_block(site):
         ("# Hi\n\nline two\n\n{{ metrics.nope.accuracy }}\n", 5, "has no attribute 'nope'"),
         ("# Hi\n\n{{ metrics.cnn.test_accuracy | percnt }}\n", 3, "template syntax: No filter named 'percnt'"),
         ("---\ntitle: T\n---\n# Hi\n\nBad math $\\frac{1}{$ here.\n", 6, "invalid math"),
+        ("", 1, "the article is empty; write its text"),
+        ("---\ntitle: Only a title\n---\n\n", 4, "the article is empty"),
+        ("---\ndate: yesterday-ish\n---\n# Hi\n", 2, "'date' must be a date like 2026-11-25"),
+        ("---\ntitle: T\ndate: 2026-02-30\n---\n# Hi\n", 3, "'date' is not a real day"),
+        ("# Hi\n\n{{ ''.__class__.__mro__ }}\n", 3, "'__class__' of 'str' object is unsafe; prose may read the build"),
+        ("# Hi\n\n{{ most_confused.__globals__ }}\n", 3, "'__globals__' of 'function' object is unsafe"),
     ],
 )
 def test_mistakes_name_file_line_and_fix_and_keep_the_old_site(site, text, line, message):

@@ -3,6 +3,9 @@ cards, and links and references checked across articles."""
 
 import gzip
 import json
+import os
+import stat
+import urllib.error
 import urllib.request
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -14,8 +17,10 @@ from playwright.sync_api import expect
 from conftest import render_with, small_config
 from layerwise.articles import plan_site
 from layerwise.build import build
+from layerwise.cache import Cache
 from layerwise.config import ConfigError
 from layerwise.content import ContentError
+from layerwise.render import precompress
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 
@@ -121,6 +126,23 @@ def test_a_broken_link_or_reference_across_articles_names_the_line(tmp_path, bui
     assert not (tmp_path / "site").exists()
 
 
+def test_every_broken_link_of_the_site_is_reported_at_once(tmp_path, built):
+    config, data = built
+    a = "# A\n\nSee [b](b.md#nowhere).\n"
+    config = two_articles(tmp_path, a, "# B\n\nSee [c](c.md).\n\nAnd {numref}`a:fig-x`, [d](d.md).\n", config)
+    with pytest.raises(ContentError) as error:
+        render_with(config, data)
+    content = tmp_path / "content"
+    assert [line.split(":", 2)[:2] for line in str(error.value).splitlines()] == [
+        [f"{content}/a.md", "3"],
+        [f"{content}/b.md", "3"],
+        [f"{content}/b.md", "5"],
+        [f"{content}/b.md", "5"],
+    ]
+    assert "'d.md': no such page" in str(error.value) and "unknown figure label 'fig-x'" in str(error.value)
+    assert not (tmp_path / "site").exists()
+
+
 def test_links_and_references_between_articles_resolve(tmp_path, built, capsys):
     config, data = built
     b = "# B\n\nSee [part one](a.md#part-one), {numref}`a:fig-confusion` and [the source](https://example.org/x).\n"
@@ -193,3 +215,51 @@ def test_article_settings_mistakes_are_named_before_anything_loads(tmp_path, bui
     (content / "site.yml").write_text("title: Mine\ntitel: typo\n")
     with pytest.raises(ContentError, match=r"site.yml:2: unknown key 'titel'; known: title, description, url"):
         plan_site(config)
+
+
+def test_every_published_file_is_world_readable_whatever_the_umask(tmp_path, built):
+    """0644 files and 0755 folders under a umask of 077 (an atomic write's temporary file is
+    0600): a static host or web server running as another user can serve every one. None is a
+    hard link into the cache, whose damage would reach the published site."""
+    config, data = built
+    config = two_articles(tmp_path, "# A\n\nA page.\n", "# B\n\nAnother page.\n", config)
+    umask = os.umask(0o077)
+    try:
+        render_with(config, data)
+    finally:
+        os.umask(umask)
+    out = tmp_path / "site"
+    paths = [out, *out.rglob("*")]
+    assert {stat.S_IMODE(p.stat().st_mode) for p in paths if p.is_dir()} == {0o755}
+    assert {stat.S_IMODE(p.stat().st_mode) for p in paths if p.is_file()} == {0o644}
+    assert {p.stat().st_nlink for p in paths if p.is_file()} == {1}
+    assert (out / "a.html.gz").is_file() and (out / "vendor" / "ort" / "ort-wasm-simd-threaded.wasm.br").is_file()
+
+
+def test_a_damaged_compressed_file_in_the_cache_is_recomputed_and_never_published(tmp_path, capsys):
+    """NAME.gz and NAME.br are cache entries like any other: checksummed when read, a damaged one
+    said in one line and compressed again; the site has copies, so damage in the cache never
+    reaches a site already published either."""
+    page = ("<p>" + "what each layer does " * 500 + "</p>").encode()
+    cache = Cache(tmp_path / "cache")
+    for name in ("first", "second"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "a.html").write_bytes(page)
+    precompress(tmp_path / "first", cache)
+    (entry,) = (tmp_path / "cache" / "compressed").iterdir()
+    entry.write_bytes(entry.read_bytes()[:100])  # truncated, as by a full disk or a broken copy
+    precompress(tmp_path / "second", cache)
+    (warning,) = capsys.readouterr().err.splitlines()
+    assert warning.startswith("warning: ") and str(entry) in warning and "damaged" in warning
+    for name in ("first", "second"):
+        assert gzip.decompress((tmp_path / name / "a.html.gz").read_bytes()) == page
+        assert brotli.decompress((tmp_path / name / "a.html.br").read_bytes()) == page
+    assert Cache(tmp_path / "cache").load(entry) is not None  # stored again, whole
+
+
+@pytest.mark.parametrize("path", ["/%00../", "/mnist.html%00", "/vendor/%00/x.js"])
+def test_the_server_answers_a_nul_byte_in_a_path_with_400_not_a_traceback(server, capfd, path):
+    with pytest.raises(urllib.error.HTTPError) as answer:
+        urllib.request.urlopen(server + path, timeout=10)
+    assert answer.value.code == 400
+    assert "Traceback" not in capfd.readouterr().err

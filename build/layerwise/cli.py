@@ -1,7 +1,8 @@
 """layerwise build | serve | bench: read the config, run the stages in order, write site/.
 
-Every user mistake is printed as `error: ...` lines (no traceback) and exits 1; Ctrl-C stops with
-one line; an unexpected internal error says so in one line and where its full trace was written.
+Every user mistake is printed as `error: ...` lines (no traceback) and exits 1, as is a folder the
+build cannot write (read-only, a full disk); Ctrl-C stops with one line; an unexpected internal
+error says so in one line and where its full trace was written.
 """
 
 import argparse
@@ -10,14 +11,13 @@ import tempfile
 import traceback
 from pathlib import Path
 
-from .config import ConfigError, load_config
-from .errors import BuildError
+from .config import load_config
+from .errors import CANNOT_WRITE, BuildError, cannot_write
 
 
 def report(error: BaseException) -> int:
     """Print a build error as one `error:` line per mistake; return the exit code."""
-    lines = error.lines if isinstance(error, ConfigError) else [str(error)]
-    for line in lines:
+    for line in str(error).splitlines():
         print(f"error: {line}", file=sys.stderr)
     return 1
 
@@ -66,20 +66,26 @@ def parser() -> argparse.ArgumentParser:
         "folder, serves it, and measures it in headless Chromium.",
     )
     bench.add_argument("--out", metavar="DIR", default="bench", help="where the reports go (default: bench)")
+    bench.add_argument(
+        "--runs", type=int, default=3, help="full measurements to take; the table shows medians, spreads (default: 3)"
+    )
     return parser
 
 
 def main(argv=None) -> int:
     args = parser().parse_args(argv)
+    config = None
     try:
         if args.command == "bench":
             from .bench import run_bench
 
-            run_bench(Path.cwd(), Path(args.out))
+            run_bench(Path.cwd(), Path(args.out), args.runs)
             return 0
         from .build import build, release_workers
+        from .render import check_output
 
         config = load_config(args.config, out=args.out, content=args.content, cache=args.cache)
+        check_output(Path(config["out"]))  # a folder the site cannot go in, said before anything trains
         memory: dict = {}  # the articles' results by key, kept for serve's rebuilds
         build(config, live_reload=args.command == "serve", memory=memory)
         release_workers()
@@ -94,6 +100,8 @@ def main(argv=None) -> int:
         print("\nstopped; the previous site is intact; finished models are cached", file=sys.stderr)
         return 130
     except Exception as e:
+        if isinstance(e, OSError) and e.errno in CANNOT_WRITE and config is not None:  # the cache's disk, say
+            return report(cannot_write(e, config["cache"]))
         return internal_error(e)
     return 0
 

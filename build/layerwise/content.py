@@ -310,8 +310,9 @@ def fill_values(path: Path, body: str, offset: int, values: dict) -> str:
             path, line, f"{e.message}; the build provides: {known} (e.g. {{{{ metrics.cnn.test_accuracy | percent }}}})"
         ) from None
     except jinja2.exceptions.SecurityError as e:
+        problem = str(e).rstrip(".")
         raise ContentError(
-            path, offset + jinja_error_line(e), f"{str(e).rstrip('.')}; prose may read the build's values, not Python's internals"
+            path, offset + jinja_error_line(e), f"{problem}; prose may read the build's values, not Python's internals"
         ) from None
     except Exception as e:  # a filter given the wrong kind of value, say
         raise ContentError(

@@ -1,14 +1,16 @@
 """Pages + vendored web assets -> site/, swapped in whole at the end.
 
 Everything is written into a fresh sibling folder first; only when every page rendered does it
-replace site/. A failed build therefore leaves the previous site/ exactly as it was, and the
-folders a killed build left beside it are removed by the next one. Files an author keeps in
-content/static/ are copied as they are.
+replace site/. A failed build therefore leaves the previous site/ exactly as it was (a full disk
+included), and the folders a killed build left beside it are removed by the next one. Files an
+author keeps in content/static/ are copied as they are. Every file is world-readable, as a
+static host serving it as another user needs, and none is shared with the cache.
 """
 
 import base64
 import dataclasses
 import datetime
+import functools
 import gzip
 import hashlib
 import html
@@ -17,15 +19,17 @@ import os
 import re
 import shutil
 import sys
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
 import jinja2
 
 from . import figures
-from .cache import Cache, atomic_write_bytes, cache_key, code_hash
+from .cache import Cache, cache_key, code_hash
 from .content import Site, load_glossary, render_pages
 from .contract import SITE_FILES, page_contract, site_path
+from .errors import CANNOT_WRITE, BuildError, cannot_write
 from .figures import still
 
 RUNTIME_WASM = "onnxruntime-web/dist/ort-wasm-simd-threaded.wasm"
@@ -71,14 +75,48 @@ def remove_leftovers(out: Path) -> None:
             shutil.rmtree(leftover, ignore_errors=True)
 
 
+def check_output(out: Path) -> None:
+    """Say before anything trains if the site cannot be written: a build writes a folder beside
+    `out` and renames it into place, so out's parent must take a new folder, and `out` (if it is
+    there) must be a writable folder that can be renamed (a mount point cannot)."""
+    out = Path(out)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        os.rmdir(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.probe-"))
+    except OSError as e:
+        e.filename = None  # the probe's random name would tell the user nothing
+        raise cannot_write(e, out.parent) from None
+    if out.exists() and not out.is_dir():
+        raise BuildError(f"{out} is a file, not a folder; the site is a folder: choose another --out")
+    if os.path.ismount(out):
+        raise BuildError(
+            f"{out}/ is a mount point; a build replaces the site's folder whole: choose --out {out}/site"
+        )
+    if out.exists() and not os.access(out, os.W_OK):
+        raise BuildError(f"{out}/ is read-only; make it writable (chmod u+w), or choose another --out")
+
+
 def swap_in(new: Path, out: Path) -> None:
     """Replace `out` by `new` with two renames, so `out` is never half-written."""
     old = out.with_name(f"{out.name}.old-{os.getpid()}")
     shutil.rmtree(old, ignore_errors=True)
     if out.exists():
         os.replace(out, old)
-    os.replace(new, out)
+    try:
+        os.replace(new, out)
+    except OSError:
+        if old.exists():
+            os.replace(old, out)  # the previous site back in place
+        raise
     shutil.rmtree(old, ignore_errors=True)
+
+
+def make_readable(folder: Path) -> None:
+    """Files 0644 and folders 0755 whatever the umask (a temporary file is written 0600): a
+    static host or web server running as another user must be able to read the site."""
+    folder.chmod(0o755)
+    for path in folder.rglob("*"):
+        path.chmod(0o755 if path.is_dir() else 0o644)
 
 
 def png_size(png: bytes) -> tuple[int, int]:
@@ -178,30 +216,20 @@ def compressed(data: bytes, text: bool) -> tuple[bytes, bytes]:
     return gzip.compress(data, 9 if text else 6, mtime=0), brotli.compress(data, quality=quality)
 
 
-def link_or_copy(source: Path, target: Path) -> None:
-    try:
-        os.link(source, target)  # the cache and site/ usually share a disk: no bytes copied
-    except OSError:
-        shutil.copyfile(source, target)
-
-
 def precompress(folder: Path, cache: Cache) -> None:
     """NAME.gz and NAME.br beside each compressible file of 1 KB or more, for static hosts that
-    serve them (and `layerwise serve`). The compressed files are kept in the cache by the
-    content's hash and linked into place: an unchanged file costs a hash, not a compression."""
-    store = cache.root / "compressed"
+    serve them (and `layerwise serve`). They are cached by the content's hash, checksummed like
+    every entry (a damaged one is reported and recomputed), and copied into place: an unchanged
+    file costs a hash, not a compression, and nothing done to the cache reaches a published file."""
     for path in list(folder.rglob("*")):
         if path.suffix not in COMPRESSIBLE or not path.is_file() or path.stat().st_size < 1024:
             continue
-        data = path.read_bytes()
+        data, text = path.read_bytes(), path.suffix in TEXT
         key = hashlib.sha256(data).hexdigest()[:24]
-        packed = [store / f"{key}.gz", store / f"{key}.br"]
-        if not all(p.exists() for p in packed):
-            for target, blob in zip(packed, compressed(data, path.suffix in TEXT)):
-                atomic_write_bytes(target, blob)
-        for source in packed:
-            if source.stat().st_size < 0.95 * len(data):
-                link_or_copy(source, path.with_name(path.name + source.suffix))
+        packed = cache.get_or_compute("compressed", key, functools.partial(compressed, data, text))
+        for suffix, blob in zip((".gz", ".br"), packed):
+            if len(blob) < 0.95 * len(data):
+                path.with_name(path.name + suffix).write_bytes(blob)
 
 
 def render_site(config: dict, settings, articles: list, results: dict, out: Path, live_reload: bool = False) -> list:
@@ -269,8 +297,11 @@ def render_site(config: dict, settings, articles: list, results: dict, out: Path
             if asset.suffix == ".js" and (live_reload or asset.name != "live-reload.js"):
                 shutil.copy2(asset, assets / asset.name)
         precompress(new, cache)
-    except BaseException:
+        make_readable(new)
+        swap_in(new, out)
+    except BaseException as e:
         shutil.rmtree(new, ignore_errors=True)
+        if isinstance(e, OSError) and e.errno in CANNOT_WRITE:  # a full disk, say: the user's to fix
+            raise cannot_write(e, out, renamed=(new, out)) from None
         raise
-    swap_in(new, out)
     return pages

@@ -64,6 +64,9 @@ class SiteHandler(http.server.SimpleHTTPRequestHandler):
         """A file's NAME.br or NAME.gz (written by the build) where the browser accepts it, as a
         static host that serves precompressed files does; anything else as usual."""
         path = self.translate_path(self.path)
+        if "\0" in path:  # /%00../: no file has such a name (and open() would raise)
+            self.send_error(400, "Bad request: a NUL byte in the path")
+            return None
         accepted = self.headers.get("Accept-Encoding", "")
         for encoding, suffix in (("br", ".br"), ("gzip", ".gz")):
             if encoding in accepted and os.path.isfile(path) and os.path.isfile(path + suffix):
