@@ -41,3 +41,16 @@ def test_page_measurements_on_a_real_build(built, browser):
         }
     )
     assert "| CNN held-out accuracy (embedded digits) | 0.99 | >= 0.985 | met |" in table
+
+
+def test_the_table_shows_the_median_and_the_spread_never_the_best_run():
+    from layerwise.bench import budget_rows, combined, critical_path
+
+    runs = [{"cold_build_s": t, "stages_s": {}} for t in (130.0, 110.0, 150.0)]
+    results = combined(runs)
+    assert results["cold_build_s"] == 130.0 and results["cold_build_s_spread"] == [110.0, 150.0]
+    rows = budget_rows(results)
+    row = next(line for line in rows if "a new process" in line)
+    assert "130.00 s (110.00 s to 150.00 s)" in row and "median of 3 runs" in rows[0]
+    path = critical_path({"mnist: train (11 runs, in parallel)": 40.0, "mnist: analysis": 20.0, "render": 4.0})
+    assert "mnist 60.0 s (longest: train (11 runs, in parallel), 40.0 s)" in path and "render 4.0 s" in path
