@@ -12,8 +12,9 @@ import torch
 from playwright.sync_api import expect
 
 from conftest import ROOT, assert_detail_matches, build_into, detail_arithmetic, serving
-from layerwise.config import ModelSpecError, load_config
+from layerwise.config import load_config
 from layerwise.data import load_dataset
+from layerwise.errors import BuildError
 from layerwise.export import weights_from_onnx
 from layerwise.models import network_from_layers
 from test_data import make_folder
@@ -219,7 +220,7 @@ def test_a_model_that_cannot_work_is_one_line_before_any_training(generated, tab
         f'[data]\nsource = "folder"\nroot = "shapes"\nsize = [32, 32]\n[record]\nmodel = "bad"\n[models.bad]\n{table}\n'
     )
     bad = load_config(tmp / "bad.toml")
-    with pytest.raises(ModelSpecError, match=message):
+    with pytest.raises(BuildError, match=message):  # a missing file when the config is checked, the rest on a dry run
         build_network(validated(bad)["bad"], describe_source(bad["data"], config["node_modules"]))
 
 

@@ -138,12 +138,9 @@ def test_an_article_with_its_own_config_finds_the_builds_factory_beside_the_buil
 
 
 def test_a_checkpoint_in_the_builds_config_is_found_beside_it_for_every_article(tmp_path):
-    network = network_from_layers(["flatten: Flatten()", "fc: Linear(pixels, classes)"])
-    path = write_project(
-        tmp_path,
-        {"models": {"brought": {"layers": ["flatten: Flatten()", "fc: Linear(pixels, classes)"], "checkpoint": "w.pt"}}},
-        "[train]\nepochs = 1\n",
-    )
+    layers = ["flatten: Flatten()", "fc: Linear(pixels, classes)"]
+    network = network_from_layers(layers)
+    path = write_project(tmp_path, {"models": {"brought": {"layers": layers, "checkpoint": "w.pt"}}}, "[train]\nepochs = 1\n")
     torch.save(network.module.state_dict(), tmp_path / "conf" / "w.pt")
     _, articles = plan_site(load_config(path))  # plans only: nothing loads or trains
     assert [a.specs["brought"].checkpoint for a in articles] == [(tmp_path / "conf" / "w.pt").resolve()] * 2
