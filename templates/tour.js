@@ -323,16 +323,18 @@ export class TourRenderer {
       ctx.stroke();
     }
     // Handles: the projected axes (a class in the logits and the softmax, a principal component
-    // in reduced layers, a unit in other narrow ones).
-    ctx.font = `${12 * (window.devicePixelRatio || 1)}px system-ui, sans-serif`;
+    // in reduced layers, a unit in other narrow ones), each ending in a dot of its colour.
+    const texts = [], markers = []; // text to lay out last; what it must not cover
     const nearer = next && next.t >= 0.5 ? next : null; // the handles of the nearer layer
     for (let a = 0; a < (nearer ?? scene).info.dims; a++) {
       const [x, y] = this.toCanvas(...(nearer ? nearer.columns[a] : rotation.handle(a)));
       const info = (nearer ?? scene).info;
-      ctx.strokeStyle = scene.axesAreClasses(info) ? palette[a] : "#888";
+      ctx.strokeStyle = ctx.fillStyle = scene.axesAreClasses(info) ? palette[a] : "#888";
+      ctx.lineWidth = 1;
       ctx.beginPath(); ctx.moveTo(cx, cy); ctx.lineTo(x, y); ctx.stroke();
-      ctx.fillStyle = ctx.strokeStyle;
-      ctx.fillText(scene.axisName(info, a), x + 4, y - 4);
+      ctx.beginPath(); ctx.arc(x, y, 4, 0, 2 * Math.PI); ctx.fill();
+      texts.push({ text: scene.axisName(info, a), at: [x, y] });
+      markers.push([x, y, 5]);
     }
     for (const mark of scene.marks ?? []) { // adversarial examples: filled with what they are read as
       const [x, y] = this.toCanvas(mark.x, mark.y);
@@ -344,8 +346,8 @@ export class TourRenderer {
       const [x, y] = this.toCanvas(...scene.centroid);
       ctx.strokeStyle = ink; ctx.lineWidth = 2;
       ctx.beginPath(); ctx.arc(x, y, 9, 0, 2 * Math.PI); ctx.moveTo(x - 4, y); ctx.lineTo(x + 4, y); ctx.moveTo(x, y - 4); ctx.lineTo(x, y + 4); ctx.stroke();
-      ctx.fillStyle = ink;
-      ctx.fillText("selection", x + 12, y + 4);
+      texts.push({ text: "selection", at: [x, y] });
+      markers.push([x, y, 10]);
     }
     if (scene.brush) {
       const [[x0, y0], [x1, y1]] = scene.brush;
@@ -373,10 +375,45 @@ export class TourRenderer {
       }
       ctx.fillStyle = ink; ctx.strokeStyle = paper; ctx.lineWidth = 2;
       ctx.beginPath(); ctx.arc(...readerAt, 8, 0, 2 * Math.PI); ctx.fill(); ctx.stroke();
-      ctx.fillText(`your ${scene.noun}`, readerAt[0] + 10, readerAt[1] + 4);
+      texts.unshift({ text: `your ${scene.noun}`, at: readerAt }); // placed first: the one the reader looks for
+      markers.push([...readerAt, 10]);
     }
+    this.drawLabels(ctx, texts, markers, scene.colours);
     this.drawSide(scene);
     return readerAt;
+  }
+
+  // Text on the canvas, where axe cannot check it: in the page's own text colour on a plate of
+  // the page's background (readable over any dot, in light and dark mode), each label laid out
+  // greedily where it covers no other label and no marker (a handle, the reader's dot): its
+  // place beside its anchor if free, else the nearest free one above or below, right or left.
+  // `this.labels` keeps the laid-out boxes ({ text, box: [x, y, width, height] }, canvas pixels).
+  drawLabels(ctx, labels, markers, { ink, paper }) {
+    const ratio = window.devicePixelRatio || 1, pad = 3 * ratio, h = 12 * ratio + 2 * pad, gap = 6 * ratio;
+    const { width, height } = this.canvas;
+    const overlaps = (a, b) => a[0] < b[0] + b[2] && b[0] < a[0] + a[2] && a[1] < b[1] + b[3] && b[1] < a[1] + a[3];
+    const taken = markers.map(([x, y, r]) => [x - r * ratio, y - r * ratio, 2 * r * ratio, 2 * r * ratio]);
+    const inside = (v, size, limit) => Math.max(0, Math.min(limit - size, v));
+    ctx.font = `${12 * ratio}px system-ui, sans-serif`;
+    ctx.textBaseline = "middle";
+    this.labels = labels.map(({ text, at: [x, y] }) => {
+      const w = ctx.measureText(text).width + 2 * pad;
+      let box = null;
+      for (let k = 0; !box && k * h < 4 * height; k++) // shifts of 0, -h/2, +h/2, -h, ... from above-right of the anchor
+        for (const left of [x + gap, x - gap - w]) {
+          const top = y - h + (k % 2 ? -1 : 1) * Math.ceil(k / 2) * (h / 2);
+          const tried = [inside(left, w, width), inside(top, h, height), w, h];
+          if (!taken.some((t) => overlaps(t, tried))) { box = tried; break; }
+        }
+      box ??= [inside(x + gap, w, width), inside(y - h, h, height), w, h]; // nowhere free: its own place
+      taken.push(box);
+      ctx.fillStyle = paper;
+      ctx.fillRect(...box);
+      ctx.fillStyle = ink;
+      ctx.fillText(text, box[0] + pad, box[1] + h / 2);
+      return { text, box };
+    });
+    ctx.textBaseline = "alphabetic";
   }
 
   // The points written straight into the canvas's pixels, a small disc each (the cloud's
@@ -456,14 +493,16 @@ function controls(root, view, data, { classes, noun, palette, shape }) {
   const ui = {};
   const { meta: { snapshots, layers, epochs, seen } } = data, lastEpoch = epochs[snapshots - 1];
   // What a snapshot of the weights is, in words: "after 0.25 of 20 epochs (2,000 digits seen)".
+  const count = (x) => x.toLocaleString("en-US"); // 1,000 as the prose writes it
   const moment = (k) => (snapshots === 1 ? "as trained elsewhere" : k === 0 ? "before training"
-    : `after ${epochs[k]} of ${lastEpoch} epochs (${seen[k].toLocaleString("en")} ${noun}s seen)`);
+    : `after ${epochs[k]} of ${lastEpoch} epochs (${count(seen[k])} ${noun}s seen)`);
   // Its label says what it shows now (label() below); this one until the first frame is drawn.
-  const canvas = el("canvas", { class: "tour-canvas", role: "img", tabindex: "0", "aria-label": `Grand Tour of ${data.meta.n} held-out ${noun}s` });
+  const canvas = el("canvas", { class: "tour-canvas", role: "img", tabindex: "0", "aria-label": `Grand Tour of ${count(data.meta.n)} held-out ${noun}s` });
   const side = el("canvas", { class: "tour-side", role: "img", "aria-label": "The same layer under PCA" });
   const thumb = el("canvas", { width: shape[2], height: shape[1] });
   const tipText = el("span");
-  const tooltip = el("div", { class: "tour-tooltip", hidden: "" }, thumb, tipText);
+  const load = el("button", { type: "button", hidden: "" }, "Load into the explorer");
+  const tooltip = el("div", { class: "tour-tooltip", hidden: "" }, thumb, tipText, load);
   const play = el("button", { type: "button" });
   const speed = el("input", { type: "range", min: "0", max: "3", step: "0.1", value: String(view.speed), "aria-label": "Rotation speed" });
   // The time axis: one step per snapshot of the weights (several within the first epoch).
@@ -478,7 +517,8 @@ function controls(root, view, data, { classes, noun, palette, shape }) {
   // The legend selects classes: any number of them, shown bright in both views (none: all).
   const legend = el("div", { class: "tour-legend", role: "group", "aria-label": "Highlight classes" }, ...classes.map((c, i) => el("button",
     { type: "button", style: `--colour: ${palette[i]}`, "aria-pressed": "false", "data-class": String(i) }, c)));
-  const status = el("p", { class: "tour-status", role: "status" });
+  const help = el("p", { class: "tour-help" }); // what the view shows and how to use it (below)
+  const status = el("p", { class: "tour-status", role: "status" }); // what a key just did
   root.append(
     el("div", { class: "tour-views" }, el("div", { class: "tour-main" }, canvas, tooltip),
       el("div", { class: "tour-side-wrap" }, side, el("p", {}, "The same layer and moment under PCA"))),
@@ -488,7 +528,7 @@ function controls(root, view, data, { classes, noun, palette, shape }) {
       el("label", {}, "layer ", layer, layerLabel), playLayers,
       el("label", {}, mistakes, ` ring the ${noun}s the network gets wrong`),
       ...attackControls(),
-      legend, status));
+      legend, help, status));
 
   const changed = () => root.dispatchEvent(new Event("tour:changed"));
   const setPlaying = (on) => {
@@ -562,10 +602,10 @@ function controls(root, view, data, { classes, noun, palette, shape }) {
       if (!a) return (said.textContent = "");
       const k = Math.round(a.step), rate = attacks.methods[a.method].success[k];
       if (document.activeElement !== step) step.value = String(a.step);
-      said.textContent = ` step ${k} of ${steps()}: ${Math.round(100 * rate)}% of ${attacks.count} ${source}s read as ${target}`;
+      said.textContent = ` step ${k} of ${steps()}: ${Math.round(100 * rate)}% of ${count(attacks.count)} ${source}s read as ${target}`;
       step.setAttribute("aria-valuetext", said.textContent.trim());
     };
-    return [el("label", {}, on, ` attack ${attacks.count} ${source}s towards ${target}: `), method, el("label", {}, "step ", step), playAttack, said];
+    return [el("label", {}, on, ` attack ${count(attacks.count)} ${source}s towards ${target}: `), method, el("label", {}, "step ", step), playAttack, said];
   }
 
   ui.show = () => {
@@ -576,28 +616,59 @@ function controls(root, view, data, { classes, noun, palette, shape }) {
     play.setAttribute("aria-pressed", String(view.playing));
   };
 
-  // Pointer, touch and keys on the canvas: steer an axis, or show the example under the pointer.
+  // Pointer, touch and keys on the canvas: steer an axis, brush dots, or show one dot's example.
   const pointer = (event) => {
     const box = canvas.getBoundingClientRect(), ratio = canvas.width / box.width;
     return [(event.clientX - box.left) * ratio, (event.clientY - box.top) * ratio];
   };
   const reach = (event, mouse, touch) => (event.pointerType === "mouse" ? mouse : touch) * (window.devicePixelRatio || 1);
   const handleAt = (event) => view.renderer.handleAt(...pointer(event), view.rotation, layers[view.layer].dims, reach(event, 12, 20));
-  function showPoint(event) {
+  const dotAt = (event) => {
     const p = view.renderer.pointAt(...pointer(event), reach(event, 8, 20));
-    if (p < 0 || p >= data.meta.n) { tooltip.hidden = true; return; }
-    paintImage(thumb, data.thumbnail(p));
+    return p < data.meta.n ? p : -1;
+  };
+  const describe = (p) => {
     const predicted = data.predictions(Math.round(view.snapshot))[p];
-    tipText.textContent = `label ${classes[data.labels[p]]}, predicted ${classes[predicted]}` + (predicted !== data.labels[p] ? " ✗" : "");
-    const box = canvas.getBoundingClientRect();
-    tooltip.style.left = `${event.clientX - box.left + 12}px`;
-    tooltip.style.top = `${event.clientY - box.top + 12}px`;
-    tooltip.hidden = false;
+    return `label ${classes[data.labels[p]]}, predicted ${classes[predicted]}` + (predicted !== data.labels[p] ? " ✗" : "");
+  };
+  // The tooltip of dot p (-1: none). A mouse shows it in passing (its click loads the example at
+  // once); a tap or a key pins it to its dot, with a button that loads the example, until the
+  // reader dismisses it: a finger or a key has no hover, and a lifted finger must not lose it.
+  let pinned = -1;
+  function tip(p, pin) {
+    pinned = p >= 0 && pin ? p : -1;
+    tooltip.hidden = p < 0;
+    if (p < 0) return;
+    paintImage(thumb, data.thumbnail(p));
+    tipText.textContent = describe(p);
+    load.hidden = !pin;
+    tooltip.classList.toggle("pinned", pin);
+    place(p);
   }
+  // Beside its dot, where the dot is now, inside the canvas.
+  function place(p) {
+    const r = view.renderer, [x, y] = r.toCanvas(r.positions[2 * p], r.positions[2 * p + 1]), scale = canvas.clientWidth / canvas.width;
+    const [w, h] = [tooltip.offsetWidth, tooltip.offsetHeight], [left, top] = [x * scale + 12, y * scale + 12];
+    tooltip.style.left = `${Math.max(0, Math.min(left, canvas.clientWidth - w))}px`;
+    tooltip.style.top = `${Math.max(0, top + h > canvas.clientHeight ? top - 24 - h : top)}px`;
+  }
+  ui.follow = () => { if (pinned >= 0) place(pinned); };
+  const hover = (event) => { const p = dotAt(event); if (p >= 0 || pinned < 0) tip(p, false); };
+  function loadPinned() {
+    if (pinned < 0) return;
+    pickExample(data.thumbnail(pinned));
+    status.textContent = `Loaded the ${noun} (${describe(pinned)}) into the explorer.`;
+    if (document.activeElement === load) canvas.focus({ preventScroll: true }); // not lost with the tooltip
+    tip(-1);
+  }
+  load.addEventListener("click", loadPinned);
   // A mouse or pen dragged over empty space brushes a rectangle: the points inside are selected,
-  // here and in every view of the same sample. A click (or tap) on a point loads that example
-  // into the layer explorer. The selection's handle, at its centroid, steers like an axis.
-  let brushFrom = null;
+  // here and in every view of the same sample. A click on a point loads that example into the
+  // layer explorer. The selection's handle, at its centroid, steers like an axis. A finger that
+  // lifts where it landed (a tap) pins the tooltip of the dot under it; one that moves further
+  // is a swipe, which scrolls the page and picks nothing.
+  let brushFrom = null, tap = null;
+  const slop = 10; // CSS pixels a tapping finger may wander
   const onSelection = (event) => {
     const at = view.centroidAt?.();
     if (!at) return false;
@@ -608,8 +679,8 @@ function controls(root, view, data, { classes, noun, palette, shape }) {
     view.dragging = handleAt(event);
     view.steeringSelection = view.dragging < 0 && onSelection(event);
     if (view.dragging >= 0 || view.steeringSelection) return canvas.setPointerCapture(event.pointerId);
-    showPoint(event); // a tap (no hover on touch screens) shows the example under the finger
-    if (event.pointerType === "touch") return pickAt(event);
+    if (event.pointerType === "touch") return (tap = { id: event.pointerId, x: event.clientX, y: event.clientY });
+    hover(event);
     brushFrom = pointer(event);
     canvas.setPointerCapture(event.pointerId);
   });
@@ -618,13 +689,16 @@ function controls(root, view, data, { classes, noun, palette, shape }) {
     if (handleAt(event.touches[0]) >= 0 || onSelection(event.touches[0])) event.preventDefault();
   }, { passive: false });
   canvas.addEventListener("pointermove", (event) => {
+    if (tap && Math.hypot(event.clientX - tap.x, event.clientY - tap.y) > slop) tap = null;
     const [x, y] = pointer(event), r = view.renderer.radius(), unit = [(x - canvas.width / 2) / r, -(y - canvas.height / 2) / r];
     if (view.steeringSelection) return view.steerSelection(...unit);
     if (view.dragging >= 0) return view.rotation.drag(view.dragging, ...unit);
     if (brushFrom) { view.brush = [brushFrom, [x, y]]; tooltip.hidden = true; return changed(); }
-    showPoint(event);
+    if (event.pointerType !== "touch") hover(event);
   });
   canvas.addEventListener("pointerup", (event) => {
+    if (tap?.id === event.pointerId) tip(dotAt(event), true); // on empty space: closes the tooltip
+    tap = null;
     if (brushFrom) {
       const [from, to] = view.brush ?? [brushFrom, brushFrom];
       if (Math.hypot(to[0] - from[0], to[1] - from[1]) < 5 * (window.devicePixelRatio || 1)) pickAt(event);
@@ -636,13 +710,42 @@ function controls(root, view, data, { classes, noun, palette, shape }) {
   // The example under the pointer into the explorer (where the reader can edit it and watch it
   // move here); a click on empty space clears the selection.
   function pickAt(event) {
-    const p = view.renderer.pointAt(...pointer(event), reach(event, 8, 20));
-    if (p >= 0 && p < data.meta.n) pickExample(data.thumbnail(p));
-    else if (event.pointerType !== "touch") view.select(null);
+    const p = dotAt(event);
+    if (p >= 0) pickExample(data.thumbnail(p));
+    else view.select(null);
   }
-  canvas.addEventListener("pointerleave", () => { tooltip.hidden = true; });
+  canvas.addEventListener("pointerleave", () => { if (pinned < 0) tooltip.hidden = true; });
   for (const end of ["pointerup", "pointercancel"]) canvas.addEventListener(end, () => { view.dragging = -1; view.steeringSelection = false; });
-  canvas.addEventListener("pointercancel", () => { tooltip.hidden = true; brushFrom = view.brush = null; }); // the page scrolled instead
+  canvas.addEventListener("pointercancel", () => { // the page scrolled instead
+    tap = brushFrom = view.brush = null;
+    if (pinned < 0) tooltip.hidden = true;
+  });
+  // The keyboard's way to the dots: , and . step through them by index (the selected ones, if
+  // any), showing the same pinned tooltip; Enter loads the one shown; + and - grow and shrink a
+  // square brush around it, selecting what it covers as a dragged one does.
+  let brushSize = 0; // half the side of the keyboard's brush, in CSS pixels (0: none)
+  function stepDots(direction) {
+    const order = [...Array(data.meta.n).keys()].filter((p) => !view.mask || view.mask[p]), k = order.indexOf(pinned);
+    const p = order[k < 0 ? (direction > 0 ? 0 : order.length - 1) : (k + direction + order.length) % order.length];
+    brushSize = 0; view.brush = null;
+    tip(p, true);
+    status.textContent = `${view.mask ? "Selected " : ""}${noun} ${count(order.indexOf(p) + 1)} of ${count(order.length)}: ` +
+      `${describe(p)}. Enter loads it into the explorer.`;
+  }
+  function brushAround(factor) {
+    if (pinned < 0) return (status.textContent = `Choose a ${noun} with , or . first: the brush grows around it.`);
+    brushSize = brushSize ? brushSize * factor : factor > 1 ? 16 : 0;
+    if (brushSize < 16) { // shrunk away
+      brushSize = 0; view.brush = null; view.select(null);
+      return (status.textContent = "No brush: nothing selected.");
+    }
+    const r = view.renderer, [x, y] = r.toCanvas(r.positions[2 * pinned], r.positions[2 * pinned + 1]);
+    const half = brushSize * (canvas.width / canvas.clientWidth);
+    view.brush = [[x - half, y - half], [x + half, y + half]];
+    const inside = r.pointsIn(...view.brush).filter((p) => p < data.meta.n);
+    view.select(inside, "brush");
+    status.textContent = `${count(inside.length)} ${noun}s brushed around this one; + grows the brush, - shrinks it, , and . step through them.`;
+  }
   // Steering by keyboard: [ and ] choose an axis, arrows move its handle, Space plays or pauses.
   canvas.addEventListener("keydown", (event) => {
     const dims = layers[view.layer].dims, step = event.shiftKey ? 0.15 : 0.05;
@@ -656,6 +759,15 @@ function controls(root, view, data, { classes, noun, palette, shape }) {
       status.textContent = `Steering the axis ${view.axisName(layers[view.layer], view.steered)}.`;
     } else if (event.key === " ") {
       play.click();
+    } else if (event.key === "," || event.key === ".") {
+      stepDots(event.key === "." ? 1 : -1);
+    } else if (event.key === "Enter" && pinned >= 0) {
+      loadPinned();
+    } else if (event.key === "+" || event.key === "=" || event.key === "-") {
+      brushAround(event.key === "-" ? 1 / 1.5 : 1.5);
+    } else if (event.key === "Escape" && (pinned >= 0 || view.brush)) {
+      tip(-1);
+      brushSize = 0; view.brush = null;
     } else return;
     event.preventDefault();
     changed();
@@ -677,14 +789,17 @@ function controls(root, view, data, { classes, noun, palette, shape }) {
     training.setAttribute("aria-valuetext", moment(e));
     canvas.setAttribute("aria-label", `Grand Tour of layer ${info.name} ${moment(e)}: ` +
       `each dot is a held-out ${noun}, coloured by its label, in a rotating 2-D view. Keys: arrows steer the axis ` +
-      `${view.axisName(info, view.steered % info.dims)}, [ and ] choose another axis, Space plays or pauses.`);
+      `${view.axisName(info, view.steered % info.dims)}, [ and ] choose another axis, Space plays or pauses, ` +
+      ", and . step through the dots, Enter loads the one shown into the explorer, + and - brush around it.");
   }
   Object.assign(ui, { canvas, side, label });
-  status.textContent = `${data.meta.n} held-out ${noun}s` + (snapshots > 1
+  help.textContent = `${count(data.meta.n)} held-out ${noun}s` + (snapshots > 1
     ? `, recorded ${snapshots} times over ${lastEpoch} epochs of training` + (epochs[1] < 1 ? ", most often in the first" : "")
     : ", through a model trained elsewhere") +
     ". Drag a labelled axis to steer; drag across dots to select them (their centre becomes a handle); " +
-    "click one to load it into the explorer.";
+    "click one to load it into the explorer (on a touch screen, tap it, then its button). " +
+    "Keys on the view: [ and ] choose an axis, arrows steer it, Space plays; , and . step through the dots " +
+    "(the selected ones, if any), Enter loads the one shown, + and - brush around it, Escape closes it.";
   return ui;
 }
 
@@ -719,9 +834,11 @@ async function mount(root, near) {
   const { meta: { n, snapshots, layers } } = data;
   const rotation = new Rotation(Math.max(...layers.map((l) => l.dims)));
   const snapshot = Math.min(Number(root.dataset.snapshot), snapshots - 1);
-  // The view's whole state. Under prefers-reduced-motion the tour starts still.
+  // The view's whole state. Under prefers-reduced-motion the tour starts still (a link's play=1
+  // too: the reader's setting wins; Play still plays).
+  const still = matchMedia("(prefers-reduced-motion: reduce)");
   const view = {
-    rotation, playing: !matchMedia("(prefers-reduced-motion: reduce)").matches, speed: 1,
+    rotation, playing: !still.matches, speed: 1,
     snapshot, snapshotTarget: snapshot, // fractional while moving between snapshots
     // Where the view is between layers: `layer` (the rotation is in its coordinates) plus a
     // fraction `t` towards the next; it moves towards layerTarget at layerPace layers a second,
@@ -829,6 +946,7 @@ async function mount(root, near) {
     ui.showAttack?.();
     if (readerAt) root.dataset.readerPoint = readerAt.map((v) => v.toFixed(1)).join(",");
     ui.label();
+    ui.follow();
     root.dataset.frames = String(++frames);
   }
   // The adversarial examples where the attack has taken them by its current (fractional) step,
@@ -939,7 +1057,7 @@ async function mount(root, near) {
       }, () => {});
     }
     view.mistakes = state.get("mistakes") === "1";
-    if (state.has("play")) view.playing = state.get("play") === "1";
+    if (state.has("play")) view.playing = state.get("play") === "1" && !still.matches;
     if (view.layerAt !== null) { moveTo(view.layerAt); view.layerAt = null; }
     const columns = (state.get("view") || "").split(",").map(Number);
     if (columns.length === 2 * rotation.n && columns.every(Number.isFinite)) {
