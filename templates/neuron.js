@@ -3,7 +3,7 @@
 // recorded scores of every held-out example. An example drawn in the layer explorer gets its score.
 
 import { register } from "./lifecycle.js";
-import { contract, diverging, el, onExample, sitePath } from "./runtime.js";
+import { contract, diverging, el, onExample, percent, sitePath } from "./runtime.js";
 
 
 // The same numbers as layerwise/analysis/baselines.py, at any threshold.
@@ -30,8 +30,6 @@ function paintWeights(canvas, weights, [channels, height, width]) {
   });
   ctx.putImageData(image, 0, 0);
 }
-
-const percent = (x) => `${(100 * x).toFixed(1)}%`;
 
 async function mount(root, near) {
   await near;

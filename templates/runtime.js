@@ -146,6 +146,13 @@ export function onSelection(view, show) {
   window.addEventListener("layerwise:selected", ({ detail }) => { if (detail.from !== view) show(detail.examples); });
 }
 
+// A share as a percentage, rounded as the build rounds it (layerwise/stats.py percent): to 1e-6
+// first (float noise), then half up, so a widget and the prose write one number alike.
+export function percent(share, digits = 1) {
+  const micro = Math.round(share * 1e6), unit = 10 ** (4 - digits); // millionths per last digit shown
+  return `${(Math.floor((micro + unit / 2) / unit) / 10 ** digits).toFixed(digits)}%`;
+}
+
 // A DOM element with attributes and children: el("button", { type: "button" }, "Clear").
 export function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);

@@ -1,5 +1,6 @@
 """The real page in a real Chromium: onnxruntime-web runs the exported models."""
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -296,3 +297,119 @@ def test_on_a_phone_a_finger_draws_on_the_pad_and_a_swipe_over_the_tour_scrolls(
     page.wait_for_timeout(300)
     assert page.evaluate("scrollY") > before + 50  # the page scrolled: the tour did not swallow it
     context.close()
+
+
+def explorer_scores(page) -> list[float]:
+    """The explorer's model's last layer on the example it shows."""
+    return page.evaluate("""async () => {
+        const explorer = await window.layerwise.explorers[0];
+        const values = await explorer.run(explorer.example());
+        return Array.from(values[explorer.layers.at(-1).name]);
+    }""")
+
+
+def test_the_attack_aims_at_a_wrong_class_refuses_the_answer_and_says_what_changed(page, server, built):
+    """A misread held-out example: the default target is neither its label nor the network's
+    answer; the answer itself is refused in words; pushed to its label, the account says it
+    corrected a mistake, from which answer to which."""
+    config, data = built
+    examples = data.examples
+    misread = [i for i, label in enumerate(examples["labels"]) if examples["predictions"]["cnn"][i] != label]
+    assert misread, "the quick build's CNN gets every picker example right: nothing to test on"
+    page.goto(server + "/mnist.html")
+    explorer = page.locator(".layer-explorer").first
+    explorer.scroll_into_view_if_needed()
+    wait_for_the_network(page)
+    explorer.locator(".picker button").nth(misread[0]).click()
+    label = examples["labels"][misread[0]]
+    scores = explorer_scores(page)
+    order = sorted(range(len(scores)), key=lambda c: -scores[c])
+    answer = order[0]
+    expect(explorer.locator(".status")).to_have_text(f"The network says: {data.classes[answer]}.")
+    towards = explorer.get_by_label("The class to push it towards")
+    wrong = next(c for c in order if c not in (answer, label))
+    expect(towards).to_have_value(str(wrong))
+
+    towards.select_option(str(answer))
+    explorer.get_by_role("button", name="Attack").click()
+    said = explorer.locator(".attack-said")
+    refusal = f" The network already reads {data.classes[answer]}: choose another class to push it towards."
+    expect(said).to_have_text(refusal)
+    assert page.evaluate("async () => Array.from((await window.layerwise.explorers[0]).example())") is not None
+
+    towards.select_option(str(label))
+    explorer.get_by_role("button", name="Attack").click()
+    expect(said).to_contain_text(
+        f"the network read this digit (labelled {data.classes[label]}) as {data.classes[answer]} and ", timeout=30_000
+    )
+    if said.text_content().startswith(" After"):
+        assert said.text_content().endswith(
+            f"now reads {data.classes[label]}, its label: that corrected a mistake rather than fooling the network."
+        )
+    assert page.console_errors == []
+
+
+def test_a_drawing_has_no_label_the_attack_just_avoids_the_answer(page, server):
+    page.goto(server + "/mnist.html")
+    explorer = page.locator(".layer-explorer").first
+    explorer.scroll_into_view_if_needed()
+    wait_for_the_network(page)
+    draw(page, ONE)
+    expect(explorer.locator(".status")).to_have_text("The network says: 1.")
+    scores = explorer_scores(page)
+    runner_up = sorted(range(len(scores)), key=lambda c: -scores[c])[1]
+    expect(explorer.get_by_label("The class to push it towards")).to_have_value(str(runner_up))
+
+
+def test_the_example_read_at_load_is_on_the_pad_until_the_reader_draws(page, server):
+    page.goto(server + "/mnist.html")
+    page.locator(".layer-explorer").scroll_into_view_if_needed()
+    wait_for_the_network(page)
+    ink = """() => { const c = document.querySelector('.layer-explorer .pad');
+        const alpha = c.getContext('2d').getImageData(0, 0, c.width, c.height).data.filter((v, i) => i % 4 === 3);
+        return alpha.filter((v) => v > 0).length; }"""
+    assert page.evaluate(ink) > 1000  # what the status reads is seen
+    expect(page.locator(".layer-explorer .picker button").first).to_have_attribute("aria-pressed", "true")
+    draw(page, ONE)  # the reader's own drawing starts on a clean pad
+    expect(page.locator(".layer-explorer .status")).to_have_text("The network says: 1.")
+    assert page.evaluate(ink) < 12_000
+
+
+def test_keyboard_loads_a_mistake_and_selects_a_class_in_the_manifold_view(page, server, built):
+    """The mistakes figure's buttons load a mistake by Enter (the label goes with it: the attack
+    does not aim at it); the manifold view's class buttons select what a lasso would."""
+    config, data = built
+    page.goto(server + "/mnist.html")
+    mistakes = page.locator(".figure-mistakes")
+    mistakes.scroll_into_view_if_needed()
+    name = "Load a mistaken digit into the layer explorer (its label → the model's answer)"
+    group = mistakes.get_by_role("group", name=name)
+    shown = data.models["softmax"].mistakes[:10]  # content/mnist.md: the figure's :count:
+    buttons = group.get_by_role("button")
+    expect(buttons).to_have_count(len(shown))
+    expect(buttons.nth(3)).to_have_text(f"{data.classes[shown[3]['label']]} → {data.classes[shown[3]['predicted']]}")
+    buttons.nth(3).focus()
+    page.keyboard.press("Enter")
+    wait_for_the_network(page)
+    pixels = page.evaluate("async () => Array.from((await window.layerwise.explorers[0]).example())")
+    assert np.allclose(np.asarray(pixels) * 255, np.ravel(shown[3]["pixels"]), atol=1e-3)
+    expect(mistakes.locator(".plotly-figure")).to_have_attribute("data-selected", "1")
+    towards = page.locator(".layer-explorer").first.get_by_label("The class to push it towards")
+    assert towards.input_value() != str(shown[3]["label"])
+
+    out = Path(config["out"]) / "mnist" / "tour" / "cnn"
+    meta = json.loads((out / "meta.json").read_text())
+    labels = (out / "sample.u8").read_bytes()[slice(meta["layout"]["labels"][0], sum(meta["layout"]["labels"]))]
+    view = page.locator(".figure-manifold-views")
+    view.scroll_into_view_if_needed()
+    classes = view.get_by_role("group", name="Select the digits of a class")
+    classes.get_by_role("button", name="4", exact=True).focus()
+    page.keyboard.press("Enter")
+    expect(classes.get_by_role("button", name="4", exact=True)).to_have_attribute("aria-pressed", "true")
+    points = page.evaluate(  # every view's points, as positions in the sample
+        "document.querySelector('.figure-manifold-views .plotly-figure').data.flatMap((t) => t.customdata ?? [])"
+    )
+    expect(view.locator(".plotly-figure")).to_have_attribute("data-selected", str(sum(labels[p] == 4 for p in points)))
+    page.keyboard.press("Enter")  # pressed again: the selection is cleared
+    expect(view.locator(".plotly-figure")).to_have_attribute("data-selected", "0")
+    assert page.console_errors == []

@@ -86,6 +86,15 @@ def test_without_javascript_or_from_a_file_each_figure_says_why_it_is_blank(brow
         fallbacks = page.locator(".figure-ladder-chart .figure-fallback")
         expect(fallbacks).to_contain_text("needs JavaScript, and the site served over HTTP")
         assert page.locator(".plotly-figure").count() == page.locator(".plotly-figure .figure-fallback").count() > 5
+        # Every widget too (a <noscript> shows nothing on file://, where scripts are on but refused).
+        widgets = page.locator(".layer-explorer, .one-neuron, .grand-tour, .layer-detail")
+        assert widgets.count() >= 7
+        for widget in widgets.all():
+            expect(widget.locator(".figure-fallback")).to_be_visible()
+            expect(widget.locator(".figure-fallback")).to_contain_text(
+                "in your browser: it needs JavaScript, and the site served over HTTP (by layerwise serve or any "
+                "static server); opened from a file, browsers block what it loads."
+            )
         numbers = page.locator(".figure-ladder-chart .figure-numbers")  # the chart's numbers, as a table
         numbers.locator("summary").click()
         expect(numbers.locator("tbody tr")).to_have_count(4)
@@ -115,3 +124,118 @@ def test_a_widget_that_fails_says_why_inside_its_figure(page, server):
     expect(figure.locator(".figure-fallback")).to_have_text(
         re.compile(r"^This figure could not be shown: its data \(.*\.json\) answered 404\.$")
     )
+
+
+def test_terms_and_claims_show_by_keyboard_and_escape_hides_them(page, server):
+    page.goto(server + "/mnist.html")
+    claim = page.locator(".claim").first
+    expect(claim.locator(".tip")).to_be_hidden()
+    claim.focus()  # a checked sentence says what was checked, to keyboard and touch too
+    expect(claim.locator(".tip")).to_be_visible()
+    expect(claim.locator(".tip")).to_contain_text("Checked by the build: ")
+    page.keyboard.press("Escape")
+    expect(claim.locator(".tip")).to_be_hidden()
+    term = page.locator(".term").first
+    term.focus()
+    expect(term.locator(".definition")).to_be_visible()
+    page.keyboard.press("Escape")
+    expect(term.locator(".definition")).to_be_hidden()
+    claim.focus()  # dismissed only until focus leaves
+    expect(claim.locator(".tip")).to_be_visible()
+    assert page.console_errors == []
+
+
+def test_every_control_is_a_24_px_target_on_a_phone(browser, server):
+    """WCAG 2.5.8 at 360 px with touch, every widget mounted (scrolled past); words in a
+    sentence (terms, claim marks) are exempt as inline targets."""
+    context = browser.new_context(viewport={"width": 360, "height": 740}, has_touch=True, is_mobile=True)
+    page = context.new_page()
+    page.goto(server + "/mnist.html")
+    height = page.evaluate("document.documentElement.scrollHeight")
+    for y in range(0, height, 600):
+        page.evaluate(f"scrollTo(0, {y})")
+        page.wait_for_timeout(50)
+    expect(page.locator(".grand-tour button").first).to_be_attached(timeout=30_000)
+    expect(page.locator(".one-neuron button").first).to_be_attached()
+    small = page.evaluate("""() => [...document.querySelectorAll('main :is(button, input, select)')]
+        .filter((e) => e.checkVisibility())
+        .map((e) => [e.outerHTML.slice(0, 80), e.getBoundingClientRect()])
+        .filter(([, r]) => r.width < 24 || r.height < 24).map(([html, r]) => `${html} ${r.width}x${r.height}`)""")
+    assert small == []
+    assert page.locator("main button").count() > 40
+    context.close()
+
+
+def test_focus_and_selection_look_different(page, server):
+    """A focused, selected button shows both: selection as a ring inside, focus one outside."""
+    page.goto(server + "/mnist.html")
+    explorer = page.locator(".layer-explorer")
+    explorer.scroll_into_view_if_needed()
+    expect(explorer.locator(".status")).to_contain_text("The network says", timeout=60_000)
+    selected = explorer.locator('.picker button[aria-pressed="true"]')
+    other = explorer.locator('.picker button[aria-pressed="false"]').first
+    style = "(b) => { const s = getComputedStyle(b); return [s.outlineStyle, s.boxShadow]; }"
+    assert selected.evaluate(style)[0] != "none" and selected.evaluate(style)[1] == "none"  # selected
+    other.focus()
+    assert other.evaluate(style)[0] == "none" and other.evaluate(style)[1] != "none"  # focused
+    selected.focus()
+    assert selected.evaluate(style)[0] != "none" and selected.evaluate(style)[1] != "none"  # both
+    tour = page.locator(".grand-tour")
+    tour.scroll_into_view_if_needed()
+    legend = tour.get_by_role("group", name="Highlight classes").get_by_role("button").first
+    legend.focus()
+    page.keyboard.press("Enter")
+    expect(legend).to_have_attribute("aria-pressed", "true")
+    outline, shadow = legend.evaluate(style)
+    assert outline != "none" and shadow != "none"  # focus outside, the class's colour inside
+
+
+def test_the_contents_number_sections_not_subsections(page, server):
+    page.goto(server + "/mnist.html")
+    sections = page.locator("nav.toc > ol > li > a")
+    names = sections.all_text_contents()
+    assert names.index("The Grand Tour") == names.index("The network, layer by layer") + 1
+    expect(page.locator("nav.toc > ol > li > ol > li > a")).to_contain_text(["How each layer computes"])
+
+
+def test_the_ladder_chart_reads_in_dark_mode(browser, server):
+    """Round ticks on its size axis (not one '10k'), labels that do not cover one another (two
+    models of 7,850 weights), and no grid line left white on the dark page."""
+    page = browser.new_page(color_scheme="dark")
+    page.goto(server + "/mnist.html")
+    figure = page.locator(".figure-ladder-chart .plotly-figure")
+    figure.scroll_into_view_if_needed()
+    expect(figure.locator(".main-svg").first).to_be_attached(timeout=20_000)
+    page.wait_for_timeout(300)
+    assert len(figure.locator(".xtick text").all_text_contents()) >= 3
+    boxes = [t.bounding_box() for t in figure.locator(".textpoint text").all()]
+    assert len(boxes) == 4
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1 :]:
+            apart = (a["x"] + a["width"] <= b["x"] or b["x"] + b["width"] <= a["x"]
+                     or a["y"] + a["height"] <= b["y"] or b["y"] + b["height"] <= a["y"])  # fmt: skip
+            assert apart, (a, b)
+    strokes = figure.evaluate(
+        "f => [...f.querySelectorAll('path[class*=grid]')].map((p) => getComputedStyle(p).stroke)"
+    )
+    assert strokes and not any(s in ("rgb(255, 255, 255)", "rgb(238, 238, 238)") for s in strokes)
+    page.close()
+
+
+def test_the_softmax_detail_typesets_large_numbers_as_powers_of_ten(page, server):
+    page.goto(server + "/mnist.html")
+    tex = page.evaluate("""async () => (await import('./assets/detail.js')).scientific(
+        String.raw`\\frac{2.63e+4}{1.05e+5} + 1e-5`)""")
+    assert tex == r"\frac{2.63 \times 10^{4}}{1.05 \times 10^{5}} + 1 \times 10^{-5}"
+
+
+def test_widgets_round_percentages_as_the_build_does(page, server):
+    from layerwise.stats import percent
+
+    page.goto(server + "/mnist.html")
+    shares = [0.9855, 0.9515, 0.98549998, 0.95149999, 0.0015, 0.1235, 1.0, 0.0]
+    shown = page.evaluate(
+        "async (s) => { const { percent } = await import('./assets/runtime.js'); return s.map((x) => percent(x)); }",
+        shares,
+    )
+    assert shown == [percent(s) for s in shares]
