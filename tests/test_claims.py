@@ -139,7 +139,8 @@ def test_the_articles_sentence_on_a_tied_confusion_matrix(claims):
     softmax = data.models["softmax"]
     tied = dataclasses.replace(softmax, metrics={**softmax.metrics, "confusion": tied_confusion(len(data.classes))})
     claims.data = dataclasses.replace(data, models={**data.models, "softmax": tied}, key="")
-    sentence = next(line for line in (ROOT / "content" / "mnist.md").read_text().splitlines() if "most_confused" in line)
+    article = (ROOT / "content" / "mnist.md").read_text().splitlines()
+    sentence = next(line for line in article if "most_confused" in line)
     html = claims(f"# Hi\n\n{sentence.replace('({numref}`fig-confusion`)', '')}\n")
     assert "commonest confusion" in sentence
     assert "a three-way tie, 8 times each: 4 taken for 9, 5 for 3 and 8 for 5." in html
