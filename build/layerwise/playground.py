@@ -1,0 +1,317 @@
+"""The playground's model half: 2-D datasets, one network that is every network the reader can
+build, its training step exported from PyTorch's autograd as one ONNX graph, and PyTorch runs of
+the same setups (the reference the page is checked against, and the numbers articles quote).
+
+One graph serves every architecture: the widest network (FEATURES in, LAYERS hidden layers of
+WIDTH neurons, one output) whose parameters are one flat float32 vector (`layout()`), with a mask
+saying which parameters exist (a removed neuron or an unused feature has none), which hidden
+layers are on (an off layer passes its input through, so the output reads the last one on), the
+activation as a one-hot mixing ReLU, tanh, sigmoid and linear, and the hyperparameters as inputs.
+A batch is BATCH rows with a weight each (1/size for real rows, 0 for padding), so any batch size
+up to BATCH is the same graph. Loss, as TensorFlow Playground's: half the squared error against
+labels of -1 and +1 (classification, tanh output) or targets (regression, linear output), plus
+L1 or L2 of the weights (not biases); plain SGD.
+
+Datasets are TensorFlow Playground's formulas, reimplemented, drawn from mulberry32 (a 32-bit
+generator simple enough to be the same in templates/playground-state.js, which makes the same
+points for a seed).
+"""
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+# Input features: a name for links, the label the page shows.
+FEATURES = {"x1": "x₁", "x2": "x₂", "x1sq": "x₁²", "x2sq": "x₂²", "x1x2": "x₁x₂", "sinx1": "sin x₁", "sinx2": "sin x₂"}
+# The widest network: twice TensorFlow Playground's 6 layers of 8 neurons in width, 8 deep
+# (a training step stays under a millisecond: 2,193 parameters, 32 rows).
+LAYERS, WIDTH, BATCH = 8, 16, 32
+ACTIVATIONS = ("relu", "tanh", "sigmoid", "linear")
+CLASSIFY, REGRESS = ("circle", "xor", "gauss", "spiral"), ("plane", "multigauss")
+POINTS = {"classification": 500, "regression": 1200}  # as TensorFlow Playground draws them
+EXTENT = 6.0  # the plane shown: [-6, 6] on both axes
+LAYER_SIZE = WIDTH * WIDTH + WIDTH  # weights [in][out], then biases; the input is padded to WIDTH
+PARAMETERS = LAYERS * LAYER_SIZE + WIDTH + 1  # then the output's weights and bias
+
+
+def layout() -> dict:
+    """Where each part of the flat parameter vector is: offsets the page reads (contract)."""
+    return {
+        "layer_size": LAYER_SIZE,
+        "weights": 0,  # + layer * layer_size, WIDTH x WIDTH, row = input, column = neuron
+        "biases": WIDTH * WIDTH,  # + layer * layer_size
+        "output_weights": LAYERS * LAYER_SIZE,
+        "output_bias": LAYERS * LAYER_SIZE + WIDTH,
+        "parameters": PARAMETERS,
+    }
+
+
+# --- data -------------------------------------------------------------------------------------
+
+
+class Random:
+    """mulberry32: uniform floats in [0, 1) from a 32-bit seed (templates/playground-state.js)."""
+
+    def __init__(self, seed: int):
+        self.state = seed & 0xFFFFFFFF
+
+    def __call__(self) -> float:
+        self.state = a = (self.state + 0x6D2B79F5) & 0xFFFFFFFF
+        t = ((a ^ (a >> 15)) * (1 | a)) & 0xFFFFFFFF
+        t = ((t + (((t ^ (t >> 7)) * (61 | t)) & 0xFFFFFFFF)) & 0xFFFFFFFF) ^ t
+        return (t ^ (t >> 14)) / 4294967296
+
+    def uniform(self, a: float, b: float) -> float:
+        return self() * (b - a) + a
+
+    def normal(self, mean: float, variance: float) -> float:
+        while True:  # Marsaglia's polar method
+            v1, v2 = 2 * self() - 1, 2 * self() - 1
+            s = v1 * v1 + v2 * v2
+            if s <= 1:
+                break
+        return mean + math.sqrt(variance) * math.sqrt(-2 * math.log(s) / s) * v1
+
+
+def generate(name: str, n: int, noise: float, seed: int) -> np.ndarray:
+    """n points of a named dataset as rows (x1, x2, label), noise in [0, 0.5], in the order drawn."""
+    rng, points = Random(seed), []
+    if name == "circle":
+        radius = 5
+        for low, high in ((0, radius * 0.5), (radius * 0.7, radius)):  # inside, then outside
+            for _ in range(n // 2):
+                r, angle = rng.uniform(low, high), rng.uniform(0, 2 * math.pi)
+                x, y = r * math.sin(angle), r * math.cos(angle)
+                nx, ny = rng.uniform(-radius, radius) * noise, rng.uniform(-radius, radius) * noise
+                points.append((x, y, 1 if math.hypot(x + nx, y + ny) < radius * 0.5 else -1))
+    elif name == "xor":
+        for _ in range(n):
+            x, y = rng.uniform(-5, 5), rng.uniform(-5, 5)
+            x, y = x + (0.3 if x > 0 else -0.3), y + (0.3 if y > 0 else -0.3)  # apart from the axes
+            nx, ny = rng.uniform(-5, 5) * noise, rng.uniform(-5, 5) * noise
+            points.append((x, y, 1 if (x + nx) * (y + ny) >= 0 else -1))
+    elif name == "gauss":
+        variance = 0.5 + 7 * noise  # 0.5 at no noise, 4 at the most
+        for centre, label in ((2, 1), (-2, -1)):
+            for _ in range(n // 2):
+                points.append((rng.normal(centre, variance), rng.normal(centre, variance), label))
+    elif name == "spiral":
+        half = n // 2
+        for turn, label in ((0, 1), (math.pi, -1)):
+            for i in range(half):
+                r, t = i / half * 5, 1.75 * i / half * 2 * math.pi + turn
+                points.append(
+                    (r * math.sin(t) + rng.uniform(-1, 1) * noise, r * math.cos(t) + rng.uniform(-1, 1) * noise, label)
+                )
+    elif name in REGRESS:
+        for _ in range(n):
+            x, y = rng.uniform(-EXTENT, EXTENT), rng.uniform(-EXTENT, EXTENT)
+            nx, ny = rng.uniform(-EXTENT, EXTENT) * noise, rng.uniform(-EXTENT, EXTENT) * noise
+            points.append((x, y, regression_target(name, x + nx, y + ny)))
+    else:
+        raise ValueError(f"no dataset '{name}'")
+    return np.array(points, dtype=np.float64)
+
+
+GAUSSIANS = ((-4, 2.5, 1), (0, 2.5, -1), (4, 2.5, 1), (-4, -2.5, -1), (0, -2.5, 1), (4, -2.5, -1))
+
+
+def regression_target(name: str, x: float, y: float) -> float:
+    if name == "plane":
+        return (x + y) / 10
+    label = 0.0  # multigauss: the strongest of six bumps, each 1 at its centre, 0 from 2 away
+    for cx, cy, sign in GAUSSIANS:
+        value = sign * max(0.0, 1 - math.hypot(x - cx, y - cy) / 2)
+        if abs(value) > abs(label):
+            label = value
+    return label
+
+
+def shuffle(points: np.ndarray, rng: Random) -> np.ndarray:
+    """Fisher-Yates, as the page does it."""
+    points = points.copy()
+    for counter in range(len(points) - 1, 0, -1):
+        index = math.floor(rng() * (counter + 1))
+        points[[counter, index]] = points[[index, counter]]
+    return points
+
+
+def split(points: np.ndarray, ratio: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Shuffled with the seed, then the first `ratio` for training, the rest held out."""
+    shuffled = shuffle(points, Random(seed))
+    cut = round(len(shuffled) * ratio)
+    return shuffled[:cut], shuffled[cut:]
+
+
+# --- the network ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Setup:
+    """Everything the reader (or a directive) sets: what the page's URL fragment holds."""
+
+    data: str = "circle"
+    noise: float = 0.0
+    ratio: float = 0.5
+    features: tuple[str, ...] = ("x1", "x2")
+    layers: tuple[int, ...] = (4, 2)
+    activation: str = "tanh"
+    learning_rate: float = 0.03
+    batch: int = 10
+    regularization: str = "none"  # none, l1, l2
+    rate: float = 0.0
+    seed: int = 1
+    points: np.ndarray | None = field(default=None, compare=False)  # an author's CSV rows, if any
+
+    @property
+    def problem(self) -> str:
+        return "regression" if self.data in REGRESS else "classification"
+
+    def dataset(self) -> tuple[np.ndarray, np.ndarray]:
+        points = (
+            self.points if self.points is not None else generate(self.data, POINTS[self.problem], self.noise, self.seed)
+        )
+        return split(points, self.ratio, self.seed)
+
+
+def masks(setup: Setup) -> dict[str, np.ndarray]:
+    """The graph's architecture inputs for a setup: which parameters exist, which layers are on,
+    the activation's one-hot, and the hyperparameters [learning rate, L1, L2, tanh output]."""
+    existing = np.zeros(PARAMETERS, np.float32)
+    previous = np.array([name in setup.features for name in FEATURES] + [False] * (WIDTH - len(FEATURES)))
+    for layer, count in enumerate(setup.layers):
+        neurons = np.arange(WIDTH) < count
+        base = layer * LAYER_SIZE
+        existing[base : base + WIDTH * WIDTH] = np.outer(previous, neurons).ravel()
+        existing[base + WIDTH * WIDTH : base + LAYER_SIZE] = neurons
+        previous = neurons
+    existing[LAYERS * LAYER_SIZE : PARAMETERS - 1] = previous
+    existing[-1] = 1
+    on = (np.arange(LAYERS) < len(setup.layers)).astype(np.float32)
+    activation = np.array([a == setup.activation for a in ACTIVATIONS], np.float32)
+    rate = setup.rate if setup.regularization != "none" else 0.0
+    hyper = [setup.learning_rate, rate * (setup.regularization == "l1"), rate * (setup.regularization == "l2")]
+    hyper.append(float(setup.problem == "classification"))
+    return {"mask": existing, "layers": on, "activation": activation, "hyper": np.array(hyper, np.float32)}
+
+
+def initial(setup: Setup) -> np.ndarray:
+    """Weights uniform in [-0.5, 0.5], biases 0.1 (TensorFlow Playground's), drawn from seed + 1."""
+    rng = Random(setup.seed + 1)
+    params = np.array([rng.uniform(-0.5, 0.5) for _ in range(PARAMETERS)], np.float32)
+    params[is_bias()] = 0.1
+    return params * masks(setup)["mask"]
+
+
+def is_bias() -> np.ndarray:
+    bias = np.zeros(PARAMETERS, bool)
+    for layer in range(LAYERS):
+        bias[layer * LAYER_SIZE + WIDTH * WIDTH : (layer + 1) * LAYER_SIZE] = True
+    bias[-1] = True
+    return bias
+
+
+def network(params, mask, layers, activation, hyper, x):
+    """Every neuron's output over points x (N, 2): (features (N, WIDTH), hidden (N, LAYERS, WIDTH),
+    output (N,)). Plain torch functions, traced for export and run as they are for reference."""
+    import torch
+
+    p = params * mask
+    x1, x2 = x[:, 0], x[:, 1]
+    h = torch.stack([x1, x2, x1 * x1, x2 * x2, x1 * x2, torch.sin(x1), torch.sin(x2)], 1)
+    h = features = torch.cat([h, torch.zeros_like(x1)[:, None].expand(-1, WIDTH - len(FEATURES))], 1)
+    hidden = []
+    for layer in range(LAYERS):
+        base = layer * LAYER_SIZE
+        z = h @ p[base : base + WIDTH * WIDTH].reshape(WIDTH, WIDTH) + p[base + WIDTH * WIDTH : base + LAYER_SIZE]
+        a = (
+            activation[0] * torch.relu(z)
+            + activation[1] * torch.tanh(z)
+            + activation[2] * torch.sigmoid(z)
+            + activation[3] * z
+        )
+        h = layers[layer] * a + (1 - layers[layer]) * h  # a layer that is off passes its input on
+        hidden.append(h)
+    # (a matrix, not a vector: the exporter's translation of a matrix-vector product's gradient was wrong)
+    z = (h @ p[LAYERS * LAYER_SIZE : PARAMETERS - 1].reshape(WIDTH, 1))[:, 0] + p[PARAMETERS - 1]
+    output = hyper[3] * torch.tanh(z) + (1 - hyper[3]) * z
+    return features, torch.stack(hidden, 1), output
+
+
+def objective(params, mask, layers, activation, hyper, x, y, weight):
+    """(the batch's loss with the penalty, its data loss): what SGD descends, what the page shows."""
+    import torch
+
+    output = network(params, mask, layers, activation, hyper, x)[2]
+    data = (weight * 0.5 * (output - y) ** 2).sum()
+    weights = params * mask * torch.tensor(~is_bias(), dtype=params.dtype)
+    return data + hyper[1] * weights.abs().sum() + hyper[2] * 0.5 * (weights * weights).sum(), data
+
+
+def step(params, mask, layers, activation, hyper, x, y, weight):
+    """One SGD step on a batch: (new parameters, the batch's data loss before it)."""
+    import torch
+
+    gradient, data = torch.func.grad(objective, has_aux=True)(params, mask, layers, activation, hyper, x, y, weight)
+    return params - hyper[0] * gradient, data
+
+
+def padded(rows: np.ndarray) -> dict[str, np.ndarray]:
+    """Up to BATCH rows (x1, x2, label) as the step's x, y and weight (padding weighs nothing)."""
+    x, y, weight = np.zeros((BATCH, 2), np.float32), np.zeros(BATCH, np.float32), np.zeros(BATCH, np.float32)
+    x[: len(rows)], y[: len(rows)], weight[: len(rows)] = rows[:, :2], rows[:, 2], 1 / len(rows)
+    return {"x": x, "y": y, "weight": weight}
+
+
+STEP_INPUTS = ("params", "mask", "layers", "activation", "hyper", "x", "y", "weight")
+NETWORK_INPUTS = ("params", "mask", "layers", "activation", "hyper", "x")
+
+
+def export_graphs() -> dict[str, bytes]:
+    """The training step (make_fx over torch.func.grad, then the dynamo exporter) and the network
+    over any number of points, as ONNX files: {"step": ..., "network": ...}."""
+    import torch
+    from torch.fx.experimental.proxy_tensor import make_fx
+
+    setup = Setup()
+    arch = masks(setup)
+    args = [torch.from_numpy(a) for a in (initial(setup), *arch.values(), *padded(setup.dataset()[0][:BATCH]).values())]
+    step_graph = make_fx(step)(*args)
+    points = torch.export.Dim("points", min=1)
+    dynamic = {name: {0: points} if name == "x" else None for name in NETWORK_INPUTS}
+    return {
+        "step": onnx_bytes(step_graph, args, STEP_INPUTS, ("new_params", "loss")),
+        "network": onnx_bytes(NetworkModule(), args[:6], NETWORK_INPUTS, ("features", "hidden", "output"), dynamic),
+    }
+
+
+def onnx_bytes(function, args, inputs, outputs, dynamic=None) -> bytes:
+    """The dynamo exporter's graph without its per-node provenance (the fx node, the Python
+    stack: five sixths of the file)."""
+    import torch
+
+    model = torch.onnx.export(
+        function,
+        tuple(args),
+        input_names=list(inputs),
+        output_names=list(outputs),
+        dynamic_shapes=dynamic,
+        dynamo=True,
+        verbose=False,
+    ).model_proto
+    for node in model.graph.node:
+        node.doc_string = ""
+        del node.metadata_props[:]
+    del model.graph.value_info[:]
+    return model.SerializeToString()
+
+
+def NetworkModule():
+    """`network` as the module the exporter takes (it needs a forward to trace with dynamic points)."""
+    import torch
+
+    class Network(torch.nn.Module):
+        forward = staticmethod(network)
+
+    return Network()
