@@ -188,6 +188,20 @@ def test_an_image_folder_in_colour_with_its_class_names(tmp_path):
     assert named.classes == ["o", "[]", "^"] and named.shape == (1, 16, 24) and named.source.noun == "shape"
 
 
+def test_an_image_folder_loads_exactly_the_images_it_was_described_by(tmp_path):
+    """A .gif is an image, and a hidden folder (.ipynb_checkpoints) is no class: the split that
+    planning works out before loading is the one loaded."""
+    make_folder(tmp_path / "shapes", per_class=5)
+    Image.open(tmp_path / "shapes" / "circle" / "000.png").save(tmp_path / "shapes" / "circle" / "extra.gif")
+    (tmp_path / "shapes" / ".ipynb_checkpoints").mkdir()
+    data = data_config(source="folder", root=str(tmp_path / "shapes"))
+    source = sources.describe_source(data, ROOT / "node_modules")
+    ds = load_dataset(data, ROOT / "node_modules", source)
+    assert ds.classes == ["circle", "square", "triangle"] and len(ds.train_y) + len(ds.test_y) == 16
+    counts, _, _ = sources.held_out_counts(data, source)
+    assert counts.tolist() == np.bincount(ds.test_y.numpy(), minlength=3).tolist()
+
+
 def test_conversion_is_luma_and_area_averaging():
     image = torch.tensor([[[[1.0, 0.0], [0.0, 1.0]], [[0.0] * 2] * 2, [[0.5] * 2] * 2]])  # (1, 3, 2, 2)
     grey = to_shape(image, (1, 1, 1))

