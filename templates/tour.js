@@ -387,7 +387,8 @@ export class TourRenderer {
   // the page's background (readable over any dot, in light and dark mode), each label laid out
   // greedily where it covers no other label and no marker (a handle, the reader's dot): its
   // place beside its anchor if free, else the nearest free one above or below, right or left.
-  // `this.labels` keeps the laid-out boxes ({ text, box: [x, y, width, height] }, canvas pixels).
+  // `this.labels` keeps the laid-out boxes ({ text, box: [x, y, width, height], at: its anchor },
+  // canvas pixels).
   drawLabels(ctx, labels, markers, { ink, paper }) {
     const ratio = window.devicePixelRatio || 1, pad = 3 * ratio, h = 12 * ratio + 2 * pad, gap = 6 * ratio;
     const { width, height } = this.canvas;
@@ -407,12 +408,22 @@ export class TourRenderer {
         }
       box ??= [inside(x + gap, w, width), inside(y - h, h, height), w, h]; // nowhere free: its own place
       taken.push(box);
+      return { text, box, at: [x, y] };
+    });
+    // A label moved away from its anchor is tied to it by a thin line, drawn under every plate.
+    ctx.strokeStyle = ink; ctx.lineWidth = 1;
+    ctx.beginPath();
+    for (const { box: [bx, by, bw, bh], at: [x, y] } of this.labels) {
+      const [nx, ny] = [Math.max(bx, Math.min(bx + bw, x)), Math.max(by, Math.min(by + bh, y))]; // the box's nearest point
+      if (Math.hypot(nx - x, ny - y) > 2 * gap) { ctx.moveTo(x, y); ctx.lineTo(nx, ny); }
+    }
+    ctx.stroke();
+    for (const { text, box } of this.labels) {
       ctx.fillStyle = paper;
       ctx.fillRect(...box);
       ctx.fillStyle = ink;
       ctx.fillText(text, box[0] + pad, box[1] + h / 2);
-      return { text, box };
-    });
+    }
     ctx.textBaseline = "alphabetic";
   }
 
