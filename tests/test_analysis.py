@@ -12,7 +12,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from layerwise.analysis.baselines import confusion_matrix, one_vs_rest_report
-from layerwise.analysis.manifold import analyse_layers, two_nn_dimension
+from layerwise.analysis.manifold import analyse_layers, separability, two_nn_dimension
 
 
 def test_one_vs_rest_numbers_on_a_known_case():
@@ -57,6 +57,17 @@ def test_manifold_metrics_match_a_direct_recomputation():
             trustworthiness(points, view, n_neighbors=10), abs=1e-6
         )
     assert set(result["seconds"]) == {"pca", "tsne"}
+
+
+def test_a_small_sample_gets_as_many_folds_as_its_rarest_class_has_examples():
+    rng = np.random.default_rng(2)
+    labels = np.array([0] * 6 + [1] * 3 + [2] * 5)  # a small image folder's held-out examples
+    points = rng.normal(size=(14, 5)) + labels[:, None]
+    result = separability(points, labels)
+    assert result["folds"] == 3
+    knn = cross_val_score(KNeighborsClassifier(5), points, labels, cv=3).mean()
+    assert result["knn_accuracy"] == pytest.approx(knn)
+    assert separability(np.zeros((14, 5)), labels)["intrinsic_dimension"] == 0.0  # a dead layer: no NaN in JSON
 
 
 @pytest.mark.browser
