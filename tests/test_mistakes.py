@@ -73,6 +73,12 @@ MISTAKES = [
         "glossary.yml:1: byte 9 (0xe9) is not UTF-8",
     ),
     ("a script in Markdown", None, {"index.md": "# Hi\n\n<script>alert(1)</script>\n"}, "index.md:3: raw script"),
+    (
+        "a glossary definition's value unclosed",
+        None,
+        {"glossary.yml": "ReLU: max(0, x)\nepoch: One pass over every {{ dataset.noun\n"},
+        "glossary.yml:2: definition of 'epoch': unexpected end of template",
+    ),
     ("an inline handler", None, {"index.md": '# Hi\n\n<img src="x.png" onerror="go()">\n'}, "index.md:3: raw script"),
     (
         "count zero",
