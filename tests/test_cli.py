@@ -95,6 +95,11 @@ BAD_INPUT = {
         ["cannot write to {tmp}/a-file/: File exists; a file is in the way of that folder: move it, or choose"],
         "{tmp}/a-file/site",
     ),
+    "an output folder that is a file": (
+        lambda content: (content.parent / "a-file").write_text("not a folder"),
+        ["{tmp}/a-file is a file, not a folder; the site is a folder: choose another --out"],
+        "{tmp}/a-file",
+    ),
 }
 
 
@@ -216,3 +221,12 @@ def test_a_read_only_or_full_disk_is_one_line_naming_the_folder_and_leaves_nothi
         assert "No space left on device; free some space on its disk" in done.stderr
         assert files_of(out) == before
         assert sorted(p.name for p in disk.iterdir()) == ["filler", "site"]
+
+    with tmpfs(tmp_path / "mounted", "1m") as mounted:  # a build renames its site into place: not a disk
+        done = layerwise("build", "--config", str(config), "--out", str(mounted))
+        assert (done.returncode, done.stderr) == (
+            1,
+            f"error: {mounted}/ is a mount point; a build replaces the site's folder whole: "
+            f"choose --out {mounted}/site\n",
+        )
+        assert list(mounted.iterdir()) == [] and not list(tmp_path.glob(".mounted.*"))
