@@ -186,7 +186,7 @@ def test_reduced_motion_starts_the_tour_still_and_sliders_speak_names(browser, s
         canvas.press(key)
     expect(tour.locator(".tour-status")).to_have_text("Steering the axis PC2.")
     assert canvas.screenshot() != still
-    # A tap (a touch has no hover) on a dot shows its example.
+    # A tap (a touch has no hover) on a dot shows its example (test_tour_reader.py: and keeps it shown).
     tapped = page.evaluate("""() => {
         const canvas = document.querySelector('.grand-tour .tour-canvas'), box = canvas.getBoundingClientRect();
         const tip = document.querySelector('.grand-tour .tour-tooltip');
