@@ -1,17 +1,23 @@
-"""layerwise build | serve | bench: read the config, run the stages in order, write site/.
+"""layerwise new | build | serve | check | bench | settings: an author's project, from a new folder to its site/.
 
-Every user mistake is printed as `error: ...` lines (no traceback) and exits 1, as is a folder the
-build cannot write (read-only, a full disk); Ctrl-C stops with one line; an unexpected internal
-error says so in one line and where its full trace was written.
+The project is the folder of layerwise.toml (found in the working directory, or --config): its
+content/, templates/, site/ and cache are relative to it. Every user mistake is printed as
+`error: ...` lines (no traceback) and exits 1, as is a folder the build cannot write (read-only, a
+full disk); Ctrl-C stops with one line; an unexpected internal error says so in one line and where
+its full trace was written. Progress bars are drawn on a terminal only: a log gets one plain line
+per stage.
 """
 
 import argparse
+import contextlib
+import os
 import sys
 import tempfile
 import traceback
+from importlib.metadata import version
 from pathlib import Path
 
-from .config import load_config
+from .config import PROJECT_FILE, load_config, settings_reference
 from .errors import CANNOT_WRITE, BuildError, cannot_write
 
 
@@ -35,7 +41,20 @@ def internal_error(error: BaseException) -> int:
 
 def parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="layerwise", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"layerwise {version('layerwise')}")
     commands = parser.add_subparsers(dest="command", required=True)
+    new = commands.add_parser(
+        "new",
+        help="write a new project: layerwise.toml, a starter article, site.yml, .gitignore, a README",
+        description="Writes a new project into FOLDER (new or empty): layerwise.toml, content/index.md "
+        "(a starter article), content/site.yml, .gitignore and a README on publishing site/.",
+    )
+    new.add_argument("folder", metavar="FOLDER", help="where the project goes (new or empty)")
+    new.add_argument(
+        "--data",
+        metavar="PATH",
+        help="a folder of images, one sub-folder per class: its classes, size and channels go into layerwise.toml",
+    )
     for name, help_text in [
         ("build", "check the config and content, train (or reuse the cache), export and render the site"),
         (
@@ -43,18 +62,20 @@ def parser() -> argparse.ArgumentParser:
             "build, serve the site on a local address, and rebuild and reload "
             "open pages when content/ or templates/ change (no retraining)",
         ),
+        ("check", "check the config, the data's description and the content (links, figures, options) in seconds"),
     ]:
         sub = commands.add_parser(name, help=help_text, description=help_text)
         sub.add_argument(
             "--config",
             metavar="FILE",
-            help="TOML file overriding the defaults in layerwise/config.py (data source, epochs, models, ...)",
+            help=f"TOML file of settings; its folder is the project's (default: ./{PROJECT_FILE} if there)",
         )
         sub.add_argument("--out", metavar="DIR", help="where the site is written (default: site)")
         sub.add_argument("--content", metavar="DIR", help="the article's Markdown (default: content)")
         sub.add_argument(
             "--cache", metavar="DIR", help="where trained models are kept between builds (default: .layerwise-cache)"
         )
+        sub.add_argument("--quiet", "-q", action="store_true", help="print errors only")
         if name == "serve":
             sub.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
             sub.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
@@ -69,30 +90,33 @@ def parser() -> argparse.ArgumentParser:
     bench.add_argument(
         "--runs", type=int, default=3, help="full measurements to take; the table shows medians, spreads (default: 3)"
     )
+    commands.add_parser(
+        "settings",
+        help=f"every setting of {PROJECT_FILE}: its default and what it takes (a Markdown table)",
+    )
     return parser
+
+
+def project_config(args) -> dict:
+    """The settings of the project in the working directory (or --config's), or one line saying
+    how to start one where there is nothing to build."""
+    if args.config is None and not Path(PROJECT_FILE).is_file() and not Path(args.content or "content").is_dir():
+        raise BuildError(f"no {PROJECT_FILE} and no content/ in {Path.cwd()}: start a project with `layerwise new .`")
+    return load_config(args.config, out=args.out, content=args.content, cache=args.cache)
 
 
 def main(argv=None) -> int:
     args = parser().parse_args(argv)
+    quiet = getattr(args, "quiet", False)
+    if quiet or not sys.stderr.isatty():  # tqdm reads it, in worker processes too
+        os.environ.setdefault("TQDM_DISABLE", "1")
     config = None
+    printed = open(os.devnull, "w") if quiet else contextlib.nullcontext(sys.stdout)
     try:
-        if args.command == "bench":
-            from .bench import run_bench
-
-            run_bench(Path.cwd(), Path(args.out), args.runs)
-            return 0
-        from .build import build, release_workers
-        from .render import check_output
-
-        config = load_config(args.config, out=args.out, content=args.content, cache=args.cache)
-        check_output(Path(config["out"]))  # a folder the site cannot go in, said before anything trains
-        memory: dict = {}  # the articles' results by key, kept for serve's rebuilds
-        build(config, live_reload=args.command == "serve", memory=memory)
-        release_workers()
-        if args.command == "serve":
-            from .serve import serve_and_rebuild
-
-            serve_and_rebuild(config, memory, args.host, args.port)
+        with printed as out, contextlib.redirect_stdout(out):
+            if args.command in ("build", "serve", "check"):
+                config = project_config(args)
+            run(args, config)
     except (BuildError, FileNotFoundError) as e:
         return report(e)
     except KeyboardInterrupt:
@@ -104,6 +128,41 @@ def main(argv=None) -> int:
             return report(cannot_write(e, config["cache"]))
         return internal_error(e)
     return 0
+
+
+def run(args, config: dict | None) -> None:
+    """The command itself; `config` is the project's, for the commands that build it."""
+    if args.command == "new":
+        from .scaffold import new_project
+
+        new_project(Path(args.folder), args.data and Path(args.data))
+        print(f"wrote a new project to {args.folder}/; in it, `layerwise serve` builds and serves it")
+        return
+    if args.command == "settings":
+        print(settings_reference())
+        return
+    if args.command == "bench":
+        from .bench import run_bench
+
+        run_bench(Path.cwd(), Path(args.out), args.runs)
+        return
+    from .articles import plan_site
+    from .build import build, check_before_training, release_workers
+    from .render import check_output
+
+    check_output(Path(config["out"]))  # a folder the site cannot go in, said before anything trains
+    if args.command == "check":
+        _, articles = plan_site(config)
+        check_before_training(config, articles)
+        print(f"checked the settings, the data and {len(articles)} article(s): nothing to fix")
+        return
+    memory: dict = {}  # the articles' results by key, kept for serve's rebuilds
+    build(config, live_reload=args.command == "serve", memory=memory)
+    release_workers()
+    if args.command == "serve":
+        from .serve import serve_and_rebuild
+
+        serve_and_rebuild(config, memory, args.host, args.port)
 
 
 if __name__ == "__main__":

@@ -7,11 +7,15 @@ A model is a list of named layers written the way the article draws them,
 """
 
 import copy
+import json
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import BuildError
+
+PACKAGE = Path(__file__).parent
+PROJECT_FILE = "layerwise.toml"  # a project's settings, found in the working directory
 
 
 def cnn_layers(height: int, width: int) -> list[str]:
@@ -460,20 +464,68 @@ def overlay(config: dict, settings: dict, base: Path, where: str) -> dict:
 
 
 def load_config(path: str | Path | None = None, **overrides) -> dict:
-    """The defaults, then the TOML file at `path` (if any), then keyword overrides. Paths in the
-    file (folders, data.root, checkpoints, factory files) are relative to the file's folder."""
+    """The defaults, then the TOML file at `path` (else the working directory's layerwise.toml, if
+    any), then keyword overrides. Paths in the file (folders, data.root, checkpoints, factory
+    files) are relative to the file's folder, and so are the default folders (content/, site/,
+    the cache): a project builds the same from wherever it is run."""
     config = copy.deepcopy(DEFAULTS)
     config["source_file"] = "defaults"
+    if path is None and Path(PROJECT_FILE).is_file():
+        path = PROJECT_FILE
     if path is not None:
         path = Path(path)
+        config |= anchored({key: config[key] for key in SITE_PATHS}, path.parent)
         config = overlay(config, read_toml(path), path.parent, str(path))
     for key, value in overrides.items():
         if value is not None:
             config[key] = value
+    if not Path(config["node_modules"]).is_dir():  # an author's project: the web assets Layerwise ships
+        config["node_modules"] = str(shipped("node_modules"))
     return config
+
+
+def shipped(folder: str) -> Path:
+    """Layerwise's own templates/ or node_modules/ (the web assets and digits it uses): inside the
+    installed package (a wheel), else beside the package in a clone (build/layerwise -> ./)."""
+    inside = PACKAGE / folder
+    return inside if inside.is_dir() else PACKAGE.parent.parent / folder
+
+
+def template_folders(config: dict) -> list[Path]:
+    """Where a template is looked up, in order: the project's own templates/ (a file there replaces
+    Layerwise's of the same name, as a MkDocs theme's custom_dir does), then Layerwise's."""
+    own, packaged = Path(config["templates"]), shipped("templates")
+    if own.is_dir() and own.resolve() != packaged.resolve():
+        return [own, packaged]
+    return [packaged]
 
 
 def validated(config: dict) -> dict[str, ModelSpec]:
     """check_config with the file the settings came from named in each line."""
     settings = {k: v for k, v in config.items() if k != "source_file"}
     return check_config(settings, config.get("source_file", "config"))
+
+
+def settings_reference() -> str:
+    """Every setting as a Markdown table row: its key, default, and what it takes, as the checks
+    themselves say it (each converter names what it accepts when given something it does not)."""
+
+    def takes(convert) -> str:
+        try:
+            convert(object())
+        except ValueError as e:
+            return str(e)
+        return "anything"
+
+    def rows(schema: dict, defaults: dict, prefix: str = ""):
+        for key, convert in schema.items():
+            if isinstance(convert, dict):
+                yield from rows(convert, defaults[key], f"{prefix}{key}.")
+            else:
+                yield f"| `{prefix}{key}` | `{json.dumps(defaults[key], ensure_ascii=False)}` | {takes(convert)} |"
+
+    models = (
+        f"| `models.NAME.KEY` | the four models of the default site | a table: one of {', '.join(MODEL_KINDS)}; "
+        f"also {', '.join(k for k in MODEL_KEYS if k not in MODEL_KINDS)} (see Models) |"
+    )
+    return "\n".join(["| setting | default | takes |", "|---|---|---|", *rows(SCHEMA, DEFAULTS), models])

@@ -27,6 +27,7 @@ import jinja2
 
 from . import figures
 from .cache import Cache, cache_key, code_hash
+from .config import template_folders
 from .content import Site, load_glossary, render_pages
 from .contract import SITE_FILES, page_contract, site_path
 from .errors import CANNOT_WRITE, BuildError, cannot_write
@@ -236,7 +237,7 @@ def render_site(config: dict, settings, articles: list, results: dict, out: Path
     """Every article (each with its own BuildResult), the index, the feed, the vendored assets
     once, and each article's files under its own folder; swapped in whole."""
     out = Path(out)
-    content, templates = Path(config["content"]), Path(config["templates"])
+    content, templates = Path(config["content"]), template_folders(config)
     node_modules = Path(config["node_modules"])
     remove_leftovers(out)
     new = out.with_name(f"{out.name}.new-{os.getpid()}")
@@ -292,7 +293,7 @@ def render_site(config: dict, settings, articles: list, results: dict, out: Path
         copy_vendored(node_modules, new / "vendor")
         assets = new / "assets"
         assets.mkdir()
-        for asset in templates.iterdir():
+        for asset in reversed([a for folder in templates for a in folder.iterdir()]):  # the project's own last
             # The CSS is inlined in each page (base.html.j2); the modules are files of their own.
             if asset.suffix == ".js" and (live_reload or asset.name != "live-reload.js"):
                 shutil.copy2(asset, assets / asset.name)

@@ -1,0 +1,7 @@
+"""`python -m layerwise`: the same command line as the `layerwise` script."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())
