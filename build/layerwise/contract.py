@@ -15,6 +15,7 @@ PATHS = {
     "thumbnail": "thumbnail.png",  # a grid of held-out examples: the index card and share image
     "figure": "figures/{digest}.json",  # a Plotly figure's data and layout, fetched when it nears the view
     "still": "figures/{digest}.png",  # the same figure as a still picture, for browsers that cannot draw it
+    "graph": "figures/{digest}.onnx",  # an ONNX graph a widget runs (the playground's training step)
     "model": "models/{model}.onnx",  # every shown layer a named output; input 'image' (N, C, H, W)
     "weights": "models/{model}.weights.f32",  # float32 LE: each layer's step's weights (layers[].step.weights)
     "examples": "data/examples.json",  # the explorer's picker: held-out examples as uint8 lists

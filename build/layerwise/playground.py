@@ -17,6 +17,7 @@ generator simple enough to be the same in templates/playground-state.js, which m
 points for a seed).
 """
 
+import functools
 import math
 from dataclasses import dataclass, field
 
@@ -140,7 +141,7 @@ def shuffle(points: np.ndarray, rng: Random) -> np.ndarray:
 def split(points: np.ndarray, ratio: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Shuffled with the seed, then the first `ratio` for training, the rest held out."""
     shuffled = shuffle(points, Random(seed))
-    cut = round(len(shuffled) * ratio)
+    cut = math.floor(len(shuffled) * ratio)  # floor, as the page: no rounding rule to disagree on
     return shuffled[:cut], shuffled[cut:]
 
 
@@ -314,4 +315,40 @@ def NetworkModule():
     class Network(torch.nn.Module):
         forward = staticmethod(network)
 
-    return Network()
+    return Network().eval()
+
+
+def epoch_batches(train: np.ndarray, batch: int):
+    """An epoch as the page runs it: the training points in order, `batch` at a time."""
+    return [train[start : start + batch] for start in range(0, len(train), batch)]
+
+
+def losses(params, arch: dict, points: np.ndarray) -> float:
+    """Half the squared error over points, averaged (the page's train and test loss)."""
+    import torch
+
+    output = network(
+        torch.as_tensor(params),
+        *(torch.from_numpy(v) for v in arch.values()),
+        torch.tensor(points[:, :2], dtype=torch.float32),
+    )[2]
+    return float((0.5 * (output.double() - torch.from_numpy(points[:, 2])) ** 2).mean()) if len(points) else 0.0
+
+
+@functools.cache
+def reference(setup: Setup, epochs: int) -> dict:
+    """`setup` trained in PyTorch for `epochs` as the page trains it (the same points, initial
+    weights and batches): {"train_loss", "test_loss"} after the last epoch, and per epoch."""
+    import torch
+
+    train, test = setup.dataset()
+    arch = masks(setup)
+    arch_tensors = [torch.from_numpy(v) for v in arch.values()]
+    params = torch.from_numpy(initial(setup))
+    curve = []
+    for _ in range(epochs):
+        for rows in epoch_batches(train, setup.batch):
+            params = step(params, *arch_tensors, *(torch.from_numpy(v) for v in padded(rows).values()))[0]
+        curve.append((losses(params, arch, train), losses(params, arch, test)))
+    train_loss, test_loss = curve[-1] if curve else (losses(params, arch, train), losses(params, arch, test))
+    return {"train_loss": train_loss, "test_loss": test_loss, "curve": curve, "epochs": epochs}

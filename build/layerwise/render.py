@@ -172,6 +172,7 @@ def figure_drawer(cache: Cache, result) -> Callable:
 
 PLOTLY_DATA = re.compile(r'<div class="plotly-figure" data-plotly="([^"]*)"([^>]*)></div>')  # figures.plotly_html
 STILL = re.compile(r' data-still="([^"]*)"')
+INLINE_GRAPH = re.compile(r' data-inline-graph-(\w+)="([^"]*)"')  # an ONNX graph a widget runs (figures/playground.py)
 
 
 def externalise_figures(page_html: str, folder: str) -> tuple[str, dict[str, bytes]]:
@@ -199,7 +200,10 @@ def externalise_figures(page_html: str, folder: str) -> tuple[str, dict[str, byt
             f"{figures.fallback(picture=picture, until_script=False)}</div>"
         )
 
-    return PLOTLY_DATA.sub(move, page_html), files
+    def graph(match: re.Match) -> str:
+        return f' data-graph-{match.group(1)}="{written("graph", base64.b64decode(match.group(2)))}"'
+
+    return INLINE_GRAPH.sub(graph, PLOTLY_DATA.sub(move, page_html)), files
 
 
 # Files a static host may send compressed: text, and the binary data that compresses well.
