@@ -278,7 +278,7 @@ def export_graphs() -> dict[str, bytes]:
     setup = Setup()
     arch = masks(setup)
     args = [torch.from_numpy(a) for a in (initial(setup), *arch.values(), *padded(setup.dataset()[0][:BATCH]).values())]
-    step_graph = make_fx(step)(*args)
+    step_graph = make_fx(step)(*args).eval()
     points = torch.export.Dim("points", min=1)
     dynamic = {name: {0: points} if name == "x" else None for name in NETWORK_INPUTS}
     return {

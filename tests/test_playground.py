@@ -1,0 +1,166 @@
+"""The playground (#23): the exported training step against PyTorch, in Python's onnxruntime and
+in the page's onnxruntime-web; the page's datasets against Python's; the widget training, its
+link, and a directive's bad option. The graphs are the session build's (content/playground.md)."""
+
+import re
+import time
+from pathlib import Path
+
+import numpy as np
+import onnxruntime
+import pytest
+import torch
+
+from layerwise import playground as pg
+from layerwise.figures import FIGURES, FigureError
+
+# Three networks: the default; masked layers (3 of 8 on, fewer neurons, extra features) with L2
+# and ReLU; and no hidden layer at all, with L1 on a regression.
+SETUPS = [
+    pg.Setup(),
+    pg.Setup(data="spiral", features=("x1", "x2", "x1sq", "sinx1"), layers=(8, 8, 5), activation="relu", regularization="l2", rate=0.01, batch=7),
+    pg.Setup(data="multigauss", noise=0.1, layers=(), features=("x1", "x2", "x1x2"), regularization="l1", rate=0.003, batch=32, learning_rate=0.01),
+]  # fmt: skip
+STEPS = 100
+
+
+def page_setup(setup: pg.Setup) -> dict:
+    """A Setup as templates/playground-state.js holds it."""
+    return {
+        "data": setup.data, "noise": round(setup.noise * 100), "ratio": round(setup.ratio * 100),
+        "features": list(setup.features), "layers": list(setup.layers), "activation": setup.activation,
+        "learningRate": setup.learning_rate, "batch": setup.batch, "regularization": setup.regularization,
+        "rate": setup.rate, "seed": setup.seed,
+    }  # fmt: skip
+
+
+def torch_run(setup: pg.Setup) -> np.ndarray:
+    """STEPS steps of PyTorch from the setup's initial weights, over its epochs' batches."""
+    batches = pg.epoch_batches(setup.dataset()[0], setup.batch)
+    arch = [torch.from_numpy(v) for v in pg.masks(setup).values()]
+    params = torch.from_numpy(pg.initial(setup))
+    for i in range(STEPS):
+        params = pg.step(params, *arch, *(torch.from_numpy(v) for v in pg.padded(batches[i % len(batches)]).values()))[
+            0
+        ]
+    return params.numpy()
+
+
+@pytest.fixture(scope="module")
+def reference():
+    return [torch_run(setup) for setup in SETUPS]
+
+
+@pytest.fixture(scope="module")
+def graphs(site_build):
+    """{"step": path, "network": path} of the built playground's graphs."""
+    out = Path(site_build[0]["out"])
+    page = (out / "playground.html").read_text()
+    return {name: out / path for name, path in re.findall(r'data-graph-(\w+)="([^"]+)"', page)}
+
+
+def test_exported_step_matches_pytorch(graphs, reference):
+    session = onnxruntime.InferenceSession(graphs["step"])
+    for setup, expected in zip(SETUPS, reference):
+        batches = pg.epoch_batches(setup.dataset()[0], setup.batch)
+        params, arch = pg.initial(setup), pg.masks(setup)
+        for i in range(STEPS):
+            params, loss = session.run(None, {"params": params, **arch, **pg.padded(batches[i % len(batches)])})
+        assert np.abs(params - expected).max() <= 1e-5, setup
+        assert np.isfinite(loss)
+    # A removed neuron's weights stay zero: the mask holds through training.
+    assert not params[pg.masks(SETUPS[-1])["mask"] == 0].any()
+
+
+def test_network_graph_draws_every_neuron(graphs):
+    session = onnxruntime.InferenceSession(graphs["network"])
+    setup = SETUPS[1]
+    params, arch = pg.initial(setup), pg.masks(setup)
+    points = np.random.default_rng(0).uniform(-6, 6, (37, 2)).astype(np.float32)
+    features, hidden, output = session.run(None, {"params": params, **arch, "x": points})
+    expected = pg.network(*(torch.from_numpy(v) for v in (params, *arch.values(), points)))
+    for got, want in zip((features, hidden, output), expected):
+        assert np.abs(got - want.numpy()).max() <= 1e-5
+    assert hidden.shape == (37, pg.LAYERS, pg.WIDTH)
+    assert np.allclose(hidden[:, 3], hidden[:, 2])  # a layer that is off passes its input on
+
+
+def open_playground(page, url):
+    page.goto(url)
+    page.locator(".playground").first.scroll_into_view_if_needed()
+    for _ in range(240):
+        if page.evaluate("document.querySelector('.playground').dataset.ready") == "1":
+            return
+        page.wait_for_timeout(250)
+    raise AssertionError(f"the playground never got ready: {page.console_errors}")
+
+
+def test_page_makes_pythons_points(page, server):
+    page.goto(f"{server}/playground.html")
+    for setup in [pg.Setup(data=d, noise=0.25, seed=7) for d in (*pg.CLASSIFY, *pg.REGRESS)]:
+        page_points = page.evaluate(
+            """async (setup) => {
+                const state = await import("./assets/playground-state.js");
+                const model = JSON.parse(document.querySelector(".playground").dataset.model);
+                const { train, test } = state.dataset(model, setup);
+                return [train, test];
+            }""",
+            page_setup(setup),
+        )
+        for got, want in zip(page_points, setup.dataset()):
+            assert np.abs(np.array(got) - want).max() < 1e-12, setup.data
+
+
+def test_page_step_matches_pytorch(page, server, reference):
+    """100 steps of the page's onnxruntime-web, from the weights and batches the page makes of the
+    setup (playground-state.js), against PyTorch's from Python's: within 1e-5 per parameter."""
+    open_playground(page, f"{server}/playground.html")
+    for setup, expected in zip(SETUPS, reference):
+        params = page.evaluate(
+            """async ([setup, steps]) => {
+                const state = await import("./assets/playground-state.js");
+                const { model, trainer } = await window.layerwise.playground[0];
+                const arch = state.masks(model, setup), { train } = state.dataset(model, setup);
+                let params = state.initial(model, setup, arch.mask);
+                const batches = [];
+                for (let start = 0; start < train.length; start += setup.batch) batches.push(train.slice(start, start + setup.batch));
+                for (let i = 0; i < steps; i++) params = (await trainer.step(params, arch, batches[i % batches.length])).params;
+                return Array.from(params);
+            }""",
+            [page_setup(setup), STEPS],
+        )
+        assert np.abs(np.array(params) - expected).max() <= 1e-5, setup
+    assert page.console_errors == []
+
+
+def test_playground_trains_and_keeps_its_setup_in_the_link(page, server):
+    open_playground(page, f"{server}/playground.html")
+    root = page.locator(".playground").first
+    before = float(root.get_attribute("data-loss"))
+    page.get_by_role("button", name="Play: train").click()
+    for _ in range(240):
+        if int(root.get_attribute("data-epoch")) >= 20:
+            break
+        time.sleep(0.25)
+    page.get_by_role("button", name="Pause training").click()
+    assert float(root.get_attribute("data-loss")) < before
+    # Every neuron of the authored 8,8 network is drawn, with a line per weight.
+    assert root.locator("canvas.playground-neuron").count() == 2 + 8 + 8
+    assert root.locator(".playground-lines line").count() == 2 * 8 + 8 * 8 + 8
+    # A change is a link: opened again, the page shows the same setup.
+    page.get_by_role("button", name="Add a neuron to layer 2").click()
+    page.get_by_label("activation").select_option("relu")
+    link = page.evaluate("location.href")
+    assert "layers=8%2C9" in link and "activation=relu" in link
+    page.goto("about:blank")
+    open_playground(page, link)
+    assert root.locator("canvas.playground-neuron").count() == 2 + 8 + 9
+    assert page.get_by_label("activation").input_value() == "relu"
+    assert page.console_errors == []
+
+
+def test_bad_option_is_one_line_at_its_line():
+    with pytest.raises(FigureError) as error:
+        FIGURES["playground"].check_options({"layers": ("4,20", 12)}, None)
+    assert error.value.line == 12
+    assert "up to 8 neuron counts from 1 to 16" in str(error.value)
