@@ -18,8 +18,14 @@ from layerwise.figures import FIGURES, FigureError
 # and ReLU; and no hidden layer at all, with L1 on a regression.
 SETUPS = [
     pg.Setup(),
-    pg.Setup(data="spiral", features=("x1", "x2", "x1sq", "sinx1"), layers=(8, 8, 5), activation="relu", regularization="l2", rate=0.01, batch=7),
-    pg.Setup(data="multigauss", noise=0.1, layers=(), features=("x1", "x2", "x1x2"), regularization="l1", rate=0.003, batch=32, learning_rate=0.01),
+    pg.Setup(
+        data="spiral", features=("x1", "x2", "x1sq", "sinx1"), layers=(8, 8, 5), activation="relu",
+        regularization="l2", rate=0.01, batch=7,
+    ),
+    pg.Setup(
+        data="multigauss", noise=0.1, layers=(), features=("x1", "x2", "x1x2"), regularization="l1", rate=0.003,
+        batch=32, learning_rate=0.01,
+    ),
 ]  # fmt: skip
 STEPS = 100
 
@@ -123,8 +129,10 @@ def test_page_step_matches_pytorch(page, server, reference):
                 const arch = state.masks(model, setup), { train } = state.dataset(model, setup);
                 let params = state.initial(model, setup, arch.mask);
                 const batches = [];
-                for (let start = 0; start < train.length; start += setup.batch) batches.push(train.slice(start, start + setup.batch));
-                for (let i = 0; i < steps; i++) params = (await trainer.step(params, arch, batches[i % batches.length])).params;
+                for (let start = 0; start < train.length; start += setup.batch)
+                    batches.push(train.slice(start, start + setup.batch));
+                for (let i = 0; i < steps; i++)
+                    params = (await trainer.step(params, arch, batches[i % batches.length])).params;
                 return Array.from(params);
             }""",
             [page_setup(setup), STEPS],

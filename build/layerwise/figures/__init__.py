@@ -365,4 +365,14 @@ def as_rgb(pixels, shape) -> np.ndarray:
     return image.transpose(1, 2, 0)
 
 
-from . import grand_tour, ladder, layer_detail, layer_explorer, manifold, one_neuron, playground, ten_neurons, training_curves  # noqa: E402,F401
+from . import (  # noqa: E402,F401
+    grand_tour,
+    ladder,
+    layer_detail,
+    layer_explorer,
+    manifold,
+    one_neuron,
+    playground,
+    ten_neurons,
+    training_curves,
+)
