@@ -67,7 +67,9 @@ def test_a_small_sample_gets_as_many_folds_as_its_rarest_class_has_examples():
     assert result["folds"] == 3
     knn = cross_val_score(KNeighborsClassifier(5), points, labels, cv=3).mean()
     assert result["knn_accuracy"] == pytest.approx(knn)
-    assert separability(np.zeros((14, 5)), labels)["intrinsic_dimension"] == 0.0  # a dead layer: no NaN in JSON
+    dead = analyse_layers({"relu": np.zeros((14, 5))}, labels, ["pca", "tsne"])["relu"]  # t-SNE crashed on it
+    assert dead["intrinsic_dimension"] == 0.0  # not NaN, which JSON cannot carry
+    assert not dead["views"]["tsne"].any() and not dead["views"]["pca"].any()  # one point, as in the layer
 
 
 @pytest.mark.browser

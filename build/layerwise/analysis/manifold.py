@@ -54,6 +54,8 @@ def load_umap():
 
 
 def embed(points: np.ndarray, method: str, seed: int) -> np.ndarray:
+    if not np.ptp(points, axis=0).any():  # every example at one point (a dead layer): t-SNE would crash
+        return np.zeros((len(points), 2))
     if method == "pca":
         return PCA(n_components=2, random_state=seed).fit_transform(points)
     if method == "tsne":
