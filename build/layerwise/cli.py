@@ -144,6 +144,9 @@ def run(args, config: dict | None) -> None:
     if args.command == "bench":
         from .bench import run_bench
 
+        if not (Path.cwd() / "build" / "layerwise").is_dir():  # it edits and times the default site's articles
+            raise BuildError("`layerwise bench` measures Layerwise's own default site: run `make bench` in its clone")
+
         run_bench(Path.cwd(), Path(args.out), args.runs)
         return
     from .articles import plan_site
