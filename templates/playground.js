@@ -37,7 +37,8 @@ export async function trainer(model, stepUrl, networkUrl) {
 const meanLoss = (output, points, offset) => points.reduce((sum, [, , y], i) => sum + 0.5 * (output[offset + i] - y) ** 2, 0) / Math.max(points.length, 1);
 
 function control(label, input) { return el("label", { class: "playground-control" }, `${label} `, input); }
-function select(options, value) {
+function select(options, value) { // [[value, text]], with the authored value among them
+  if (!options.some(([v]) => String(v) === String(value))) options = [...options, [value, String(value)]];
   const node = el("select", {}, ...options.map(([v, text]) => el("option", { value: String(v) }, text)));
   node.value = String(value);
   return node;

@@ -91,12 +91,14 @@ def test_network_graph_draws_every_neuron(graphs):
     assert np.allclose(hidden[:, 3], hidden[:, 2])  # a layer that is off passes its input on
 
 
-def open_playground(page, url):
+def open_playground(page, url, figure="fig-spiral"):
+    """The article's playground `figure`, once it is ready to train."""
     page.goto(url)
-    page.locator(".playground").first.scroll_into_view_if_needed()
+    root = page.locator(f"#{figure} .playground")
+    root.scroll_into_view_if_needed()
     for _ in range(240):
-        if page.evaluate("document.querySelector('.playground').dataset.ready") == "1":
-            return
+        if root.get_attribute("data-ready") == "1":
+            return root
         page.wait_for_timeout(250)
     raise AssertionError(f"the playground never got ready: {page.console_errors}")
 
@@ -125,7 +127,9 @@ def test_page_step_matches_pytorch(page, server, reference):
         params = page.evaluate(
             """async ([setup, steps]) => {
                 const state = await import("./assets/playground-state.js");
-                const { model, trainer } = await window.layerwise.playground[0];
+                const shown = document.querySelector("#fig-spiral .playground");
+                const index = [...document.querySelectorAll(".playground")].indexOf(shown);
+                const { model, trainer } = await window.layerwise.playground[index];
                 const arch = state.masks(model, setup), { train } = state.dataset(model, setup);
                 let params = state.initial(model, setup, arch.mask);
                 const batches = [];
@@ -142,28 +146,27 @@ def test_page_step_matches_pytorch(page, server, reference):
 
 
 def test_playground_trains_and_keeps_its_setup_in_the_link(page, server):
-    open_playground(page, f"{server}/playground.html")
-    root = page.locator(".playground").first
+    root = open_playground(page, f"{server}/playground.html")
     before = float(root.get_attribute("data-loss"))
-    page.get_by_role("button", name="Play: train").click()
+    root.get_by_role("button", name="Play: train").click()
     for _ in range(240):
         if int(root.get_attribute("data-epoch")) >= 20:
             break
         time.sleep(0.25)
-    page.get_by_role("button", name="Pause training").click()
+    root.get_by_role("button", name="Pause training").click()
     assert float(root.get_attribute("data-loss")) < before
     # Every neuron of the authored 8,8 network is drawn, with a line per weight.
     assert root.locator("canvas.playground-neuron").count() == 2 + 8 + 8
     assert root.locator(".playground-lines line").count() == 2 * 8 + 8 * 8 + 8
     # A change is a link: opened again, the page shows the same setup.
-    page.get_by_role("button", name="Add a neuron to layer 2").click()
-    page.get_by_label("activation").select_option("relu")
+    root.get_by_role("button", name="Add a neuron to layer 2").click()
+    root.get_by_label("activation").select_option("relu")
     link = page.evaluate("location.href")
     assert "layers=8%2C9" in link and "activation=relu" in link
     page.goto("about:blank")
-    open_playground(page, link)
+    root = open_playground(page, link)
     assert root.locator("canvas.playground-neuron").count() == 2 + 8 + 9
-    assert page.get_by_label("activation").input_value() == "relu"
+    assert root.get_by_label("activation").input_value() == "relu"
     assert page.console_errors == []
 
 

@@ -31,6 +31,7 @@ from . import katex
 from .contract import SITE_FILES
 from .errors import BuildError
 from .figures import FIGURES, FigureError
+from .figures.playground import trained as trained_playground
 from .stats import McNemar, mcnemar, number, percent, percent_ci
 
 
@@ -245,6 +246,7 @@ def prose_functions(values: dict) -> dict:
         "significantly_better": significantly_better,
         "about": about,
         "most_confused": most_confused,
+        "playground": trained_playground,  # a setup trained in PyTorch, as the page trains it
     }
 
 

@@ -213,9 +213,10 @@ def is_bias() -> np.ndarray:
     return bias
 
 
-def network(params, mask, layers, activation, hyper, x):
-    """Every neuron's output over points x (N, 2): (features (N, WIDTH), hidden (N, LAYERS, WIDTH),
-    output (N,)). Plain torch functions, traced for export and run as they are for reference."""
+def network(params, mask, layers, activation, hyper, x, depth=LAYERS):
+    """Every neuron's output over points x (N, 2): (features (N, WIDTH), hidden (N, depth, WIDTH),
+    output (N,)). Plain torch functions, traced for export and run as they are for reference,
+    where `depth` skips the layers that are off (they pass their input on exactly)."""
     import torch
 
     p = params * mask
@@ -223,7 +224,7 @@ def network(params, mask, layers, activation, hyper, x):
     h = torch.stack([x1, x2, x1 * x1, x2 * x2, x1 * x2, torch.sin(x1), torch.sin(x2)], 1)
     h = features = torch.cat([h, torch.zeros_like(x1)[:, None].expand(-1, WIDTH - len(FEATURES))], 1)
     hidden = []
-    for layer in range(LAYERS):
+    for layer in range(depth):
         base = layer * LAYER_SIZE
         z = h @ p[base : base + WIDTH * WIDTH].reshape(WIDTH, WIDTH) + p[base + WIDTH * WIDTH : base + LAYER_SIZE]
         a = (
@@ -237,14 +238,15 @@ def network(params, mask, layers, activation, hyper, x):
     # (a matrix, not a vector: the exporter's translation of a matrix-vector product's gradient was wrong)
     z = (h @ p[LAYERS * LAYER_SIZE : PARAMETERS - 1].reshape(WIDTH, 1))[:, 0] + p[PARAMETERS - 1]
     output = hyper[3] * torch.tanh(z) + (1 - hyper[3]) * z
-    return features, torch.stack(hidden, 1), output
+    hidden = torch.stack(hidden, 1) if hidden else features.new_zeros(len(x), 0, WIDTH)
+    return features, hidden, output
 
 
-def objective(params, mask, layers, activation, hyper, x, y, weight):
+def objective(params, mask, layers, activation, hyper, x, y, weight, depth=LAYERS):
     """(the batch's loss with the penalty, its data loss): what SGD descends, what the page shows."""
     import torch
 
-    output = network(params, mask, layers, activation, hyper, x)[2]
+    output = network(params, mask, layers, activation, hyper, x, depth)[2]
     data = (weight * 0.5 * (output - y) ** 2).sum()
     weights = params * mask * torch.tensor(~is_bias(), dtype=params.dtype)
     return data + hyper[1] * weights.abs().sum() + hyper[2] * 0.5 * (weights * weights).sum(), data
@@ -256,6 +258,17 @@ def step(params, mask, layers, activation, hyper, x, y, weight):
 
     gradient, data = torch.func.grad(objective, has_aux=True)(params, mask, layers, activation, hyper, x, y, weight)
     return params - hyper[0] * gradient, data
+
+
+def quick_step(params, mask, layers, activation, hyper, x, y, weight, depth: int):
+    """`step` as PyTorch's autograd computes it, through the `depth` layers that are on: the same
+    numbers (tests/test_playground.py) four times as fast, for the build's own runs."""
+    import torch
+
+    params = params.detach().requires_grad_()
+    loss, data = objective(params, mask, layers, activation, hyper, x, y, weight, depth)
+    (gradient,) = torch.autograd.grad(loss, params)
+    return (params - hyper[0] * gradient).detach(), data.detach()
 
 
 def padded(rows: np.ndarray) -> dict[str, np.ndarray]:
@@ -323,32 +336,42 @@ def epoch_batches(train: np.ndarray, batch: int):
     return [train[start : start + batch] for start in range(0, len(train), batch)]
 
 
-def losses(params, arch: dict, points: np.ndarray) -> float:
+def losses(params, arch: dict, points: np.ndarray, depth: int = LAYERS) -> float:
     """Half the squared error over points, averaged (the page's train and test loss)."""
     import torch
 
-    output = network(
-        torch.as_tensor(params),
-        *(torch.from_numpy(v) for v in arch.values()),
-        torch.tensor(points[:, :2], dtype=torch.float32),
-    )[2]
+    arch_tensors = (torch.from_numpy(v) for v in arch.values())
+    with torch.no_grad():
+        output = network(
+            torch.as_tensor(params), *arch_tensors, torch.tensor(points[:, :2], dtype=torch.float32), depth
+        )[2]
     return float((0.5 * (output.double() - torch.from_numpy(points[:, 2])) ** 2).mean()) if len(points) else 0.0
 
 
 @functools.cache
 def reference(setup: Setup, epochs: int) -> dict:
     """`setup` trained in PyTorch for `epochs` as the page trains it (the same points, initial
-    weights and batches): {"train_loss", "test_loss"} after the last epoch, and per epoch."""
+    weights and batches): {"train_loss", "test_loss"} after the last epoch, "curve" per epoch,
+    and the weights' size."""
     import torch
 
     train, test = setup.dataset()
     arch = masks(setup)
     arch_tensors = [torch.from_numpy(v) for v in arch.values()]
     params = torch.from_numpy(initial(setup))
-    curve = []
+    depth, curve = len(setup.layers), []
     for _ in range(epochs):
         for rows in epoch_batches(train, setup.batch):
-            params = step(params, *arch_tensors, *(torch.from_numpy(v) for v in padded(rows).values()))[0]
-        curve.append((losses(params, arch, train), losses(params, arch, test)))
+            batch = (torch.from_numpy(v) for v in padded(rows).values())
+            params = quick_step(params, *arch_tensors, *batch, depth)[0]
+        curve.append((losses(params, arch, train, depth), losses(params, arch, test, depth)))
     train_loss, test_loss = curve[-1] if curve else (losses(params, arch, train), losses(params, arch, test))
-    return {"train_loss": train_loss, "test_loss": test_loss, "curve": curve, "epochs": epochs}
+    weights = params.numpy()[~is_bias()]
+    return {
+        "train_loss": train_loss,
+        "test_loss": test_loss,
+        "curve": curve,
+        "epochs": epochs,
+        "weights": float(np.abs(weights).sum()),  # the L1 norm of the weights: what regularization shrinks
+        "large_weights": int((np.abs(weights) > 0.1).sum()),
+    }
