@@ -137,8 +137,14 @@ def test_new_writes_a_project_that_checks_builds_and_reads_a_digit_in_chromium(l
     assert built.returncode == 0, built.stderr
     assert "\r" not in built.stdout + built.stderr  # not a terminal: no progress bars, a line per stage
     assert re.search(r"^\s+index stage train .*: [\d.]+ s$", built.stdout, re.M)
+    # The author's own style.css replaces Layerwise's; the other templates stay Layerwise's.
+    (project / "templates").mkdir()
+    packaged = ROOT / "templates"
+    (project / "templates" / "style.css").write_text((packaged / "style.css").read_text() + "/* mine */")
     quiet = layerwise("build", "--quiet", cwd=project)  # from the cache
     assert quiet.returncode == 0 and quiet.stdout == "" and quiet.stderr == ""
+    assert "/* mine */" in (project / "site" / "index.html").read_text()
+    assert (project / "site" / "assets" / "explorer.js").read_bytes() == (packaged / "explorer.js").read_bytes()
 
     with serving(project / "site") as url:
         page.goto(url + "/index.html")
