@@ -51,8 +51,9 @@ async function mount(root, near) {
   let setup = decode(model, fromLink, authored);
 
   // Controls: built at once (no layout shift); the graphs are fetched when the figure nears.
-  const button = (text, label) => el("button", { type: "button", "aria-label": label ?? text }, text);
-  const play = button("Play", "Play: train"), once = button("Step", "One epoch"), reset = button("Reset", "Reset the weights");
+  const button = (text, title) => el("button", { type: "button", title }, text);
+  const play = button("Play", "Train until paused"), once = button("Step", "Train one epoch");
+  const reset = button("Reset", "Start again from the seed's weights");
   const epochOut = el("output", { class: "playground-epoch" }, "epoch 0");
   const lossOut = el("output", { class: "playground-loss", "aria-live": "polite" }, "");
   const names = { datasets: [...model.datasets.classification, ...model.datasets.regression] };
@@ -71,9 +72,11 @@ async function mount(root, near) {
     const box = el("input", { type: "checkbox", value: name });
     return [name, box, el("label", { class: "playground-feature" }, box, ` ${label}`)];
   });
-  const addLayer = button("+ layer", "Add a hidden layer"), removeLayer = button("− layer", "Remove the last hidden layer");
+  const addLayer = button("Add a layer", "Add a hidden layer of 4 neurons");
+  const removeLayer = button("Remove a layer", "Remove the last hidden layer");
   const problem = el("span", { class: "playground-problem" });
-  const network = el("div", { class: "playground-network" });
+  // (a tab stop: it scrolls sideways on a narrow screen)
+  const network = el("div", { class: "playground-network", tabindex: "0", role: "group", "aria-label": "The network: each neuron's output over the plane" });
   const output = el("canvas", { class: "playground-output", width: String(GRID), height: String(GRID), role: "img" });
   const curve = el("canvas", { class: "playground-curve", width: "240", height: "60", role: "img", "aria-label": "Train and test loss by epoch" });
   root.append(
@@ -142,7 +145,6 @@ async function mount(root, near) {
   function setPlaying(on) {
     playing = on;
     play.textContent = on ? "Pause" : "Play";
-    play.setAttribute("aria-label", on ? "Pause training" : "Play: train");
     if (on) loop();
   }
 

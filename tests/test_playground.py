@@ -12,7 +12,10 @@ import pytest
 import torch
 
 from layerwise import playground as pg
+from layerwise.bench import axe_violations
 from layerwise.figures import FIGURES, FigureError
+
+ROOT = Path(__file__).resolve().parent.parent
 
 # Three networks: the default; masked layers (3 of 8 on, fewer neurons, extra features) with L2
 # and ReLU; and no hidden layer at all, with L1 on a regression.
@@ -161,12 +164,12 @@ def test_page_step_matches_pytorch(page, server, reference):
 def test_playground_trains_and_keeps_its_setup_in_the_link(page, server):
     root = open_playground(page, f"{server}/playground.html")
     before = float(root.get_attribute("data-loss"))
-    root.get_by_role("button", name="Play: train").click()
+    root.get_by_role("button", name="Play").click()
     for _ in range(240):
         if int(root.get_attribute("data-epoch")) >= 5:
             break
         time.sleep(0.25)
-    root.get_by_role("button", name="Pause training").click()
+    root.get_by_role("button", name="Pause").click()
     assert float(root.get_attribute("data-loss")) < before
     # Every neuron of the authored 8,8 network is drawn, with a line per weight.
     assert root.locator("canvas.playground-neuron").count() == 2 + 8 + 8
@@ -188,3 +191,9 @@ def test_bad_option_is_one_line_at_its_line():
         FIGURES["playground"].check_options({"layers": ("4,20", 12)}, None)
     assert error.value.line == 12
     assert "up to 8 neuron counts from 1 to 16" in str(error.value)
+
+
+def test_axe_finds_no_violations_on_the_playground(browser, server):
+    """Labelled controls, named pictures, contrast: axe-core (npm) on the whole article, every
+    playground drawn, light and dark."""
+    assert axe_violations(browser, f"{server}/playground.html", ROOT / "node_modules") == {"light": [], "dark": []}
