@@ -475,12 +475,14 @@ def load_config(path: str | Path | None = None, **overrides) -> dict:
     if path is not None:
         path = Path(path)
         config |= anchored({key: config[key] for key in SITE_PATHS}, path.parent)
+    default_node_modules = config["node_modules"]
+    if path is not None:
         config = overlay(config, read_toml(path), path.parent, str(path))
     for key, value in overrides.items():
         if value is not None:
             config[key] = value
-    if not Path(config["node_modules"]).is_dir():  # an author's project: the web assets Layerwise ships
-        config["node_modules"] = str(shipped("node_modules"))
+    if config["node_modules"] == default_node_modules and not Path(default_node_modules).is_dir():
+        config["node_modules"] = str(shipped("node_modules"))  # no npm in the project: the files Layerwise ships
     return config
 
 
