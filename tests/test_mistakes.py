@@ -231,7 +231,7 @@ def test_ctrl_c_during_training_is_one_line_and_keeps_finished_models(project):
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     seen = ""
-    while "train softmax" not in seen:  # one_neuron has finished: it is in the cache
+    while "trained one_neuron" not in seen:  # one_neuron has finished: it is in the cache
         seen += build.stderr.read(1)
         assert build.poll() is None, seen
     os.killpg(build.pid, signal.SIGINT)

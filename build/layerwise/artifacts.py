@@ -9,10 +9,13 @@ import dataclasses
 import io
 import json
 import os
+import signal
+import sys
 import time
 
 import numpy as np
 import torch
+from tqdm import tqdm
 
 from . import adversarial, anatomy, contract, export, models, sources, tour, train
 from . import data as data_stage
@@ -234,36 +237,67 @@ def seed_run(model: str, seed: int) -> str:
     return f"train/{model}/{seed}"
 
 
-def train_one_run(spec: ModelSpec, source: sources.Source, dataset, seed: int, threads: int) -> dict:
+def train_one_run(spec: ModelSpec, source: sources.Source, dataset, seed: int, threads: int) -> tuple[int, dict]:
     """One training run in a worker process: the model rebuilt from its spec (a factory's class
-    need not be picklable), trained with `threads` threads."""
+    need not be picklable), trained with `threads` threads. Ctrl-C is the build's to handle: the
+    worker ignores it and is stopped by the build."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     torch.set_num_threads(threads)
-    return train.train_model(build_network(spec, source), dataset, {**spec.train, "seed": seed})
+    return seed, train.train_model(build_network(spec, source), dataset, {**spec.train, "seed": seed})
 
 
-def train_in_parallel(specs: dict[str, ModelSpec], source: sources.Source, dataset, run: Runner) -> dict:
-    """{train/model/seed: result} for every run not in the cache, trained in worker processes, as
-    many at once as there are cores. The runs of a ladder are small and independent: on 2 cores two
-    single-threaded runs at once take about half the time of one after another on two threads,
-    which these models barely use. On CUDA, or with one core or one run, the runs are left to the
-    caller, in this process."""
+# Below this many examples seen in all, runs train in this process: starting the workers (each
+# imports torch) costs more than a few small runs save.
+PARALLEL_WORK = 200_000
+
+
+def train_in_parallel(specs: dict[str, ModelSpec], source: sources.Source, dataset, run: Runner) -> None:
+    """Every run not in the cache, trained in worker processes, as many at once as there are cores,
+    each stored in the cache as soon as it finishes (a build stopped midway keeps them). The runs of
+    a ladder are small and independent: on 2 cores two single-threaded runs at once take about half
+    the time of one after another on two threads, which these models barely use. On CUDA, or with
+    one core or one run, the runs are left to the caller, in this process."""
     pending = [
         (name, seed)
-        for name, spec in reversed(specs.items())  # the ladder's largest models first: they set the length
+        for name, spec in specs.items()  # in the ladder's order: the quick runs report first
         for seed in runs(spec)
         if spec.trained_here and not run.cache.has("train", run.keys[seed_run(name, seed)])
     ]
     workers = min(len(pending), os.cpu_count() or 1)
     on_cpu = all(train.pick_device(specs[name].train["device"]).type == "cpu" for name, _ in pending)
-    if workers < 2 or not on_cpu:
-        return {}
-    from joblib import Parallel, delayed
+    work = sum(specs[name].train["epochs"] for name, _ in pending) * len(dataset.train_y)  # examples seen
+    if workers < 2 or not on_cpu or work < PARALLEL_WORK:
+        return
+    from joblib.executor import get_memmapping_executor
+    from joblib.externals.loky import as_completed
 
+    # Runs stopped by Ctrl-C leave a semaphore of the pool's queue to multiprocessing's resource
+    # tracker, which cleans it up and warns that it did: noise after the build's one line. The
+    # tracker takes its warning filters from this process's -W options when it starts.
+    quiet = "ignore:resource_tracker:UserWarning"
+    if quiet not in sys.warnoptions:
+        sys.warnoptions.append(quiet)
     threads = max(1, (os.cpu_count() or 1) // workers)
-    results = Parallel(n_jobs=workers, backend="loky")(
-        delayed(train_one_run)(specs[name], source, dataset, seed, threads) for name, seed in pending
-    )
-    return {seed_run(name, seed): result for (name, seed), result in zip(pending, results)}
+    executor = get_memmapping_executor(workers)  # joblib's reusable pool, which the analysis's probes share
+    names = {}
+    for name, seed in pending:
+        names[executor.submit(train_one_run, specs[name], source, dataset, seed, threads)] = name
+    bar = tqdm(total=len(pending), desc=f"train {len(pending)} runs, {workers} at once", unit="run")
+    try:
+        for done in as_completed(names):
+            seed, result = done.result()
+            run(seed_run(names[done], seed), lambda: result, f"train {names[done]}")
+            accuracy = result["epochs"][-1]["accuracy"]
+            said = f"trained {names[done]} (seed {seed}): {accuracy:.2%} held-out, {result['seconds']:.1f} s"
+            bar.write(said, file=sys.stderr)
+            bar.update()
+    except BaseException:  # Ctrl-C, or a run's error: stop the other runs, quietly
+        for future in names:
+            future.cancel()
+        executor.shutdown(wait=True, kill_workers=True)
+        raise
+    finally:
+        bar.close()
 
 
 # --- the whole computation ---------------------------------------------------------------------
@@ -279,18 +313,16 @@ def compute_artifacts(config: dict, specs: dict[str, ModelSpec], source: sources
     run.timings["data"] = time.perf_counter() - start
 
     start = time.perf_counter()
-    trained_runs = train_in_parallel(specs, source, dataset, run)
-    run.timings[f"train ({len(trained_runs)} runs, in parallel)"] = time.perf_counter() - start
+    train_in_parallel(specs, source, dataset, run)
+    run.timings["train (runs in parallel)"] = time.perf_counter() - start
 
     described, files, trained, answers = {}, {}, {}, {}
     for name, spec in specs.items():
         network = networks[name]
 
-        def train_once(seed: int) -> dict:
+        def train_once(seed: int) -> dict:  # what train_in_parallel left to this process
             if not spec.trained_here:
                 return train.measure_brought_in(network, dataset)
-            if seed_run(name, seed) in trained_runs:
-                return trained_runs[seed_run(name, seed)]
             return train.train_model(network, dataset, {**spec.train, "seed": seed})
 
         results = [run(seed_run(name, seed), lambda: train_once(seed), f"train {name}") for seed in runs(spec)]
