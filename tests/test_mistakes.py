@@ -99,6 +99,12 @@ MISTAKES = [
         "option ':class:' must be a class: one of 0, 1",
     ),
     ("unknown figure", None, {"index.md": "# Hi\n\n```{figure} tsne-plot\n```\n"}, "unknown figure 'tsne-plot'"),
+    (
+        "a later article's model does not fit its data",
+        None,
+        {"zz.md": '---\nlayerwise: {models: {wide: {layers: ["f: Flatten()", "fc: Linear(100, classes)"]}}}\n---\n# Z\n'},
+        "layer fc: expects 100 inputs",
+    ),
     ("broken cross-reference", None, {"index.md": "# Hi\n\nSee {numref}`fig-x`.\n"}, "unknown figure label 'fig-x'"),
     ("broken link", None, {"index.md": "# Hi\n\nSee [it](b.md).\n"}, "index.md:3: link to 'b.md': no such page"),
     ("bad TeX", None, {"index.md": "# Hi\n\nBad $\\frac{1}{$ math.\n"}, "index.md:3: invalid math"),

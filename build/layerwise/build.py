@@ -26,6 +26,22 @@ def check_before_training(config: dict, articles: list[Article]) -> None:
     render_pages([(a.path, a.slug, a.url, site(a)) for a in articles])
 
 
+def dry_run_models(articles: list[Article]) -> None:
+    """Every model of every article that will train, built and run once on a dummy example: a
+    model that does not fit its data is one line before the first article trains, not after."""
+    from .artifacts import plan
+    from .errors import BuildError
+
+    errors = []
+    for article in articles:
+        try:
+            plan(article.config, article.specs, article.source)
+        except BuildError as e:
+            errors.append(str(e))
+    if errors:
+        raise BuildError("\n".join(errors))
+
+
 def build(config: dict, live_reload: bool = False, memory: dict | None = None):
     """Check everything, run every article's pipeline, render into config['out']; returns
     ({article: BuildResult}, stage timings). Mistakes raise BuildError (one line each) before any
@@ -40,8 +56,10 @@ def build(config: dict, live_reload: bool = False, memory: dict | None = None):
     cache = Cache(config["cache"])
     with cache.locked():
         keys = {a.slug: pipeline_key(a.config, a.specs, a.source) for a in articles}
-        if any(key not in memory and not cache.has("pipeline", key) for key in keys.values()):
-            check_before_training(config, articles)  # models would train: check the content first
+        training = [a for a in articles if keys[a.slug] not in memory and not cache.has("pipeline", keys[a.slug])]
+        if training:  # models would train: check the content and every model first
+            check_before_training(config, articles)
+            dry_run_models(training)
         results = {}
         for article in articles:
             key = keys[article.slug]
