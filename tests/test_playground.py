@@ -197,3 +197,15 @@ def test_axe_finds_no_violations_on_the_playground(browser, server):
     """Labelled controls, named pictures, contrast: axe-core (npm) on the whole article, every
     playground drawn, light and dark."""
     assert axe_violations(browser, f"{server}/playground.html", ROOT / "node_modules") == {"light": [], "dark": []}
+
+
+def test_on_a_phone_every_control_is_a_24_px_target_and_nothing_scrolls_sideways(browser, server):
+    context = browser.new_context(viewport={"width": 360, "height": 740}, has_touch=True, is_mobile=True)
+    page = context.new_page()
+    open_playground(page, f"{server}/playground.html")
+    small = page.evaluate("""() => [...document.querySelectorAll('#fig-spiral :is(button, input, select)')]
+        .map((e) => [e.outerHTML.slice(0, 80), e.getBoundingClientRect()])
+        .filter(([, r]) => r.width < 24 || r.height < 24).map(([html, r]) => `${html} ${r.width}x${r.height}`)""")
+    assert small == []
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360  # the network scrolls in its own box
+    context.close()

@@ -45,7 +45,8 @@ def test_two_articles_on_different_data_build_into_one_site(site_build):
     assert "Fashion-MNIST, 12,000 garments" in fashion
     feed = ET.parse(out / "feed.xml").getroot()
     entries = feed.findall(f"{ATOM}entry")
-    assert [e.find(f"{ATOM}link").get("href") for e in entries] == ["fashion.html", "mnist.html"]  # newest first
+    links = [e.find(f"{ATOM}link").get("href") for e in entries]
+    assert links == ["playground.html", "fashion.html", "mnist.html"]  # newest first
     assert all(e.find(f"{ATOM}updated").text.endswith("T00:00:00Z") for e in entries)
 
 
