@@ -54,6 +54,7 @@ async function mount(root, near) {
   const button = (text, title) => el("button", { type: "button", title }, text);
   const play = button("Play", "Train until paused"), once = button("Step", "Train one epoch");
   const reset = button("Reset", "Start again from the seed's weights");
+  const save = button("Save weights", "The trained network's setup and parameters as a JSON file");
   const epochOut = el("output", { class: "playground-epoch" }, "epoch 0");
   const lossOut = el("output", { class: "playground-loss", "aria-live": "polite" }, "");
   const names = { datasets: [...model.datasets.classification, ...model.datasets.regression] };
@@ -80,7 +81,7 @@ async function mount(root, near) {
   const output = el("canvas", { class: "playground-output", width: String(GRID), height: String(GRID), role: "img" });
   const curve = el("canvas", { class: "playground-curve", width: "240", height: "60", role: "img", "aria-label": "Train and test loss by epoch" });
   root.append(
-    el("div", { class: "figure-buttons playground-run", role: "group", "aria-label": "Training" }, play, once, reset, epochOut, lossOut),
+    el("div", { class: "figure-buttons playground-run", role: "group", "aria-label": "Training" }, play, once, reset, save, epochOut, lossOut),
     el("div", { class: "playground-controls" },
       control("data", inputs.data), problem, control("noise %", inputs.noise), control("train %", inputs.ratio),
       control("activation", inputs.activation), control("learning rate", inputs.learningRate), control("batch", inputs.batch),
@@ -151,6 +152,16 @@ async function mount(root, near) {
   play.addEventListener("click", () => setPlaying(!playing));
   once.addEventListener("click", async () => { setPlaying(false); await busy; if (tools) await epoch(); });
   reset.addEventListener("click", () => { restart(); refresh(); });
+  // The reader's network to keep: the setup, the epoch, and the flat parameters with their layout
+  // (a removed neuron's are 0) as layerwise/playground.py defines them.
+  save.addEventListener("click", () => {
+    const saved = { setup, epoch: run.epoch, layout: model.layout, width: model.width,
+      features: Object.keys(model.features), params: Array.from(run.params) };
+    const file = new Blob([JSON.stringify(saved)], { type: "application/json" });
+    const link = el("a", { href: URL.createObjectURL(file), download: `playground-${setup.data}-epoch-${run.epoch}.json` });
+    link.click();
+    setTimeout(() => URL.revokeObjectURL(link.href), 1000);
+  });
   for (const key of ["data", "activation", "regularization"]) inputs[key].addEventListener("change", () => change({ [key]: inputs[key].value }));
   for (const key of ["noise", "ratio", "learningRate", "rate", "seed"]) inputs[key].addEventListener("change", () => change({ [key]: Number(inputs[key].value) }));
   inputs.batch.addEventListener("change", () => {

@@ -2,6 +2,7 @@
 in the page's onnxruntime-web; the page's datasets against Python's; the widget training, its
 link, and a directive's bad option. The graphs are the session build's (content/playground.md)."""
 
+import json
 import re
 import time
 from pathlib import Path
@@ -171,6 +172,12 @@ def test_playground_trains_and_keeps_its_setup_in_the_link(page, server):
         time.sleep(0.25)
     root.get_by_role("button", name="Pause").click()
     assert float(root.get_attribute("data-loss")) < before
+    # The reader keeps the trained network: its setup and parameters, as the build lays them out.
+    with page.expect_download() as download:
+        root.get_by_role("button", name="Save weights").click()
+    saved = json.loads(Path(download.value.path()).read_text())
+    assert saved["setup"]["layers"] == [8, 8] and saved["epoch"] >= 5
+    assert len(saved["params"]) == pg.PARAMETERS and saved["layout"] == pg.layout()
     # Every neuron of the authored 8,8 network is drawn, with a line per weight.
     assert root.locator("canvas.playground-neuron").count() == 2 + 8 + 8
     assert root.locator(".playground-lines line").count() == 2 * 8 + 8 * 8 + 8
