@@ -135,11 +135,13 @@ export function padded(model, rows) {
   return { x, y, weight };
 }
 
-// The setup as a link's query ("data=spiral&layers=8,8&...") and back; keys it does not know, or
-// values out of range, keep the setup's own.
+// The setup as a link's query ("data=spiral&layers=8,8&...", no hidden layer: "layers=none") and
+// back; keys it does not know, or values out of range, keep the setup's own. The build checks a
+// prose link's keys by the same names (figures/playground.py STATE).
 const NUMBERS = { noise: [0, 50], ratio: [10, 90], learningRate: [1e-5, 10], batch: [1, Infinity], rate: [0, 10], seed: [0, 2 ** 31 - 1] };
 export function encode(setup) {
-  return new URLSearchParams(Object.entries(setup).map(([k, v]) => [k, Array.isArray(v) ? v.join(",") : String(v)])).toString();
+  const text = (k, v) => (k === "layers" && !v.length ? "none" : Array.isArray(v) ? v.join(",") : String(v));
+  return new URLSearchParams(Object.entries(setup).map(([k, v]) => [k, text(k, v)])).toString();
 }
 export function decode(model, query, setup) {
   const read = { ...setup };
@@ -152,7 +154,7 @@ export function decode(model, query, setup) {
     else if (key === "regularization" && ["none", "l1", "l2"].includes(value)) read.regularization = value;
     else if (key === "features") read.features = value.split(",").filter((f) => f in model.features);
     else if (key === "layers") {
-      const counts = value === "" ? [] : value.split(",").map(Number);
+      const counts = value === "none" ? [] : value.split(",").map(Number);
       if (counts.length <= model.layers && counts.every((c) => Number.isInteger(c) && c >= 1 && c <= model.width)) read.layers = counts;
     }
   }

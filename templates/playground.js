@@ -47,8 +47,8 @@ function select(options, value) { // [[value, text]], with the authored value am
 async function mount(root, near) {
   const model = JSON.parse(root.dataset.model), figureId = root.closest("figure")?.id ?? "";
   const authored = JSON.parse(root.dataset.setup);
-  const fromLink = location.hash.startsWith(`#${figureId}?`) ? location.hash.slice(figureId.length + 2) : "";
-  let setup = decode(model, fromLink, authored);
+  const linked = () => (figureId && location.hash.startsWith(`#${figureId}?`) ? location.hash.slice(figureId.length + 2) : "");
+  let setup = decode(model, linked(), authored);
 
   // Controls: built at once (no layout shift); the graphs are fetched when the figure nears.
   const button = (text, title) => el("button", { type: "button", title }, text);
@@ -172,6 +172,14 @@ async function mount(root, near) {
     box.addEventListener("change", () => change({ features: featureBoxes.filter(([, b]) => b.checked).map(([n]) => n) }));
   addLayer.addEventListener("click", () => change({ layers: [...setup.layers, Math.min(4, model.width)] }));
   removeLayer.addEventListener("click", () => change({ layers: setup.layers.slice(0, -1) }));
+
+  // A link in the prose sets the figure up: [three layers](#fig-spiral?layers=8,8,8).
+  window.addEventListener("hashchange", () => {
+    if (!linked()) return;
+    setup = decode(model, linked(), setup);
+    restart();
+    refresh();
+  });
 
   restart();
   await near;

@@ -11,6 +11,7 @@ import numpy as np
 import onnxruntime
 import pytest
 import torch
+from playwright.sync_api import expect
 
 from layerwise import playground as pg
 from layerwise.bench import axe_violations
@@ -190,6 +191,9 @@ def test_playground_trains_and_keeps_its_setup_in_the_link(page, server):
     root = open_playground(page, link)
     assert root.locator("canvas.playground-neuron").count() == 2 + 8 + 9
     assert root.get_by_label("activation").input_value() == "relu"
+    # A link in the prose sets it up too (its keys checked by the build).
+    page.get_by_role("link", name="three layers of eight").click()
+    expect(root.locator("canvas.playground-neuron")).to_have_count(2 + 8 + 8 + 8)
     assert page.console_errors == []
 
 
@@ -216,3 +220,11 @@ def test_on_a_phone_every_control_is_a_24_px_target_and_nothing_scrolls_sideways
     assert small == []
     assert page.evaluate("document.documentElement.scrollWidth") <= 360  # the network scrolls in its own box
     context.close()
+
+
+def test_a_prose_link_sets_the_playground_and_is_checked_at_build_time():
+    playground = FIGURES["playground"]
+    view = playground.check_state("data=xor&layers=none&learningRate=0.3&features=x1,x1x2", None)
+    assert view == {"data": "xor", "layers": (), "learningRate": 0.3, "features": ("x1", "x1x2")}
+    with pytest.raises(ValueError, match="'layers' must be up to 8 neuron counts"):
+        playground.check_state("layers=4,99", None)

@@ -44,6 +44,16 @@ def layer_list(value: str, result) -> tuple[int, ...]:
 
 
 DEFAULT = playground.Setup()
+DATASETS = choice(*playground.CLASSIFY, *playground.REGRESS)
+ACTIVATION = choice(*playground.ACTIVATIONS)
+REGULARIZATION = choice("none", "l1", "l2")
+
+# What a link may set (templates/playground-state.js writes the same keys into the fragment):
+# [a deeper spiral](#fig-spiral?layers=8,8,8&activation=relu).
+STATE = {"data": DATASETS, "noise": whole(0, 50), "ratio": whole(10, 90), "features": feature_list}
+STATE |= {"layers": layer_list, "activation": ACTIVATION, "learningRate": rate(1e-5, 10)}
+STATE |= {"batch": whole(1, playground.BATCH), "regularization": REGULARIZATION, "rate": rate(0, 10)}
+STATE |= {"seed": whole(0, 2**31 - 1)}
 
 
 @functools.cache
@@ -71,17 +81,18 @@ def model_description() -> dict:
 @figure(
     "playground",
     widgets=("playground",),
-    data=(choice(*playground.CLASSIFY, *playground.REGRESS), DEFAULT.data),
-    noise=(whole(0, 50), 0),  # percent, as TensorFlow Playground's slider
-    ratio=(whole(10, 90), 50),  # percent of the points trained on
+    state=STATE,
+    data=(DATASETS, DEFAULT.data),
+    noise=(STATE["noise"], 0),  # percent, as TensorFlow Playground's slider
+    ratio=(STATE["ratio"], 50),  # percent of the points trained on
     features=(feature_list, DEFAULT.features),
     layers=(layer_list, DEFAULT.layers),
-    activation=(choice(*playground.ACTIVATIONS), DEFAULT.activation),
-    **{"learning-rate": (rate(1e-5, 10), DEFAULT.learning_rate)},
-    batch=(whole(1, playground.BATCH), DEFAULT.batch),
-    regularization=(choice("none", "l1", "l2"), DEFAULT.regularization),
-    **{"regularization-rate": (rate(0, 10), DEFAULT.rate)},
-    seed=(whole(0, 2**31 - 1), DEFAULT.seed),
+    activation=(ACTIVATION, DEFAULT.activation),
+    **{"learning-rate": (STATE["learningRate"], DEFAULT.learning_rate)},
+    batch=(STATE["batch"], DEFAULT.batch),
+    regularization=(REGULARIZATION, DEFAULT.regularization),
+    **{"regularization-rate": (STATE["rate"], DEFAULT.rate)},
+    seed=(STATE["seed"], DEFAULT.seed),
 )
 def playground_figure(result, **options) -> str:
     setup = page_setup(options)
