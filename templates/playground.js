@@ -33,6 +33,8 @@ export async function trainer(model, stepUrl, networkUrl) {
   };
 }
 
+const FRAME_MS = 20; // training time per animation frame while playing; the rest draws (about 15 ms)
+
 // Half the squared error, averaged: the loss the step descends (without its penalty).
 const meanLoss = (output, points, offset) => points.reduce((sum, [, , y], i) => sum + 0.5 * (output[offset + i] - y) ** 2, 0) / Math.max(points.length, 1);
 
@@ -97,7 +99,7 @@ async function mount(root, near) {
     const data = dataset(model, setup), arch = masks(model, setup);
     const grid = gridPoints(model.extent);
     const points = Float32Array.from([...grid, ...[...data.train, ...data.test].flatMap(([x1, x2]) => [x1, x2])]);
-    run = { data, arch, params: initial(model, setup, arch.mask), epoch: 0, losses: [], points, view: null };
+    run = { data, arch, params: initial(model, setup, arch.mask), epoch: 0, cursor: 0, losses: [], points, view: null };
     for (const [name, box] of featureBoxes) box.checked = setup.features.includes(name);
     for (const [key, input] of Object.entries(inputs)) input.value = String(setup[key]);
     problem.textContent = problemOf(model, setup.data);
@@ -128,20 +130,27 @@ async function mount(root, near) {
     drawLoss(curve, current.losses);
   }
 
-  // One epoch: the training points in order, in batches of setup.batch.
-  async function epoch() {
-    const current = run, { train } = current.data;
-    for (let start = 0; start < train.length; start += setup.batch) {
-      const result = await tools.step(current.params, current.arch, train.slice(start, start + setup.batch));
+  // Training: the points in order, setup.batch at a time, an epoch a pass. Playing takes steps
+  // for FRAME_MS a frame, then redraws, so the pictures keep up however long an epoch is; Step
+  // trains to the end of the epoch.
+  async function train(budget) {
+    const current = run, points = current.data.train, start = performance.now();
+    do {
+      const result = await tools.step(current.params, current.arch, points.slice(current.cursor, current.cursor + setup.batch));
       if (current !== run) return;
       current.params = result.params;
-    }
-    current.epoch += 1;
-    root.dataset.epoch = String(current.epoch);
+      current.cursor += setup.batch;
+      if (current.cursor >= points.length) {
+        current.cursor = 0;
+        current.epoch += 1;
+        root.dataset.epoch = String(current.epoch);
+        if (budget === Infinity) break;
+      }
+    } while (performance.now() - start < budget);
     await refresh();
   }
   async function loop() {
-    while (playing && visible && tools) { busy = epoch(); await busy; await new Promise(requestAnimationFrame); }
+    while (playing && visible && tools) { busy = train(FRAME_MS); await busy; await new Promise(requestAnimationFrame); }
   }
   function setPlaying(on) {
     playing = on;
@@ -150,7 +159,7 @@ async function mount(root, near) {
   }
 
   play.addEventListener("click", () => setPlaying(!playing));
-  once.addEventListener("click", async () => { setPlaying(false); await busy; if (tools) await epoch(); });
+  once.addEventListener("click", async () => { setPlaying(false); await busy; if (tools) await train(Infinity); });
   reset.addEventListener("click", () => { restart(); refresh(); });
   // The reader's network to keep: the setup, the epoch, and the flat parameters with their layout
   // (a removed neuron's are 0) as layerwise/playground.py defines them.
