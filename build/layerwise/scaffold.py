@@ -142,6 +142,11 @@ jobs:
         with:
           python-version: "3.11"
       - run: pip install layerwise
+      - uses: actions/cache@v4   # trained models: a push that changes only prose retrains nothing
+        with:
+          path: .layerwise-cache
+          key: layerwise-${{{{ hashFiles('layerwise.toml', 'content/**') }}}}
+          restore-keys: layerwise-
       - run: layerwise build
       - uses: actions/upload-pages-artifact@v3
         with:
