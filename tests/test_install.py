@@ -168,6 +168,13 @@ def test_new_with_an_image_folder_reads_its_classes_size_and_channels(layerwise,
     assert data["classes"] == ["round", "square", "thin"] and data["size"] == [16, 12] and data["channels"] == 1
     checked = layerwise("check", cwd=tmp_path / "leaves")
     assert checked.returncode == 0, checked.stderr
+    Image.new("L", (100, 80)).save(tmp_path / "shapes" / "thin" / "large.png")  # sizes differ, one too large
+    assert layerwise("new", "resized", "--data", "shapes", cwd=tmp_path).returncode == 0
+    assert tomllib.loads((tmp_path / "resized" / "layerwise.toml").read_text())["data"]["size"] == [32, 32]
+    for name in ("round", "square"):  # one class left
+        (tmp_path / "shapes" / name).rename(tmp_path / name)
+    refused = layerwise("new", "one", "--data", "shapes", cwd=tmp_path)
+    assert refused.returncode == 1 and len(refused.stderr.splitlines()) == 1 and not (tmp_path / "one").exists()
 
 
 def test_every_setting_is_in_the_readme_as_layerwise_settings_prints_it():

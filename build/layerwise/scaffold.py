@@ -44,6 +44,9 @@ sample_size = 300
 methods = ["pca"]
 """
 
+# The size images of different or unshowable sizes are resized to: CIFAR-10's, within 8 to 64.
+FITTING_SIZE = (32, 32)
+
 EMBEDDED = 'source = "embedded"          # the 10,000 MNIST digits Layerwise ships; "folder" for your own images'
 
 ARTICLE = """\
@@ -159,16 +162,22 @@ jobs:
 
 def data_settings(folder: Path, project: Path) -> str:
     """The [data] lines for an image folder: its classes, size and channels as read from it."""
-    from .sources import describe_source
+    from .sources import DataError, describe_source
 
     root = Path(os.path.relpath(folder.resolve(), project.resolve()))
-    source = describe_source({**DEFAULTS["data"], "source": "folder", "root": str(folder)}, None)
+    data = {**DEFAULTS["data"], "source": "folder", "root": str(folder)}
+    size_note = "every image is resized to it"
+    try:
+        source = describe_source(data, None)
+    except DataError:  # sizes that differ or are out of range; a folder that cannot be read says so again
+        source = describe_source({**data, "size": list(FITTING_SIZE)}, None)
+        size_note = "the images' sizes differ or are outside 8 to 64 pixels: all are resized to this"
     channels, height, width = source.shape
     lines = {
         "source": ("folder", "a folder of images, one sub-folder per class"),
         "root": (root.as_posix(), "the folder"),
         "classes": (source.classes, "the sub-folders, in this order; rename them here"),
-        "size": ([height, width], "[height, width]: every image is resized to it"),
+        "size": ([height, width], f"[height, width]: {size_note}"),
         "channels": (channels, "1: grey, 3: colour"),
         "noun": ("image", 'what the page calls one example, e.g. "leaf"'),
     }
@@ -183,6 +192,8 @@ def new_project(folder: Path, data: Path | None = None) -> list[Path]:
     if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
         what = "is a file" if not folder.is_dir() else "is not empty"
         raise BuildError(f"{folder} {what}; `layerwise new` writes a project into a new or empty folder")
+    if data and folder.resolve().is_relative_to(Path(data).resolve()):
+        raise BuildError(f"{folder} is inside the image folder {data}, where it would read as a class: choose another")
     title = folder.resolve().name.replace("-", " ").replace("_", " ").capitalize() or "Layerwise"
     settings = SETTINGS.format(data=data_settings(data, folder) if data else EMBEDDED)
     files = {
