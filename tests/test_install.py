@@ -179,3 +179,14 @@ def test_new_with_an_image_folder_reads_its_classes_size_and_channels(layerwise,
 
 def test_every_setting_is_in_the_readme_as_layerwise_settings_prints_it():
     assert settings_reference() in (ROOT / "README.md").read_text()
+
+
+def test_web_assets_a_project_names_but_lacks_are_one_line_before_anything_trains(layerwise, tmp_path):
+    assert layerwise("new", "p", cwd=tmp_path).returncode == 0
+    settings = tmp_path / "p" / "layerwise.toml"
+    settings.write_text('node_modules = "npm"\n' + settings.read_text())
+    done = layerwise("build", cwd=tmp_path / "p")
+    missing = "npm/plotly.js-cartesian-dist-min/plotly-cartesian.min.js"  # as the project's file names it
+    assert done.returncode == 1
+    assert done.stderr.splitlines() == [f"error: {missing} is missing: run `npm ci` in the project root"]
+    assert not (tmp_path / "p" / ".layerwise-cache").exists()

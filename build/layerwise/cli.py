@@ -17,6 +17,7 @@ import traceback
 from importlib.metadata import version
 from pathlib import Path
 
+from .assets import VENDORED
 from .config import PROJECT_FILE, load_config, settings_reference
 from .errors import CANNOT_WRITE, BuildError, cannot_write
 
@@ -105,6 +106,13 @@ def project_config(args) -> dict:
     return load_config(args.config, out=args.out, content=args.content, cache=args.cache)
 
 
+def check_web_assets(node_modules: Path) -> None:
+    """The npm files the site ships, said missing before anything trains (the render copies them last)."""
+    missing = [name for name in VENDORED if not (node_modules / name).exists()]
+    if missing:
+        raise BuildError(f"{node_modules / missing[0]} is missing: run `npm ci` in the project root")
+
+
 def main(argv=None) -> int:
     args = parser().parse_args(argv)
     quiet = getattr(args, "quiet", False)
@@ -154,6 +162,7 @@ def run(args, config: dict | None) -> None:
     from .render import check_output
 
     check_output(Path(config["out"]))  # a folder the site cannot go in, said before anything trains
+    check_web_assets(Path(config["node_modules"]))
     if args.command == "check":
         _, articles = plan_site(config)
         check_before_training(config, articles)
