@@ -90,7 +90,8 @@ async function mount(root, near) {
       control("regularization", inputs.regularization), control("rate", inputs.rate), control("seed", inputs.seed)),
     el("div", { class: "playground-features", role: "group", "aria-label": "Input features" }, el("span", {}, "features:"), ...featureBoxes.map(([, , label]) => label),
       el("span", { class: "figure-buttons" }, addLayer, removeLayer)),
-    el("div", { class: "playground-body" }, network, el("div", { class: "playground-side" }, output, curve)),
+    el("div", { class: "playground-body" }, network, el("div", { class: "playground-side" }, output, curve,
+      el("p", { class: "playground-legend" }, "loss by epoch: train solid, test dashed"))),
   );
 
   // The run: parameters, points, the graphs' inputs, the losses so far.
