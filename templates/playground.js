@@ -59,9 +59,9 @@ async function mount(root, near) {
   const save = button("Save weights", "The trained network's setup and parameters as a JSON file");
   const epochOut = el("output", { class: "playground-epoch" }, "epoch 0");
   const lossOut = el("output", { class: "playground-loss", "aria-live": "polite" }, "");
-  const names = { datasets: [...model.datasets.classification, ...model.datasets.regression] };
+  const datasets = [...model.datasets.classification, ...model.datasets.regression];
   const inputs = {
-    data: select(names.datasets.map((d) => [d, d]), setup.data),
+    data: select(datasets.map((d) => [d, d]), setup.data),
     noise: el("input", { type: "range", min: "0", max: "50", step: "5", value: String(setup.noise) }),
     ratio: el("input", { type: "range", min: "10", max: "90", step: "10", value: String(setup.ratio) }),
     activation: select(model.activations.map((a) => [a, a]), setup.activation),
