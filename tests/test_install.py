@@ -137,6 +137,7 @@ def test_new_writes_a_project_that_checks_builds_and_reads_a_digit_in_chromium(l
     assert built.returncode == 0, built.stderr
     assert "\r" not in built.stdout + built.stderr  # not a terminal: no progress bars, a line per stage
     assert re.search(r"^\s+index stage train .*: [\d.]+ s$", built.stdout, re.M)
+    assert re.findall(r"^\s+index\s+(\w+): held-out accuracy", built.stdout, re.M) == ["softmax", "cnn"]  # few
     # The author's own style.css replaces Layerwise's; the other templates stay Layerwise's.
     (project / "templates").mkdir()
     packaged = ROOT / "templates"

@@ -429,11 +429,14 @@ MODEL_KINDS = ("layers", "factory", "onnx")
 def merge(base: dict, override: dict) -> dict:
     """Override `base` with `override` table by table. In [models], a table that defines a model
     (layers, factory or onnx) replaces the one of that name; one that does not (only `train`,
-    say) adjusts it."""
+    say) adjusts it; `NAME = false` leaves it out."""
     merged = copy.deepcopy(base)
     for key, value in override.items():
         if key == "models" and isinstance(value, dict) and isinstance(base.get(key), dict):
             for name, table in value.items():
+                if table is False:
+                    merged[key].pop(name, None)
+                    continue
                 old = base[key].get(name)
                 adjusts = isinstance(table, dict) and isinstance(old, dict) and not any(k in table for k in MODEL_KINDS)
                 merged[key][name] = merge(old, table) if adjusts else table
@@ -557,8 +560,9 @@ def settings_reference() -> str:
                 yield f"| `{prefix}{key}` | `{default}` | {takes(convert)} | {convert.meaning} |"
 
     models = (
-        f"| `models.NAME.KEY` | the default site's four | a table: one of {', '.join(MODEL_KINDS)}; "
-        f"also {', '.join(k for k in MODEL_KEYS if k not in MODEL_KINDS)} | a model (see Models) |"
+        f"| `models.NAME` | the default site's four | a table (one of {', '.join(MODEL_KINDS)}; "
+        f"also {', '.join(k for k in MODEL_KEYS if k not in MODEL_KINDS)}) or false | a model (see Models); "
+        "false leaves a default one out |"
     )
     header = ["| setting | default | takes | what it is |", "|---|---|---|---|"]
     return "\n".join([*header, *rows(SCHEMA, DEFAULTS), models])

@@ -33,6 +33,10 @@ test_fraction = 0.2          # held out from training, to measure the models on
 epochs = 5                   # passes over the training examples (the default site trains 20)
 seeds = 1                    # runs per model: 3 report the spread a seed alone causes
 
+[models]                     # two of the default models: softmax regression and the CNN
+one_neuron = false           # false leaves a default model out
+mlp = false
+
 [models.cnn.train]
 seeds = 1                    # the default CNN trains 2 runs of its own unless told
 
