@@ -219,6 +219,7 @@ def about(accuracy, target: float, within: float = 0.02) -> bool:
 
 
 def prose_functions(values: dict) -> dict:
+    remember = values.get("remember") or (lambda figure, arguments, compute: compute())
     """Functions prose and claims may call: {{ most_confused(metrics.softmax).said }}."""
 
     def most_confused(metrics: dict) -> dict:
@@ -246,7 +247,11 @@ def prose_functions(values: dict) -> dict:
         "significantly_better": significantly_better,
         "about": about,
         "most_confused": most_confused,
-        "playground": trained_playground,  # a setup trained in PyTorch, as the page trains it
+        # A setup trained in PyTorch as the page trains it; remembered by render.py's cache, so a
+        # content-only rebuild neither trains nor imports torch.
+        "playground": lambda epochs=30, **options: remember(
+            "playground", [epochs, options], lambda: trained_playground(epochs, **options)
+        ),
     }
 
 

@@ -147,6 +147,17 @@ def card(article, result) -> Card:
     )
 
 
+def prose_memory(cache: Cache) -> Callable:
+    """remember(figure, arguments, compute): a value prose computes with a figure's code (the
+    playground's PyTorch runs), cached by the arguments and that code."""
+
+    def remember(figure: str, arguments, compute):
+        key = cache_key(figure, arguments, code_hash(f"figures.{figure}"))
+        return cache.get_or_compute("prose", key, compute)
+
+    return remember
+
+
 def figure_drawer(cache: Cache, result) -> Callable:
     """Figures drawn from `result`, cached by its key, the options and the figure's code: a
     content-only rebuild draws none again (Plotly's figures took most of a rebuild)."""
@@ -241,7 +252,7 @@ def render_site(config: dict, settings, articles: list, results: dict, out: Path
         every = {a.slug: results[a.slug].values() for a in articles}  # prose may quote another article
         sites = {
             a.slug: Site(
-                {**every[a.slug], "articles": every},
+                {**every[a.slug], "articles": every, "remember": prose_memory(cache)},
                 results[a.slug],
                 glossary,
                 content,
