@@ -10,6 +10,7 @@ builds left behind.
 
 import contextlib
 import fcntl
+import functools
 import hashlib
 import json
 import os
@@ -35,6 +36,7 @@ def file_hash(*paths, root: Path | None = None) -> str:
 PACKAGE = Path(__file__).parent  # build/layerwise: the code that cache keys cover
 
 
+@functools.cache  # the package's files do not come and go during a build
 def module_file(parts: tuple[str, ...], package: Path) -> Path | None:
     """The file of the package module named by `parts` (relative to the package), if any."""
     for candidate in (package.joinpath(*parts).with_suffix(".py"), package.joinpath(*parts, "__init__.py")):
@@ -50,8 +52,20 @@ FROM_IMPORT = re.compile(r"^[ \t]*from[ \t]+(\.+|\.*[\w.]+)[ \t]+import[ \t]+(\(
 PLAIN_IMPORT = re.compile(r"^[ \t]*import[ \t]+([^\n#]+)", re.M)
 
 
-def imported_files(path: Path, package: Path) -> set[Path]:
+def stamp(path: Path) -> tuple[int, int]:
+    """What changes when a file is edited: a file is read again only then (a build's many keys,
+    serve's rebuilds)."""
+    status = path.stat()
+    return status.st_mtime_ns, status.st_size
+
+
+def imported_files(path: Path, package: Path) -> frozenset[Path]:
     """The package's files that `path` imports, with the packages' __init__ files an import runs."""
+    return imports_of(path, package, stamp(path))
+
+
+@functools.cache
+def imports_of(path: Path, package: Path, stamp: tuple[int, int]) -> frozenset[Path]:
     here = path.relative_to(package).parent.parts  # the importing module's package
     text = path.read_text()
     names: list[tuple[str, ...]] = []
@@ -76,7 +90,12 @@ def imported_files(path: Path, package: Path) -> set[Path]:
         for end in range(1, len(parts) + 1):  # importing a.b runs a/__init__.py first
             if found := module_file(parts[:end], package):
                 files.add(found)
-    return files
+    return frozenset(files)
+
+
+@functools.cache
+def digest(path: Path, stamp: tuple[int, int]) -> bytes:
+    return hashlib.sha256(path.read_bytes()).digest()
 
 
 def code_closure(*modules: str, package: Path = PACKAGE) -> list[Path]:
@@ -104,7 +123,7 @@ def code_hash(*modules, package: Path = PACKAGE) -> str:
     h = hashlib.sha256()
     for path in code_closure(*names, package=package):
         h.update(path.relative_to(package).as_posix().encode())
-        h.update(path.read_bytes())
+        h.update(digest(path, stamp(path)))
     return h.hexdigest()
 
 

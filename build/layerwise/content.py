@@ -18,7 +18,6 @@ from pathlib import Path
 import jinja2
 import jinja2.sandbox
 import pybtex.database
-import pybtex.plugin
 import pybtex.scanner
 import yaml
 from markdown_it import MarkdownIt
@@ -26,6 +25,12 @@ from markdown_it.token import Token
 from mdit_py_plugins.anchors import anchors_plugin
 from mdit_py_plugins.dollarmath import dollarmath_plugin
 from mdit_py_plugins.footnote import footnote_plugin
+from pybtex.backends.html import Backend as HtmlBackend
+from pybtex.database.input.bibtex import Parser as BibtexParser
+from pybtex.style.formatting.unsrt import Style as Unsrt
+from pybtex.style.labels.number import LabelStyle as NumberLabels
+from pybtex.style.names.plain import NameStyle as PlainNames
+from pybtex.style.sorting.none import SortingStyle as Unsorted
 
 from . import katex
 from .contract import SITE_FILES
@@ -265,7 +270,6 @@ def check_claim(path: Path, line: int, claim: str, values: dict | None) -> str:
     sides = COMPARISON.split(claim, maxsplit=1)
     try:
         whole = env.compile_expression(claim, undefined_to_none=False)
-        parts = [env.compile_expression(side, undefined_to_none=False) for side in sides[::2]]
     except jinja2.TemplateSyntaxError as e:
         raise ContentError(
             path,
@@ -278,10 +282,13 @@ def check_claim(path: Path, line: int, claim: str, values: dict | None) -> str:
     context = {**values, **prose_functions(values)}
     try:
         holds = whole(**context)
-        shown = [part(**context) for part in parts]
     except Exception as e:  # an unknown name, a bad index: say which claim and why
         raise ContentError(path, line, f"claim '{claim}' cannot be evaluated: {e}") from None
-    if not holds:
+    if not holds:  # its two sides, for the message (compiled only now: most claims hold)
+        try:
+            shown = [env.compile_expression(side, undefined_to_none=False)(**context) for side in sides[::2]]
+        except Exception:
+            shown = []
         detail = (
             f" (left = {shown[0]:.4g}, right = {shown[1]:.4g})"
             if len(shown) == 2 and all(isinstance(v, int | float) for v in shown)
@@ -629,7 +636,9 @@ def load_bibliography(path: Path, meta: dict, site: Site):
         return None
     bib_path = site.content / str(meta["bibliography"])
     try:
-        return pybtex.database.parse_file(str(bib_path), "bibtex")
+        # Plugins as classes, not names: pybtex looks a name up in every installed package's
+        # entry points, 15 ms a time (a quarter of a content-only rebuild).
+        return pybtex.database.parse_file(str(bib_path), BibtexParser)
     except FileNotFoundError:
         raise ContentError(
             path,
@@ -643,9 +652,9 @@ def load_bibliography(path: Path, meta: dict, site: Site):
 def bibliography_html(bibliography, cited: list[str]) -> str:
     if not cited:
         return ""
-    style = pybtex.plugin.find_plugin("pybtex.style.formatting", "unsrt")()
+    style = Unsrt(label_style=NumberLabels, name_style=PlainNames, sorting_style=Unsorted)
     entries = style.format_entries([bibliography.entries[key] for key in cited])
-    items = "".join(f'<li id="ref-{e.key}">{e.text.render_as("html")}</li>' for e in entries)
+    items = "".join(f'<li id="ref-{e.key}">{e.text.render(HtmlBackend())}</li>' for e in entries)
     return f'<section class="references"><h2 id="references">References</h2><ol>{items}</ol></section>'
 
 
