@@ -250,7 +250,7 @@ export function detailPanel(modelName, layer, at = 0) {
   const root = el("section", { class: "layer-detail-panel", "aria-label": `How ${layer.name} computes` },
     el("h4", {}, `How ${layer.name} computes`),
     el("p", {}, describeStep(step, layer), ...(definition ? [" ", el("span", { class: "term", tabindex: "0" }, KIND_TERMS[step.kind] ?? layer.type,
-      el("span", { class: "definition", role: "tooltip" }, definition))] : [])));
+      el("span", { class: "definition tip", role: "tooltip" }, definition))] : [])));
   const size = shape.reduce((a, b) => a * b, 1);
   let tensors = null, weights = null, playing = false, frames = 0, typesetAt = 0;
 

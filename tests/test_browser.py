@@ -93,6 +93,11 @@ def test_each_layers_detail_view_redoes_its_arithmetic_and_opens_by_keyboard(pag
     expect(panel.locator(".detail-check")).to_contain_text("onnxruntime-web computed")
     assert float(panel.get_attribute("data-difference")) <= 1e-5
     expect(panel.locator(".katex").first).to_be_attached()  # the formula, typeset
+    # The glossary's definition is a tip of its term, shown on focus, not text glued to the word.
+    term = panel.locator(".term").first
+    expect(term.locator(".definition")).to_be_hidden()
+    term.focus()
+    expect(term.locator(".definition")).to_be_visible()
     assert page.console_errors == [] and page.foreign_requests == []
 
 

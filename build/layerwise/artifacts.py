@@ -288,7 +288,7 @@ def train_in_parallel(specs: dict[str, ModelSpec], source: sources.Source, datas
             seed, result = done.result()
             run(seed_run(names[done], seed), lambda: result, f"train {names[done]}")
             accuracy = result["epochs"][-1]["accuracy"]
-            said = f"trained {names[done]} (seed {seed}): {accuracy:.2%} held-out, {result['seconds']:.1f} s"
+            said = f"{run.article}: trained {names[done]} (seed {seed}), {accuracy:.2%} held-out"
             bar.write(said, file=sys.stderr)
             bar.update()
     except BaseException:  # Ctrl-C, or a run's error: stop the other runs, quietly
@@ -307,14 +307,14 @@ def compute_artifacts(config: dict, specs: dict[str, ModelSpec], source: sources
     """Every stage in order, each through `run` (cached by the key pipeline.stage_keys computed, and timed)."""
     start = time.perf_counter()
     networks, analysed = plan(config, specs, source)
-    run.timings["plan"] = time.perf_counter() - start
+    run.note("plan", time.perf_counter() - start)
     start = time.perf_counter()
     dataset = data_stage.load_dataset(config["data"], config["node_modules"], source)
-    run.timings["data"] = time.perf_counter() - start
+    run.note("data", time.perf_counter() - start)
 
     start = time.perf_counter()
     train_in_parallel(specs, source, dataset, run)
-    run.timings["train (runs in parallel)"] = time.perf_counter() - start
+    run.note("train (runs in parallel)", time.perf_counter() - start)
 
     described, files, trained, answers = {}, {}, {}, {}
     for name, spec in specs.items():

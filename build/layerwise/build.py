@@ -65,7 +65,7 @@ def build(config: dict, live_reload: bool = False, memory: dict | None = None):
             key = keys[article.slug]
             if key not in memory:  # two articles with the same data, models and settings: once
                 stages = timings.setdefault(article.slug, {})
-                memory[key] = run_pipeline(article.config, article.specs, cache, stages, article.source)
+                memory[key] = run_pipeline(article.config, article.specs, cache, stages, article.source, article.slug)
             results[article.slug] = memory[key]
         render_start = time.perf_counter()
         pages = render_site(config, settings, articles, results, Path(config["out"]), live_reload)
@@ -91,11 +91,9 @@ def report(articles: list[Article], results: dict, pages: list, config: dict, ti
                 f"{article.slug:>10} {name:>12}: held-out accuracy "
                 f"{described.metrics['test_accuracy']:.2%} ({described.origin})"
             )
-    for article in articles:  # one plain line per stage that ran (a log reads them; the bench too)
-        for stage, seconds in timings.get(article.slug, {}).items():
-            if seconds >= 0.05:
-                print(f"{article.slug:>10} stage {stage}: {seconds:.1f} s")
-    print(f"{'site':>10} stage render: {timings['render']:.1f} s")
+    from .pipeline import stage_line
+
+    print(stage_line("site", "render", timings["render"]))  # each article's stages said theirs as they ended
     external = sorted({href for page in pages for _, href in page.external_links})
     if external:
         print(f"external links (left alone, not checked): {', '.join(external)}")

@@ -117,20 +117,33 @@ def pipeline_key(config: dict, specs: dict[str, ModelSpec], source: sources.Sour
 
 
 class Runner:
-    """Runs stages by their keys: from the cache when stored, else computed and stored; each timed."""
+    """Runs one article's stages by their keys: from the cache when stored, else computed and
+    stored; each timed, and said in one line as it ends (a log shows the build moving)."""
 
-    def __init__(self, cache: Cache, keys: dict[str, str], timings: dict):
-        self.cache, self.keys, self.timings = cache, keys, timings
+    def __init__(self, cache: Cache, keys: dict[str, str], timings: dict, article: str = ""):
+        self.cache, self.keys, self.timings, self.article = cache, keys, timings, article
 
     def __call__(self, scoped: str, compute, label: str | None = None):
         start = time.perf_counter()
         result = self.cache.get_or_compute(scoped.split("/")[0], self.keys[scoped], compute)
-        label = label or scoped
-        self.timings[label] = self.timings.get(label, 0.0) + time.perf_counter() - start
+        self.note(label or scoped, time.perf_counter() - start)
         return result
 
+    def note(self, label: str, seconds: float) -> None:
+        """Time spent on `label` (added up over its calls); a line when it took any."""
+        self.timings[label] = self.timings.get(label, 0.0) + seconds
+        if seconds >= 0.05:
+            print(stage_line(self.article, label, seconds), flush=True)
 
-def run_pipeline(config: dict, specs: dict[str, ModelSpec], cache: Cache, timings: dict | None = None, source=None):
+
+def stage_line(article: str, stage: str, seconds: float) -> str:
+    """The line a build prints as a stage ends; the bench reads it (bench.STAGE_LINE)."""
+    return f"{article:>10} stage {stage}: {seconds:.1f} s"
+
+
+def run_pipeline(
+    config: dict, specs: dict[str, ModelSpec], cache: Cache, timings: dict | None = None, source=None, article=""
+):
     """The BuildResult the pages need, from the cache if nothing it depends on changed. `source`
     (the data's description) is reused when the caller has it."""
     timings = {} if timings is None else timings
@@ -142,7 +155,7 @@ def run_pipeline(config: dict, specs: dict[str, ModelSpec], cache: Cache, timing
     def compute():
         from .artifacts import compute_artifacts  # imports torch: only when something changed
 
-        return compute_artifacts(config, specs, source, Runner(cache, keys, timings))
+        return compute_artifacts(config, specs, source, Runner(cache, keys, timings, article))
 
     result = cache.get_or_compute("pipeline", keys["pipeline"], compute)
     result.key = keys["pipeline"]

@@ -2,7 +2,18 @@
 
 import html
 
-from . import class_list, example_pixels, fallback, figure, flag, fraction, numbers, sample_points, tour_epoch, tour_layer
+from . import (
+    class_list,
+    example_pixels,
+    fallback,
+    figure,
+    flag,
+    fraction,
+    numbers,
+    sample_points,
+    tour_epoch,
+    tour_layer,
+)
 
 # What a link may set of the tour's view (templates/tour.js writes and reads the same keys):
 # #fig-tour?layer=relu3&epoch=1&select=1,7 (epoch: a recorded moment, 0.125 is an eighth of the
