@@ -102,11 +102,20 @@ MISTAKES = [
     (
         "a later article's model does not fit its data",
         None,
-        {"zz.md": '---\nlayerwise: {models: {wide: {layers: ["f: Flatten()", "fc: Linear(100, classes)"]}}}\n---\n# Z\n'},
+        {
+            "zz.md": '---\nlayerwise: {models: {wide: {layers: ["f: Flatten()", "fc: Linear(100, classes)"]}}}\n'
+            "---\n# Z\n"
+        },
         "layer fc: expects 100 inputs",
     ),
     ("broken cross-reference", None, {"index.md": "# Hi\n\nSee {numref}`fig-x`.\n"}, "unknown figure label 'fig-x'"),
     ("broken link", None, {"index.md": "# Hi\n\nSee [it](b.md).\n"}, "index.md:3: link to 'b.md': no such page"),
+    (
+        "a broken link on a paragraph's third line",
+        None,
+        {"index.md": "# Hi\n\nOne line,\nanother,\nthen [it](b.md).\n"},
+        "index.md:5: link to 'b.md': no such page",
+    ),
     ("bad TeX", None, {"index.md": "# Hi\n\nBad $\\frac{1}{$ math.\n"}, "index.md:3: invalid math"),
     (
         "filter misspelt",

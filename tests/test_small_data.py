@@ -140,7 +140,8 @@ def test_an_article_with_its_own_config_finds_the_builds_factory_beside_the_buil
 def test_a_checkpoint_in_the_builds_config_is_found_beside_it_for_every_article(tmp_path):
     layers = ["flatten: Flatten()", "fc: Linear(pixels, classes)"]
     network = network_from_layers(layers)
-    path = write_project(tmp_path, {"models": {"brought": {"layers": layers, "checkpoint": "w.pt"}}}, "[train]\nepochs = 1\n")
+    models = {"models": {"brought": {"layers": layers, "checkpoint": "w.pt"}}}
+    path = write_project(tmp_path, models, "[train]\nepochs = 1\n")
     torch.save(network.module.state_dict(), tmp_path / "conf" / "w.pt")
     _, articles = plan_site(load_config(path))  # plans only: nothing loads or trains
     assert [a.specs["brought"].checkpoint for a in articles] == [(tmp_path / "conf" / "w.pt").resolve()] * 2
@@ -209,4 +210,3 @@ def test_a_truncated_image_is_one_line_naming_it_before_training(tmp_path, capsy
     path = write_project(tmp_path, {**QUICK, "data": {"source": "folder", "root": "shapes"}})
     line = refused(path, capsys)
     assert line.startswith(f"error: {broken}: not a readable image (") and line.endswith("; remove or replace it")
-

@@ -56,8 +56,9 @@ def test_on_a_phone_a_swipe_scrolls_without_picking_and_a_tap_pins_a_tooltip_tha
     """Issue #28: at 360 x 740 with touch, a swipe that starts on a dot scrolls the page and leaves
     the explorer's example alone; a tap shows the dot's example, still there a second later, and
     only its button loads it."""
-    context = browser.new_context(viewport={"width": 360, "height": 740}, has_touch=True, is_mobile=True,
-                                  reduced_motion="reduce", bypass_csp=True)  # still dots; axe injected below
+    context = browser.new_context(
+        viewport={"width": 360, "height": 740}, has_touch=True, is_mobile=True, reduced_motion="reduce", bypass_csp=True
+    )  # still dots; axe injected below
     page = context.new_page()
     errors = []
     page.on("pageerror", lambda error: errors.append(str(error)))

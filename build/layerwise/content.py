@@ -543,8 +543,10 @@ def resolve_inline(draft: Draft, drafts: dict, errors: list) -> tuple[list[str],
         line = token_line(token, draft.offset)
         children = token.children or []
         for j in range(len(children)):
+            # The line of this piece: its paragraph's, plus the line breaks before it.
+            here = line + sum(c.type in ("softbreak", "hardbreak") for c in children[:j])
             try:
-                resolve_child(draft, line, children, j, drafts, cited, external)
+                resolve_child(draft, here, children, j, drafts, cited, external)
             except ContentError as e:
                 errors.append(e)
     return cited, external

@@ -79,9 +79,7 @@ def check_output(out: Path) -> None:
     if out.exists() and not out.is_dir():
         raise BuildError(f"{out} is a file, not a folder; the site is a folder: choose another --out")
     if os.path.ismount(out):
-        raise BuildError(
-            f"{out}/ is a mount point; a build replaces the site's folder whole: choose --out {out}/site"
-        )
+        raise BuildError(f"{out}/ is a mount point; a build replaces the site's folder whole: choose --out {out}/site")
     if out.exists() and not os.access(out, os.W_OK):
         raise BuildError(f"{out}/ is read-only; make it writable (chmod u+w), or choose another --out")
 

@@ -12,6 +12,5 @@ def one_neuron(result, model: str, **options) -> str:
     if path not in result.files:
         raise FigureError(f"one-neuron: '{model}' is not a model of one sigmoid neuron per class over the pixels")
     return (
-        f'<div class="one-neuron" data-model="{html.escape(model)}" data-class="{options["class"]}">'
-        f"{fallback()}</div>"
+        f'<div class="one-neuron" data-model="{html.escape(model)}" data-class="{options["class"]}">{fallback()}</div>'
     )

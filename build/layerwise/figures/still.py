@@ -116,7 +116,8 @@ def still_png(fig) -> bytes | None:
         if note.xref == "paper" and note.yref == "paper" and note.text:
             x = box[0] + note.x * (box[2] - box[0])
             y = box[3] - note.y * (box[3] - box[1])
-            draw.text((x, y), note.text, fill="#444", font=font, anchor="md")
+            lines = note.text.split("<br>")  # Plotly's line break, as PIL's
+            draw.multiline_text((x, y), "\n".join(lines), fill="#444", font=font, anchor="md", align="center")
     out = io.BytesIO()
     canvas.convert("RGB").save(out, "PNG", optimize=True)
     return out.getvalue()

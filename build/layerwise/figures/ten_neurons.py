@@ -50,6 +50,7 @@ def weight_templates(result, model: str) -> str:
         )
     fig.update_yaxes(autorange="reversed", scaleanchor="x", **PICTURE_AXES)
     fig.update_xaxes(**PICTURE_AXES)
+    fig.update_annotations(font_size=12)  # class names over a fifth of a phone's width each
     fig.update_layout(height=180 * rows, margin=dict(l=10, r=10, t=30, b=10))
     return plotly_html(fig)
 
@@ -89,17 +90,22 @@ def mistakes(result, model: str, count: int) -> str:
         n_test = described.metrics["n_test"]
         return f"<p>{described.title} gets every one of the {n_test:,} held-out {noun}s right.</p>"
     classes = result.classes
+    rows, columns = grid(len(wrong))  # five to a row: ten titles in one row ran together on a phone
     fig = make_subplots(
-        rows=1,
-        cols=len(wrong),
-        horizontal_spacing=0.01,
-        subplot_titles=[f"{classes[w['label']]} → {classes[w['predicted']]}" for w in wrong],
+        rows=rows,
+        cols=columns,
+        horizontal_spacing=0.02,
+        vertical_spacing=0.12,
+        # true and said on two lines: "Ankle boot → Sneaker" fits a fifth of a phone's width so
+        subplot_titles=[f"{classes[w['label']]}<br>→ {classes[w['predicted']]}" for w in wrong],
     )
     for i, w in enumerate(wrong):
-        fig.add_trace(go.Image(z=as_rgb(w["pixels"], result.dataset.shape), hoverinfo="skip"), row=1, col=i + 1)
+        picture = go.Image(z=as_rgb(w["pixels"], result.dataset.shape), hoverinfo="skip")
+        fig.add_trace(picture, row=i // columns + 1, col=i % columns + 1)
     fig.update_yaxes(**PICTURE_AXES)
     fig.update_xaxes(**PICTURE_AXES)
-    fig.update_layout(height=140, margin=dict(l=5, r=5, t=30, b=5))
+    fig.update_annotations(font_size=12)
+    fig.update_layout(height=150 * rows, margin=dict(l=5, r=5, t=40, b=5))
     # Which held-out example each picture is (templates/figures.js links them to a selection
     # elsewhere, and a click loads one into the layer explorer).
     pixels = [np.ravel(w["pixels"]).tolist() for w in wrong]  # each C*H*W, as the explorer takes them
