@@ -182,6 +182,10 @@ def test_focus_and_selection_look_different(page, server):
     assert selected.evaluate(style)[0] != "none" and selected.evaluate(style)[1] != "none"  # both
     tour = page.locator(".grand-tour")
     tour.scroll_into_view_if_needed()
+    for _ in range(300):  # the tour draws frames once its data is in and its controls are live
+        if int(tour.get_attribute("data-frames") or 0) > 3:
+            break
+        page.wait_for_timeout(100)
     legend = tour.get_by_role("group", name="Highlight classes").get_by_role("button").first
     legend.focus()
     page.keyboard.press("Enter")
