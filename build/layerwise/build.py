@@ -46,7 +46,7 @@ def build(config: dict, live_reload: bool = False, memory: dict | None = None):
     """Check everything, run every article's pipeline, render into config['out']; returns
     ({article: BuildResult}, stage timings). Mistakes raise BuildError (one line each) before any
     data is read or model trained. `memory` (serve's) keeps results between rebuilds by key."""
-    from .pipeline import pipeline_key, run_pipeline
+    from .pipeline import run_pipeline, stage_keys
     from .render import render_site
 
     timings: dict = {}
@@ -55,7 +55,8 @@ def build(config: dict, live_reload: bool = False, memory: dict | None = None):
     settings, articles = plan_site(config)
     cache = Cache(config["cache"])
     with cache.locked():
-        keys = {a.slug: pipeline_key(a.config, a.specs, a.source) for a in articles}
+        stages_keys = {a.slug: stage_keys(a.config, a.specs, a.source) for a in articles}
+        keys = {slug: found["pipeline"] for slug, found in stages_keys.items()}
         training = [a for a in articles if keys[a.slug] not in memory and not cache.has("pipeline", keys[a.slug])]
         if training:  # models would train: check the content and every model first
             check_before_training(config, articles)
@@ -64,8 +65,9 @@ def build(config: dict, live_reload: bool = False, memory: dict | None = None):
         for article in articles:
             key = keys[article.slug]
             if key not in memory:  # two articles with the same data, models and settings: once
-                stages = timings.setdefault(article.slug, {})
-                memory[key] = run_pipeline(article.config, article.specs, cache, stages, article.source, article.slug)
+                spent = timings.setdefault(article.slug, {})
+                given = (article.source, article.slug, stages_keys[article.slug])
+                memory[key] = run_pipeline(article.config, article.specs, cache, spent, *given)
             results[article.slug] = memory[key]
         render_start = time.perf_counter()
         pages = render_site(config, settings, articles, results, Path(config["out"]), live_reload)

@@ -111,11 +111,6 @@ def stage_keys(
     return keys
 
 
-def pipeline_key(config: dict, specs: dict[str, ModelSpec], source: sources.Source) -> str:
-    """The hash of everything the pipeline's result depends on."""
-    return stage_keys(config, specs, source)["pipeline"]
-
-
 class Runner:
     """Runs one article's stages by their keys: from the cache when stored, else computed and
     stored; each timed, and said in one line as it ends (a log shows the build moving)."""
@@ -142,14 +137,20 @@ def stage_line(article: str, stage: str, seconds: float) -> str:
 
 
 def run_pipeline(
-    config: dict, specs: dict[str, ModelSpec], cache: Cache, timings: dict | None = None, source=None, article=""
+    config: dict,
+    specs: dict[str, ModelSpec],
+    cache: Cache,
+    timings: dict | None = None,
+    source=None,
+    article="",
+    keys: dict[str, str] | None = None,
 ):
     """The BuildResult the pages need, from the cache if nothing it depends on changed. `source`
-    (the data's description) is reused when the caller has it."""
+    (the data's description) and `keys` (stage_keys') are reused when the caller has them."""
     timings = {} if timings is None else timings
     start = time.perf_counter()
     source = source or sources.describe_source(config["data"], config["node_modules"])
-    keys = stage_keys(config, specs, source)
+    keys = keys or stage_keys(config, specs, source)
     timings["hash inputs"] = time.perf_counter() - start
 
     def compute():
