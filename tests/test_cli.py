@@ -15,6 +15,9 @@ from playwright.sync_api import expect
 from conftest import QUICK, ROOT, toml_text
 from layerwise.config import merge
 
+# One worker runs this file: its module fixtures are built once (pyproject: --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("test_cli")
+
 
 def config_file(tmp: Path, built) -> Path:
     """A TOML config matching the session's build, so its cache answers and nothing retrains."""
@@ -34,6 +37,14 @@ def config_file(tmp: Path, built) -> Path:
 
 def layerwise(*args, **kwargs):
     return subprocess.run([sys.executable, "-m", "layerwise.cli", *args], capture_output=True, text=True, **kwargs)
+
+
+def errors(done) -> str:
+    """What a build printed on stderr, less the notice that another build holds the shared cache
+    (the session's cache is shared by the suite's workers: that line comes and goes with them)."""
+    return "".join(
+        line for line in done.stderr.splitlines(keepends=True) if not line.rstrip().endswith("waiting for it to finish")
+    )
 
 
 def test_help_explains_every_option():
@@ -122,7 +133,7 @@ def test_bad_input_is_one_line_each_exit_1_and_the_site_stays_as_it_was(good_sit
         for name, data in originals.items():
             (content / name).write_bytes(data)
     assert done.returncode == 1, done.stderr
-    printed = done.stderr.splitlines()
+    printed = errors(done).splitlines()
     assert len(printed) == len(expected), done.stderr  # no traceback, nothing else
     for line, start in zip(printed, expected):
         assert line.startswith("error: " + start.format(content=content, tmp=tmp, line=last, line_before=last - 2))
@@ -205,7 +216,7 @@ def test_a_read_only_or_full_disk_is_one_line_naming_the_folder_and_leaves_nothi
 
         subprocess.run(["mount", "-o", "remount,ro", str(disk)], check=True)
         done = layerwise(*build)
-        assert (done.returncode, done.stderr) == (
+        assert (done.returncode, errors(done)) == (
             1,
             f"error: cannot write to {disk}/: Read-only file system; it is on a read-only disk: "
             "choose another folder\n",
@@ -216,15 +227,15 @@ def test_a_read_only_or_full_disk_is_one_line_naming_the_folder_and_leaves_nothi
         free = os.statvfs(disk)
         (disk / "filler").write_bytes(bytes(free.f_bavail * free.f_frsize - 2**20))  # 1 MB left
         done = layerwise(*build)
-        assert done.returncode == 1 and len(done.stderr.splitlines()) == 1, done.stderr
-        assert done.stderr.startswith(f"error: cannot write to {out}/")
-        assert "No space left on device; free some space on its disk" in done.stderr
+        assert done.returncode == 1 and len(errors(done).splitlines()) == 1, done.stderr
+        assert errors(done).startswith(f"error: cannot write to {out}/")
+        assert "No space left on device; free some space on its disk" in errors(done)
         assert files_of(out) == before
         assert sorted(p.name for p in disk.iterdir()) == ["filler", "site"]
 
     with tmpfs(tmp_path / "mounted", "1m") as mounted:  # a build renames its site into place: not a disk
         done = layerwise("build", "--config", str(config), "--out", str(mounted))
-        assert (done.returncode, done.stderr) == (
+        assert (done.returncode, errors(done)) == (
             1,
             f"error: {mounted}/ is a mount point; a build replaces the site's folder whole: "
             f"choose --out {mounted}/site\n",
