@@ -1,9 +1,11 @@
 """Shared fixtures: one small real build for the whole session, and a real Chromium."""
 
 import json
+import os
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from layerwise.articles import plan_site
 from layerwise.bench import chromium
@@ -11,6 +13,15 @@ from layerwise.build import build
 from layerwise.config import load_config, merge
 from layerwise.render import render_site
 from layerwise.serve import static_server
+
+# The suite's parallelism is its workers (pyproject.toml): torch's second thread in each of them
+# only spins waiting for a core another worker holds (10 s of CPU in the session's build alone).
+# Nothing above imports torch: it reads the variable when a test first imports it.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+# Four workers share two cores with Chromium's own processes: a page's lazy figure can take
+# longer than Playwright's 5 s to appear while a build trains beside it. A real failure still fails.
+expect.set_options(timeout=15_000)
 
 serving = static_server  # the project's one static server, as `layerwise serve` runs it
 
