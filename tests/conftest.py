@@ -38,6 +38,22 @@ QUICK = {
 }
 
 
+def pytest_xdist_make_scheduler(config, log):
+    """Whole files to one worker where they hold module fixtures (built once, not once per
+    worker); every other test on its own to whichever worker is free. (xdist's loadgroup would
+    say this with marks, but its marks are lost under pytest 9.)"""
+    from xdist.scheduler import LoadScopeScheduling
+
+    whole = {p.name for p in Path(__file__).parent.glob("test_*.py") if 'scope="module"' in p.read_text()}
+
+    class ByModuleFixtures(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            file = nodeid.split("::")[0]
+            return file if Path(file).name in whole else nodeid
+
+    return ByModuleFixtures(config, log)
+
+
 def small_config(tmp: Path, **overrides) -> dict:
     """The default models on 1,000 digits for 2 epochs: real, but quick. Articles with settings
     of their own (content/fashion.md) get the same epochs, seeds and analysis."""

@@ -15,9 +15,6 @@ from playwright.sync_api import expect
 from conftest import QUICK, ROOT, toml_text
 from layerwise.config import merge
 
-# One worker runs this file: its module fixtures are built once (pyproject: --dist loadgroup).
-pytestmark = pytest.mark.xdist_group("test_cli")
-
 
 def config_file(tmp: Path, built) -> Path:
     """A TOML config matching the session's build, so its cache answers and nothing retrains."""

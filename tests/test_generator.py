@@ -19,9 +19,6 @@ from layerwise.export import weights_from_onnx
 from layerwise.models import network_from_layers
 from test_data import make_folder
 
-# One worker runs this file: its module fixtures are built once (pyproject: --dist loadgroup).
-pytestmark = pytest.mark.xdist_group("test_generator")
-
 FACTORY = '''"""A small residual network: a model that is not an nn.Sequential."""
 import torch
 from torch import nn

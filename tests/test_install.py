@@ -23,8 +23,7 @@ from conftest import ROOT, serving, toml_text
 from layerwise.assets import EMBEDDED_DIGITS, VENDORED
 from layerwise.config import settings_reference
 
-# One worker runs this file: its module fixtures are built once (pyproject: --dist loadgroup).
-pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("test_install")]
+pytestmark = pytest.mark.browser
 
 # What the tiny build changes in the settings `layerwise new` writes.
 TINY = {

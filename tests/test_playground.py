@@ -17,9 +17,6 @@ from layerwise import playground as pg
 from layerwise.bench import axe_violations
 from layerwise.figures import FIGURES, FigureError
 
-# One worker runs this file: its module fixtures are built once (pyproject: --dist loadgroup).
-pytestmark = pytest.mark.xdist_group("test_playground")
-
 ROOT = Path(__file__).resolve().parent.parent
 
 # Three networks: the default; masked layers (3 of 8 on, fewer neurons, extra features) with L2

@@ -21,9 +21,6 @@ from layerwise.export import weights_from_onnx
 from layerwise.models import network_from_layers
 from test_data import make_folder
 
-# One worker runs this file: its module fixtures are built once (pyproject: --dist loadgroup).
-pytestmark = pytest.mark.xdist_group("test_small_data")
-
 SEQUENTIAL = '''"""A model as many write it: a plain nn.Sequential, its layers named 0, 1, 2, 3."""
 from torch import nn
 

@@ -13,9 +13,6 @@ from layerwise.cache import PACKAGE, code_closure
 from layerwise.config import load_config
 from layerwise.pipeline import ORCHESTRATOR, STAGES, stage_keys
 
-# One worker runs this file: its module fixtures are built once (pyproject: --dist loadgroup).
-pytestmark = pytest.mark.xdist_group("test_stage_keys")
-
 ROOT = Path(__file__).resolve().parent.parent
 
 # Imports every stage's modules afresh, one stage at a time, and lists the package modules each
