@@ -183,7 +183,7 @@ def test_serve_rebuilds_and_reloads_the_page_when_content_changes(tmp_path, buil
         time.sleep(0.5)  # let the page subscribe to rebuilds
         index = tmp_path / "content" / "mnist.md"
         index.write_text(index.read_text().replace("title: What each layer", "title: Freshly edited, what each layer"))
-        expect(page.locator("h1")).to_contain_text("Freshly edited", timeout=10_000)
+        expect(page.locator("h1")).to_contain_text("Freshly edited", timeout=20_000)
         page.close()
     assert "rebuilt in" in server.output, server.output
 

@@ -277,7 +277,7 @@ def test_serve_survives_a_bad_save_shows_it_and_recovers(tmp_path, built, browse
         good = index.read_bytes()
         index.write_bytes(good.replace(b"A handwritten digit", b"A handwritten digit caf\xe9", 1))
         overlay = page.locator("#layerwise-build-error")
-        overlay.wait_for(timeout=10_000)
+        overlay.wait_for(timeout=20_000)
         assert "is not UTF-8" in overlay.inner_text() and "mnist.md:" in overlay.inner_text()
         index.write_bytes(good.replace(b"A handwritten digit", b"A hand-drawn digit", 1))
         for _ in range(50):  # the next save rebuilds, and the page reloads

@@ -148,7 +148,7 @@ def test_the_tour_animates_responds_and_shows_the_readers_digit(page, server):
     page.locator(".layer-explorer").scroll_into_view_if_needed()
     expect(page.locator(".layer-explorer .status")).to_contain_text("The network says", timeout=60_000)
     tour.scroll_into_view_if_needed()
-    expect(tour).to_have_attribute("data-reader-point", re.compile(r"^-?\d+\.\d,-?\d+\.\d$"), timeout=10_000)
+    expect(tour).to_have_attribute("data-reader-point", re.compile(r"^-?\d+\.\d,-?\d+\.\d$"), timeout=20_000)
     expect(tour).to_have_attribute("data-running", "true")
     page.evaluate("window.scrollTo(0, 0)")  # off screen, the animation loop stops
     expect(tour).to_have_attribute("data-running", "false")

@@ -35,7 +35,7 @@ THUMBNAIL = """async (p) => {
 }"""
 
 
-def wait_for(page, script, arg=None, predicate=bool, tries=100):
+def wait_for(page, script, arg=None, predicate=bool, tries=200):
     """Poll page.evaluate (the page's CSP refuses wait_for_function's eval) until predicate holds."""
     for _ in range(tries):
         value = page.evaluate(script, arg)
