@@ -66,14 +66,33 @@ def embed(points: np.ndarray, method: str, seed: int) -> np.ndarray:
     raise ValueError(f"unknown embedding '{method}'; use pca, tsne or umap")
 
 
-def timed_views(activations: dict[str, np.ndarray], method: str, seed: int) -> dict:
-    """{layer: (its 2-D view, seconds)} for every layer, by one method."""
-    views = {}
-    for layer, points in activations.items():
-        start = time.perf_counter()
-        view = embed(points, method, seed).astype(np.float32)
-        views[layer] = (view, time.perf_counter() - start)
-    return views
+def timed_embedding(points: np.ndarray, method: str, seed: int) -> tuple[np.ndarray, float]:
+    """(a layer's 2-D view by one method, the seconds it took)."""
+    start = time.perf_counter()
+    view = embed(points, method, seed).astype(np.float32)  # (N, 2)
+    return view, time.perf_counter() - start
+
+
+# t-SNE and UMAP are single-threaded here: above this many points a layer's view is worth a
+# worker process (the pool training started, still warm), so the views share the cores.
+PARALLEL_POINTS = 200
+
+
+def all_views(activations: dict[str, np.ndarray], methods: list[str], seed: int) -> dict:
+    """{method: {layer: (its 2-D view, seconds)}}: PCA here (milliseconds), the slow methods'
+    views one task a layer across the cores (the same views: each is seeded, one thread)."""
+    tasks = [(m, layer) for m in methods for layer in activations]
+    slow = [t for t in tasks if t[0] != "pca" and len(activations[t[1]]) >= PARALLEL_POINTS]
+    done = {}
+    if len(slow) > 1:
+        from joblib import Parallel, delayed
+
+        views = Parallel(n_jobs=-1)(delayed(timed_embedding)(activations[layer], m, seed) for m, layer in slow)
+        done = dict(zip(slow, views))
+    for m, layer in tasks:
+        if (m, layer) not in done:
+            done[m, layer] = timed_embedding(activations[layer], m, seed)
+    return {m: {layer: done[m, layer] for layer in activations} for m in methods}
 
 
 def separability(points: np.ndarray, labels: np.ndarray) -> dict:
@@ -97,7 +116,7 @@ def analyse_layers(activations: dict[str, np.ndarray], labels: np.ndarray, metho
     """Per layer: the 2-D views, their trustworthiness, probe and kNN accuracy, intrinsic dimension,
     and how long each method took."""
     activations = {layer: points.astype(np.float64) for layer, points in activations.items()}
-    views = {m: timed_views(activations, m, seed) for m in methods}
+    views = all_views(activations, methods, seed)
     result = {layer: separability(points, labels) for layer, points in activations.items()}
     for layer, points in activations.items():
         neighbours = min(10, (len(points) - 1) // 2)  # small samples (a tiny image folder) allow fewer
