@@ -27,6 +27,8 @@ class LayerInfo:
     shape: list[int]
     filters: list | None = None
     step: dict | None = None  # how it computes its output: anatomy.Step as a dict
+    # A conv or dense layer's units (units.publish): examples kept per unit, crop size, ranked by
+    units: dict | None = None
 
 
 @dataclass
