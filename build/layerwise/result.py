@@ -66,7 +66,10 @@ class BuildResult:
             "metrics": {name: m.metrics for name, m in self.models.items()},
             # How each layer computes: {{ layers.cnn.pool2.receptive_field.size[0] }}
             "layers": {
-                name: {info.name: {"type": info.type, "shape": info.shape, **(info.step or {})} for info in m.layers}
+                name: {
+                    info.name: {"type": info.type, "shape": info.shape, **(info.step or {}), "units": info.units}
+                    for info in m.layers
+                }
                 for name, m in self.models.items()
             },
             "models": self.models,

@@ -139,6 +139,11 @@ def unit_file(found: dict, field: dict | None, labels: np.ndarray) -> bytes:
     return json.dumps({"receptive_field": field, "units": units}, separators=(",", ":")).encode()
 
 
+def classes_among_top(examples: np.ndarray, labels: np.ndarray) -> float:
+    """The mean number of distinct labels in each row of (U, TOP) example indices."""
+    return round(float(np.mean([len(set(labels[row].tolist())) for row in examples])), 2)
+
+
 def publish(model: str, found: dict, layers, dataset) -> dict[str, bytes]:
     """The site's files for one model, and each unit layer's LayerInfo.units (what the contract
     tells the page: how many examples of each kind, the crop's size, what ranks them)."""
@@ -154,6 +159,9 @@ def publish(model: str, found: dict, layers, dataset) -> dict[str, bytes]:
             "bottom": BOTTOM,
             "crop": crop_size(field, dataset.shape),
             "by": "the largest value over positions" if len(layer.shape) == 3 else "the value",
+            # How many classes a unit's top examples span, on average over its units: about one
+            # for a unit that detects a class, more for one that detects a stroke any class has.
+            "classes_among_top": classes_among_top(found[layer.name]["examples"][:, :TOP], labels),
         }
         files[contract.site_path("units", model=model, layer=layer.name)] = unit_file(found[layer.name], field, labels)
         files[contract.site_path("unit_crops", model=model, layer=layer.name)] = sprite_png(
