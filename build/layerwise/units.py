@@ -56,10 +56,12 @@ def ranked(scores: torch.Tensor, positions: torch.Tensor) -> dict:
     """Per unit: the TOP highest and BOTTOM lowest examples (highest first, lowest first), their
     values and positions, and the percentiles of its value over every example."""
     order = torch.sort(scores, dim=0, descending=True, stable=True).indices  # (N, U)
-    picked = torch.cat([order[:TOP], order.flip(0)[:BOTTOM]])  # (TOP + BOTTOM, U)
+    top = min(TOP, len(order))  # fewer held-out examples than TOP + BOTTOM: the two lists overlap
+    picked = torch.cat([order[:top], order.flip(0)[:BOTTOM]])  # (top + bottom, U)
     units = torch.arange(scores.shape[1])
     quantiles = torch.quantile(scores.T.double(), torch.linspace(0, 1, PERCENTILES, dtype=torch.double), dim=1)
     return {
+        "top": top,
         "examples": picked.T.numpy(),  # (U, K)
         "values": scores[picked, units].T.numpy(),  # (U, K)
         "positions": positions[picked, units].permute(1, 0, 2).numpy(),  # (U, K, 2)
@@ -154,14 +156,15 @@ def publish(model: str, found: dict, layers, dataset) -> dict[str, bytes]:
         if layer.name not in found:
             continue
         field = fields[layer.name]
+        top = found[layer.name]["top"]
         layer.units = {
-            "top": TOP,
-            "bottom": BOTTOM,
+            "top": top,
+            "bottom": found[layer.name]["examples"].shape[1] - top,
             "crop": crop_size(field, dataset.shape),
             "by": "the largest value over positions" if len(layer.shape) == 3 else "the value",
             # How many classes a unit's top examples span, on average over its units: about one
             # for a unit that detects a class, more for one that detects a stroke any class has.
-            "classes_among_top": classes_among_top(found[layer.name]["examples"][:, :TOP], labels),
+            "classes_among_top": classes_among_top(found[layer.name]["examples"][:, :top], labels),
         }
         files[contract.site_path("units", model=model, layer=layer.name)] = unit_file(found[layer.name], field, labels)
         files[contract.site_path("unit_crops", model=model, layer=layer.name)] = sprite_png(
