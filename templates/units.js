@@ -83,6 +83,18 @@ function ownPart(layer, unitIndex, data, latest) {
   return part;
 }
 
+// The input optimized to excite the unit (the sprite's last column), beside what it reached.
+function optimizedPart(info, unit, unitIndex, sprite) {
+  const { noun } = contract().dataset;
+  const column = info.top + info.bottom, label = `an input optimized to excite it, value ${unit.optimized.toFixed(3)}`;
+  return el("div", { class: "unit-own unit-optimized" },
+    el("figure", { class: "unit-example" }, cropCanvas(sprite, info.crop, unitIndex, column, label),
+      el("figcaption", {}, "optimized ", el("span", {}, unit.optimized.toFixed(2)))),
+    el("p", {}, `An input made to excite it (${info.optimized.steps} steps of gradient ascent on a smooth image, ` +
+      `shifted by up to ${info.optimized.jitter} pixel at random each step) reaches ${unit.optimized.toFixed(2)}; ` +
+      `the best held-out ${noun}, ${unit.values[0].toFixed(2)}.`));
+}
+
 // The panel for one unit: the best and worst examples, and the reader's example's rank.
 function panelContent(layer, unitIndex, { data, sprite }, latest) {
   const { classes, noun } = contract().dataset;
@@ -102,6 +114,7 @@ function panelContent(layer, unitIndex, { data, sprite }, latest) {
     row(`The ${info.top} held-out ${noun}s that excite it most`, [...Array(info.top).keys()]),
     row(`The ${info.bottom} that excite it least`, [...Array(info.bottom).keys()].map((k) => info.top + k)),
   ];
+  if (info.optimized) parts.push(optimizedPart(info, unit, unitIndex, sprite));
   return [...parts, ownPart(layer, unitIndex, data, latest)];
 }
 

@@ -70,7 +70,7 @@ def test_every_conv_and_dense_layer_has_units_and_the_prose_can_quote_them(built
     assert list(ranked) == ["conv1", "conv2", "fc1", "fc2"]
     assert ranked["conv1"]["crop"] == [5, 5] and ranked["fc1"]["crop"] == [28, 28]
     sprite = Image.open(io.BytesIO(result.files[contract.site_path("unit_crops", model="cnn", layer="conv2")]))
-    assert sprite.size == ((TOP + BOTTOM) * 14, 20 * 14)  # a row of crops per map
+    assert sprite.size == ((TOP + BOTTOM + 1) * 14, 20 * 14)  # a row of crops per map, and its optimized input
     # A class detector's top examples share a class; a stroke detector's span several.
     assert ranked["fc2"]["classes_among_top"] < ranked["conv1"]["classes_among_top"]
     assert result.values()["layers"]["cnn"]["conv1"]["units"] == ranked["conv1"]
@@ -79,7 +79,7 @@ def test_every_conv_and_dense_layer_has_units_and_the_prose_can_quote_them(built
 def test_the_unit_examples_figure_shows_a_units_crops_and_refuses_a_layer_without_units(built):
     _, result = built
     html = FIGURES["unit-examples"].render(result, model="cnn", layer="conv1", unit=2)
-    assert html.count('<img class="unit-crop" src="data:image/png;base64,') == TOP + BOTTOM
+    assert html.count('<img class="unit-crop" src="data:image/png;base64,') == TOP + BOTTOM + 1  # and the optimized
     assert result.classes[units_of(result, "conv1")["units"][2]["labels"][0]] in html
     with pytest.raises(FigureError, match="':layer:' must be a conv or dense layer of cnn: one of conv1, conv2"):
         FIGURES["unit-examples"].render(result, model="cnn", layer="relu1", unit=0)
@@ -97,7 +97,8 @@ def test_a_unit_opens_on_click_and_on_enter_with_its_crops_and_the_readers_rank(
     conv1.locator(".maps .cell").nth(4).click()
     panel = conv1.locator(".units-panel")
     expect(panel).to_be_visible()
-    expect(panel.locator("canvas.unit-crop:not(.own)")).to_have_count(TOP + BOTTOM)
+    expect(panel.locator(".unit-row canvas.unit-crop")).to_have_count(TOP + BOTTOM)
+    expect(panel.locator(".unit-optimized")).to_contain_text("reaches")  # a conv channel's optimized input
     expect(panel).to_contain_text("conv1, map 4")
     expect(panel.locator(".unit-rank")).to_contain_text("Your digit: ")
     # The crops are drawn: some pixel of the best example's crop is ink (dark).
@@ -115,8 +116,31 @@ def test_a_unit_opens_on_click_and_on_enter_with_its_crops_and_the_readers_rank(
     strip.press("ArrowRight")
     strip.press("Enter")
     expect(fc1.locator(".units-panel")).to_contain_text("fc1, unit 2")
-    expect(fc1.locator(".units-panel canvas.unit-crop:not(.own)")).to_have_count(TOP + BOTTOM)
+    expect(fc1.locator(".units-panel .unit-row canvas.unit-crop")).to_have_count(TOP + BOTTOM)
     assert page.evaluate("() => document.activeElement.classList.contains('units-panel')")
     page.keyboard.press("Escape")
     expect(fc1.locator(".units-panel")).to_be_hidden()
     assert page.console_errors == []
+
+
+@pytest.mark.parametrize("layer", ["conv1", "conv2"])
+def test_a_channels_optimized_input_reaches_the_value_the_build_says(recomputed, layer):
+    """The sprite's last column is the input optimized to excite each channel at its map's centre:
+    that crop alone (the rest of the image blank), run through PyTorch, gives the value the page
+    quotes, to within the PNG's 1/255 steps."""
+    _, result, data, _ = recomputed
+    network = network_from_layers(CNN_LAYERS)
+    network.load_weights(weights_from_onnx(network.module, result.files[result.models["cnn"].onnx]))
+    found = units_of(result, layer)
+    field, (row, column) = found["receptive_field"], found["optimized_position"]
+    (h, w), columns = field["size"], TOP + BOTTOM
+    top, left = (field["start"][a] + (row, column)[a] * field["jump"][a] for a in (0, 1))
+    sprite = np.asarray(Image.open(io.BytesIO(result.files[contract.site_path("unit_crops", model="cnn", layer=layer)])))
+    images = torch.zeros(len(found["units"]), *data.shape)  # (U, 1, H, W)
+    for unit in range(len(found["units"])):
+        crop = sprite[unit * h : (unit + 1) * h, columns * w : (columns + 1) * w, 0]  # (h, w) ink on white
+        images[unit, 0, top : top + h, left : left + w] = torch.from_numpy(255 - crop.astype(np.float32)) / 255
+    with torch.no_grad():
+        out = network.eval().outputs(images)[layer]  # (U, U, h', w')
+    reached = out[torch.arange(len(images)), torch.arange(len(images)), row, column]
+    assert np.allclose(reached.numpy(), [u["optimized"] for u in found["units"]], atol=0.02)

@@ -6,8 +6,9 @@ anatomy composes it from the ONNX graph (anatomy.receptive_fields), never a rule
 dense unit sees the whole example. Per model and layer the site gets one JSON file (which
 examples, their labels, values and positions, and the percentiles of the unit's value over the
 held-out split, to rank the reader's own example) and one PNG sprite of the crops: a row per
-unit, TOP then BOTTOM columns, each cell the receptive field's size; pixels outside the image are
-transparent. Both are fetched only when the reader opens a unit (templates/units.js).
+unit, TOP then BOTTOM columns (then, for a conv layer of a PyTorch model, the input optimized to
+excite the channel, by activation maximization), each cell the receptive field's size; pixels
+outside the image are transparent. Both are fetched only when the reader opens a unit (templates/units.js).
 """
 
 import io
@@ -16,9 +17,10 @@ import json
 import numpy as np
 import torch
 
-from . import contract
+from . import contract, models
 
 TOP, BOTTOM = 8, 4  # examples kept per unit: the most exciting, then the least
+STEPS, JITTER = 48, 1  # activation maximization: Adam's steps, the largest random shift (pixels) per step
 PERCENTILES = 101  # the unit's value at 0%, 1%, ..., 100% of the held-out split
 KINDS = ("conv", "linear")  # anatomy.Step kinds whose outputs are units
 
@@ -69,14 +71,61 @@ def ranked(scores: torch.Tensor, positions: torch.Tensor) -> dict:
     }
 
 
+def fourier_scale(height: int, width: int) -> torch.Tensor:
+    """(H, W // 2 + 1) weights of an image's spectrum, 1 / frequency: low frequencies first, so
+    the optimized image is smooth rather than high-frequency noise (Olah et al., Feature Visualization)."""
+    fy = torch.fft.fftfreq(height)[:, None]  # (H, 1)
+    fx = torch.fft.rfftfreq(width)[None, :]  # (1, W // 2 + 1)
+    return 1 / torch.sqrt(fy**2 + fx**2).clamp(min=1 / max(height, width))
+
+
+def optimized_inputs(network, shape, layer: str, channels: int, centre: tuple[int, int]) -> dict:
+    """Each channel's input that excites it most at its map's centre, by activation
+    maximization: the image's spectrum (Fourier parameterization, through a sigmoid so pixels stay
+    in [0, 1] like the data's) climbed by Adam for STEPS steps, the image shifted at random by up
+    to JITTER pixels each step (a pattern, not one exact alignment). {"images": (U, C, H, W),
+    "values": (U,) the channel's value at the centre, "position": the centre}."""
+    C, H, W = shape
+    generator = torch.Generator().manual_seed(0)
+    scale = fourier_scale(H, W).to(network.device)  # (H, W // 2 + 1)
+    spectrum = (0.01 * torch.randn(channels, C, H, W // 2 + 1, 2, generator=generator)).to(network.device)
+    spectrum.requires_grad_()
+    optimizer = torch.optim.Adam([spectrum], lr=0.05)
+    units, (row, column) = torch.arange(channels), centre
+
+    def image() -> torch.Tensor:  # (U, C, H, W)
+        return torch.sigmoid(torch.fft.irfft2(torch.view_as_complex(spectrum) * scale, s=(H, W), norm="ortho") * 4)
+
+    network.eval()
+    for _ in range(STEPS):
+        shift = torch.randint(-JITTER, JITTER + 1, (2,), generator=generator).tolist()
+        out = network.outputs(torch.roll(image(), shift, dims=(2, 3)))[layer]  # (U, channels, h, w)
+        loss = -out[units, units, row, column].sum()
+        (gradient,) = torch.autograd.grad(loss, spectrum)
+        optimizer.zero_grad()
+        spectrum.grad = gradient
+        optimizer.step()
+    with torch.no_grad():
+        final = image()  # (U, C, H, W)
+        values = network.outputs(final)[layer][units, units, row, column]  # (U,)
+    return {"images": final.cpu().numpy(), "values": values.cpu().numpy(), "position": [row, column]}
+
+
 def unit_examples(network, dataset, layers) -> dict:
     """The stage: {layer: ranked(...)} for every unit layer of the (trained) network, over the
-    whole held-out split."""
+    whole held-out split; a conv layer of a PyTorch model (gradients) also its optimized inputs."""
     names = list(unit_layers(layers))
     if not names:
         return {}
     scores = unit_scores(network, dataset.test_x, names)
-    return {name: ranked(*scores[name]) for name in names}
+    found = {name: ranked(*scores[name]) for name in names}
+    if isinstance(network, models.Network):
+        for layer in layers:
+            if layer.name in found and len(layer.shape) == 3:
+                channels, h, w = layer.shape
+                centre = (h // 2, w // 2)
+                found[layer.name]["optimized"] = optimized_inputs(network, dataset.shape, layer.name, channels, centre)
+    return found
 
 
 # --- the site's files ---------------------------------------------------------------------------
@@ -116,10 +165,12 @@ def sprite_png(found: dict, field: dict | None, images: np.ndarray) -> bytes:
     from PIL import Image
 
     examples, positions = found["examples"], found["positions"]  # (U, K), (U, K, 2)
-    rows = [
-        np.concatenate([crop(images[e], field, p) for e, p in zip(examples[u], positions[u])], axis=1)
-        for u in range(len(examples))
-    ]
+    rows = [[crop(images[e], field, p) for e, p in zip(examples[u], positions[u])] for u in range(len(examples))]
+    if "optimized" in found:  # a last column: each unit's optimized input, where it was optimized
+        optimized = as_rgba(found["optimized"]["images"])  # (U, H, W, 4)
+        for u, row in enumerate(rows):
+            row.append(crop(optimized[u], field, found["optimized"]["position"]))
+    rows = [np.concatenate(row, axis=1) for row in rows]
     out = io.BytesIO()
     Image.fromarray(np.concatenate(rows, axis=0), "RGBA").save(out, "PNG", optimize=True)
     return out.getvalue()
@@ -135,10 +186,12 @@ def unit_file(found: dict, field: dict | None, labels: np.ndarray) -> bytes:
             "values": np.round(found["values"][u], 5).tolist(),
             "positions": found["positions"][u].tolist(),
             "percentiles": np.round(found["percentiles"][u], 4).tolist(),
+            **({"optimized": round(float(found["optimized"]["values"][u]), 5)} if "optimized" in found else {}),
         }
         for u in range(len(found["examples"]))
     ]
-    return json.dumps({"receptive_field": field, "units": units}, separators=(",", ":")).encode()
+    where = {"optimized_position": found["optimized"]["position"]} if "optimized" in found else {}
+    return json.dumps({"receptive_field": field, **where, "units": units}, separators=(",", ":")).encode()
 
 
 def classes_among_top(examples: np.ndarray, labels: np.ndarray) -> float:
@@ -161,6 +214,8 @@ def publish(model: str, found: dict, layers, dataset) -> dict[str, bytes]:
             "top": top,
             "bottom": found[layer.name]["examples"].shape[1] - top,
             "crop": crop_size(field, dataset.shape),
+            # The sprite's last column, where there is one: the input optimized to excite the unit.
+            "optimized": {"steps": STEPS, "jitter": JITTER} if "optimized" in found[layer.name] else None,
             "by": "the largest value over positions" if len(layer.shape) == 3 else "the value",
             # How many classes a unit's top examples span, on average over its units: about one
             # for a unit that detects a class, more for one that detects a stroke any class has.

@@ -50,7 +50,8 @@ def unit_examples(result, model: str, layer: str, unit: int) -> str:
     data = json.loads(result.files[contract.site_path("units", model=model, layer=info.name)])["units"][unit]
     sprite = result.files[contract.site_path("unit_crops", model=model, layer=info.name)]
     top, bottom = info.units["top"], info.units["bottom"]
-    urls = crops(sprite, info.units["crop"], unit, top + bottom)
+    optimized = info.units.get("optimized")
+    urls = crops(sprite, info.units["crop"], unit, top + bottom + bool(optimized))
     noun, classes = result.dataset.noun, result.classes
 
     def example(k: int) -> str:
@@ -69,8 +70,18 @@ def unit_examples(result, model: str, layer: str, unit: int) -> str:
         )
 
     name = html.escape(f"{info.name}, {what} {unit}")
+    made = ""
+    if optimized:  # the sprite's last column: the input optimized to excite it, and what it reached
+        value = data["optimized"]
+        made = (
+            f'<div class="unit-own unit-optimized"><figure class="unit-example"><img class="unit-crop" '
+            f'src="{urls[-1]}" alt="an input optimized to excite it, value {value:.3f}"><figcaption>optimized '
+            f"<span>{value:.2f}</span></figcaption></figure><p>An input made to excite it ({optimized['steps']} steps "
+            f"of gradient ascent on a smooth image) reaches {value:.2f}; the best held-out {html.escape(noun)}, "
+            f"{data['values'][0]:.2f}.</p></div>"
+        )
     return (
         f'<div class="unit-examples-figure" data-model="{html.escape(model)}" data-layer="{html.escape(info.name)}">'
         f"{row(f'Most: the {top} held-out {html.escape(noun)}s that excite {name} most', range(top))}"
-        f"{row(f'Least: the {bottom} that excite it least', range(top, top + bottom))}</div>"
+        f"{row(f'Least: the {bottom} that excite it least', range(top, top + bottom))}{made}</div>"
     )
