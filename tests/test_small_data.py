@@ -231,14 +231,15 @@ def test_every_conv_channel_and_dense_unit_gets_its_examples_at_8x8_grey_and_64x
         assert [h, w] == conv1.step["receptive_field"]["size"]
         found = json.loads(result.files[site_path("units", model="cnn", layer="conv1")])
         sprite = np.asarray(Image.open(io.BytesIO(result.files[site_path("unit_crops", model="cnn", layer="conv1")])))
-        columns = conv1.units["top"] + conv1.units["bottom"]
+        columns = conv1.units["top"] + conv1.units["bottom"] + bool(conv1.units["optimized"])  # and its optimized input
         assert sprite.shape == (conv1.shape[0] * h, columns * w, 4) and len(found["units"]) == conv1.shape[0]
         grey = (sprite[..., 0] == sprite[..., 1]).all() and (sprite[..., 1] == sprite[..., 2]).all()
         assert grey == (mode_channels == 1), article
     # The 8x8 maps keep their size (kernel 3, padding 1): a crop at the edge reaches past the image.
     small = json.loads(results["small"].files[site_path("units", model="cnn", layer="conv1")])
     data = load_dataset(config["data"], config["node_modules"])
-    sprite = np.asarray(Image.open(io.BytesIO(results["small"].files[site_path("unit_crops", model="cnn", layer="conv1")])))
+    crops = results["small"].files[site_path("unit_crops", model="cnn", layer="conv1")]
+    sprite = np.asarray(Image.open(io.BytesIO(crops)))
     field = small["receptive_field"]
     for unit, found in enumerate(small["units"]):
         for column, (example, (row, col)) in enumerate(zip(found["examples"], found["positions"])):

@@ -37,6 +37,11 @@ def units_of(result, layer: str) -> dict:
     return json.loads(result.files[contract.site_path("units", model="cnn", layer=layer)])
 
 
+def sprite_of(result, layer: str) -> np.ndarray:
+    """The layer's crops, (rows, columns, 4) RGBA bytes."""
+    return np.asarray(Image.open(io.BytesIO(result.files[contract.site_path("unit_crops", model="cnn", layer=layer)])))
+
+
 @pytest.mark.parametrize("layer, unit", [("conv1", 3), ("fc1", 7)])
 def test_each_units_examples_agree_with_pytorch_over_the_held_out_split(recomputed, layer, unit):
     _, result, data, outputs = recomputed
@@ -57,8 +62,7 @@ def test_each_units_examples_agree_with_pytorch_over_the_held_out_split(recomput
         field = units_of(result, layer)["receptive_field"]
         (h, w), (row, column) = field["size"], found["positions"][0]
         top, left = (field["start"][a] + found["positions"][0][a] * field["jump"][a] for a in (0, 1))
-        sprite = np.asarray(Image.open(io.BytesIO(result.files[contract.site_path("unit_crops", model="cnn", layer=layer)])))
-        crop = sprite[unit * h : (unit + 1) * h, :w]  # (h, w, 4): the best example's crop
+        crop = sprite_of(result, layer)[unit * h : (unit + 1) * h, :w]  # (h, w, 4): the best example's crop
         inside = crop[max(0, -top) :, max(0, -left) :, 0]  # rows and columns inside the image
         image = data.test_x[found["examples"][0], 0, max(top, 0) : top + h, max(left, 0) : left + w]
         assert np.array_equal(inside, 255 - (image * 255).round().numpy().astype(np.uint8)), "ink on white"
@@ -69,8 +73,8 @@ def test_every_conv_and_dense_layer_has_units_and_the_prose_can_quote_them(built
     ranked = {info.name: info.units for info in result.models["cnn"].layers if info.units}
     assert list(ranked) == ["conv1", "conv2", "fc1", "fc2"]
     assert ranked["conv1"]["crop"] == [5, 5] and ranked["fc1"]["crop"] == [28, 28]
-    sprite = Image.open(io.BytesIO(result.files[contract.site_path("unit_crops", model="cnn", layer="conv2")]))
-    assert sprite.size == ((TOP + BOTTOM + 1) * 14, 20 * 14)  # a row of crops per map, and its optimized input
+    # A row of crops per map, the optimized input last.
+    assert sprite_of(result, "conv2").shape == (20 * 14, (TOP + BOTTOM + 1) * 14, 4)
     # A class detector's top examples share a class; a stroke detector's span several.
     assert ranked["fc2"]["classes_among_top"] < ranked["conv1"]["classes_among_top"]
     assert result.values()["layers"]["cnn"]["conv1"]["units"] == ranked["conv1"]
@@ -135,7 +139,7 @@ def test_a_channels_optimized_input_reaches_the_value_the_build_says(recomputed,
     field, (row, column) = found["receptive_field"], found["optimized_position"]
     (h, w), columns = field["size"], TOP + BOTTOM
     top, left = (field["start"][a] + (row, column)[a] * field["jump"][a] for a in (0, 1))
-    sprite = np.asarray(Image.open(io.BytesIO(result.files[contract.site_path("unit_crops", model="cnn", layer=layer)])))
+    sprite = sprite_of(result, layer)
     images = torch.zeros(len(found["units"]), *data.shape)  # (U, 1, H, W)
     for unit in range(len(found["units"])):
         crop = sprite[unit * h : (unit + 1) * h, columns * w : (columns + 1) * w, 0]  # (h, w) ink on white
