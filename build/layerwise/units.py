@@ -90,13 +90,30 @@ def optimized_inputs(network, shape, layer: str, channels: int, centre: tuple[in
     scale = fourier_scale(H, W).to(network.device)  # (H, W // 2 + 1)
     spectrum = (0.01 * torch.randn(channels, C, H, W // 2 + 1, 2, generator=generator)).to(network.device)
     spectrum.requires_grad_()
-    optimizer = torch.optim.Adam([spectrum], lr=0.05)
     units, (row, column) = torch.arange(channels), centre
 
     def image() -> torch.Tensor:  # (U, C, H, W)
         return torch.sigmoid(torch.fft.irfft2(torch.view_as_complex(spectrum) * scale, s=(H, W), norm="ortho") * 4)
 
     network.eval()
+    threads = torch.get_num_threads()
+    # Tensors this small gain nothing from more threads; on a busy machine two spin (13.7 s vs 0.4 s).
+    torch.set_num_threads(1)
+    try:
+        climb(network, image, spectrum, layer, centre, generator)
+    finally:
+        torch.set_num_threads(threads)
+    with torch.no_grad():
+        final = image()  # (U, C, H, W)
+        values = network.outputs(final)[layer][units, units, row, column]  # (U,)
+    return {"images": final.cpu().numpy(), "values": values.cpu().numpy(), "position": [row, column]}
+
+
+def climb(network, image, spectrum: torch.Tensor, layer: str, centre: tuple[int, int], generator) -> None:
+    """STEPS of Adam on `spectrum`, raising each unit's value at `centre` for its own image
+    (image() is (U, C, H, W), unit u's image first), the image jittered each step."""
+    optimizer = torch.optim.Adam([spectrum], lr=0.05)
+    units, (row, column) = torch.arange(len(spectrum)), centre
     for _ in range(STEPS):
         shift = torch.randint(-JITTER, JITTER + 1, (2,), generator=generator).tolist()
         out = network.outputs(torch.roll(image(), shift, dims=(2, 3)))[layer]  # (U, channels, h, w)
@@ -105,10 +122,6 @@ def optimized_inputs(network, shape, layer: str, channels: int, centre: tuple[in
         optimizer.zero_grad()
         spectrum.grad = gradient
         optimizer.step()
-    with torch.no_grad():
-        final = image()  # (U, C, H, W)
-        values = network.outputs(final)[layer][units, units, row, column]  # (U,)
-    return {"images": final.cpu().numpy(), "values": values.cpu().numpy(), "position": [row, column]}
 
 
 def unit_examples(network, dataset, layers) -> dict:
@@ -172,7 +185,7 @@ def sprite_png(found: dict, field: dict | None, images: np.ndarray) -> bytes:
             row.append(crop(optimized[u], field, found["optimized"]["position"]))
     rows = [np.concatenate(row, axis=1) for row in rows]
     out = io.BytesIO()
-    Image.fromarray(np.concatenate(rows, axis=0), "RGBA").save(out, "PNG", optimize=True)
+    Image.fromarray(np.concatenate(rows, axis=0), "RGBA").save(out, "PNG")  # optimize: 2% smaller, 4x slower
     return out.getvalue()
 
 
