@@ -99,7 +99,8 @@ function optimizedPart(info, unit, unitIndex, sprite) {
 function panelContent(layer, unitIndex, { data, sprite }, latest) {
   const { classes, noun } = contract().dataset;
   const info = layer.units, unit = data.units[unitIndex], isMap = layer.shape.length === 3;
-  const what = isMap ? `map ${unitIndex}` : `unit ${unitIndex}`;
+  const byClass = !isMap && layer.shape[0] === classes.length; // a score per class: say which
+  const what = isMap ? `map ${unitIndex}` : `unit ${unitIndex}${byClass ? ` (${classes[unitIndex]})` : ""}`;
   const item = (column) => {
     const label = `held-out ${noun} ${unit.examples[column]}, ${classes[unit.labels[column]]}, value ${unit.values[column].toFixed(3)}`;
     return el("figure", { class: "unit-example" }, cropCanvas(sprite, info.crop, unitIndex, column, label),
