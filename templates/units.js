@@ -111,7 +111,7 @@ function panelContent(layer, unitIndex, { data, sprite }, latest) {
   const crop = isMap ? `the ${info.crop.join("×")} part of each ${noun} it sees where it is strongest (checkered: outside the image)`
     : `each whole ${noun}`;
   const parts = [
-    el("p", {}, `${layer.name}, ${what}, ranked by ${info.by} over every held-out ${noun}: ${crop}.`),
+    el("p", {}, `${layer.name}, ${what}, ranked by ${info.by}, over every held-out ${noun}: ${crop}.`),
     row(`The ${info.top} held-out ${noun}s that excite it most`, [...Array(info.top).keys()]),
     row(`The ${info.bottom} that excite it least`, [...Array(info.bottom).keys()].map((k) => info.top + k)),
   ];

@@ -58,7 +58,7 @@ def ranked(scores: torch.Tensor, positions: torch.Tensor) -> dict:
     """Per unit: the TOP highest and BOTTOM lowest examples (highest first, lowest first), their
     values and positions, and the percentiles of its value over every example."""
     order = torch.sort(scores, dim=0, descending=True, stable=True).indices  # (N, U)
-    top = min(TOP, len(order))  # fewer held-out examples than TOP + BOTTOM: the two lists overlap
+    top = min(TOP, len(order))  # with fewer than TOP + BOTTOM held-out examples the two lists overlap
     picked = torch.cat([order[:top], order.flip(0)[:BOTTOM]])  # (top + bottom, U)
     units = torch.arange(scores.shape[1])
     quantiles = torch.quantile(scores.T.double(), torch.linspace(0, 1, PERCENTILES, dtype=torch.double), dim=1)
@@ -229,7 +229,7 @@ def publish(model: str, found: dict, layers, dataset) -> dict[str, bytes]:
             "crop": crop_size(field, dataset.shape),
             # The sprite's last column, where there is one: the input optimized to excite the unit.
             "optimized": {"steps": STEPS, "jitter": JITTER} if "optimized" in found[layer.name] else None,
-            "by": "the largest value over positions" if len(layer.shape) == 3 else "the value",
+            "by": "its largest value anywhere on the map" if len(layer.shape) == 3 else "its value",
             # How many classes a unit's top examples span, on average over its units: about one
             # for a unit that detects a class, more for one that detects a stroke any class has.
             "classes_among_top": classes_among_top(found[layer.name]["examples"][:, :top], labels),
