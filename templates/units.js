@@ -151,7 +151,7 @@ function unitTargets(box, layer) {
 export function offerUnits(explorer, box, layer, model) {
   if (!layer.units) return;
   const { noun } = contract().dataset;
-  let latest = null, open = null; // the explorer's last example; the unit shown
+  let latest = null, open = null, opener = null; // the explorer's last example; the unit shown; what opened it
   const panel = el("section", { class: "units-panel", tabindex: "-1", hidden: "", "aria-label": `What a unit of ${layer.name} responds to` });
   const body = el("div", { class: "units-body", "aria-live": "polite" });
   const close = el("button", { type: "button", class: "units-close" }, "Close");
@@ -177,14 +177,16 @@ export function offerUnits(explorer, box, layer, model) {
     target.setAttribute("tabindex", "0");
     target.setAttribute("aria-label", `${layer.name}, ${what}: press Enter to see the held-out ${noun}s it responds to`);
     target.classList.add("unit-target");
-    target.addEventListener("click", (e) => show(unitOf(target, e), false));
+    target.addEventListener("click", (e) => { opener = target; show(unitOf(target, e), false); });
     target.addEventListener("keydown", (e) => {
       if (e.key !== "Enter" && e.key !== " ") return;
       e.preventDefault();
+      opener = target;
       show(unitOf(target, e), true);
     });
   });
-  close.addEventListener("click", () => { panel.hidden = true; open = null; targets[0]?.focus(); });
+  // Closed, the focus goes back to the unit that opened it.
+  close.addEventListener("click", () => { panel.hidden = true; open = null; opener?.focus(); });
   panel.addEventListener("keydown", (e) => { if (e.key === "Escape") close.click(); });
   // The reader's example changed: its crop and rank are redrawn in an open panel (only they).
   explorer.addEventListener("painted", async ({ detail }) => {

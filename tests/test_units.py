@@ -124,6 +124,7 @@ def test_a_unit_opens_on_click_and_on_enter_with_its_crops_and_the_readers_rank(
     assert page.evaluate("() => document.activeElement.classList.contains('units-panel')")
     page.keyboard.press("Escape")
     expect(fc1.locator(".units-panel")).to_be_hidden()
+    expect(strip).to_be_focused()  # back where the reader was
     assert page.console_errors == []
 
 
