@@ -6,6 +6,7 @@
 import { attack, classScores } from "./attack.js";
 import { detailPanel } from "./detail.js";
 import { register } from "./lifecycle.js";
+import { offerUnits } from "./units.js";
 import { areaResize, contract, diverging, el, exampleSize, fromRGBA, loadModel, loadRuntime, paintImage, shareExample, sitePath } from "./runtime.js";
 
 // --- turning a drawing or an image into the model's input ---------------------------------
@@ -202,6 +203,8 @@ async function mount(root, near) {
       else if (tensors) panel.update(tensors);
     });
   });
+  // Each unit (a map, a bar, a place on a strip) opens what it responds to (units.js).
+  views.forEach(({ box }, i) => offerUnits(root, box, layers[i], root.dataset.model));
   // The result sits beside the pad (on a phone too), not below every layer.
   root.append(
     el("div", { class: "explorer-input" },

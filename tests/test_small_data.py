@@ -5,18 +5,23 @@ analyse or unreadable refused in one line before anything trains.
 One tiny real build (two articles of 60 images each, two models, one epoch, one seed, PCA only)
 serves the first tests; the refusals build nothing."""
 
+import io
+import json
 from pathlib import Path
 
 import numpy as np
 import onnxruntime
 import pytest
 import torch
+from PIL import Image
 
 from conftest import ROOT, toml_text
 from layerwise.articles import plan_site
 from layerwise.build import build
 from layerwise.cli import main
 from layerwise.config import CNN_LAYERS, load_config
+from layerwise.contract import site_path
+from layerwise.data import load_dataset
 from layerwise.export import weights_from_onnx
 from layerwise.models import network_from_layers
 from test_data import make_folder
@@ -210,3 +215,37 @@ def test_a_truncated_image_is_one_line_naming_it_before_training(tmp_path, capsy
     path = write_project(tmp_path, {**QUICK, "data": {"source": "folder", "root": "shapes"}})
     line = refused(path, capsys)
     assert line.startswith(f"error: {broken}: not a readable image (") and line.endswith("; remove or replace it")
+
+
+def test_every_conv_channel_and_dense_unit_gets_its_examples_at_8x8_grey_and_64x64_colour(edges):
+    """units.py on other shapes: crops the size of each receptive field (part outside an 8x8
+    image, transparent), in colour for colour data, and a plain nn.Sequential's Linear layers."""
+    config, results = edges
+    for article, mode_channels in (("small", 1), ("large", 3)):
+        result = results[article]
+        ranked = {layer.name: layer for layer in result.models["cnn"].layers if layer.units}
+        assert list(ranked) == ["conv1", "conv2", "fc1", "fc2"], article
+        assert [layer.name for layer in result.models["seq"].layers if layer.units] == ["layer_1", "layer_3"]
+        conv1 = ranked["conv1"]
+        h, w = conv1.units["crop"]
+        assert [h, w] == conv1.step["receptive_field"]["size"]
+        found = json.loads(result.files[site_path("units", model="cnn", layer="conv1")])
+        sprite = np.asarray(Image.open(io.BytesIO(result.files[site_path("unit_crops", model="cnn", layer="conv1")])))
+        columns = conv1.units["top"] + conv1.units["bottom"] + bool(conv1.units["optimized"])  # and its optimized input
+        assert sprite.shape == (conv1.shape[0] * h, columns * w, 4) and len(found["units"]) == conv1.shape[0]
+        grey = (sprite[..., 0] == sprite[..., 1]).all() and (sprite[..., 1] == sprite[..., 2]).all()
+        assert grey == (mode_channels == 1), article
+    # The 8x8 maps keep their size (kernel 3, padding 1): a crop at the edge reaches past the image.
+    small = json.loads(results["small"].files[site_path("units", model="cnn", layer="conv1")])
+    data = load_dataset(config["data"], config["node_modules"])
+    crops = results["small"].files[site_path("unit_crops", model="cnn", layer="conv1")]
+    sprite = np.asarray(Image.open(io.BytesIO(crops)))
+    field = small["receptive_field"]
+    for unit, found in enumerate(small["units"]):
+        for column, (example, (row, col)) in enumerate(zip(found["examples"], found["positions"])):
+            crop = sprite[unit * 3 : unit * 3 + 3, column * 3 : column * 3 + 3]  # (3, 3, 4)
+            padded = np.pad(255 - (data.test_x[example, 0].numpy() * 255).round(), 1, constant_values=-1)
+            top, left = (1 + field["start"][a] + (row, col)[a] * field["jump"][a] for a in (0, 1))  # padded by 1
+            expected = padded[top : top + 3, left : left + 3]
+            assert np.array_equal(crop[..., 3] == 0, expected < 0), (unit, column)
+            assert np.array_equal(crop[..., 0][expected >= 0], expected[expected >= 0]), (unit, column)

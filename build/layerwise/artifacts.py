@@ -17,7 +17,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from . import adversarial, anatomy, contract, export, models, sources, tour, train
+from . import adversarial, anatomy, contract, export, models, sources, tour, train, units
 from . import data as data_stage
 from .analysis import baselines, manifold
 from .config import ConfigError, ModelSpec, ModelSpecError
@@ -337,6 +337,9 @@ def compute_artifacts(config: dict, specs: dict[str, ModelSpec], source: sources
         for layer in described[name].layers:
             layer.step = dataclasses.asdict(layout.steps[layer.name])
         described[name].inner = {t: dataclasses.asdict(s) for t, s in layout.inner.items()}
+        layers = described[name].layers
+        found = run(f"units/{name}", lambda: units.unit_examples(network, dataset, layers), f"units {name}")
+        files.update(units.publish(name, found, layers, dataset))
         files[contract.site_path("model", model=name)] = layout.page_onnx
         files[contract.site_path("weights", model=name)] = layout.weights
         described[name].metrics["seeds"] = seed_spread(results)

@@ -32,6 +32,11 @@ PATHS = {
     "tour_attack": "tour/{model}/attack-{method}.f16",
     "tour_attack_images": "tour/{model}/attack-{method}.u8",
     "tour_snapshot_model": "tour/{model}/snapshot-{snapshot}.onnx",  # the model with that snapshot's weights
+    # What each unit of a conv or dense layer responds to (units.py), fetched when the reader
+    # opens one: per unit its most and least exciting held-out examples, values, positions and
+    # percentiles (JSON), and their crops, a row per unit in that order (RGBA PNG).
+    "units": "units/{model}/{layer}.json",
+    "unit_crops": "units/{model}/{layer}.png",
 }
 
 # One colour per class for the whole article (20 distinct: Tableau 10, then their light pairs).

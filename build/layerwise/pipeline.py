@@ -42,6 +42,9 @@ STAGES = {
         # Per model, from the run the page shows (the configured seed's).
         Stage("export", code=("export",), needs=("train",)),
         # The recorded model's shown run, through every layer at every snapshot.
+        # Per model: the held-out examples each conv channel and dense unit responds to most and
+        # least (which layers are units, and their receptive fields, come from the anatomy).
+        Stage("units", code=("units", "anatomy"), needs=("train", "data")),
         Stage("record", code=("tour",), settings=("record", "adversarial"), needs=("train",)),
         Stage("analysis", code=("analysis.manifold",), settings=("record", "analysis"), needs=("train",)),
     )
@@ -102,6 +105,7 @@ def stage_keys(
         for seed in runs(spec):
             keys[f"train/{name}/{seed}"] = key("train", ["data"], model_definition(spec), seed)
         keys[f"export/{name}"] = key("export", [f"train/{name}/{runs(spec)[0]}"])
+        keys[f"units/{name}"] = key("units", [f"train/{name}/{runs(spec)[0]}", "data"])
     recorded = config["record"]["model"]
     if recorded in specs:
         shown = f"train/{recorded}/{runs(specs[recorded])[0]}"

@@ -27,6 +27,8 @@ class LayerInfo:
     shape: list[int]
     filters: list | None = None
     step: dict | None = None  # how it computes its output: anatomy.Step as a dict
+    # A conv or dense layer's units (units.publish): examples kept per unit, crop size, ranked by
+    units: dict | None = None
 
 
 @dataclass
@@ -64,7 +66,10 @@ class BuildResult:
             "metrics": {name: m.metrics for name, m in self.models.items()},
             # How each layer computes: {{ layers.cnn.pool2.receptive_field.size[0] }}
             "layers": {
-                name: {info.name: {"type": info.type, "shape": info.shape, **(info.step or {})} for info in m.layers}
+                name: {
+                    info.name: {"type": info.type, "shape": info.shape, **(info.step or {}), "units": info.units}
+                    for info in m.layers
+                }
                 for name, m in self.models.items()
             },
             "models": self.models,

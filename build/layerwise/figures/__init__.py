@@ -375,4 +375,5 @@ from . import (  # noqa: E402,F401
     playground,
     ten_neurons,
     training_curves,
+    unit_examples,
 )
