@@ -14,6 +14,7 @@ from conftest import ROOT
 from layerwise import sources
 from layerwise.config import DEFAULTS
 from layerwise.data import DataError, load_dataset, stratified_split, to_shape
+from layerwise.sources import torchvision_named
 
 
 def data_config(**settings) -> dict:
@@ -71,7 +72,7 @@ def make_raw(raw, n_train=30, n_test=10, gz=False, prefix="", parts=("train", "t
     [("MNIST", "MNIST", "digit"), ("fashion-mnist", "FashionMNIST", "garment"), ("KMNIST", "KMNIST", "character")],
 )
 def test_torchvision_loaders_read_idx_files(tmp_path, monkeypatch, source, folder, noun):
-    monkeypatch.setattr(sources, "DEBIAN_FASHION", tmp_path / "no-debian-files")
+    monkeypatch.setattr(torchvision_named, "DEBIAN_FASHION", tmp_path / "no-debian-files")
     make_raw(tmp_path / folder / "raw", gz=source == "KMNIST")  # gzipped files are unpacked first
     ds = load_dataset(data_config(source=source, root=str(tmp_path)), ROOT / "node_modules")
     assert ds.train_x.shape == (30, 1, 28, 28) and ds.test_x.shape == (10, 1, 28, 28)
@@ -96,7 +97,7 @@ def test_cifar10_from_its_python_pickles(tmp_path, monkeypatch):
     for name in ["data_batch_1", "data_batch_2", "data_batch_3", "data_batch_4", "data_batch_5", "test_batch"]:
         batch = {"data": rng.integers(0, 256, (10, 3 * 32 * 32), dtype=np.uint8), "labels": list(range(10))}
         (folder / name).write_bytes(pickle.dumps(batch))
-    (folder / "batches.meta").write_bytes(pickle.dumps({"label_names": sources.NAMED["cifar10"].classes}))
+    (folder / "batches.meta").write_bytes(pickle.dumps({"label_names": torchvision_named.NAMED["cifar10"].classes}))
     ds = load_dataset(data_config(source="CIFAR10", root=str(tmp_path)), ROOT / "node_modules")
     assert ds.train_x.shape == (50, 3, 32, 32) and ds.test_x.shape == (10, 3, 32, 32)
     assert ds.classes[0] == "airplane" and ds.source.preprocessing == "resize"
@@ -127,7 +128,7 @@ def test_svhn_from_its_mat_files(tmp_path, monkeypatch):
 def test_fashion_mnist_from_debians_gzipped_files(tmp_path, monkeypatch):
     debian = tmp_path / "debian"
     make_raw(debian, gz=True)
-    monkeypatch.setattr(sources, "DEBIAN_FASHION", debian)
+    monkeypatch.setattr(torchvision_named, "DEBIAN_FASHION", debian)
     ds = load_dataset(data_config(source="FashionMNIST", root=str(tmp_path / "root")), ROOT / "node_modules")
     assert ds.classes[0] == "T-shirt/top" and ds.train_x.shape[0] == 30
 
@@ -139,7 +140,7 @@ def test_missing_files_say_which_and_where(tmp_path):
 
 
 def test_a_malformed_idx_file_is_one_line_naming_the_folder(tmp_path, monkeypatch):
-    monkeypatch.setattr(sources, "DEBIAN_FASHION", tmp_path / "none")
+    monkeypatch.setattr(torchvision_named, "DEBIAN_FASHION", tmp_path / "none")
     make_raw(tmp_path / "MNIST" / "raw")
     (tmp_path / "MNIST" / "raw" / "train-images-idx3-ubyte").write_bytes(b"\x00\x00\x08\x03garbage")
     with pytest.raises(DataError, match="cannot be read .*replace them with the original dataset files"):

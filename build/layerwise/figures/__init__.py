@@ -4,7 +4,8 @@ A figure is a function (BuildResult, **options) -> HTML, registered with its opt
 browser modules (templates/*.js) it needs on the page. An option is name=(converter, default):
 a converter takes the directive's text and the build's result and returns the typed value, or
 raises ValueError saying what it accepts ("one of cnn, mlp"). Converters for the kinds every
-figure shares (a model, a layer, a class, a count) live here, so no figure checks by hand.
+figure shares (a model, a layer, a class, a count) live here, built on the checks settings use
+too (converters.py), so no figure checks by hand.
 """
 
 import base64
@@ -17,6 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .. import converters
 from ..contract import class_colours
 from ..errors import BuildError
 from ..stats import percent
@@ -41,31 +43,27 @@ def fallback(what: str = "This figure is drawn", picture: str = "", until_script
     )
 
 
-# --- converters -------------------------------------------------------------------------------
+# --- converters: (the directive's text, the build's result) -> value, on converters.py's checks ---
 
 
 def text(value: str, result) -> str:
-    return value
+    return converters.text(value)
 
 
 def whole(low: int, high: int):
+    check = converters.whole(low, high)
+
     def convert(value: str, result) -> int:
-        try:
-            number = int(value)
-        except ValueError:
-            number = None
-        if number is None or not low <= number <= high:
-            raise ValueError(f"a whole number from {low} to {high}")
-        return number
+        return check(converters.parsed(int, value))
 
     return convert
 
 
 def choice(*allowed: str):
+    check = converters.choice(*allowed, written=str)  # a directive writes text unquoted
+
     def convert(value: str, result) -> str:
-        if value not in allowed:
-            raise ValueError(f"one of {', '.join(allowed)}")
-        return value
+        return check(value)
 
     return convert
 
@@ -142,16 +140,11 @@ def class_list(value: str, result) -> list[int]:
 
 
 def flag(value: str, result) -> bool:
-    if value not in ("0", "1"):
-        raise ValueError("0 or 1")
-    return value == "1"
+    return converters.switch("0", "1")(value)
 
 
 def numbers(value: str, result) -> list[float]:
-    try:
-        return [float(part) for part in value.split(",")]
-    except ValueError:
-        raise ValueError("numbers separated by commas") from None
+    return converters.numbers(value)
 
 
 def base64url(value: str) -> bytes:
