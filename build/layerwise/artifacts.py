@@ -235,7 +235,9 @@ def publish_gradients(spec: ModelSpec, network, shape, described: ModelResult, f
     if not spec.trained_here:
         described.no_gradients = gradients.export_gradients(network, shape)["reason"]
         return
-    exported = run(f"gradients/{spec.name}", lambda: gradients.export_gradients(network, shape), f"gradients {spec.name}")
+    exported = run(
+        f"gradients/{spec.name}", lambda: gradients.export_gradients(network, shape), f"gradients {spec.name}"
+    )
     if exported["graph"] is None:
         described.no_gradients = exported["reason"]
         return

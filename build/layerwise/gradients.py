@@ -73,12 +73,13 @@ def convolution_input_gradient(
 
 
 def decompositions() -> dict:
+    """The backward ops the exporter cannot translate, as ops it can."""
     from torch._decomp import decomposition_table
 
-    aten = torch.ops.aten
+    pool_backward = torch.ops.aten.max_pool2d_with_indices_backward.default
     return {
-        aten.convolution_backward.default: convolution_input_gradient,
-        aten.max_pool2d_with_indices_backward.default: decomposition_table[aten.max_pool2d_with_indices_backward.default],
+        torch.ops.aten.convolution_backward.default: convolution_input_gradient,
+        pool_backward: decomposition_table[pool_backward],
     }
 
 
@@ -96,8 +97,8 @@ def export_gradients(network, shape) -> dict:
             warnings.simplefilter("ignore")  # the exporter's notes on axis names: not news to an author
             graph = trace_and_export(network, example)
     except Exception as e:  # noqa: BLE001 - whatever the exporter refuses, the page says it in words
-        reason = f"models.{network.name}: its gradient could not be exported ({type(e).__name__}: {first_line(e)[:200]})"
-        return {"graph": None, "reason": reason}
+        failure = f"{type(e).__name__}: {first_line(e)[:200]}"
+        return {"graph": None, "reason": f"models.{network.name}: its gradient could not be exported ({failure})"}
     return {"graph": graph, "reason": ""}
 
 
