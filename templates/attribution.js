@@ -64,6 +64,7 @@ async function mount(root, near) {
       `Saliency and integrated gradients need the model's exact gradient, which ${info.title} has not: ${info.no_gradients}. Occlusion needs only forward runs.`)]));
 
   await near;
+  said.textContent = "Loading the network and its gradient…";
   const scoresName = classScores(info.layers, classes).name;
   const [forward, gradients] = await Promise.all([loadModel(sitePath("model", { model })), loadGradients(model)]);
   const score = (images, count) => forward.output(scoresName, images, count);
@@ -89,7 +90,8 @@ async function mount(root, near) {
       picture.setAttribute("aria-label", `${METHODS[method].label} over the ${noun}, for ${classes[found.cls]}`);
       root.dataset.updates = String(++updates);
       return found;
-    }).finally(() => { running = null; if (again) { again = false; update(); } });
+    }).catch((error) => { said.textContent = `The attribution could not be computed: ${error.message}.`; })
+      .finally(() => { running = null; if (again) { again = false; update(); } });
     return running;
   }
   methods.addEventListener("change", update);

@@ -158,3 +158,34 @@ def test_the_figure_follows_the_example_works_by_keyboard_and_axe_finds_nothing(
         assert found == [], scheme
     assert errors == []
     context.close()
+
+
+@pytest.mark.browser
+def test_a_model_without_a_gradient_graph_gets_occlusion_and_the_reason(page, built, tmp_path):
+    """As for a model brought in as ONNX: the exact methods are offered disabled, the reason is
+    said, occlusion draws from forward runs alone (on the first held-out example: no explorer
+    on this page), and no gradient graph is fetched."""
+    import dataclasses
+
+    from playwright.sync_api import expect
+
+    from conftest import render_with, serving
+
+    config, data = built
+    reason = "it was brought in as ONNX, so the build has no autograd for it"
+    models = {**data.models, "cnn": dataclasses.replace(data.models["cnn"], gradients=None, no_gradients=reason)}
+    config = {**config, "content": str(tmp_path / "content"), "out": str(tmp_path / "site")}
+    (tmp_path / "content").mkdir()
+    (tmp_path / "content" / "index.md").write_text("# Where it looks\n\n```{figure} attribution\n:model: cnn\n```\n")
+    render_with(config, dataclasses.replace(data, models=models))
+    with serving(tmp_path / "site") as url:
+        page.goto(url + "/index.html")
+        figure = page.locator(".attribution")
+        figure.scroll_into_view_if_needed()
+        expect(figure.locator(".attribution-note")).to_contain_text(reason)
+        expect(figure.locator('input[value="integrated"]')).to_be_disabled()
+        expect(figure.locator('input[value="occlusion"]')).to_be_checked()
+        first = data.classes[data.examples["predictions"]["cnn"][0]]
+        expect(figure.locator(".attribution-said")).to_contain_text(f"Occlusion for {first}:", timeout=60_000)
+        assert not any(request.endswith(".gradients.onnx") for request in page.requested)
+    assert page.console_errors == []

@@ -99,7 +99,7 @@ def test_cache_hits_when_nothing_changed_and_misses_when_settings_do(tmp_path):
 
     first = Cache(config["cache"])
     run(first)
-    assert first.misses == ["pipeline", "train", "export", "record", "analysis"] and first.hits == []
+    assert first.misses == ["pipeline", "train", "export", "gradients", "record", "analysis"] and first.hits == []
     second = Cache(config["cache"])
     data = run(second)
     assert second.hits == ["pipeline"] and second.misses == []
@@ -107,7 +107,7 @@ def test_cache_hits_when_nothing_changed_and_misses_when_settings_do(tmp_path):
     config["train"]["learning_rate"] = 0.01
     third = Cache(config["cache"])
     run(third)
-    assert third.misses == ["pipeline", "train", "export", "record", "analysis"]
+    assert third.misses == ["pipeline", "train", "export", "gradients", "record", "analysis"]
     config["content"] = "elsewhere"  # rendering settings do not touch the models
     fourth = Cache(config["cache"])
     run(fourth)

@@ -232,9 +232,6 @@ def neuron_file(linear: torch.nn.Linear, outputs: torch.Tensor, labels: torch.Te
 
 def publish_gradients(spec: ModelSpec, network, shape, described: ModelResult, files: dict, run: Runner) -> None:
     """The model's gradient graph (gradients.py, cached per model) among the site's files, or why it has none."""
-    if not spec.trained_here:
-        described.no_gradients = gradients.export_gradients(network, shape)["reason"]
-        return
     exported = run(
         f"gradients/{spec.name}", lambda: gradients.export_gradients(network, shape), f"gradients {spec.name}"
     )

@@ -18,7 +18,7 @@ PATHS = {
     "graph": "figures/{digest}.onnx",  # an ONNX graph a widget runs (the playground's training step)
     "model": "models/{model}.onnx",  # every shown layer a named output; input 'image' (N, C, H, W)
     # PyTorch's autograd as ONNX (gradients.py): inputs 'image' (N, C, H, W) and 'weights' (N, K),
-    # outputs 'scores' (N, K) and 'gradient' (N, C, H, W); only for a model trained here.
+    # outputs 'scores' (N, K) and 'gradient' (N, C, H, W); not for a model brought in as ONNX.
     "gradients": "models/{model}.gradients.onnx",
     "weights": "models/{model}.weights.f32",  # float32 LE: each layer's step's weights (layers[].step.weights)
     "examples": "data/examples.json",  # the explorer's picker: held-out examples as uint8 lists

@@ -41,7 +41,7 @@ STAGES = {
         Stage("train", code=("train", "onnx_network"), needs=("data",)),
         # Per model, from the run the page shows (the configured seed's).
         Stage("export", code=("export",), needs=("train",)),
-        # Per model trained here, from its shown run: its exact input gradient (attribution, attacks).
+        # Per model, from its shown run: its exact input gradient (attribution, attacks), or why it has none.
         Stage("gradients", code=("gradients",), needs=("train",)),
         # The recorded model's shown run, through every layer at every snapshot.
         Stage("record", code=("tour",), settings=("record", "adversarial"), needs=("train",)),
@@ -104,8 +104,7 @@ def stage_keys(
         for seed in runs(spec):
             keys[f"train/{name}/{seed}"] = key("train", ["data"], model_definition(spec), seed)
         keys[f"export/{name}"] = key("export", [f"train/{name}/{runs(spec)[0]}"])
-        if spec.trained_here:
-            keys[f"gradients/{name}"] = key("gradients", [f"train/{name}/{runs(spec)[0]}"])
+        keys[f"gradients/{name}"] = key("gradients", [f"train/{name}/{runs(spec)[0]}"])
     recorded = config["record"]["model"]
     if recorded in specs:
         shown = f"train/{recorded}/{runs(specs[recorded])[0]}"
