@@ -65,13 +65,15 @@ export function loadRuntime(onProgress = () => {}) {
   return runtime;
 }
 
-// An ONNX graph of this article in onnxruntime-web, run one call at a time (a session cannot run
-// two at once: a tour's pick and a pad stroke may ask together): run({ input: [Float32Array,
-// dims] }, names?) -> { output name: Float32Array } (every output, or only `names`).
+// An ONNX graph of this article in onnxruntime-web: run({ input: [Float32Array, dims] }, names?)
+// -> { output name: Float32Array } (every output, or only `names`). Runs go one at a time, of
+// every graph of the page together: onnxruntime-web's one wasm instance fails ("Cannot read
+// properties of null") when two sessions run at once, as a tour's pick, a pad stroke, an
+// attack's gradient and an attribution may ask together.
+let queue = Promise.resolve();
 export async function loadGraph(path) {
   const ort = await loadRuntime();
   const session = await ort.InferenceSession.create(new URL(path, document.baseURI).href, { executionProviders: ["wasm"] });
-  let queue = Promise.resolve();
   return {
     run(inputs, names) {
       const feeds = Object.fromEntries(Object.entries(inputs).map(([name, [data, dims]]) => [name, new ort.Tensor("float32", data, dims)]));

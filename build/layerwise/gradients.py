@@ -1,8 +1,8 @@
 """Each trained model's exact input gradient as one ONNX graph the page runs (attribution, the reader's attack).
 
 The graph takes `image` (N, C, H, W) and `weights` (N, K), a weighting of the classes per row,
-and gives `scores` (N, K), the class scores (the logits where the model ends in a softmax,
-sigmoid or log-softmax, as templates/attack.js `classScores` reads them; else its output), and
+and gives `scores` (N, K), the class scores (the logits where the model ends in a softmax or
+sigmoid, as templates/attack.js `classScores` reads them; else its output), and
 `gradient` (N, C, H, W) = d sum_n (weights_n . scores_n) / d image_n. It is PyTorch's own
 autograd: make_fx traces torch.func.grad into plain aten ops (symbolic in the batch, so one graph
 serves any number of rows) and the dynamo exporter writes them as ONNX. Two backward ops have no
@@ -23,17 +23,9 @@ INPUTS, OUTPUTS = ("image", "weights"), ("scores", "gradient")
 
 
 def class_scores(network: Network, image: torch.Tensor) -> torch.Tensor:
-    """(N, K) what is differentiated: the input of a final Softmax/Sigmoid/LogSoftmax (the
-    logits), else the model's output."""
-    if network.head_module is None:
-        return network.module(image)
-    seen = {}
-    handle = network.head_module.register_forward_hook(lambda module, args, output: seen.update(logits=args[0]))
-    try:
-        network.module(image)
-    finally:
-        handle.remove()
-    return seen["logits"]
+    """(N, K) what is differentiated: what the build's attack differentiates (the input of a final
+    Softmax or Sigmoid, the logits; else the model's output, log-probabilities after a LogSoftmax)."""
+    return network.logits_and_output(image)[0]
 
 
 class Gradients(nn.Module):
