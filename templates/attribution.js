@@ -5,7 +5,7 @@
 // page's one diverging palette. A model without a gradient graph gets occlusion, and the reason.
 
 import { classScores } from "./attack.js";
-import { METHODS, integratedGradients, occlusion, perPixel, saliency } from "./attribution-state.js";
+import { METHODS, argmax, integratedGradients, occlusion, perPixel, saliency } from "./attribution-state.js";
 import { loadGradients } from "./gradients.js";
 import { register } from "./lifecycle.js";
 import { contract, diverging, el, fetchBytes, latest, loadModel, onExample, paintImage, sitePath } from "./runtime.js";
@@ -87,6 +87,7 @@ async function mount(root, near) {
       paintImage(base, x, 1);
       paintOver(over, perPixel(found.attribution, shape), shape);
       said.textContent = sentence(method, found, classes);
+      towards.options[0].textContent = `the class the network reads (${classes[argmax(found.scores)]})`;
       picture.setAttribute("aria-label", `${METHODS[method].label} over the ${noun}, for ${classes[found.cls]}`);
       root.dataset.updates = String(++updates);
       return found;
