@@ -1,9 +1,12 @@
 // The reader's own adversarial example: the explorer's example pushed towards a class the reader
 // picks, by the build's targeted sign-gradient steps (layerwise/adversarial.py: the same bound,
-// step and count, from the contract), on the 1/255 grid. The page has no gradients, so each step
-// measures them by finite differences: the example and one copy per input value, that value
-// nudged by one grid step, run as batches through the very model the page shows. Any model the
-// page can run can be attacked, also one brought in as ONNX.
+// step and count, from the contract), on the 1/255 grid. Each step's gradient is exact where the
+// build exported the model's gradient graph (gradients.js: PyTorch's autograd, as the build's
+// attack uses). A model brought in as ONNX has none: there each step measures the gradient's sign
+// by finite differences, the example and one copy per input value nudged by one grid step, run
+// as batches through the very model the page shows.
+
+import { oneHot } from "./gradients.js";
 
 const GRID = 1 / 255;
 const ROWS = 64; // examples per run: a step of the 28x28 CNN is 13 runs of a few ms each, not one long freeze
@@ -48,6 +51,18 @@ export async function gradientSign(score, x, target, probabilities) {
   return sign;
 }
 
+// The sign of d log p(target) / d x from the gradient graph (`gradients`, gradients.js), whose
+// scores are logits: d log softmax(z)_t / dx = sum_k (onehot_t - softmax(z))_k dz_k / dx, the
+// gradient the build's cross-entropy steps descend.
+export async function exactSign(gradients, x, target) {
+  const { scores } = await gradients(x, null, 1);
+  const K = scores.length, top = Math.max(...scores), exp = Array.from(scores, (s) => Math.exp(s - top));
+  const total = exp.reduce((a, b) => a + b, 0), weights = oneHot(K, target);
+  exp.forEach((e, k) => { weights[k] -= e / total; });
+  const { gradient } = await gradients(x, weights, 1);
+  return Int8Array.from(gradient, Math.sign);
+}
+
 // One step up log p(target), kept within epsilon of the original (L-inf), within 0..1, on the grid.
 export function stepTowards(x, original, sign, { epsilon, step }) {
   return x.map((v, i) => {
@@ -57,11 +72,13 @@ export function stepTowards(x, original, sign, { epsilon, step }) {
 }
 
 // The attack, step by step: yields { step, pixels } after each; stops once the model reads the
-// target (it has crossed the boundary) or after the contract's steps.
-export async function* attack(score, original, target, settings, probabilities) {
+// target (it has crossed the boundary) or after the contract's steps. With `gradients` (the
+// model's gradient graph) each step's sign is exact, else measured.
+export async function* attack(score, original, target, settings, probabilities, gradients = null) {
   let x = Float32Array.from(original);
   for (let k = 1; k <= settings.steps; k++) {
-    x = stepTowards(x, original, await gradientSign(score, x, target, probabilities), settings);
+    const sign = gradients ? await exactSign(gradients, x, target) : await gradientSign(score, x, target, probabilities);
+    x = stepTowards(x, original, sign, settings);
     const scores = await score(x, 1);
     yield { step: k, pixels: x, scores };
     if (scores.indexOf(Math.max(...scores)) === target) return;

@@ -5,6 +5,7 @@
 
 import { attack, classScores } from "./attack.js";
 import { detailPanel } from "./detail.js";
+import { loadGradients } from "./gradients.js";
 import { register } from "./lifecycle.js";
 import { offerUnits } from "./units.js";
 import { areaResize, contract, diverging, el, exampleSize, fromRGBA, loadModel, loadRuntime, paintImage, shareExample, sitePath } from "./runtime.js";
@@ -187,7 +188,7 @@ async function mount(root, near) {
   // Each layer opens its detail view (detail.js): how it computes, on the current example.
   const details = new Map(); // layer name -> its open panel
   let tensors = null; // every output of the last run, and the image
-  let towards = null, go = null; // the attack's class and button (attackControls, below)
+  let towards = null, go = null, gradients = null; // the attack's class, button and gradient graph (attackControls)
   views.forEach(({ box }, i) => {
     const layer = layers[i];
     const open = el("button", { type: "button", class: "layer-open", "aria-expanded": "false" }, "how it computes");
@@ -436,9 +437,10 @@ async function mount(root, near) {
       choose(null, truth); // what the explorer shows is no longer the picked example, but keeps its label
       const score = (images, count) => session.output(scores.name, images, count);
       go.disabled = true;
+      gradients ??= loadGradients(root.dataset.model); // the exact gradient, fetched on the first attack
       let reads = null, step = 0, changed = 0;
       try {
-        for await (const moved of attack(score, original, target, settings, scores.probabilities)) {
+        for await (const moved of attack(score, original, target, settings, scores.probabilities, await gradients)) {
           if (drawable) paintOnPad(Float32Array.from(moved.pixels, (v) => v * 255));
           const values = await show(moved.pixels);
           const out = values[last.name];

@@ -65,20 +65,31 @@ export function loadRuntime(onProgress = () => {}) {
   return runtime;
 }
 
-// A model file of this article in onnxruntime-web, run one call at a time (a session cannot run
-// two at once: a tour's pick and a pad stroke may ask together): run(pixels) -> { output name:
-// Float32Array } for one example of the dataset's shape; output(name, images, count) -> that
-// one output for `count` examples at once.
-export async function loadModel(path) {
+// An ONNX graph of this article in onnxruntime-web: run({ input: [Float32Array, dims] }, names?)
+// -> { output name: Float32Array } (every output, or only `names`). Runs go one at a time, of
+// every graph of the page together: onnxruntime-web's one wasm instance fails ("Cannot read
+// properties of null") when two sessions run at once, as a tour's pick, a pad stroke, an
+// attack's gradient and an attribution may ask together.
+let queue = Promise.resolve();
+export async function loadGraph(path) {
   const ort = await loadRuntime();
   const session = await ort.InferenceSession.create(new URL(path, document.baseURI).href, { executionProviders: ["wasm"] });
-  let queue = Promise.resolve();
-  const runs = (images, count, names) => {
-    const feeds = { image: new ort.Tensor("float32", images, [count, ...contract().dataset.shape]) };
-    const outputs = queue.then(() => (names ? session.run(feeds, names) : session.run(feeds)));
-    queue = outputs.catch(() => {});
-    return outputs.then((found) => Object.fromEntries(Object.entries(found).map(([name, tensor]) => [name, tensor.data])));
+  return {
+    run(inputs, names) {
+      const feeds = Object.fromEntries(Object.entries(inputs).map(([name, [data, dims]]) => [name, new ort.Tensor("float32", data, dims)]));
+      const outputs = queue.then(() => (names ? session.run(feeds, names) : session.run(feeds)));
+      queue = outputs.catch(() => {});
+      return outputs.then((found) => Object.fromEntries(Object.entries(found).map(([name, tensor]) => [name, tensor.data])));
+    },
   };
+}
+
+// A model file of this article (input 'image'): run(pixels) -> { output name: Float32Array } for
+// one example of the dataset's shape; output(name, images, count) -> that one output for
+// `count` examples at once.
+export async function loadModel(path) {
+  const graph = await loadGraph(path);
+  const runs = (images, count, names) => graph.run({ image: [images, [count, ...contract().dataset.shape]] }, names);
   return {
     run: (pixels) => runs(pixels, 1),
     output: (name, images, count) => runs(images, count, [name]).then((found) => found[name]),

@@ -1,6 +1,6 @@
 """What the models give the pages: a typed BuildResult of metrics, layers and site files.
 
-plan (dry-run every model: shapes, shown layers) -> data -> train -> export -> record ->
+plan (dry-run every model: shapes, shown layers) -> data -> train -> export, gradients -> record ->
 analysis, each stage cached on its own. Files for the site come back as {path under site/:
 bytes}, named by contract.py; rendering writes them without knowing their format.
 """
@@ -17,7 +17,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from . import adversarial, anatomy, contract, export, models, sources, tour, train, units
+from . import adversarial, anatomy, contract, export, gradients, models, sources, tour, train, units
 from . import data as data_stage
 from .analysis import baselines, manifold
 from .config import ConfigError, ModelSpec, ModelSpecError
@@ -230,6 +230,18 @@ def neuron_file(linear: torch.nn.Linear, outputs: torch.Tensor, labels: torch.Te
     ).encode()
 
 
+def publish_gradients(spec: ModelSpec, network, shape, described: ModelResult, files: dict, run: Runner) -> None:
+    """The model's gradient graph (gradients.py, cached per model) among the site's files, or why it has none."""
+    exported = run(
+        f"gradients/{spec.name}", lambda: gradients.export_gradients(network, shape), f"gradients {spec.name}"
+    )
+    if exported["graph"] is None:
+        described.no_gradients = exported["reason"]
+        return
+    described.gradients = contract.site_path("gradients", model=spec.name)
+    files[described.gradients] = exported["graph"]
+
+
 # --- training: every run of every model, two (or more) at once -------------------------------
 
 
@@ -332,6 +344,7 @@ def compute_artifacts(config: dict, specs: dict[str, ModelSpec], source: sources
 
         onnx_bytes = run(f"export/{name}", lambda: export.export_onnx(network, dataset.shape), f"export {name}")
         described[name], extra, answers[name] = describe_model(spec, network, result, dataset)
+        publish_gradients(spec, network, dataset.shape, described[name], files, run)
         # How each layer computes: its steps, and the page's model exposing what they read.
         layout = anatomy.describe(onnx_bytes, described[name].layers)
         for layer in described[name].layers:

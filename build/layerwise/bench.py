@@ -40,13 +40,10 @@ BUDGET = [
     ("detail_open_ms", "click to the frame showing a layer's detail view (its data fetched)", 16, "ms", "lower"),
     ("detail_move_ms", "key to the frame showing the detail of the next position (median)", 16, "ms", "lower"),
     ("detail_slide_fps", "the detail view's sliding window (fps)", 60, "fps", "higher"),
-    (
-        "attack_step_ms",
-        "one step of the reader's attack in the page (a finite-difference gradient)",
-        1000,
-        "ms",
-        "lower",
-    ),
+    ("attack_step_ms", "one step of the reader's attack in the page (the exact gradient graph)", 1000, "ms", "lower"),
+    ("saliency_ms", "attribution: saliency (gradient x input) in the page, the explorer's model", 10, "ms", "lower"),
+    ("integrated_gradients_ms", "attribution: integrated gradients, 32 steps, in the page", 100, "ms", "lower"),
+    ("occlusion_ms", "attribution: occlusion (4x4 squares, one batch of forward runs)", 200, "ms", "lower"),
     ("tour_fps_1000", "Grand Tour, 1,000 points, headless Chromium software GL (fps)", 60, "fps", "higher"),
     ("tour_fps_10000", "Grand Tour, 10,000 points (fps)", 55, "fps", "higher"),
     ("parity_web_max_abs", "onnxruntime-web vs PyTorch, every layer (max abs diff)", 1e-5, "", "lower"),
@@ -243,6 +240,7 @@ def measure_page(site: Path, article, result, browser, window_ms: int = 2000, sa
         )
         results["pointer_to_repaint_ms"], results["pointer_to_painted_ms"] = results["pointer_to_repaint_ms"]
         results["attack_step_ms"] = measure_attack_step(page)
+        results.update(measure_attribution(page))
         results.update(measure_detail(page, window_ms, samples // 2))
         results.update(measure_tour(page, window_ms))
         results["parity"] = measure_parity(page, result, article)
@@ -252,21 +250,54 @@ def measure_page(site: Path, article, result, browser, window_ms: int = 2000, sa
 
 def measure_attack_step(page) -> float:
     """Milliseconds for one step's gradient signs on the explorer's example (templates/attack.js:
-    one run per pixel and one more, in batches), the second of two."""
+    two runs of the gradient graph where the model has one, else one run per pixel and one more,
+    in batches), the second of two."""
     return page.evaluate(
         """async () => {
         const explorer = await window.layerwise.explorers[0];
-        const { classScores, gradientSign } = await import(new URL('assets/attack.js', document.baseURI).href);
-        const { contract, loadModel, sitePath } = await import(new URL('assets/runtime.js', document.baseURI).href);
+        const asset = (name) => import(new URL(`assets/${name}`, document.baseURI).href);
+        const { classScores, exactSign, gradientSign } = await asset('attack.js');
+        const { contract, loadModel, sitePath } = await asset('runtime.js');
+        const gradients = await (await asset('gradients.js')).loadGradients(explorer.root.dataset.model);
         const model = await loadModel(sitePath('model', { model: explorer.root.dataset.model }));
         const scores = classScores(explorer.layers, contract().dataset.classes);
         const score = (images, count) => model.output(scores.name, images, count);
-        await gradientSign(score, explorer.example(), 0, scores.probabilities);
+        const sign = () => gradients ? exactSign(gradients, explorer.example(), 0)
+            : gradientSign(score, explorer.example(), 0, scores.probabilities);
+        await sign();
         const t = performance.now();
-        await gradientSign(score, explorer.example(), 0, scores.probabilities);
+        await sign();
         return performance.now() - t;
     }"""
     )
+
+
+def measure_attribution(page, samples: int = 5) -> dict:
+    """Milliseconds for each attribution method on the explorer's example in the attribution
+    figure (templates/attribution.js), the median of `samples` after one to warm up; {} where
+    the page has no such figure."""
+    if page.locator(".attribution").count() == 0:
+        return {}
+    page.locator(".attribution").first.scroll_into_view_if_needed()
+    found = page.evaluate(
+        """async (samples) => {
+        const figure = await window.layerwise.attributions[0], explorer = await window.layerwise.explorers[0];
+        const median = (xs) => xs.sort((a, b) => a - b)[xs.length >> 1], found = {};
+        for (const method of ['saliency', 'integrated', 'occlusion']) {
+            await figure.compute(explorer.example(), method);
+            const times = [];
+            for (let i = 0; i < samples; i++) times.push((await figure.compute(explorer.example(), method)).ms);
+            found[method] = median(times);
+        }
+        return found;
+    }""",
+        samples,
+    )
+    return {
+        "saliency_ms": found["saliency"],
+        "integrated_gradients_ms": found["integrated"],
+        "occlusion_ms": found["occlusion"],
+    }
 
 
 def measure_detail(page, window_ms: int, samples: int = 30) -> dict:

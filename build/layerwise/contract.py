@@ -17,6 +17,9 @@ PATHS = {
     "still": "figures/{digest}.png",  # the same figure as a still picture, for browsers that cannot draw it
     "graph": "figures/{digest}.onnx",  # an ONNX graph a widget runs (the playground's training step)
     "model": "models/{model}.onnx",  # every shown layer a named output; input 'image' (N, C, H, W)
+    # PyTorch's autograd as ONNX (gradients.py): inputs 'image' (N, C, H, W) and 'weights' (N, K),
+    # outputs 'scores' (N, K) and 'gradient' (N, C, H, W); not for a model brought in as ONNX.
+    "gradients": "models/{model}.gradients.onnx",
     "weights": "models/{model}.weights.f32",  # float32 LE: each layer's step's weights (layers[].step.weights)
     "examples": "data/examples.json",  # the explorer's picker: held-out examples as uint8 lists
     "neuron": "ladder/{model}.json",  # one-vs-rest neurons: weights, bias, every held-out score
@@ -92,6 +95,8 @@ def page_contract(result, root: str, runtime_bytes: int = 0, glossary: dict | No
                     "origin": m.origin,
                     "layers": [vars(layer) for layer in m.layers],
                     "inner": m.inner,
+                    "gradients": m.gradients is not None,  # at PATHS["gradients"]
+                    "no_gradients": m.no_gradients,  # why not, in words
                 }
                 for name, m in result.models.items()
             },

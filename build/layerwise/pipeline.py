@@ -1,4 +1,4 @@
-"""The model half, top-down: plan -> data -> train -> export -> record -> analysis, each stage declared once.
+"""The model half, top-down: plan -> data -> train -> export, gradients -> record -> analysis, each stage declared once.
 
 A cached stage names the config sections it reads, the stages whose results it reads and the
 modules that run it. Its key is computed from those: the settings, the keys of the stages it
@@ -41,10 +41,12 @@ STAGES = {
         Stage("train", code=("train", "onnx_network"), needs=("data",)),
         # Per model, from the run the page shows (the configured seed's).
         Stage("export", code=("export",), needs=("train",)),
-        # The recorded model's shown run, through every layer at every snapshot.
+        # Per model, from its shown run: its exact input gradient (attribution, attacks), or why it has none.
+        Stage("gradients", code=("gradients",), needs=("train",)),
         # Per model: the held-out examples each conv channel and dense unit responds to most and
         # least (which layers are units, and their receptive fields, come from the anatomy).
         Stage("units", code=("units", "anatomy"), needs=("train", "data")),
+        # The recorded model's shown run, through every layer at every snapshot.
         Stage("record", code=("tour",), settings=("record", "adversarial"), needs=("train",)),
         Stage("analysis", code=("analysis.manifold",), settings=("record", "analysis"), needs=("train",)),
     )
@@ -105,6 +107,7 @@ def stage_keys(
         for seed in runs(spec):
             keys[f"train/{name}/{seed}"] = key("train", ["data"], model_definition(spec), seed)
         keys[f"export/{name}"] = key("export", [f"train/{name}/{runs(spec)[0]}"])
+        keys[f"gradients/{name}"] = key("gradients", [f"train/{name}/{runs(spec)[0]}"])
         keys[f"units/{name}"] = key("units", [f"train/{name}/{runs(spec)[0]}", "data"])
     recorded = config["record"]["model"]
     if recorded in specs:

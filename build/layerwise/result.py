@@ -42,6 +42,8 @@ class ModelResult:
     templates: list | None = None  # a single linear layer over the pixels: (classes, C*H*W) weights
     mistakes: list[dict] = field(default_factory=list)  # held-out examples it gets wrong
     inner: dict = field(default_factory=dict)  # unshown tensor its steps read -> anatomy.Step as a dict
+    gradients: str | None = None  # its gradient graph's path under site/ (gradients.py), if it has one
+    no_gradients: str = ""  # why it has none, in words
 
 
 @dataclass
