@@ -19,7 +19,8 @@ PATHS = {
     "model": "models/{model}.onnx",  # every shown layer a named output; input 'image' (N, C, H, W)
     "weights": "models/{model}.weights.f32",  # float32 LE: each layer's step's weights (layers[].step.weights)
     "examples": "data/examples.json",  # the explorer's picker: held-out examples as uint8 lists
-    "neuron": "ladder/{model}.json",  # one-vs-rest neurons: weights, bias, every held-out score
+    "neuron": "ladder/{model}.json",
+    "live_examples": "data/live.u8",  # live training's examples: see live_layout  # one-vs-rest neurons: weights, bias, every held-out score
     # The Grand Tour records the weights' snapshots: after each epoch, and within the first.
     "tour_meta": "tour/{model}/meta.json",  # snapshots (with epochs and examples seen), n, layers, sample layout
     "tour_sample": "tour/{model}/sample.u8",  # see sample_layout
@@ -74,6 +75,7 @@ def page_contract(result, root: str, runtime_bytes: int = 0, glossary: dict | No
             "attack": result.tour.get("attack"),  # the reader's attack: epsilon, step, steps (or null)
             "glossary": glossary or {},
             "palette": class_colours(len(dataset.classes)),
+            "live_layout": live_layout(dataset.n_train, dataset.n_test, dataset.shape),
             "dataset": {
                 "name": dataset.name,
                 "shape": list(dataset.shape),
@@ -93,3 +95,18 @@ def page_contract(result, root: str, runtime_bytes: int = 0, glossary: dict | No
         },
         separators=(",", ":"),
     ).replace("</", "<\\/")  # safe inside <script type="application/json">
+
+
+def live_layout(n_train: int, n_test: int, shape) -> dict:
+    """live.u8 (live training's examples), as {part: [byte offset, length]}: labels (one byte
+    each) and uint8 pixels (C*H*W a row, channel-major), the training split then the held-out."""
+    size = shape[0] * shape[1] * shape[2]
+    parts, offset = {}, 0
+    for name, length in (
+        ("train_labels", n_train),
+        ("train_pixels", n_train * size),
+        ("test_labels", n_test),
+        ("test_pixels", n_test * size),
+    ):
+        parts[name], offset = [offset, length], offset + length
+    return parts
