@@ -27,6 +27,7 @@ def test_page_measurements_on_a_real_build(built, browser):
     assert 0 < results["inference_median_ms"] < 1000 and 0 < results["pointer_to_painted_ms"] < 1000
     assert results["detail_layer"] == "conv2" and 0 < results["detail_move_ms"] < 1000
     assert results["detail_slide_fps"] > 0 and 0 < results["attack_step_ms"] < 10_000
+    assert 0 < results["live_epoch_s"] < 60  # the article's live training ran an epoch
     assert set(results["parity"]) == set(data.models)
     for parity in results["parity"].values():
         assert parity["torch_vs_web"] <= 1e-5

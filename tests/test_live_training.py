@@ -55,10 +55,15 @@ def batches_for(n: int, steps: int) -> list[np.ndarray]:
 def pytorch_run(examples, classes: int, loss: str, steps: int = STEPS, initial=None) -> np.ndarray:
     """PyTorch's own way, written apart from the exported function: nn.Linear from `initial`
     (zero by default), the model's loss averaged over the batch, torch.optim.SGD."""
-    pixels, labels = torch.from_numpy(examples[0].astype(np.float32) / 255), torch.from_numpy(examples[1].astype(np.int64))
+    pixels, labels = (
+        torch.from_numpy(examples[0].astype(np.float32) / 255),
+        torch.from_numpy(examples[1].astype(np.int64)),
+    )
     linear = torch.nn.Linear(pixels.shape[1], classes)
     with torch.no_grad():
-        flat = torch.zeros(lt.parameter_count(pixels.shape[1], classes)) if initial is None else torch.from_numpy(initial)
+        flat = (
+            torch.zeros(lt.parameter_count(pixels.shape[1], classes)) if initial is None else torch.from_numpy(initial)
+        )
         linear.weight.copy_(flat[:-classes].reshape(classes, -1))
         linear.bias.copy_(flat[-classes:])
     optimiser = torch.optim.SGD(linear.parameters(), lr=lt.LEARNING_RATE)
@@ -89,7 +94,9 @@ def test_exported_step_is_pytorchs_sgd_step(article, loss):
     expected = pytorch_run(examples, classes, loss, initial=initial.astype(np.float32))
     assert np.abs(params - expected).max() <= 1e-5
     assert np.abs(expected - initial).max() > 1e-3  # it trained
-    scores = onnxruntime.InferenceSession(graphs["scores"]).run(None, {"params": params, "pixels": examples[2][:5].astype(np.float32)})[0]
+    scores = onnxruntime.InferenceSession(graphs["scores"]).run(
+        None, {"params": params, "pixels": examples[2][:5].astype(np.float32)}
+    )[0]
     assert scores.shape == (5, classes)
 
 
@@ -97,7 +104,18 @@ def test_a_model_that_cannot_train_live_is_one_line(built):
     with pytest.raises(FigureError) as error:
         FIGURES["live-training"].render(built[1], model="cnn")
     said = str(error.value)
-    assert "'cnn' is not one linear layer" in said and "choose :model: one_neuron or softmax" in said and "\n" not in said
+    assert (
+        "'cnn' is not one linear layer" in said and "choose :model: one_neuron or softmax" in said and "\n" not in said
+    )
+
+
+def test_the_examples_are_published_only_for_a_page_with_the_figure(site_build):
+    """contract.ON_DEMAND: the MNIST article shows live training, the Fashion-MNIST one does not."""
+    out = Path(site_build[0]["out"])
+    assert (out / "mnist" / site_path("live_examples")).stat().st_size > 0
+    assert not (out / "fashion" / f"{site_path('live_examples')}.gz").exists()
+    assert not (out / "fashion" / site_path("live_examples")).exists()
+    assert site_path("live_examples") in site_build[1]["fashion"].files  # made by the pipeline, left out by render
 
 
 def open_live(page, url):
@@ -116,22 +134,21 @@ def test_page_steps_match_pytorch_for_both_losses(page, server, article):
     open_live(page, f"{server}/mnist.html")
     for loss in lt.LOSSES:
         params = page.evaluate(
-            """async ([hyper, steps]) => {
+            """async ([hyper, steps, classes]) => {
                 const state = await import("./assets/live-training-state.js");
                 const { trainer } = await import("./assets/live-training.js");
                 const widget = await window.layerwise["live-training"][0];
-                const tools = await trainer({ ...widget.model, hyper }, JSON.parse(
-                    document.getElementById("layerwise-contract").textContent).dataset.classes.length);
+                const tools = await trainer({ ...widget.model, hyper }, classes);
                 const run = state.newRun(widget.model.parameters, widget.examples.trainLabels.length);
                 for (let i = 0; i < steps; i++) {
                     const indices = state.nextIndices(run, widget.model.batch);
-                    const batch = state.batchOf(widget.examples, indices, widget.model.batch, %d);
+                    const batch = state.batchOf(widget.examples, indices, widget.model.batch, classes);
                     const result = await tools.step(run.params, batch);
                     state.advance(run, result.params, result.loss, indices.length);
                 }
                 return Array.from(run.params);
-            }""" % classes,
-            [lt.hyper(loss).tolist(), STEPS],
+            }""",
+            [lt.hyper(loss).tolist(), STEPS, classes],
         )
         expected = pytorch_run(examples, classes, loss)
         assert np.abs(np.array(params) - expected).max() <= 1e-5, loss
@@ -148,7 +165,8 @@ def test_the_reader_trains_it_by_keyboard_above_chance_within_an_epoch(page, ser
     chance to well above it and draw the templates; Play and Pause by keyboard; off screen it pauses."""
     root = open_live(page, f"{server}/mnist.html")
     result = built[1]
-    state = "() => { const r = document.querySelector('#fig-live .live-training'); return [r.dataset.epoch, Number(r.dataset.accuracy)]; }"
+    state = """() => { const r = document.querySelector('#fig-live .live-training');
+        return [r.dataset.epoch, Number(r.dataset.accuracy)]; }"""
     assert page.evaluate(state)[1] < 2 / len(result.classes)  # every weight zero: one class for all
     root.get_by_role("button", name="Step").focus()
     for presses in range(1, 11):

@@ -19,8 +19,8 @@ PATHS = {
     "model": "models/{model}.onnx",  # every shown layer a named output; input 'image' (N, C, H, W)
     "weights": "models/{model}.weights.f32",  # float32 LE: each layer's step's weights (layers[].step.weights)
     "examples": "data/examples.json",  # the explorer's picker: held-out examples as uint8 lists
-    "neuron": "ladder/{model}.json",
-    "live_examples": "data/live.u8",  # live training's examples: see live_layout  # one-vs-rest neurons: weights, bias, every held-out score
+    "neuron": "ladder/{model}.json",  # one-vs-rest neurons: weights, bias, every held-out score
+    "live_examples": "data/live.u8",  # live training's examples: see live_layout
     # The Grand Tour records the weights' snapshots: after each epoch, and within the first.
     "tour_meta": "tour/{model}/meta.json",  # snapshots (with epochs and examples seen), n, layers, sample layout
     "tour_sample": "tour/{model}/sample.u8",  # see sample_layout
@@ -34,6 +34,10 @@ PATHS = {
     "tour_attack_images": "tour/{model}/attack-{method}.u8",
     "tour_snapshot_model": "tour/{model}/snapshot-{snapshot}.onnx",  # the model with that snapshot's weights
 }
+
+# Files written only for an article whose page carries the widget that reads them (all its
+# examples: megabytes no other page fetches): kind -> that widget (templates/NAME.js).
+ON_DEMAND = {"live_examples": "live-training"}
 
 # One colour per class for the whole article (20 distinct: Tableau 10, then their light pairs).
 PALETTE = [
@@ -97,6 +101,9 @@ def page_contract(result, root: str, runtime_bytes: int = 0, glossary: dict | No
     ).replace("</", "<\\/")  # safe inside <script type="application/json">
 
 
+LIVE_MAX_CLASSES = 256  # live.u8 keeps each label in a byte
+
+
 def live_layout(n_train: int, n_test: int, shape) -> dict:
     """live.u8 (live training's examples), as {part: [byte offset, length]}: labels (one byte
     each) and uint8 pixels (C*H*W a row, channel-major), the training split then the held-out."""
@@ -110,3 +117,8 @@ def live_layout(n_train: int, n_test: int, shape) -> dict:
     ):
         parts[name], offset = [offset, length], offset + length
     return parts
+
+
+def live_examples(train_pixels, train_labels, test_pixels, test_labels) -> bytes:
+    """live.u8 written in live_layout's order: uint8 arrays, pixels (N, C*H*W) channel-major."""
+    return b"".join(bytes(memoryview(part)) for part in (train_labels, train_pixels, test_labels, test_pixels))

@@ -16,7 +16,6 @@ import functools
 
 import numpy as np
 
-from . import contract
 from .playground import onnx_bytes, split
 
 BATCH = 64  # the build's batch size (config.py DEFAULTS train.batch_size): an epoch is 125 steps of 8,000
@@ -39,7 +38,7 @@ def scores(params, pixels):
     """Class scores (N, classes) of raw pixel rows (N, P) in 0-255, classes read off the biases'
     count: params holds classes x P weights then classes biases."""
     classes = params.shape[0] // (pixels.shape[1] + 1)
-    weights = params[: -classes].reshape(classes, pixels.shape[1])  # (K, P)
+    weights = params[:-classes].reshape(classes, pixels.shape[1])  # (K, P)
     return (pixels / 255.0) @ weights.T + params[-classes:]  # (N, K)
 
 
@@ -110,20 +109,3 @@ def export_graphs(pixels: int, classes: int) -> dict[str, bytes]:
         "step": onnx_bytes(step_graph, args, STEP_INPUTS, ("new_params", "loss")),
         "scores": onnx_bytes(Scores().eval(), [params, args[2]], SCORES_INPUTS, ("scores",), examples),
     }
-
-
-def examples_file(train_pixels, train_labels, test_pixels, test_labels, shape) -> bytes:
-    """The examples as contract.live_layout lays them out: labels, then uint8 pixels (C*H*W a
-    row, channel-major, as artifacts.as_bytes makes them), the training split then the held-out."""
-    if max(train_labels.max(), test_labels.max()) > 255:
-        raise ValueError("live training keeps labels as bytes: at most 256 classes")
-    parts = {
-        "train_labels": train_labels,
-        "train_pixels": train_pixels,
-        "test_labels": test_labels,
-        "test_pixels": test_pixels,
-    }
-    layout = contract.live_layout(len(train_labels), len(test_labels), shape)
-    data = b"".join(np.asarray(part, np.uint8).tobytes() for part in parts.values())
-    assert list(layout) == list(parts) and len(data) == sum(length for _, length in layout.values())
-    return data

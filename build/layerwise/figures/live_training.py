@@ -8,6 +8,7 @@ import json
 import math
 
 from .. import live_training
+from ..contract import LIVE_MAX_CLASSES
 from ..stats import percent
 from . import FigureError, fallback, figure, model
 
@@ -34,6 +35,11 @@ def live_training_figure(result, model: str) -> str:
             f" choose :model: {' or '.join(able) or '(none of this build can)'}"
         )
     pixels, classes = math.prod(result.dataset.shape), len(result.classes)
+    if classes > LIVE_MAX_CLASSES:
+        raise FigureError(
+            f"live-training: the page keeps each label in a byte, so at most {LIVE_MAX_CLASSES}"
+            f" classes; this dataset has {classes}: leave the figure out of this article"
+        )
     accuracy = result.models[model].metrics["test_accuracy"]
     described = {
         "model": model,
