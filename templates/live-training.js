@@ -29,6 +29,14 @@ export async function trainer(model, classes, onProgress) {
   };
 }
 
+// The examples, fetched once for every live-training figure of the page: { examples, testPixels }
+// (the held-out pixels as the scores graph takes them, raw values: the graph scales them).
+let examplesLoad = null;
+const loadExamples = () => (examplesLoad ??= fetchBytes(sitePath("live_examples")).then((bytes) => {
+  const examples = readExamples(new Uint8Array(bytes), contract().live_layout, exampleSize());
+  return { examples, testPixels: Float32Array.from(examples.testPixels) };
+}));
+
 const FRAME_MS = 40; // training time per animation frame while playing; then the accuracy and pictures
 
 async function mount(root, near) {
@@ -58,9 +66,8 @@ async function mount(root, near) {
   const ready = (async () => {
     await near;
     const progress = (received, total) => { status.value = `loading the runtime: ${Math.round((100 * received) / Math.max(total, 1))}%`; };
-    const [loaded, bytes] = await Promise.all([trainer(model, K, progress), fetchBytes(sitePath("live_examples"))]);
-    examples = readExamples(new Uint8Array(bytes), contract().live_layout, exampleSize());
-    testPixels = Float32Array.from(examples.testPixels); // raw values: the graph scales them
+    const [loaded, data] = await Promise.all([trainer(model, K, progress), loadExamples()]);
+    ({ examples, testPixels } = data);
     tools = loaded;
     root.querySelector(".figure-fallback")?.remove();
     restart();

@@ -3,6 +3,8 @@ nn.Linear + loss + optim.SGD, in Python's onnxruntime and in the page's onnxrunt
 losses; the widget training in the page by keyboard to well above chance within an epoch, pausing
 off screen; axe on it. The graphs and examples are the session build's (content/mnist.md)."""
 
+import html
+import json
 import re
 from pathlib import Path
 
@@ -100,6 +102,19 @@ def test_exported_step_is_pytorchs_sgd_step(article, loss):
     assert scores.shape == (5, classes)
 
 
+def test_each_figure_trains_its_model_with_its_loss_towards_its_accuracy(built):
+    """The article's two live figures: softmax regression and the one-vs-rest neurons, each with
+    the step's loss for its model and the build's own accuracy for it as the target."""
+    config, result = built
+    page = (Path(config["out"]) / "mnist.html").read_text()
+    for label, model in (("fig-live", "softmax"), ("fig-live-neurons", "one_neuron")):
+        found = re.search(f'id="{label}"><div class="live-training" data-model="([^"]+)"', page)
+        described = json.loads(html.unescape(found.group(1)))
+        assert described["model"] == model and described["loss"] == model
+        assert described["hyper"] == lt.hyper(model).tolist()
+        assert described["target"] == result.models[model].metrics["test_accuracy"]
+
+
 def test_a_model_that_cannot_train_live_is_one_line(built):
     with pytest.raises(FigureError) as error:
         FIGURES["live-training"].render(built[1], model="cnn")
@@ -137,7 +152,9 @@ def test_page_steps_match_pytorch_for_both_losses(page, server, article):
             """async ([hyper, steps, classes]) => {
                 const state = await import("./assets/live-training-state.js");
                 const { trainer } = await import("./assets/live-training.js");
-                const widget = await window.layerwise["live-training"][0];
+                const shown = document.querySelector("#fig-live .live-training");
+                const index = [...document.querySelectorAll(".live-training")].indexOf(shown);
+                const widget = await window.layerwise["live-training"][index];
                 const tools = await trainer({ ...widget.model, hyper }, classes);
                 const run = state.newRun(widget.model.parameters, widget.examples.trainLabels.length);
                 for (let i = 0; i < steps; i++) {

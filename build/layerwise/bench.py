@@ -272,14 +272,15 @@ def measure_attack_step(page) -> float:
 
 
 def measure_live_epoch(page) -> float | None:
-    """Seconds for one epoch of the page's live training (templates/live-training.js) as it
-    trains: each batch made from the examples and stepped, from zero, without the pictures; None
-    where the article has no live-training figure."""
+    """Seconds for one epoch of the page's live softmax regression (templates/live-training.js)
+    as it trains: each batch made from the examples and stepped, from zero, without the pictures;
+    None where the article has no such figure."""
     return page.evaluate(
         """async () => {
-        const widgets = window.layerwise['live-training'];
-        const widget = widgets && (await widgets[0]);
-        if (!widget) return null;
+        const roots = [...document.querySelectorAll('.live-training')];
+        const softmax = roots.findIndex((root) => JSON.parse(root.dataset.model).loss === 'softmax');
+        if (softmax < 0) return null;
+        const widget = await window.layerwise['live-training'][softmax];
         const state = await import(new URL('assets/live-training-state.js', document.baseURI).href);
         const { contract } = await import(new URL('assets/runtime.js', document.baseURI).href);
         const { model, trainer, examples } = widget, classes = contract().dataset.classes.length;
