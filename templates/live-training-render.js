@@ -2,10 +2,12 @@
 // all so they grow from white together) and the held-out accuracy curve against the build's.
 import { el, paintWeights } from "./runtime.js";
 
-// One labelled canvas per class; returns the canvases in class order.
-export function templateGrid(container, classes, noun) {
+// One labelled canvas per class, sized as paintWeights draws it (no shift when first drawn);
+// returns the canvases in class order.
+export function templateGrid(container, classes, noun, [channels, height, width]) {
   return classes.map((name) => {
-    const canvas = el("canvas", { class: "live-template", role: "img", "aria-label": `Weights of the ${noun} ${name}` });
+    const canvas = el("canvas", { class: "live-template", role: "img", "aria-label": `Weights of the ${noun} ${name}`,
+      width: String(channels * width + channels - 1), height: String(height) });
     container.append(el("figure", { class: "live-template-cell" }, canvas, el("figcaption", {}, name)));
     return canvas;
   });

@@ -51,14 +51,15 @@ async function mount(root, near) {
   const curve = el("canvas", { class: "live-curve", width: "320", height: "80", role: "img",
     "aria-label": `Held-out accuracy as the model trains; dashed: the build's ${model.target_text}` });
   const grid = el("div", { class: "live-templates" });
-  const canvases = templateGrid(grid, classes, noun);
+  const canvases = templateGrid(grid, classes, noun, shape);
   const row = (label, value) => el("span", { class: "live-number" }, `${label} `, value);
   root.append(
-    el("div", { class: "figure-buttons live-run", role: "group", "aria-label": "Training" }, play, once, reset, status),
+    el("div", { class: "figure-buttons live-run", role: "group", "aria-label": "Training" }, play, once, reset),
+    el("p", { class: "live-status-line" }, status),
     el("p", { class: "live-numbers" }, row("epoch", numbers.epoch), row(`${noun}s seen`, numbers.seen),
       row("train loss", numbers.loss), row("held-out accuracy", numbers.accuracy),
       row("the build's", el("output", { class: "live-target" }, model.target_text))),
-    curve, grid,
+    curve, el("p", { class: "live-legend" }, `held-out accuracy as ${noun}s are seen; dashed: the build's`), grid,
   );
 
   // The graphs and the examples, fetched when the figure nears (or is touched, or Play pressed).
