@@ -108,11 +108,14 @@ async function mount(root, near) {
     } while (performance.now() - start < budget);
     await refresh();
   }
+  // Training, stepping and resetting one after another, in the order asked (two steps at once
+  // would both start from the same parameters).
+  const after = (task) => (busy = Promise.resolve(busy).then(task));
   async function loop() {
     if (looping) return; // one loop at a time, however quickly Play is pressed
     looping = true;
     await ready;
-    while (playing && visible) { busy = train(FRAME_MS); await busy; await new Promise(requestAnimationFrame); }
+    while (playing && visible) { await after(() => train(FRAME_MS)); await new Promise(requestAnimationFrame); }
     looping = false;
   }
   function setPlaying(on) {
@@ -123,8 +126,8 @@ async function mount(root, near) {
   }
 
   play.addEventListener("click", () => setPlaying(!playing));
-  once.addEventListener("click", async () => { setPlaying(false); await ready; await busy; busy = train(0); await busy; });
-  reset.addEventListener("click", async () => { setPlaying(false); await ready; await busy; restart(); await refresh(); });
+  once.addEventListener("click", async () => { setPlaying(false); await ready; after(() => train(0)); });
+  reset.addEventListener("click", async () => { setPlaying(false); await ready; after(() => { restart(); return refresh(); }); });
 
   await ready;
   return {
