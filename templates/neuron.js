@@ -3,7 +3,7 @@
 // recorded scores of every held-out example. An example drawn in the layer explorer gets its score.
 
 import { register } from "./lifecycle.js";
-import { contract, diverging, el, onExample, percent, sitePath } from "./runtime.js";
+import { contract, el, onExample, paintWeights, percent, sitePath } from "./runtime.js";
 
 
 // The same numbers as layerwise/analysis/baselines.py, at any threshold.
@@ -17,18 +17,6 @@ export function report(scores, labels, positive, threshold) {
   const tpr = tp / Math.max(positives, 1), tnr = tn / Math.max(negatives, 1);
   return { accuracy: (tp + tn) / labels.length, majority: Math.max(positives, negatives) / labels.length,
            balanced: (tpr + tnr) / 2, tpr, tnr };
-}
-
-// The weights in the shape of the input; colour input shows its channels side by side.
-function paintWeights(canvas, weights, [channels, height, width]) {
-  const limit = Math.max(...weights.map(Math.abs)) || 1;
-  canvas.width = channels * width + channels - 1; canvas.height = height;
-  const ctx = canvas.getContext("2d"), image = ctx.createImageData(canvas.width, height);
-  weights.forEach((w, i) => {
-    const c = Math.floor(i / (height * width)), y = Math.floor(i / width) % height, x = i % width;
-    image.data.set([...diverging(w / limit), 255], 4 * (y * canvas.width + c * (width + 1) + x));
-  });
-  ctx.putImageData(image, 0, 0);
 }
 
 async function mount(root, near) {

@@ -214,6 +214,19 @@ export function fromRGBA(rgba, channels, h, w) {
   return out;
 }
 
+// Weights in the shape of the input (C*H*W, channel-major), red for, blue against, white none;
+// colour input shows its channels side by side. `limit` is the weight of full colour (by
+// default the largest here; several templates drawn alike share one).
+export function paintWeights(canvas, weights, [channels, height, width], limit = Math.max(...weights.map(Math.abs)) || 1) {
+  canvas.width = channels * width + channels - 1; canvas.height = height;
+  const ctx = canvas.getContext("2d"), image = ctx.createImageData(canvas.width, height);
+  weights.forEach((w, i) => {
+    const c = Math.floor(i / (height * width)), y = Math.floor(i / width) % height, x = i % width;
+    image.data.set([...diverging(w / limit), 255], 4 * (y * canvas.width + c * (width + 1) + x));
+  });
+  ctx.putImageData(image, 0, 0);
+}
+
 // The article's diverging colour map for t in [-1, 1]: blue, white, red (as [r, g, b]).
 export function diverging(t) {
   t = Math.max(-1, Math.min(1, t));

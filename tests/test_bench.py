@@ -28,6 +28,7 @@ def test_page_measurements_on_a_real_build(built, browser):
     assert results["detail_layer"] == "conv2" and 0 < results["detail_move_ms"] < 1000
     assert results["detail_slide_fps"] > 0 and 0 < results["attack_step_ms"] < 10_000
     assert all(0 < results[k] < 10_000 for k in ("saliency_ms", "integrated_gradients_ms", "occlusion_ms"))
+    assert 0 < results["live_epoch_s"] < 60  # the article's live training ran an epoch
     assert set(results["parity"]) == set(data.models)
     for parity in results["parity"].values():
         assert parity["torch_vs_web"] <= 1e-5

@@ -149,6 +149,13 @@ def thumbnail_png(dataset, tile: int = 120, gap: int = 4) -> bytes:
     return out.getvalue()
 
 
+def live_examples(dataset) -> bytes:
+    """Every training and held-out example as bytes, for the linear models the page trains live."""
+    pixels = [as_bytes(x).reshape(len(x), -1).numpy() for x in (dataset.train_x, dataset.test_x)]  # (N, C*H*W)
+    labels = [y.numpy().astype(np.uint8) for y in (dataset.train_y, dataset.test_y)]  # (N,)
+    return contract.live_examples(pixels[0], labels[0], pixels[1], labels[1])
+
+
 def mistakes(dataset, predictions: torch.Tensor, count: int) -> list[dict]:
     wrong = torch.nonzero(predictions != dataset.test_y).flatten()[:count]
     return [
@@ -361,6 +368,8 @@ def compute_artifacts(config: dict, specs: dict[str, ModelSpec], source: sources
     examples = pick_examples(dataset, answers, per_class=3, wrong=10)
     files[contract.site_path("examples")] = json.dumps(examples).encode()
     files[contract.site_path("thumbnail")] = thumbnail_png(dataset)
+    if len(dataset.classes) <= contract.LIVE_MAX_CLASSES:
+        files[contract.site_path("live_examples")] = live_examples(dataset)
 
     name = config["record"]["model"]
     recorded, result = networks[name], trained[name]

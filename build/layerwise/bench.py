@@ -44,6 +44,7 @@ BUDGET = [
     ("saliency_ms", "attribution: saliency (gradient x input) in the page, the explorer's model", 10, "ms", "lower"),
     ("integrated_gradients_ms", "attribution: integrated gradients, 32 steps, in the page", 100, "ms", "lower"),
     ("occlusion_ms", "attribution: occlusion (4x4 squares, one batch of forward runs)", 200, "ms", "lower"),
+    ("live_epoch_s", "softmax regression, one epoch at batch 64 in the page (live training)", 2, "s", "lower"),
     ("tour_fps_1000", "Grand Tour, 1,000 points, headless Chromium software GL (fps)", 60, "fps", "higher"),
     ("tour_fps_10000", "Grand Tour, 10,000 points (fps)", 55, "fps", "higher"),
     ("parity_web_max_abs", "onnxruntime-web vs PyTorch, every layer (max abs diff)", 1e-5, "", "lower"),
@@ -241,6 +242,7 @@ def measure_page(site: Path, article, result, browser, window_ms: int = 2000, sa
         results["pointer_to_repaint_ms"], results["pointer_to_painted_ms"] = results["pointer_to_repaint_ms"]
         results["attack_step_ms"] = measure_attack_step(page)
         results.update(measure_attribution(page))
+        results["live_epoch_s"] = measure_live_epoch(page)
         results.update(measure_detail(page, window_ms, samples // 2))
         results.update(measure_tour(page, window_ms))
         results["parity"] = measure_parity(page, result, article)
@@ -298,6 +300,31 @@ def measure_attribution(page, samples: int = 5) -> dict:
         "integrated_gradients_ms": found["integrated"],
         "occlusion_ms": found["occlusion"],
     }
+
+
+def measure_live_epoch(page) -> float | None:
+    """Seconds for one epoch of the page's live softmax regression (templates/live-training.js)
+    as it trains: each batch made from the examples and stepped, from zero, without the pictures;
+    None where the article has no such figure."""
+    return page.evaluate(
+        """async () => {
+        const roots = [...document.querySelectorAll('.live-training')];
+        const softmax = roots.findIndex((root) => JSON.parse(root.dataset.model).loss === 'softmax');
+        if (softmax < 0) return null;
+        const widget = await window.layerwise['live-training'][softmax];
+        const state = await import(new URL('assets/live-training-state.js', document.baseURI).href);
+        const { contract } = await import(new URL('assets/runtime.js', document.baseURI).href);
+        const { model, trainer, examples } = widget, classes = contract().dataset.classes.length;
+        const run = state.newRun(model.parameters, examples.trainLabels.length);
+        const t = performance.now();
+        while (run.epoch === 0) {
+            const indices = state.nextIndices(run, model.batch);
+            const result = await trainer.step(run.params, state.batchOf(examples, indices, model.batch, classes));
+            state.advance(run, result.params, result.loss, indices.length);
+        }
+        return (performance.now() - t) / 1000;
+    }"""
+    )
 
 
 def measure_detail(page, window_ms: int, samples: int = 30) -> dict:

@@ -23,6 +23,7 @@ PATHS = {
     "weights": "models/{model}.weights.f32",  # float32 LE: each layer's step's weights (layers[].step.weights)
     "examples": "data/examples.json",  # the explorer's picker: held-out examples as uint8 lists
     "neuron": "ladder/{model}.json",  # one-vs-rest neurons: weights, bias, every held-out score
+    "live_examples": "data/live.u8",  # live training's examples: see live_layout
     # The Grand Tour records the weights' snapshots: after each epoch, and within the first.
     "tour_meta": "tour/{model}/meta.json",  # snapshots (with epochs and examples seen), n, layers, sample layout
     "tour_sample": "tour/{model}/sample.u8",  # see sample_layout
@@ -41,6 +42,10 @@ PATHS = {
     "units": "units/{model}/{layer}.json",
     "unit_crops": "units/{model}/{layer}.png",
 }
+
+# Files written only for an article whose page carries the widget that reads them (all its
+# examples: megabytes no other page fetches): kind -> that widget (templates/NAME.js).
+ON_DEMAND = {"live_examples": "live-training"}
 
 # One colour per class for the whole article (20 distinct: Tableau 10, then their light pairs).
 PALETTE = [
@@ -82,6 +87,7 @@ def page_contract(result, root: str, runtime_bytes: int = 0, glossary: dict | No
             "attack": result.tour.get("attack"),  # the reader's attack: epsilon, step, steps (or null)
             "glossary": glossary or {},
             "palette": class_colours(len(dataset.classes)),
+            "live_layout": live_layout(dataset.n_train, dataset.n_test, dataset.shape),
             "dataset": {
                 "name": dataset.name,
                 "shape": list(dataset.shape),
@@ -103,3 +109,26 @@ def page_contract(result, root: str, runtime_bytes: int = 0, glossary: dict | No
         },
         separators=(",", ":"),
     ).replace("</", "<\\/")  # safe inside <script type="application/json">
+
+
+LIVE_MAX_CLASSES = 256  # live.u8 keeps each label in a byte
+
+
+def live_layout(n_train: int, n_test: int, shape) -> dict:
+    """live.u8 (live training's examples), as {part: [byte offset, length]}: labels (one byte
+    each) and uint8 pixels (C*H*W a row, channel-major), the training split then the held-out."""
+    size = shape[0] * shape[1] * shape[2]
+    parts, offset = {}, 0
+    for name, length in (
+        ("train_labels", n_train),
+        ("train_pixels", n_train * size),
+        ("test_labels", n_test),
+        ("test_pixels", n_test * size),
+    ):
+        parts[name], offset = [offset, length], offset + length
+    return parts
+
+
+def live_examples(train_pixels, train_labels, test_pixels, test_labels) -> bytes:
+    """live.u8 written in live_layout's order: uint8 arrays, pixels (N, C*H*W) channel-major."""
+    return b"".join(bytes(memoryview(part)) for part in (train_labels, train_pixels, test_labels, test_pixels))

@@ -30,7 +30,7 @@ from .assets import RUNTIME_WASM, VENDORED
 from .cache import Cache, cache_key, code_hash
 from .config import template_folders
 from .content import Site, load_glossary, render_pages
-from .contract import SITE_FILES, page_contract, site_path
+from .contract import ON_DEMAND, SITE_FILES, page_contract, site_path
 from .errors import CANNOT_WRITE, BuildError, cannot_write
 from .figures import still
 
@@ -284,7 +284,10 @@ def render_site(config: dict, settings, articles: list, results: dict, out: Path
                 **shared,
             )
             (new / page.url).write_text(page_html)
+            unread = {site_path(kind) for kind, widget in ON_DEMAND.items() if widget not in page.widgets}
             for relative, content_bytes in {**result.files, **figure_files}.items():
+                if relative in unread:
+                    continue
                 (new / article.slug / relative).parent.mkdir(parents=True, exist_ok=True)
                 (new / article.slug / relative).write_bytes(content_bytes)
         if not any(a.is_index for a in articles):

@@ -364,6 +364,7 @@ from . import (  # noqa: E402,F401
     ladder,
     layer_detail,
     layer_explorer,
+    live_training,
     manifold,
     one_neuron,
     playground,
