@@ -72,7 +72,7 @@ function rankText(value, unit, info, noun) {
 // The reader's example: its crop where the unit is strongest, its value and rank (empty before one is shown).
 function ownPart(layer, unitIndex, data, latest) {
   const { noun } = contract().dataset;
-  const part = el("div", { class: "unit-own" });
+  const part = el("div", { class: "unit-own unit-yours" });
   if (!latest?.values?.[layer.name]) return part;
   const isMap = layer.shape.length === 3, unit = data.units[unitIndex];
   const { value, position } = unitValue(latest.values[layer.name], layer, unitIndex);
@@ -191,7 +191,7 @@ export function offerUnits(explorer, box, layer, model) {
   // The reader's example changed: its crop and rank are redrawn in an open panel (only they).
   explorer.addEventListener("painted", async ({ detail }) => {
     latest = detail;
-    const own = body.querySelector(".unit-own");
+    const own = body.querySelector(".unit-yours"); // not the optimized input's part, also a .unit-own
     if (open === null || panel.hidden || !own) return;
     own.replaceWith(ownPart(layer, open, (await loadUnits(model, layer.name)).data, latest));
   });
