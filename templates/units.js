@@ -179,6 +179,7 @@ export function offerUnits(explorer, box, layer, model) {
     target.classList.add("unit-target");
     target.addEventListener("click", (e) => { opener = target; show(unitOf(target, e), false); });
     target.addEventListener("keydown", (e) => {
+      if (e.key === "Escape" && !panel.hidden) { close.click(); return; } // opened by a click, the focus stays here
       if (e.key !== "Enter" && e.key !== " ") return;
       e.preventDefault();
       opener = target;

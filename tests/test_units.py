@@ -119,6 +119,10 @@ def test_a_unit_opens_on_click_and_on_enter_with_its_crops_and_the_readers_rank(
     expect(panel.locator(".unit-rank")).not_to_have_text(before)
     expect(panel.locator(".unit-optimized")).to_have_count(1)
     expect(panel.locator(".unit-yours")).to_have_count(1)
+    # Opened by a click, the focus stays on the map: Escape there closes the panel too.
+    conv1.locator(".maps .cell").nth(4).focus()
+    page.keyboard.press("Escape")
+    expect(panel).to_be_hidden()
     # fc1's strip by keyboard: focus, two units right, Enter.
     fc1 = explorer.locator('.layer[data-layer="fc1"]')
     strip = fc1.locator("canvas.strip")
