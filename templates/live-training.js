@@ -119,15 +119,16 @@ async function mount(root, near) {
     looping = false;
   }
   function setPlaying(on) {
+    const was = playing; // Step and Reset stop play too: only a pause of a playing run says "paused"
     playing = on;
     play.textContent = on ? "Pause" : "Play";
-    if (!on && run) status.value = `paused at ${percent(run.accuracy ?? 0)} held out`;
+    if (!on && was && run) status.value = `paused at ${percent(run.accuracy ?? 0)} held out`;
     if (on) loop();
   }
 
   play.addEventListener("click", () => setPlaying(!playing));
   once.addEventListener("click", async () => { setPlaying(false); await ready; after(() => train(0)); });
-  reset.addEventListener("click", async () => { setPlaying(false); await ready; after(() => { restart(); return refresh(); }); });
+  reset.addEventListener("click", async () => { setPlaying(false); await ready; after(() => { restart(); status.value = ""; return refresh(); }); }); // not the old run's "paused at"
 
   await ready;
   return {

@@ -72,7 +72,7 @@ function rankText(value, unit, info, noun) {
 // The reader's example: its crop where the unit is strongest, its value and rank (empty before one is shown).
 function ownPart(layer, unitIndex, data, latest) {
   const { noun } = contract().dataset;
-  const part = el("div", { class: "unit-own" });
+  const part = el("div", { class: "unit-own unit-yours" });
   if (!latest?.values?.[layer.name]) return part;
   const isMap = layer.shape.length === 3, unit = data.units[unitIndex];
   const { value, position } = unitValue(latest.values[layer.name], layer, unitIndex);
@@ -172,13 +172,15 @@ export function offerUnits(explorer, box, layer, model) {
   }
   const [targets, unitOf] = unitTargets(box, layer);
   targets.forEach((target) => {
-    const what = target.tagName === "CANVAS" ? "arrows pick a unit" : `unit ${unitOf(target)}`;
+    const what = target.tagName === "CANVAS" ? "arrows pick a unit" // as the panel names it: a map or a unit
+      : layer.shape.length === 3 ? `map ${unitOf(target)}` : `unit ${unitOf(target)}`;
     if (target.tagName !== "CANVAS") target.setAttribute("role", "button");
     target.setAttribute("tabindex", "0");
     target.setAttribute("aria-label", `${layer.name}, ${what}: press Enter to see the held-out ${noun}s it responds to`);
     target.classList.add("unit-target");
     target.addEventListener("click", (e) => { opener = target; show(unitOf(target, e), false); });
     target.addEventListener("keydown", (e) => {
+      if (e.key === "Escape" && !panel.hidden) { close.click(); return; } // opened by a click, the focus stays here
       if (e.key !== "Enter" && e.key !== " ") return;
       e.preventDefault();
       opener = target;
@@ -191,7 +193,7 @@ export function offerUnits(explorer, box, layer, model) {
   // The reader's example changed: its crop and rank are redrawn in an open panel (only they).
   explorer.addEventListener("painted", async ({ detail }) => {
     latest = detail;
-    const own = body.querySelector(".unit-own");
+    const own = body.querySelector(".unit-yours"); // not the optimized input's part, also a .unit-own
     if (open === null || panel.hidden || !own) return;
     own.replaceWith(ownPart(layer, open, (await loadUnits(model, layer.name)).data, latest));
   });

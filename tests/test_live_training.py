@@ -209,6 +209,12 @@ def test_the_reader_trains_it_by_keyboard_above_chance_within_an_epoch(page, ser
     root.scroll_into_view_if_needed()
     expect(root.locator(".live-seen")).not_to_have_text(seen)
     assert root.locator(".live-target").text_content() == percent(result.models["softmax"].metrics["test_accuracy"])
+    # Paused, it says where; reset, the old run's "paused at" is gone.
+    root.get_by_role("button", name="Pause").click()
+    expect(root.locator(".live-status")).to_contain_text("paused at")
+    root.get_by_role("button", name="Reset").click()
+    expect(root.locator(".live-seen")).to_have_text("0")
+    expect(root.locator(".live-status")).to_have_text("")
     assert page.console_errors == []
 
 

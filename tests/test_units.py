@@ -112,6 +112,17 @@ def test_a_unit_opens_on_click_and_on_enter_with_its_crops_and_the_readers_rank(
         let m = 255; for (let i = 0; i < d.length; i += 4) if (d[i + 3]) m = Math.min(m, d[i]); return m; }"""
     )
     assert darkest < 128
+    # A new example (another held-out one picked) redraws the reader's part only: the optimized
+    # input's part stays, and there is still one part for the reader's example.
+    before = panel.locator(".unit-rank").text_content()
+    explorer.locator(".picker button").nth(1).click()
+    expect(panel.locator(".unit-rank")).not_to_have_text(before)
+    expect(panel.locator(".unit-optimized")).to_have_count(1)
+    expect(panel.locator(".unit-yours")).to_have_count(1)
+    # Opened by a click, the focus stays on the map: Escape there closes the panel too.
+    conv1.locator(".maps .cell").nth(4).focus()
+    page.keyboard.press("Escape")
+    expect(panel).to_be_hidden()
     # fc1's strip by keyboard: focus, two units right, Enter.
     fc1 = explorer.locator('.layer[data-layer="fc1"]')
     strip = fc1.locator("canvas.strip")
