@@ -172,8 +172,11 @@ export function offerUnits(explorer, box, layer, model) {
   }
   const [targets, unitOf] = unitTargets(box, layer);
   targets.forEach((target) => {
-    const what = target.tagName === "CANVAS" ? "arrows pick a unit" // as the panel names it: a map or a unit
-      : layer.shape.length === 3 ? `map ${unitOf(target)}` : `unit ${unitOf(target)}`;
+    // As the panel names it (a map or a unit); a class bar's visible name leads, so a screen
+    // reader and a speaking user say the same words (axe: label-content-name-mismatch).
+    const shown = target.tagName === "CANVAS" ? "" : target.textContent.trim();
+    const what = target.tagName === "CANVAS" ? "arrows pick a unit"
+      : layer.shape.length === 3 ? `map ${unitOf(target)}` : `${shown ? `${shown}, ` : ""}unit ${unitOf(target)}`;
     if (target.tagName !== "CANVAS") target.setAttribute("role", "button");
     target.setAttribute("tabindex", "0");
     target.setAttribute("aria-label", `${layer.name}, ${what}: press Enter to see the held-out ${noun}s it responds to`);

@@ -69,9 +69,10 @@ def test_figures_take_the_pages_colours_in_dark_mode(browser, server):
     assert colours["font"] == colours["text"] == colours["tick"] != "rgb(0, 0, 0)"
 
 
-def test_axe_finds_no_violations_on_the_whole_page_light_or_dark(browser, server):
+@pytest.mark.parametrize("article", ["mnist", "fashion"])  # Fashion's class names are words: "T-shirt/top"
+def test_axe_finds_no_violations_on_the_whole_page_light_or_dark(browser, server, article):
     """axe-core (npm) on the article scrolled to its end, every lazy figure and widget drawn."""
-    assert axe_violations(browser, f"{server}/mnist.html", ROOT / "node_modules") == {"light": [], "dark": []}
+    assert axe_violations(browser, f"{server}/{article}.html", ROOT / "node_modules") == {"light": [], "dark": []}
 
 
 def test_without_javascript_or_from_a_file_each_figure_says_why_it_is_blank(browser, server, built):
@@ -157,10 +158,14 @@ def test_every_control_is_a_24_px_target_on_a_phone(browser, server):
         page.wait_for_timeout(50)
     expect(page.locator(".grand-tour button").first).to_be_attached(timeout=30_000)
     expect(page.locator(".one-neuron button").first).to_be_attached()
-    small = page.evaluate("""() => [...document.querySelectorAll('main :is(button, input, select)')]
+    controls = "main :is(button, input, select, [role=button], [role=slider], [role=radio])"
+    small = page.evaluate(
+        """(controls) => [...document.querySelectorAll(controls)]
         .filter((e) => e.checkVisibility())
         .map((e) => [e.outerHTML.slice(0, 80), e.getBoundingClientRect()])
-        .filter(([, r]) => r.width < 24 || r.height < 24).map(([html, r]) => `${html} ${r.width}x${r.height}`)""")
+        .filter(([, r]) => r.width < 24 || r.height < 24).map(([html, r]) => `${html} ${r.width}x${r.height}`)""",
+        controls,
+    )
     assert small == []
     assert page.locator("main button").count() > 40
     context.close()
