@@ -77,10 +77,12 @@ async function mount(root, near) {
     return { ...found, ms: performance.now() - start };
   }
 
-  // The latest example wins: one computation at a time, the newest request after it.
-  let example = null, running = null, again = false, updates = 0;
+  // The latest example wins: one computation at a time, the newest request after it. Paused off
+  // screen (lifecycle): a reader drawing in the explorer above waits for no attribution, and
+  // the figure catches up with the latest example when it comes into view.
+  let example = null, running = null, again = false, updates = 0, seen = false;
   async function update() {
-    if (!example) return;
+    if (!example || !seen) return;
     if (running) { again = true; return running; }
     const { method, cls } = picked(), x = example;
     running = compute(x, method, cls).then((found) => {
@@ -102,7 +104,7 @@ async function mount(root, near) {
     const examples = JSON.parse(new TextDecoder().decode(await fetchBytes(sitePath("examples"))));
     if (!example) { example = Float32Array.from(examples.pixels[0], (p) => p / 255); update(); }
   }
-  return { root, compute, update };
+  return { root, compute, update, onscreen() { seen = true; update(); }, offscreen() { seen = false; } };
 }
 
 register("attributions", ".attribution", mount);

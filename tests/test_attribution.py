@@ -139,6 +139,7 @@ def test_the_figure_follows_the_example_works_by_keyboard_and_axe_finds_nothing(
     assert any(before[3::4]), "nothing drawn over the example"
 
     explorer.locator(".picker button").nth(second).click()  # the reader picks another example
+    figure.scroll_into_view_if_needed()  # and looks at the figure again (it is paused off screen)
     expect(said).to_contain_text(f"Integrated gradients for {classes[examples['labels'][second]]}, from a blank")
     assert page.evaluate(OVERLAY) != before
 
