@@ -172,74 +172,10 @@ def measure_page(site: Path, article, result, browser, window_ms: int = 2000, sa
     `window_ms`) and parity of one built article's page, in a real Chromium."""
     from .serve import static_server
 
-    results = {}
     with static_server(site) as url:
         page = browser.new_page(viewport={"width": 1200, "height": 800})
-        traffic = Traffic(page)
-        page.goto(f"{url}/{article.url}")
-        page.wait_for_load_state("networkidle")
-        timing = page.evaluate("""() => {
-            const nav = performance.getEntriesByType('navigation')[0];
-            const paint = performance.getEntriesByName('first-contentful-paint')[0];
-            return {first_paint_ms: paint ? paint.startTime : null, interactive_ms: nav.domInteractive,
-                    load_ms: nav.loadEventEnd};
-        }""")
-        results.update(timing)
-        traffic.mark()
-        first = traffic.summary(traffic.responses[: traffic.marked])
-        results["first_load_raw_bytes"], results["first_load_gzip_bytes"] = first["raw"], first["gzip"]
-        results["first_load_by_type"] = first["by_type"]
-
-        # Every lazy figure and widget loaded and drawn once, as a reader who scrolled through
-        # has them: a figure drawing for the first time must not land in a latency or fps window.
-        scroll_through(page)
-        page.locator(".layer-explorer").scroll_into_view_if_needed()
-        page.evaluate("async () => { const e = await window.layerwise.explorers[0]; await e.ready; }")
-        page.wait_for_load_state("networkidle")
-        lazy = traffic.summary(traffic.responses[traffic.marked :])
-        results["lazy_raw_bytes"], results["lazy_gzip_bytes"] = lazy["raw"], lazy["gzip"]
-        results["lazy_by_type"] = lazy["by_type"]
-
-        results["inference_median_ms"] = page.evaluate(
-            """async (samples) => {
-            const explorer = await window.layerwise.explorers[0];
-            const pixels = new Float32Array(explorer.size).map(() => Math.random());
-            for (let i = 0; i < 20; i++) await explorer.run(pixels);
-            const times = [];
-            for (let i = 0; i < 5 * samples; i++) {
-                const t = performance.now(); await explorer.run(pixels); times.push(performance.now() - t);
-            }
-            times.sort((a, b) => a - b);
-            return times[times.length >> 1];
-        }""",
-            samples,
-        )
-        results["pointer_to_repaint_ms"] = page.evaluate(
-            """async (samples) => {
-            const explorer = await window.layerwise.explorers[0];
-            const pad = explorer.root.querySelector('.pad');
-            const box = pad.getBoundingClientRect();
-            const at = (x, y) => ({clientX: box.left + x * box.width, clientY: box.top + y * box.height, pointerId: 1, bubbles: true});
-            pad.dispatchEvent(new PointerEvent('pointerdown', at(0.5, 0.2)));
-            const toFrame = [], toPainted = [];
-            for (let i = 0; i < samples; i++) {
-                // A reader's events arrive at any point of a frame, not just after one.
-                await new Promise((resolve) => setTimeout(resolve, Math.random() * 16));
-                const painted = new Promise((resolve) => explorer.root.addEventListener('painted', resolve, {once: true}));
-                const t = performance.now();
-                pad.dispatchEvent(new PointerEvent('pointermove', at(0.5 + 0.1 * Math.sin(i / 5), 0.2 + 0.6 * i / samples)));
-                await painted;
-                toPainted.push(performance.now() - t);
-                await new Promise(requestAnimationFrame);  // the frame that shows it
-                toFrame.push(performance.now() - t);
-            }
-            pad.dispatchEvent(new PointerEvent('pointerup', at(0.5, 0.8)));
-            const median = (xs) => xs.sort((a, b) => a - b)[xs.length >> 1];
-            return [median(toFrame), median(toPainted)];
-        }""",
-            samples,
-        )
-        results["pointer_to_repaint_ms"], results["pointer_to_painted_ms"] = results["pointer_to_repaint_ms"]
+        results = measure_weight(page, f"{url}/{article.url}")
+        results.update(measure_explorer(page, samples))
         results["attack_step_ms"] = measure_attack_step(page)
         results.update(measure_attribution(page))
         results["live_epoch_s"] = measure_live_epoch(page)
@@ -247,6 +183,83 @@ def measure_page(site: Path, article, result, browser, window_ms: int = 2000, sa
         results.update(measure_tour(page, window_ms))
         results["parity"] = measure_parity(page, result, article)
         page.close()
+    return results
+
+
+def measure_weight(page, url: str) -> dict:
+    """The first load's timing and bytes, then, scrolled through, every lazy figure's and widget's."""
+    results = {}
+    traffic = Traffic(page)
+    page.goto(url)
+    page.wait_for_load_state("networkidle")
+    timing = page.evaluate("""() => {
+        const nav = performance.getEntriesByType('navigation')[0];
+        const paint = performance.getEntriesByName('first-contentful-paint')[0];
+        return {first_paint_ms: paint ? paint.startTime : null, interactive_ms: nav.domInteractive,
+                load_ms: nav.loadEventEnd};
+    }""")
+    results.update(timing)
+    traffic.mark()
+    first = traffic.summary(traffic.responses[: traffic.marked])
+    results["first_load_raw_bytes"], results["first_load_gzip_bytes"] = first["raw"], first["gzip"]
+    results["first_load_by_type"] = first["by_type"]
+
+    # Every lazy figure and widget loaded and drawn once, as a reader who scrolled through
+    # has them: a figure drawing for the first time must not land in a latency or fps window.
+    scroll_through(page)
+    page.locator(".layer-explorer").scroll_into_view_if_needed()
+    page.evaluate("async () => { const e = await window.layerwise.explorers[0]; await e.ready; }")
+    page.wait_for_load_state("networkidle")
+    lazy = traffic.summary(traffic.responses[traffic.marked :])
+    results["lazy_raw_bytes"], results["lazy_gzip_bytes"] = lazy["raw"], lazy["gzip"]
+    results["lazy_by_type"] = lazy["by_type"]
+    return results
+
+
+def measure_explorer(page, samples: int) -> dict:
+    """The explorer's all-layer inference, and a stroke's pointer events to the layers drawn
+    and to the frame showing them."""
+    results = {}
+    results["inference_median_ms"] = page.evaluate(
+        """async (samples) => {
+        const explorer = await window.layerwise.explorers[0];
+        const pixels = new Float32Array(explorer.size).map(() => Math.random());
+        for (let i = 0; i < 20; i++) await explorer.run(pixels);
+        const times = [];
+        for (let i = 0; i < 5 * samples; i++) {
+            const t = performance.now(); await explorer.run(pixels); times.push(performance.now() - t);
+        }
+        times.sort((a, b) => a - b);
+        return times[times.length >> 1];
+    }""",
+        samples,
+    )
+    results["pointer_to_repaint_ms"] = page.evaluate(
+        """async (samples) => {
+        const explorer = await window.layerwise.explorers[0];
+        const pad = explorer.root.querySelector('.pad');
+        const box = pad.getBoundingClientRect();
+        const at = (x, y) => ({clientX: box.left + x * box.width, clientY: box.top + y * box.height, pointerId: 1, bubbles: true});
+        pad.dispatchEvent(new PointerEvent('pointerdown', at(0.5, 0.2)));
+        const toFrame = [], toPainted = [];
+        for (let i = 0; i < samples; i++) {
+            // A reader's events arrive at any point of a frame, not just after one.
+            await new Promise((resolve) => setTimeout(resolve, Math.random() * 16));
+            const painted = new Promise((resolve) => explorer.root.addEventListener('painted', resolve, {once: true}));
+            const t = performance.now();
+            pad.dispatchEvent(new PointerEvent('pointermove', at(0.5 + 0.1 * Math.sin(i / 5), 0.2 + 0.6 * i / samples)));
+            await painted;
+            toPainted.push(performance.now() - t);
+            await new Promise(requestAnimationFrame);  // the frame that shows it
+            toFrame.push(performance.now() - t);
+        }
+        pad.dispatchEvent(new PointerEvent('pointerup', at(0.5, 0.8)));
+        const median = (xs) => xs.sort((a, b) => a - b)[xs.length >> 1];
+        return [median(toFrame), median(toPainted)];
+    }""",
+        samples,
+    )
+    results["pointer_to_repaint_ms"], results["pointer_to_painted_ms"] = results["pointer_to_repaint_ms"]
     return results
 
 
