@@ -19,7 +19,8 @@ def test_verdicts_compare_in_the_right_direction():
 def test_page_measurements_on_a_real_build(built, browser):
     config, data = built
     article = next(a for a in plan_site(config)[1] if a.slug == "mnist")
-    results = measure_page(Path(config["out"]), article, data, browser, window_ms=200, samples=12)
+    # Frame rates over a second: in 200 ms the detail view drew no frame at all under CI's load.
+    results = measure_page(Path(config["out"]), article, data, browser, window_ms=1000, samples=12)
     # The wasm is lazy: it is in what the explorer loads, not in the first load.
     assert "wasm" not in results["first_load_by_type"] and "wasm" in results["lazy_by_type"]
     assert results["lazy_by_type"]["wasm"]["raw"] > 10e6
