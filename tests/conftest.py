@@ -7,12 +7,12 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from layerwise.articles import plan_site
-from layerwise.bench import chromium
-from layerwise.build import build
 from layerwise.config import load_config, merge
-from layerwise.render import render_site
-from layerwise.serve import static_server
+from layerwise.page.articles import plan_site
+from layerwise.page.render import render_site
+from layerwise.tools.bench import chromium
+from layerwise.tools.build import build
+from layerwise.tools.serve import static_server
 
 # The suite's parallelism is its workers (pyproject.toml): torch's second thread in each of them
 # only spins waiting for a core another worker holds (10 s of CPU in the session's build alone).

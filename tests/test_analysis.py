@@ -11,8 +11,8 @@ from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from layerwise.analysis.baselines import confusion_matrix, one_vs_rest_report
-from layerwise.analysis.manifold import analyse_layers, separability, two_nn_dimension
+from layerwise.model.analysis.baselines import confusion_matrix, one_vs_rest_report
+from layerwise.model.analysis.manifold import analyse_layers, separability, two_nn_dimension
 
 
 def test_one_vs_rest_numbers_on_a_known_case():

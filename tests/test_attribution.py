@@ -8,8 +8,8 @@ import onnxruntime
 import pytest
 import torch
 
-from layerwise.gradients import class_scores, export_gradients
-from layerwise.models import network_from_layers
+from layerwise.model.gradients import class_scores, export_gradients
+from layerwise.model.models import network_from_layers
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -57,7 +57,7 @@ def test_the_gradient_graph_is_autograd_for_a_conv_and_maxpool_net():
 
 def trained_network(config: dict, data, name: str):
     """The build's model `name` in PyTorch, with the weights the page runs."""
-    from layerwise.export import weights_from_onnx
+    from layerwise.model.export import weights_from_onnx
 
     network = network_from_layers(config["models"][name]["layers"], shape=tuple(data.dataset.shape), name=name)
     network.load_weights(weights_from_onnx(network.module, data.files[data.models[name].onnx]))

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from layerwise.articles import plan_site
-from layerwise.bench import measure_page, report, verdict
+from layerwise.page.articles import plan_site
+from layerwise.tools.bench import measure_page, report, verdict
 
 pytestmark = pytest.mark.browser
 
@@ -47,7 +47,7 @@ def test_page_measurements_on_a_real_build(built, browser):
 
 
 def test_the_table_shows_the_median_and_the_spread_never_the_best_run():
-    from layerwise.bench import budget_rows, combined, critical_path
+    from layerwise.tools.bench import budget_rows, combined, critical_path
 
     runs = [{"cold_build_s": t, "stages_s": {}} for t in (130.0, 110.0, 150.0)]
     results = combined(runs)

@@ -60,8 +60,8 @@ def test_each_layers_detail_view_redoes_its_arithmetic_and_opens_by_keyboard(pag
     import torch
 
     from layerwise.config import CNN_LAYERS
-    from layerwise.export import weights_from_onnx
-    from layerwise.models import network_from_layers
+    from layerwise.model.export import weights_from_onnx
+    from layerwise.model.models import network_from_layers
 
     config, data = built
     network = network_from_layers(CNN_LAYERS)

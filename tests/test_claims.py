@@ -7,8 +7,8 @@ import pytest
 from conftest import ROOT, render_with, small_config
 from layerwise.cache import Cache
 from layerwise.config import validated
-from layerwise.content import ContentError
-from layerwise.pipeline import run_pipeline
+from layerwise.model.pipeline import run_pipeline
+from layerwise.page.content import ContentError
 from layerwise.stats import Proportion, mcnemar, percent_ci, spread, wilson_interval
 
 
@@ -101,7 +101,7 @@ def test_one_rounding_for_every_percentage():
     mean (0.98549998), which '%.1f' and d3's '.1%' round down."""
     import numpy as np
 
-    from layerwise.figures import formatter
+    from layerwise.page.figures import formatter
     from layerwise.stats import percent
 
     for value, shown in [(0.9855, "98.6%"), (0.9515, "95.2%")]:
@@ -120,7 +120,7 @@ def tied_confusion(n: int) -> list[list[int]]:
 
 
 def test_the_commonest_confusion_says_when_it_is_a_tie():
-    from layerwise.content import prose_functions
+    from layerwise.page.content import prose_functions
 
     most_confused = prose_functions({"classes": [str(c) for c in range(10)]})["most_confused"]
     tie = most_confused({"confusion": tied_confusion(10)})

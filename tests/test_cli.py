@@ -33,7 +33,7 @@ def config_file(tmp: Path, built) -> Path:
 
 
 def layerwise(*args, **kwargs):
-    return subprocess.run([sys.executable, "-m", "layerwise.cli", *args], capture_output=True, text=True, **kwargs)
+    return subprocess.run([sys.executable, "-m", "layerwise", *args], capture_output=True, text=True, **kwargs)
 
 
 def errors(done) -> str:
@@ -141,7 +141,7 @@ def test_bad_input_is_one_line_each_exit_1_and_the_site_stays_as_it_was(good_sit
 def test_a_content_only_rebuild_does_not_import_torch(tmp_path, built):
     config = config_file(tmp_path, built)
     code = (
-        "import sys; from layerwise.cli import main; main(['build', '--config', sys.argv[1]]); "
+        "import sys; from layerwise.tools.cli import main; main(['build', '--config', sys.argv[1]]); "
         "print('torch' in sys.modules)"
     )
     done = subprocess.run([sys.executable, "-c", code, str(config)], capture_output=True, text=True)
@@ -160,7 +160,7 @@ def layerwise_serve(config: Path):
     process has stopped and its output is in process.output."""
     port = free_port()
     server = subprocess.Popen(
-        [sys.executable, "-m", "layerwise.cli", "serve", "--config", str(config), "--port", str(port)],
+        [sys.executable, "-m", "layerwise", "serve", "--config", str(config), "--port", str(port)],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from conftest import render_with
-from layerwise.content import ContentError
+from layerwise.page.content import ContentError
 from layerwise.stats import percent
 
 

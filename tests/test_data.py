@@ -11,10 +11,10 @@ import torch
 from PIL import Image
 
 from conftest import ROOT
-from layerwise import sources
 from layerwise.config import DEFAULTS
-from layerwise.data import DataError, load_dataset, stratified_split, to_shape
-from layerwise.sources import torchvision_named
+from layerwise.model import sources
+from layerwise.model.data import DataError, load_dataset, stratified_split, to_shape
+from layerwise.model.sources import torchvision_named
 
 
 def data_config(**settings) -> dict:

@@ -13,10 +13,10 @@ from playwright.sync_api import expect
 
 from conftest import ROOT, assert_detail_matches, build_into, detail_arithmetic, serving
 from layerwise.config import load_config
-from layerwise.data import load_dataset
 from layerwise.errors import BuildError
-from layerwise.export import weights_from_onnx
-from layerwise.models import network_from_layers
+from layerwise.model.data import load_dataset
+from layerwise.model.export import weights_from_onnx
+from layerwise.model.models import network_from_layers
 from test_data import make_folder
 
 FACTORY = '''"""A small residual network: a model that is not an nn.Sequential."""
@@ -177,9 +177,9 @@ def test_a_brought_in_checkpoint_is_measured_as_it_came(generated):
 
 def test_every_shown_layer_of_the_residual_network_matches_torch_in_onnxruntime(generated):
     config, result, tmp = generated
-    from layerwise.artifacts import build_network
     from layerwise.config import validated
-    from layerwise.sources import describe_source
+    from layerwise.model.orchestrator import build_network
+    from layerwise.model.sources import describe_source
 
     onnx_bytes = result.files[result.models["res"].onnx]
     network = build_network(validated(config)["res"], describe_source(config["data"], config["node_modules"]))
@@ -211,9 +211,9 @@ def test_every_shown_layer_of_the_residual_network_matches_torch_in_onnxruntime(
     ],
 )
 def test_a_model_that_cannot_work_is_one_line_before_any_training(generated, table, message):
-    from layerwise.artifacts import build_network
     from layerwise.config import validated
-    from layerwise.sources import describe_source
+    from layerwise.model.orchestrator import build_network
+    from layerwise.model.sources import describe_source
 
     config, result, tmp = generated
     (tmp / "bad.toml").write_text(
@@ -265,7 +265,7 @@ def test_the_generated_page_runs_every_model_in_chromium(generated, page):
         image = next((tmp / "shapes" / "square").glob("*.png"))
         from PIL import Image
 
-        from layerwise.data import to_shape
+        from layerwise.model.data import to_shape
 
         with Image.open(image) as im:
             expected = to_shape(

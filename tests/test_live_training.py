@@ -15,9 +15,9 @@ import torch
 import torch.nn.functional as F
 from playwright.sync_api import expect
 
-from layerwise import live_training as lt
 from layerwise.contract import live_layout, site_path
-from layerwise.figures import FIGURES, FigureError
+from layerwise.model import live_training as lt
+from layerwise.page.figures import FIGURES, FigureError
 from layerwise.stats import percent
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -16,7 +16,7 @@ import pytest
 
 from conftest import ROOT, render_with, toml_text
 from layerwise.cache import MAGIC, Cache
-from layerwise.cli import main
+from layerwise.tools.cli import main
 
 ARTICLE = "---\ntitle: T\n---\n\n# Hi\n\nSome $x^2$ math.\n\n```{figure} mistakes\n:model: softmax\n:count: 3\n```\n"
 SMALL = '[data]\nlimit = 300\n[train]\nepochs = 1\nseeds = 1\n[analysis]\nlayers = ["input"]\nmethods = ["pca"]\n'
@@ -238,7 +238,7 @@ def test_ctrl_c_during_training_is_one_line_and_keeps_finished_models(project):
         '["f: Flatten()", "n: Linear(pixels, classes)", "s: Sigmoid()"]\ntrain = { epochs = 1 }',
     )
     build = subprocess.Popen(
-        [sys.executable, "-m", "layerwise.cli", "build", "--config", str(config)],
+        [sys.executable, "-m", "layerwise", "build", "--config", str(config)],
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,

@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from conftest import ROOT
-from layerwise.bench import axe_violations
+from layerwise.tools.bench import axe_violations
 
 pytestmark = pytest.mark.browser
 

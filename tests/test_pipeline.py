@@ -8,10 +8,10 @@ from conftest import small_config
 from layerwise import cache as cache_module
 from layerwise.cache import Cache
 from layerwise.config import ConfigError, ModelSpecError, load_config, validated
-from layerwise.export import weights_from_onnx
-from layerwise.models import network_from_layers
-from layerwise.pipeline import run_pipeline
-from layerwise.train import snapshot_batches
+from layerwise.model.export import weights_from_onnx
+from layerwise.model.models import network_from_layers
+from layerwise.model.pipeline import run_pipeline
+from layerwise.model.train import snapshot_batches
 
 
 def test_models_read_like_the_diagram():

@@ -15,12 +15,12 @@ import pytest
 from playwright.sync_api import expect
 
 from conftest import render_with, small_config
-from layerwise.articles import plan_site
-from layerwise.build import build
 from layerwise.cache import Cache
 from layerwise.config import ConfigError
-from layerwise.content import ContentError
-from layerwise.render import precompress
+from layerwise.page.articles import plan_site
+from layerwise.page.content import ContentError
+from layerwise.page.render import precompress
+from layerwise.tools.build import build
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 

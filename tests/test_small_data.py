@@ -16,14 +16,14 @@ import torch
 from PIL import Image
 
 from conftest import ROOT, toml_text
-from layerwise.articles import plan_site
-from layerwise.build import build
-from layerwise.cli import main
 from layerwise.config import CNN_LAYERS, load_config
 from layerwise.contract import site_path
-from layerwise.data import load_dataset
-from layerwise.export import weights_from_onnx
-from layerwise.models import network_from_layers
+from layerwise.model.data import load_dataset
+from layerwise.model.export import weights_from_onnx
+from layerwise.model.models import network_from_layers
+from layerwise.page.articles import plan_site
+from layerwise.tools.build import build
+from layerwise.tools.cli import main
 from test_data import make_folder
 
 SEQUENTIAL = '''"""A model as many write it: a plain nn.Sequential, its layers named 0, 1, 2, 3."""

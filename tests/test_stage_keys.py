@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from layerwise.articles import plan_site
 from layerwise.cache import PACKAGE, code_closure
 from layerwise.config import load_config
-from layerwise.pipeline import ORCHESTRATOR, STAGES, stage_keys
+from layerwise.model.pipeline import ORCHESTRATOR, STAGES, stage_keys
+from layerwise.page.articles import plan_site
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -55,7 +55,7 @@ def test_each_stage_key_covers_every_module_it_imports():
         covered = {f"layerwise.{module_name(p)}".rstrip(".") for p in code_closure(*code[stage])}
         missing = {m for m in loaded if m not in covered and m != "layerwise"}
         assert not missing, f"{stage}: imports {sorted(missing)}, which its key does not cover"
-    assert PACKAGE / "tour.py" in code_closure(*STAGES["record"].code)
+    assert PACKAGE / "model" / "tour.py" in code_closure(*STAGES["record"].code)
 
 
 def keys_of(articles, package: Path) -> dict[str, dict[str, str]]:
@@ -92,7 +92,7 @@ def test_an_edit_recomputes_exactly_the_stages_that_run_it(tmp_path, default_art
             assert changed == expected, (
                 f"{module.relative_to(copy)} edited: {slug} recomputes {changed}, not {expected}"
             )
-    for page_side in ("content.py", "render.py", "figures/ladder.py", "serve.py", "cli.py"):
+    for page_side in ("page/content.py", "page/render.py", "page/figures/ladder.py", "tools/serve.py", "tools/cli.py"):
         assert all(copy / page_side not in files for files in [*runs_code.values(), orchestrated]), page_side
 
 

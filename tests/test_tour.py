@@ -10,9 +10,9 @@ import torch
 from playwright.sync_api import expect
 
 from layerwise.config import CNN_LAYERS
-from layerwise.export import weights_from_onnx
-from layerwise.models import network_from_layers
-from layerwise.record import alignments, layer_outputs, record_activations
+from layerwise.model.export import weights_from_onnx
+from layerwise.model.models import network_from_layers
+from layerwise.model.record import alignments, layer_outputs, record_activations
 
 
 def test_recorded_activations_match_a_recomputation_from_the_weights():

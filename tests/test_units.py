@@ -13,11 +13,11 @@ from playwright.sync_api import expect
 
 from layerwise import contract
 from layerwise.config import CNN_LAYERS
-from layerwise.data import load_dataset
-from layerwise.export import weights_from_onnx
-from layerwise.figures import FIGURES, FigureError
-from layerwise.models import network_from_layers
-from layerwise.units import BOTTOM, PERCENTILES, TOP
+from layerwise.model.data import load_dataset
+from layerwise.model.export import weights_from_onnx
+from layerwise.model.models import network_from_layers
+from layerwise.model.units import BOTTOM, PERCENTILES, TOP
+from layerwise.page.figures import FIGURES, FigureError
 from test_browser import wait_for_the_network
 
 

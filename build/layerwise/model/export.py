@@ -1,0 +1,72 @@
+"""Every model to ONNX, with each shown layer's output as a named graph output.
+
+The browser runs this very file with onnxruntime-web, so the page can draw every layer. Layers
+are captured with forward hooks while tracing, so any nn.Module exports, not only a Sequential.
+"""
+
+import io
+import warnings
+
+import onnx
+import onnx.numpy_helper
+import torch
+from torch import nn
+
+from ..config import ModelSpecError, first_line
+from .models import Network
+
+
+class EveryLayer(nn.Module):
+    """Runs a Network's module and returns each shown layer's output, in forward order."""
+
+    def __init__(self, network: Network):
+        super().__init__()
+        self.module = network.module
+        self.network = network
+
+    def forward(self, x):
+        return tuple(self.network.outputs(x).values())
+
+
+def export_onnx(network, shape) -> bytes:
+    """The ONNX bytes of `network`: input 'image' (N, C, H, W), one output per shown layer."""
+    if not isinstance(network, Network):  # brought in as ONNX: its own file, outputs exposed
+        return network.page_bytes
+    network.module.eval()
+    names = network.layer_names
+    buffer = io.BytesIO()
+    # The TorchScript exporter: exact, fast (50 ms) and keeps our output names; its deprecation
+    # notice is not news to the user of a build.
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            torch.onnx.export(
+                EveryLayer(network),
+                (torch.zeros(1, *shape),),
+                buffer,
+                input_names=["image"],
+                output_names=names,
+                dynamic_axes={"image": {0: "batch"}, **{n: {0: "batch"} for n in names}},
+                dynamo=False,
+                opset_version=17,
+            )
+        onnx.checker.check_model(onnx.load_from_string(buffer.getvalue()))
+    except Exception as e:
+        raise ModelSpecError(
+            f"models.{network.name}: cannot be exported to ONNX for the page "
+            f"({type(e).__name__}: {first_line(e)[:300]})"
+        ) from None
+    return buffer.getvalue()
+
+
+def weights_from_onnx(module: nn.Module, onnx_bytes: bytes) -> dict:
+    """The state dict stored in an exported file (its initializers keep torch's names). Equal
+    tensors are stored once, the other names as Identity nodes of it; a buffer inference never
+    reads (BatchNorm's num_batches_tracked) is not stored and keeps the module's value."""
+    graph = onnx.load_from_string(onnx_bytes).graph
+    stored = {i.name: torch.from_numpy(onnx.numpy_helper.to_array(i).copy()) for i in graph.initializer}
+    for node in graph.node:
+        if node.op_type == "Identity" and node.input[0] in stored:
+            stored[node.output[0]] = stored[node.input[0]]
+    stored = {name.removeprefix("module."): value for name, value in stored.items()}
+    return {name: stored.get(name, value) for name, value in module.state_dict().items()}

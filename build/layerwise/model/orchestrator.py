@@ -1,0 +1,397 @@
+"""What the models give the pages: a typed BuildResult of metrics, layers and site files.
+
+plan (dry-run every model: shapes, shown layers) -> data -> train -> export, gradients -> record ->
+analysis, each stage cached on its own. Files for the site come back as {path under site/:
+bytes}, named by contract.py; rendering writes them without knowing their format.
+"""
+
+import dataclasses
+import io
+import json
+import os
+import signal
+import sys
+import time
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from .. import contract
+from ..config import ConfigError, ModelSpec, ModelSpecError
+from ..errors import BuildError
+from ..stats import Proportion, spread
+from . import adversarial, anatomy, export, gradients, models, sources, tour, train, units
+from . import data as data_stage
+from .analysis import baselines, manifold
+from .onnx_network import OnnxNetwork
+from .pipeline import Runner, runs
+from .result import BuildResult, DatasetInfo, LayerInfo, ModelResult
+
+# Layer types (torch modules and ONNX ops) after which "auto" analyses a layer.
+ACTIVATIONS = ("ReLU", "GELU", "Tanh", "Sigmoid", "ELU", "LeakyReLU", "SiLU", "Relu", "Gelu")
+
+
+# --- plan: every model built and dry-run before any data is read -------------------------------
+
+
+def build_network(spec: ModelSpec, source: sources.Source):
+    if spec.onnx:
+        return OnnxNetwork(spec, source.shape, len(source.classes))
+    return models.build_network(spec, source.shape, len(source.classes))
+
+
+def analysed_layers(config: dict, network) -> list[str]:
+    """analysis.layers, or for "auto" the input, every activation and the last layer."""
+    names = ["input", *network.layer_names]
+    chosen = config["analysis"]["layers"]
+    if chosen == "auto":
+        return [
+            "input",
+            *[n for n in network.layer_names[:-1] if network.layer_type(n) in ACTIVATIONS],
+            network.layer_names[-1],
+        ]
+    unknown = [n for n in chosen if n not in names]
+    if unknown:
+        raise ModelSpecError(
+            f"analysis.layers: {', '.join(unknown)} not a layer of {network.name}; its layers: {', '.join(names)}"
+        )
+    return chosen
+
+
+def plan(config: dict, specs: dict[str, ModelSpec], source: sources.Source):
+    """(networks, analysed layers), every mistake found reported together, one line each."""
+    networks, errors = {}, []
+    for name, spec in specs.items():
+        try:
+            networks[name] = build_network(spec, source)
+            export.export_onnx(
+                networks[name], source.shape
+            )  # a model the page cannot run fails now, not after training
+        except BuildError as e:
+            errors.append(str(e))
+    try:
+        adversarial.class_pair(config["adversarial"], source.classes)
+    except BuildError as e:
+        errors.append(str(e))
+    recorded = config["record"]["model"]
+    layers = []
+    if recorded in networks:
+        try:
+            layers = analysed_layers(config, networks[recorded])
+        except BuildError as e:
+            errors.append(str(e))
+    if errors:
+        raise ConfigError(f"{config.get('source_file', 'config')}: {line}" for line in errors)
+    return networks, layers
+
+
+# --- what the pages say about one model -------------------------------------------------------
+
+
+def describe_layers(network, shape) -> list[LayerInfo]:
+    with torch.no_grad():
+        outputs = network.eval().outputs(torch.zeros(1, *shape).to(network.device))
+    layers = []
+    for name, value in outputs.items():
+        layer = LayerInfo(name, network.layer_type(name), list(value.shape[1:]))
+        module = network.submodule(name) if isinstance(network, models.Network) and name != "output" else None
+        if isinstance(module, torch.nn.Conv2d):
+            layer.filters = module.weight.detach().cpu().round(decimals=4).tolist()
+        layers.append(layer)
+    return layers
+
+
+def linear_over_pixels(network, shape) -> torch.nn.Linear | None:
+    """The model's one linear layer when it reads the pixels directly (a template per class)."""
+    if not isinstance(network, models.Network):
+        return None
+    linear = [m for m in network.module.modules() if isinstance(m, torch.nn.Linear)]
+    pixels = int(np.prod(shape))
+    return linear[0] if len(linear) == 1 and linear[0].in_features == pixels else None
+
+
+def as_bytes(images: torch.Tensor) -> torch.Tensor:
+    return (images * 255).round().to(torch.uint8)
+
+
+def pick_examples(dataset, answers: dict[str, torch.Tensor], per_class: int, wrong: int) -> dict:
+    """A few held-out examples of each class, then some the last (most capable) model of the ladder
+    gets wrong, for the picker; with every model's answers, so each explorer marks its own model's mistakes."""
+    picks = [
+        i
+        for c in range(len(dataset.classes))
+        for i in torch.nonzero(dataset.test_y == c).flatten()[:per_class].tolist()
+    ]
+    last = list(answers.values())[-1]
+    picks += torch.nonzero(last != dataset.test_y).flatten()[:wrong].tolist()
+    return {
+        "labels": dataset.test_y[picks].tolist(),
+        "predictions": {name: predictions[picks].tolist() for name, predictions in answers.items()},
+        "pixels": as_bytes(dataset.test_x[picks]).reshape(len(picks), -1).tolist(),  # (k, C*H*W)
+    }
+
+
+def thumbnail_png(dataset, tile: int = 120, gap: int = 4) -> bytes:
+    """The first held-out example of each class, on two rows: the article's picture on the
+    index and in share cards (about 2.5:1, as cards crop)."""
+    from PIL import Image
+
+    firsts = [int(torch.nonzero(dataset.test_y == c).flatten()[0]) for c in range(len(dataset.classes))]
+    columns = -(-len(firsts) // 2)
+    sheet = Image.new("RGB", (columns * (tile + gap) + gap, 2 * (tile + gap) + gap), "white")
+    for k, i in enumerate(firsts):
+        pixels = as_bytes(dataset.test_x[i]).permute(1, 2, 0).numpy()  # (H, W, C)
+        image = Image.fromarray(pixels.squeeze(2) if pixels.shape[2] == 1 else pixels).convert("RGB")
+        image = image.resize((tile, tile), Image.Resampling.NEAREST)
+        sheet.paste(image, (gap + (k % columns) * (tile + gap), gap + (k // columns) * (tile + gap)))
+    out = io.BytesIO()
+    sheet.save(out, "PNG", optimize=True)
+    return out.getvalue()
+
+
+def live_examples(dataset) -> bytes:
+    """Every training and held-out example as bytes, for the linear models the page trains live."""
+    pixels = [as_bytes(x).reshape(len(x), -1).numpy() for x in (dataset.train_x, dataset.test_x)]  # (N, C*H*W)
+    labels = [y.numpy().astype(np.uint8) for y in (dataset.train_y, dataset.test_y)]  # (N,)
+    return contract.live_examples(pixels[0], labels[0], pixels[1], labels[1])
+
+
+def mistakes(dataset, predictions: torch.Tensor, count: int) -> list[dict]:
+    wrong = torch.nonzero(predictions != dataset.test_y).flatten()[:count]
+    return [
+        {
+            "example": int(i),  # its index among the held-out examples: what views link by
+            "pixels": as_bytes(dataset.test_x[i]).tolist(),
+            "label": int(dataset.test_y[i]),
+            "predicted": int(predictions[i]),
+        }
+        for i in wrong
+    ]
+
+
+def describe_model(spec: ModelSpec, network, result: dict, dataset) -> tuple[ModelResult, dict, torch.Tensor]:
+    """(what the pages say about one model, its extra site files, its held-out predictions)."""
+    _, output = train.predict(network, dataset.test_x)
+    predictions = output.argmax(1)
+    labels = dataset.test_y.numpy()
+    correct = (predictions == dataset.test_y).numpy()  # (n_test,) bool: for paired tests between models
+    metrics = {
+        "title": spec.title,
+        "origin": spec.origin,
+        "trained_here": spec.trained_here,
+        "test_accuracy": Proportion(int(correct.sum()), len(correct)),  # with its Wilson interval
+        "correct": correct,
+        "per_class_accuracy": result["epochs"][-1]["per_class_accuracy"],
+        "parameters": network.parameter_count(),
+        "train_seconds": result["seconds"],
+        "epochs": result["epochs"],
+        "confusion": baselines.confusion_matrix(predictions.numpy(), labels, len(dataset.classes)).tolist(),
+        "n_test": len(labels),
+    }
+    linear = linear_over_pixels(network, dataset.shape)
+    described = ModelResult(
+        name=spec.name,
+        title=spec.title,
+        origin=spec.origin,
+        metrics=metrics,
+        layers=describe_layers(network, dataset.shape),
+        onnx=contract.site_path("model", model=spec.name),
+        templates=None if linear is None else linear.weight.detach().round(decimals=4).tolist(),
+        mistakes=mistakes(dataset, predictions, count=20),
+    )
+    files = {}
+    if network.head == "sigmoid" and linear is not None:  # one neuron per class: judge each alone
+        metrics["per_class"] = [
+            baselines.one_vs_rest_report(output[:, c].numpy(), labels, c) for c in range(len(dataset.classes))
+        ]
+        files[contract.site_path("neuron", model=spec.name)] = neuron_file(linear, output, dataset.test_y)
+    return described, files, predictions
+
+
+def seed_spread(runs: list[dict]) -> dict:
+    """How much the seed moves a model: final accuracy over the runs, and each epoch's range
+    (for bands around the training curves)."""
+    return {
+        "runs": len(runs),
+        "test_accuracy": spread([run["epochs"][-1]["accuracy"] for run in runs]),
+        "epochs": [
+            {
+                metric: [min(r["epochs"][e][metric] for r in runs), max(r["epochs"][e][metric] for r in runs)]
+                for metric in ("accuracy", "loss")
+            }
+            for e in range(len(runs[0]["epochs"]))
+        ],
+    }
+
+
+def neuron_file(linear: torch.nn.Linear, outputs: torch.Tensor, labels: torch.Tensor) -> bytes:
+    """For the one-neuron widget: weights, biases, and every held-out example's score per neuron,
+    so the reader can move the threshold in the page."""
+    return json.dumps(
+        {
+            "weights": linear.weight.detach().round(decimals=4).tolist(),
+            "bias": linear.bias.detach().round(decimals=4).tolist(),
+            "scores": outputs.T.round(decimals=3).tolist(),
+            "labels": labels.tolist(),
+        }
+    ).encode()
+
+
+def publish_gradients(spec: ModelSpec, network, shape, described: ModelResult, files: dict, run: Runner) -> None:
+    """The model's gradient graph (gradients.py, cached per model) among the site's files, or why it has none."""
+    exported = run(
+        f"gradients/{spec.name}", lambda: gradients.export_gradients(network, shape), f"gradients {spec.name}"
+    )
+    if exported["graph"] is None:
+        described.no_gradients = exported["reason"]
+        return
+    described.gradients = contract.site_path("gradients", model=spec.name)
+    files[described.gradients] = exported["graph"]
+
+
+# --- training: every run of every model, two (or more) at once -------------------------------
+
+
+def seed_run(model: str, seed: int) -> str:
+    return f"train/{model}/{seed}"
+
+
+def train_one_run(spec: ModelSpec, source: sources.Source, dataset, seed: int, threads: int) -> tuple[int, dict]:
+    """One training run in a worker process: the model rebuilt from its spec (a factory's class
+    need not be picklable), trained with `threads` threads. Ctrl-C is the build's to handle: the
+    worker ignores it and is stopped by the build."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    torch.set_num_threads(threads)
+    return seed, train.train_model(build_network(spec, source), dataset, {**spec.train, "seed": seed})
+
+
+# Below this many examples seen in all, runs train in this process: starting the workers (each
+# imports torch) costs more than a few small runs save.
+PARALLEL_WORK = 200_000
+
+
+def train_in_parallel(specs: dict[str, ModelSpec], source: sources.Source, dataset, run: Runner) -> None:
+    """Every run not in the cache, trained in worker processes, as many at once as there are cores,
+    each stored in the cache as soon as it finishes (a build stopped midway keeps them). The runs of
+    a ladder are small and independent: on 2 cores two single-threaded runs at once take about half
+    the time of one after another on two threads, which these models barely use. On CUDA, or with
+    one core or one run, the runs are left to the caller, in this process."""
+    pending = [
+        (name, seed)
+        for name, spec in specs.items()  # in the ladder's order: the quick runs report first
+        for seed in runs(spec)
+        if spec.trained_here and not run.cache.has("train", run.keys[seed_run(name, seed)])
+    ]
+    workers = min(len(pending), os.cpu_count() or 1)
+    on_cpu = all(train.pick_device(specs[name].train["device"]).type == "cpu" for name, _ in pending)
+    work = sum(specs[name].train["epochs"] for name, _ in pending) * len(dataset.train_y)  # examples seen
+    if workers < 2 or not on_cpu or work < PARALLEL_WORK:
+        return
+    from joblib.executor import get_memmapping_executor
+    from joblib.externals.loky import as_completed
+
+    # Runs stopped by Ctrl-C leave a semaphore of the pool's queue to multiprocessing's resource
+    # tracker, which cleans it up and warns that it did: noise after the build's one line. The
+    # tracker takes its warning filters from this process's -W options when it starts.
+    quiet = "ignore:resource_tracker:UserWarning"
+    if quiet not in sys.warnoptions:
+        sys.warnoptions.append(quiet)
+    threads = max(1, (os.cpu_count() or 1) // workers)
+    executor = get_memmapping_executor(workers)  # joblib's reusable pool, which the analysis's probes share
+    names = {}
+    for name, seed in pending:
+        names[executor.submit(train_one_run, specs[name], source, dataset, seed, threads)] = name
+    bar = tqdm(total=len(pending), desc=f"train {len(pending)} runs, {workers} at once", unit="run")
+    try:
+        for done in as_completed(names):
+            seed, result = done.result()
+            run(seed_run(names[done], seed), lambda: result, f"train {names[done]}")
+            accuracy = result["epochs"][-1]["accuracy"]
+            said = f"{run.article}: trained {names[done]} (seed {seed}), {accuracy:.2%} held-out"
+            bar.write(said, file=sys.stderr)
+            bar.update()
+    except BaseException:  # Ctrl-C, or a run's error: stop the other runs, quietly
+        for future in names:
+            future.cancel()
+        executor.shutdown(wait=True, kill_workers=True)
+        raise
+    finally:
+        bar.close()
+
+
+# --- the whole computation ---------------------------------------------------------------------
+
+
+def compute_artifacts(config: dict, specs: dict[str, ModelSpec], source: sources.Source, run: Runner) -> BuildResult:
+    """Every stage in order, each through `run` (cached by the key pipeline.stage_keys computed, and timed)."""
+    start = time.perf_counter()
+    networks, analysed = plan(config, specs, source)
+    run.note("plan", time.perf_counter() - start)
+    start = time.perf_counter()
+    dataset = data_stage.load_dataset(config["data"], config["node_modules"], source)
+    run.note("data", time.perf_counter() - start)
+
+    start = time.perf_counter()
+    train_in_parallel(specs, source, dataset, run)
+    run.note("train (runs in parallel)", time.perf_counter() - start)
+
+    described, files, trained, answers = {}, {}, {}, {}
+    for name, spec in specs.items():
+        network = networks[name]
+
+        def train_once(seed: int) -> dict:  # what train_in_parallel left to this process
+            if not spec.trained_here:
+                return train.measure_brought_in(network, dataset)
+            return train.train_model(network, dataset, {**spec.train, "seed": seed})
+
+        results = [run(seed_run(name, seed), lambda: train_once(seed), f"train {name}") for seed in runs(spec)]
+        result = results[0]  # the configured seed's run is the one the pages show and run
+        network.load_weights(result["snapshots"][-1])
+        trained[name] = result
+
+        onnx_bytes = run(f"export/{name}", lambda: export.export_onnx(network, dataset.shape), f"export {name}")
+        described[name], extra, answers[name] = describe_model(spec, network, result, dataset)
+        publish_gradients(spec, network, dataset.shape, described[name], files, run)
+        # How each layer computes: its steps, and the page's model exposing what they read.
+        layout = anatomy.describe(onnx_bytes, described[name].layers)
+        for layer in described[name].layers:
+            layer.step = dataclasses.asdict(layout.steps[layer.name])
+        described[name].inner = {t: dataclasses.asdict(s) for t, s in layout.inner.items()}
+        layers = described[name].layers
+        found = run(f"units/{name}", lambda: units.unit_examples(network, dataset, layers), f"units {name}")
+        files.update(units.publish(name, found, layers, dataset))
+        files[contract.site_path("model", model=name)] = layout.page_onnx
+        files[contract.site_path("weights", model=name)] = layout.weights
+        described[name].metrics["seeds"] = seed_spread(results)
+        files.update(extra)
+    # The picker's examples, with every model's answers: each explorer marks its own model's mistakes.
+    examples = pick_examples(dataset, answers, per_class=3, wrong=10)
+    files[contract.site_path("examples")] = json.dumps(examples).encode()
+    files[contract.site_path("thumbnail")] = thumbnail_png(dataset)
+    if len(dataset.classes) <= contract.LIVE_MAX_CLASSES:
+        files[contract.site_path("live_examples")] = live_examples(dataset)
+
+    name = config["record"]["model"]
+    recorded, result = networks[name], trained[name]
+    recorded_tour = run(
+        "record",
+        lambda: tour.record_tour(recorded, result, dataset, config["record"], config["adversarial"]),
+        f"record {name}",
+    )
+    files.update(recorded_tour["files"])
+    recorded.load_weights(result["snapshots"][-1])
+    analysis = run(
+        "analysis",
+        lambda: manifold.analyse_sample(recorded, dataset, config["record"], analysed, config["analysis"]["methods"]),
+    )
+    info = DatasetInfo(
+        source.name,
+        source.shape,
+        source.classes,
+        source.noun,
+        source.preprocessing,
+        len(dataset.train_y),
+        len(dataset.test_y),
+    )
+    return BuildResult(info, described, examples, {"model": name, **recorded_tour["summary"]}, analysis, files)

@@ -1,0 +1,1 @@
+"""The page half: articles and their settings, Markdown content, figures, and the rendered site."""

@@ -1,0 +1,143 @@
+"""The playground figure: the reader trains a small network on 2-D points in the page
+(templates/playground.js), with the build's exported training step; the directive sets it up."""
+
+import base64
+import functools
+import html
+import json
+
+from ...model import playground
+from . import FIGURES, FigureError, choice, fallback, figure, numbers, whole
+
+
+def rate(low: float, high: float):
+    def convert(value: str, result) -> float:
+        number = numbers(value, result)
+        if len(number) != 1 or not low <= number[0] <= high:
+            raise ValueError(f"a number from {low:g} to {high:g}")
+        return number[0]
+
+    return convert
+
+
+def feature_list(value: str, result) -> tuple[str, ...]:
+    chosen = tuple(part.strip() for part in value.split(",") if part.strip())
+    if not chosen or any(name not in playground.FEATURES for name in chosen):
+        raise ValueError(f"features separated by commas, from {', '.join(playground.FEATURES)}")
+    return tuple(name for name in playground.FEATURES if name in chosen)
+
+
+def layer_list(value: str, result) -> tuple[int, ...]:
+    """Hidden layers' neuron counts, "8,8,4"; "none" for none."""
+    if value.strip() == "none":
+        return ()
+    try:
+        counts = tuple(int(part) for part in value.split(","))
+    except ValueError:
+        counts = ()
+    if not 1 <= len(counts) <= playground.LAYERS or not all(1 <= c <= playground.WIDTH for c in counts):
+        raise ValueError(
+            f"up to {playground.LAYERS} neuron counts from 1 to {playground.WIDTH} separated by commas"
+            " (e.g. 4,2), or none"
+        )
+    return counts
+
+
+DEFAULT = playground.Setup()
+DATASETS = choice(*playground.CLASSIFY, *playground.REGRESS)
+ACTIVATION = choice(*playground.ACTIVATIONS)
+REGULARIZATION = choice("none", "l1", "l2")
+
+# What a link may set (templates/playground-state.js writes the same keys into the fragment):
+# [a deeper spiral](#fig-spiral?layers=8,8,8&activation=relu).
+STATE = {"data": DATASETS, "noise": whole(0, 50), "ratio": whole(10, 90), "features": feature_list}
+STATE |= {"layers": layer_list, "activation": ACTIVATION, "learningRate": rate(1e-5, 10)}
+STATE |= {"batch": whole(1, playground.BATCH), "regularization": REGULARIZATION, "rate": rate(0, 10)}
+STATE |= {"seed": whole(0, 2**31 - 1)}
+
+
+@functools.cache
+def graphs() -> dict[str, str]:
+    """The exported graphs, base64, once per process (every playground of the site shares them)."""
+    return {name: base64.b64encode(data).decode() for name, data in playground.export_graphs().items()}
+
+
+def model_description() -> dict:
+    """What the page needs to know of the graphs, defined once here (playground.py)."""
+    p = playground
+    return {
+        "features": p.FEATURES,
+        "layers": p.LAYERS,
+        "width": p.WIDTH,
+        "batch": p.BATCH,
+        "activations": p.ACTIVATIONS,
+        "datasets": {"classification": p.CLASSIFY, "regression": p.REGRESS},
+        "points": p.POINTS,
+        "extent": p.EXTENT,
+        "layout": p.layout(),
+    }
+
+
+@figure(
+    "playground",
+    widgets=("playground",),
+    state=STATE,
+    data=(DATASETS, DEFAULT.data),
+    noise=(STATE["noise"], 0),  # percent, as TensorFlow Playground's slider
+    ratio=(STATE["ratio"], 50),  # percent of the points trained on
+    features=(feature_list, DEFAULT.features),
+    layers=(layer_list, DEFAULT.layers),
+    activation=(ACTIVATION, DEFAULT.activation),
+    **{"learning-rate": (STATE["learningRate"], DEFAULT.learning_rate)},
+    batch=(STATE["batch"], DEFAULT.batch),
+    regularization=(REGULARIZATION, DEFAULT.regularization),
+    **{"regularization-rate": (STATE["rate"], DEFAULT.rate)},
+    seed=(STATE["seed"], DEFAULT.seed),
+)
+def playground_figure(result, **options) -> str:
+    setup = page_setup(options)
+    # The graphs leave the page as files of their own (render.externalise_figures), fetched when
+    # the figure nears the viewport.
+    files = "".join(f' data-inline-graph-{name}="{data}"' for name, data in graphs().items())
+    return (
+        f'<div class="playground" data-setup="{html.escape(json.dumps(setup))}"'
+        f' data-model="{html.escape(json.dumps(model_description()))}"{files}>'
+        f"{fallback('This network trains')}</div>"
+    )
+
+
+def page_setup(options: dict) -> dict:
+    """The directive's options as the page's setup (templates/playground-state.js)."""
+    return {
+        "data": options["data"],
+        "noise": options["noise"],
+        "ratio": options["ratio"],
+        "features": list(options["features"]),
+        "layers": list(options["layers"]),
+        "activation": options["activation"],
+        "learningRate": options["learning-rate"],
+        "batch": options["batch"],
+        "regularization": options["regularization"],
+        "rate": options["regularization-rate"],
+        "seed": options["seed"],
+    }
+
+
+def trained(epochs: int = 30, **options) -> dict:
+    """For prose and claims: a setup, given as the directive's options, trained in PyTorch as
+    the page trains it: {{ playground(data="spiral", layers="8,8", epochs=50).test_loss }}."""
+    given = {name.replace("_", "-"): (str(value), None) for name, value in options.items()}
+    try:
+        typed = FIGURES["playground"].check_options(given, None)
+    except FigureError as e:
+        raise ValueError(str(e)) from None
+    setup = page_setup(typed)
+    setup = playground.Setup(
+        **{key: setup[key] for key in ("data", "activation", "batch", "regularization", "rate", "seed")},
+        noise=setup["noise"] / 100,
+        ratio=setup["ratio"] / 100,
+        features=tuple(setup["features"]),
+        layers=tuple(setup["layers"]),
+        learning_rate=setup["learningRate"],
+    )
+    return playground.reference(setup, epochs)

@@ -1,0 +1,736 @@
+"""layerwise bench: measure the build and the page, compare with the budget, report.
+
+Never fails because a machine is slow: it prints each number next to its target, marked met or
+missed, and writes the same as JSON and as a Markdown table.
+"""
+
+import contextlib
+import gzip
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+
+# (result key, what, target, unit, better): the budget of shared/README.md and the issues; the
+# attack's second is set here, so that its ten steps take seconds, not a minute.
+BUDGET = [
+    ("cold_build_s", "cold build of the default site, every article (a new process)", 240, "s", "lower"),
+    ("image_articles_s", "the two image articles' stages in that build (MNIST, Fashion-MNIST)", 120, "s", "lower"),
+    ("rebuild_s", "rebuild after a one-line edit to content/ (a new process)", 1, "s", "lower"),
+    ("first_load_gzip_bytes", "bytes before the first interaction (gzip)", 500_000, "B", "lower"),
+    ("lighthouse_performance", "Lighthouse mobile: performance", 95, "", "higher"),
+    ("lighthouse_accessibility", "Lighthouse mobile: accessibility", 100, "", "higher"),
+    ("lighthouse_best_practices", "Lighthouse mobile: best practices", 100, "", "higher"),
+    ("lighthouse_seo", "Lighthouse mobile: SEO", 100, "", "higher"),
+    ("lighthouse_fcp_ms", "Lighthouse mobile: first contentful paint", 1500, "ms", "lower"),
+    ("lighthouse_tbt_ms", "Lighthouse mobile: total blocking time", 150, "ms", "lower"),
+    ("lighthouse_cls", "Lighthouse mobile: cumulative layout shift", 0.02, "", "lower"),
+    ("axe_violations", "axe-core violations, fully scrolled, light and dark", 0, "", "lower"),
+    ("inference_median_ms", "all-layer CNN inference in Chromium (median)", 1, "ms", "lower"),
+    ("pointer_to_repaint_ms", "pointer event to the frame showing every layer (median)", 16, "ms", "lower"),
+    ("pointer_to_painted_ms", "pointer event to layer views drawn (preprocess + inference + draw)", 16, "ms", "lower"),
+    ("detail_open_ms", "click to the frame showing a layer's detail view (its data fetched)", 16, "ms", "lower"),
+    ("detail_move_ms", "key to the frame showing the detail of the next position (median)", 16, "ms", "lower"),
+    ("detail_slide_fps", "the detail view's sliding window (fps)", 60, "fps", "higher"),
+    ("attack_step_ms", "one step of the reader's attack in the page (the exact gradient graph)", 1000, "ms", "lower"),
+    ("saliency_ms", "attribution: saliency (gradient x input) in the page, the explorer's model", 10, "ms", "lower"),
+    ("integrated_gradients_ms", "attribution: integrated gradients, 32 steps, in the page", 100, "ms", "lower"),
+    ("occlusion_ms", "attribution: occlusion (4x4 squares, one batch of forward runs)", 200, "ms", "lower"),
+    ("live_epoch_s", "softmax regression, one epoch at batch 64 in the page (live training)", 2, "s", "lower"),
+    ("tour_fps_1000", "Grand Tour, 1,000 points, headless Chromium software GL (fps)", 60, "fps", "higher"),
+    ("tour_fps_10000", "Grand Tour, 10,000 points (fps)", 55, "fps", "higher"),
+    ("parity_web_max_abs", "onnxruntime-web vs PyTorch, every layer (max abs diff)", 1e-5, "", "lower"),
+    ("cnn_test_accuracy", "CNN held-out accuracy (embedded digits)", 0.985, "", "higher"),
+]
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-background-networking",
+    "--no-first-run",
+    "--disable-component-update",
+    "--disable-sync",
+    "--enable-unsafe-swiftshader",
+]
+
+
+STAGE_LINE = re.compile(r"^\s*(\S+) stage (.+): ([\d.]+) s$", re.M)  # build.report's line per stage
+
+
+def timed_build(config_path: Path) -> tuple[float, dict[str, float]]:
+    """Wall time of `layerwise build` as a user runs it (a fresh process, imports included), and
+    the stages it reported, as {"article: stage": seconds}."""
+    start = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-m", "layerwise.cli", "build", "--config", str(config_path)],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    seconds = time.perf_counter() - start
+    stages: dict[str, float] = {}
+    for article, stage, t in STAGE_LINE.findall(done.stdout):  # a stage run twice (two seeds) adds up
+        stages[f"{article}: {stage}"] = stages.get(f"{article}: {stage}", 0.0) + float(t)
+    return seconds, stages
+
+
+def measure_builds(work: Path, project: Path) -> dict:
+    """Cold build in a fresh cache, split by stage; then a rebuild after a one-line edit."""
+    from ..config import load_config
+    from ..page.articles import plan_site
+    from .build import build
+
+    shutil.copytree(project / "content", work / "content")
+    config_path = work / "layerwise.toml"
+    config_path.write_text(
+        f'content = "{work / "content"}"\ncache = "{work / "cache"}"\n'
+        f'out = "{work / "site"}"\ntemplates = "{project / "templates"}"\n'
+        f'node_modules = "{project / "node_modules"}"\n'
+    )
+    cold, stages = timed_build(config_path)
+    article = work / "content" / "mnist.md"
+    article.write_text(article.read_text().replace("A handwritten digit", "A hand-written digit", 1))
+    rebuild, _ = timed_build(config_path)
+    config = load_config(config_path)
+    with contextlib.redirect_stdout(sys.stderr):
+        results, timings = build(config)  # from the cache: the results the page is measured against
+    _, articles = plan_site(config)
+    return {
+        "cold_build_s": cold,
+        "rebuild_s": rebuild,
+        "stages_s": stages,
+        "article": articles[0],  # the first in reading order: the one the page measures
+        "articles": articles,
+        "data": results[articles[0].slug],
+        "site": work / "site",
+    }
+
+
+def kind_of(url: str) -> str:
+    suffix = url.rsplit("?", 1)[0].rsplit(".", 1)[-1]
+    return {
+        "mjs": "js",
+        "json": "data",
+        "f16": "data",
+        "f32": "data",
+        "u8": "data",
+        "woff2": "font",
+        "ttf": "font",
+        "woff": "font",
+    }.get(suffix, suffix)
+
+
+class Traffic:
+    """Every response the page receives, with raw and gzip sizes, split into before/after a mark."""
+
+    def __init__(self, page):
+        self.responses, self.marked = [], None
+        page.on("requestfinished", self.add)
+
+    def add(self, request):
+        response = request.response()
+        if response is None:
+            return
+        try:
+            body = response.body()
+        except Exception:  # e.g. an event stream that never ends
+            return
+        self.responses.append((request.url, len(body), len(gzip.compress(body, 6))))
+
+    def mark(self):
+        self.marked = len(self.responses)
+
+    def summary(self, responses) -> dict:
+        by_kind: dict = {}
+        for url, raw, packed in responses:
+            entry = by_kind.setdefault(kind_of(url), {"raw": 0, "gzip": 0, "files": 0})
+            entry["raw"] += raw
+            entry["gzip"] += packed
+            entry["files"] += 1
+        return {"raw": sum(r for _, r, _ in responses), "gzip": sum(g for _, _, g in responses), "by_type": by_kind}
+
+
+@contextlib.contextmanager
+def chromium():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+def measure_page(site: Path, article, result, browser, window_ms: int = 2000, samples: int = 60) -> dict:
+    """Weight, timing, latency (medians of `samples` events), fps (each counted over
+    `window_ms`) and parity of one built article's page, in a real Chromium."""
+    from .serve import static_server
+
+    with static_server(site) as url:
+        page = browser.new_page(viewport={"width": 1200, "height": 800})
+        results = measure_weight(page, f"{url}/{article.url}")
+        results.update(measure_explorer(page, samples))
+        results["attack_step_ms"] = measure_attack_step(page)
+        results.update(measure_attribution(page))
+        results["live_epoch_s"] = measure_live_epoch(page)
+        results.update(measure_detail(page, window_ms, samples // 2))
+        results.update(measure_tour(page, window_ms))
+        results["parity"] = measure_parity(page, result, article)
+        page.close()
+    return results
+
+
+def measure_weight(page, url: str) -> dict:
+    """The first load's timing and bytes, then, scrolled through, every lazy figure's and widget's."""
+    results = {}
+    traffic = Traffic(page)
+    page.goto(url)
+    page.wait_for_load_state("networkidle")
+    timing = page.evaluate("""() => {
+        const nav = performance.getEntriesByType('navigation')[0];
+        const paint = performance.getEntriesByName('first-contentful-paint')[0];
+        return {first_paint_ms: paint ? paint.startTime : null, interactive_ms: nav.domInteractive,
+                load_ms: nav.loadEventEnd};
+    }""")
+    results.update(timing)
+    traffic.mark()
+    first = traffic.summary(traffic.responses[: traffic.marked])
+    results["first_load_raw_bytes"], results["first_load_gzip_bytes"] = first["raw"], first["gzip"]
+    results["first_load_by_type"] = first["by_type"]
+
+    # Every lazy figure and widget loaded and drawn once, as a reader who scrolled through
+    # has them: a figure drawing for the first time must not land in a latency or fps window.
+    scroll_through(page)
+    page.locator(".layer-explorer").scroll_into_view_if_needed()
+    page.evaluate("async () => { const e = await window.layerwise.explorers[0]; await e.ready; }")
+    page.wait_for_load_state("networkidle")
+    lazy = traffic.summary(traffic.responses[traffic.marked :])
+    results["lazy_raw_bytes"], results["lazy_gzip_bytes"] = lazy["raw"], lazy["gzip"]
+    results["lazy_by_type"] = lazy["by_type"]
+    return results
+
+
+def measure_explorer(page, samples: int) -> dict:
+    """The explorer's all-layer inference, and a stroke's pointer events to the layers drawn
+    and to the frame showing them."""
+    results = {}
+    results["inference_median_ms"] = page.evaluate(
+        """async (samples) => {
+        const explorer = await window.layerwise.explorers[0];
+        const pixels = new Float32Array(explorer.size).map(() => Math.random());
+        for (let i = 0; i < 20; i++) await explorer.run(pixels);
+        const times = [];
+        for (let i = 0; i < 5 * samples; i++) {
+            const t = performance.now(); await explorer.run(pixels); times.push(performance.now() - t);
+        }
+        times.sort((a, b) => a - b);
+        return times[times.length >> 1];
+    }""",
+        samples,
+    )
+    results["pointer_to_repaint_ms"] = page.evaluate(
+        """async (samples) => {
+        const explorer = await window.layerwise.explorers[0];
+        const pad = explorer.root.querySelector('.pad');
+        const box = pad.getBoundingClientRect();
+        const at = (x, y) => ({clientX: box.left + x * box.width, clientY: box.top + y * box.height, pointerId: 1, bubbles: true});
+        pad.dispatchEvent(new PointerEvent('pointerdown', at(0.5, 0.2)));
+        const toFrame = [], toPainted = [];
+        for (let i = 0; i < samples; i++) {
+            // A reader's events arrive at any point of a frame, not just after one.
+            await new Promise((resolve) => setTimeout(resolve, Math.random() * 16));
+            const painted = new Promise((resolve) => explorer.root.addEventListener('painted', resolve, {once: true}));
+            const t = performance.now();
+            pad.dispatchEvent(new PointerEvent('pointermove', at(0.5 + 0.1 * Math.sin(i / 5), 0.2 + 0.6 * i / samples)));
+            await painted;
+            toPainted.push(performance.now() - t);
+            await new Promise(requestAnimationFrame);  // the frame that shows it
+            toFrame.push(performance.now() - t);
+        }
+        pad.dispatchEvent(new PointerEvent('pointerup', at(0.5, 0.8)));
+        const median = (xs) => xs.sort((a, b) => a - b)[xs.length >> 1];
+        return [median(toFrame), median(toPainted)];
+    }""",
+        samples,
+    )
+    results["pointer_to_repaint_ms"], results["pointer_to_painted_ms"] = results["pointer_to_repaint_ms"]
+    return results
+
+
+def measure_attack_step(page) -> float:
+    """Milliseconds for one step's gradient signs on the explorer's example (templates/attack.js:
+    two runs of the gradient graph where the model has one, else one run per pixel and one more,
+    in batches), the second of two."""
+    return page.evaluate(
+        """async () => {
+        const explorer = await window.layerwise.explorers[0];
+        const asset = (name) => import(new URL(`assets/${name}`, document.baseURI).href);
+        const { classScores, exactSign, gradientSign } = await asset('attack.js');
+        const { contract, loadModel, sitePath } = await asset('runtime.js');
+        const gradients = await (await asset('gradients.js')).loadGradients(explorer.root.dataset.model);
+        const model = await loadModel(sitePath('model', { model: explorer.root.dataset.model }));
+        const scores = classScores(explorer.layers, contract().dataset.classes);
+        const score = (images, count) => model.output(scores.name, images, count);
+        const sign = () => gradients ? exactSign(gradients, explorer.example(), 0)
+            : gradientSign(score, explorer.example(), 0, scores.probabilities);
+        await sign();
+        const t = performance.now();
+        await sign();
+        return performance.now() - t;
+    }"""
+    )
+
+
+def measure_attribution(page, samples: int = 5) -> dict:
+    """Milliseconds for each attribution method on the explorer's example in the attribution
+    figure (templates/attribution.js), the median of `samples` after one to warm up; {} where
+    the page has no such figure."""
+    if page.locator(".attribution").count() == 0:
+        return {}
+    page.locator(".attribution").first.scroll_into_view_if_needed()
+    found = page.evaluate(
+        """async (samples) => {
+        const figure = await window.layerwise.attributions[0], explorer = await window.layerwise.explorers[0];
+        const median = (xs) => xs.sort((a, b) => a - b)[xs.length >> 1], found = {};
+        for (const method of ['saliency', 'integrated', 'occlusion']) {
+            await figure.compute(explorer.example(), method);
+            const times = [];
+            for (let i = 0; i < samples; i++) times.push((await figure.compute(explorer.example(), method)).ms);
+            found[method] = median(times);
+        }
+        return found;
+    }""",
+        samples,
+    )
+    return {
+        "saliency_ms": found["saliency"],
+        "integrated_gradients_ms": found["integrated"],
+        "occlusion_ms": found["occlusion"],
+    }
+
+
+def measure_live_epoch(page) -> float | None:
+    """Seconds for one epoch of the page's live softmax regression (templates/live-training.js)
+    as it trains: each batch made from the examples and stepped, from zero, without the pictures;
+    None where the article has no such figure."""
+    return page.evaluate(
+        """async () => {
+        const roots = [...document.querySelectorAll('.live-training')];
+        const softmax = roots.findIndex((root) => JSON.parse(root.dataset.model).loss === 'softmax');
+        if (softmax < 0) return null;
+        const widget = await window.layerwise['live-training'][softmax];
+        const state = await import(new URL('assets/live-training-state.js', document.baseURI).href);
+        const { contract } = await import(new URL('assets/runtime.js', document.baseURI).href);
+        const { model, trainer, examples } = widget, classes = contract().dataset.classes.length;
+        const run = state.newRun(model.parameters, examples.trainLabels.length);
+        const t = performance.now();
+        while (run.epoch === 0) {
+            const indices = state.nextIndices(run, model.batch);
+            const result = await trainer.step(run.params, state.batchOf(examples, indices, model.batch, classes));
+            state.advance(run, result.params, result.loss, indices.length);
+        }
+        return (performance.now() - t) / 1000;
+    }"""
+    )
+
+
+def measure_detail(page, window_ms: int, samples: int = 30) -> dict:
+    """A layer's detail view in the explorer (the busiest: the first convolution reading many
+    channels, else the first layer): milliseconds from the click that opens it, and from a key
+    that moves its selected output, to the frame that shows it (medians); and the slide's frames
+    per second."""
+    return page.evaluate(
+        """async ([ms, samples]) => {
+        const explorer = await window.layerwise.explorers[0];
+        const convs = explorer.layers.filter((l) => l.step?.kind === 'conv');
+        const layer = convs.at(-1) ?? explorer.layers[0];
+        const box = explorer.root.querySelector(`.layer[data-layer="${layer.name}"]`);
+        box.scrollIntoView();
+        const shown = () => new Promise((resolve) => requestAnimationFrame(resolve));
+        // Opened cold (its weights and KaTeX fetched), then another layer opened warm.
+        async function open(name) {
+            const t = performance.now();
+            explorer.root.querySelector(`.layer[data-layer="${name}"] .layer-open`).click();
+            const panel = explorer.details.get(name);
+            await new Promise((resolve) => panel.root.addEventListener('painted', resolve, {once: true}));
+            await shown();
+            return performance.now() - t;
+        }
+        const firstOpen = await open(layer.name);
+        const other = explorer.layers.find((l) => l !== layer && l.step?.kind === layer.step?.kind) ?? explorer.layers[0];
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * 16));
+        const warmOpen = await open(other.name);
+        const panel = explorer.details.get(layer.name);
+        const map = panel.root.querySelector('.detail-map'), moves = [];
+        for (let i = 0; i < samples; i++) {
+            // Keys arrive at any point of a frame, as for the pointer above.
+            await new Promise((resolve) => setTimeout(resolve, Math.random() * 16));
+            const painted = new Promise((resolve) => panel.root.addEventListener('painted', resolve, {once: true}));
+            const t = performance.now();
+            map.dispatchEvent(new KeyboardEvent('keydown', {key: i % 10 === 9 ? 'ArrowDown' : 'ArrowRight', bubbles: true}));
+            await painted;
+            await shown();
+            moves.push(performance.now() - t);
+        }
+        const frames = () => Number(panel.root.dataset.frames);
+        panel.setPlaying(true);
+        const start = frames(), t = performance.now();
+        await new Promise((resolve) => setTimeout(resolve, ms));
+        const fps = (frames() - start) * 1000 / (performance.now() - t);
+        panel.setPlaying(false);
+        return { detail_layer: layer.name, detail_first_open_ms: firstOpen, detail_open_ms: warmOpen,
+                 detail_move_ms: moves.sort((a, b) => a - b)[moves.length >> 1], detail_slide_fps: fps };
+    }""",
+        [window_ms, samples],
+    )
+
+
+def measure_tour(page, window_ms: int) -> dict:
+    """Grand Tour frames per second: the page's own tour with its recorded sample, then the
+    tour's renderer and rotation driven over 10,000 random points, each next to a plain canvas
+    drawing the same number of dots each frame (same page, same run). The page ships no hook
+    for this: the bench imports the tour's module as any page script could."""
+    page.locator(".grand-tour").scroll_into_view_if_needed()
+    return page.evaluate(
+        """async (ms) => {
+        const tour = await window.layerwise.tours[0];
+        const canvas = tour.root.querySelector('.tour-canvas');
+        const { Rotation, TourRenderer } = await import(new URL('assets/tour.js', document.baseURI).href);
+        const settle = () => new Promise((r) => setTimeout(r, ms));
+        // Frames per second of `frame()` run on every animation frame for `ms`.
+        async function rate(frame) {
+            let frames = 0, running = true;
+            (function next() { if (!running) return; frame(frames++); requestAnimationFrame(next); })();
+            const t = performance.now();
+            await settle();
+            running = false;
+            return frames * 1000 / (performance.now() - t);
+        }
+        function scratch() {
+            const c = document.createElement('canvas');
+            c.width = canvas.width; c.height = canvas.height;
+            c.style.cssText = `width: ${canvas.clientWidth}px; height: ${canvas.clientHeight}px`;
+            document.body.append(c);
+            return c;
+        }
+        async function baseline(points) {
+            const c = scratch(), ctx = c.getContext('2d');
+            const xy = Float32Array.from({length: 2 * points}, () => Math.random());
+            const fps = await rate((frames) => {
+                ctx.clearRect(0, 0, c.width, c.height);
+                ctx.fillStyle = '#1f77b4';
+                const jitter = frames % 7;
+                for (let p = 0; p < points; p++) ctx.fillRect(xy[2 * p] * c.width + jitter, xy[2 * p + 1] * c.height, 5, 5);
+            });
+            c.remove();
+            return fps;
+        }
+        async function tourAt(points) {
+            // As many dimensions as the page's widest layer, points of every class.
+            const dims = tour.view.rotation.n, info = { name: 'synthetic', dims, reduced: true, width: dims, scale: [1] };
+            const { palette } = JSON.parse(document.getElementById('layerwise-contract').textContent);
+            const c = scratch(), side = scratch(), renderer = new TourRenderer(c, side, palette);
+            const rotation = new Rotation(dims), labels = Uint8Array.from({length: points}, (_, i) => i % palette.length);
+            const values = Float32Array.from({length: points * dims}, () => Math.random() * 2 - 1);
+            const scene = { values, info, count: points, snapshot: 0, rotation, labels, selected: new Set(), noun: 'point',
+                colours: { palette, ink: '#000', paper: '#fff' }, axesAreClasses: () => false, axisName: (info, a) => `PC${a + 1}` };
+            const fps = await rate(() => { rotation.step(0.01); renderer.draw(scene); });
+            c.remove(); side.remove();
+            return fps;
+        }
+        const frames = () => Number(tour.root.dataset.frames);
+        while (!(frames() > 0)) await new Promise((resolve) => setTimeout(resolve, 50));  // its first frame drawn
+        await new Promise((resolve) => setTimeout(resolve, 500));  // and its neighbouring layers fetched
+        const playing = tour.view.playing;
+        tour.view.playing = true;
+        const start = frames(), t = performance.now();
+        await settle();
+        const result = { tour_fps_1000: (frames() - start) * 1000 / (performance.now() - t) };
+        tour.view.playing = playing;
+        result.canvas_baseline_fps_1000 = await baseline(1000);
+        result.tour_fps_10000 = await tourAt(10000);
+        result.canvas_baseline_fps_10000 = await baseline(10000);
+        return result;
+    }""",
+        window_ms,
+    )
+
+
+def scroll_through(page, step: int = 900, pause_ms: int = 100) -> None:
+    """To the end of the page a screen at a time, so every lazy figure and widget is drawn."""
+    for y in range(0, page.evaluate("document.body.scrollHeight"), step):
+        page.evaluate(f"window.scrollTo(0, {y})")
+        page.wait_for_timeout(pause_ms)
+    page.wait_for_load_state("networkidle")
+
+
+def axe_violations(browser, url: str, node_modules: Path) -> dict[str, list]:
+    """axe-core's violations on the fully scrolled page, in light and then dark mode."""
+    # axe is injected as a script of its own, which the page's Content-Security-Policy refuses.
+    context = browser.new_context(bypass_csp=True, viewport={"width": 1200, "height": 900})
+    page = context.new_page()
+    page.goto(url)
+    scroll_through(page, step=1400)  # a viewport and most of the widgets' 600 px lead a step
+    page.add_script_tag(path=str(Path(node_modules) / "axe-core" / "axe.min.js"))
+    found = {}
+    for scheme in ("light", "dark"):
+        page.emulate_media(color_scheme=scheme)
+        page.wait_for_timeout(200)  # figures take the new colours
+        found[scheme] = page.evaluate("""async () => (await axe.run(document, { resultTypes: ["violations"] }))
+            .violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => n.target.join(" ")) }))""")
+    context.close()
+    return found
+
+
+def measure_lighthouse(site: Path, article, node_modules: Path) -> dict:
+    """Lighthouse (npm, a dev dependency) on the article, mobile settings (its defaults: slow 4G,
+    4x CPU slowdown), the site served precompressed as a static host serves it."""
+    from .serve import static_server
+
+    binary = Path(node_modules) / ".bin" / "lighthouse"
+    if not binary.exists():
+        return {"lighthouse": f"not measured: {binary} is missing (`make bench` installs it, a dev dependency)"}
+    with static_server(site) as url:
+        done = subprocess.run(
+            [
+                str(binary),
+                f"{url}/{article.url}",
+                "--output=json",
+                "--output-path=stdout",
+                "--quiet",
+                "--only-categories=performance,accessibility,best-practices,seo",
+                "--chrome-flags=--headless=new --no-sandbox",
+            ],
+            env={**os.environ, "CHROME_PATH": "/usr/bin/chromium"},
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+    if done.returncode != 0:
+        return {
+            "lighthouse": f"failed: {done.stderr.strip().splitlines()[-1] if done.stderr.strip() else done.returncode}"
+        }
+    report = json.loads(done.stdout)
+    audits = report["audits"]
+    results = {
+        f"lighthouse_{name.replace('-', '_')}": round(100 * c["score"]) for name, c in report["categories"].items()
+    }
+    for key, audit in [
+        ("fcp_ms", "first-contentful-paint"),
+        ("lcp_ms", "largest-contentful-paint"),
+        ("tbt_ms", "total-blocking-time"),
+        ("cls", "cumulative-layout-shift"),
+        ("interactive_ms", "interactive"),
+    ]:
+        results[f"lighthouse_{key}"] = audits[audit]["numericValue"]
+    results["lighthouse_failing"] = sorted(
+        audit
+        for name, c in report["categories"].items()
+        for audit in (ref["id"] for ref in c["auditRefs"])
+        if audits[audit].get("score") is not None
+        and audits[audit]["score"] < 0.9
+        and audits[audit]["scoreDisplayMode"] != "informative"
+    )
+    return results
+
+
+def measure_parity(page, result, article) -> dict:
+    """Per model, over every layer: max abs diff of PyTorch, onnxruntime and onnxruntime-web."""
+    import onnxruntime
+    import torch
+
+    from ..model.export import weights_from_onnx
+    from ..model.models import Network
+    from ..model.orchestrator import build_network
+
+    shape = result.dataset.shape
+    examples = np.asarray(result.examples["pixels"][:8], dtype=np.float32).reshape(-1, *shape) / 255
+    specs, source = article.specs, article.source
+    parity = {}
+    for name, described in result.models.items():
+        onnx_bytes = result.files[described.onnx]
+        ort_out = onnxruntime.InferenceSession(onnx_bytes).run(None, {"image": examples})
+        network = build_network(specs[name], source)
+        if isinstance(network, Network):
+            network.load_weights(weights_from_onnx(network.module, onnx_bytes))
+            with torch.no_grad():
+                torch_out = [t.numpy() for t in network.eval().outputs(torch.from_numpy(examples)).values()]
+        else:  # brought in as ONNX: no PyTorch weights to compare with
+            torch_out = ort_out
+        web = page.evaluate(
+            """async ([url, pixels, shape]) => {
+            const ort = await import('./vendor/ort/ort.wasm.min.mjs');
+            const session = await ort.InferenceSession.create(url);
+            const out = await session.run({image: new ort.Tensor('float32', Float32Array.from(pixels), shape)});
+            return session.outputNames.map((k) => Array.from(out[k].data));
+        }""",
+            [f"{article.slug}/{described.onnx}", examples.ravel().tolist(), list(examples.shape)],
+        )
+
+        def max_diff(a, b):
+            return max(float(np.abs(np.asarray(x).ravel() - np.asarray(y).ravel()).max()) for x, y in zip(a, b))
+
+        parity[name] = {
+            "torch_vs_onnxruntime": max_diff(torch_out, ort_out),
+            "onnxruntime_vs_web": max_diff(ort_out, web),
+            "torch_vs_web": max_diff(torch_out, web),
+            "test_accuracy": described.metrics["test_accuracy"],
+        }
+    return parity
+
+
+def verdict(value, target, better) -> str:
+    if value is None:
+        return "n/a"
+    return "met" if (value <= target if better == "lower" else value >= target) else "MISSED"
+
+
+def show(value, unit) -> str:
+    if value is None:
+        return "n/a"
+    if unit == "B":
+        return f"{value / 1e6:.2f} MB"
+    if unit in ("s", "ms", "fps"):
+        return f"{value:.2f} {unit}"
+    return f"{value:.4g}"
+
+
+def critical_path(stages: dict[str, float]) -> str:
+    """The stages run one after another (training's runs in parallel within its stage): the build's
+    critical path is each article's stages in turn, and the longest of them is where time goes."""
+    per_article: dict[str, dict[str, float]] = {}
+    for name, seconds in stages.items():
+        if ": " in name:
+            article, stage = name.split(": ", 1)
+            per_article.setdefault(article, {})[stage] = seconds
+    parts = []
+    for article, timed in per_article.items():
+        longest = max(timed, key=timed.get)
+        parts.append(f"{article} {sum(timed.values()):.1f} s (longest: {longest}, {timed[longest]:.1f} s)")
+    rest = {k: v for k, v in stages.items() if ": " not in k and k != "total"}
+    parts += [f"{name} {seconds:.1f} s" for name, seconds in rest.items()]
+    return "Critical path, in order: " + "; then ".join(parts) + "."
+
+
+def budget_rows(results: dict) -> list[str]:
+    """The budget's table: each row's median over the runs, its spread, the target and the verdict."""
+    runs = results.get("runs", 1)
+    lines = [f"| what | median of {runs} runs (spread) | target | |", "|---|---|---|---|"]
+    for key, what, target, unit, better in BUDGET:
+        value, spread = results.get(key), results.get(f"{key}_spread")
+        measured = show(value, unit) + (
+            f" ({show(spread[0], unit)} to {show(spread[1], unit)})" if spread and spread[0] != spread[1] else ""
+        )
+        lines.append(
+            f"| {what} | {measured} | {'<=' if better == 'lower' else '>='} "
+            f"{show(target, unit)} | {verdict(value, target, better)} |"
+        )
+    return lines
+
+
+def report(results: dict) -> str:
+    lines = budget_rows(results)
+    lines += ["", "| build stage | seconds |", "|---|---|"]
+    lines += [f"| {stage} | {seconds:.2f} |" for stage, seconds in results["stages_s"].items()]
+    lines += ["", critical_path(results["stages_s"])]
+    if results.get("manifold_seconds"):
+        lines += [
+            "",
+            "| manifold views (seconds) | " + " | ".join(next(iter(results["manifold_seconds"].values()))) + " |",
+            "|---|" + "---|" * len(next(iter(results["manifold_seconds"].values()))),
+        ]
+        lines += [
+            f"| {layer} | " + " | ".join(f"{t:.2f}" for t in times.values()) + " |"
+            for layer, times in results["manifold_seconds"].items()
+        ]
+    lines += [
+        "",
+        "| page | raw | gzip |",
+        "|---|---|---|",
+        f"| before any interaction | {show(results['first_load_raw_bytes'], 'B')} | {show(results['first_load_gzip_bytes'], 'B')} |",
+        f"| loaded as the reader scrolls through (figures, widgets, wasm) | {show(results['lazy_raw_bytes'], 'B')} | {show(results['lazy_gzip_bytes'], 'B')} |",
+    ]
+    for when in ("first_load_by_type", "lazy_by_type"):
+        for kind, sizes in sorted(results[when].items()):
+            lines.append(
+                f"| {when.split('_by')[0].replace('_', ' ')}: {kind} ({sizes['files']} files) | "
+                f"{show(sizes['raw'], 'B')} | {show(sizes['gzip'], 'B')} |"
+            )
+    lines += ["", "| Grand Tour | tour fps | plain canvas fps (same run) |", "|---|---|---|"]
+    lines += [
+        f"| {n:,} points | {results[f'tour_fps_{n}']:.1f} | {results[f'canvas_baseline_fps_{n}']:.1f} |"
+        for n in (1000, 10000)
+    ]
+    lines += [
+        "",
+        f"First contentful paint {show(results['first_paint_ms'], 'ms')}, "
+        f"DOM interactive {show(results['interactive_ms'], 'ms')}, load {show(results['load_ms'], 'ms')}.",
+        "",
+        "| model | held-out accuracy | torch vs onnxruntime | onnxruntime vs web | torch vs web |",
+        "|---|---|---|---|---|",
+    ]
+    for name, p in results["parity"].items():
+        lines.append(
+            f"| {name} | {p['test_accuracy']:.2%} | {show(p['torch_vs_onnxruntime'], '')} | "
+            f"{show(p['onnxruntime_vs_web'], '')} | {show(p['torch_vs_web'], '')} |"
+        )
+    return "\n".join(lines)
+
+
+def measure_once(project: Path) -> dict:
+    """One full measurement: a cold build in a fresh folder, then its pages in Chromium and Lighthouse."""
+    from .serve import static_server
+
+    node_modules = project / "node_modules"
+    with tempfile.TemporaryDirectory(prefix="layerwise-bench-") as tmp:
+        builds = measure_builds(Path(tmp), project)
+        with chromium() as browser:
+            page = measure_page(builds["site"], builds["article"], builds["data"], browser)
+            with static_server(builds["site"]) as url:
+                axe = {a.url: axe_violations(browser, f"{url}/{a.url}", node_modules) for a in builds["articles"]}
+        page["axe"] = axe
+        page["axe_violations"] = sum(len(v) for schemes in axe.values() for v in schemes.values())
+        page |= measure_lighthouse(builds["site"], builds["article"], node_modules)
+        page["lighthouse_index"] = measure_lighthouse(builds["site"], SimpleNamespace(url="index.html"), node_modules)
+    results = {k: v for k, v in builds.items() if k not in ("data", "site", "article", "articles")} | page
+    results["cnn_test_accuracy"] = builds["data"].models["cnn"].metrics["test_accuracy"]
+    results["manifold_seconds"] = {layer: info["seconds"] for layer, info in builds["data"].manifold["layers"].items()}
+    results["parity_web_max_abs"] = max(p["torch_vs_web"] for p in page["parity"].values())
+    results["image_articles_s"] = sum(
+        t for stage, t in results["stages_s"].items() if stage.split(": ")[0] in ("mnist", "fashion")
+    )
+    return results
+
+
+def combined(runs: list[dict]) -> dict:
+    """The median run's numbers, with every budget row's spread over the runs ({key}_spread: [min, max])."""
+    results = dict(runs[len(runs) // 2])
+    for key, *_ in BUDGET:
+        values = sorted(float(r[key]) for r in runs if r.get(key) is not None)
+        if values:
+            results[key] = float(np.median(values))
+            results[f"{key}_spread"] = [values[0], values[-1]]
+    results["runs"] = len(runs)
+    return results
+
+
+def run_bench(project: Path, out: Path, runs: int = 3) -> dict:
+    """`runs` full measurements; the table shows each row's median and its spread, never the best run."""
+    measured = []
+    for k in range(runs):
+        print(f"bench run {k + 1} of {runs}", file=sys.stderr)
+        measured.append(measure_once(project))
+    results = combined(measured)
+    table = report(results)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "report.json").write_text(json.dumps({"combined": results, "runs": measured}, indent=2, default=str))
+    (out / "report.md").write_text(table + "\n")
+    print(table)
+    print(f"\nwritten to {out}/report.json and {out}/report.md")
+    return results

