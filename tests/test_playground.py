@@ -147,7 +147,7 @@ def test_page_step_matches_pytorch(page, server, reference):
                 const state = await import("./assets/playground-state.js");
                 const shown = document.querySelector("#fig-spiral .playground");
                 const index = [...document.querySelectorAll(".playground")].indexOf(shown);
-                const { model, trainer } = await window.layerwise.model.playground[index];
+                const { model, trainer } = await window.layerwise.playground[index];
                 const arch = state.masks(model, setup), { train } = state.dataset(model, setup);
                 let params = state.initial(model, setup, arch.mask);
                 const batches = [];
