@@ -15,7 +15,7 @@ import numpy as np
 from ... import contract
 from ...contract import class_colours
 from ...stats import percent
-from . import analysed_layer, as_rgb, figure, plotly, plotly_html
+from . import NEEDS_RESULT, analysed_layer, as_rgb, figure, plotly, plotly_html
 
 GRID = 12  # cells per side, over the map's occupied extent
 BORDER = 2  # pixels of class colour around each tile
@@ -31,6 +31,9 @@ def analysed_method(value: str | None, result) -> str:
     if value not in made:
         raise ValueError(f"a view the analysis made (analysis.methods in the config): one of {', '.join(made)}")
     return value
+
+
+NEEDS_RESULT.add(analysed_method)  # checked once the analysis has run
 
 
 @dataclass
