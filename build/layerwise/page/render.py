@@ -150,7 +150,7 @@ def card(article, result) -> Card:
 def result_functions(result, remember: Callable) -> dict:
     """Functions prose and claims may call that compute from this article's result with a
     figure's code: atlas("relu3").pure, integrated_gradients("cnn", "7", "1").upper_share."""
-    return {"atlas": atlas_numbers(result), "integrated_gradients": attribution_numbers(result, remember)}
+    return {"atlas": atlas_numbers(result, remember), "integrated_gradients": attribution_numbers(result, remember)}
 
 
 def prose_memory(cache: Cache) -> Callable:

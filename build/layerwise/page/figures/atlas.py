@@ -91,12 +91,11 @@ def compute_atlas(result, layer: str, method: str, columns: int = GRID) -> Atlas
     return Atlas(columns, cells, counts, majority, by_class.max(axis=1), tiles)
 
 
-def atlas_numbers(result):
-    """The prose's atlas(layer, method): {{ atlas("relu3").pure }} of {{ atlas("relu3").occupied }}."""
+def atlas_numbers(result, remember):
+    """The prose's atlas(layer, method): {{ atlas("relu3").pure }} of {{ atlas("relu3").occupied }};
+    remembered by the result's key (render.prose_memory), so a content-only rebuild computes none."""
 
-    @functools.cache
-    def numbers(layer: str, method: str | None = None) -> dict:
-        layer, method = analysed_layer(layer, result), analysed_method(method, result)
+    def compute(layer: str, method: str) -> dict:
         found = compute_atlas(result, layer, method)
         return {
             "columns": found.columns,
@@ -105,6 +104,11 @@ def atlas_numbers(result):
             "pure_share": found.pure / found.occupied,
             "method": METHOD_NAMES.get(method, method),
         }
+
+    @functools.cache
+    def numbers(layer: str, method: str | None = None) -> dict:
+        layer, method = analysed_layer(layer, result), analysed_method(method, result)
+        return remember("atlas", [result.key, layer, method], lambda: compute(layer, method))
 
     return numbers
 
@@ -123,7 +127,7 @@ def atlas_png(found: Atlas, shape, colours: list[str]) -> bytes:
         tile = as_rgb(np.round(found.tiles[cell]), shape)  # (H, W, 3)
         picture[top + BORDER : top + BORDER + height, left + BORDER : left + BORDER + width, :3] = tile
     out = io.BytesIO()
-    Image.fromarray(picture).save(out, "PNG", optimize=True)
+    Image.fromarray(picture).save(out, "PNG")
     return out.getvalue()
 
 
