@@ -109,8 +109,13 @@ def atlas_numbers(result, remember):
 
     @functools.cache
     def numbers(layer: str, method: str | None = None) -> dict:
-        layer, method = analysed_layer(layer, result), analysed_method(method, result)
-        return remember("atlas", [result.key, layer, method], lambda: compute(layer, method))
+        chosen = {}
+        for what, convert, given in (("layer", analysed_layer, layer), ("method", analysed_method, method)):
+            try:
+                chosen[what] = convert(given, result)
+            except ValueError as e:
+                raise ValueError(f"atlas(layer, method): the {what} must be {e}; got '{given}'") from None
+        return remember("atlas", [result.key, chosen["layer"], chosen["method"]], lambda: compute(**chosen))
 
     return numbers
 

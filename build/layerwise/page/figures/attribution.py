@@ -83,7 +83,11 @@ def attribution_numbers(result, remember):
     def compute(model_name: str, of: str, cls: str) -> dict:
         if model_name not in result.models or result.models[model_name].gradients is None:
             raise ValueError(f"integrated_gradients: '{model_name}' is not a model of this build with a gradient graph")
-        found = towards(result, model_name, class_index(str(of), result), class_index(str(cls), result))
+        try:
+            of_index, cls_index = class_index(str(of), result), class_index(str(cls), result)
+        except ValueError as e:
+            raise ValueError(f"integrated_gradients(model, of, towards): each class must be {e}") from None
+        found = towards(result, model_name, of_index, cls_index)
         return {"upper_share": found["upper_share"], "error": found["error"]}
 
     @functools.cache
