@@ -292,7 +292,7 @@ async function mount(root, near) {
     for (const panel of details.values()) if (!panel.root.hidden) panel.update(tensors);
     root.dispatchEvent(new CustomEvent("painted", { detail: { pixels, values } }));
     // Other widgets (the Grand Tour, the neurons) show the reader's example too.
-    shareExample(pixels);
+    shareExample(pixels, { model: root.dataset.model, values });
     return values;
   }
 

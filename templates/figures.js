@@ -76,6 +76,11 @@ async function draw(figure, near) {
   Plotly.relayout(figure, pageColours(figure));
   if (figure.dataset.thumbnails) { showThumbnails(figure); linkSample(figure, Plotly, await sampleOf(figure.dataset.thumbnails)); }
   if (fig.layout.meta?.examples) linkPictures(figure, Plotly, fig.layout.meta);
+  // An atlas (figures/atlas.py): the reader's example on it, by code fetched only for one.
+  if (fig.layout.meta?.atlas) {
+    const { placeReader } = await import("./atlas.js");
+    await placeReader(figure, Plotly, fig.layout.meta.atlas, await sampleOf(fig.layout.meta.atlas.model));
+  }
 }
 
 // Brushing and linking (runtime.js): a lasso or box here selects the same held-out examples in

@@ -132,16 +132,18 @@ export async function loadSample(model) {
 
 // The reader's example (the layer explorer's), for every widget that shows it too: one mounted
 // later still gets the latest (`show` is called with it at once, then with each new one).
+// `outputs` ({ model, values: every layer's output }) is what the explorer's model computed of
+// it, so a widget of the same model need not run it again.
 let latestExample = null;
-export function shareExample(pixels) {
-  latestExample = pixels;
-  window.dispatchEvent(new CustomEvent("layerwise:drawn", { detail: { pixels } }));
+export function shareExample(pixels, outputs = null) {
+  latestExample = { pixels, outputs };
+  window.dispatchEvent(new CustomEvent("layerwise:drawn", { detail: latestExample }));
 }
 export function onExample(show) {
-  if (latestExample) show(latestExample);
-  window.addEventListener("layerwise:drawn", (event) => show(event.detail.pixels));
+  if (latestExample) show(latestExample.pixels, latestExample.outputs);
+  window.addEventListener("layerwise:drawn", (event) => show(event.detail.pixels, event.detail.outputs));
 }
-export const latest = () => latestExample;
+export const latest = () => latestExample?.pixels ?? null;
 // An example picked in another view (uint8 pixels, and its label where the view knows it), for
 // the layer explorer to load.
 export const pickExample = (pixels, label = null) =>

@@ -33,6 +33,8 @@ from ..errors import CANNOT_WRITE, BuildError, cannot_write
 from . import figures
 from .content import ArticleInputs, load_glossary, render_pages
 from .figures import still
+from .figures.atlas import atlas_numbers
+from .figures.attribution import attribution_numbers
 
 
 def copy_vendored(node_modules: Path, vendor: Path) -> None:
@@ -145,6 +147,12 @@ def card(article, result) -> Card:
     )
 
 
+def result_functions(result, remember: Callable) -> dict:
+    """Functions prose and claims may call that compute from this article's result with a
+    figure's code: atlas("relu3").pure, integrated_gradients("cnn", "7", "1").upper_share."""
+    return {"atlas": atlas_numbers(result, remember), "integrated_gradients": attribution_numbers(result, remember)}
+
+
 def prose_memory(cache: Cache) -> Callable:
     """remember(figure, arguments, compute): a value prose computes with a figure's code (the
     playground's PyTorch runs), cached by the arguments and that code."""
@@ -250,7 +258,12 @@ def render_site(config: dict, settings, articles: list, results: dict, out: Path
         every = {a.slug: results[a.slug].values() for a in articles}  # prose may quote another article
         sites = {
             a.slug: ArticleInputs(
-                {**every[a.slug], "articles": every, "remember": prose_memory(cache)},
+                {
+                    **every[a.slug],
+                    "articles": every,
+                    "remember": prose_memory(cache),
+                    **result_functions(results[a.slug], prose_memory(cache)),
+                },
                 results[a.slug],
                 glossary,
                 content,

@@ -359,6 +359,7 @@ def as_rgb(pixels, shape) -> np.ndarray:
 
 
 from . import (  # noqa: E402,F401
+    atlas,
     attribution,
     grand_tour,
     ladder,

@@ -4,6 +4,7 @@ cannot draw it (no JavaScript, a page opened from disk, some printers) and no ta
 Only what such figures hold is drawn: images, heatmaps and marker scatters, each in its subplot's
 panel, and the subplot titles. Axes, ticks and legends are left to the live figure and caption."""
 
+import base64
 import io
 
 import numpy as np
@@ -67,6 +68,13 @@ def paste_image(canvas: Image.Image, pixels: np.ndarray, box, reversed_y: bool) 
     canvas.alpha_composite(image, at)
 
 
+def image_pixels(trace) -> np.ndarray:
+    """An image trace's (H, W, 3|4) pixels: its z, or the PNG of its data URL `source`."""
+    if trace.z is not None:
+        return np.asarray(trace.z, dtype=np.uint8)
+    return np.asarray(Image.open(io.BytesIO(base64.b64decode(trace.source.split(",", 1)[1]))))
+
+
 def draw_dots(draw: ImageDraw.ImageDraw, trace, box, extent) -> None:
     x, y = np.asarray(trace.x, dtype=float), np.asarray(trace.y, dtype=float)
     (x0, x1), (y0, y1) = extent
@@ -105,9 +113,11 @@ def still_png(fig) -> bytes | None:
         box = panel(fig, trace, size)
         y_axis = fig.layout[f"yaxis{(trace.yaxis or 'y')[1:]}"]
         if trace.type == "image":
-            paste_image(canvas, np.asarray(trace.z, dtype=np.uint8), box, reversed_y=False)  # images run top-down
+            paste_image(canvas, image_pixels(trace), box, reversed_y=False)  # images run top-down
         elif trace.type == "heatmap":
             paste_image(canvas, heatmap_rgba(trace), box, reversed_y=y_axis.autorange != "reversed")
+        elif trace.marker.opacity == 0:  # markers there only to be hovered (the atlas' cells)
+            continue
         elif trace.x is not None and any(v is not None for v in trace.x):
             x, y = np.asarray(trace.x, dtype=float), np.asarray(trace.y, dtype=float)
             draw_dots(draw, trace, box, ((np.nanmin(x), np.nanmax(x)), (np.nanmin(y), np.nanmax(y))))
