@@ -60,7 +60,9 @@ def analysed_layers(config: dict, network) -> list[str]:
 
 
 def plan(config: dict, specs: dict[str, ModelSpec], source: sources.Source):
-    """(networks, analysed layers), every mistake found reported together, one line each."""
+    """(networks, analysed layers), every mistake found reported together, one line each. Text is
+    read first: a bad file is one line, once, before any model is planned."""
+    source.text  # noqa: B018 (reads the files, where the source has text)
     networks, errors = {}, []
     for name, spec in specs.items():
         try:
