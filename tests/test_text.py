@@ -6,7 +6,7 @@ import torch
 from layerwise.config import DEFAULTS, ModelSpecError
 from layerwise.model import train
 from layerwise.model.data import load_dataset
-from layerwise.model.export import export_onnx
+from layerwise.model.export import export_onnx, weights_from_onnx
 from layerwise.model.models import network_from_layers
 from layerwise.model.result import TextInfo
 from layerwise.model.sequence import transformer_lines
@@ -141,7 +141,11 @@ def test_export_runs_every_layer_in_onnxruntime_at_any_length():
     import onnxruntime
 
     network = network_from_layers(TINY_TRANSFORMER, (24,), 0, "transformer", NEXT_TOKEN)
-    session = onnxruntime.InferenceSession(export_onnx(network, (24,)))
+    onnx_bytes = export_onnx(network, (24,))
+    session = onnxruntime.InferenceSession(onnx_bytes)
+    again = network_from_layers(TINY_TRANSFORMER, (24,), 0, "transformer", NEXT_TOKEN)  # initialised afresh
+    again.load_weights(weights_from_onnx(again.module, onnx_bytes))  # as the bench and the page's tests read them
+    assert all(torch.equal(a, b) for a, b in zip(again.module.state_dict().values(), network.module.state_dict().values()))
     assert [i.name for i in session.get_inputs()] == ["tokens"]
     assert [o.name for o in session.get_outputs()] == network.layer_names
     generator = torch.Generator().manual_seed(0)

@@ -36,6 +36,11 @@ ACTIVATIONS = ("ReLU", "GELU", "Tanh", "Sigmoid", "ELU", "LeakyReLU", "SiLU", "R
 
 
 def build_network(spec: ModelSpec, source: sources.Source):
+    if spec.onnx and source.text is not None:
+        raise ModelSpecError(
+            f"models.{spec.name}.onnx: a text model brought in as ONNX is not read yet; bring its weights "
+            "as a checkpoint for layer lines or a factory instead"
+        )
     if spec.onnx:
         return OnnxNetwork(spec, source.shape, len(source.classes))
     return models.build_network(spec, source.shape, len(source.classes), source.text)
