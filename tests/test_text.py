@@ -100,6 +100,11 @@ def test_bad_text_is_one_line_naming_the_file(tmp_path):
     with pytest.raises(DataError) as e:
         describe_source(text_data(tmp_path / "latin1.txt"), None).text  # noqa: B018
     assert "latin1.txt: not UTF-8 text (line 2, byte 13)" in one_line(e)
+    (tmp_path / "links").mkdir()
+    (tmp_path / "links" / "klingon").symlink_to(tmp_path / "not-installed")
+    with pytest.raises(DataError) as e:
+        describe_source(text_data(tmp_path / "links", task="classify"), None)
+    assert one_line(e).startswith(f"{tmp_path / 'links' / 'klingon'} links to {tmp_path / 'not-installed'}, which does not exist")
     (tmp_path / "classes" / "yes").mkdir(parents=True)
     (tmp_path / "classes" / "no").mkdir()
     (tmp_path / "classes" / "yes" / "y.txt").write_text("oui\nja\n")
