@@ -1,4 +1,4 @@
-"""Text as data: the source kind (files, documents, the split, the vocabulary, tokens), its bad input, and sequence models."""
+"""Text as data: the source kind (files, documents, split, vocabulary, tokens), its bad input, sequence models."""
 
 import pytest
 import torch
@@ -104,7 +104,9 @@ def test_bad_text_is_one_line_naming_the_file(tmp_path):
     (tmp_path / "links" / "klingon").symlink_to(tmp_path / "not-installed")
     with pytest.raises(DataError) as e:
         describe_source(text_data(tmp_path / "links", task="classify"), None)
-    assert one_line(e).startswith(f"{tmp_path / 'links' / 'klingon'} links to {tmp_path / 'not-installed'}, which does not exist")
+    assert one_line(e).startswith(
+        f"{tmp_path / 'links' / 'klingon'} links to {tmp_path / 'not-installed'}, which does not exist"
+    )
     (tmp_path / "classes" / "yes").mkdir(parents=True)
     (tmp_path / "classes" / "no").mkdir()
     (tmp_path / "classes" / "yes" / "y.txt").write_text("oui\nja\n")
@@ -150,7 +152,9 @@ def test_export_runs_every_layer_in_onnxruntime_at_any_length():
     session = onnxruntime.InferenceSession(onnx_bytes)
     again = network_from_layers(TINY_TRANSFORMER, (24,), 0, "transformer", NEXT_TOKEN)  # initialised afresh
     again.load_weights(weights_from_onnx(again.module, onnx_bytes))  # as the bench and the page's tests read them
-    assert all(torch.equal(a, b) for a, b in zip(again.module.state_dict().values(), network.module.state_dict().values()))
+    assert all(
+        torch.equal(a, b) for a, b in zip(again.module.state_dict().values(), network.module.state_dict().values())
+    )
     assert [i.name for i in session.get_inputs()] == ["tokens"]
     assert [o.name for o in session.get_outputs()] == network.layer_names
     generator = torch.Generator().manual_seed(0)
@@ -219,6 +223,8 @@ def test_the_pipeline_runs_the_stages_text_has_and_says_why_not_the_others(tmp_p
     assert result.models["tiny"].no_gradients == STAGES["gradients"].why_not
     assert result.tour["not_recorded"] == STAGES["record"].why_not and result.manifold == {"layers": {}}
     files = set(result.files)
-    assert contract.site_path("model", model="tiny") in files and not any(f.startswith(("units/", "tour/")) for f in files)
+    assert contract.site_path("model", model="tiny") in files and not any(
+        f.startswith(("units/", "tour/")) for f in files
+    )
     page = json.loads(contract.page_contract(result, "."))
     assert page["input"] == "tokens" and page["text"]["vocabulary"] == info.vocabulary
