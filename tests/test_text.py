@@ -144,13 +144,27 @@ def test_a_transformer_reads_like_its_diagram_and_sees_only_the_past():
     assert torch.allclose(before["block2.lens"], before["output"])  # the last block's lens is the model's reading
 
 
-def test_export_runs_every_layer_in_onnxruntime_at_any_length():
+CLASSIFY = TextInfo("classify", NEXT_TOKEN.vocabulary, None, 24, [])
+GRU_CLASSIFIER = ["embed: Embedding(auto, 8)", "gru: GRU(auto, 12)", "last: Pool('last')", "out: Linear(auto, classes)"]
+ATTENDING_CLASSIFIER = [
+    "embed: Embedding(auto, 16)",
+    "position: PositionalEmbedding(context, 16)",
+    "block: TransformerBlock(16, heads=2, causal=False)",
+    "pool: Pool('mean')",
+    "out: Linear(auto, classes)",
+]
+
+
+@pytest.mark.parametrize(
+    "lines, info", [(TINY_TRANSFORMER, NEXT_TOKEN), (GRU_CLASSIFIER, CLASSIFY), (ATTENDING_CLASSIFIER, CLASSIFY)]
+)
+def test_export_runs_every_layer_in_onnxruntime_at_any_length(lines, info):
     import onnxruntime
 
-    network = network_from_layers(TINY_TRANSFORMER, (24,), 0, "transformer", NEXT_TOKEN)
+    network = network_from_layers(lines, (24,), 3, "model", info)
     onnx_bytes = export_onnx(network, (24,))
     session = onnxruntime.InferenceSession(onnx_bytes)
-    again = network_from_layers(TINY_TRANSFORMER, (24,), 0, "transformer", NEXT_TOKEN)  # initialised afresh
+    again = network_from_layers(lines, (24,), 3, "model", info)  # initialised afresh
     again.load_weights(weights_from_onnx(again.module, onnx_bytes))  # as the bench and the page's tests read them
     assert all(
         torch.equal(a, b) for a, b in zip(again.module.state_dict().values(), network.module.state_dict().values())
@@ -159,7 +173,7 @@ def test_export_runs_every_layer_in_onnxruntime_at_any_length():
     assert [o.name for o in session.get_outputs()] == network.layer_names
     generator = torch.Generator().manual_seed(0)
     for length in (24, 17, 1):
-        tokens = torch.randint(0, len(NEXT_TOKEN.vocabulary), (3, length), generator=generator)  # (N, T)
+        tokens = torch.randint(0, len(info.vocabulary), (3, length), generator=generator)  # (N, T)
         with torch.no_grad():
             expected = network.eval().outputs(tokens)
         for name, got in zip(network.layer_names, session.run(None, {"tokens": tokens.numpy()})):
