@@ -242,3 +242,18 @@ def test_the_pipeline_runs_the_stages_text_has_and_says_why_not_the_others(tmp_p
     )
     page = json.loads(contract.page_contract(result, "."))
     assert page["input"] == "tokens" and page["text"]["vocabulary"] == info.vocabulary
+
+
+def test_bits_per_character_and_the_bigram_are_what_they_say():
+    import math
+
+    from layerwise.model.analysis.baselines import bigram_nats, bits_per_token
+
+    x = torch.tensor([[0, 1] * 25])  # (1, 50): "abab..."
+    y = torch.tensor([[1, 0] * 25])  # the next character at each position
+    nats = bigram_nats(x, y, torch.tensor([[0, 1]]), torch.tensor([[1, 0]]), vocabulary=2)
+    assert nats == pytest.approx([-math.log(26 / 27), -math.log(26 / 27)])  # a -> b 25 times, add-one over 2
+    exactly_one_bit = bits_per_token([math.log(2)] * 6, [0, 0, 1, 1, 2, 2])
+    assert exactly_one_bit == pytest.approx(1) and exactly_one_bit.interval == pytest.approx((1, 1))
+    uneven = bits_per_token([0, 0, 2 * math.log(2), 2 * math.log(2)], [0, 0, 1, 1])  # one easy document, one hard
+    assert uneven == pytest.approx(1) and uneven.interval[0] < 0.5 < 1.5 < uneven.interval[1]  # documents resampled
