@@ -233,6 +233,10 @@ def test_the_pipeline_runs_the_stages_text_has_and_says_why_not_the_others(tmp_p
     assert result.dataset.shape == (24,) and result.dataset.classes == [] and info.task == "next-token"
     assert 0 < metrics["bits_per_char"].interval[0] <= metrics["bits_per_char"] <= metrics["bits_per_char"].interval[1]
     assert metrics["bigram_bits_per_char"] > 0 and metrics["documents"] == 8  # a fifth of 40 held out
+    assert metrics["lens_bits"]["block2.lens"] == pytest.approx(metrics["bits_per_char"])  # the last lens is the model
+    heads = metrics["attention"]["block1.attention.probabilities"]
+    assert [h["head"] for h in heads] == [1, 2] and all(0 <= h["previous"] <= 1 for h in heads)
+    assert heads[0]["even_distance"] == pytest.approx((24 - 1) / 4)  # causal: query i sees i + 1 keys
     assert {layer.type for layer in result.models["tiny"].layers} >= {"Attention", "Lens", "TransformerBlock"}
     assert result.models["tiny"].no_gradients == STAGES["gradients"].why_not
     assert result.tour["not_recorded"] == STAGES["record"].why_not and result.manifold == {"layers": {}}

@@ -23,7 +23,7 @@ from ..errors import BuildError
 from ..stats import Proportion, spread
 from . import adversarial, anatomy, export, gradients, models, sources, tour, train, units
 from . import data as data_stage
-from .analysis import baselines, manifold
+from .analysis import attention, baselines, manifold
 from .onnx_network import OnnxNetwork
 from .pipeline import STAGES, Runner, applies, runs
 from .result import BuildResult, DatasetInfo, LayerInfo, ModelResult
@@ -230,16 +230,21 @@ def image_measures(network, dataset, answers: tuple, described: ModelResult) -> 
 
 
 def text_measures(network, dataset, answers: tuple, described: ModelResult) -> dict:
-    """A next-token model's held-out bits per character, and the character bigram's on the same
-    positions, each with a 95% interval over held-out documents, and what the model saves."""
+    """Where each attention head looks on held-out text; for a next-token model, its held-out bits
+    per character, each block's logit lens's, and the character bigram's on the same positions,
+    each with a 95% interval over held-out documents, and what the model saves over the bigram."""
     logits = answers[0]
-    if dataset.source.text.task != "next-token":
+    next_token = dataset.source.text.task == "next-token"
+    documents = dataset.test_groups.flatten().numpy() if next_token else None  # of each held-out position
+    if isinstance(network, models.Network):
+        targets = dataset.test_y if next_token else None  # a lens reads out tokens: next-token models'
+        described.metrics |= attention.inner_readings(network, dataset.test_x, targets, documents)
+    if not next_token:
         return {}
     nats = torch.nn.functional.cross_entropy(logits.flatten(0, 1), dataset.test_y.flatten(), reduction="none")
     bigram = baselines.bigram_nats(
         dataset.train_x, dataset.train_y, dataset.test_x, dataset.test_y, len(dataset.source.text.vocabulary)
     )
-    documents = dataset.test_groups.flatten().numpy()
     described.metrics |= {
         "bits_per_char": baselines.bits_per_token(nats.numpy(), documents),
         "bigram_bits_per_char": baselines.bits_per_token(bigram, documents),
