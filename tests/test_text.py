@@ -246,6 +246,7 @@ def test_the_pipeline_runs_the_stages_text_has_and_says_why_not_the_others(tmp_p
     )
     page = json.loads(contract.page_contract(result, "."))
     assert page["input"] == "tokens" and page["text"]["vocabulary"] == info.vocabulary
+    assert page["not_shown"] == {name: STAGES[name].why_not for name in ("gradients", "units", "record", "analysis")}
 
 
 def test_bits_per_character_and_the_bigram_are_what_they_say():

@@ -431,7 +431,8 @@ def compute_artifacts(config: dict, specs: dict[str, ModelSpec], source: sources
         len(dataset.test_y),
         source.text,
     )
-    return BuildResult(info, described, examples, tour_summary, analysis, files)
+    not_shown = {name: stage.why_not for name, stage in STAGES.items() if not applies(name, source)}
+    return BuildResult(info, described, examples, tour_summary, analysis, files, not_shown=not_shown)
 
 
 def image_picker(dataset, answers: dict, files: dict) -> dict:
