@@ -5,16 +5,28 @@ from dataclasses import dataclass, field
 
 
 @dataclass
+class TextInfo:
+    """What the page needs to read text as the build does (sources/text.py makes it)."""
+
+    task: str  # "next-token" | "classify"
+    vocabulary: list[str]  # token index -> its character (one code point)
+    unknown: int | None  # the unknown token's index, or None when the vocabulary has none
+    context: int  # the most tokens a model reads; the page keeps the last `context` of longer text
+    examples: list[str]  # held-out texts for the picker, each at most `context` characters
+
+
+@dataclass
 class DatasetInfo:
     """The data as the pages describe it."""
 
     name: str
-    shape: tuple[int, int, int]  # (C, H, W)
-    classes: list[str]
-    noun: str  # what one example is called: "digit", "garment", "image"
-    preprocessing: str  # how the page reads a drawing: "fit-and-centre" | "resize"
+    shape: tuple  # (C, H, W) of an image; (context,) of text
+    classes: list[str]  # [] for next-token text: its outputs are the vocabulary
+    noun: str  # what one example is called: "digit", "garment", "image", "quotation"
+    preprocessing: str  # how the page reads a drawing: "fit-and-centre" | "resize" ("" for text)
     n_train: int
     n_test: int
+    text: TextInfo | None = None  # None for images
 
 
 @dataclass
@@ -57,6 +69,9 @@ class BuildResult:
     manifold: dict  # per analysed layer: views and numbers
     files: dict[str, bytes]  # path under the article's folder of site/ -> bytes
     key: str = ""  # the pipeline's cache key: what figures drawn from this result are cached by
+    # The stages that do not apply to this kind of data -> what the page cannot show, and why
+    # (pipeline.Stage.why_not): e.g. for text, "units", "gradients", "record", "analysis".
+    not_shown: dict[str, str] = field(default_factory=dict)
 
     @property
     def classes(self) -> list[str]:
