@@ -4,6 +4,7 @@ carries it as JSON (templates/runtime.js `contract()` reads it), so Python and J
 restate a path, a layout or a colour.
 """
 
+import dataclasses
 import json
 
 # The site's own files, one each for the whole site.
@@ -54,6 +55,12 @@ PALETTE = [
 ]  # fmt: skip
 
 
+def model_input(dataset) -> str:
+    """The name of the one input every page graph of a model takes: 'tokens', int64 (N, T) with
+    T from 1 to the context, for text; 'image', float32 (N, C, H, W), for images."""
+    return "tokens" if dataset.text else "image"
+
+
 def site_path(kind: str, **parts) -> str:
     return PATHS[kind].format(**parts)
 
@@ -87,13 +94,15 @@ def page_contract(result, root: str, runtime_bytes: int = 0, glossary: dict | No
             "attack": result.tour.get("attack"),  # the reader's attack: epsilon, step, steps (or null)
             "glossary": glossary or {},
             "palette": class_colours(len(dataset.classes)),
-            "live_layout": live_layout(dataset.n_train, dataset.n_test, dataset.shape),
+            "live_layout": None if dataset.text else live_layout(dataset.n_train, dataset.n_test, dataset.shape),
+            "input": model_input(dataset),
             "dataset": {
                 "name": dataset.name,
                 "shape": list(dataset.shape),
                 "classes": dataset.classes,
                 "noun": dataset.noun,
                 "preprocessing": dataset.preprocessing,
+                "text": dataclasses.asdict(dataset.text) if dataset.text else None,  # result.TextInfo
             },
             "models": {
                 name: {

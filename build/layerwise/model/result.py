@@ -5,16 +5,28 @@ from dataclasses import dataclass, field
 
 
 @dataclass
+class TextInfo:
+    """Text data as the page reads it: its tokens are Unicode code points."""
+
+    task: str  # "next-token" | "classify"
+    vocabulary: list[str]  # token index -> its character (one code point)
+    unknown: int | None  # the unknown token's index, or None when the vocabulary has none
+    context: int  # the most tokens a model reads; the page truncates longer text to its last `context` tokens and says so
+    examples: list[str]  # held-out texts for the picker (about 30), each at most `context` characters
+
+
+@dataclass
 class DatasetInfo:
     """The data as the pages describe it."""
 
     name: str
-    shape: tuple[int, int, int]  # (C, H, W)
+    shape: tuple[int, ...]  # (C, H, W) for images; (context,) for text
     classes: list[str]
     noun: str  # what one example is called: "digit", "garment", "image"
     preprocessing: str  # how the page reads a drawing: "fit-and-centre" | "resize"
     n_train: int
     n_test: int
+    text: TextInfo | None = None  # None for images
 
 
 @dataclass

@@ -369,6 +369,7 @@ from . import (  # noqa: E402,F401
     one_neuron,
     playground,
     ten_neurons,
+    text_explorer,
     training_curves,
     unit_examples,
 )

@@ -1,0 +1,121 @@
+"""The text explorer: the reader's own text (or a held-out example) through a text model in the
+page (templates/text-explorer.js): every shown layer per position, attention per head, the
+prediction, the logit lens, and for a next-token model, generation one character at a time."""
+
+import html
+import json
+
+import numpy as np
+
+from ...contract import model_input, site_path
+from . import FigureError, Preview, fallback, figure
+
+GENERATE = 200  # characters a press of Generate adds, one at a time
+TOP = 5  # next characters (or classes) the prediction lists
+
+# What a link may set of the view ("#fig-x?text=...&layer=block0.attention&head=1"), with what
+# each accepts: the one schema the page encodes and decodes the fragment by (text-explorer-state.js)
+# and the build checks a prose link by. (kind, low, high); a layer is checked in the page.
+SCHEMA = {
+    "text": ("text", 0, 0),
+    "layer": ("layer", 0, 0),
+    "head": ("whole", 0, 63),
+    "query": ("whole", 0, 4095),
+    "temperature": ("number", 0.05, 5),
+    "top_k": ("whole", 1, 65536),
+    "seed": ("whole", 0, 2**31 - 1),
+    "generate": ("whole", 0, GENERATE),
+}
+DEFAULTS = {"temperature": 0.8, "top_k": 10, "seed": 1}
+
+
+def bounded(kind: str, low, high):
+    """A link's value of one schema kind -> its typed value, or ValueError saying what it accepts."""
+
+    def convert(value: str, result):
+        if kind in ("text", "layer"):
+            return value
+        try:
+            number = int(value) if kind == "whole" else float(value)
+        except ValueError:
+            number = None
+        if number is None or not low <= number <= high:
+            raise ValueError(f"{'a whole number' if kind == 'whole' else 'a number'} from {low:g} to {high:g}")
+        return number
+
+    return convert
+
+
+STATE = {key: bounded(*spec) for key, spec in SCHEMA.items()}
+
+
+def text_models(result) -> list[str]:
+    """The models of this build that read tokens: those whose last shown layer scores tokens or
+    classes (every model of a text article is one)."""
+    if isinstance(result, Preview):
+        return list(result.models)
+    return list(result.models) if result.dataset.text else []
+
+
+def text_model(value: str | None, result) -> str | None:
+    """A text model of this build; by default the first. None where the data is not text (the
+    figure says so, with what to do)."""
+    models = text_models(result)
+    if value is None:
+        return models[0] if models else None
+    if value not in models:
+        raise ValueError(f"a text model of this build: one of {', '.join(models) or '(none: the data is not text)'}")
+    return value
+
+
+@figure("text-explorer", widgets=("text-explorer",), state=STATE, model=(text_model, None))
+def text_explorer(result, model: str | None) -> str:
+    info = result.dataset.text
+    if info is None or model is None:
+        raise FigureError(
+            f"text-explorer: this article's data ({result.dataset.name}) is images, not text; set data.source ="
+            ' "text" in its config, or show its models with layer-explorer'
+        )
+    described = result.models[model]
+    page = {
+        "model": model,
+        "schema": SCHEMA,
+        "defaults": {**DEFAULTS, "top_k": min(DEFAULTS["top_k"], len(info.vocabulary))},
+        "generate": GENERATE,
+        "top": TOP,
+    }
+    origin = f'<p class="model-origin">{html.escape(described.title)}, {html.escape(described.origin)}.</p>'
+    return (
+        f'{origin}<div class="text-explorer" data-model="{html.escape(model)}"'
+        f' data-explorer="{html.escape(json.dumps(page))}">'
+        f"{fallback('This figure runs the model on your own text', still(result, model))}</div>"
+    )
+
+
+def still(result, model: str) -> str:
+    """What a reader without JavaScript sees: the model's answer on the first held-out example,
+    computed here by onnxruntime from the very file the page runs."""
+    import onnxruntime
+
+    info = result.dataset.text
+    if not info.examples:
+        return ""
+    from ...model.sources.text import tokenize
+
+    example = info.examples[0][-info.context :]
+    tokens = np.asarray([tokenize(example, info.vocabulary, info.unknown)], dtype=np.int64)  # (1, T)
+    session = onnxruntime.InferenceSession(result.files[site_path("model", model=model)])
+    (logits,) = session.run(["output"], {model_input(result.dataset): tokens})  # (1, T, V) or (1, C)
+    scores = logits[0, -1] if info.task == "next-token" else logits[0]  # (V,) or (C,)
+    chances = np.exp(scores - scores.max())
+    chances /= chances.sum()
+    top = [i for i in np.argsort(-chances) if i != info.unknown][:TOP]
+    names = info.vocabulary if info.task == "next-token" else result.classes
+    listed = ", ".join(f"“{html.escape(shown(names[i]))}” {chances[i]:.0%}" for i in top)
+    asked = "the next character after" if info.task == "next-token" else "what is"
+    return f" Given a held-out {html.escape(result.dataset.noun)}, it answers {asked} “{html.escape(example)}”: {listed}."
+
+
+def shown(character: str) -> str:
+    """A token as a reader can see it: a space or a line break named, not blank."""
+    return {" ": "space", "\n": "line break", "\t": "tab"}.get(character, character)

@@ -1,0 +1,109 @@
+// The text explorer's pictures of one state: a sequence layer as positions x features, attention
+// as one query x key map per head (the causal mask drawn as a hatch, not as zero), the prediction
+// (the next characters, or the classes) and the logit lens per block. Drawing only: the widget
+// (text-explorer.js) runs the model and hands over its outputs.
+
+import { diverging, el, percent } from "./runtime.js";
+
+const ROW = 12, LABEL = 18; // px: one position's row; the token labels' gutter
+const MASKED = "#8a8f98"; // the hatch of a masked cell: mid grey, visible on light and dark
+
+// A token as the reader can see it in a label: a space as ␣, a line break as ↵.
+const SHOWN = { " ": "␣", "\n": "↵", "\t": "⇥" };
+export const visible = (character) => SHOWN[character] ?? character;
+
+function maxAbs(values) {
+  let m = 1e-9;
+  for (const v of values) m = Math.max(m, Math.abs(v));
+  return m;
+}
+
+const ink = (node) => getComputedStyle(node).color || "#1d1d1f"; // the page's text colour, light or dark
+
+// A (T, D) layer as a heatmap: a row per position labelled by its token, a column per feature.
+export function drawSequence(canvas, values, characters, width) {
+  const T = characters.length, D = values.length / T, cell = Math.max(1, Math.floor(width / D));
+  canvas.width = LABEL + cell * D; canvas.height = ROW * T;
+  const ctx = canvas.getContext("2d"), scale = maxAbs(values);
+  ctx.clearRect(0, 0, canvas.width, canvas.height);
+  for (let t = 0; t < T; t++)
+    for (let d = 0; d < D; d++) {
+      ctx.fillStyle = `rgb(${diverging(values[t * D + d] / scale).join(",")})`;
+      ctx.fillRect(LABEL + d * cell, t * ROW, cell, ROW);
+    }
+  labelRows(ctx, characters, 0, ink(canvas));
+  canvas.setAttribute("aria-label", `${T} positions by ${D} features; red positive, blue negative, largest ${scale.toPrecision(3)}`);
+}
+
+function labelRows(ctx, characters, top, colour) {
+  ctx.fillStyle = colour; ctx.font = `${ROW - 2}px system-ui, sans-serif`; ctx.textAlign = "center"; ctx.textBaseline = "middle";
+  characters.forEach((c, t) => ctx.fillText(visible(c), LABEL / 2, top + t * ROW + ROW / 2));
+}
+
+let hatch = null;
+function maskPattern(ctx) {
+  if (!hatch) {
+    const tile = new OffscreenCanvas(6, 6), t = tile.getContext("2d");
+    t.strokeStyle = MASKED; t.lineWidth = 1.5;
+    t.beginPath(); t.moveTo(0, 6); t.lineTo(6, 0); t.stroke();
+    hatch = tile;
+  }
+  return ctx.createPattern(hatch, "repeat");
+}
+
+// One head's (T, T) probabilities: queries down (the tokens on the left), keys across (the
+// tokens on top); a key after its query is masked (hatched); the query row outlined.
+export function drawAttention(canvas, probabilities, head, characters, query) {
+  const T = characters.length, cell = ROW, offset = head * T * T;
+  canvas.width = LABEL + cell * T; canvas.height = LABEL + cell * T;
+  const ctx = canvas.getContext("2d"), colour = ink(canvas);
+  ctx.clearRect(0, 0, canvas.width, canvas.height);
+  for (let q = 0; q < T; q++)
+    for (let k = 0; k < T; k++) {
+      ctx.fillStyle = k > q ? maskPattern(ctx) : `rgb(${diverging(probabilities[offset + q * T + k]).join(",")})`;
+      ctx.fillRect(LABEL + k * cell, LABEL + q * cell, cell, cell);
+    }
+  labelRows(ctx, characters, LABEL, colour);
+  characters.forEach((c, k) => ctx.fillText(visible(c), LABEL + k * cell + cell / 2, LABEL / 2));
+  ctx.strokeStyle = colour; ctx.lineWidth = 1.5;
+  ctx.strokeRect(LABEL + 0.75, LABEL + query * cell + 0.75, T * cell - 1.5, cell - 1.5);
+}
+
+// In words, for the query's row of one head: where it looks most.
+export function attentionSaid(probabilities, head, characters, query) {
+  const T = characters.length, row = probabilities.subarray(head * T * T + query * T, head * T * T + (query + 1) * T);
+  let best = 0;
+  for (let k = 1; k <= query; k++) if (row[k] > row[best]) best = k;
+  return `Head ${head + 1}, at position ${query + 1} (“${visible(characters[query])}”), attends most to position ${best + 1} ` +
+    `(“${visible(characters[best])}”): ${percent(row[best])}. Hatched cells are masked: a position never sees a later one.`;
+}
+
+// Every head of an attention layer as a small map (the chosen one outlined), in `holder`.
+export function drawHeads(holder, probabilities, heads, characters, query, chosen) {
+  while (holder.children.length > heads) holder.lastChild.remove();
+  while (holder.children.length < heads)
+    holder.append(el("figure", { class: "text-head" }, el("canvas", { role: "img" }), el("figcaption", {}, `head ${holder.children.length + 1}`)));
+  [...holder.children].forEach((box, h) => {
+    const canvas = box.firstChild;
+    drawAttention(canvas, probabilities, h, characters, query);
+    canvas.setAttribute("aria-label", attentionSaid(probabilities, h, characters, query));
+    box.classList.toggle("chosen", h === chosen);
+  });
+}
+
+// The prediction: the likeliest next characters (or classes), each with its probability as a bar.
+export function drawPrediction(list, top, names, noun) {
+  list.replaceChildren(...top.map(({ index, p }) => el("li", {},
+    el("span", { class: "text-token" }, noun === "class" ? names[index] : `“${visible(names[index])}”`),
+    el("span", { class: "text-bar", style: `width: ${(100 * p).toFixed(1)}%` }),
+    el("span", { class: "text-p" }, percent(p)))));
+}
+
+// The logit lens: per block (and the output), the character it would predict at each position,
+// in bold where that is the text's actual next character.
+export function drawLens(table, rows, characters) {
+  const head = el("tr", {}, el("th", { scope: "col" }, "reads"), ...characters.map((c) => el("th", { scope: "col" }, visible(c))));
+  const body = rows.map(({ name, predicted }) => el("tr", {}, el("th", { scope: "row" }, name),
+    ...predicted.map((c, t) => el("td", { class: characters[t + 1] === c ? "hit" : "" }, visible(c)))));
+  table.replaceChildren(el("thead", {}, head), el("tbody", {}, ...body));
+}

@@ -1,0 +1,102 @@
+// The text explorer's state, without a page: the reader's text and view (what a link's fragment
+// holds, by the schema the build hands over: figures/text_explorer.py SCHEMA), the tokens the
+// model reads of it, and the seeded sampler that makes a generation reproducible from a link.
+// Nothing here knows the vocabulary or the model: the contract's TextInfo and layers are passed in.
+
+import { random } from "./playground-state.js";
+
+// The state a figure starts in: its first held-out example, its first attention layer (else its
+// first layer), the first head, the query at the last position (-1), the build's sampling defaults.
+export function initial(explorer, info, layers) {
+  const attention = layers.find((l) => l.type === "Attention") ?? layers[0];
+  return { text: info.examples[0] ?? "", layer: attention.name, head: 0, query: -1, ...explorer.defaults, generated: "" };
+}
+
+// Text -> token indices, one per code point (Array.from, never UTF-16 units), as the build's
+// sources/text.py `tokenize`: a character not in the vocabulary is the unknown token.
+export function tokenize(text, vocabulary, unknown) {
+  const index = new Map(vocabulary.map((character, i) => [character, i]));
+  return Array.from(text, (character) => index.get(character) ?? unknown);
+}
+
+// What the model reads of `text`: its last `context` characters and their tokens, and how many
+// characters it had to leave out at the start (the widget says so, and where).
+export function reading(text, info) {
+  const all = Array.from(text), dropped = Math.max(0, all.length - info.context);
+  const characters = all.slice(dropped);
+  return { characters, tokens: tokenize(characters.join(""), info.vocabulary, info.unknown), dropped, total: all.length };
+}
+
+// The full text the model reads: the reader's, then what it generated.
+export const fullText = (state) => state.text + state.generated;
+
+// One action -> the next state. A new text starts without a generation, the query at its end.
+export function reduce(state, action) {
+  switch (action.type) {
+    case "text": return { ...state, text: action.text, generated: "", query: -1 };
+    case "generated": return { ...state, generated: action.generated };
+    case "layer": return { ...state, layer: action.layer };
+    case "head": case "query": case "temperature": case "top_k": case "seed":
+      return { ...state, [action.type]: action.value };
+    default: throw new Error(`no action ${action.type}`);
+  }
+}
+
+// The view as a link's query ("text=...&layer=block0.attention&head=1&generate=200"): the
+// generation is its length (the seed and settings regenerate it), the query left out at its end.
+export function encode(state) {
+  const keys = { text: state.text, layer: state.layer, head: state.head, temperature: state.temperature, top_k: state.top_k, seed: state.seed };
+  if (state.query >= 0) keys.query = state.query;
+  if (state.generated) keys.generate = Array.from(state.generated).length;
+  return new URLSearchParams(Object.entries(keys).map(([k, v]) => [k, String(v)])).toString();
+}
+
+// A link's query -> { state, generate: characters to generate }; a key the schema does not have,
+// or a value out of its range (or not a layer of `layers`), keeps the state's own.
+export function decode(schema, query, state, layers) {
+  const read = { ...state }, names = new Set(layers.map((l) => l.name));
+  let generate = 0;
+  for (const [key, value] of new URLSearchParams(query)) {
+    const spec = schema[key];
+    if (!spec) continue;
+    const [kind, low, high] = spec;
+    if (kind === "text") read.text = value;
+    else if (kind === "layer") { if (names.has(value)) read.layer = value; }
+    else {
+      const n = Number(value);
+      if (value === "" || !(n >= low && n <= high) || (kind === "whole" && !Number.isInteger(n))) continue;
+      if (key === "generate") generate = n;
+      else read[key] = n;
+    }
+  }
+  return { state: { ...read, generated: "" }, generate };
+}
+
+// Softmax of a row of logits, divided by `temperature` first (1: as the model says).
+export function softmax(logits, temperature = 1) {
+  let top = -Infinity;
+  for (const v of logits) top = Math.max(top, v / temperature);
+  const chances = Float64Array.from(logits, (v) => Math.exp(v / temperature - top));
+  const sum = chances.reduce((a, b) => a + b, 0);
+  return chances.map((c) => c / sum);
+}
+
+// The `n` likeliest entries of `chances` as [{ index, p }], leaving out `excluded` (the unknown
+// token, which stands for no one character).
+export function topOf(chances, n, excluded = null) {
+  return [...chances.keys()].filter((i) => i !== excluded).sort((a, b) => chances[b] - chances[a] || a - b)
+    .slice(0, n).map((index) => ({ index, p: chances[index] }));
+}
+
+// A seeded sampler: next(logits) draws one token from the top `topK` at `temperature`
+// (renormalized), never the unknown; the same seed draws the same tokens from the same logits.
+export function sampler(seed, temperature, topK, unknown) {
+  const uniform = random(seed);
+  return (logits) => {
+    const kept = topOf(softmax(logits, temperature), topK, unknown);
+    const total = kept.reduce((sum, k) => sum + k.p, 0);
+    let u = uniform() * total;
+    for (const k of kept) if ((u -= k.p) < 0) return k.index;
+    return kept.at(-1).index;
+  };
+}
