@@ -35,8 +35,10 @@ function controls(info, layers, explorer, dispatch) {
     for (const key of ["temperature", "top_k", "seed"])
       found[key].addEventListener("change", () => found[key].checkValidity() && dispatch({ type: key, value: Number(found[key].value) }));
     found.generate = el("button", { type: "button" }, `Generate ${explorer.generate} characters`);
+    found.progress = el("output", { class: "text-progress", "aria-live": "polite" });
+    found.continued = el("p", { class: "text-continued" });
     parts.push(el("div", { class: "text-controls figure-buttons", role: "group", "aria-label": "Generation" }, found.generate,
-      field("temperature", found.temperature), field("top-k", found.top_k), field("seed", found.seed)));
+      field("temperature", found.temperature), field("top-k", found.top_k), field("seed", found.seed), found.progress), found.continued);
   }
   return { found, parts };
 }
@@ -52,6 +54,8 @@ function showState(found, state, read, layerInfo) {
   found.query.max = String(Math.max(read.characters.length - 1, 0));
   found.query.value = String(queryAt(state, read));
   found.query.setAttribute("aria-valuetext", `position ${queryAt(state, read) + 1}: ${visible(read.characters[queryAt(state, read)] ?? "")}`);
+  // What the model generated, after the reader's text (marked as the model's).
+  found.continued?.replaceChildren(...(state.generated ? [state.text, el("mark", {}, state.generated)] : []));
   for (const key of ["temperature", "top_k", "seed"]) if (found[key] && document.activeElement !== found[key]) found[key].value = String(state[key]);
 }
 
@@ -144,7 +148,7 @@ async function mount(root, near) {
       const now = reading(fullText({ ...state, generated }), info);
       const logits = (await session.run(now.tokens, ["output"])).output, V = info.vocabulary.length;
       generated += info.vocabulary[next(logits.subarray((now.tokens.length - 1) * V))];
-      if (i % 10 === 9 || i === count - 1) { said.textContent = `Generated ${i + 1} of ${count} characters.`; await dispatch({ type: "generated", generated }); }
+      if (i % 10 === 9 || i === count - 1) { found.progress.textContent = `Generated ${i + 1} of ${count} characters.`; await dispatch({ type: "generated", generated }); }
     }
     return generated;
   }

@@ -5,6 +5,7 @@ that the page half can render without a pipeline."""
 
 import io
 import math
+import warnings
 
 import torch
 from torch import nn
@@ -59,11 +60,13 @@ def layer_infos(vocabulary: int, context: int, width: int = 32, heads: int = 2, 
 
 def export(model: TinyTransformer, names: list[str]) -> bytes:
     buffer = io.BytesIO()
-    torch.onnx.export(
-        model.eval(), (torch.zeros(1, 5, dtype=torch.int64),), buffer, input_names=["tokens"], output_names=names,
-        dynamic_axes={"tokens": {0: "batch", 1: "tokens"}, **{n: {0: "batch"} for n in names}},
-        dynamo=False, opset_version=17,
-    )  # fmt: skip
+    with warnings.catch_warnings():  # the TorchScript exporter's notices, as export.py keeps them out
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            model.eval(), (torch.zeros(1, 5, dtype=torch.int64),), buffer, input_names=["tokens"], output_names=names,
+            dynamic_axes={"tokens": {0: "batch", 1: "tokens"}, **{n: {0: "batch"} for n in names}},
+            dynamo=False, opset_version=17,
+        )  # fmt: skip
     return buffer.getvalue()
 
 

@@ -1,0 +1,157 @@
+"""The text explorer (#24, the page half): the page tokenizes as the build does, runs a text model
+as Python's onnxruntime does, draws attention per head on the reader's text, and generates
+reproducibly from a link; the figure refuses an article whose data is not text."""
+
+import re
+
+import numpy as np
+import onnxruntime
+import pytest
+from playwright.sync_api import expect
+
+from conftest import render_with, serving, small_config
+from layerwise.model.sources.text import tokenize
+from layerwise.page.figures import FIGURES, FigureError
+from tiny_transformer import tiny_result
+
+# Accents (precomposed and combining), an emoji beyond the BMP, CJK: each one code point a token.
+TRAINING = "The quick brown fox jumps over the lazy dog. Ça a été très bien, naïve café, e\u0301 😀 中文!\n"
+EXAMPLES = ["the lazy dog", "très bien 😀", "中文 café"]
+
+
+@pytest.fixture(scope="module")
+def text_site(tmp_path_factory):
+    """One small text article (the dev stand-in model), rendered without a pipeline: (url, result)."""
+    tmp = tmp_path_factory.mktemp("text")
+    config = small_config(tmp)
+    config["content"] = str(tmp / "content")
+    (tmp / "content").mkdir()
+    (tmp / "content" / "index.md").write_text("# Text\n\n```{figure} text-explorer\n:label: fig-text\nThe explorer.\n```\n")
+    result = tiny_result(TRAINING, EXAMPLES)
+    render_with(config, result)
+    with serving(tmp / "site") as url:
+        yield url, result
+
+
+def explorer_ready(page, url: str, fragment: str = "") -> None:
+    """The page open and its explorer's first picture drawn (onnxruntime-web loaded)."""
+    page.goto(f"{url}/index.html{fragment}")
+    page.locator(".text-explorer").scroll_into_view_if_needed()
+    expect(page.locator(".text-explorer")).to_have_attribute("data-drawn", re.compile(".*"), timeout=60_000)
+
+
+IN_PAGE = """async (text) => {
+    const explorer = await window.layerwise['text-explorers'][0];
+    const { tokenize } = await import('./assets/text-explorer-state.js');
+    const { vocabulary, unknown } = explorer.info;
+    const outputs = await explorer.run(text);
+    return { tokens: tokenize(text, vocabulary, unknown),
+             outputs: Object.fromEntries(Object.entries(outputs).map(([k, v]) => [k, Array.from(v)])) };
+}"""
+
+
+@pytest.mark.browser
+def test_the_page_tokenizes_and_runs_the_model_as_python_does_and_typing_redraws_attention(page, text_site):
+    url, result = text_site
+    explorer_ready(page, url)
+    info = result.dataset.text
+    python = onnxruntime.InferenceSession(result.files[result.models["transformer"].onnx])
+    names = [o.name for o in python.get_outputs()]
+    for text in ["très bien, e\u0301 😀 中文", "Ωmega ж?", "the lazy dog"]:  # Ω and ж were never seen
+        found = page.evaluate(IN_PAGE, text)
+        tokens = tokenize(text, info.vocabulary, info.unknown)
+        assert found["tokens"] == tokens and len(tokens) == len(list(text))
+        expected = python.run(None, {"tokens": np.asarray([tokens], dtype=np.int64)})
+        assert list(found["outputs"]) == names and "block0.attention" in names
+        for name, want in zip(names, expected):
+            assert np.abs(np.asarray(found["outputs"][name], dtype=np.float32) - want.ravel()).max() <= 1e-5, name
+    assert info.unknown in tokenize("Ωmega ж?", info.vocabulary, info.unknown)
+
+    # Typing redraws every head's map on the new text; a text past the context says where it is cut.
+    head = page.locator(".text-head canvas").first
+    before = head.get_attribute("aria-label")
+    box = page.get_by_label("Your text")
+    box.fill("")
+    box.type("naïve 😀 fox")
+    expect(page.locator(".text-explorer")).to_have_attribute("data-drawn", "naïve 😀 fox")
+    assert head.get_attribute("aria-label") != before
+    shown = page.evaluate("async () => (await window.layerwise['text-explorers'][0]).outputs()['block0.attention'].length")
+    assert shown == 2 * 11 * 11  # two heads over 11 code points (12 UTF-16 units)
+    box.fill("x" * 70 + "the end")
+    expect(page.locator(".text-said")).to_contain_text(f"reads the last {info.context}, from character 14")
+    assert page.console_errors == [] and page.foreign_requests == []
+
+
+@pytest.mark.browser
+def test_every_control_is_labelled_reachable_by_keyboard_and_fits_a_phone(page, text_site):
+    url, _ = text_site
+    page.set_viewport_size({"width": 360, "height": 740})
+    explorer_ready(page, url)
+    controls = page.locator(".text-explorer :is(textarea, select, input, button)")
+    labelled = page.evaluate(
+        """() => [...document.querySelectorAll('.text-explorer :is(textarea, select, input, button)')]
+            .map((c) => (c.labels?.[0]?.textContent || c.textContent || '').trim())"""
+    )
+    assert len(labelled) == controls.count() >= 9 and all(labelled), labelled
+    page.get_by_label("Your text").focus()
+    reached = []
+    for _ in range(controls.count() + 1):
+        reached.append(page.evaluate("() => document.activeElement.closest('label')?.textContent.trim().split(' ')[0] ?? document.activeElement.textContent"))
+        page.keyboard.press("Tab")
+    assert {"Your", "A", "Layer", "Head", "Query", "Generate 200 characters", "temperature", "top-k", "seed"} <= set(reached)
+    # The keyboard chooses a layer: the attention maps give way to the layer's heatmap.
+    assert page.get_by_label("Layer").input_value() == "block0.attention"
+    page.get_by_label("Layer").focus()
+    page.keyboard.press("ArrowDown")
+    expect(page.get_by_label("Layer")).to_have_value("block0")
+    expect(page.locator(".text-sequence")).to_be_visible()
+    for target in page.locator(".text-explorer :is(select, input, button)").all():
+        assert target.bounding_box()["height"] >= 24
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+
+
+@pytest.mark.browser
+def test_generation_adds_its_characters_and_a_link_reproduces_it(page, browser, text_site):
+    """200 characters, one at a time from the seed; the fragment it leaves opens on the same text."""
+    url, result = text_site
+    explorer_ready(page, url)
+    page.get_by_label("seed").fill("7")
+    page.get_by_label("seed").dispatch_event("change")
+    page.get_by_role("button", name="Generate 200 characters").click()
+    expect(page.locator(".text-progress")).to_have_text("Generated 200 of 200 characters.", timeout=60_000)
+    generated = page.evaluate("async () => (await window.layerwise['text-explorers'][0]).state().generated")
+    expect(page.locator(".text-continued mark")).to_have_text(generated)
+    assert len(list(generated)) == 200 and result.dataset.text.vocabulary[result.dataset.text.unknown] not in generated
+    link = page.evaluate("location.hash")
+    assert "seed=7" in link and "generate=200" in link
+    again = browser.new_page()
+    explorer_ready(again, url, link)
+    expect(again.locator(".text-progress")).to_have_text("Generated 200 of 200 characters.", timeout=60_000)
+    assert again.evaluate("async () => (await window.layerwise['text-explorers'][0]).state().generated") == generated
+    again.close()
+    assert page.console_errors == []
+
+
+def test_the_figure_says_what_it_needs_and_its_still_is_the_models_answer(text_site):
+    """Image data, an unknown model or a link's value out of range: one line saying what is allowed.
+    Without JavaScript, the build's own reading of a held-out example is there."""
+    import dataclasses
+
+    _, result = text_site
+    figure = FIGURES["text-explorer"]
+    images = dataclasses.replace(result, dataset=dataclasses.replace(result.dataset, text=None))
+    with pytest.raises(FigureError, match="is images, not text.*layer-explorer"):
+        figure.render(images, model=figure.check_options({}, images)["model"])
+    with pytest.raises(FigureError, match="one of transformer"):
+        figure.check_options({"model": ("gpt", 3)}, result)
+    with pytest.raises(ValueError, match="'temperature' must be a number from 0.05 to 5"):
+        figure.check_state("temperature=9&seed=3", result)
+    assert figure.check_state("head=1&text=caf%C3%A9", result) == {"head": 1, "text": "café"}
+
+    info = result.dataset.text
+    session = onnxruntime.InferenceSession(result.files[result.models["transformer"].onnx])
+    tokens = tokenize(info.examples[0], info.vocabulary, info.unknown)
+    (logits,) = session.run(["output"], {"tokens": np.asarray([tokens], dtype=np.int64)})  # (1, T, V)
+    ranked = [i for i in np.argsort(-logits[0, -1]) if i != info.unknown]
+    still = figure.render(result, model="transformer")
+    assert f"answers the next character after “{info.examples[0]}”: “{info.vocabulary[ranked[0]]}”" in still.replace("space", " ")
