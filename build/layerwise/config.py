@@ -67,9 +67,22 @@ SETTINGS = {
             "embedded",
             text,
             "embedded (10,000 MNIST digits, offline), a torchvision dataset's name (MNIST, FashionMNIST, "
-            "KMNIST, EMNIST, CIFAR10, SVHN) read from root, or folder: one sub-folder of images per class at root",
+            "KMNIST, EMNIST, CIFAR10, SVHN) read from root, folder: one sub-folder of images per class at root, "
+            "or text: a text file or folder at root, read a character (code point) a token",
         ),
-        "root": Setting("data", text, "a torchvision dataset's files, or the image folder"),
+        "root": Setting("data", text, "a torchvision dataset's files, the image folder, or the text file or folder"),
+        "task": Setting(
+            "next-token",
+            choice("next-token", "classify"),
+            "text: next-token (predict each next character) or classify (a class per sub-folder or file, "
+            "one example a line)",
+        ),
+        "context": Setting(64, whole(2, 4096), "text: the most tokens a model reads; longer text keeps its last ones"),
+        "vocabulary_size": Setting(
+            0,
+            whole(0, 1_000_000),
+            "text: 0 keeps every character the training split has; N keeps the N - 1 most frequent and an unknown token",
+        ),
         "download": Setting(False, flag, "let torchvision download a named dataset into root"),
         "split": Setting("digits", text, "EMNIST's split: digits or mnist"),
         "size": Setting([], size, "[H, W] to resize to; [] keeps the data's own"),

@@ -6,13 +6,13 @@ from dataclasses import dataclass, field
 
 @dataclass
 class TextInfo:
-    """Text data as the page reads it: its tokens are Unicode code points."""
+    """What the page needs to read text as the build does (sources/text.py makes it)."""
 
     task: str  # "next-token" | "classify"
     vocabulary: list[str]  # token index -> its character (one code point)
     unknown: int | None  # the unknown token's index, or None when the vocabulary has none
-    context: int  # the most tokens a model reads; the page truncates longer text to its last `context` tokens and says so
-    examples: list[str]  # held-out texts for the picker (about 30), each at most `context` characters
+    context: int  # the most tokens a model reads; the page keeps the last `context` of longer text
+    examples: list[str]  # held-out texts for the picker, each at most `context` characters
 
 
 @dataclass
@@ -20,10 +20,10 @@ class DatasetInfo:
     """The data as the pages describe it."""
 
     name: str
-    shape: tuple[int, ...]  # (C, H, W) for images; (context,) for text
-    classes: list[str]
-    noun: str  # what one example is called: "digit", "garment", "image"
-    preprocessing: str  # how the page reads a drawing: "fit-and-centre" | "resize"
+    shape: tuple  # (C, H, W) of an image; (context,) of text
+    classes: list[str]  # [] for next-token text: its outputs are the vocabulary
+    noun: str  # what one example is called: "digit", "garment", "image", "quotation"
+    preprocessing: str  # how the page reads a drawing: "fit-and-centre" | "resize" ("" for text)
     n_train: int
     n_test: int
     text: TextInfo | None = None  # None for images

