@@ -19,12 +19,15 @@ export function tokenize(text, vocabulary, unknown) {
   return Array.from(text, (character) => index.get(character) ?? unknown);
 }
 
-// What the model reads of `text`: its last `context` characters and their tokens, and how many
-// characters it had to leave out at the start (the widget says so, and where).
+// What the model reads of `text`: its last `context` characters and their tokens, how many it
+// had to leave out at the start (the widget says so, and where), and the characters it has no
+// token for where its vocabulary has no unknown (left out, and said: the build refuses them).
 export function reading(text, info) {
-  const all = Array.from(text), dropped = Math.max(0, all.length - info.context);
-  const characters = all.slice(dropped);
-  return { characters, tokens: tokenize(characters.join(""), info.vocabulary, info.unknown), dropped, total: all.length };
+  const all = Array.from(text), tokens = tokenize(text, info.vocabulary, info.unknown);
+  const kept = all.map((character, i) => [character, tokens[i]]).filter(([, token]) => token != null);
+  const unreadable = [...new Set(all.filter((_, i) => tokens[i] == null))];
+  const dropped = Math.max(0, kept.length - info.context), window = kept.slice(dropped);
+  return { characters: window.map(([c]) => c), tokens: window.map(([, t]) => t), dropped, total: kept.length, unreadable };
 }
 
 // The full text the model reads: the reader's, then what it generated.

@@ -96,6 +96,7 @@ async function mount(root, near) {
     said.textContent = read.dropped
       ? `Your text has ${read.total} characters; the model reads at most ${info.context}, so it reads the last ${info.context}, from character ${read.dropped + 1} (“${read.characters.slice(0, 12).join("")}…”) on.`
       : "";
+    if (read.unreadable.length) said.textContent += ` The model has no token for ${read.unreadable.map((c) => `“${c}”`).join(", ")}: left out.`;
     if (!session || !read.tokens.length) return null;
     pending = read; // at most one run in flight and one waiting: typing never queues stale runs
     if (running) return running;

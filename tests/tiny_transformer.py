@@ -23,7 +23,8 @@ class Block(nn.Module):
 
     def forward(self, x):  # (N, T, D) -> (N, T, D), (N, H, T, T)
         n, t, d = x.shape
-        q, k, v = self.qkv(self.norm1(x)).view(n, t, 3, self.heads, d // self.heads).permute(2, 0, 3, 1, 4)  # (N, H, T, d/H) each
+        qkv = self.qkv(self.norm1(x)).view(n, t, 3, self.heads, d // self.heads)  # (N, T, 3, H, d/H)
+        q, k, v = qkv.permute(2, 0, 3, 1, 4)  # (N, H, T, d/H) each
         scores = q @ k.transpose(-1, -2) / math.sqrt(d // self.heads)  # (N, H, T, T)
         attention = scores.masked_fill(self.mask[:t, :t], float("-inf")).softmax(-1)  # (N, H, T, T)
         x = x + self.out((attention @ v).transpose(1, 2).reshape(n, t, d))  # (N, T, D)
@@ -83,6 +84,8 @@ def tiny_result(text: str, examples: list[str], context: int = 64, seed: int = 0
     info = TextInfo("next-token", vocabulary, len(vocabulary) - 1, context, examples)
     dataset = DatasetInfo("tiny text", (context,), [], "quotation", "", 100, len(examples), text=info)
     onnx_path = "models/transformer.onnx"
-    described = ModelResult("transformer", "A tiny transformer", "random weights (a dev stand-in)", {}, layers, onnx_path)
+    described = ModelResult(
+        "transformer", "A tiny transformer", "random weights (a dev stand-in)", {}, layers, onnx_path
+    )
     files = {onnx_path: export(model, [layer.name for layer in layers]), "thumbnail.png": thumbnail.getvalue()}
     return BuildResult(dataset, {"transformer": described}, {}, {}, {"layers": {}}, files)

@@ -113,7 +113,8 @@ def still(result, model: str) -> str:
     names = info.vocabulary if info.task == "next-token" else result.classes
     listed = ", ".join(f"“{html.escape(shown(names[i]))}” {chances[i]:.0%}" for i in top)
     asked = "the next character after" if info.task == "next-token" else "what is"
-    return f" Given a held-out {html.escape(result.dataset.noun)}, it answers {asked} “{html.escape(example)}”: {listed}."
+    noun = html.escape(result.dataset.noun)
+    return f" Given a held-out {noun}, it answers {asked} “{html.escape(example)}”: {listed}."
 
 
 def shown(character: str) -> str:
