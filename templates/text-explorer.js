@@ -140,16 +140,22 @@ async function mount(root, near) {
   }
 
   // `count` characters, one at a time from the seed: each the sampler's draw from the output's
-  // last row; paused while the figure is off screen.
+  // last row, shown as it comes; every layer redrawn every REDRAW characters and at the end
+  // (each redraw is a run of every output); paused while the figure is off screen.
+  const REDRAW = 25;
   async function generate(count = explorer.generate) {
-    const next = sampler(state.seed, state.temperature, state.top_k, info.unknown);
+    const next = sampler(state.seed, state.temperature, state.top_k, info.unknown), V = info.vocabulary.length;
     let generated = "";
     for (let i = 0; i < count; i++) {
       if (!visibleNow) await new Promise((r) => (resume = r));
       const now = reading(fullText({ ...state, generated }), info);
-      const logits = (await session.run(now.tokens, ["output"])).output, V = info.vocabulary.length;
+      const logits = (await session.run(now.tokens, ["output"])).output;
       generated += info.vocabulary[next(logits.subarray((now.tokens.length - 1) * V))];
-      if (i % 10 === 9 || i === count - 1) { found.progress.textContent = `Generated ${i + 1} of ${count} characters.`; await dispatch({ type: "generated", generated }); }
+      found.continued.replaceChildren(state.text, el("mark", {}, generated));
+      if (i % REDRAW === REDRAW - 1 || i === count - 1) {
+        found.progress.textContent = `Generated ${i + 1} of ${count} characters.`;
+        await dispatch({ type: "generated", generated });
+      }
     }
     return generated;
   }

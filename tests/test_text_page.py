@@ -145,8 +145,10 @@ def test_the_figure_says_what_it_needs_and_its_still_is_the_models_answer(text_s
     _, result = text_site
     figure = FIGURES["text-explorer"]
     images = dataclasses.replace(result, dataset=dataclasses.replace(result.dataset, text=None))
-    with pytest.raises(FigureError, match="is images, not text.*layer-explorer"):
-        figure.render(images, model=figure.check_options({}, images)["model"])
+    with pytest.raises(FigureError, match="'text-explorer' shows text data, and this article's is image: use one of"):
+        figure.check_options({}, images)
+    with pytest.raises(FigureError, match="'layer-explorer' shows image data, and this article's is text: .*text-"):
+        FIGURES["layer-explorer"].check_options({}, result)
     with pytest.raises(FigureError, match="one of transformer"):
         figure.check_options({"model": ("gpt", 3)}, result)
     with pytest.raises(ValueError, match="'temperature' must be a number from 0.05 to 5"):

@@ -8,7 +8,7 @@ import json
 import numpy as np
 
 from ...contract import model_input, site_path
-from . import FigureError, Preview, fallback, figure
+from . import fallback, figure
 
 GENERATE = 200  # characters a press of Generate adds, one at a time
 TOP = 5  # next characters (or classes) the prediction lists
@@ -49,33 +49,19 @@ def bounded(kind: str, low, high):
 STATE = {key: bounded(*spec) for key, spec in SCHEMA.items()}
 
 
-def text_models(result) -> list[str]:
-    """The models of this build that read tokens: those whose last shown layer scores tokens or
-    classes (every model of a text article is one)."""
-    if isinstance(result, Preview):
-        return list(result.models)
-    return list(result.models) if result.dataset.text else []
-
-
-def text_model(value: str | None, result) -> str | None:
-    """A text model of this build; by default the first. None where the data is not text (the
-    figure says so, with what to do)."""
-    models = text_models(result)
+def text_model(value: str | None, result) -> str:
+    """A model of this build (a text article's models all read tokens: Figure.kinds checks the
+    data); by default the first."""
     if value is None:
-        return models[0] if models else None
-    if value not in models:
-        raise ValueError(f"a text model of this build: one of {', '.join(models) or '(none: the data is not text)'}")
+        return next(iter(result.models))
+    if value not in result.models:
+        raise ValueError(f"a model of this build: one of {', '.join(result.models)}")
     return value
 
 
-@figure("text-explorer", widgets=("text-explorer",), state=STATE, model=(text_model, None))
+@figure("text-explorer", widgets=("text-explorer",), state=STATE, kinds=("text",), model=(text_model, None))
 def text_explorer(result, model: str | None) -> str:
     info = result.dataset.text
-    if info is None or model is None:
-        raise FigureError(
-            f"text-explorer: this article's data ({result.dataset.name}) is images, not text; set data.source ="
-            ' "text" in its config, or show its models with layer-explorer'
-        )
     described = result.models[model]
     page = {
         "model": model,
