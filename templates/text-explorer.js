@@ -62,7 +62,7 @@ function showState(found, state, read, layerInfo) {
 const queryAt = (state, read) => (state.query < 0 || state.query >= read.characters.length ? read.characters.length - 1 : state.query);
 
 async function mount(root, near) {
-  const explorer = JSON.parse(root.dataset.explorer), info = contract().dataset.text;
+  const explorer = JSON.parse(root.dataset.explorer), info = contract().text;
   const layers = contract().models[explorer.model].layers, figureId = root.closest("figure")?.id ?? "";
   const linked = () => (figureId && location.hash.startsWith(`#${figureId}?`) ? location.hash.slice(figureId.length + 2) : "");
   const fromLink = decode(explorer.schema, linked(), initial(explorer, info, layers), layers);

@@ -1,9 +1,15 @@
 """Text as data: the source kind (files, documents, the split, the vocabulary, tokens), its bad input, and sequence models."""
 
 import pytest
+import torch
 
-from layerwise.config import DEFAULTS
+from layerwise.config import DEFAULTS, ModelSpecError
+from layerwise.model import train
 from layerwise.model.data import load_dataset
+from layerwise.model.export import export_onnx
+from layerwise.model.models import network_from_layers
+from layerwise.model.result import TextInfo
+from layerwise.model.sequence import transformer_lines
 from layerwise.model.sources import DataError, describe_source, text
 
 QUOTES = ["Café au lait, s'il vous plaît.", "Ein Apfel am Tag 🙂", "漢字 are characters.", "Plain words again."]
@@ -49,7 +55,7 @@ def test_vocabulary_capped_from_the_training_split(tmp_path):
     assert len(vocabulary) == 3 and unknown == 2 and vocabulary[unknown] == "\ufffd"
     assert vocabulary[:2] == ["a", " "]  # the most frequent in training, most first
     dataset = load_dataset(data, None, source)
-    assert dataset.train_x.dtype == dataset.train_y.dtype == __import__("torch").long
+    assert dataset.train_x.dtype == dataset.train_y.dtype == torch.long
     assert (dataset.train_x[:, 1:] == dataset.train_y[:, :-1]).all()  # the next token at each position
     assert int(dataset.train_x.max()) == unknown and dataset.test_groups.shape == dataset.test_y.shape
 
@@ -85,17 +91,125 @@ def one_line(error) -> str:
 def test_bad_text_is_one_line_naming_the_file(tmp_path):
     (tmp_path / "empty").mkdir()
     (tmp_path / "empty" / "a.txt").write_text("\n  \n")
+    source = describe_source(text_data(tmp_path / "empty"), None)  # names only: a rebuild reads no text
+    assert source.files == [tmp_path / "empty" / "a.txt"]
     with pytest.raises(DataError) as e:
-        describe_source(text_data(tmp_path / "empty"), None)
+        source.text  # noqa: B018 (read when the pipeline plans its models, before training)
     assert one_line(e).startswith(f"{tmp_path / 'empty' / 'a.txt'}: the file is empty")
     (tmp_path / "latin1.txt").write_bytes("first line\nna\xefve\n".encode("latin-1"))
     with pytest.raises(DataError) as e:
-        describe_source(text_data(tmp_path / "latin1.txt"), None)
+        describe_source(text_data(tmp_path / "latin1.txt"), None).text  # noqa: B018
     assert "latin1.txt: not UTF-8 text (line 2, byte 13)" in one_line(e)
     (tmp_path / "classes" / "yes").mkdir(parents=True)
     (tmp_path / "classes" / "no").mkdir()
     (tmp_path / "classes" / "yes" / "y.txt").write_text("oui\nja\n")
     (tmp_path / "classes" / "no" / "README.dat").write_text("an index, not examples\n")
     with pytest.raises(DataError) as e:
-        describe_source(text_data(tmp_path / "classes", task="classify"), None)
+        describe_source(text_data(tmp_path / "classes", task="classify"), None).text  # noqa: B018
     assert "class 'no' has no examples" in one_line(e)
+
+
+# --- sequence models ---------------------------------------------------------------------------
+
+NEXT_TOKEN = TextInfo("next-token", list("abcdefgh é🙂漢"), None, 24, [])
+TINY_TRANSFORMER = transformer_lines(blocks=2, heads=2, width=16)
+
+
+def test_a_transformer_reads_like_its_diagram_and_sees_only_the_past():
+    network = network_from_layers(TINY_TRANSFORMER, (24,), 0, "transformer", NEXT_TOKEN)
+    assert network.layer_names == [
+        "embed", "position", "block1.attention.probabilities", "block1", "block1.lens",
+        "block2.attention.probabilities", "block2", "block2.lens", "norm", "output",
+    ]  # fmt: skip
+    types = {name: network.layer_type(name) for name in network.layer_names}
+    assert types["block1.attention.probabilities"] == "Attention" and types["block2.lens"] == "Lens"
+    tokens = torch.tensor([text.tokenize("abcd é🙂漢 hgf", NEXT_TOKEN.vocabulary, None)])  # (1, 12)
+    changed = tokens.clone()
+    changed[0, 8:] = 0  # the last four characters differ
+    with torch.no_grad():
+        before, after = network.eval().outputs(tokens), network.outputs(changed)
+    assert before["output"].shape == (1, 12, len(NEXT_TOKEN.vocabulary))
+    assert torch.equal(before["output"][:, :8], after["output"][:, :8])  # causal: earlier positions unmoved
+    assert not torch.equal(before["output"][:, 8:], after["output"][:, 8:])
+    weights = before["block1.attention.probabilities"]  # (1, H, T, T)
+    assert weights.shape == (1, 2, 12, 12) and torch.allclose(weights.sum(-1), torch.ones(1, 2, 12))
+    assert (weights.triu(1) == 0).all()  # no position attends to a later one
+    assert torch.allclose(before["block2.lens"], before["output"])  # the last block's lens is the model's reading
+
+
+def test_export_runs_every_layer_in_onnxruntime_at_any_length():
+    import onnxruntime
+
+    network = network_from_layers(TINY_TRANSFORMER, (24,), 0, "transformer", NEXT_TOKEN)
+    session = onnxruntime.InferenceSession(export_onnx(network, (24,)))
+    assert [i.name for i in session.get_inputs()] == ["tokens"]
+    assert [o.name for o in session.get_outputs()] == network.layer_names
+    generator = torch.Generator().manual_seed(0)
+    for length in (24, 17, 1):
+        tokens = torch.randint(0, len(NEXT_TOKEN.vocabulary), (3, length), generator=generator)  # (N, T)
+        with torch.no_grad():
+            expected = network.eval().outputs(tokens)
+        for name, got in zip(network.layer_names, session.run(None, {"tokens": tokens.numpy()})):
+            assert got.shape == tuple(expected[name].shape), name
+            assert abs(got - expected[name].numpy()).max() <= 1e-5, f"{name} at length {length}"
+
+
+@pytest.mark.parametrize(
+    "lines, message",
+    [
+        (["flat: Linear(24, 8)", "out: Linear(8, vocabulary)"], "first layer is a Linear, which does not take tokens"),
+        (["embed: Embedding(auto, 8)", "out: Linear(auto, 5)"], "end with Linear(auto, vocabulary)"),
+    ],
+)
+def test_a_model_that_cannot_read_or_predict_text_is_one_line(lines, message):
+    with pytest.raises(ModelSpecError) as e:
+        network_from_layers(lines, (24,), 0, "bad", NEXT_TOKEN)
+    assert message in one_line(e) and one_line(e).startswith("models.bad")
+
+
+def test_a_classifier_of_words_trains_on_texts_of_every_length(tmp_path):
+    for name, words in {"en": "house mouse cheese tree water", "de": "Haus Maus Käse Baum Wasser"}.items():
+        (tmp_path / f"{name}.txt").write_text("\n".join(words.split() * 6), encoding="utf-8")
+    data = text_data(tmp_path, task="classify", context=8, test_fraction=0.2)
+    source = describe_source(data, None)
+    dataset = load_dataset(data, None, source)
+    lines = ["embed: Embedding(auto, 8)", "gru: GRU(auto, 16)", "pool: Pool('last')", "out: Linear(auto, classes)"]
+    network = network_from_layers(lines, source.shape, 2, "gru", source.text)
+    settings = {**DEFAULTS["train"], "epochs": 3, "batch_size": 4, "device": "cpu", "learning_rate": 0.02}
+    result = train.train_model(network, dataset, settings)
+    assert result["epochs"][-1]["loss"] < result["epochs"][0]["loss"]
+    assert result["epochs"][-1]["accuracy"] == 1.0  # every held-out word was also a training word
+
+
+def test_the_pipeline_runs_the_stages_text_has_and_says_why_not_the_others(tmp_path):
+    import json
+
+    from layerwise import contract
+    from layerwise.cache import Cache
+    from layerwise.config import load_config, merge, validated
+    from layerwise.model.pipeline import STAGES, run_pipeline
+
+    quotes = [f"{QUOTES[i % 4]} Number {i} of {'many ' * (i % 3)}sayings.\n\t\t-- Author {i % 5}" for i in range(40)]
+    fortune_file(tmp_path / "sayings", quotes)
+    model = {"title": "Tiny", "layers": TINY_TRANSFORMER}
+    settings = {
+        "data": {"source": "text", "root": str(tmp_path / "sayings"), "context": 24},
+        "train": {"epochs": 1, "seeds": 1, "batch_size": 8},
+        "record": {"model": "tiny"},
+        "cache": str(tmp_path / "cache"),
+    }
+    config = merge(load_config(), settings)
+    config["models"] = {"tiny": model}
+    specs = validated(config)
+    result = run_pipeline(config, specs, Cache(config["cache"]))
+    info, metrics = result.dataset.text, result.models["tiny"].metrics
+    assert result.dataset.shape == (24,) and result.dataset.classes == [] and info.task == "next-token"
+    assert 0 < metrics["bits_per_char"].interval[0] <= metrics["bits_per_char"] <= metrics["bits_per_char"].interval[1]
+    assert metrics["bigram_bits_per_char"] > 0 and metrics["documents"] == 8  # a fifth of 40 held out
+    assert {layer.type for layer in result.models["tiny"].layers} >= {"Attention", "Lens", "TransformerBlock"}
+    assert result.models["tiny"].no_gradients == STAGES["gradients"].why_not
+    assert result.tour["not_recorded"] == STAGES["record"].why_not and result.manifold == {"layers": {}}
+    files = set(result.files)
+    assert contract.site_path("model", model="tiny") in files and not any(f.startswith(("units/", "tour/")) for f in files)
+    page = json.loads(contract.page_contract(result, "."))
+    assert page["input"] == "tokens" and page["text"]["vocabulary"] == info.vocabulary

@@ -4,8 +4,12 @@ carries it as JSON (templates/runtime.js `contract()` reads it), so Python and J
 restate a path, a layout or a colour.
 """
 
-import dataclasses
 import json
+import math
+
+# The name of a page's model's input, by the kind of data (sources.Source.kind): images
+# (N, C, H, W) float32 in [0, 1]; text, int64 token indices (N, T), T from 1 to the context.
+INPUTS = {"image": "image", "text": "tokens"}
 
 # The site's own files, one each for the whole site.
 SITE_FILES = {"index": "index.html", "feed": "feed.xml", "vendor": "vendor/", "assets": "assets/"}
@@ -17,7 +21,7 @@ PATHS = {
     "figure": "figures/{digest}.json",  # a Plotly figure's data and layout, fetched when it nears the view
     "still": "figures/{digest}.png",  # the same figure as a still picture, for browsers that cannot draw it
     "graph": "figures/{digest}.onnx",  # an ONNX graph a widget runs (the playground's training step)
-    "model": "models/{model}.onnx",  # every shown layer a named output; input 'image' (N, C, H, W)
+    "model": "models/{model}.onnx",  # every shown layer a named output; input INPUTS[the data's kind]
     # PyTorch's autograd as ONNX (gradients.py): inputs 'image' (N, C, H, W) and 'weights' (N, K),
     # outputs 'scores' (N, K) and 'gradient' (N, C, H, W); not for a model brought in as ONNX.
     "gradients": "models/{model}.gradients.onnx",
@@ -55,12 +59,6 @@ PALETTE = [
 ]  # fmt: skip
 
 
-def model_input(dataset) -> str:
-    """The name of the one input every page graph of a model takes: 'tokens', int64 (N, T) with
-    T from 1 to the context, for text; 'image', float32 (N, C, H, W), for images."""
-    return "tokens" if dataset.text else "image"
-
-
 def site_path(kind: str, **parts) -> str:
     return PATHS[kind].format(**parts)
 
@@ -94,15 +92,15 @@ def page_contract(result, root: str, runtime_bytes: int = 0, glossary: dict | No
             "attack": result.tour.get("attack"),  # the reader's attack: epsilon, step, steps (or null)
             "glossary": glossary or {},
             "palette": class_colours(len(dataset.classes)),
-            "live_layout": None if dataset.text else live_layout(dataset.n_train, dataset.n_test, dataset.shape),
-            "input": model_input(dataset),
+            "live_layout": live_layout(dataset.n_train, dataset.n_test, dataset.shape),
+            "input": INPUTS["image" if dataset.text is None else "text"],
+            "text": None if dataset.text is None else vars(dataset.text),  # result.TextInfo
             "dataset": {
                 "name": dataset.name,
                 "shape": list(dataset.shape),
                 "classes": dataset.classes,
                 "noun": dataset.noun,
                 "preprocessing": dataset.preprocessing,
-                "text": dataclasses.asdict(dataset.text) if dataset.text else None,  # result.TextInfo
             },
             "models": {
                 name: {
@@ -126,7 +124,7 @@ LIVE_MAX_CLASSES = 256  # live.u8 keeps each label in a byte
 def live_layout(n_train: int, n_test: int, shape) -> dict:
     """live.u8 (live training's examples), as {part: [byte offset, length]}: labels (one byte
     each) and uint8 pixels (C*H*W a row, channel-major), the training split then the held-out."""
-    size = shape[0] * shape[1] * shape[2]
+    size = math.prod(shape)
     parts, offset = {}, 0
     for name, length in (
         ("train_labels", n_train),

@@ -12,6 +12,7 @@ import onnx.numpy_helper
 import torch
 from torch import nn
 
+from .. import contract
 from ..config import ModelSpecError, first_line
 from .models import Network
 
@@ -28,12 +29,28 @@ class EveryLayer(nn.Module):
         return tuple(self.network.outputs(x).values())
 
 
+def dynamic_axes(network: Network) -> dict[str, dict[int, str]]:
+    """The axes of the input and of every output that vary: the batch, and for text the positions
+    (found by running two lengths: attention's (N, H, T, T) has two)."""
+    inputs = network.inputs
+    axes = {contract.INPUTS["image"]: {0: "batch"}, **{n: {0: "batch"} for n in network.layer_names}}
+    if not inputs.tokens:
+        return axes
+    with torch.no_grad():
+        full, shorter = (network.outputs(inputs.dummy(length)) for length in (inputs.shape[0], inputs.shape[0] - 1))
+    for name in network.layer_names:
+        axes[name] |= {a: "tokens" for a in range(1, full[name].dim()) if full[name].shape[a] != shorter[name].shape[a]}
+    return {contract.INPUTS["text"]: {0: "batch", 1: "tokens"}, **{n: axes[n] for n in network.layer_names}}
+
+
 def export_onnx(network, shape) -> bytes:
-    """The ONNX bytes of `network`: input 'image' (N, C, H, W), one output per shown layer."""
+    """The ONNX bytes of `network`: input 'image' (N, C, H, W) or 'tokens' (N, T) (contract.INPUTS),
+    one output per shown layer."""
     if not isinstance(network, Network):  # brought in as ONNX: its own file, outputs exposed
         return network.page_bytes
     network.module.eval()
     names = network.layer_names
+    axes = dynamic_axes(network)
     buffer = io.BytesIO()
     # The TorchScript exporter: exact, fast (50 ms) and keeps our output names; its deprecation
     # notice is not news to the user of a build.
@@ -42,11 +59,11 @@ def export_onnx(network, shape) -> bytes:
             warnings.simplefilter("ignore")
             torch.onnx.export(
                 EveryLayer(network),
-                (torch.zeros(1, *shape),),
+                (network.inputs.dummy(),),
                 buffer,
-                input_names=["image"],
+                input_names=list(axes)[:1],
                 output_names=names,
-                dynamic_axes={"image": {0: "batch"}, **{n: {0: "batch"} for n in names}},
+                dynamic_axes=axes,
                 dynamo=False,
                 opset_version=17,
             )

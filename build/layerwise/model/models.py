@@ -2,8 +2,9 @@
 
 1. Layer lines, read like the diagram: "conv1: Conv2d(channels, 10, kernel_size=5)". Arguments
    are Python literals or the data's own numbers: `classes`, `channels`, `height`, `width`,
-   `pixels` (C*H*W), and `auto` (what the previous layer gives on axis 1: a Linear's inputs, a
-   Conv2d's input channels). Parsed without eval.
+   `pixels` (C*H*W); for text `classes`, `vocabulary` and `context`; and `auto` (what the previous
+   layer gives on its features' axis: a Linear's inputs, a Conv2d's input channels; an Embedding's
+   is the vocabulary). Layers are torch.nn's and sequence.py's. Parsed without eval.
 2. A factory "module.path:function" or "file.py:function" returning any nn.Module; its shown
    layers are named submodules (default: its top-level children), recorded with forward hooks,
    so a residual block shows as its parts and its sum.
@@ -23,6 +24,8 @@ import torch
 from torch import nn
 
 from ..config import CNN_LAYERS, ModelSpec, ModelSpecError, cnn_layers, first_line
+from .result import TextInfo
+from .sequence import LAYERS, Attention, TransformerBlock
 from .sources import MNIST_SHAPE
 
 HEADS = {nn.Softmax: "softmax", nn.Sigmoid: "sigmoid", nn.LogSoftmax: "log_softmax"}
@@ -57,13 +60,44 @@ def parse_layer(text: str, symbols: dict) -> tuple[str, type, list, dict]:
         raise ModelSpecError(
             f"layer '{text}': '{call}' is not a call like Linear(320, 50) with literal arguments"
         ) from None
-    layer_type = getattr(nn, node.func.id, None)
+    layer_type = LAYERS.get(node.func.id) or getattr(nn, node.func.id, None)
     if not (isinstance(layer_type, type) and issubclass(layer_type, nn.Module)):
-        raise ModelSpecError(f"layer '{text}': torch.nn has no layer named '{node.func.id}'")
+        raise ModelSpecError(
+            f"layer '{text}': torch.nn has no layer named '{node.func.id}' (nor has Layerwise: {', '.join(LAYERS)})"
+        )
     return name, layer_type, args, kwargs
 
 
-def data_symbols(shape: tuple[int, int, int], n_classes: int) -> dict:
+class Inputs:
+    """What a model reads and must give: one example's shape and the classes; for text, tokens
+    (int64, (N, T)) and the task: next-token models give logits over the vocabulary at every
+    position (T, V), classifiers one per class (C,)."""
+
+    def __init__(self, shape, n_classes: int, text: TextInfo | None = None):
+        self.shape, self.n_classes, self.text = tuple(shape), n_classes, text
+        self.tokens = text is not None
+        self.symbols = data_symbols(self.shape, n_classes, text)
+        per_position = self.tokens and text.task == "next-token"
+        self.expected = (self.shape[0], len(text.vocabulary)) if per_position else (n_classes,)
+        self.features = -1 if self.tokens else 1  # the axis `auto` reads: a sequence's features are last
+
+    def dummy(self, length: int | None = None) -> torch.Tensor:
+        """One example of zeros: (1, C, H, W) float, or (1, T) tokens (T: the context, or `length`)."""
+        if self.tokens:
+            return torch.zeros(1, length or self.shape[0], dtype=torch.long)
+        return torch.zeros(1, *self.shape)
+
+
+def not_tokens(where: str, layer: nn.Module) -> ModelSpecError:
+    return ModelSpecError(
+        f"{where}: its first layer is a {type(layer).__name__}, which does not take tokens; a text source "
+        "gives token indices: begin with an Embedding, e.g. 'embed: Embedding(auto, 64)'"
+    )
+
+
+def data_symbols(shape: tuple, n_classes: int, text: TextInfo | None = None) -> dict:
+    if text is not None:
+        return {"classes": n_classes, "vocabulary": len(text.vocabulary), "context": text.context}
     channels, height, width = shape
     return {
         "classes": n_classes,
@@ -80,26 +114,34 @@ def wants(layer: nn.Module) -> tuple[int, int, str] | None:
         return -1, layer.in_features, "inputs"
     if isinstance(layer, nn.modules.conv._ConvNd | nn.modules.batchnorm._BatchNorm):
         return 1, getattr(layer, "in_channels", None) or layer.num_features, "channels"
+    if isinstance(layer, nn.LayerNorm | TransformerBlock | LAYERS["GRU"]):
+        norm = layer.norm1 if isinstance(layer, TransformerBlock) else layer
+        return -1, getattr(layer, "input_size", None) or norm.normalized_shape[-1], "features"
     return None
 
 
-def sequential_from_lines(spec: ModelSpec, shape, n_classes: int) -> nn.Sequential:
+def sequential_from_lines(spec: ModelSpec, inputs: Inputs) -> nn.Sequential:
     """The layer lines as an nn.Sequential, built and shape-checked one layer at a time."""
-    symbols = data_symbols(shape, n_classes)
-    named, x, previous = OrderedDict(), torch.zeros(1, *shape), "the input"
-    lines = cnn_layers(*shape[1:]) if spec.layers == CNN_LAYERS else spec.layers  # the default CNN fits the size
+    symbols, shape = inputs.symbols, inputs.shape
+    named, x, previous = OrderedDict(), inputs.dummy(), "the input"
+    lines = cnn_layers(*shape[1:]) if spec.layers == CNN_LAYERS and not inputs.tokens else spec.layers  # fits the size
     for line in lines:
         name, layer_type, args, kwargs = parse_layer(line, symbols)
         where = f"models.{spec.name} layer {name}"
         if name in named:
             raise ModelSpecError(f"{where}: the name is used twice; give each layer its own name")
-        auto = x.shape[1] if x.dim() > 1 else x.shape[-1]
+        if x.is_floating_point():
+            auto = x.shape[inputs.features] if x.dim() > 1 else x.shape[-1]
+        else:  # tokens: what an Embedding takes is the vocabulary
+            auto = symbols["vocabulary"]
         args = [auto if a == "auto" else a for a in args]
         kwargs = {k: auto if v == "auto" else v for k, v in kwargs.items()}
         try:
             layer = layer_type(*args, **kwargs)
         except (TypeError, ValueError) as e:
             raise ModelSpecError(f"{where}: {layer_type.__name__}{tuple(args)}: {e}") from None
+        if not x.is_floating_point() and not isinstance(layer, nn.Embedding):
+            raise not_tokens(f"models.{spec.name}", layer)
         need = wants(layer)
         got = x.shape[need[0]] if need and x.dim() >= 2 else None
         if need and got != need[1]:
@@ -157,12 +199,16 @@ def import_factory(spec: ModelSpec):
     return function, where
 
 
-def module_from_factory(spec: ModelSpec, shape, n_classes: int) -> nn.Module:
-    """Call the factory with config's args, plus `shape` and `classes` where its signature asks."""
+def module_from_factory(spec: ModelSpec, inputs: Inputs) -> nn.Module:
+    """Call the factory with config's args, plus the data's numbers its signature asks for:
+    `shape`, `classes`; for text `vocabulary` and `context`."""
     function, where = import_factory(spec)
     kwargs = dict(spec.args)
     parameters = inspect.signature(function).parameters
-    for name, value in (("shape", tuple(shape)), ("classes", n_classes)):
+    asked = {"shape": inputs.shape, "classes": inputs.n_classes}
+    if inputs.tokens:
+        asked |= {"vocabulary": inputs.symbols["vocabulary"], "context": inputs.symbols["context"]}
+    for name, value in asked.items():
         if name in parameters and name not in kwargs:
             kwargs[name] = value
     try:
@@ -183,21 +229,39 @@ def page_name(path: str) -> str:
     return f"layer_{path}" if path.isdigit() else path
 
 
+LENS = ".lens"  # "<block>.lens": the logit lens of a transformer block (Network.lens)
+
+
 class Network:
     """A torch module and the names of its submodules the page shows, in forward order.
 
     outputs(x) runs the module once and returns each shown layer's output (forward hooks), and
-    the model's own output as 'output' when no shown layer gives it. Layers go by page_name."""
+    the model's own output as 'output' when no shown layer gives it. Layers go by page_name.
+    `lens`: for each transformer block of a model that predicts at every position, the layers
+    after its last block (the final norm and unembedding), which read that block's residual
+    stream as logits too ("<block>.lens", the logit lens)."""
 
-    def __init__(self, name: str, module: nn.Module, shown: list[str], with_output: bool, head: nn.Module | None):
+    def __init__(
+        self,
+        name: str,
+        module: nn.Module,
+        shown: list[str],
+        with_output: bool,
+        head: nn.Module | None,
+        inputs: Inputs | None = None,
+        lens: dict[str, nn.Module] | None = None,
+    ):
         self.paths = {page_name(path): path for path in shown}  # page name -> submodule path
         self.name, self.module, self.shown, self.with_output = name, module, list(self.paths), with_output
         self.head_module = head  # a final Softmax / Sigmoid / LogSoftmax, whose input is the logits
         self.head = HEADS.get(type(head), "logits")
+        self.inputs = inputs
+        self.lens = lens or {}  # shown block's page name -> the readout after the last block
 
     @property
     def layer_names(self) -> list[str]:
-        return self.shown + (["output"] if self.with_output else [])
+        names = [n for shown in self.shown for n in (shown, *([shown + LENS] if shown in self.lens else []))]
+        return names + (["output"] if self.with_output else [])
 
     @property
     def device(self) -> torch.device:
@@ -217,6 +281,8 @@ class Network:
         return self.module.get_submodule(self.paths[name])
 
     def layer_type(self, name: str) -> str:
+        if name.endswith(LENS) and name.removesuffix(LENS) in self.lens:
+            return "Lens"
         return "Output" if name == "output" else type(self.submodule(name)).__name__
 
     def outputs(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
@@ -239,7 +305,9 @@ class Network:
         finally:
             for handle in handles:
                 handle.remove()
-        result = {name: captured[name] for name in self.shown}
+        for block, readout in self.lens.items():  # after the hooks are gone: the readout's layers run again
+            captured[block + LENS] = readout(captured[block])  # (N, T, V)
+        result = {name: captured[name] for name in self.layer_names if name != "output" or not self.with_output}
         if self.with_output:
             result["output"] = final
         return result
@@ -262,25 +330,30 @@ class Network:
         return output, output
 
 
-def dry_run(spec: ModelSpec, module: nn.Module, shape, n_classes: int) -> Network:
+def dry_run(spec: ModelSpec, module: nn.Module, inputs: Inputs) -> Network:
     """Run `module` on one dummy example with hooks on every submodule: the firing order gives the
-    default shown layers, the last leaf gives the loss, and any failure names the layer."""
+    default shown layers (top-level children, and every Attention's probabilities), the last leaf
+    gives the loss, and any failure names the layer. Text must meet an Embedding first."""
     names = {m: n for n, m in module.named_modules() if n}
-    fired, running = [], []  # (module, output) in the order they finish; the modules now running
+    fired, running, leaves_started = [], [], []  # (module, output) as they finish; running; leaves as they start
 
     def started(module, args):
         running.append(module)
+        if not any(True for _ in module.children()):
+            leaves_started.append(module)
 
     def finished(module, args, output):  # returns None: the output stays as it is
         running.pop()
         fired.append((module, output))
 
     hooks = [h for m in names for h in (m.register_forward_pre_hook(started), m.register_forward_hook(finished))]
-    x = torch.zeros(1, *shape)
+    x, shape = inputs.dummy(), inputs.shape
     try:
         with torch.no_grad():
             final = module.eval()(x)
     except Exception as e:
+        if inputs.tokens and leaves_started and not isinstance(leaves_started[0], nn.Embedding):
+            raise not_tokens(f"models.{spec.name}", leaves_started[0]) from None
         where = f" in layer {names[running[-1]]}" if running else ""
         raise ModelSpecError(
             f"models.{spec.name}: fails on one example of shape {list(shape)}{where}: {first_line(e)}"
@@ -288,12 +361,10 @@ def dry_run(spec: ModelSpec, module: nn.Module, shape, n_classes: int) -> Networ
     finally:
         for h in hooks:
             h.remove()
-    if not isinstance(final, torch.Tensor) or final.shape != (1, n_classes):
-        got = list(final.shape[1:]) if isinstance(final, torch.Tensor) else type(final).__name__
-        raise ModelSpecError(
-            f"models.{spec.name}: gives {got} per example but the data has {n_classes} classes; "
-            f"make its last layer give {n_classes} (e.g. Linear(auto, classes))"
-        )
+    if inputs.tokens and leaves_started and not isinstance(leaves_started[0], nn.Embedding):
+        raise not_tokens(f"models.{spec.name}", leaves_started[0])
+    if not isinstance(final, torch.Tensor) or tuple(final.shape[1:]) != inputs.expected:
+        raise ModelSpecError(wrong_output(spec, final, inputs))
     order = [names[m] for m, _ in fired]
     outputs = {names[m]: out for m, out in fired}
     if spec.show:
@@ -306,7 +377,8 @@ def dry_run(spec: ModelSpec, module: nn.Module, shape, n_classes: int) -> Networ
         shown = sorted(set(spec.show), key=order.index)
     else:
         children = {n for n, _ in module.named_children()}
-        shown = [n for n in dict.fromkeys(order) if n in children]
+        attention = {n for m, n in names.items() if isinstance(m, Attention)}
+        shown = [n for n in dict.fromkeys(order) if n in children or n in attention]
     if len({page_name(name) for name in shown}) < len(shown):
         raise ModelSpecError(
             f"models.{spec.name}: layers {', '.join(shown)} would share a name in the page "
@@ -326,16 +398,47 @@ def dry_run(spec: ModelSpec, module: nn.Module, shape, n_classes: int) -> Networ
     leaves = [(m, out) for m, out in fired if not any(True for _ in m.children())]
     last_leaf, last_out = leaves[-1] if leaves else (None, None)
     head = last_leaf if last_out is final and type(last_leaf) in HEADS else None
-    return Network(spec.name, module, shown, with_output=not shown or outputs[shown[-1]] is not final, head=head)
+    with_output = not shown or outputs[shown[-1]] is not final
+    lens = logit_lens(module, shown) if final.dim() == 3 else {}
+    return Network(spec.name, module, shown, with_output, head, inputs, lens)
 
 
-def build_network(spec: ModelSpec, shape, n_classes: int) -> Network:
+def wrong_output(spec: ModelSpec, final, inputs: Inputs) -> str:
+    got = list(final.shape[1:]) if isinstance(final, torch.Tensor) else type(final).__name__
+    if inputs.tokens and inputs.text.task == "next-token":
+        return (
+            f"models.{spec.name}: gives {got} per example; a next-token model gives logits over the "
+            f"{inputs.expected[1]} tokens of the vocabulary at each position: end with Linear(auto, vocabulary)"
+        )
+    what = ", after pooling the positions (e.g. Pool('last'))" if inputs.tokens else ""
+    return (
+        f"models.{spec.name}: gives {got} per example but the data has {inputs.n_classes} classes; "
+        f"make its last layer give {inputs.n_classes} (e.g. Linear(auto, classes)){what}"
+    )
+
+
+def logit_lens(module: nn.Module, shown: list[str]) -> dict[str, nn.Module]:
+    """{shown transformer block: the layers after the last block}, for a model of layer lines
+    (an nn.Sequential) whose output is per position: what the model would predict if it stopped
+    after each block. A factory's model has none (its readout is its own)."""
+    if not isinstance(module, nn.Sequential):
+        return {}
+    children = list(module.named_children())
+    blocks = [i for i, (_, child) in enumerate(children) if isinstance(child, TransformerBlock)]
+    if not blocks:
+        return {}
+    readout = nn.Sequential(*[child for _, child in children[blocks[-1] + 1 :]])
+    return {page_name(children[i][0]): readout for i in blocks if children[i][0] in shown}
+
+
+def build_network(spec: ModelSpec, shape, n_classes: int, text: TextInfo | None = None) -> Network:
     """The spec's module (untrained, or from its checkpoint), dry-run and ready to show."""
+    inputs = Inputs(shape, n_classes, text)
     if spec.layers:
-        module = sequential_from_lines(spec, shape, n_classes)
+        module = sequential_from_lines(spec, inputs)
     else:
-        module = module_from_factory(spec, shape, n_classes)
-    network = dry_run(spec, module, shape, n_classes)
+        module = module_from_factory(spec, inputs)
+    network = dry_run(spec, module, inputs)
     if spec.checkpoint:
         network.module.load_state_dict(load_checkpoint(spec, network.module))
     return network
@@ -377,6 +480,8 @@ def load_checkpoint(spec: ModelSpec, module: nn.Module) -> dict:
     return state
 
 
-def network_from_layers(lines: list[str], shape=MNIST_SHAPE, n_classes: int = 10, name: str = "model") -> Network:
+def network_from_layers(
+    lines: list[str], shape=MNIST_SHAPE, n_classes: int = 10, name: str = "model", text: TextInfo | None = None
+) -> Network:
     """A Network from layer lines alone (for scripts and tests; MNIST's shape unless told)."""
-    return build_network(ModelSpec(name=name, title=name, layers=list(lines)), shape, n_classes)
+    return build_network(ModelSpec(name=name, title=name, layers=list(lines)), shape, n_classes, text)

@@ -25,7 +25,7 @@ from . import adversarial, anatomy, export, gradients, models, sources, tour, tr
 from . import data as data_stage
 from .analysis import baselines, manifold
 from .onnx_network import OnnxNetwork
-from .pipeline import Runner, runs
+from .pipeline import STAGES, Runner, applies, runs
 from .result import BuildResult, DatasetInfo, LayerInfo, ModelResult
 
 # Layer types (torch modules and ONNX ops) after which "auto" analyses a layer.
@@ -38,7 +38,7 @@ ACTIVATIONS = ("ReLU", "GELU", "Tanh", "Sigmoid", "ELU", "LeakyReLU", "SiLU", "R
 def build_network(spec: ModelSpec, source: sources.Source):
     if spec.onnx:
         return OnnxNetwork(spec, source.shape, len(source.classes))
-    return models.build_network(spec, source.shape, len(source.classes))
+    return models.build_network(spec, source.shape, len(source.classes), source.text)
 
 
 def analysed_layers(config: dict, network) -> list[str]:
@@ -60,7 +60,9 @@ def analysed_layers(config: dict, network) -> list[str]:
 
 
 def plan(config: dict, specs: dict[str, ModelSpec], source: sources.Source):
-    """(networks, analysed layers), every mistake found reported together, one line each."""
+    """(networks, analysed layers), every mistake found reported together, one line each. Text is
+    read first: a bad file is one line, once, before any model is planned."""
+    source.text  # noqa: B018 (reads the files, where the source has text)
     networks, errors = {}, []
     for name, spec in specs.items():
         try:
@@ -70,13 +72,14 @@ def plan(config: dict, specs: dict[str, ModelSpec], source: sources.Source):
             )  # a model the page cannot run fails now, not after training
         except BuildError as e:
             errors.append(str(e))
-    try:
-        adversarial.class_pair(config["adversarial"], source.classes)
-    except BuildError as e:
-        errors.append(str(e))
     recorded = config["record"]["model"]
     layers = []
-    if recorded in networks:
+    if applies("record", source):
+        try:
+            adversarial.class_pair(config["adversarial"], source.classes)
+        except BuildError as e:
+            errors.append(str(e))
+    if recorded in networks and applies("analysis", source):
         try:
             layers = analysed_layers(config, networks[recorded])
         except BuildError as e:
@@ -91,11 +94,12 @@ def plan(config: dict, specs: dict[str, ModelSpec], source: sources.Source):
 
 def describe_layers(network, shape) -> list[LayerInfo]:
     with torch.no_grad():
-        outputs = network.eval().outputs(torch.zeros(1, *shape).to(network.device))
+        example = network.inputs.dummy() if isinstance(network, models.Network) else torch.zeros(1, *shape)
+        outputs = network.eval().outputs(example.to(network.device))
     layers = []
     for name, value in outputs.items():
         layer = LayerInfo(name, network.layer_type(name), list(value.shape[1:]))
-        module = network.submodule(name) if isinstance(network, models.Network) and name != "output" else None
+        module = network.submodule(name) if isinstance(network, models.Network) and name in network.paths else None
         if isinstance(module, torch.nn.Conv2d):
             layer.filters = module.weight.detach().cpu().round(decimals=4).tolist()
         layers.append(layer)
@@ -171,11 +175,11 @@ def mistakes(dataset, predictions: torch.Tensor, count: int) -> list[dict]:
 
 
 def describe_model(spec: ModelSpec, network, result: dict, dataset) -> tuple[ModelResult, dict, torch.Tensor]:
-    """(what the pages say about one model, its extra site files, its held-out predictions)."""
-    _, output = train.predict(network, dataset.test_x)
-    predictions = output.argmax(1)
-    labels = dataset.test_y.numpy()
-    correct = (predictions == dataset.test_y).numpy()  # (n_test,) bool: for paired tests between models
+    """(what the pages say about one model, its extra site files, its held-out predictions): what
+    every model reports, then what its kind of data adds (MEASURES)."""
+    logits, output = train.predict(network, dataset.test_x)
+    predictions = output.argmax(-1)  # (N,); next-token: (N, T)
+    correct = (predictions == dataset.test_y).numpy().reshape(-1)  # bool, per example (position): for paired tests
     metrics = {
         "title": spec.title,
         "origin": spec.origin,
@@ -186,10 +190,11 @@ def describe_model(spec: ModelSpec, network, result: dict, dataset) -> tuple[Mod
         "parameters": network.parameter_count(),
         "train_seconds": result["seconds"],
         "epochs": result["epochs"],
-        "confusion": baselines.confusion_matrix(predictions.numpy(), labels, len(dataset.classes)).tolist(),
-        "n_test": len(labels),
+        "n_test": len(dataset.test_y),
     }
-    linear = linear_over_pixels(network, dataset.shape)
+    if dataset.classes:
+        labels = dataset.test_y.numpy()
+        metrics["confusion"] = baselines.confusion_matrix(predictions.numpy(), labels, len(dataset.classes)).tolist()
     described = ModelResult(
         name=spec.name,
         title=spec.title,
@@ -197,16 +202,50 @@ def describe_model(spec: ModelSpec, network, result: dict, dataset) -> tuple[Mod
         metrics=metrics,
         layers=describe_layers(network, dataset.shape),
         onnx=contract.site_path("model", model=spec.name),
-        templates=None if linear is None else linear.weight.detach().round(decimals=4).tolist(),
-        mistakes=mistakes(dataset, predictions, count=20),
     )
+    files = MEASURES[dataset.source.kind](network, dataset, (logits, output, predictions), described)
+    return described, files, predictions
+
+
+def image_measures(network, dataset, answers: tuple, described: ModelResult) -> dict:
+    """An image model's templates (one linear layer over the pixels), mistakes, and one-vs-rest
+    neurons judged each alone; its extra site files."""
+    _, output, predictions = answers
+    linear = linear_over_pixels(network, dataset.shape)
+    described.templates = None if linear is None else linear.weight.detach().round(decimals=4).tolist()
+    described.mistakes = mistakes(dataset, predictions, count=20)
     files = {}
     if network.head == "sigmoid" and linear is not None:  # one neuron per class: judge each alone
-        metrics["per_class"] = [
+        labels = dataset.test_y.numpy()
+        described.metrics["per_class"] = [
             baselines.one_vs_rest_report(output[:, c].numpy(), labels, c) for c in range(len(dataset.classes))
         ]
-        files[contract.site_path("neuron", model=spec.name)] = neuron_file(linear, output, dataset.test_y)
-    return described, files, predictions
+        files[contract.site_path("neuron", model=described.name)] = neuron_file(linear, output, dataset.test_y)
+    return files
+
+
+def text_measures(network, dataset, answers: tuple, described: ModelResult) -> dict:
+    """A next-token model's held-out bits per character, and the character bigram's on the same
+    positions, each with a 95% interval over held-out documents, and what the model saves."""
+    logits = answers[0]
+    if dataset.source.text.task != "next-token":
+        return {}
+    nats = torch.nn.functional.cross_entropy(logits.flatten(0, 1), dataset.test_y.flatten(), reduction="none")
+    bigram = baselines.bigram_nats(
+        dataset.train_x, dataset.train_y, dataset.test_x, dataset.test_y, len(dataset.source.text.vocabulary)
+    )
+    documents = dataset.test_groups.flatten().numpy()
+    described.metrics |= {
+        "bits_per_char": baselines.bits_per_token(nats.numpy(), documents),
+        "bigram_bits_per_char": baselines.bits_per_token(bigram, documents),
+        "bits_saved": baselines.bits_per_token(bigram - nats.numpy(), documents),  # paired: per position
+        "positions": len(documents),
+        "documents": len(np.unique(documents)),
+    }
+    return {}
+
+
+MEASURES = {"image": image_measures, "text": text_measures}  # what each kind of data adds to a model's metrics
 
 
 def seed_spread(runs: list[dict]) -> dict:
@@ -238,10 +277,13 @@ def neuron_file(linear: torch.nn.Linear, outputs: torch.Tensor, labels: torch.Te
     ).encode()
 
 
-def publish_gradients(spec: ModelSpec, network, shape, described: ModelResult, files: dict, run: Runner) -> None:
+def publish_gradients(spec: ModelSpec, network, dataset, described: ModelResult, files: dict, run: Runner) -> None:
     """The model's gradient graph (gradients.py, cached per model) among the site's files, or why it has none."""
+    if not applies("gradients", dataset.source):
+        described.no_gradients = STAGES["gradients"].why_not
+        return
     exported = run(
-        f"gradients/{spec.name}", lambda: gradients.export_gradients(network, shape), f"gradients {spec.name}"
+        f"gradients/{spec.name}", lambda: gradients.export_gradients(network, dataset.shape), f"gradients {spec.name}"
     )
     if exported["graph"] is None:
         described.no_gradients = exported["reason"]
@@ -352,27 +394,76 @@ def compute_artifacts(config: dict, specs: dict[str, ModelSpec], source: sources
 
         onnx_bytes = run(f"export/{name}", lambda: export.export_onnx(network, dataset.shape), f"export {name}")
         described[name], extra, answers[name] = describe_model(spec, network, result, dataset)
-        publish_gradients(spec, network, dataset.shape, described[name], files, run)
+        described[name].metrics["onnx_bytes"] = len(onnx_bytes)
+        publish_gradients(spec, network, dataset, described[name], files, run)
         # How each layer computes: its steps, and the page's model exposing what they read.
         layout = anatomy.describe(onnx_bytes, described[name].layers)
         for layer in described[name].layers:
             layer.step = dataclasses.asdict(layout.steps[layer.name])
         described[name].inner = {t: dataclasses.asdict(s) for t, s in layout.inner.items()}
         layers = described[name].layers
-        found = run(f"units/{name}", lambda: units.unit_examples(network, dataset, layers), f"units {name}")
-        files.update(units.publish(name, found, layers, dataset))
+        if applies("units", source):
+            found = run(f"units/{name}", lambda: units.unit_examples(network, dataset, layers), f"units {name}")
+            files.update(units.publish(name, found, layers, dataset))
         files[contract.site_path("model", model=name)] = layout.page_onnx
         files[contract.site_path("weights", model=name)] = layout.weights
         described[name].metrics["seeds"] = seed_spread(results)
         files.update(extra)
-    # The picker's examples, with every model's answers: each explorer marks its own model's mistakes.
+    examples = PICKER[source.kind](dataset, answers, files)
+    tour_summary, analysis = record_and_analyse(config, networks, trained, dataset, analysed, files, run)
+    info = DatasetInfo(
+        source.name,
+        source.shape,
+        source.classes,
+        source.noun,
+        source.preprocessing,
+        len(dataset.train_y),
+        len(dataset.test_y),
+        source.text,
+    )
+    return BuildResult(info, described, examples, tour_summary, analysis, files)
+
+
+def image_picker(dataset, answers: dict, files: dict) -> dict:
+    """The picker's examples, with every model's answers (each explorer marks its own model's
+    mistakes), the thumbnail, and the examples live training reads."""
     examples = pick_examples(dataset, answers, per_class=3, wrong=10)
     files[contract.site_path("examples")] = json.dumps(examples).encode()
     files[contract.site_path("thumbnail")] = thumbnail_png(dataset)
     if len(dataset.classes) <= contract.LIVE_MAX_CLASSES:
         files[contract.site_path("live_examples")] = live_examples(dataset)
+    return examples
 
+
+def text_picker(dataset, answers: dict, files: dict) -> dict:
+    """Text's picker is in the contract (TextInfo.examples); the thumbnail shows a few of them."""
+    files[contract.site_path("thumbnail")] = text_thumbnail_png(dataset.source.text.examples)
+    return {}
+
+
+PICKER = {"image": image_picker, "text": text_picker}  # each kind of data's picker and thumbnail
+
+
+def text_thumbnail_png(examples: list[str], size=(600, 240)) -> bytes:
+    """A few held-out texts on white: the article's picture on the index and in share cards."""
+    from PIL import Image, ImageDraw
+
+    sheet = Image.new("RGB", size, "white")
+    draw = ImageDraw.Draw(sheet)
+    lines = [line for text in examples[:6] for line in text.splitlines()[:2]][:9]
+    for row, line in enumerate(lines):
+        draw.text((16, 12 + 25 * row), line[:70], fill="#333333", font_size=18)
+    out = io.BytesIO()
+    sheet.save(out, "PNG", optimize=True)
+    return out.getvalue()
+
+
+def record_and_analyse(config: dict, networks: dict, trained: dict, dataset, analysed, files: dict, run: Runner):
+    """(the Grand Tour's summary, the manifold analysis) of the recorded model, where they apply to the data;
+    else what they would have shown is said instead."""
     name = config["record"]["model"]
+    if not applies("record", dataset.source):
+        return {"model": name, "not_recorded": STAGES["record"].why_not}, {"layers": {}}
     recorded, result = networks[name], trained[name]
     recorded_tour = run(
         "record",
@@ -385,13 +476,4 @@ def compute_artifacts(config: dict, specs: dict[str, ModelSpec], source: sources
         "analysis",
         lambda: manifold.analyse_sample(recorded, dataset, config["record"], analysed, config["analysis"]["methods"]),
     )
-    info = DatasetInfo(
-        source.name,
-        source.shape,
-        source.classes,
-        source.noun,
-        source.preprocessing,
-        len(dataset.train_y),
-        len(dataset.test_y),
-    )
-    return BuildResult(info, described, examples, {"model": name, **recorded_tour["summary"]}, analysis, files)
+    return {"model": name, **recorded_tour["summary"]}, analysis

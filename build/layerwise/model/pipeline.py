@@ -31,6 +31,13 @@ class Stage:
     code: tuple[str, ...]  # the modules that run it ("train", "analysis.manifold"); their imports follow
     settings: tuple[str, ...] = ()  # the config sections it reads
     needs: tuple[str, ...] = ()  # the stages whose results it reads
+    kinds: tuple[str, ...] = ("image", "text")  # the kinds of data it applies to (sources.Source.kind)
+    why_not: str = ""  # for the other kinds: what the page cannot show, and why (the result says it)
+
+
+def applies(stage: str, source: sources.Source) -> bool:
+    """Whether `stage` runs for this data: each stage declares the kinds of data it applies to."""
+    return source.kind in STAGES[stage].kinds
 
 
 STAGES = {
@@ -42,13 +49,39 @@ STAGES = {
         # Per model, from the run the page shows (the configured seed's).
         Stage("export", code=("model.export",), needs=("train",)),
         # Per model, from its shown run: its exact input gradient (attribution, attacks), or why it has none.
-        Stage("gradients", code=("model.gradients",), needs=("train",)),
+        Stage(
+            "gradients",
+            code=("model.gradients",),
+            needs=("train",),
+            kinds=("image",),
+            why_not="saliency and attacks move pixels; a token is a choice, not a quantity a gradient can nudge",
+        ),
         # Per model: the held-out examples each conv channel and dense unit responds to most and
         # least (which layers are units, and their receptive fields, come from the anatomy).
-        Stage("units", code=("model.units", "model.anatomy"), needs=("train", "data")),
-        # The recorded model's shown run, through every layer at every snapshot.
-        Stage("record", code=("model.tour",), settings=("record", "adversarial"), needs=("train",)),
-        Stage("analysis", code=("model.analysis.manifold",), settings=("record", "analysis"), needs=("train",)),
+        Stage(
+            "units",
+            code=("model.units", "model.anatomy"),
+            needs=("train", "data"),
+            kinds=("image",),
+            why_not="units are shown by image crops of their receptive fields",
+        ),
+        # The recorded model's shown run, through every layer at every snapshot (and the attacks).
+        Stage(
+            "record",
+            code=("model.tour",),
+            settings=("record", "adversarial"),
+            needs=("train",),
+            kinds=("image",),
+            why_not="the Grand Tour's points are held-out images, and its attacks move pixels",
+        ),
+        Stage(
+            "analysis",
+            code=("model.analysis.manifold",),
+            settings=("record", "analysis"),
+            needs=("train",),
+            kinds=("image",),
+            why_not="the manifold views sample the Grand Tour's held-out images",
+        ),
     )
 }
 ORCHESTRATOR = "model.orchestrator"  # runs the stages and describes the models (uncached): in the pipeline's key
@@ -107,10 +140,11 @@ def stage_keys(
         for seed in runs(spec):
             keys[f"train/{name}/{seed}"] = key("train", ["data"], model_definition(spec), seed)
         keys[f"export/{name}"] = key("export", [f"train/{name}/{runs(spec)[0]}"])
-        keys[f"gradients/{name}"] = key("gradients", [f"train/{name}/{runs(spec)[0]}"])
-        keys[f"units/{name}"] = key("units", [f"train/{name}/{runs(spec)[0]}", "data"])
+        for stage in ("gradients", "units"):
+            if applies(stage, source):
+                keys[f"{stage}/{name}"] = key(stage, [f"train/{name}/{runs(spec)[0]}", *STAGES[stage].needs[1:]])
     recorded = config["record"]["model"]
-    if recorded in specs:
+    if recorded in specs and applies("record", source):
         shown = f"train/{recorded}/{runs(specs[recorded])[0]}"
         keys["record"] = key("record", [shown])
         keys["analysis"] = key("analysis", [shown])

@@ -3,7 +3,9 @@
 The loss follows from the model's last layer, so no model needs code of its own:
 a final Softmax -> cross-entropy on its input (the logits); Sigmoid -> one binary cross-entropy
 per class (one-vs-rest: each output is its own logistic neuron); LogSoftmax -> negative
-log-likelihood; anything else -> its output are logits, cross-entropy.
+log-likelihood; anything else -> its output are logits, cross-entropy. A model that predicts at
+every position (next-token, (N, T, V)) is judged at every position: each is an example.
+Text of several lengths (classify: rows right-padded with -1) is batched a length at a time.
 """
 
 import time
@@ -22,7 +24,17 @@ def pick_device(setting: str) -> torch.device:
     return torch.device(setting)
 
 
+def per_example(*tensors: torch.Tensor) -> list[torch.Tensor]:
+    """Predictions at every position as examples of their own: (N, T, V) -> (N*T, V) and targets
+    (N, T) -> (N*T,), so one loss and one accuracy serve every task; (N, K) and (N,) stay."""
+    y = tensors[-1]
+    if y.dim() == 1:
+        return list(tensors)
+    return [t.flatten(0, 1) for t in tensors]
+
+
 def loss_of(network: Network, logits: torch.Tensor, output: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    logits, output, y = per_example(logits, output, y)
     if network.head == "sigmoid":
         return F.binary_cross_entropy_with_logits(logits, F.one_hot(y, logits.shape[1]).float())
     if network.head == "log_softmax":
@@ -36,15 +48,36 @@ def class_log_probabilities(network: Network, logits: torch.Tensor, output: torc
         return None
     if network.head == "log_softmax":
         return output
-    return F.log_softmax(logits, dim=1)
+    return F.log_softmax(logits, dim=-1)
+
+
+PAD = -1  # what follows a shorter text in a row of tokens (sources/text.py); no model reads it
+
+
+def batches_of(x: torch.Tensor, order: torch.Tensor, size: int, generator=None) -> list[torch.Tensor]:
+    """`order` in batches of up to `size`; where rows are texts of several lengths (padded), each
+    batch holds one length (trimmed reads it), and the batches come shuffled by `generator`."""
+    if x.is_floating_point() or not (x == PAD).any():
+        return list(order.split(size))
+    lengths = (x[order] != PAD).sum(1)  # (N,)
+    batches = [b for n in lengths.unique() for b in order[lengths == n].split(size)]
+    shuffled = torch.randperm(len(batches), generator=generator) if generator is not None else range(len(batches))
+    return [batches[i] for i in shuffled]
+
+
+def trimmed(x: torch.Tensor) -> torch.Tensor:
+    """A batch of texts of one length without its padding: (N, T) -> (N, length)."""
+    return x if x.is_floating_point() else x[:, : int((x[0] != PAD).sum())]
 
 
 @torch.no_grad()
 def predict(network: Network, x: torch.Tensor, batch: int = 1000) -> tuple[torch.Tensor, torch.Tensor]:
     """(logits, output) for every example, in batches, on the module's device; returned on the CPU."""
     network.eval()
-    parts = [network.logits_and_output(chunk.to(network.device)) for chunk in x.split(batch)]
-    return torch.cat([p[0] for p in parts]).cpu(), torch.cat([p[1] for p in parts]).cpu()
+    batches = batches_of(x, torch.arange(len(x)), batch)
+    parts = [network.logits_and_output(trimmed(x[b]).to(network.device)) for b in batches]
+    where = torch.cat(batches).argsort()  # each example back in its place
+    return torch.cat([p[0] for p in parts]).cpu()[where], torch.cat([p[1] for p in parts]).cpu()[where]
 
 
 def evaluate(network: Network, x: torch.Tensor, y: torch.Tensor, n_classes: int) -> dict:
@@ -54,7 +87,7 @@ def evaluate(network: Network, x: torch.Tensor, y: torch.Tensor, n_classes: int)
 
 def measures(network: Network, logits, output, y: torch.Tensor, n_classes: int) -> dict:
     """Held-out loss and accuracy, overall and per class, from a model's outputs."""
-    correct = output.argmax(1) == y
+    correct = output.argmax(-1) == y
     log_p = class_log_probabilities(network, logits, output)
     return {
         "loss": loss_of(network, logits, output, y).item(),
@@ -112,10 +145,10 @@ def train_model(network: Network, data, settings: dict) -> dict:
         network.module.train()
         order = torch.randperm(len(data.train_x), generator=generator)
         total = 0.0
-        batches = order.split(settings["batch_size"])
+        batches = batches_of(data.train_x, order, settings["batch_size"], generator)
         within = snapshot_batches(len(batches), settings["first_epoch_snapshots"]) if epoch == 1 else set()
         for done, batch in enumerate(batches, 1):
-            images = shift_randomly(data.train_x[batch], settings["augment_shift"], generator).to(device)
+            images = shift_randomly(trimmed(data.train_x[batch]), settings["augment_shift"], generator).to(device)
             labels = data.train_y[batch].to(device)
             logits, output = network.logits_and_output(images)
             loss = loss_of(network, logits, output, labels)

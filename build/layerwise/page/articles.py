@@ -90,7 +90,10 @@ def article_config(site_config: dict, path: Path, meta: dict) -> dict:
             "set it in the build's config or on the command line"
         )
     config = overlay(site_config, settings, base, where) if settings else dict(site_config)
-    config = merge(config, site_config.get("every_article", {}))
+    every = dict(site_config.get("every_article", {}))
+    if isinstance(every.get("models"), dict):  # adjusts the article's own models; adds none it left out
+        every["models"] = {name: table for name, table in every["models"].items() if name in config["models"]}
+    config = merge(config, every)
     config.pop("every_article", None)
     return config
 
@@ -102,6 +105,7 @@ def reading_order(article: Article) -> tuple:
 def plan_site(config: dict) -> tuple[SiteSettings, list[Article]]:
     """Every article of content/, its settings checked and its data described, before anything
     loads or trains. All config mistakes of all articles are raised together."""
+    from ..model.pipeline import applies
     from ..model.sources import check_sizes, describe_source
 
     content = Path(config["content"])
@@ -124,7 +128,8 @@ def plan_site(config: dict) -> tuple[SiteSettings, list[Article]]:
         data_key = json.dumps([article["data"], article["node_modules"]], sort_keys=True)
         if data_key not in described:  # once per dataset: a folder's images are opened to describe it
             described[data_key] = describe_source(article["data"], article["node_modules"])
-        check_sizes(article["data"], article["record"], described[data_key])  # enough to analyse
+        if applies("analysis", described[data_key]):
+            check_sizes(article["data"], article["record"], described[data_key])  # enough to analyse
         articles.append(Article(path, path.stem, meta, article, specs, described[data_key]))
     if errors:
         raise ConfigError(dict.fromkeys(errors))  # the same mistake in a shared config once

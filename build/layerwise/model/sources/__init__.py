@@ -9,7 +9,9 @@ tokens: next-token prediction or classification). Whatever sets one dataset apar
 kind's module.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Protocol
 
@@ -44,7 +46,14 @@ class Source:
     preprocessing: str
     files: list[Path] = field(default_factory=list)  # every file it reads (for the cache key)
     kind: str = "image"  # the kind of data ("image" | "text"): which stages apply (pipeline.Stage.kinds)
-    text: TextInfo | None = None  # how text is read as tokens (sources/text.py); None for images
+    # Text: reads the files for `text` when it is first asked for (planning the models, loading),
+    # so describing, hashing and a content-only rebuild read none of them.
+    reader: Callable[[], TextInfo] | None = field(default=None, repr=False, compare=False)
+
+    @cached_property
+    def text(self) -> TextInfo | None:
+        """How text is read as tokens (sources/text.py); None for images."""
+        return self.reader() if self.reader else None
 
 
 class Kind(Protocol):

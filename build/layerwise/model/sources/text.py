@@ -9,12 +9,13 @@ vocabulary comes from the training split alone; `tokenize` is what the page mirr
 
 import re
 from collections import Counter
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 
 from ..result import TextInfo
-from . import MAX_CLASSES, MIN_CLASSES, DataError, Source, stratified_split
+from . import MAX_CLASSES, MIN_CLASSES, DataError, Source, every_nth, held_out_limit, stratified_split
 
 NAMES = {"text": "text"}
 SKIPPED_SUFFIXES = (".dat",)  # fortune's index files: binary offsets, not text
@@ -22,6 +23,7 @@ UNKNOWN = "\ufffd"  # the unknown token's character: Unicode's replacement chara
 EXAMPLES = 30  # held-out texts offered by the page's picker
 FORTUNE_SEPARATOR = re.compile(r"^%\n", re.MULTILINE)
 PARAGRAPHS = re.compile(r"\n\s*\n")
+NON_BLANK_LINE = re.compile(r"^[^\S\n]*(\S[^\n]*)", re.MULTILINE)  # its text from the first non-space
 
 
 def tokenize(text: str, vocabulary: list[str], unknown: int | None) -> list[int]:
@@ -78,11 +80,13 @@ def documents(text: str) -> list[str]:
 
 
 def lines_of(path: Path) -> list[str]:
-    return [line.strip() for line in read_text(path).splitlines() if line.strip()]
+    """A file's non-blank lines, unstripped (stripping a word list's million lines waits for the
+    few data.limit keeps: examples_and_labels)."""
+    return NON_BLANK_LINE.findall(read_text(path))
 
 
-def class_examples(root: Path) -> dict[str, list[str]]:
-    """classify: {class: its examples}: a sub-folder per class (its files' lines), else a file per class."""
+def class_files(root: Path) -> dict[str, list[Path]]:
+    """classify: {class: its files}: a sub-folder per class (every file in it), else a file per class."""
     if not root.is_dir():
         raise DataError(
             f"data.root = '{root}' is not a folder; for data.task = 'classify' put a file (one example a "
@@ -90,17 +94,23 @@ def class_examples(root: Path) -> dict[str, list[str]]:
         )
     folders = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
     if folders:
-        classes = {f.name: [line for path in text_files(f) for line in lines_of(path)] for f in folders}
+        classes = {f.name: text_files(f) for f in folders}
     else:
-        classes = {path.stem: lines_of(path) for path in text_files(root)}
-    for name, examples in classes.items():
-        if not examples:
-            raise DataError(f"{root / name}: class '{name}' has no examples; add lines of text or remove it")
+        classes = {path.stem: [path] for path in text_files(root)}
     if not MIN_CLASSES <= len(classes) <= MAX_CLASSES:
         raise DataError(
             f"data.root = '{root}' has {len(classes)} classes; Layerwise classifies {MIN_CLASSES} to {MAX_CLASSES}: "
             "a sub-folder or file per class"
         )
+    return classes
+
+
+def class_examples(root: Path) -> dict[str, list[str]]:
+    """classify: {class: its examples, a line each}; a class without any is one line naming it."""
+    classes = {name: [line for path in files for line in lines_of(path)] for name, files in class_files(root).items()}
+    for name, examples in classes.items():
+        if not examples:
+            raise DataError(f"{root / name}: class '{name}' has no examples; add lines of text or remove it")
     return classes
 
 
@@ -154,48 +164,75 @@ def examples_and_labels(data: dict) -> tuple[list[str], list[str], np.ndarray, n
     texts = [line for lines in by_class.values() for line in lines]
     labels = np.repeat(np.arange(len(by_class)), [len(lines) for lines in by_class.values()])
     train, test = stratified_split(labels, data["test_fraction"], data["seed"])
-    return [texts[i] for i in train], [texts[i] for i in test], labels[train], labels[test], list(by_class)
+    if data["limit"]:  # as load_dataset keeps them: only these are read, and the vocabulary is theirs
+        train, test = train[every_nth(len(train), data["limit"])], test[every_nth(len(test), held_out_limit(data))]
+    training, held_out = [texts[i].strip() for i in train], [texts[i].strip() for i in test]
+    return training, held_out, labels[train], labels[test], list(by_class)
 
 
-def picked_examples(held_out: list[str], context: int) -> list[str]:
-    """About EXAMPLES held-out texts, evenly spread: whole ones that fit the context where there
-    are enough, else each one's last `context` characters."""
+def picked_examples(held_out: list[str], context: int, labels: np.ndarray) -> list[str]:
+    """About EXAMPLES held-out texts: whole ones that fit the context where there are enough, else
+    each one's last `context` characters; each class in turn where they have classes, else evenly
+    spread."""
     texts = [t.rstrip("\n") for t in held_out]
-    fitting = [t for t in texts if len(t) <= context]
-    texts = fitting if len(fitting) >= EXAMPLES else [last_tokens(t, context) for t in texts]
-    picks = np.linspace(0, len(texts) - 1, min(EXAMPLES, len(texts))).round().astype(int)
-    return [texts[i] for i in dict.fromkeys(picks.tolist())]
+    fitting = [i for i, t in enumerate(texts) if len(t) <= context]
+    chosen = fitting if len(fitting) >= EXAMPLES else list(range(len(texts)))
+    if len(labels):
+        rank = np.zeros(len(labels), int)  # each example's place among its class's
+        for c in np.unique(labels):
+            rank[labels == c] = np.arange((labels == c).sum())
+        chosen = sorted(chosen, key=lambda i: (rank[i], labels[i]))[:EXAMPLES]
+    else:
+        spread = np.linspace(0, len(chosen) - 1, min(EXAMPLES, len(chosen))).round().astype(int)
+        chosen = [chosen[k] for k in dict.fromkeys(spread.tolist())]
+    return [last_tokens(texts[i], context) for i in chosen]
 
 
-DESCRIBED: dict = {}  # (settings, files' stamps) -> (Source, split): a serve's rebuild reads no text again
+READ: dict = {}  # (settings, files' stamps) -> (TextInfo, split): a serve's rebuild reads no text again
 
 
-def described(data: dict) -> tuple[Source, tuple]:
-    """The source and its split, read once per change of the files or the settings."""
-    root = Path(data["root"])
-    files = text_files(root) if root.exists() else []
+def read(data: dict) -> tuple[TextInfo, tuple]:
+    """(how the page reads text: the vocabulary and the picker's examples; the split), from every
+    file, read once per change of the files or the settings."""
+    files = text_files(Path(data["root"]))
     stamp = (
         tuple(sorted((k, str(v)) for k, v in data.items())),
         tuple((str(f), f.stat().st_size, f.stat().st_mtime_ns) for f in files),
     )
-    if stamp not in DESCRIBED:
-        if data["vocabulary_size"] == 1:
-            raise DataError("data.vocabulary_size = 1 leaves only the unknown token; use 0 (every character) or 2 or more")
+    if stamp not in READ:
         split = examples_and_labels(data)
-        training, held_out, _, test_labels, classes = split
+        training, held_out, _, test_labels, _ = split
         vocabulary, unknown = vocabulary_of(training, held_out, data["vocabulary_size"])
-        context = data["context"]
-        examples = picked_examples(held_out, context)
-        info = TextInfo(data["task"], vocabulary, unknown, context, examples)
-        noun = data.get("noun") or ("quotation" if data["task"] == "next-token" else "example")
-        classes = [str(c) for c in data.get("classes") or classes]
-        source = Source(root.stem or "text", (context,), classes, noun, "", files, kind="text", text=info)
-        DESCRIBED[stamp] = (source, split)
-    return DESCRIBED[stamp]
+        examples = picked_examples(held_out, data["context"], test_labels)
+        READ[stamp] = (TextInfo(data["task"], vocabulary, unknown, data["context"], examples), split)
+    return READ[stamp]
+
+
+def text_info(data: dict) -> TextInfo:
+    return read(data)[0]
 
 
 def describe(data: dict, node_modules) -> Source:
-    return described(data)[0]
+    """The files, the classes (their files' or folders' names) and the shape, from names alone; the
+    text is read when the source's `text` is first asked for."""
+    root = Path(data["root"])
+    if data["vocabulary_size"] == 1:
+        raise DataError("data.vocabulary_size = 1 leaves only the unknown token; use 0 (every character) or 2 or more")
+    if data["task"] == "classify":
+        by_class = class_files(root)
+        files, classes = [f for paths in by_class.values() for f in paths], list(by_class)
+    else:
+        files, classes = text_files(root), []
+    classes = [str(c) for c in data.get("classes") or classes]
+    noun = data.get("noun") or ("quotation" if data["task"] == "next-token" else "example")
+    reader = partial(text_info, dict(data))
+    return Source(root.stem or "text", (data["context"],), classes, noun, "", files, kind="text", reader=reader)
+
+
+def described(data: dict) -> tuple[Source, tuple]:
+    """The source, its text read, and its split (for tests and load)."""
+    source = describe(data, None)
+    return source, read(data)[1] if source.text else None
 
 
 def converted(source: Source, data: dict) -> Source:
@@ -237,7 +274,7 @@ def padded(texts: list[str], info: TextInfo):
 def load(source: Source, data: dict, node_modules) -> tuple:
     import torch
 
-    training, held_out, train_labels, test_labels, _ = described(data)[1]
+    training, held_out, train_labels, test_labels, _ = read(data)[1]
     if source.text.task == "next-token":
         train_x, train_y, _ = windows(training, source.text)
         test_x, test_y, test_documents = windows(held_out, source.text)

@@ -7,7 +7,7 @@ import json
 
 import numpy as np
 
-from ...contract import model_input, site_path
+from ...contract import INPUTS, site_path
 from . import fallback, figure
 
 GENERATE = 200  # characters a press of Generate adds, one at a time
@@ -91,7 +91,7 @@ def still(result, model: str) -> str:
     example = info.examples[0][-info.context :]
     tokens = np.asarray([tokenize(example, info.vocabulary, info.unknown)], dtype=np.int64)  # (1, T)
     session = onnxruntime.InferenceSession(result.files[site_path("model", model=model)])
-    (logits,) = session.run(["output"], {model_input(result.dataset): tokens})  # (1, T, V) or (1, C)
+    (logits,) = session.run(["output"], {INPUTS["text"]: tokens})  # (1, T, V) or (1, C)
     scores = logits[0, -1] if info.task == "next-token" else logits[0]  # (V,) or (C,)
     chances = np.exp(scores - scores.max())
     chances /= chances.sum()
