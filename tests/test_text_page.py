@@ -2,6 +2,7 @@
 as Python's onnxruntime does, draws attention per head on the reader's text, and generates
 reproducibly from a link; the figure refuses an article whose data is not text."""
 
+import html
 import re
 
 import numpy as np
@@ -9,36 +10,30 @@ import onnxruntime
 import pytest
 from playwright.sync_api import expect
 
-from conftest import render_with, serving, small_config
 from layerwise.model.sources.text import tokenize
 from layerwise.page.figures import FIGURES, FigureError
-from tiny_transformer import tiny_result
+from layerwise.page.figures.text_explorer import shown
 
-# Accents (precomposed and combining), an emoji beyond the BMP, CJK: each one code point a token.
-TRAINING = "The quick brown fox jumps over the lazy dog. Ça a été très bien, naïve café, e\u0301 😀 中文!\n"
-EXAMPLES = ["the lazy dog", "très bien 😀", "中文 café"]
+ARTICLE = "transformer"  # content/transformer.md: next-token on the fortunes, in the session's build
+MODEL = "transformer"  # its one model, which its explorer shows
 
 
 @pytest.fixture(scope="module")
-def text_site(tmp_path_factory):
-    """One small text article (the dev stand-in model), rendered without a pipeline: (url, result)."""
-    tmp = tmp_path_factory.mktemp("text")
-    config = small_config(tmp)
-    config["content"] = str(tmp / "content")
-    (tmp / "content").mkdir()
-    article = "# Text\n\n```{figure} text-explorer\n:label: fig-text\nThe explorer.\n```\n"
-    (tmp / "content" / "index.md").write_text(article)
-    result = tiny_result(TRAINING, EXAMPLES)
-    render_with(config, result)
-    with serving(tmp / "site") as url:
-        yield url, result
+def text_site(site_build, server):
+    """The session build's text article: (its page's URL, its BuildResult)."""
+    _, results = site_build
+    return f"{server}/{ARTICLE}.html", results[ARTICLE]
 
 
 def explorer_ready(page, url: str, fragment: str = "") -> None:
     """The page open and its explorer's first picture drawn (onnxruntime-web loaded)."""
-    page.goto(f"{url}/index.html{fragment}")
+    page.goto(url + fragment)
     page.locator(".text-explorer").scroll_into_view_if_needed()
     expect(page.locator(".text-explorer")).to_have_attribute("data-drawn", re.compile(".*"), timeout=60_000)
+
+
+def attention_layers(result) -> list:
+    return [layer for layer in result.models[MODEL].layers if layer.type == "Attention"]
 
 
 EXPLORER = "(await window.layerwise['text-explorers'][0])"  # the page's first text explorer
@@ -59,17 +54,17 @@ def test_the_page_tokenizes_and_runs_the_model_as_python_does_and_typing_redraws
     url, result = text_site
     explorer_ready(page, url)
     info = result.dataset.text
-    python = onnxruntime.InferenceSession(result.files[result.models["transformer"].onnx])
+    python = onnxruntime.InferenceSession(result.files[result.models[MODEL].onnx])
     names = [o.name for o in python.get_outputs()]
-    for text in ["très bien, e\u0301 😀 中文", "Ωmega ж?", "the lazy dog"]:  # Ω and ж were never seen
+    for text in ["très bien, e\u0301 😀 中文", "Ωmega ж?", "the lazy dog"]:  # accents, combining, emoji, CJK
         found = page.evaluate(IN_PAGE, text)
         tokens = tokenize(text, info.vocabulary, info.unknown)
         assert found["tokens"] == tokens and len(tokens) == len(list(text))
         expected = python.run(None, {"tokens": np.asarray([tokens], dtype=np.int64)})
-        assert list(found["outputs"]) == names and "block0.attention" in names
+        assert list(found["outputs"]) == names and attention_layers(result)[0].name in names
         for name, want in zip(names, expected):
             assert np.abs(np.asarray(found["outputs"][name], dtype=np.float32) - want.ravel()).max() <= 1e-5, name
-    assert info.unknown in tokenize("Ωmega ж?", info.vocabulary, info.unknown)
+    assert tokenize("中😀", info.vocabulary, info.unknown) == [info.unknown] * 2  # never seen: one token each
 
     # Typing redraws every head's map on the new text; a text past the context says where it is cut.
     head = page.locator(".text-head canvas").first
@@ -79,8 +74,9 @@ def test_the_page_tokenizes_and_runs_the_model_as_python_does_and_typing_redraws
     box.type("naïve 😀 fox")
     expect(page.locator(".text-explorer")).to_have_attribute("data-drawn", "naïve 😀 fox")
     assert head.get_attribute("aria-label") != before
-    shown = page.evaluate(f"async () => {EXPLORER}.outputs()['block0.attention'].length")
-    assert shown == 2 * 11 * 11  # two heads over 11 code points (12 UTF-16 units)
+    attention = attention_layers(result)[0]
+    drawn = page.evaluate(f"async ([name]) => {EXPLORER}.outputs()[name].length", [attention.name])
+    assert drawn == attention.shape[0] * 11 * 11  # every head over 11 code points (12 UTF-16 units)
     box.fill("x" * 70 + "the end")
     expect(page.locator(".text-said")).to_contain_text(f"reads the last {info.context}, from character 14")
     assert page.console_errors == [] and page.foreign_requests == []
@@ -88,7 +84,7 @@ def test_the_page_tokenizes_and_runs_the_model_as_python_does_and_typing_redraws
 
 @pytest.mark.browser
 def test_every_control_is_labelled_reachable_by_keyboard_and_fits_a_phone(page, text_site):
-    url, _ = text_site
+    url, result = text_site
     page.set_viewport_size({"width": 360, "height": 740})
     explorer_ready(page, url)
     controls = page.locator(".text-explorer :is(textarea, select, input, button)")
@@ -105,10 +101,12 @@ def test_every_control_is_labelled_reachable_by_keyboard_and_fits_a_phone(page, 
     every = {"Your", "A", "Layer", "Head", "Query", "Generate", "temperature", "top-k", "seed"}
     assert every <= set(reached), reached
     # The keyboard chooses a layer: the attention maps give way to the layer's heatmap.
-    assert page.get_by_label("Layer").input_value() == "block0.attention"
+    listed = [layer.name for layer in result.models[MODEL].layers if layer.type != "Lens"]
+    first = attention_layers(result)[0].name
+    assert page.get_by_label("Layer").input_value() == first
     page.get_by_label("Layer").focus()
     page.keyboard.press("ArrowDown")
-    expect(page.get_by_label("Layer")).to_have_value("block0")
+    expect(page.get_by_label("Layer")).to_have_value(listed[listed.index(first) + 1])
     expect(page.locator(".text-sequence")).to_be_visible()
     for target in page.locator(".text-explorer :is(select, input, button)").all():
         assert target.bounding_box()["height"] >= 24
@@ -149,17 +147,20 @@ def test_the_figure_says_what_it_needs_and_its_still_is_the_models_answer(text_s
         figure.check_options({}, images)
     with pytest.raises(FigureError, match="'layer-explorer' shows image data, and this article's is text: .*text-"):
         FIGURES["layer-explorer"].check_options({}, result)
-    with pytest.raises(FigureError, match="one of transformer"):
+    with pytest.raises(FigureError, match=f"one of {MODEL}"):
         figure.check_options({"model": ("gpt", 3)}, result)
     with pytest.raises(ValueError, match="'temperature' must be a number from 0.05 to 5"):
         figure.check_state("temperature=9&seed=3", result)
     assert figure.check_state("head=1&text=caf%C3%A9", result) == {"head": 1, "text": "café"}
 
     info = result.dataset.text
-    session = onnxruntime.InferenceSession(result.files[result.models["transformer"].onnx])
+    session = onnxruntime.InferenceSession(result.files[result.models[MODEL].onnx])
     tokens = tokenize(info.examples[0], info.vocabulary, info.unknown)
     (logits,) = session.run(["output"], {"tokens": np.asarray([tokens], dtype=np.int64)})  # (1, T, V)
     ranked = [i for i in np.argsort(-logits[0, -1]) if i != info.unknown]
-    still = figure.render(result, model="transformer")
+    still = figure.render(result, model=MODEL)
     likeliest = info.vocabulary[ranked[0]]
-    assert f"answers the next character after “{info.examples[0]}”: “{likeliest}”" in still.replace("space", " ")
+    assert (
+        f"answers the next character after “{html.escape(info.examples[0])}”: “{html.escape(shown(likeliest))}”"
+        in still
+    )
