@@ -4,6 +4,7 @@
 // (text-explorer.js) runs the model and hands over its outputs.
 
 import { diverging, el, percent } from "./runtime.js";
+import { lensReadings, queryOf, softmax, topOf } from "./text-explorer-state.js";
 
 const ROW = 12, LABEL = 18; // px: one position's row; the token labels' gutter
 const MASKED = "#8a8f98"; // the hatch of a masked cell: mid grey, visible on light and dark
@@ -106,4 +107,32 @@ export function drawLens(table, rows, characters) {
   const body = rows.map(({ name, predicted }) => el("tr", {}, el("th", { scope: "row" }, name),
     ...predicted.map((c, t) => el("td", { class: characters[t + 1] === c ? "hit" : "" }, visible(c)))));
   table.replaceChildren(el("thead", {}, head), el("tbody", {}, ...body));
+}
+
+// What the model reads of the reader's text, in words: where a text past the context is cut,
+// and characters it has no token for.
+export function readingSaid(read, context) {
+  const cut = read.dropped
+    ? `Your text has ${read.total} characters; the model reads at most ${context}, so it reads the last ${context}, ` +
+      `from character ${read.dropped + 1} (“${read.characters.slice(0, 12).join("")}…”) on.`
+    : "";
+  const left = read.unreadable.length ? ` The model has no token for ${read.unreadable.map((c) => `“${c}”`).join(", ")}: left out.` : "";
+  return cut + left;
+}
+
+// Every picture of one state: the chosen layer (attention: every head; a sequence: its
+// heatmap), the prediction at the query position, the logit lens. `views` are the widget's nodes.
+export function drawState(views, { state, read, outputs, info, layers, top, classes }) {
+  const layer = layers.find((l) => l.name === state.layer), values = outputs[layer.name], T = read.characters.length;
+  const query = queryOf(state, T), attention = layer.type === "Attention";
+  views.heads.hidden = views.headSaid.hidden = !attention;
+  views.sequence.hidden = attention || layer.shape.length !== 2;
+  if (attention) {
+    drawHeads(views.heads, values, layer.shape[0], read.characters, query, state.head);
+    views.headSaid.textContent = attentionSaid(values, state.head, read.characters, query);
+  } else if (layer.shape.length === 2) drawSequence(views.sequence, values, read.characters, Math.max(views.view.clientWidth - 24, 120));
+  const last = outputs[layers.at(-1).name], nextToken = info.task === "next-token";
+  const V = nextToken ? last.length / T : last.length, scores = nextToken ? last.subarray(query * V, (query + 1) * V) : last;
+  drawPrediction(views.prediction, topOf(softmax(scores), top, info.unknown), nextToken ? info.vocabulary : classes, nextToken ? "token" : "class");
+  if (views.lens) drawLens(views.lens, lensReadings(outputs, layers, info, T), read.characters);
 }

@@ -30,6 +30,9 @@ export function reading(text, info) {
   return { characters: window.map(([c]) => c), tokens: window.map(([, t]) => t), dropped, total: kept.length, unreadable };
 }
 
+// The query position among T: the state's, or the last (-1, or past a shortened text's end).
+export const queryOf = (state, T) => (state.query < 0 || state.query >= T ? T - 1 : state.query);
+
 // The full text the model reads: the reader's, then what it generated.
 export const fullText = (state) => state.text + state.generated;
 
@@ -102,4 +105,25 @@ export function sampler(seed, temperature, topK, unknown) {
     for (const k of kept) if ((u -= k.p) < 0) return k.index;
     return kept.at(-1).index;
   };
+}
+
+// The logit lens: per Lens layer and the last layer, the likeliest character (never the unknown)
+// at each of T positions, from the outputs' (T, V) logits.
+export function lensReadings(outputs, layers, info, T) {
+  const V = info.vocabulary.length, read = [...layers.filter((l) => l.type === "Lens"), layers.at(-1)];
+  return read.map(({ name }) => ({
+    name, predicted: Array.from({ length: T }, (_, t) => info.vocabulary[topOf(outputs[name].subarray(t * V, (t + 1) * V), 1, info.unknown)[0].index]),
+  }));
+}
+
+// `count` characters after the state's text, one at a time: each the seeded sampler's draw from
+// the last layer's last row (`run(tokens)` -> those logits); yields the generation so far.
+export async function* generation(run, state, info, count) {
+  const next = sampler(state.seed, state.temperature, state.top_k, info.unknown), V = info.vocabulary.length;
+  let generated = "";
+  for (let i = 0; i < count; i++) {
+    const { tokens } = reading(fullText({ ...state, generated }), info);
+    generated += info.vocabulary[next((await run(tokens)).subarray((tokens.length - 1) * V))];
+    yield generated;
+  }
 }

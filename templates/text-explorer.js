@@ -6,8 +6,8 @@
 
 import { register } from "./lifecycle.js";
 import { contract, el, loadTokenModel, sitePath } from "./runtime.js";
-import { decode, encode, fullText, initial, reading, reduce, sampler, softmax, topOf } from "./text-explorer-state.js";
-import { attentionSaid, drawHeads, drawLens, drawPrediction, drawSequence, visible } from "./text-explorer-render.js";
+import { decode, encode, fullText, generation, initial, queryOf, reading, reduce } from "./text-explorer-state.js";
+import { drawState, readingSaid, visible } from "./text-explorer-render.js";
 
 const field = (label, input) => el("label", { class: "text-control" }, `${label} `, input);
 const option = (value, text) => el("option", { value: String(value) }, text);
@@ -52,121 +52,96 @@ function showState(found, state, read, layerInfo) {
   found.head.value = String(Math.min(state.head, Math.max(heads - 1, 0)));
   found.head.disabled = heads === 0;
   found.query.max = String(Math.max(read.characters.length - 1, 0));
-  found.query.value = String(queryAt(state, read));
-  found.query.setAttribute("aria-valuetext", `position ${queryAt(state, read) + 1}: ${visible(read.characters[queryAt(state, read)] ?? "")}`);
+  const query = queryOf(state, read.characters.length);
+  found.query.value = String(query);
+  found.query.setAttribute("aria-valuetext", `position ${query + 1}: ${visible(read.characters[query] ?? "")}`);
   // What the model generated, after the reader's text (marked as the model's).
   found.continued?.replaceChildren(...(state.generated ? [state.text, el("mark", {}, state.generated)] : []));
   for (const key of ["temperature", "top_k", "seed"]) if (found[key] && document.activeElement !== found[key]) found[key].value = String(state[key]);
 }
 
-const queryAt = (state, read) => (state.query < 0 || state.query >= read.characters.length ? read.characters.length - 1 : state.query);
+// The pictures' nodes, built at once (no layout shift); the logit lens only for a model with one.
+function views(info, layers) {
+  const sequence = el("canvas", { class: "text-sequence", role: "img" });
+  const heads = el("div", { class: "text-heads" }), headSaid = el("p", { class: "text-head-said" });
+  const found = { said: el("output", { class: "text-said", "aria-live": "polite" }), sequence, heads, headSaid,
+    view: el("div", { class: "text-view" }, sequence, heads, headSaid), prediction: el("ol", { class: "text-prediction" }) };
+  const nodes = [found.said, found.view, el("h4", {}, info.task === "next-token" ? "The next character, as the model reads it" : "The class, as the model reads it"), found.prediction];
+  if (layers.some((l) => l.type === "Lens")) {
+    found.lens = el("table", { class: "text-lens" });
+    nodes.push(el("h4", {}, "The logit lens: what each block would predict next, at each position"),
+      el("div", { class: "text-lens-scroll", tabindex: "0", role: "region", "aria-label": "The logit lens" }, found.lens));
+  }
+  return { found, nodes };
+}
+
+// `work(item)` for the latest item only: at most one in flight and one waiting, so typing never
+// queues stale runs. Resolves when the latest item is done.
+function latestOnly(work) {
+  let pending = null, running = null;
+  return (item) => {
+    pending = item;
+    running ??= (async () => {
+      while (pending) { const now = pending; pending = null; await work(now); }
+      running = null;
+    })();
+    return running;
+  };
+}
 
 async function mount(root, near) {
   const explorer = JSON.parse(root.dataset.explorer), info = contract().text;
   const layers = contract().models[explorer.model].layers, figureId = root.closest("figure")?.id ?? "";
   const linked = () => (figureId && location.hash.startsWith(`#${figureId}?`) ? location.hash.slice(figureId.length + 2) : "");
   const fromLink = decode(explorer.schema, linked(), initial(explorer, info, layers), layers);
-  let state = fromLink.state, outputs = null, read = reading(state.text, info), visibleNow = true, resume = null;
+  let state = fromLink.state, outputs = null, session = null, visibleNow = true, resume = null;
 
   const { found, parts } = controls(info, layers, explorer, (action) => dispatch(action));
-  const said = el("output", { class: "text-said", "aria-live": "polite" });
-  const sequence = el("canvas", { class: "text-sequence", role: "img" });
-  const heads = el("div", { class: "text-heads" }), headSaid = el("p", { class: "text-head-said" });
-  const view = el("div", { class: "text-view" }, sequence, heads, headSaid);
-  const prediction = el("ol", { class: "text-prediction" }), lens = el("table", { class: "text-lens" });
-  const nextWhat = info.task === "next-token" ? "The next character, as the model reads it" : "The class, as the model reads it";
-  const hasLens = layers.some((l) => l.type === "Lens");
+  const { found: shown, nodes } = views(info, layers);
   root.setAttribute("role", "group");
   root.setAttribute("aria-label", "Text explorer");
-  root.append(...parts, said, view, el("h4", {}, nextWhat), prediction,
-    ...(hasLens ? [el("h4", {}, "The logit lens: what each block would predict next, at each position"), el("div", { class: "text-lens-scroll", tabindex: "0", role: "region", "aria-label": "The logit lens" }, lens)] : []));
+  root.append(...parts, ...nodes);
 
   function dispatch(action) {
     state = reduce(state, action);
     if (figureId) history.replaceState(null, "", `#${figureId}?${encode(state)}`);
     return refresh();
   }
-
   // The model on the state's text (its last `context` characters), then every picture drawn.
-  let session = null, pending = null, running = null;
-  async function refresh() {
-    read = reading(fullText(state), info);
-    const layerInfo = layers.find((l) => l.name === state.layer);
-    showState(found, state, read, layerInfo);
-    said.textContent = read.dropped
-      ? `Your text has ${read.total} characters; the model reads at most ${info.context}, so it reads the last ${info.context}, from character ${read.dropped + 1} (“${read.characters.slice(0, 12).join("")}…”) on.`
-      : "";
-    if (read.unreadable.length) said.textContent += ` The model has no token for ${read.unreadable.map((c) => `“${c}”`).join(", ")}: left out.`;
-    if (!session || !read.tokens.length) return null;
-    pending = read; // at most one run in flight and one waiting: typing never queues stale runs
-    if (running) return running;
-    running = (async () => {
-      while (pending) {
-        const now = pending;
-        pending = null;
-        outputs = await session.run(now.tokens);
-        draw(now);
-      }
-      running = null;
-      return outputs;
-    })();
-    return running;
-  }
-
-  function draw(now) {
-    const layerInfo = layers.find((l) => l.name === state.layer), values = outputs[state.layer], T = now.characters.length;
-    const query = queryAt(state, now);
-    const attention = layerInfo.type === "Attention";
-    heads.hidden = headSaid.hidden = !attention;
-    sequence.hidden = attention || layerInfo.shape.length !== 2;
-    if (attention) {
-      drawHeads(heads, values, layerInfo.shape[0], now.characters, query, state.head);
-      headSaid.textContent = attentionSaid(values, state.head, now.characters, query);
-    } else if (layerInfo.shape.length === 2) drawSequence(sequence, values, now.characters, Math.max(view.clientWidth - 24, 120));
-    const last = outputs.output, V = info.task === "next-token" ? last.length / T : last.length;
-    const scores = info.task === "next-token" ? last.subarray(query * V, (query + 1) * V) : last;
-    const names = info.task === "next-token" ? info.vocabulary : contract().dataset.classes;
-    drawPrediction(prediction, topOf(softmax(scores), explorer.top, info.unknown), names, info.task === "next-token" ? "token" : "class");
-    if (hasLens) drawLens(lens, lensRows(now), now.characters);
+  const runAndDraw = latestOnly(async (read) => {
+    outputs = await session.run(read.tokens);
+    drawState(shown, { state, read, outputs, info, layers, top: explorer.top, classes: contract().dataset.classes });
     root.dataset.drawn = fullText(state);
+  });
+  function refresh() {
+    const read = reading(fullText(state), info);
+    showState(found, state, read, layers.find((l) => l.name === state.layer));
+    shown.said.textContent = readingSaid(read, info.context);
+    return session && read.tokens.length ? runAndDraw(read) : Promise.resolve();
   }
 
-  // Per Lens layer and the output: the likeliest character (never the unknown) at each position.
-  function lensRows(now) {
-    const T = now.characters.length, V = info.vocabulary.length;
-    return layers.filter((l) => l.type === "Lens" || l.name === "output").map(({ name }) => ({
-      name, predicted: Array.from({ length: T }, (_, t) => info.vocabulary[topOf(outputs[name].subarray(t * V, (t + 1) * V), 1, info.unknown)[0].index]),
-    }));
-  }
-
-  // `count` characters, one at a time from the seed: each the sampler's draw from the output's
-  // last row, shown as it comes; every layer redrawn every REDRAW characters and at the end
-  // (each redraw is a run of every output); paused while the figure is off screen.
-  const REDRAW = 25;
+  // `count` characters, each shown as it comes; every layer redrawn every REDRAW and at the end
+  // (a redraw is a run of every output); paused while the figure is off screen.
+  const REDRAW = 25, last = layers.at(-1).name;
   async function generate(count = explorer.generate) {
-    const next = sampler(state.seed, state.temperature, state.top_k, info.unknown), V = info.vocabulary.length;
-    let generated = "";
-    for (let i = 0; i < count; i++) {
+    let i = 0, generated = "";
+    for await (generated of generation(async (tokens) => (await session.run(tokens, [last]))[last], state, info, count)) {
       if (!visibleNow) await new Promise((r) => (resume = r));
-      const now = reading(fullText({ ...state, generated }), info);
-      const logits = (await session.run(now.tokens, ["output"])).output;
-      generated += info.vocabulary[next(logits.subarray((now.tokens.length - 1) * V))];
       found.continued.replaceChildren(state.text, el("mark", {}, generated));
-      if (i % REDRAW === REDRAW - 1 || i === count - 1) {
-        found.progress.textContent = `Generated ${i + 1} of ${count} characters.`;
+      if (++i % REDRAW === 0 || i === count) {
+        found.progress.textContent = `Generated ${i} of ${count} characters.`;
         await dispatch({ type: "generated", generated });
       }
     }
     return generated;
   }
   found.generate?.addEventListener("click", async () => {
-    if (!Array.from(state.text).length) return (said.textContent = "Type a few characters for the model to go on from.");
+    if (!Array.from(state.text).length) return (shown.said.textContent = "Type a few characters for the model to go on from.");
     found.generate.disabled = true;
     try { await dispatch({ type: "generated", generated: "" }); await generate(); } finally { found.generate.disabled = false; }
   });
 
-  showState(found, state, read, layers.find((l) => l.name === state.layer));
-  found.text.value = state.text;
+  refresh();
   await near;
   session = await loadTokenModel(sitePath("model", { model: explorer.model }));
   await refresh();
