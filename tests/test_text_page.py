@@ -55,15 +55,17 @@ def test_the_page_tokenizes_and_runs_the_model_as_python_does_and_typing_redraws
     explorer_ready(page, url)
     info = result.dataset.text
     python = onnxruntime.InferenceSession(result.files[result.models[MODEL].onnx])
-    names = [o.name for o in python.get_outputs()]
+    names = [layer.name for layer in result.models[MODEL].layers]  # every shown layer, attention included
     for text in ["très bien, e\u0301 😀 中文", "Ωmega ж?", "the lazy dog"]:  # accents, combining, emoji, CJK
         found = page.evaluate(IN_PAGE, text)
         tokens = tokenize(text, info.vocabulary, info.unknown)
         assert found["tokens"] == tokens and len(tokens) == len(list(text))
-        expected = python.run(None, {"tokens": np.asarray([tokens], dtype=np.int64)})
-        assert list(found["outputs"]) == names and attention_layers(result)[0].name in names
+        expected = python.run(names, {"tokens": np.asarray([tokens], dtype=np.int64)})
+        assert set(names) <= set(found["outputs"]) and attention_layers(result)[0].name in names
         for name, want in zip(names, expected):
-            assert np.abs(np.asarray(found["outputs"][name], dtype=np.float32) - want.ravel()).max() <= 1e-5, name
+            # Within 1e-5, and a few float32 steps on the residual stream's larger values (|x| ~ 40)
+            got = np.asarray(found["outputs"][name], dtype=np.float32)
+            assert np.allclose(got, want.ravel(), rtol=1e-6, atol=1e-5), (name, np.abs(got - want.ravel()).max())
     assert tokenize("中😀", info.vocabulary, info.unknown) == [info.unknown] * 2  # never seen: one token each
 
     # Typing redraws every head's map on the new text; a text past the context says where it is cut.
