@@ -63,9 +63,10 @@ def test_the_page_tokenizes_and_runs_the_model_as_python_does_and_typing_redraws
         expected = python.run(names, {"tokens": np.asarray([tokens], dtype=np.int64)})
         assert set(names) <= set(found["outputs"]) and attention_layers(result)[0].name in names
         for name, want in zip(names, expected):
-            # Within 1e-5, and a few float32 steps on the residual stream's larger values (|x| ~ 40)
-            got = np.asarray(found["outputs"][name], dtype=np.float32)
-            assert np.allclose(got, want.ravel(), rtol=1e-6, atol=1e-5), (name, np.abs(got - want.ravel()).max())
+            # Within 1e-5, plus a few float32 steps of the layer's largest values where those are
+            # large: the residual stream reaches |x| ~ 40, where a float32 step is 4e-6.
+            error = np.abs(np.asarray(found["outputs"][name], dtype=np.float32) - want.ravel()).max()
+            assert error <= 1e-5 + 1e-6 * np.abs(want).max(), (name, error)
     assert tokenize("中😀", info.vocabulary, info.unknown) == [info.unknown] * 2  # never seen: one token each
 
     # Typing redraws every head's map on the new text; a text past the context says where it is cut.
