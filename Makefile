@@ -40,6 +40,8 @@ node_modules/.package-lock.json: package.json package-lock.json
 
 datasets:
 	@test -d /usr/share/datasets/fashion-mnist || ($(SUDO) apt-get update && $(SUDO) apt-get install -y dataset-fashion-mnist)
+	@test -f /usr/share/games/fortunes/fortunes -a -f /usr/share/dict/ngerman -a -f /usr/share/dict/dutch || \
+		($(SUDO) apt-get update && $(SUDO) apt-get install -y fortunes wamerican wngerman wfrench witalian wspanish wdutch)
 
 chromium:
 	@command -v chromium >/dev/null || ($(SUDO) apt-get update && $(SUDO) apt-get install -y chromium)

@@ -52,16 +52,23 @@ function maskPattern(ctx) {
   return ctx.createPattern(hatch, "repeat");
 }
 
+// Whether an attention layer's (H, T, T) probabilities are causally masked: every weight on a
+// later position exactly 0 (a softmax of -inf), read from the model's output, not assumed.
+export function isCausal(probabilities, T) {
+  for (let i = 0; i < probabilities.length; i++) if (i % T > Math.floor(i / T) % T && probabilities[i] !== 0) return false;
+  return T > 1;
+}
+
 // One head's (T, T) probabilities: queries down (the tokens on the left), keys across (the
-// tokens on top); a key after its query is masked (hatched); the query row outlined.
-export function drawAttention(canvas, probabilities, head, characters, query) {
+// tokens on top); where `causal`, a key after its query is masked (hatched); the query row outlined.
+export function drawAttention(canvas, probabilities, head, characters, query, causal) {
   const T = characters.length, cell = ROW, offset = head * T * T;
   canvas.width = LABEL + cell * T; canvas.height = LABEL + cell * T;
   const ctx = canvas.getContext("2d"), colour = ink(canvas);
   ctx.clearRect(0, 0, canvas.width, canvas.height);
   for (let q = 0; q < T; q++)
     for (let k = 0; k < T; k++) {
-      ctx.fillStyle = k > q ? maskPattern(ctx) : `rgb(${diverging(probabilities[offset + q * T + k]).join(",")})`;
+      ctx.fillStyle = causal && k > q ? maskPattern(ctx) : `rgb(${diverging(probabilities[offset + q * T + k]).join(",")})`;
       ctx.fillRect(LABEL + k * cell, LABEL + q * cell, cell, cell);
     }
   labelRows(ctx, characters, LABEL, colour);
@@ -70,26 +77,29 @@ export function drawAttention(canvas, probabilities, head, characters, query) {
   ctx.strokeRect(LABEL + 0.75, LABEL + query * cell + 0.75, T * cell - 1.5, cell - 1.5);
 }
 
-// In words, for the query's row of one head: where it looks most.
-export function attentionSaid(probabilities, head, characters, query) {
+// In words, for the query's row of one head: where it looks most (and the mask, where there is one).
+export function attentionSaid(probabilities, head, characters, query, causal) {
   const T = characters.length, row = probabilities.subarray(head * T * T + query * T, head * T * T + (query + 1) * T);
   let best = 0;
-  for (let k = 1; k <= query; k++) if (row[k] > row[best]) best = k;
+  for (let k = 1; k < T; k++) if (row[k] > row[best]) best = k;
   return `Head ${head + 1}, at position ${query + 1} (“${visible(characters[query])}”), attends most to position ${best + 1} ` +
-    `(“${visible(characters[best])}”): ${percent(row[best])}. Hatched cells are masked: a position never sees a later one.`;
+    `(“${visible(characters[best])}”): ${percent(row[best])}.` +
+    (causal ? " Hatched cells are masked: a position never sees a later one." : " Every position may read every other.");
 }
 
 // Every head of an attention layer as a small map (the chosen one outlined), in `holder`.
 export function drawHeads(holder, probabilities, heads, characters, query, chosen) {
+  const causal = isCausal(probabilities, characters.length);
   while (holder.children.length > heads) holder.lastChild.remove();
   while (holder.children.length < heads)
     holder.append(el("figure", { class: "text-head" }, el("canvas", { role: "img" }), el("figcaption", {}, `head ${holder.children.length + 1}`)));
   [...holder.children].forEach((box, h) => {
     const canvas = box.firstChild;
-    drawAttention(canvas, probabilities, h, characters, query);
-    canvas.setAttribute("aria-label", attentionSaid(probabilities, h, characters, query));
+    drawAttention(canvas, probabilities, h, characters, query, causal);
+    canvas.setAttribute("aria-label", attentionSaid(probabilities, h, characters, query, causal));
     box.classList.toggle("chosen", h === chosen);
   });
+  return causal;
 }
 
 // The prediction: the likeliest next characters (or classes), each with its probability as a bar.
@@ -128,8 +138,8 @@ export function drawState(views, { state, read, outputs, info, layers, top, clas
   views.heads.hidden = views.headSaid.hidden = !attention;
   views.sequence.hidden = attention || layer.shape.length !== 2;
   if (attention) {
-    drawHeads(views.heads, values, layer.shape[0], read.characters, query, state.head);
-    views.headSaid.textContent = attentionSaid(values, state.head, read.characters, query);
+    const causal = drawHeads(views.heads, values, layer.shape[0], read.characters, query, state.head);
+    views.headSaid.textContent = attentionSaid(values, state.head, read.characters, query, causal);
   } else if (layer.shape.length === 2) drawSequence(views.sequence, values, read.characters, Math.max(views.view.clientWidth - 24, 120));
   const last = outputs[layers.at(-1).name], nextToken = info.task === "next-token";
   const V = nextToken ? last.length / T : last.length, scores = nextToken ? last.subarray(query * V, (query + 1) * V) : last;

@@ -1,4 +1,4 @@
-"""Text as data: the source kind (files, documents, the split, the vocabulary, tokens), its bad input, and sequence models."""
+"""Text as data: the source kind (files, documents, split, vocabulary, tokens), its bad input, sequence models."""
 
 import pytest
 import torch
@@ -6,7 +6,7 @@ import torch
 from layerwise.config import DEFAULTS, ModelSpecError
 from layerwise.model import train
 from layerwise.model.data import load_dataset
-from layerwise.model.export import export_onnx
+from layerwise.model.export import export_onnx, weights_from_onnx
 from layerwise.model.models import network_from_layers
 from layerwise.model.result import TextInfo
 from layerwise.model.sequence import transformer_lines
@@ -100,6 +100,13 @@ def test_bad_text_is_one_line_naming_the_file(tmp_path):
     with pytest.raises(DataError) as e:
         describe_source(text_data(tmp_path / "latin1.txt"), None).text  # noqa: B018
     assert "latin1.txt: not UTF-8 text (line 2, byte 13)" in one_line(e)
+    (tmp_path / "links").mkdir()
+    (tmp_path / "links" / "klingon").symlink_to(tmp_path / "not-installed")
+    with pytest.raises(DataError) as e:
+        describe_source(text_data(tmp_path / "links", task="classify"), None)
+    assert one_line(e).startswith(
+        f"{tmp_path / 'links' / 'klingon'} links to {tmp_path / 'not-installed'}, which does not exist"
+    )
     (tmp_path / "classes" / "yes").mkdir(parents=True)
     (tmp_path / "classes" / "no").mkdir()
     (tmp_path / "classes" / "yes" / "y.txt").write_text("oui\nja\n")
@@ -137,16 +144,36 @@ def test_a_transformer_reads_like_its_diagram_and_sees_only_the_past():
     assert torch.allclose(before["block2.lens"], before["output"])  # the last block's lens is the model's reading
 
 
-def test_export_runs_every_layer_in_onnxruntime_at_any_length():
+CLASSIFY = TextInfo("classify", NEXT_TOKEN.vocabulary, None, 24, [])
+GRU_CLASSIFIER = ["embed: Embedding(auto, 8)", "gru: GRU(auto, 12)", "last: Pool('last')", "out: Linear(auto, classes)"]
+ATTENDING_CLASSIFIER = [
+    "embed: Embedding(auto, 16)",
+    "position: PositionalEmbedding(context, 16)",
+    "block: TransformerBlock(16, heads=2, causal=False)",
+    "pool: Pool('mean')",
+    "out: Linear(auto, classes)",
+]
+
+
+@pytest.mark.parametrize(
+    "lines, info", [(TINY_TRANSFORMER, NEXT_TOKEN), (GRU_CLASSIFIER, CLASSIFY), (ATTENDING_CLASSIFIER, CLASSIFY)]
+)
+def test_export_runs_every_layer_in_onnxruntime_at_any_length(lines, info):
     import onnxruntime
 
-    network = network_from_layers(TINY_TRANSFORMER, (24,), 0, "transformer", NEXT_TOKEN)
-    session = onnxruntime.InferenceSession(export_onnx(network, (24,)))
+    network = network_from_layers(lines, (24,), 3, "model", info)
+    onnx_bytes = export_onnx(network, (24,))
+    session = onnxruntime.InferenceSession(onnx_bytes)
+    again = network_from_layers(lines, (24,), 3, "model", info)  # initialised afresh
+    again.load_weights(weights_from_onnx(again.module, onnx_bytes))  # as the bench and the page's tests read them
+    assert all(
+        torch.equal(a, b) for a, b in zip(again.module.state_dict().values(), network.module.state_dict().values())
+    )
     assert [i.name for i in session.get_inputs()] == ["tokens"]
     assert [o.name for o in session.get_outputs()] == network.layer_names
     generator = torch.Generator().manual_seed(0)
     for length in (24, 17, 1):
-        tokens = torch.randint(0, len(NEXT_TOKEN.vocabulary), (3, length), generator=generator)  # (N, T)
+        tokens = torch.randint(0, len(info.vocabulary), (3, length), generator=generator)  # (N, T)
         with torch.no_grad():
             expected = network.eval().outputs(tokens)
         for name, got in zip(network.layer_names, session.run(None, {"tokens": tokens.numpy()})):
@@ -206,10 +233,32 @@ def test_the_pipeline_runs_the_stages_text_has_and_says_why_not_the_others(tmp_p
     assert result.dataset.shape == (24,) and result.dataset.classes == [] and info.task == "next-token"
     assert 0 < metrics["bits_per_char"].interval[0] <= metrics["bits_per_char"] <= metrics["bits_per_char"].interval[1]
     assert metrics["bigram_bits_per_char"] > 0 and metrics["documents"] == 8  # a fifth of 40 held out
+    assert metrics["lens_bits"]["block2.lens"] == pytest.approx(metrics["bits_per_char"])  # the last lens is the model
+    heads = metrics["attention"]["block1.attention.probabilities"]
+    assert [h["head"] for h in heads] == [1, 2] and all(0 <= h["previous"] <= 1 for h in heads)
+    assert heads[0]["even_distance"] == pytest.approx((24 - 1) / 4)  # causal: query i sees i + 1 keys
     assert {layer.type for layer in result.models["tiny"].layers} >= {"Attention", "Lens", "TransformerBlock"}
     assert result.models["tiny"].no_gradients == STAGES["gradients"].why_not
     assert result.tour["not_recorded"] == STAGES["record"].why_not and result.manifold == {"layers": {}}
     files = set(result.files)
-    assert contract.site_path("model", model="tiny") in files and not any(f.startswith(("units/", "tour/")) for f in files)
+    assert contract.site_path("model", model="tiny") in files and not any(
+        f.startswith(("units/", "tour/")) for f in files
+    )
     page = json.loads(contract.page_contract(result, "."))
     assert page["input"] == "tokens" and page["text"]["vocabulary"] == info.vocabulary
+    assert page["not_shown"] == {name: STAGES[name].why_not for name in ("gradients", "units", "record", "analysis")}
+
+
+def test_bits_per_character_and_the_bigram_are_what_they_say():
+    import math
+
+    from layerwise.model.analysis.baselines import bigram_nats, bits_per_token
+
+    x = torch.tensor([[0, 1] * 25])  # (1, 50): "abab..."
+    y = torch.tensor([[1, 0] * 25])  # the next character at each position
+    nats = bigram_nats(x, y, torch.tensor([[0, 1]]), torch.tensor([[1, 0]]), vocabulary=2)
+    assert nats == pytest.approx([-math.log(26 / 27), -math.log(26 / 27)])  # a -> b 25 times, add-one over 2
+    exactly_one_bit = bits_per_token([math.log(2)] * 6, [0, 0, 1, 1, 2, 2])
+    assert exactly_one_bit == pytest.approx(1) and exactly_one_bit.interval == pytest.approx((1, 1))
+    uneven = bits_per_token([0, 0, 2 * math.log(2), 2 * math.log(2)], [0, 0, 1, 1])  # one easy document, one hard
+    assert uneven == pytest.approx(1) and uneven.interval[0] < 0.5 < 1.5 < uneven.interval[1]  # documents resampled

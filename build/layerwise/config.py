@@ -81,7 +81,7 @@ SETTINGS = {
         "vocabulary_size": Setting(
             0,
             whole(0, 1_000_000),
-            "text: 0 keeps every character the training split has; N keeps the N - 1 most frequent and an unknown token",
+            "text: 0 keeps every character the training split has; N, the N - 1 most frequent and an unknown token",
         ),
         "download": Setting(False, flag, "let torchvision download a named dataset into root"),
         "split": Setting("digits", text, "EMNIST's split: digits or mnist"),

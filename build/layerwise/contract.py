@@ -95,6 +95,7 @@ def page_contract(result, root: str, runtime_bytes: int = 0, glossary: dict | No
             "live_layout": live_layout(dataset.n_train, dataset.n_test, dataset.shape),
             "input": INPUTS["image" if dataset.text is None else "text"],
             "text": None if dataset.text is None else vars(dataset.text),  # result.TextInfo
+            "not_shown": result.not_shown,  # stage -> why the page cannot show it for this data
             "dataset": {
                 "name": dataset.name,
                 "shape": list(dataset.shape),

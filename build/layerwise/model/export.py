@@ -66,6 +66,10 @@ def export_onnx(network, shape) -> bytes:
                 dynamic_axes=axes,
                 dynamo=False,
                 opset_version=17,
+                # A Linear over a sequence (N, T, D) exports as a MatMul, whose weight folding would
+                # store transposed and unnamed: unfolded, every weight keeps its torch name
+                # (weights_from_onnx); onnxruntime folds the transposes itself when it loads the file.
+                do_constant_folding=not network.inputs.tokens,
             )
         onnx.checker.check_model(onnx.load_from_string(buffer.getvalue()))
     except Exception as e:

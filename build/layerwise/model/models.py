@@ -367,6 +367,18 @@ def dry_run(spec: ModelSpec, module: nn.Module, inputs: Inputs) -> Network:
         raise ModelSpecError(wrong_output(spec, final, inputs))
     order = [names[m] for m, _ in fired]
     outputs = {names[m]: out for m, out in fired}
+    shown = shown_layers(spec, module, names, order, outputs)
+    leaves = [(m, out) for m, out in fired if not any(True for _ in m.children())]
+    last_leaf, last_out = leaves[-1] if leaves else (None, None)
+    head = last_leaf if last_out is final and type(last_leaf) in HEADS else None
+    with_output = not shown or outputs[shown[-1]] is not final
+    lens = logit_lens(module, shown) if final.dim() == 3 else {}
+    return Network(spec.name, module, shown, with_output, head, inputs, lens)
+
+
+def shown_layers(spec: ModelSpec, module: nn.Module, names: dict, order: list[str], outputs: dict) -> list[str]:
+    """models.NAME.show, or the top-level children and every Attention's probabilities, in the
+    order they run; each must run once and give one tensor."""
     if spec.show:
         for wanted in spec.show:
             if wanted not in set(names.values()):
@@ -395,12 +407,7 @@ def dry_run(spec: ModelSpec, module: nn.Module, inputs: Inputs) -> Network:
                 f"models.{spec.name}: layer '{name}' gives a {type(outputs[name]).__name__}, "
                 "not one tensor; show its parts instead (models.NAME.show)"
             )
-    leaves = [(m, out) for m, out in fired if not any(True for _ in m.children())]
-    last_leaf, last_out = leaves[-1] if leaves else (None, None)
-    head = last_leaf if last_out is final and type(last_leaf) in HEADS else None
-    with_output = not shown or outputs[shown[-1]] is not final
-    lens = logit_lens(module, shown) if final.dim() == 3 else {}
-    return Network(spec.name, module, shown, with_output, head, inputs, lens)
+    return shown
 
 
 def wrong_output(spec: ModelSpec, final, inputs: Inputs) -> str:

@@ -23,7 +23,7 @@ from ..errors import BuildError
 from ..stats import Proportion, spread
 from . import adversarial, anatomy, export, gradients, models, sources, tour, train, units
 from . import data as data_stage
-from .analysis import baselines, manifold
+from .analysis import attention, baselines, manifold
 from .onnx_network import OnnxNetwork
 from .pipeline import STAGES, Runner, applies, runs
 from .result import BuildResult, DatasetInfo, LayerInfo, ModelResult
@@ -36,6 +36,11 @@ ACTIVATIONS = ("ReLU", "GELU", "Tanh", "Sigmoid", "ELU", "LeakyReLU", "SiLU", "R
 
 
 def build_network(spec: ModelSpec, source: sources.Source):
+    if spec.onnx and source.text is not None:
+        raise ModelSpecError(
+            f"models.{spec.name}.onnx: a text model brought in as ONNX is not read yet; bring its weights "
+            "as a checkpoint for layer lines or a factory instead"
+        )
     if spec.onnx:
         return OnnxNetwork(spec, source.shape, len(source.classes))
     return models.build_network(spec, source.shape, len(source.classes), source.text)
@@ -225,16 +230,21 @@ def image_measures(network, dataset, answers: tuple, described: ModelResult) -> 
 
 
 def text_measures(network, dataset, answers: tuple, described: ModelResult) -> dict:
-    """A next-token model's held-out bits per character, and the character bigram's on the same
-    positions, each with a 95% interval over held-out documents, and what the model saves."""
+    """Where each attention head looks on held-out text; for a next-token model, its held-out bits
+    per character, each block's logit lens's, and the character bigram's on the same positions,
+    each with a 95% interval over held-out documents, and what the model saves over the bigram."""
     logits = answers[0]
-    if dataset.source.text.task != "next-token":
+    next_token = dataset.source.text.task == "next-token"
+    documents = dataset.test_groups.flatten().numpy() if next_token else None  # of each held-out position
+    if isinstance(network, models.Network):
+        targets = dataset.test_y if next_token else None  # a lens reads out tokens: next-token models'
+        described.metrics |= attention.inner_readings(network, dataset.test_x, targets, documents)
+    if not next_token:
         return {}
     nats = torch.nn.functional.cross_entropy(logits.flatten(0, 1), dataset.test_y.flatten(), reduction="none")
     bigram = baselines.bigram_nats(
         dataset.train_x, dataset.train_y, dataset.test_x, dataset.test_y, len(dataset.source.text.vocabulary)
     )
-    documents = dataset.test_groups.flatten().numpy()
     described.metrics |= {
         "bits_per_char": baselines.bits_per_token(nats.numpy(), documents),
         "bigram_bits_per_char": baselines.bits_per_token(bigram, documents),
@@ -421,7 +431,8 @@ def compute_artifacts(config: dict, specs: dict[str, ModelSpec], source: sources
         len(dataset.test_y),
         source.text,
     )
-    return BuildResult(info, described, examples, tour_summary, analysis, files)
+    not_shown = {name: stage.why_not for name, stage in STAGES.items() if not applies(name, source)}
+    return BuildResult(info, described, examples, tour_summary, analysis, files, not_shown=not_shown)
 
 
 def image_picker(dataset, answers: dict, files: dict) -> dict:

@@ -69,6 +69,9 @@ class BuildResult:
     manifold: dict  # per analysed layer: views and numbers
     files: dict[str, bytes]  # path under the article's folder of site/ -> bytes
     key: str = ""  # the pipeline's cache key: what figures drawn from this result are cached by
+    # The stages that do not apply to this kind of data -> what the page cannot show, and why
+    # (pipeline.Stage.why_not): e.g. for text, "units", "gradients", "record", "analysis".
+    not_shown: dict[str, str] = field(default_factory=dict)
 
     @property
     def classes(self) -> list[str]:

@@ -51,6 +51,11 @@ def text_files(root: Path) -> list[Path]:
     for path in sorted(root.rglob("*")):
         if any(part.startswith(".") for part in path.relative_to(root).parts) or path.suffix in SKIPPED_SUFFIXES:
             continue
+        if path.is_symlink() and not path.exists():
+            raise DataError(
+                f"{path} links to {path.readlink()}, which does not exist: install it (the README's apt-get "
+                "line) or remove the link"
+            )
         if path.is_file() and path.resolve() not in seen:
             seen.add(path.resolve())
             files.append(path)
