@@ -98,6 +98,7 @@ export function drawHeads(holder, probabilities, heads, characters, query, chose
     drawAttention(canvas, probabilities, h, characters, query, causal);
     canvas.setAttribute("aria-label", attentionSaid(probabilities, h, characters, query, causal));
     box.classList.toggle("chosen", h === chosen);
+    canvas.style.maxWidth = h === chosen ? `${2 * canvas.width}px` : ""; // large, yet never blurred past twice its size
   });
   return causal;
 }

@@ -163,7 +163,5 @@ def test_the_figure_says_what_it_needs_and_its_still_is_the_models_answer(text_s
     ranked = [i for i in np.argsort(-logits[0, -1]) if i != info.unknown]
     still = figure.render(result, model=MODEL)
     likeliest = info.vocabulary[ranked[0]]
-    assert (
-        f"answers the next character after “{html.escape(info.examples[0])}”: “{html.escape(shown(likeliest))}”"
-        in still
-    )
+    answer = f"“{html.escape(info.examples[0])}”, it expects next: “{html.escape(shown(likeliest))}”"
+    assert f"Given the held-out {result.dataset.noun} {answer}" in still

@@ -91,16 +91,17 @@ def still(result, model: str) -> str:
     example = info.examples[0][-info.context :]
     tokens = np.asarray([tokenize(example, info.vocabulary, info.unknown)], dtype=np.int64)  # (1, T)
     session = onnxruntime.InferenceSession(result.files[site_path("model", model=model)])
-    (logits,) = session.run(["output"], {INPUTS["text"]: tokens})  # (1, T, V) or (1, C)
+    last = result.models[model].layers[-1].name  # the logits over the vocabulary, or the classes
+    (logits,) = session.run([last], {INPUTS["text"]: tokens})  # (1, T, V) or (1, C)
     scores = logits[0, -1] if info.task == "next-token" else logits[0]  # (V,) or (C,)
     chances = np.exp(scores - scores.max())
     chances /= chances.sum()
     top = [i for i in np.argsort(-chances) if i != info.unknown][:TOP]
-    names = info.vocabulary if info.task == "next-token" else result.classes
-    listed = ", ".join(f"“{html.escape(shown(names[i]))}” {chances[i]:.0%}" for i in top)
-    asked = "the next character after" if info.task == "next-token" else "what is"
-    noun = html.escape(result.dataset.noun)
-    return f" Given a held-out {noun}, it answers {asked} “{html.escape(example)}”: {listed}."
+    next_token = info.task == "next-token"
+    names = [f"“{shown(c)}”" for c in info.vocabulary] if next_token else result.classes
+    listed = ", ".join(f"{html.escape(names[i])} {chances[i]:.0%}" for i in top)
+    given = f"Given the held-out {html.escape(result.dataset.noun)} “{html.escape(example)}”"
+    return f" {given}, it {'expects next' if next_token else 'answers'}: {listed}."
 
 
 def shown(character: str) -> str:
