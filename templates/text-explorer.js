@@ -11,11 +11,12 @@ import { drawState, readingSaid, visible } from "./text-explorer-render.js";
 
 const field = (label, input) => el("label", { class: "text-control" }, `${label} `, input);
 const option = (value, text) => el("option", { value: String(value) }, text);
+const shortened = (text, n) => (Array.from(text).length > n ? `${Array.from(text).slice(0, n).join("")}…` : text); // by code points
 
 // The controls, built at once (no layout shift): each only dispatches an action.
 function controls(info, layers, explorer, dispatch) {
   const text = el("textarea", { rows: "3", spellcheck: "false" });
-  const examples = el("select", {}, option("", "choose one"), ...info.examples.map((e, i) => option(i, e.length > 40 ? `${e.slice(0, 40)}…` : e)));
+  const examples = el("select", {}, option("", "choose one"), ...info.examples.map((e, i) => option(i, shortened(e, 40))));
   const layer = el("select", {}, ...layers.filter((l) => l.type !== "Lens").map((l) => option(l.name, `${l.name} (${l.type})`)));
   const head = el("select", {});
   const query = el("input", { type: "range", min: "0", max: "0", step: "1", value: "0" });
