@@ -192,14 +192,15 @@ def measure_page(site: Path, article, result, browser, window_ms: int = 2000, sa
 
 
 def measure_text(browser, site: Path, articles: list, samples: int = 30) -> dict:
-    """The first text explorer's model in the page (templates/text-explorer.js): every layer over
-    its context (64 tokens by default; a text of held-out examples) as the median of `samples`
-    runs after a second of them to warm up, once the page is idle, 200 characters generated as a reader's press does, and the ONNX
-    file's size; {} where no article has a text explorer."""
+    """The first next-token text explorer's model in the page (templates/text-explorer.js):
+    every layer over its context (64 tokens by default; a text of held-out examples) as the median
+    of `samples` runs, after a second of them to warm up once the page is idle; 200 characters
+    generated as a reader's press does; the ONNX file's size. {} where no article has one."""
     from .serve import static_server
 
     probe = """async (samples) => {
         const explorer = await window.layerwise['text-explorers'][0], { info } = explorer;
+        if (info.task !== 'next-token') return null;
         let text = info.examples.join(' ');
         while (Array.from(text).length < info.context) text += ' ' + text;
         // Warm for a second: V8 runs the wasm on its baseline compiler first, its optimized code
@@ -208,7 +209,6 @@ def measure_text(browser, site: Path, articles: list, samples: int = 30) -> dict
         const times = [];
         for (let i = 0; i < samples; i++) { const t = performance.now(); await explorer.run(text); times.push(performance.now() - t); }
         times.sort((a, b) => a - b);
-        if (info.task !== 'next-token') return { forward: times[samples >> 1], generate: null };
         const t = performance.now();
         await explorer.generate(200);
         return { forward: times[samples >> 1], generate: (performance.now() - t) / 1000 };
@@ -226,6 +226,8 @@ def measure_text(browser, site: Path, articles: list, samples: int = 30) -> dict
             model = page.locator(".text-explorer").first.get_attribute("data-model")
             found = page.evaluate(probe, samples)
             page.close()
+            if found is None:  # a classifier: the rows are the next-token model's (#24's transformer)
+                continue
             onnx = site / article.slug / site_path("model", model=model)
             return {
                 "text_forward_ms": found["forward"],
