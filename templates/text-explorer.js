@@ -121,14 +121,16 @@ async function mount(root, near) {
     return session && read.tokens.length ? runAndDraw(read) : Promise.resolve();
   }
 
-  // `count` characters, each shown as it comes; every layer redrawn every REDRAW and at the end
-  // (a redraw is a run of every output); paused while the figure is off screen.
+  // `count` characters, shown as they come (at most once a frame: each change of the page makes
+  // the browser lay it out again); every layer redrawn every REDRAW and at the end (a redraw is a
+  // run of every output); paused while the figure is off screen.
   const REDRAW = 25, last = layers.at(-1).name;
   async function generate(count = explorer.generate) {
-    let i = 0, generated = "";
+    let i = 0, generated = "", frame = 0;
+    const show = () => { frame = 0; found.continued.replaceChildren(state.text, el("mark", {}, generated)); };
     for await (generated of generation(async (tokens) => (await session.run(tokens, [last]))[last], state, info, count)) {
       if (!visibleNow) await new Promise((r) => (resume = r));
-      found.continued.replaceChildren(state.text, el("mark", {}, generated));
+      frame ||= requestAnimationFrame(show);
       if (++i % REDRAW === 0 || i === count) {
         found.progress.textContent = `Generated ${i} of ${count} characters.`;
         await dispatch({ type: "generated", generated });
