@@ -65,8 +65,8 @@ export function loadRuntime(onProgress = () => {}) {
   return runtime;
 }
 
-// An ONNX graph of this article in onnxruntime-web: run({ input: [Float32Array, dims] }, names?)
-// -> { output name: Float32Array } (every output, or only `names`). Runs go one at a time, of
+// An ONNX graph of this article in onnxruntime-web: run({ input: [Float32Array or BigInt64Array
+// (int64: tokens), dims] }, names?) -> { output name: Float32Array } (every output, or only `names`). Runs go one at a time, of
 // every graph of the page together: onnxruntime-web's one wasm instance fails ("Cannot read
 // properties of null") when two sessions run at once, as a tour's pick, a pad stroke, an
 // attack's gradient and an attribution may ask together.
@@ -76,7 +76,7 @@ export async function loadGraph(path) {
   const session = await ort.InferenceSession.create(new URL(path, document.baseURI).href, { executionProviders: ["wasm"] });
   return {
     run(inputs, names) {
-      const feeds = Object.fromEntries(Object.entries(inputs).map(([name, [data, dims]]) => [name, new ort.Tensor("float32", data, dims)]));
+      const feeds = Object.fromEntries(Object.entries(inputs).map(([name, [data, dims]]) => [name, new ort.Tensor(data instanceof BigInt64Array ? "int64" : "float32", data, dims)]));
       const outputs = queue.then(() => (names ? session.run(feeds, names) : session.run(feeds)));
       queue = outputs.catch(() => {});
       return outputs.then((found) => Object.fromEntries(Object.entries(found).map(([name, tensor]) => [name, tensor.data])));
@@ -89,11 +89,18 @@ export async function loadGraph(path) {
 // `count` examples at once.
 export async function loadModel(path) {
   const graph = await loadGraph(path);
-  const runs = (images, count, names) => graph.run({ image: [images, [count, ...contract().dataset.shape]] }, names);
+  const runs = (images, count, names) => graph.run({ [contract().input]: [images, [count, ...contract().dataset.shape]] }, names);
   return {
     run: (pixels) => runs(pixels, 1),
     output: (name, images, count) => runs(images, count, [name]).then((found) => found[name]),
   };
+}
+
+// A text model of this article (input 'tokens', int64 (N, T)): run(tokens) -> { output name:
+// Float32Array } for one sequence of token indices, of any length from 1 to the context.
+export async function loadTokenModel(path) {
+  const graph = await loadGraph(path);
+  return { run: (tokens, names) => graph.run({ [contract().input]: [BigInt64Array.from(tokens, BigInt), [1, tokens.length]] }, names) };
 }
 
 // A vendored classic script (plotly.js, KaTeX), added to the page once, when first needed;

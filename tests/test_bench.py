@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from layerwise.page.articles import plan_site
-from layerwise.tools.bench import measure_page, report, verdict
+from layerwise.tools.bench import measure_page, measure_text, report, verdict
 
 pytestmark = pytest.mark.browser
 
@@ -44,6 +44,10 @@ def test_page_measurements_on_a_real_build(built, browser):
         }
     )
     assert "| CNN held-out accuracy (embedded digits) | 0.99 | >= 0.985 | met |" in table
+    # The text article's model: a forward over its context, 200 characters generated, its file.
+    text = measure_text(browser, Path(config["out"]), plan_site(config)[1], samples=5)
+    assert 0 < text["text_forward_ms"] < 1000 and 0 < text["text_generate_s"] < 60
+    assert 0 < text["text_model_bytes"] < 1_000_000
 
 
 def test_the_table_shows_the_median_and_the_spread_never_the_best_run():

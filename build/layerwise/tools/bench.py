@@ -19,6 +19,8 @@ from types import SimpleNamespace
 
 import numpy as np
 
+from ..contract import site_path
+
 # (result key, what, target, unit, better): the budget of shared/README.md and the issues; the
 # attack's second is set here, so that its ten steps take seconds, not a minute.
 BUDGET = [
@@ -47,6 +49,9 @@ BUDGET = [
     ("live_epoch_s", "softmax regression, one epoch at batch 64 in the page (live training)", 2, "s", "lower"),
     ("tour_fps_1000", "Grand Tour, 1,000 points, headless Chromium software GL (fps)", 60, "fps", "higher"),
     ("tour_fps_10000", "Grand Tour, 10,000 points (fps)", 55, "fps", "higher"),
+    ("text_forward_ms", "text model: every layer over 64 tokens in Chromium (median)", 5, "ms", "lower"),
+    ("text_generate_s", "text model: 200 characters generated in the page, one at a time, drawn", 2, "s", "lower"),
+    ("text_model_bytes", "text model: its ONNX file", 1_000_000, "B", "lower"),
     ("parity_web_max_abs", "onnxruntime-web vs PyTorch, every layer (max abs diff)", 1e-5, "", "lower"),
     ("cnn_test_accuracy", "CNN held-out accuracy (embedded digits)", 0.985, "", "higher"),
 ]
@@ -184,6 +189,52 @@ def measure_page(site: Path, article, result, browser, window_ms: int = 2000, sa
         results["parity"] = measure_parity(page, result, article)
         page.close()
     return results
+
+
+def measure_text(browser, site: Path, articles: list, samples: int = 30) -> dict:
+    """The first next-token text explorer's model in the page (templates/text-explorer.js):
+    every layer over its context (64 tokens by default; a text of held-out examples) as the median
+    of `samples` runs, after a second of them to warm up once the page is idle; 200 characters
+    generated as a reader's press does; the ONNX file's size. {} where no article has one."""
+    from .serve import static_server
+
+    probe = """async (samples) => {
+        const explorer = await window.layerwise['text-explorers'][0], { info } = explorer;
+        if (info.task !== 'next-token') return null;
+        let text = info.examples.join(' ');
+        while (Array.from(text).length < info.context) text += ' ' + text;
+        // Warm for a second: V8 runs the wasm on its baseline compiler first, its optimized code
+        // for the hot functions arrives in the background (the reader's first keystrokes do this).
+        for (const start = performance.now(); performance.now() - start < 1000; ) await explorer.run(text);
+        const times = [];
+        for (let i = 0; i < samples; i++) { const t = performance.now(); await explorer.run(text); times.push(performance.now() - t); }
+        times.sort((a, b) => a - b);
+        const t = performance.now();
+        await explorer.generate(200);
+        return { forward: times[samples >> 1], generate: (performance.now() - t) / 1000 };
+    }"""
+    with static_server(site) as url:
+        for article in articles:
+            page = browser.new_page(viewport={"width": 1200, "height": 800})
+            page.goto(f"{url}/{article.url}")
+            if page.locator(".text-explorer").count() == 0:
+                page.close()
+                continue
+            page.locator(".text-explorer").first.scroll_into_view_if_needed()
+            page.wait_for_selector(".text-explorer[data-drawn]", timeout=60_000)
+            page.wait_for_load_state("networkidle")  # the page's other figures drawn: the run has the thread
+            model = page.locator(".text-explorer").first.get_attribute("data-model")
+            found = page.evaluate(probe, samples)
+            page.close()
+            if found is None:  # a classifier: the rows are the next-token model's (#24's transformer)
+                continue
+            onnx = site / article.slug / site_path("model", model=model)
+            return {
+                "text_forward_ms": found["forward"],
+                "text_generate_s": found["generate"],
+                "text_model_bytes": onnx.stat().st_size,
+            }
+    return {}
 
 
 def measure_weight(page, url: str) -> dict:
@@ -694,6 +745,7 @@ def measure_once(project: Path) -> dict:
             page = measure_page(builds["site"], builds["article"], builds["data"], browser)
             with static_server(builds["site"]) as url:
                 axe = {a.url: axe_violations(browser, f"{url}/{a.url}", node_modules) for a in builds["articles"]}
+            page |= measure_text(browser, builds["site"], builds["articles"])
         page["axe"] = axe
         page["axe_violations"] = sum(len(v) for schemes in axe.values() for v in schemes.values())
         page |= measure_lighthouse(builds["site"], builds["article"], node_modules)

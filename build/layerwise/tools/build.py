@@ -20,7 +20,9 @@ def check_before_training(config: dict, articles: list[Article]) -> None:
 
     def site(article: Article) -> ArticleInputs:  # what is known before training: model names, classes
         models = {name: None for name in article.specs}
-        preview = Preview(models, {"model": article.config["record"]["model"]}, article.source.classes)
+        preview = Preview(
+            models, {"model": article.config["record"]["model"]}, article.source.classes, article.source.kind
+        )
         return ArticleInputs(None, preview, glossary, content, node_modules)
 
     render_pages([(a.path, a.slug, a.url, site(a)) for a in articles])

@@ -132,6 +132,12 @@ class Preview:
     models: dict  # name -> None
     tour: dict  # {"model": the recorded model}
     classes: list[str]
+    kind: str = "image"  # the data's kind (sources.Source.kind): "image" | "text"
+
+
+def data_kind(result) -> str:
+    """The kind of data a figure would show: "image" or "text" (sources.Source.kind)."""
+    return result.kind if isinstance(result, Preview) else ("text" if result.dataset.text else "image")
 
 
 def class_list(value: str, result) -> list[int]:
@@ -193,6 +199,7 @@ class Figure:
     options: dict  # option name -> (converter, default)
     widgets: tuple[str, ...]
     state: dict = field(default_factory=dict)  # what a link may set of its view: key -> converter
+    kinds: tuple[str, ...] = ("image",)  # the kinds of data it can show (one that reads none: both)
 
     def check_state(self, query: str, result) -> dict:
         """A link's view ("layer=relu3&epoch=1&select=1,7") -> {key: typed value}; ValueError
@@ -213,6 +220,13 @@ class Figure:
 
     def check_options(self, given: dict, result) -> dict:
         """{name: (text, line)} from the directive -> {name: typed value}, defaults filled in."""
+        if result is not None and data_kind(result) not in self.kinds:
+            kind = data_kind(result)
+            able = [name for name, f in FIGURES.items() if kind in f.kinds]
+            raise FigureError(
+                f"figure '{self.name}' shows {' or '.join(self.kinds)} data, and this article's is {kind}:"
+                f" use one of {', '.join(able)}"
+            )
         known = {"label": (text, None), **self.options}
         typed = {}
         for name, (text_value, line) in given.items():
@@ -239,12 +253,15 @@ class Figure:
 FIGURES: dict[str, Figure] = {}
 
 
-def figure(name: str, widgets: tuple[str, ...] = (), state: dict | None = None, **options):
+def figure(
+    name: str, widgets: tuple[str, ...] = (), state: dict | None = None, kinds: tuple[str, ...] = ("image",), **options
+):
     """Register the decorated function as figure `name`; options are name=(converter, default);
-    `state` the keys a link may set of its view (key -> converter)."""
+    `state` the keys a link may set of its view (key -> converter); `kinds` the kinds of data it
+    can show (every figure written for images says so here, once, rather than each testing)."""
 
     def register(render):
-        FIGURES[name] = Figure(name, render, options, widgets, state or {})
+        FIGURES[name] = Figure(name, render, options, widgets, state or {}, kinds)
         return render
 
     return register
@@ -370,6 +387,7 @@ from . import (  # noqa: E402,F401
     one_neuron,
     playground,
     ten_neurons,
+    text_explorer,
     training_curves,
     unit_examples,
 )

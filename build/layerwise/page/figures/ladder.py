@@ -20,7 +20,7 @@ def over_seeds(metrics: dict) -> str:
     return f"{percent(accuracy['mean'])} ± {percent(accuracy['std'])} ({seeds['runs']} seeds)"
 
 
-@figure("ladder-table")
+@figure("ladder-table", kinds=("image", "text"))
 def ladder_table(result) -> str:
     rows = "".join(
         f'<tr><th scope="row">{html.escape(m["title"])}</th><td>{percent_ci(m["test_accuracy"])}</td>'
@@ -52,7 +52,7 @@ def short(count: int) -> str:
     return str(count)
 
 
-@figure("ladder-chart", widgets=("figures",))
+@figure("ladder-chart", widgets=("figures",), kinds=("image", "text"))
 def ladder_chart(result) -> str:
     """Accuracy against size, one bubble per model (its area: training time)."""
     go = plotly()[0]

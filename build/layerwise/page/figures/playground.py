@@ -82,6 +82,7 @@ def model_description() -> dict:
     "playground",
     widgets=("playground",),
     state=STATE,
+    kinds=("image", "text"),  # its own points: the article's data is not read
     data=(DATASETS, DEFAULT.data),
     noise=(STATE["noise"], 0),  # percent, as TensorFlow Playground's slider
     ratio=(STATE["ratio"], 50),  # percent of the points trained on

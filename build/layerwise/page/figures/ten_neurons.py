@@ -55,7 +55,7 @@ def weight_templates(result, model: str) -> str:
     return plotly_html(fig)
 
 
-@figure("confusion-matrix", widgets=("figures",), model=(model, "softmax"))
+@figure("confusion-matrix", widgets=("figures",), kinds=("image", "text"), model=(model, "softmax"))
 def confusion_matrix(result, model: str) -> str:
     go = plotly()[0]
     matrix = result.models[model].metrics["confusion"]

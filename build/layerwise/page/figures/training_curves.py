@@ -9,7 +9,9 @@ def shown(value: float, metric: str) -> str:
     return percent(value) if metric == "accuracy" else f"{value:.3f}"
 
 
-@figure("training-curves", widgets=("figures",), metric=(choice("accuracy", "loss"), "accuracy"))
+@figure(
+    "training-curves", widgets=("figures",), kinds=("image", "text"), metric=(choice("accuracy", "loss"), "accuracy")
+)
 def training_curves(result, metric: str) -> str:
     go = plotly()[0]
     fig = go.Figure()

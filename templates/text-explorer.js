@@ -1,0 +1,160 @@
+// The text explorer: the reader's own text, or a held-out example, through a text model run by
+// onnxruntime-web: the chosen layer per position (attention per head), the prediction, the logit
+// lens, and for a next-token model, generation one character at a time with a seeded sampler.
+// Controls only dispatch actions (text-explorer-state.js); drawing is text-explorer-render.js.
+// The vocabulary, the context, the layers and the link's schema all come from the build.
+
+import { register } from "./lifecycle.js";
+import { contract, el, loadTokenModel, sitePath } from "./runtime.js";
+import { decode, encode, fullText, generation, initial, queryOf, reading, reduce } from "./text-explorer-state.js";
+import { drawState, readingSaid, visible } from "./text-explorer-render.js";
+
+const field = (label, input) => el("label", { class: "text-control" }, `${label} `, input);
+const option = (value, text) => el("option", { value: String(value) }, text);
+const shortened = (text, n) => (Array.from(text).length > n ? `${Array.from(text).slice(0, n).join("")}…` : text); // by code points
+
+// The controls, built at once (no layout shift): each only dispatches an action.
+function controls(info, layers, explorer, dispatch) {
+  const text = el("textarea", { rows: "3", spellcheck: "false" });
+  const examples = el("select", {}, option("", "choose one"), ...info.examples.map((e, i) => option(i, shortened(e, 40))));
+  const layer = el("select", {}, ...layers.filter((l) => l.type !== "Lens").map((l) => option(l.name, `${l.name} (${l.type})`)));
+  const head = el("select", {});
+  const query = el("input", { type: "range", min: "0", max: "0", step: "1", value: "0" });
+  text.addEventListener("input", () => dispatch({ type: "text", text: text.value }));
+  examples.addEventListener("change", () => examples.value !== "" && dispatch({ type: "text", text: info.examples[Number(examples.value)] }));
+  layer.addEventListener("change", () => dispatch({ type: "layer", layer: layer.value }));
+  head.addEventListener("change", () => dispatch({ type: "head", value: Number(head.value) }));
+  query.addEventListener("input", () => dispatch({ type: "query", value: Number(query.value) }));
+  const found = { text, examples, layer, head, query };
+  const parts = [field("Your text", text), el("div", { class: "text-controls" }, field("A held-out example", examples),
+    field("Layer", layer), field("Head", head), field("Query position", query))];
+  if (info.task === "next-token") {
+    const [low, high] = [explorer.schema.temperature[1], explorer.schema.temperature[2]];
+    found.temperature = el("input", { type: "number", min: String(low), max: String(high), step: "0.05" });
+    found.top_k = el("input", { type: "number", min: "1", max: String(info.vocabulary.length), step: "1" });
+    found.seed = el("input", { type: "number", min: "0", max: String(explorer.schema.seed[2]), step: "1" });
+    for (const key of ["temperature", "top_k", "seed"])
+      found[key].addEventListener("change", () => found[key].checkValidity() && dispatch({ type: key, value: Number(found[key].value) }));
+    found.generate = el("button", { type: "button" }, `Generate ${explorer.generate} characters`);
+    found.progress = el("output", { class: "text-progress", "aria-live": "polite" });
+    found.continued = el("p", { class: "text-continued" });
+    parts.push(el("div", { class: "text-controls figure-buttons", role: "group", "aria-label": "Generation" }, found.generate,
+      field("temperature", found.temperature), field("top-k", found.top_k), field("seed", found.seed), found.progress), found.continued);
+  }
+  return { found, parts };
+}
+
+// The controls showing a state (a link, an example or a generation may have set it).
+function showState(found, state, read, layerInfo) {
+  if (found.text.value !== state.text && document.activeElement !== found.text) found.text.value = state.text;
+  found.layer.value = state.layer;
+  const heads = layerInfo.type === "Attention" ? layerInfo.shape[0] : 0;
+  if (found.head.options.length !== heads) found.head.replaceChildren(...Array.from({ length: heads }, (_, h) => option(h, `head ${h + 1}`)));
+  found.head.value = String(Math.min(state.head, Math.max(heads - 1, 0)));
+  found.head.disabled = heads === 0;
+  found.query.max = String(Math.max(read.characters.length - 1, 0));
+  const query = queryOf(state, read.characters.length);
+  found.query.value = String(query);
+  found.query.setAttribute("aria-valuetext", `position ${query + 1}: ${visible(read.characters[query] ?? "")}`);
+  // What the model generated, after the reader's text (marked as the model's).
+  found.continued?.replaceChildren(...(state.generated ? [state.text, el("mark", {}, state.generated)] : []));
+  for (const key of ["temperature", "top_k", "seed"]) if (found[key] && document.activeElement !== found[key]) found[key].value = String(state[key]);
+}
+
+// The pictures' nodes, built at once (no layout shift); the logit lens only for a model with one.
+function views(info, layers) {
+  const sequence = el("canvas", { class: "text-sequence", role: "img" });
+  const heads = el("div", { class: "text-heads" }), headSaid = el("p", { class: "text-head-said" });
+  const found = { said: el("output", { class: "text-said", "aria-live": "polite" }), sequence, heads, headSaid,
+    view: el("div", { class: "text-view" }, sequence, heads, headSaid), prediction: el("ol", { class: "text-prediction" }) };
+  const nodes = [found.said, found.view, el("h4", {}, info.task === "next-token" ? "The next character, as the model reads it" : "The class, as the model reads it"), found.prediction];
+  if (layers.some((l) => l.type === "Lens")) {
+    found.lens = el("table", { class: "text-lens" });
+    nodes.push(el("h4", {}, "The logit lens: what each block would predict next, at each position"),
+      el("div", { class: "text-lens-scroll", tabindex: "0", role: "region", "aria-label": "The logit lens" }, found.lens));
+  }
+  return { found, nodes };
+}
+
+// `work(item)` for the latest item only: at most one in flight and one waiting, so typing never
+// queues stale runs. Resolves when the latest item is done.
+function latestOnly(work) {
+  let pending = null, running = null;
+  return (item) => {
+    pending = item;
+    running ??= (async () => {
+      while (pending) { const now = pending; pending = null; await work(now); }
+      running = null;
+    })();
+    return running;
+  };
+}
+
+async function mount(root, near) {
+  const explorer = JSON.parse(root.dataset.explorer), info = contract().text;
+  const layers = contract().models[explorer.model].layers, figureId = root.closest("figure")?.id ?? "";
+  const linked = () => (figureId && location.hash.startsWith(`#${figureId}?`) ? location.hash.slice(figureId.length + 2) : "");
+  const fromLink = decode(explorer.schema, linked(), initial(explorer, info, layers), layers);
+  let state = fromLink.state, outputs = null, session = null, visibleNow = true, resume = null;
+
+  const { found, parts } = controls(info, layers, explorer, (action) => dispatch(action));
+  const { found: shown, nodes } = views(info, layers);
+  root.setAttribute("role", "group");
+  root.setAttribute("aria-label", "Text explorer");
+  root.append(...parts, ...nodes);
+
+  function dispatch(action) {
+    state = reduce(state, action);
+    if (figureId) history.replaceState(null, "", `#${figureId}?${encode(state)}`);
+    return refresh();
+  }
+  // The model on the state's text (its last `context` characters), then every picture drawn.
+  const runAndDraw = latestOnly(async (read) => {
+    outputs = await session.run(read.tokens);
+    drawState(shown, { state, read, outputs, info, layers, top: explorer.top, classes: contract().dataset.classes });
+    root.dataset.drawn = fullText(state);
+  });
+  function refresh() {
+    const read = reading(fullText(state), info);
+    showState(found, state, read, layers.find((l) => l.name === state.layer));
+    shown.said.textContent = readingSaid(read, info.context);
+    return session && read.tokens.length ? runAndDraw(read) : Promise.resolve();
+  }
+
+  // `count` characters, shown as they come (at most once a frame: each change of the page makes
+  // the browser lay it out again); every layer redrawn every REDRAW and at the end (a redraw is a
+  // run of every output); paused while the figure is off screen.
+  const REDRAW = 25, last = layers.at(-1).name;
+  async function generate(count = explorer.generate) {
+    let i = 0, generated = "", frame = 0;
+    const show = () => { frame = 0; found.continued.replaceChildren(state.text, el("mark", {}, generated)); };
+    for await (generated of generation(async (tokens) => (await session.run(tokens, [last]))[last], state, info, count)) {
+      if (!visibleNow) await new Promise((r) => (resume = r));
+      frame ||= requestAnimationFrame(show);
+      if (++i % REDRAW === 0 || i === count) {
+        found.progress.textContent = `Generated ${i} of ${count} characters.`;
+        await dispatch({ type: "generated", generated });
+      }
+    }
+    return generated;
+  }
+  found.generate?.addEventListener("click", async () => {
+    if (!Array.from(state.text).length) return (shown.said.textContent = "Type a few characters for the model to go on from.");
+    found.generate.disabled = true;
+    try { await dispatch({ type: "generated", generated: "" }); await generate(); } finally { found.generate.disabled = false; }
+  });
+
+  refresh();
+  await near;
+  session = await loadTokenModel(sitePath("model", { model: explorer.model }));
+  await refresh();
+  if (fromLink.generate) await generate(fromLink.generate);
+  return {
+    root, info, generate, dispatch, state: () => state, outputs: () => outputs,
+    run: (text) => session.run(reading(text, info).tokens),
+    onscreen() { visibleNow = true; resume?.(); resume = null; },
+    offscreen() { visibleNow = false; },
+  };
+}
+
+register("text-explorers", ".text-explorer", mount);
