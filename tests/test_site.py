@@ -46,7 +46,8 @@ def test_two_articles_on_different_data_build_into_one_site(site_build):
     feed = ET.parse(out / "feed.xml").getroot()
     entries = feed.findall(f"{ATOM}entry")
     links = [e.find(f"{ATOM}link").get("href") for e in entries]
-    assert links == ["playground.html", "fashion.html", "mnist.html"]  # newest first
+    assert links[0] == "playground.html" and links[-2:] == ["fashion.html", "mnist.html"]  # newest first
+    assert set(links) >= {f"{slug}.html" for slug in results} and len(set(links)) == len(links)  # every article once
     assert all(e.find(f"{ATOM}updated").text.endswith("T00:00:00Z") for e in entries)
 
 
