@@ -236,8 +236,11 @@ export function paintWeights(canvas, weights, [channels, height, width], limit =
   ctx.putImageData(image, 0, 0);
 }
 
-// The article's diverging colour map for t in [-1, 1]: blue, white, red (as [r, g, b]).
+// The article's diverging colour map for t in [-1, 1] (as [r, g, b]), from the contract's stops:
+// blue below zero, red above.
 export function diverging(t) {
   t = Math.max(-1, Math.min(1, t));
-  return t >= 0 ? [255, 255 * (1 - t), 255 * (1 - t) * 0.9] : [255 * (1 + t) * 0.9, 255 * (1 + t), 255];
+  const [[, low], [, zeroLow], [, zeroHigh], [, high]] = contract().diverging;
+  const [from, to, s] = t >= 0 ? [zeroHigh, high, t] : [zeroLow, low, -t];
+  return from.map((c, i) => c + (to[i] - c) * s);
 }

@@ -59,6 +59,18 @@ PALETTE = [
 ]  # fmt: skip
 
 
+# The article's one diverging scale, for signed values (weights, feature maps, attributions):
+# blue below zero, red above, each fading to a near-white tinted by its side at zero. Stops as
+# (value in [-1, 1], [r, g, b]); the page interpolates them (runtime.diverging), Plotly's figures
+# take them as a colorscale (diverging_colorscale).
+DIVERGING = [(-1, [0, 0, 255]), (0, [230, 255, 255]), (0, [255, 255, 230]), (1, [255, 0, 0])]
+
+
+def diverging_colorscale() -> list:
+    """DIVERGING as a Plotly colorscale over [zmin, zmax] = [-limit, limit]."""
+    return [[(value + 1) / 2, "rgb({},{},{})".format(*rgb)] for value, rgb in DIVERGING]
+
+
 def site_path(kind: str, **parts) -> str:
     return PATHS[kind].format(**parts)
 
@@ -92,6 +104,7 @@ def page_contract(result, root: str, runtime_bytes: int = 0, glossary: dict | No
             "attack": result.tour.get("attack"),  # the reader's attack: epsilon, step, steps (or null)
             "glossary": glossary or {},
             "palette": class_colours(len(dataset.classes)),
+            "diverging": DIVERGING,
             "live_layout": live_layout(dataset.n_train, dataset.n_test, dataset.shape),
             "input": INPUTS["image" if dataset.text is None else "text"],
             "text": None if dataset.text is None else vars(dataset.text),  # result.TextInfo

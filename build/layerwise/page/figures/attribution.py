@@ -125,8 +125,7 @@ def attribution_classes(result, model: str, example: int, classes: list[int]) ->
         fig.add_trace(
             go.Heatmap(
                 z=f["attribution"].sum(axis=0),
-                colorscale="RdBu",
-                reversescale=True,
+                colorscale=contract.diverging_colorscale(),
                 zmin=-limit,
                 zmax=limit,
                 showscale=col == 1 + len(found),

@@ -4,6 +4,7 @@ import math
 
 import numpy as np
 
+from ...contract import diverging_colorscale
 from . import FigureError, as_rgb, figure, model, plotly, plotly_html, whole
 
 # Axes of a picture: no ticks, grid or lines around it.
@@ -40,8 +41,7 @@ def weight_templates(result, model: str) -> str:
                 zmid=0,
                 zmin=-limit,
                 zmax=limit,
-                colorscale="RdBu",
-                reversescale=True,
+                colorscale=diverging_colorscale(),
                 showscale=i == 0,
                 hovertemplate=f"{classes[i]}: weight %{{z:.3f}}<extra></extra>",
             ),
