@@ -237,10 +237,10 @@ export function paintWeights(canvas, weights, [channels, height, width], limit =
 }
 
 // The article's diverging colour map for t in [-1, 1] (as [r, g, b]), from the contract's stops:
-// blue below zero, red above.
+// blue below zero, white at zero, red above.
 export function diverging(t) {
   t = Math.max(-1, Math.min(1, t));
-  const [[, low], [, zeroLow], [, zeroHigh], [, high]] = contract().diverging;
-  const [from, to, s] = t >= 0 ? [zeroHigh, high, t] : [zeroLow, low, -t];
+  const [[, low], [, zero], [, high]] = contract().diverging;
+  const [from, to, s] = t >= 0 ? [zero, high, t] : [zero, low, -t];
   return from.map((c, i) => c + (to[i] - c) * s);
 }

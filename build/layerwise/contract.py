@@ -60,15 +60,14 @@ PALETTE = [
 
 
 # The article's one diverging scale, for signed values (weights, feature maps, attributions):
-# blue below zero, red above, each fading to a near-white tinted by its side at zero. Stops as
-# (value in [-1, 1], [r, g, b]); the page interpolates them (runtime.diverging), Plotly's figures
-# take them as a colorscale (diverging_colorscale).
-DIVERGING = [(-1, [0, 0, 255]), (0, [230, 255, 255]), (0, [255, 255, 230]), (1, [255, 0, 0])]
+# blue below zero, white at zero, red above. Stops as (value in [-1, 1], [r, g, b]); the page
+# interpolates them (runtime.diverging), Plotly's figures take them as a colorscale.
+DIVERGING = [(-1, [0, 0, 255]), (0, [255, 255, 255]), (1, [255, 0, 0])]
 
 
 def diverging_colorscale() -> list:
     """DIVERGING as a Plotly colorscale over [zmin, zmax] = [-limit, limit]."""
-    return [[(value + 1) / 2, "rgb({},{},{})".format(*rgb)] for value, rgb in DIVERGING]
+    return [[(value + 1) / 2, "rgb({}, {}, {})".format(*rgb)] for value, rgb in DIVERGING]
 
 
 def site_path(kind: str, **parts) -> str:
