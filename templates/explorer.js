@@ -465,7 +465,9 @@ async function mount(root, near) {
   }
 
   Promise.all([ready, picked]).then(() => picker.firstChild?.pick(true), () => {});
-  return { root, ready, run, show, layers, details, size: exampleSize(), readImage, example: () => tensors?.image };
+  // The explorer's API, for the page's other widgets, the tests and the bench; `detail(name)`:
+  // that layer's detail view (detail.js) once opened.
+  return { root, ready, run, show, layers, detail: (name) => details.get(name), size: exampleSize(), readImage, example: () => tensors?.image };
 }
 
 // The page's explorers, reachable for tests and for other widgets (e.g. the Grand Tour).
