@@ -153,7 +153,7 @@ def detail_arithmetic(page, model: str, pixels) -> dict:
     places of every shown layer of `model`, on one example, in the page (its explorer runs it)."""
     return page.evaluate(
         """async ([model, pixels]) => {
-        const { arithmetic, stepWeights } = await import('./assets/detail.js');
+        const { arithmetic, stepWeights } = await import('./assets/detail-arithmetic.js');
         const explorers = await Promise.all(window.layerwise.explorers);
         const explorer = explorers.find((e) => e.root.dataset.model === model);
         const image = Float32Array.from(pixels), tensors = { image, ...(await explorer.run(image)) };

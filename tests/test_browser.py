@@ -163,7 +163,7 @@ def test_a_drawn_digit_is_read_as_that_digit(page, server, strokes, digit):
     # What the model saw: MNIST-style, the ink fitted into 20x20 and centred by mass in 28x28.
     ink = np.asarray(
         page.evaluate("""async () => {
-        const { preprocess } = await import('./assets/explorer.js');
+        const { preprocess } = await import('./assets/explorer-input.js');
         return Array.from(preprocess(document.querySelector('.layer-explorer .pad')));
     }""")
     ).reshape(28, 28)

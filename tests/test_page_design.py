@@ -233,7 +233,7 @@ def test_the_ladder_chart_reads_in_dark_mode(browser, server):
 
 def test_the_softmax_detail_typesets_large_numbers_as_powers_of_ten(page, server):
     page.goto(server + "/mnist.html")
-    tex = page.evaluate("""async () => (await import('./assets/detail.js')).scientific(
+    tex = page.evaluate("""async () => (await import('./assets/detail-render.js')).scientific(
         String.raw`\\frac{2.63e+4}{1.05e+5} + 1e-5`)""")
     assert tex == r"\frac{2.63 \times 10^{4}}{1.05 \times 10^{5}} + 1 \times 10^{-5}"
 

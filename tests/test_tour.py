@@ -105,7 +105,7 @@ def test_the_built_tour_files_are_consistent(built):
 def test_the_rotation_stays_orthonormal(page, server):
     page.goto(server + "/mnist.html")
     errors = page.evaluate("""async () => {
-        const { Rotation } = await import('./assets/tour.js');
+        const { Rotation } = await import('./assets/tour-projection.js');
         const r = new Rotation(10);
         for (let i = 0; i < 5000; i++) r.step(0.016);
         const afterSteps = r.maxError();
@@ -222,7 +222,7 @@ def test_a_link_restores_the_tours_view_and_the_tour_writes_its_own(page, browse
     shared = page.url
     handles = """(async () => {
         const tour = await window.layerwise.tours[0];
-        return [0, 1, 2].map((a) => tour.view.rotation.handle(a));
+        return [0, 1, 2].map((a) => tour.state.rotation.handle(a));
     })()"""
     expected = page.evaluate(handles)
     again = browser.new_page()
@@ -238,6 +238,55 @@ def test_a_link_restores_the_tours_view_and_the_tour_writes_its_own(page, browse
     tour.get_by_role("button", name="Play attack").click()
     page.evaluate("location.hash = '#fig-tour?layer=conv1&epoch=0'")
     expect(tour.locator("output").nth(1)).to_contain_text("conv1")
+    assert page.console_errors == []
+
+
+@pytest.mark.browser
+def test_links_in_todays_format_decode_and_encode_back_with_the_keys_python_declares(page, server):
+    """tour-state.js reads and writes the link through the keys the contract hands it (the
+    figure's STATE, declared once in Python), and a link written before the split still reads."""
+    import base64
+    import zlib
+
+    from layerwise.page.figures.grand_tour import STATE
+
+    page.goto(server + "/mnist.html#fig-tour?play=0")
+    expect(page.locator(".grand-tour output").nth(1)).to_contain_text("dims")
+    sizes = "(async () => { const t = await window.layerwise.tours[0]; return [t.state.rotation.n, t.sample.n]; })()"
+    dims, n = page.evaluate(sizes)
+    text = lambda data: base64.urlsafe_b64encode(data).decode().rstrip("=")  # noqa: E731
+    bits = bytearray((n + 7) // 8)
+    for p in (3, 7, 11):
+        bits[p >> 3] |= 1 << (p & 7)
+    squeeze = zlib.compressobj(wbits=-15)
+    example = squeeze.compress(bytes(784)) + squeeze.flush()
+    view = ",".join(f"{float(k == c):.4f}" for k in range(dims) for c in (0, 1))  # the first two axes
+    brushed = f"layer=fc1&t=0.500&epoch=1&mistakes=1&play=0&view={view}&points={text(bits)}&example={text(example)}"
+    classes = f"layer=relu3&epoch=0&select=4,9&play=0&view={view}"
+    found = page.evaluate(
+        """async ([queries, exampleText]) => {
+        const tour = await window.layerwise.tours[0], link = await import('./assets/tour-state.js');
+        const { contract } = await import('./assets/runtime.js'), keys = contract().link_state['grand-tour'];
+        const { sample } = tour, dims = tour.state.rotation.n;
+        return { keys, read: queries.map((query) => {
+            const read = link.decode(query, sample, keys), state = link.initialState({ dims, snapshot: 0, still: 1 });
+            link.apply(state, sample, read, true);
+            const mask = state.mask && [...state.mask.keys()].filter((p) => state.mask[p]);
+            return { layer: sample.layers[state.layer].name, t: state.t, selected: [...state.selected], mask,
+                     mistakes: state.mistakes, example: read.example && Array.from(read.example),
+                     again: link.encode(state, sample, keys, read.example && exampleText) };
+        }) };
+    }""",
+        [[brushed, classes], text(example)],
+    )
+    assert found["keys"] == list(STATE)
+    points, picked = found["read"]
+    assert (points["layer"], points["t"], points["mask"], points["mistakes"]) == ("fc1", 0.5, [3, 7, 11], True)
+    assert bytes(points["example"]) == example
+    assert points["again"] == brushed
+    assert (picked["layer"], picked["selected"], picked["mistakes"]) == ("relu3", [4, 9], False)
+    assert picked["example"] is None
+    assert picked["again"] == classes
     assert page.console_errors == []
 
 
@@ -258,7 +307,7 @@ def test_brushing_links_the_tour_and_the_manifold_views_and_a_click_loads_the_ex
     page.mouse.up()
     selected = """(async () => {
         const tour = await window.layerwise.tours[0];
-        return tour.view.mask ? [...tour.view.mask.keys()].filter((p) => tour.view.mask[p]) : [];
+        return tour.state.mask ? [...tour.state.mask.keys()].filter((p) => tour.state.mask[p]) : [];
     })()"""
     brushed = page.evaluate(selected)
     assert 0 < len(brushed) < 500
@@ -269,7 +318,7 @@ def test_brushing_links_the_tour_and_the_manifold_views_and_a_click_loads_the_ex
     assert page.evaluate(selected) == [3, 7, 11]
     # A click on a point loads its example into the explorer, whose digit the tour then plots.
     point = page.evaluate("""(async () => {
-        const tour = await window.layerwise.tours[0], r = tour.view.renderer, canvas = r.canvas;
+        const tour = await window.layerwise.tours[0], r = tour.renderer, canvas = r.canvas;
         const [x, y] = r.toCanvas(r.positions[0], r.positions[1]), scale = canvas.clientWidth / canvas.width;
         return [x * scale, y * scale];
     })()""")
@@ -378,7 +427,7 @@ def test_the_reader_attacks_their_own_example_in_the_page(built, page, server):
     if said.text_content().startswith(" After"):
         assert reads == data.classes[target]
     # The tour drew the example's path: where it was before each step, then where it is.
-    trail = "(async () => (await window.layerwise.tours[0]).view.reader.trail.length)()"
+    trail = "(async () => (await window.layerwise.tours[0]).state.reader.trail.length)()"
     assert 1 <= page.evaluate(trail) <= 12
     assert page.console_errors == []
 
@@ -411,7 +460,7 @@ def test_the_mistakes_figure_is_linked_by_held_out_example(built, page, server):
     )
     selected = page.evaluate("""(async () => {
         const tour = await window.layerwise.tours[0];
-        return [...tour.view.mask.keys()].filter((p) => tour.view.mask[p]);
+        return [...tour.state.mask.keys()].filter((p) => tour.state.mask[p]);
     })()""")
     assert selected == [position[clicked["example"]]]
     expect(mistakes).to_have_attribute("data-selected", "1")

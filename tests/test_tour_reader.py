@@ -15,10 +15,10 @@ EXAMPLE = "async () => Array.from((await window.layerwise.explorers[0]).example(
 # A dot to touch, the canvas centred first: on the canvas in the viewport below `top`, clear of
 # every axis handle (a finger there steers instead), as [CSS x, CSS y, the point the tour finds there].
 FREE_DOT = """async (top) => {
-    const tour = await window.layerwise.tours[0], r = tour.view.renderer, canvas = r.canvas;
+    const tour = await window.layerwise.tours[0], r = tour.renderer, canvas = r.canvas;
     canvas.scrollIntoView({ block: 'center' });
     const box = canvas.getBoundingClientRect(), scale = box.width / canvas.width;
-    const handles = Array.from({ length: tour.view.rotation.n }, (_, a) => r.toCanvas(...tour.view.rotation.handle(a)));
+    const handles = Array.from({ length: tour.state.rotation.n }, (_, a) => r.toCanvas(...tour.state.rotation.handle(a)));
     for (let p = 0; p < r.positions.length / 2; p++) {
         const [x, y] = r.toCanvas(r.positions[2 * p], r.positions[2 * p + 1]);
         const [cx, cy] = [Math.round(box.left + x * scale), Math.round(box.top + y * scale)];
@@ -104,7 +104,7 @@ def test_a_shared_link_with_play_does_not_override_reduced_motion(browser, serve
     expect(tour.locator("output").nth(1)).to_contain_text("fc1")
     play = tour.get_by_role("button", name="Play", exact=True)
     expect(play).to_have_attribute("aria-pressed", "false")
-    handles = "(async () => (await window.layerwise.tours[0]).view.rotation.matrix.map((row) => [row[0], row[1]]))()"
+    handles = "(async () => (await window.layerwise.tours[0]).state.rotation.matrix.map((row) => [row[0], row[1]]))()"
     still = page.evaluate(handles)
     page.wait_for_timeout(400)
     assert page.evaluate(handles) == still  # nothing turns
@@ -150,7 +150,7 @@ def test_the_keyboard_steps_through_dots_loads_one_and_brushes_around_it(page, s
     expect(status).to_contain_text("brushed around this one")
     selected = """(async () => {
         const tour = await window.layerwise.tours[0];
-        return tour.view.mask ? [...tour.view.mask.keys()].filter((p) => tour.view.mask[p]) : [];
+        return tour.state.mask ? [...tour.state.mask.keys()].filter((p) => tour.state.mask[p]) : [];
     })()"""
     first = page.evaluate(selected)
     for _ in range(3):
@@ -206,9 +206,9 @@ def test_the_text_drawn_on_the_tours_canvas_is_readable_and_never_overlaps(built
     expect(tour).to_have_attribute("data-reader-point", re.compile(r"^-?\d"), timeout=20_000)
     page.wait_for_timeout(300)  # still: the last frame holds
     labels = page.evaluate("""(async () => {
-        const tour = await window.layerwise.tours[0], canvas = tour.view.renderer.canvas, ctx = canvas.getContext('2d');
+        const tour = await window.layerwise.tours[0], canvas = tour.renderer.canvas, ctx = canvas.getContext('2d');
         const page = getComputedStyle(document.body).backgroundColor.match(/\\d+/g).slice(0, 3).map(Number);
-        return { page, labels: tour.view.renderer.labels.map(({ text, box }) => {
+        return { page, labels: tour.renderer.labels.map(({ text, box }) => {
             const [x, y, w, h] = [Math.ceil(box[0]), Math.ceil(box[1]), Math.floor(box[2]) - 1, Math.floor(box[3]) - 1];
             return { text, box, pixels: Array.from(ctx.getImageData(x, y, w, h).data) };
         }) };

@@ -89,11 +89,13 @@ def sample_layout(n: int, snapshots: int, shape) -> dict:
     }
 
 
-def page_contract(result, root: str, runtime_bytes: int = 0, glossary: dict | None = None) -> str:
+def page_contract(
+    result, root: str, runtime_bytes: int = 0, glossary: dict | None = None, link_state: dict | None = None
+) -> str:
     """The JSON each page carries: its files' folder and paths, palette, the dataset, each
     model's layers (with how each computes), the size of the onnxruntime wasm (for an honest
-    download counter on compressing hosts), the reader's attack's settings, and the glossary
-    (the detail views define terms)."""
+    download counter on compressing hosts), the reader's attack's settings, the glossary
+    (the detail views define terms) and each figure's link keys (figure -> keys, in order)."""
     dataset = result.dataset
     return json.dumps(
         {
@@ -102,6 +104,7 @@ def page_contract(result, root: str, runtime_bytes: int = 0, glossary: dict | No
             "runtime_bytes": runtime_bytes,
             "attack": result.tour.get("attack"),  # the reader's attack: epsilon, step, steps (or null)
             "glossary": glossary or {},
+            "link_state": link_state or {},
             "palette": class_colours(len(dataset.classes)),
             "diverging": DIVERGING,
             "live_layout": live_layout(dataset.n_train, dataset.n_test, dataset.shape),

@@ -191,6 +191,19 @@ def measure_page(site: Path, article, result, browser, window_ms: int = 2000, sa
     return results
 
 
+# The page's side of each measure: a function of templates/bench-probes.js (shipped with the
+# site's assets, loaded by no reader's page), called with every widget's API (window.layerwise).
+PROBE = """async ([name, args]) => {
+    const probes = await import(new URL('assets/bench-probes.js', document.baseURI).href);
+    return probes[name](window.layerwise, ...args);
+}"""
+
+
+def probe(page, name: str, *args):
+    """What bench-probes.js's `name` returns for this page, run in it."""
+    return page.evaluate(PROBE, [name, list(args)])
+
+
 def measure_text(browser, site: Path, articles: list, samples: int = 30) -> dict:
     """The first next-token text explorer's model in the page (templates/text-explorer.js):
     every layer over its context (64 tokens by default; a text of held-out examples) as the median
@@ -198,21 +211,6 @@ def measure_text(browser, site: Path, articles: list, samples: int = 30) -> dict
     generated as a reader's press does; the ONNX file's size. {} where no article has one."""
     from .serve import static_server
 
-    probe = """async (samples) => {
-        const explorer = await window.layerwise['text-explorers'][0], { info } = explorer;
-        if (info.task !== 'next-token') return null;
-        let text = info.examples.join(' ');
-        while (Array.from(text).length < info.context) text += ' ' + text;
-        // Warm for a second: V8 runs the wasm on its baseline compiler first, its optimized code
-        // for the hot functions arrives in the background (the reader's first keystrokes do this).
-        for (const start = performance.now(); performance.now() - start < 1000; ) await explorer.run(text);
-        const times = [];
-        for (let i = 0; i < samples; i++) { const t = performance.now(); await explorer.run(text); times.push(performance.now() - t); }
-        times.sort((a, b) => a - b);
-        const t = performance.now();
-        await explorer.generate(200);
-        return { forward: times[samples >> 1], generate: (performance.now() - t) / 1000 };
-    }"""
     with static_server(site) as url:
         for article in articles:
             page = browser.new_page(viewport={"width": 1200, "height": 800})
@@ -224,7 +222,7 @@ def measure_text(browser, site: Path, articles: list, samples: int = 30) -> dict
             page.wait_for_selector(".text-explorer[data-drawn]", timeout=60_000)
             page.wait_for_load_state("networkidle")  # the page's other figures drawn: the run has the thread
             model = page.locator(".text-explorer").first.get_attribute("data-model")
-            found = page.evaluate(probe, samples)
+            found = probe(page, "textMs", samples)
             page.close()
             if found is None:  # a classifier: the rows are the next-token model's (#24's transformer)
                 continue
@@ -243,14 +241,8 @@ def measure_weight(page, url: str) -> dict:
     traffic = Traffic(page)
     page.goto(url)
     page.wait_for_load_state("networkidle")
-    timing = page.evaluate("""() => {
-        const nav = performance.getEntriesByType('navigation')[0];
-        const paint = performance.getEntriesByName('first-contentful-paint')[0];
-        return {first_paint_ms: paint ? paint.startTime : null, interactive_ms: nav.domInteractive,
-                load_ms: nav.loadEventEnd};
-    }""")
-    results.update(timing)
-    traffic.mark()
+    traffic.mark()  # before the probes' module is fetched: no reader's page loads it
+    results.update(probe(page, "timing"))
     first = traffic.summary(traffic.responses[: traffic.marked])
     results["first_load_raw_bytes"], results["first_load_gzip_bytes"] = first["raw"], first["gzip"]
     results["first_load_by_type"] = first["by_type"]
@@ -259,9 +251,9 @@ def measure_weight(page, url: str) -> dict:
     # has them: a figure drawing for the first time must not land in a latency or fps window.
     scroll_through(page)
     page.locator(".layer-explorer").scroll_into_view_if_needed()
-    page.evaluate("async () => { const e = await window.layerwise.explorers[0]; await e.ready; }")
+    probe(page, "explorerReady")
     page.wait_for_load_state("networkidle")
-    lazy = traffic.summary(traffic.responses[traffic.marked :])
+    lazy = traffic.summary([r for r in traffic.responses[traffic.marked :] if not r[0].endswith("/bench-probes.js")])
     results["lazy_raw_bytes"], results["lazy_gzip_bytes"] = lazy["raw"], lazy["gzip"]
     results["lazy_by_type"] = lazy["by_type"]
     return results
@@ -270,72 +262,19 @@ def measure_weight(page, url: str) -> dict:
 def measure_explorer(page, samples: int) -> dict:
     """The explorer's all-layer inference, and a stroke's pointer events to the layers drawn
     and to the frame showing them."""
-    results = {}
-    results["inference_median_ms"] = page.evaluate(
-        """async (samples) => {
-        const explorer = await window.layerwise.explorers[0];
-        const pixels = new Float32Array(explorer.size).map(() => Math.random());
-        for (let i = 0; i < 20; i++) await explorer.run(pixels);
-        const times = [];
-        for (let i = 0; i < 5 * samples; i++) {
-            const t = performance.now(); await explorer.run(pixels); times.push(performance.now() - t);
-        }
-        times.sort((a, b) => a - b);
-        return times[times.length >> 1];
-    }""",
-        samples,
-    )
-    results["pointer_to_repaint_ms"] = page.evaluate(
-        """async (samples) => {
-        const explorer = await window.layerwise.explorers[0];
-        const pad = explorer.root.querySelector('.pad');
-        const box = pad.getBoundingClientRect();
-        const at = (x, y) => ({clientX: box.left + x * box.width, clientY: box.top + y * box.height, pointerId: 1, bubbles: true});
-        pad.dispatchEvent(new PointerEvent('pointerdown', at(0.5, 0.2)));
-        const toFrame = [], toPainted = [];
-        for (let i = 0; i < samples; i++) {
-            // A reader's events arrive at any point of a frame, not just after one.
-            await new Promise((resolve) => setTimeout(resolve, Math.random() * 16));
-            const painted = new Promise((resolve) => explorer.root.addEventListener('painted', resolve, {once: true}));
-            const t = performance.now();
-            pad.dispatchEvent(new PointerEvent('pointermove', at(0.5 + 0.1 * Math.sin(i / 5), 0.2 + 0.6 * i / samples)));
-            await painted;
-            toPainted.push(performance.now() - t);
-            await new Promise(requestAnimationFrame);  // the frame that shows it
-            toFrame.push(performance.now() - t);
-        }
-        pad.dispatchEvent(new PointerEvent('pointerup', at(0.5, 0.8)));
-        const median = (xs) => xs.sort((a, b) => a - b)[xs.length >> 1];
-        return [median(toFrame), median(toPainted)];
-    }""",
-        samples,
-    )
-    results["pointer_to_repaint_ms"], results["pointer_to_painted_ms"] = results["pointer_to_repaint_ms"]
-    return results
+    to_frame, to_painted = probe(page, "pointerMs", samples)
+    return {
+        "inference_median_ms": probe(page, "inferenceMs", samples),
+        "pointer_to_repaint_ms": to_frame,
+        "pointer_to_painted_ms": to_painted,
+    }
 
 
 def measure_attack_step(page) -> float:
     """Milliseconds for one step's gradient signs on the explorer's example (templates/attack.js:
     two runs of the gradient graph where the model has one, else one run per pixel and one more,
     in batches), the second of two."""
-    return page.evaluate(
-        """async () => {
-        const explorer = await window.layerwise.explorers[0];
-        const asset = (name) => import(new URL(`assets/${name}`, document.baseURI).href);
-        const { classScores, exactSign, gradientSign } = await asset('attack.js');
-        const { contract, loadModel, sitePath } = await asset('runtime.js');
-        const gradients = await (await asset('gradients.js')).loadGradients(explorer.root.dataset.model);
-        const model = await loadModel(sitePath('model', { model: explorer.root.dataset.model }));
-        const scores = classScores(explorer.layers, contract().dataset.classes);
-        const score = (images, count) => model.output(scores.name, images, count);
-        const sign = () => gradients ? exactSign(gradients, explorer.example(), 0)
-            : gradientSign(score, explorer.example(), 0, scores.probabilities);
-        await sign();
-        const t = performance.now();
-        await sign();
-        return performance.now() - t;
-    }"""
-    )
+    return probe(page, "attackStepMs")
 
 
 def measure_attribution(page, samples: int = 5) -> dict:
@@ -345,20 +284,7 @@ def measure_attribution(page, samples: int = 5) -> dict:
     if page.locator(".attribution").count() == 0:
         return {}
     page.locator(".attribution").first.scroll_into_view_if_needed()
-    found = page.evaluate(
-        """async (samples) => {
-        const figure = await window.layerwise.attributions[0], explorer = await window.layerwise.explorers[0];
-        const median = (xs) => xs.sort((a, b) => a - b)[xs.length >> 1], found = {};
-        for (const method of ['saliency', 'integrated', 'occlusion']) {
-            await figure.compute(explorer.example(), method);
-            const times = [];
-            for (let i = 0; i < samples; i++) times.push((await figure.compute(explorer.example(), method)).ms);
-            found[method] = median(times);
-        }
-        return found;
-    }""",
-        samples,
-    )
+    found = probe(page, "attributionMs", samples)
     return {
         "saliency_ms": found["saliency"],
         "integrated_gradients_ms": found["integrated"],
@@ -370,147 +296,23 @@ def measure_live_epoch(page) -> float | None:
     """Seconds for one epoch of the page's live softmax regression (templates/live-training.js)
     as it trains: each batch made from the examples and stepped, from zero, without the pictures;
     None where the article has no such figure."""
-    return page.evaluate(
-        """async () => {
-        const roots = [...document.querySelectorAll('.live-training')];
-        const softmax = roots.findIndex((root) => JSON.parse(root.dataset.model).loss === 'softmax');
-        if (softmax < 0) return null;
-        const widget = await window.layerwise['live-training'][softmax];
-        const state = await import(new URL('assets/live-training-state.js', document.baseURI).href);
-        const { contract } = await import(new URL('assets/runtime.js', document.baseURI).href);
-        const { model, trainer, examples } = widget, classes = contract().dataset.classes.length;
-        const run = state.newRun(model.parameters, examples.trainLabels.length);
-        const t = performance.now();
-        while (run.epoch === 0) {
-            const indices = state.nextIndices(run, model.batch);
-            const result = await trainer.step(run.params, state.batchOf(examples, indices, model.batch, classes));
-            state.advance(run, result.params, result.loss, indices.length);
-        }
-        return (performance.now() - t) / 1000;
-    }"""
-    )
+    return probe(page, "liveEpochS")
 
 
 def measure_detail(page, window_ms: int, samples: int = 30) -> dict:
-    """A layer's detail view in the explorer (the busiest: the first convolution reading many
+    """A layer's detail view in the explorer (the busiest: the last convolution reading many
     channels, else the first layer): milliseconds from the click that opens it, and from a key
     that moves its selected output, to the frame that shows it (medians); and the slide's frames
     per second."""
-    return page.evaluate(
-        """async ([ms, samples]) => {
-        const explorer = await window.layerwise.explorers[0];
-        const convs = explorer.layers.filter((l) => l.step?.kind === 'conv');
-        const layer = convs.at(-1) ?? explorer.layers[0];
-        const box = explorer.root.querySelector(`.layer[data-layer="${layer.name}"]`);
-        box.scrollIntoView();
-        const shown = () => new Promise((resolve) => requestAnimationFrame(resolve));
-        // Opened cold (its weights and KaTeX fetched), then another layer opened warm.
-        async function open(name) {
-            const t = performance.now();
-            explorer.root.querySelector(`.layer[data-layer="${name}"] .layer-open`).click();
-            const panel = explorer.details.get(name);
-            await new Promise((resolve) => panel.root.addEventListener('painted', resolve, {once: true}));
-            await shown();
-            return performance.now() - t;
-        }
-        const firstOpen = await open(layer.name);
-        const other = explorer.layers.find((l) => l !== layer && l.step?.kind === layer.step?.kind) ?? explorer.layers[0];
-        await new Promise((resolve) => setTimeout(resolve, Math.random() * 16));
-        const warmOpen = await open(other.name);
-        const panel = explorer.details.get(layer.name);
-        const map = panel.root.querySelector('.detail-map'), moves = [];
-        for (let i = 0; i < samples; i++) {
-            // Keys arrive at any point of a frame, as for the pointer above.
-            await new Promise((resolve) => setTimeout(resolve, Math.random() * 16));
-            const painted = new Promise((resolve) => panel.root.addEventListener('painted', resolve, {once: true}));
-            const t = performance.now();
-            map.dispatchEvent(new KeyboardEvent('keydown', {key: i % 10 === 9 ? 'ArrowDown' : 'ArrowRight', bubbles: true}));
-            await painted;
-            await shown();
-            moves.push(performance.now() - t);
-        }
-        const frames = () => Number(panel.root.dataset.frames);
-        panel.setPlaying(true);
-        const start = frames(), t = performance.now();
-        await new Promise((resolve) => setTimeout(resolve, ms));
-        const fps = (frames() - start) * 1000 / (performance.now() - t);
-        panel.setPlaying(false);
-        return { detail_layer: layer.name, detail_first_open_ms: firstOpen, detail_open_ms: warmOpen,
-                 detail_move_ms: moves.sort((a, b) => a - b)[moves.length >> 1], detail_slide_fps: fps };
-    }""",
-        [window_ms, samples],
-    )
+    return probe(page, "detailMs", window_ms, samples)
 
 
 def measure_tour(page, window_ms: int) -> dict:
     """Grand Tour frames per second: the page's own tour with its recorded sample, then the
     tour's renderer and rotation driven over 10,000 random points, each next to a plain canvas
-    drawing the same number of dots each frame (same page, same run). The page ships no hook
-    for this: the bench imports the tour's module as any page script could."""
+    drawing the same number of dots each frame (same page, same run)."""
     page.locator(".grand-tour").scroll_into_view_if_needed()
-    return page.evaluate(
-        """async (ms) => {
-        const tour = await window.layerwise.tours[0];
-        const canvas = tour.root.querySelector('.tour-canvas');
-        const { Rotation, TourRenderer } = await import(new URL('assets/tour.js', document.baseURI).href);
-        const settle = () => new Promise((r) => setTimeout(r, ms));
-        // Frames per second of `frame()` run on every animation frame for `ms`.
-        async function rate(frame) {
-            let frames = 0, running = true;
-            (function next() { if (!running) return; frame(frames++); requestAnimationFrame(next); })();
-            const t = performance.now();
-            await settle();
-            running = false;
-            return frames * 1000 / (performance.now() - t);
-        }
-        function scratch() {
-            const c = document.createElement('canvas');
-            c.width = canvas.width; c.height = canvas.height;
-            c.style.cssText = `width: ${canvas.clientWidth}px; height: ${canvas.clientHeight}px`;
-            document.body.append(c);
-            return c;
-        }
-        async function baseline(points) {
-            const c = scratch(), ctx = c.getContext('2d');
-            const xy = Float32Array.from({length: 2 * points}, () => Math.random());
-            const fps = await rate((frames) => {
-                ctx.clearRect(0, 0, c.width, c.height);
-                ctx.fillStyle = '#1f77b4';
-                const jitter = frames % 7;
-                for (let p = 0; p < points; p++) ctx.fillRect(xy[2 * p] * c.width + jitter, xy[2 * p + 1] * c.height, 5, 5);
-            });
-            c.remove();
-            return fps;
-        }
-        async function tourAt(points) {
-            // As many dimensions as the page's widest layer, points of every class.
-            const dims = tour.view.rotation.n, info = { name: 'synthetic', dims, reduced: true, width: dims, scale: [1] };
-            const { palette } = JSON.parse(document.getElementById('layerwise-contract').textContent);
-            const c = scratch(), side = scratch(), renderer = new TourRenderer(c, side, palette);
-            const rotation = new Rotation(dims), labels = Uint8Array.from({length: points}, (_, i) => i % palette.length);
-            const values = Float32Array.from({length: points * dims}, () => Math.random() * 2 - 1);
-            const scene = { values, info, count: points, snapshot: 0, rotation, labels, selected: new Set(), noun: 'point',
-                colours: { palette, ink: '#000', paper: '#fff' }, axesAreClasses: () => false, axisName: (info, a) => `PC${a + 1}` };
-            const fps = await rate(() => { rotation.step(0.01); renderer.draw(scene); });
-            c.remove(); side.remove();
-            return fps;
-        }
-        const frames = () => Number(tour.root.dataset.frames);
-        while (!(frames() > 0)) await new Promise((resolve) => setTimeout(resolve, 50));  // its first frame drawn
-        await new Promise((resolve) => setTimeout(resolve, 500));  // and its neighbouring layers fetched
-        const playing = tour.view.playing;
-        tour.view.playing = true;
-        const start = frames(), t = performance.now();
-        await settle();
-        const result = { tour_fps_1000: (frames() - start) * 1000 / (performance.now() - t) };
-        tour.view.playing = playing;
-        result.canvas_baseline_fps_1000 = await baseline(1000);
-        result.tour_fps_10000 = await tourAt(10000);
-        result.canvas_baseline_fps_10000 = await baseline(10000);
-        return result;
-    }""",
-        window_ms,
-    )
+    return probe(page, "tourFps", window_ms)
 
 
 def scroll_through(page, step: int = 900, pause_ms: int = 100) -> None:
@@ -533,8 +335,7 @@ def axe_violations(browser, url: str, node_modules: Path) -> dict[str, list]:
     for scheme in ("light", "dark"):
         page.emulate_media(color_scheme=scheme)
         page.wait_for_timeout(200)  # figures take the new colours
-        found[scheme] = page.evaluate("""async () => (await axe.run(document, { resultTypes: ["violations"] }))
-            .violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => n.target.join(" ")) }))""")
+        found[scheme] = probe(page, "axeViolations")
     context.close()
     return found
 
@@ -614,14 +415,8 @@ def measure_parity(page, result, article) -> dict:
                 torch_out = [t.numpy() for t in network.eval().outputs(torch.from_numpy(examples)).values()]
         else:  # brought in as ONNX: no PyTorch weights to compare with
             torch_out = ort_out
-        web = page.evaluate(
-            """async ([url, pixels, shape]) => {
-            const ort = await import('./vendor/ort/ort.wasm.min.mjs');
-            const session = await ort.InferenceSession.create(url);
-            const out = await session.run({image: new ort.Tensor('float32', Float32Array.from(pixels), shape)});
-            return session.outputNames.map((k) => Array.from(out[k].data));
-        }""",
-            [f"{article.slug}/{described.onnx}", examples.ravel().tolist(), list(examples.shape)],
+        web = probe(
+            page, "webOutputs", f"{article.slug}/{described.onnx}", examples.ravel().tolist(), list(examples.shape)
         )
 
         def max_diff(a, b):

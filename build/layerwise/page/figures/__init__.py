@@ -253,6 +253,12 @@ class Figure:
 FIGURES: dict[str, Figure] = {}
 
 
+def link_keys() -> dict[str, list[str]]:
+    """Each figure's link keys, in the order its page writes them: declared once (its `state`),
+    handed to the page in the contract ("link_state"; templates/tour-state.js reads them)."""
+    return {name: list(f.state) for name, f in FIGURES.items() if f.state}
+
+
 def figure(
     name: str, widgets: tuple[str, ...] = (), state: dict | None = None, kinds: tuple[str, ...] = ("image",), **options
 ):
