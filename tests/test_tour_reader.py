@@ -18,7 +18,8 @@ FREE_DOT = """async (top) => {
     const tour = await window.layerwise.tours[0], r = tour.renderer, canvas = r.canvas;
     canvas.scrollIntoView({ block: 'center' });
     const box = canvas.getBoundingClientRect(), scale = box.width / canvas.width;
-    const handles = Array.from({ length: tour.state.rotation.n }, (_, a) => r.toCanvas(...tour.state.rotation.handle(a)));
+    const rotation = tour.state.rotation;
+    const handles = Array.from({ length: rotation.n }, (_, a) => r.toCanvas(...rotation.handle(a)));
     for (let p = 0; p < r.positions.length / 2; p++) {
         const [x, y] = r.toCanvas(r.positions[2 * p], r.positions[2 * p + 1]);
         const [cx, cy] = [Math.round(box.left + x * scale), Math.round(box.top + y * scale)];
