@@ -30,6 +30,7 @@ export function attentionArithmetic(layer, outputs, head, query, T) {
   const products = keys.map((k) => k.reduce((sum, kd, i) => sum + q[i] * kd, 0)); // (T,) q·k
   const scaled = products.map((p) => p / scale); // (T,) q·k/√d
   const removed = Array.from(model.scores, (s) => s === -Infinity); // the model's mask, read from its scores
+  const masking = outputs[parts.scores].subarray(head * T * T, (head + 1) * T * T).includes(-Infinity); // anywhere in this head
   const top = Math.max(...scaled.filter((_, t) => !removed[t]));
   const exps = scaled.map((s, t) => (removed[t] ? 0 : Math.exp(s - top))); // (T,)
   const sum = exps.reduce((a, b) => a + b, 0);
@@ -40,7 +41,7 @@ export function attentionArithmetic(layer, outputs, head, query, T) {
     probabilities: maxDifference(weights, model.probabilities),
     output: maxDifference(output, model.output),
   };
-  return { head, query, d, scale, q, products, scaled, removed, exps, sum, weights, values, output, model, errors };
+  return { head, query, d, scale, q, products, scaled, removed, masking, exps, sum, weights, values, output, model, errors };
 }
 
 const number = (v) => (Math.abs(v) >= 1e-3 || v === 0 ? v.toFixed(3) : v.toExponential(1));
@@ -81,7 +82,8 @@ export function drawAttentionDetail(holder, a, characters, close) {
       `the model's scores differ by at most ${a.errors.scores.toExponential(1)}.`,
       keyTable(characters, [rowOf("q·k", a.products), rowOf(`÷ ${a.scale.toFixed(2)}`, a.scaled)])),
     stepBox("2. The mask", removed ? `The causal mask removes the ${removed} key${removed > 1 ? "s" : ""} after the query: their score becomes −∞, their weight 0.`
-      : "No key is removed: every position may read every other.",
+      : a.masking ? "The causal mask removes the keys after the query: at the last position there are none."
+        : "No key is removed: every position may read every other.",
     keyTable(characters, [rowOf("kept", a.removed, (r) => (r ? "removed" : "✓"))])),
     stepBox("3. The softmax", `Each kept score's exponential (less the largest, ${Math.max(...a.scaled.filter((_, t) => !a.removed[t])).toFixed(3)}), ` +
       `divided by their sum, ${number(a.sum)}: the weights sum to 1, and differ from the model's attention probabilities by at most ${a.errors.probabilities.toExponential(1)}.`,

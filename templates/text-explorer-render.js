@@ -90,10 +90,11 @@ export function drawAttention(canvas, probabilities, head, characters, query, ca
   ctx.strokeRect(LABEL + 0.75, LABEL + query * cell + 0.75, T * cell - 1.5, cell - 1.5);
 }
 
-// The query position (a row) of an attention map under a pointer at `clientY`, or null off its rows.
-export function queryAt(canvas, clientY, T) {
+// The position (a row) of an attention map (or, `top` 0, a sequence's heatmap) under a pointer at
+// `clientY`, or null off its rows.
+export function queryAt(canvas, clientY, T, top = LABEL) {
   const box = canvas.getBoundingClientRect(), y = ((clientY - box.top) * canvas.height) / box.height;
-  const query = Math.floor((y - LABEL) / ROW);
+  const query = Math.floor((y - top) / ROW);
   return query >= 0 && query < T ? query : null;
 }
 

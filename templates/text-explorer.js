@@ -9,6 +9,8 @@ import { contract, el, loadTokenModel, sitePath } from "./runtime.js";
 import { decode, encode, fullText, generation, initial, queryOf, reading, reduce } from "./text-explorer-state.js";
 import { drawState, queryAt, readingSaid, visible } from "./text-explorer-render.js";
 import { attentionArithmetic, drawAttentionDetail } from "./text-attention.js";
+import { drawGruDetail, gruArithmetic } from "./text-gru.js";
+import { stepWeights } from "./detail.js";
 
 const field = (label, input) => el("label", { class: "text-control" }, `${label} `, input);
 const option = (value, text) => el("option", { value: String(value) }, text);
@@ -64,7 +66,7 @@ function showState(found, state, read, layerInfo) {
 
 // The pictures' nodes, built at once (no layout shift); the logit lens only for a model with one.
 function views(info, layers) {
-  const sequence = el("canvas", { class: "text-sequence", role: "img" });
+  const sequence = el("canvas", { class: "text-sequence", role: "img", tabindex: "0" });
   const heads = el("div", { class: "text-heads" }), headSaid = el("p", { class: "text-head-said" });
   const found = { said: el("output", { class: "text-said", "aria-live": "polite" }), sequence, heads, headSaid,
     view: el("div", { class: "text-view" }, sequence, heads, headSaid), prediction: el("ol", { class: "text-prediction" }),
@@ -78,17 +80,20 @@ function views(info, layers) {
   return { found, nodes };
 }
 
-// Pressing a row of a head's map (mouse, touch or pen) opens that query's arithmetic in that head;
-// on a focused map, Enter or Space opens the current query's, the arrows move the query.
-// `now()`: [the state, the positions drawn].
-function pressableHeads(heads, dispatch, now) {
-  heads.addEventListener("click", (event) => {
-    const canvas = event.target.closest("canvas[data-head]"), query = canvas && queryAt(canvas, event.clientY, now()[1]);
-    if (query != null) dispatch({ type: "arithmetic", open: true, head: Number(canvas.dataset.head), query });
+// Pressing a row of a head's map or of the sequence's heatmap (mouse, touch or pen) opens that
+// position's arithmetic (in that head); on a focused picture, Enter or Space opens the current
+// query's, the arrows move the query. `now()`: [the state, the positions drawn].
+function pressable(view, dispatch, now) {
+  const pressed = (event) => event.target.closest("canvas[data-head], canvas.text-sequence");
+  const headOf = (canvas) => (canvas.dataset.head ? Number(canvas.dataset.head) : now()[0].head);
+  view.addEventListener("click", (event) => {
+    const canvas = pressed(event), query = canvas && queryAt(canvas, event.clientY, now()[1], canvas.dataset.head ? undefined : 0);
+    if (query != null) dispatch({ type: "arithmetic", open: true, head: headOf(canvas), query });
   });
-  heads.addEventListener("keydown", (event) => {
-    const canvas = event.target.closest("canvas[data-head]"), head = Number(canvas?.dataset.head), [state, T] = now();
+  view.addEventListener("keydown", (event) => {
+    const canvas = pressed(event), [state, T] = now();
     if (!canvas || !T) return;
+    const head = headOf(canvas);
     const step = { ArrowUp: -1, ArrowDown: 1 }[event.key];
     if (event.key === "Enter" || event.key === " ") dispatch({ type: "arithmetic", open: true, head });
     else if (step) dispatch({ type: "arithmetic", open: state.arithmetic, head, query: Math.min(T - 1, Math.max(0, queryOf(state, T) + step)) });
@@ -97,13 +102,19 @@ function pressableHeads(heads, dispatch, now) {
   });
 }
 
-// The arithmetic of the state's query and head, where it is open on an attention layer the build
-// described (its step's kind "attention"); hidden otherwise.
-function drawArithmetic(holder, state, read, outputs, layers, close) {
+// The arithmetic of the state's query (and head), where it is open on a layer whose step the
+// build described: attention's, or a GRU's (whose weights are fetched); hidden otherwise.
+async function drawArithmetic(holder, { state, read, outputs, layers, model, close }) {
   const layer = layers.find((l) => l.name === state.layer), T = read.characters.length;
-  holder.hidden = !(state.arithmetic && layer.step?.kind === "attention" && T);
+  const kind = state.arithmetic && T ? layer.step?.kind : null, query = queryOf(state, T);
+  holder.hidden = kind !== "attention" && kind !== "gru";
   if (holder.hidden) return null;
-  const found = attentionArithmetic(layer, outputs, Math.min(state.head, layer.shape[0] - 1), queryOf(state, T), T);
+  if (kind === "gru") {
+    const found = gruArithmetic(layer, outputs, await stepWeights(model, layer.step), query);
+    drawGruDetail(holder, found, read.characters, close);
+    return found;
+  }
+  const found = attentionArithmetic(layer, outputs, Math.min(state.head, layer.shape[0] - 1), query, T);
   drawAttentionDetail(holder, found, read.characters, close);
   return found;
 }
@@ -134,10 +145,10 @@ async function mount(root, near) {
   root.setAttribute("role", "group");
   root.setAttribute("aria-label", "Text explorer");
   root.append(...parts, ...nodes);
-  pressableHeads(shown.heads, (action) => dispatch(action), () => [state, positions]);
-  const closeArithmetic = () => { // focus back on the map it was opened from
+  pressable(shown.view, (action) => dispatch(action), () => [state, positions]);
+  const closeArithmetic = () => { // focus back on the picture it was opened from
     dispatch({ type: "arithmetic", open: false });
-    shown.heads.children[state.head]?.firstChild.focus();
+    (shown.sequence.hidden ? shown.heads.children[state.head]?.firstChild : shown.sequence)?.focus();
   };
 
   function dispatch(action) {
@@ -150,7 +161,7 @@ async function mount(root, near) {
     outputs = await session.run(read.tokens);
     drawState(shown, { state, read, outputs, info, layers, top: explorer.top, classes: contract().dataset.classes });
     positions = read.characters.length;
-    arithmetic = drawArithmetic(shown.arithmetic, state, read, outputs, layers, closeArithmetic);
+    arithmetic = await drawArithmetic(shown.arithmetic, { state, read, outputs, layers, model: explorer.model, close: closeArithmetic });
     root.dataset.drawn = fullText(state);
   });
   function refresh() {

@@ -39,7 +39,9 @@ def test_the_page_model_exposes_q_k_v_scores_and_head_outputs_equal_to_pytorchs(
     with torch.no_grad():
         shown = network.outputs(tokens)
         handle.remove()
-        q, k, v = attention.qkv(seen["x"]).unflatten(-1, (3, 2, -1)).permute(2, 0, 3, 1, 4).unbind(0)  # each (1, H, T, d)
+        q, k, v = (
+            attention.qkv(seen["x"]).unflatten(-1, (3, 2, -1)).permute(2, 0, 3, 1, 4).unbind(0)
+        )  # each (1, H, T, d)
     session = onnxruntime.InferenceSession(described.page_onnx)
     got = dict(zip([o.name for o in session.get_outputs()], session.run(None, {"tokens": tokens.numpy()})))
     for part, want in (("q", q), ("k", k), ("v", v), ("heads", shown[layer] @ v)):
@@ -58,8 +60,8 @@ def text_site(site_build, server):
 
 ARITHMETIC = """async () => {
     const a = (await window.layerwise['text-explorers'][0]).arithmetic();
-    return a && { head: a.head, query: a.query, scaled: a.scaled, weights: a.weights, output: a.output, removed: a.removed,
-                  errors: a.errors };
+    return a && { head: a.head, query: a.query, scaled: a.scaled, weights: a.weights, output: a.output,
+                  removed: a.removed, errors: a.errors };
 }"""
 
 
@@ -112,4 +114,86 @@ def test_pressing_a_query_shows_its_arithmetic_equal_to_the_exported_numbers(pag
     details.get_by_role("button", name="Close the arithmetic").click()
     expect(details).to_be_hidden()
     assert page.evaluate("document.activeElement.dataset.head") == "1"
+    assert page.console_errors == []
+
+
+def gru_step_in_numpy(W, R, B, x, before):
+    """ONNX's GRU (gates z, r, h; linear_before_reset) for one step: (z, r, n, h), each (H,)."""
+    H = R.shape[1]
+    sigmoid = lambda v: 1 / (1 + np.exp(-v))  # noqa: E731
+    fromInput, fromState = W @ x + B[: 3 * H], R @ before + B[3 * H :]  # (3H,) each
+    z, r = sigmoid(fromInput[:H] + fromState[:H]), sigmoid(fromInput[H : 2 * H] + fromState[H : 2 * H])
+    n = np.tanh(fromInput[2 * H :] + r * fromState[2 * H :])
+    return z, r, n, (1 - z) * n + z * before
+
+
+def test_a_grus_step_is_read_from_the_graph_with_torchs_weights():
+    info = TextInfo("classify", list("abcdefgh é"), None, 24, [])
+    lines = ["embed: Embedding(auto, 8)", "gru: GRU(auto, 12)", "last: Pool('last')", "out: Linear(auto, classes)"]
+    network = network_from_layers(lines, (24,), 3, "g", info).eval()
+    layers = [type("Layer", (), {"name": n, "type": network.layer_type(n)}) for n in network.layer_names]
+    described = anatomy.describe(export_onnx(network, (24,)), layers)
+    step = described.steps["gru"]
+    assert (step.kind, step.reads, step.settings["hidden"], step.settings["linear_before_reset"]) == (
+        "gru",
+        ["embed"],
+        12,
+        True,
+    )
+    stored = np.frombuffer(described.weights, dtype="<f4")
+    W, R, B = (stored[o : o + np.prod(shape)].reshape(shape) for o, shape in (step.weights[k] for k in "WRB"))
+    gru = network.module.get_submodule("gru.gru")  # torch's r, z, n order: the graph's is z, r, n
+    r_, z_, n_ = gru.weight_ih_l0.detach().numpy().reshape(3, 12, 8)
+    assert np.array_equal(W, np.concatenate([z_, r_, n_]))
+    with torch.no_grad():
+        shown = network.outputs(torch.tensor([[1, 2, 3, 4, 5]]))
+    x, states = shown["embed"][0].numpy(), shown["gru"][0].numpy()  # (T, 8), (T, 12)
+    before = np.zeros(12, np.float32)
+    for t in range(5):
+        before = gru_step_in_numpy(W, R, B, x[t], before)[3]
+        assert np.abs(before - states[t]).max() <= 1e-5
+
+
+@pytest.mark.browser
+def test_pressing_a_letter_of_the_grus_layer_shows_its_gates_equal_to_the_models_state(page, site_build, server):
+    _, results = site_build
+    result = results["languages"]
+    page.goto(f"{server}/languages.html")
+    explorer = page.locator('.text-explorer[data-model="gru"]')
+    explorer.scroll_into_view_if_needed()
+    expect(explorer).to_have_attribute("data-drawn", re.compile(".*"), timeout=60_000)
+    word = "bonjour"
+    explorer.get_by_label("Your text").fill(word)
+    explorer.get_by_label("Layer").select_option("gru")
+    expect(explorer).to_have_attribute("data-drawn", word)
+    details = explorer.locator(".attention-arithmetic")
+
+    # The mouse: row 4 of the GRU's heatmap (rows of 12 px from the top) opens the step at "j".
+    canvas = explorer.locator(".text-sequence")
+    box, height = canvas.bounding_box(), canvas.evaluate("c => c.height")
+    canvas.click(position={"x": box["width"] / 2, "y": 3.5 * 12 * box["height"] / height})
+    expect(details.locator("h4")).to_have_text("The GRU's step at position 4 (“j”)")
+    # The keyboard: closed, the focus is back on the heatmap; down, then Enter opens position 5.
+    details.get_by_role("button", name="Close the arithmetic").click()
+    expect(details).to_be_hidden()
+    for key in ("ArrowDown", "Enter"):
+        page.keyboard.press(key)
+    expect(details.locator("h4")).to_have_text("The GRU's step at position 5 (“o”)")
+
+    found = page.evaluate("""async () => {
+        const all = await Promise.all(window.layerwise['text-explorers']);
+        const a = all.find((e) => e.root.dataset.model === 'gru').arithmetic();
+        return { t: a.t, z: a.z, r: a.r, n: a.n, h: a.h, error: a.error };
+    }""")
+    step = next(layer.step for layer in result.models["gru"].layers if layer.name == "gru")
+    stored = np.frombuffer(result.files[contract.site_path("weights", model="gru")], dtype="<f4")
+    W, R, B = (stored[o : o + np.prod(shape)].reshape(shape) for o, shape in (step["weights"][k] for k in "WRB"))
+    python = onnxruntime.InferenceSession(result.files[contract.site_path("model", model="gru")])
+    tokens = np.asarray([[result.dataset.text.vocabulary.index(c) for c in word]], dtype=np.int64)  # (1, T)
+    embedded, states = python.run(["embed", "gru"], {"tokens": tokens})  # (1, T, D), (1, T, H)
+    expected = gru_step_in_numpy(W, R, B, embedded[0, 4], states[0, 3])
+    errors = {name: np.abs(np.asarray(found[name]) - want).max() for name, want in zip("zrnh", expected)}
+    errors["h vs the model's"] = np.abs(np.asarray(found["h"]) - states[0, 4]).max()
+    print("GRU step, max differences:", errors)
+    assert found["t"] == 4 and max(errors.values()) <= 1e-5 and found["error"] <= 1e-5, errors
     assert page.console_errors == []

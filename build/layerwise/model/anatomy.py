@@ -27,7 +27,7 @@ ACTIVATION_MODULES = {"ReLU": "relu", "Sigmoid": "sigmoid", "Tanh": "tanh", "GEL
 ACTIVATION_MODULES |= {"LeakyReLU": "leaky_relu", "ELU": "elu", "Softplus": "softplus"}
 ELEMENTWISE_OPS = {"Mul", "Div", "Add", "Sub", "Erf", "Tanh", "Sigmoid", "Pow", "Exp", "Log", "Relu", "Softplus"}
 KINDS = ("conv", "maxpool", "avgpool", "linear", "flatten", "softmax", "activation", "batchnorm", "add", "identity")
-KINDS += ("attention",)
+KINDS += ("attention", "gru")
 
 
 @dataclass
@@ -60,7 +60,7 @@ class Graph:
     """An ONNX graph's lookups: which node makes a tensor, and which names hold constants."""
 
     def __init__(self, model: onnx.ModelProto):
-        graph = model.graph
+        graph, self.model = model.graph, model
         self.constants = {i.name: onnx.numpy_helper.to_array(i) for i in graph.initializer}
         for node in graph.node:  # in order: an Identity of a constant is one too (equal buffers, shared)
             if node.op_type == "Constant":
@@ -129,12 +129,54 @@ def attention_step(graph: Graph, softmax) -> Step | None:
     scale = scale if divide.op_type == "Div" else 1 / scale
     product = graph.made_by(divide.input[0], "MatMul")
     transpose = product and graph.made_by(product.input[1], "Transpose")
-    weighting = [n for n in graph.readers.get(softmax.output[0], []) if n.op_type == "MatMul" and n.input[0] == softmax.output[0]]
+    weighting = [
+        n for n in graph.readers.get(softmax.output[0], []) if n.op_type == "MatMul" and n.input[0] == softmax.output[0]
+    ]
     if transpose is None or len(weighting) != 1:
         return None
     parts = {"q": product.input[0], "k": transpose.input[0], "v": weighting[0].input[1], "scores": scores}
     parts["heads"] = weighting[0].output[0]
     return Step("attention", list(parts.values()), {"scale": scale, "parts": parts})  # reads in ATTENTION_PARTS' order
+
+
+def through_layout(graph: Graph, name: str) -> str:
+    """Back from `name` past the ops that only move values (Transpose, Squeeze, Unsqueeze, Reshape)."""
+    while (node := graph.made_by(name, "Transpose", "Squeeze", "Unsqueeze", "Reshape")) is not None:
+        name = node.input[0]
+    return name
+
+
+def gru_step(graph: Graph, name: str) -> tuple[Step, dict] | None:
+    """A one-layer, one-way GRU (torch's, exported as ONNX's GRU op) whose output sequence is the
+    shown tensor: its input sequence, and its weights in ONNX's gate order z, r, h (W (3H, D) on
+    the input, R (3H, H) on the state, B (6H,): Wb then Rb), evaluated from the graph (the exporter
+    slices and concatenates torch's r, z, n); its reset gate applied after R (linear_before_reset,
+    as torch's). None for anything else (two layers, two directions, a starting state that is not
+    zeros, the reset gate before R): the page shows no step for it."""
+    gru = graph.made_by(through_layout(graph, name), "GRU")
+    if gru is None or len(gru.input) < 4:
+        return None
+    a = attributes(gru)
+    start = graph.made_by(gru.input[5], "ConstantOfShape") if len(gru.input) > 5 and gru.input[5] else True
+    lengths = gru.input[4] if len(gru.input) > 4 else ""
+    if a.get("direction", "forward") != "forward" or start is None or lengths or not a.get("linear_before_reset", 0):
+        return None
+    W, R, B = constant_values(graph.model, gru.input[1:4])  # (1, 3H, D), (1, 3H, H), (1, 6H)
+    settings = {"hidden": a["hidden_size"], "linear_before_reset": True, "gates": "zrh"}
+    return Step("gru", [through_layout(graph, gru.input[0])], settings), {"W": W[0], "R": R[0], "B": B[0]}
+
+
+def constant_values(model: onnx.ModelProto, names: list[str]) -> list[np.ndarray]:
+    """Tensors computed from the weights alone (no input reaches them), evaluated by onnxruntime on
+    the model with them as outputs: its data inputs fed zeros of length 1."""
+    import onnxruntime
+
+    session = onnxruntime.InferenceSession(exposing(model, list(names)))
+    feeds = {}
+    for given in session.get_inputs():
+        shape = [d if isinstance(d, int) else 1 for d in given.shape]
+        feeds[given.name] = np.zeros(shape, dtype=np.int64 if "int64" in given.type else np.float32)
+    return session.run(None, feeds)
 
 
 def step_of(graph: Graph, name: str, layer_type: str, shown: set[str]) -> tuple[Step, dict]:
@@ -146,6 +188,8 @@ def step_of(graph: Graph, name: str, layer_type: str, shown: set[str]) -> tuple[
     const = graph.constants
     if op == "Softmax" and layer_type == "Attention" and (found := attention_step(graph, node)):
         return found, {}
+    if layer_type == "GRU" and (found := gru_step(graph, name)):
+        return found
     if layer_type in ACTIVATION_MODULES and op not in ACTIVATION_OPS:  # a chain, e.g. GELU's erf
         sources = graph.elementwise_source(name, shown)
         if len(sources) == 1:
