@@ -50,7 +50,7 @@ const rowOf = (label, values, show) => el("tr", {}, el("th", { scope: "row" }, l
 
 // One step: a heading, a sentence, and its table in a scrollable region (64 keys are wide).
 function stepBox(title, said, table) {
-  return el("section", { class: "attention-step" }, el("h5", {}, title), el("p", {}, said),
+  return el("section", { class: "attention-step" }, el("h4", {}, title), el("p", {}, said),
     el("div", { class: "attention-scroll", tabindex: "0", role: "region", "aria-label": title }, table));
 }
 
@@ -77,7 +77,7 @@ export function drawAttentionDetail(holder, a, characters, close) {
   const shut = el("button", { type: "button", class: "attention-close" }, "Close the arithmetic");
   shut.addEventListener("click", close);
   holder.replaceChildren(
-    el("h4", {}, `Head ${a.head + 1}: the arithmetic of the query at ${at}`), shut,
+    el("h3", {}, `Head ${a.head + 1}: the arithmetic of the query at ${at}`), shut,
     stepBox("1. Scores: q·k / √d", `The query's vector q (${a.d} numbers) times each key's k, summed, divided by √${a.d} = ${a.scale.toFixed(3)}; ` +
       `the model's scores differ by at most ${a.errors.scores.toExponential(1)}.`,
       keyTable(characters, [rowOf("q·k", a.products), rowOf(`÷ ${a.scale.toFixed(2)}`, a.scaled)])),

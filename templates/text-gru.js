@@ -53,7 +53,7 @@ export function drawGruDetail(holder, a, characters, close) {
     row("z (update)", a.z), row("r (reset)", a.r), row("n (candidate)", a.n), row("h₋₁ (before)", a.before),
     row("(1 − z)·n + z·h₋₁", a.h), row("the model's h", a.model)));
   holder.replaceChildren(
-    el("h4", {}, `The GRU's step at position ${a.t + 1} (“${visible(characters[a.t])}”)`), shut,
+    el("h3", {}, `The GRU's step at position ${a.t + 1} (“${visible(characters[a.t])}”)`), shut,
     el("p", {}, "z = σ(", ...weighted("z"), ") decides how much of the old state to keep; r = σ(", ...weighted("r"), ") how much of it " +
       "the candidate n = tanh(W", el("sub", {}, "n"), " x + b", el("sub", {}, "n"), " + r ⊙ (R", el("sub", {}, "n"), " h₋₁ + c", el("sub", {}, "n"),
       ")) reads, from the letter's embedding x and the state before, h₋₁. ",

@@ -108,7 +108,7 @@ def test_pressing_a_query_shows_its_arithmetic_equal_to_the_exported_numbers(pag
     box, height = canvas.bounding_box(), canvas.evaluate("c => c.height")
     label, row = 18, 12  # px of the map's label gutter and of a row (text-explorer-render.js)
     canvas.click(position={"x": box["width"] / 2, "y": (label + 4.5 * row) * box["height"] / height})
-    expect(details.locator("h4")).to_contain_text("Head 2: the arithmetic of the query at position 5")
+    expect(details.locator("h3")).to_contain_text("Head 2: the arithmetic of the query at position 5")
     found = page.evaluate(ARITHMETIC)
     assert (found["head"], found["query"]) == (1, 4) and max(found["errors"].values()) <= 1e-5
     details.get_by_role("button", name="Close the arithmetic").click()
@@ -172,13 +172,13 @@ def test_pressing_a_letter_of_the_grus_layer_shows_its_gates_equal_to_the_models
     canvas = explorer.locator(".text-sequence")
     box, height = canvas.bounding_box(), canvas.evaluate("c => c.height")
     canvas.click(position={"x": box["width"] / 2, "y": 3.5 * 12 * box["height"] / height})
-    expect(details.locator("h4")).to_have_text("The GRU's step at position 4 (“j”)")
+    expect(details.locator("h3")).to_have_text("The GRU's step at position 4 (“j”)")
     # The keyboard: closed, the focus is back on the heatmap; down, then Enter opens position 5.
     details.get_by_role("button", name="Close the arithmetic").click()
     expect(details).to_be_hidden()
     for key in ("ArrowDown", "Enter"):
         page.keyboard.press(key)
-    expect(details.locator("h4")).to_have_text("The GRU's step at position 5 (“o”)")
+    expect(details.locator("h3")).to_have_text("The GRU's step at position 5 (“o”)")
 
     found = page.evaluate("""async () => {
         const all = await Promise.all(window.layerwise['text-explorers']);
