@@ -90,6 +90,14 @@ export function drawAttention(canvas, probabilities, head, characters, query, ca
   ctx.strokeRect(LABEL + 0.75, LABEL + query * cell + 0.75, T * cell - 1.5, cell - 1.5);
 }
 
+// The position (a row) of an attention map (or, `top` 0, a sequence's heatmap) under a pointer at
+// `clientY`, or null off its rows.
+export function queryAt(canvas, clientY, T, top = LABEL) {
+  const box = canvas.getBoundingClientRect(), y = ((clientY - box.top) * canvas.height) / box.height;
+  const query = Math.floor((y - top) / ROW);
+  return query >= 0 && query < T ? query : null;
+}
+
 // In words, for the query's row of one head: where it looks most (and the mask, where there is one).
 export function attentionSaid(probabilities, head, characters, query, causal) {
   const T = characters.length, row = probabilities.subarray(head * T * T + query * T, head * T * T + (query + 1) * T);
@@ -97,7 +105,8 @@ export function attentionSaid(probabilities, head, characters, query, causal) {
   for (let k = 1; k < T; k++) if (row[k] > row[best]) best = k;
   return `Head ${head + 1}, at position ${query + 1} (“${visible(characters[query])}”), attends most to position ${best + 1} ` +
     `(“${visible(characters[best])}”): ${percent(row[best])}.` +
-    (causal ? " Hatched cells are masked: a position never sees a later one." : " Every position may read every other.");
+    (causal ? " Hatched cells are masked: a position never sees a later one." : " Every position may read every other.") +
+    " Press a row (or Enter) for its arithmetic; arrows move the query.";
 }
 
 // Every head of an attention layer as a small map (the chosen one outlined), in `holder`.
@@ -105,7 +114,8 @@ export function drawHeads(holder, probabilities, heads, characters, query, chose
   const causal = isCausal(probabilities, characters.length);
   while (holder.children.length > heads) holder.lastChild.remove();
   while (holder.children.length < heads)
-    holder.append(el("figure", { class: "text-head" }, el("canvas", { role: "img" }), el("figcaption", {}, `head ${holder.children.length + 1}`)));
+    holder.append(el("figure", { class: "text-head" }, el("canvas", { role: "img", tabindex: "0", "data-head": String(holder.children.length) }),
+      el("figcaption", {}, `head ${holder.children.length + 1}`)));
   [...holder.children].forEach((box, h) => {
     const canvas = box.firstChild;
     drawAttention(canvas, probabilities, h, characters, query, causal);

@@ -9,7 +9,7 @@ import { random } from "./playground-state.js";
 // first layer), the first head, the query at the last position (-1), the build's sampling defaults.
 export function initial(explorer, info, layers) {
   const attention = layers.find((l) => l.type === "Attention") ?? layers[0];
-  return { text: info.examples[0] ?? "", layer: attention.name, head: 0, query: -1, ...explorer.defaults, generated: "" };
+  return { text: info.examples[0] ?? "", layer: attention.name, head: 0, query: -1, ...explorer.defaults, generated: "", arithmetic: false };
 }
 
 // Text -> token indices, one per code point (Array.from, never UTF-16 units), as the build's
@@ -44,6 +44,8 @@ export function reduce(state, action) {
     case "layer": return { ...state, layer: action.layer };
     case "head": case "query": case "temperature": case "top_k": case "seed":
       return { ...state, [action.type]: action.value };
+    // Attention's arithmetic for a query of a head opened (a pressed token of its map), or closed.
+    case "arithmetic": return { ...state, head: action.head ?? state.head, query: action.query ?? state.query, arithmetic: action.open };
     default: throw new Error(`no action ${action.type}`);
   }
 }

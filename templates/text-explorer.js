@@ -7,7 +7,10 @@
 import { register } from "./lifecycle.js";
 import { contract, el, loadTokenModel, sitePath } from "./runtime.js";
 import { decode, encode, fullText, generation, initial, queryOf, reading, reduce } from "./text-explorer-state.js";
-import { drawState, readingSaid, visible } from "./text-explorer-render.js";
+import { drawState, queryAt, readingSaid, visible } from "./text-explorer-render.js";
+import { attentionArithmetic, drawAttentionDetail } from "./text-attention.js";
+import { drawGruDetail, gruArithmetic } from "./text-gru.js";
+import { stepWeights } from "./detail.js";
 
 const field = (label, input) => el("label", { class: "text-control" }, `${label} `, input);
 const option = (value, text) => el("option", { value: String(value) }, text);
@@ -63,17 +66,57 @@ function showState(found, state, read, layerInfo) {
 
 // The pictures' nodes, built at once (no layout shift); the logit lens only for a model with one.
 function views(info, layers) {
-  const sequence = el("canvas", { class: "text-sequence", role: "img" });
+  const sequence = el("canvas", { class: "text-sequence", role: "img", tabindex: "0" });
   const heads = el("div", { class: "text-heads" }), headSaid = el("p", { class: "text-head-said" });
   const found = { said: el("output", { class: "text-said", "aria-live": "polite" }), sequence, heads, headSaid,
-    view: el("div", { class: "text-view" }, sequence, heads, headSaid), prediction: el("ol", { class: "text-prediction" }) };
-  const nodes = [found.said, found.view, el("h4", {}, info.task === "next-token" ? "The next character, as the model reads it" : "The class, as the model reads it"), found.prediction];
+    view: el("div", { class: "text-view" }, sequence, heads, headSaid), prediction: el("ol", { class: "text-prediction" }),
+    arithmetic: el("div", { class: "attention-arithmetic", hidden: "" }) };
+  const nodes = [found.said, found.view, found.arithmetic, el("h4", {}, info.task === "next-token" ? "The next character, as the model reads it" : "The class, as the model reads it"), found.prediction];
   if (layers.some((l) => l.type === "Lens")) {
     found.lens = el("table", { class: "text-lens" });
     nodes.push(el("h4", {}, "The logit lens: what each block would predict next, at each position"),
       el("div", { class: "text-lens-scroll", tabindex: "0", role: "region", "aria-label": "The logit lens" }, found.lens));
   }
   return { found, nodes };
+}
+
+// Pressing a row of a head's map or of the sequence's heatmap (mouse, touch or pen) opens that
+// position's arithmetic (in that head); on a focused picture, Enter or Space opens the current
+// query's, the arrows move the query. `now()`: [the state, the positions drawn].
+function pressable(view, dispatch, now) {
+  const pressed = (event) => event.target.closest("canvas[data-head], canvas.text-sequence");
+  const headOf = (canvas) => (canvas.dataset.head ? Number(canvas.dataset.head) : now()[0].head);
+  view.addEventListener("click", (event) => {
+    const canvas = pressed(event), query = canvas && queryAt(canvas, event.clientY, now()[1], canvas.dataset.head ? undefined : 0);
+    if (query != null) dispatch({ type: "arithmetic", open: true, head: headOf(canvas), query });
+  });
+  view.addEventListener("keydown", (event) => {
+    const canvas = pressed(event), [state, T] = now();
+    if (!canvas || !T) return;
+    const head = headOf(canvas);
+    const step = { ArrowUp: -1, ArrowDown: 1 }[event.key];
+    if (event.key === "Enter" || event.key === " ") dispatch({ type: "arithmetic", open: true, head });
+    else if (step) dispatch({ type: "arithmetic", open: state.arithmetic, head, query: Math.min(T - 1, Math.max(0, queryOf(state, T) + step)) });
+    else return;
+    event.preventDefault();
+  });
+}
+
+// The arithmetic of the state's query (and head), where it is open on a layer whose step the
+// build described: attention's, or a GRU's (whose weights are fetched); hidden otherwise.
+async function drawArithmetic(holder, { state, read, outputs, layers, model, close }) {
+  const layer = layers.find((l) => l.name === state.layer), T = read.characters.length;
+  const kind = state.arithmetic && T ? layer.step?.kind : null, query = queryOf(state, T);
+  holder.hidden = kind !== "attention" && kind !== "gru";
+  if (holder.hidden) return null;
+  if (kind === "gru") {
+    const found = gruArithmetic(layer, outputs, await stepWeights(model, layer.step), query);
+    drawGruDetail(holder, found, read.characters, close);
+    return found;
+  }
+  const found = attentionArithmetic(layer, outputs, Math.min(state.head, layer.shape[0] - 1), query, T);
+  drawAttentionDetail(holder, found, read.characters, close);
+  return found;
 }
 
 // `work(item)` for the latest item only: at most one in flight and one waiting, so typing never
@@ -95,13 +138,18 @@ async function mount(root, near) {
   const layers = contract().models[explorer.model].layers, figureId = root.closest("figure")?.id ?? "";
   const linked = () => (figureId && location.hash.startsWith(`#${figureId}?`) ? location.hash.slice(figureId.length + 2) : "");
   const fromLink = decode(explorer.schema, linked(), initial(explorer, info, layers), layers);
-  let state = fromLink.state, outputs = null, session = null, visibleNow = true, resume = null;
+  let state = fromLink.state, outputs = null, session = null, visibleNow = true, resume = null, positions = 0, arithmetic = null;
 
   const { found, parts } = controls(info, layers, explorer, (action) => dispatch(action));
   const { found: shown, nodes } = views(info, layers);
   root.setAttribute("role", "group");
   root.setAttribute("aria-label", "Text explorer");
   root.append(...parts, ...nodes);
+  pressable(shown.view, (action) => dispatch(action), () => [state, positions]);
+  const closeArithmetic = () => { // focus back on the picture it was opened from
+    dispatch({ type: "arithmetic", open: false });
+    (shown.sequence.hidden ? shown.heads.children[state.head]?.firstChild : shown.sequence)?.focus();
+  };
 
   function dispatch(action) {
     state = reduce(state, action);
@@ -112,6 +160,8 @@ async function mount(root, near) {
   const runAndDraw = latestOnly(async (read) => {
     outputs = await session.run(read.tokens);
     drawState(shown, { state, read, outputs, info, layers, top: explorer.top, classes: contract().dataset.classes });
+    positions = read.characters.length;
+    arithmetic = await drawArithmetic(shown.arithmetic, { state, read, outputs, layers, model: explorer.model, close: closeArithmetic });
     root.dataset.drawn = fullText(state);
   });
   function refresh() {
@@ -150,7 +200,7 @@ async function mount(root, near) {
   await refresh();
   if (fromLink.generate) await generate(fromLink.generate);
   return {
-    root, info, generate, dispatch, state: () => state, outputs: () => outputs,
+    root, info, generate, dispatch, state: () => state, outputs: () => outputs, arithmetic: () => arithmetic,
     run: (text) => session.run(reading(text, info).tokens),
     onscreen() { visibleNow = true; resume?.(); resume = null; },
     offscreen() { visibleNow = false; },

@@ -52,6 +52,22 @@ PATHS = {
 # examples: megabytes no other page fetches): kind -> that widget (templates/NAME.js).
 ON_DEMAND = {"live_examples": "live-training"}
 
+# An attention layer's inner tensors (its probabilities being a shown 'Attention' layer), which the
+# page's model exposes for the detail of its arithmetic (anatomy.attention_step), each per head:
+# part -> what it holds. Exposed as "<layer>.<part>" (attention_part); each step lists its own.
+ATTENTION_PARTS = {
+    "q": "the queries (N, H, T, d)",
+    "k": "the keys (N, H, T, d)",
+    "v": "the values (N, H, T, d)",
+    "scores": "q·k/√d after the mask, the softmax's input (N, H, T, T): -inf where masked",
+    "heads": "each head's weighted sum of values, before the output projection (N, H, T, d)",
+}
+
+
+def attention_part(layer: str, part: str) -> str:
+    return f"{layer}.{part}"
+
+
 # One colour per class for the whole article (20 distinct: Tableau 10, then their light pairs).
 PALETTE = [
     "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf",

@@ -17,6 +17,7 @@ import onnx
 import onnx.numpy_helper
 import onnx.shape_inference
 
+from .. import contract
 from .onnx_network import exposing
 
 # ONNX ops applied value by value, and the torch modules exported as chains of them.
@@ -26,6 +27,7 @@ ACTIVATION_MODULES = {"ReLU": "relu", "Sigmoid": "sigmoid", "Tanh": "tanh", "GEL
 ACTIVATION_MODULES |= {"LeakyReLU": "leaky_relu", "ELU": "elu", "Softplus": "softplus"}
 ELEMENTWISE_OPS = {"Mul", "Div", "Add", "Sub", "Erf", "Tanh", "Sigmoid", "Pow", "Exp", "Log", "Relu", "Softplus"}
 KINDS = ("conv", "maxpool", "avgpool", "linear", "flatten", "softmax", "activation", "batchnorm", "add", "identity")
+KINDS += ("attention", "gru")
 
 
 @dataclass
@@ -58,7 +60,7 @@ class Graph:
     """An ONNX graph's lookups: which node makes a tensor, and which names hold constants."""
 
     def __init__(self, model: onnx.ModelProto):
-        graph = model.graph
+        graph, self.model = model.graph, model
         self.constants = {i.name: onnx.numpy_helper.to_array(i) for i in graph.initializer}
         for node in graph.node:  # in order: an Identity of a constant is one too (equal buffers, shared)
             if node.op_type == "Constant":
@@ -66,6 +68,15 @@ class Graph:
             elif node.op_type == "Identity" and node.input[0] in self.constants:
                 self.constants[node.output[0]] = self.constants[node.input[0]]
         self.maker = {out: node for node in graph.node for out in node.output}
+        self.readers: dict[str, list] = {}
+        for node in graph.node:
+            for name in node.input:
+                self.readers.setdefault(name, []).append(node)
+
+    def made_by(self, name: str, *ops: str):
+        """The node making `name` if its op is one of `ops`, else None."""
+        node = self.maker.get(name)
+        return node if node is not None and node.op_type in ops else None
 
     def data_inputs(self, node) -> list[str]:
         return [name for name in node.input if name and name not in self.constants]
@@ -102,6 +113,72 @@ def window(node, spatial: int = 2) -> dict:
     }
 
 
+def attention_step(graph: Graph, softmax) -> Step | None:
+    """An attention layer's probabilities softmax(mask(q @ kᵀ / c)) and their use, probabilities @ v,
+    read from the graph (SelfAttention's export): a Step whose settings hold the scale c and, per
+    contract.ATTENTION_PARTS, the graph's tensor of each part (describe exposes them under their
+    contract names). None where the graph is not that pattern: the softmax is then shown as one."""
+    scores = softmax.input[0]  # (N, H, T, T), -inf where masked
+    scaled = scores
+    while (where := graph.made_by(scaled, "Where")) is not None:  # masked_fill: Where(mask, -inf, x)
+        scaled = next((n for n in where.input[1:] if n not in graph.constants), None)
+    divide = graph.made_by(scaled, "Div", "Mul")
+    if divide is None or divide.input[1] not in graph.constants:
+        return None
+    scale = float(graph.constants[divide.input[1]])
+    scale = scale if divide.op_type == "Div" else 1 / scale
+    product = graph.made_by(divide.input[0], "MatMul")
+    transpose = product and graph.made_by(product.input[1], "Transpose")
+    weighting = [
+        n for n in graph.readers.get(softmax.output[0], []) if n.op_type == "MatMul" and n.input[0] == softmax.output[0]
+    ]
+    if transpose is None or len(weighting) != 1:
+        return None
+    parts = {"q": product.input[0], "k": transpose.input[0], "v": weighting[0].input[1], "scores": scores}
+    parts["heads"] = weighting[0].output[0]
+    return Step("attention", list(parts.values()), {"scale": scale, "parts": parts})  # reads in ATTENTION_PARTS' order
+
+
+def through_layout(graph: Graph, name: str) -> str:
+    """Back from `name` past the ops that only move values (Transpose, Squeeze, Unsqueeze, Reshape)."""
+    while (node := graph.made_by(name, "Transpose", "Squeeze", "Unsqueeze", "Reshape")) is not None:
+        name = node.input[0]
+    return name
+
+
+def gru_step(graph: Graph, name: str) -> tuple[Step, dict] | None:
+    """A one-layer, one-way GRU (torch's, exported as ONNX's GRU op) whose output sequence is the
+    shown tensor: its input sequence, and its weights in ONNX's gate order z, r, h (W (3H, D) on
+    the input, R (3H, H) on the state, B (6H,): Wb then Rb), evaluated from the graph (the exporter
+    slices and concatenates torch's r, z, n); its reset gate applied after R (linear_before_reset,
+    as torch's). None for anything else (two layers, two directions, a starting state that is not
+    zeros, the reset gate before R): the page shows no step for it."""
+    gru = graph.made_by(through_layout(graph, name), "GRU")
+    if gru is None or len(gru.input) < 4:
+        return None
+    a = attributes(gru)
+    start = graph.made_by(gru.input[5], "ConstantOfShape") if len(gru.input) > 5 and gru.input[5] else True
+    lengths = gru.input[4] if len(gru.input) > 4 else ""
+    if a.get("direction", "forward") != "forward" or start is None or lengths or not a.get("linear_before_reset", 0):
+        return None
+    W, R, B = constant_values(graph.model, gru.input[1:4])  # (1, 3H, D), (1, 3H, H), (1, 6H)
+    settings = {"hidden": a["hidden_size"], "linear_before_reset": True, "gates": "zrh"}
+    return Step("gru", [through_layout(graph, gru.input[0])], settings), {"W": W[0], "R": R[0], "B": B[0]}
+
+
+def constant_values(model: onnx.ModelProto, names: list[str]) -> list[np.ndarray]:
+    """Tensors computed from the weights alone (no input reaches them), evaluated by onnxruntime on
+    the model with them as outputs: its data inputs fed zeros of length 1."""
+    import onnxruntime
+
+    session = onnxruntime.InferenceSession(exposing(model, list(names)))
+    feeds = {}
+    for given in session.get_inputs():
+        shape = [d if isinstance(d, int) else 1 for d in given.shape]
+        feeds[given.name] = np.zeros(shape, dtype=np.int64 if "int64" in given.type else np.float32)
+    return session.run(None, feeds)
+
+
 def step_of(graph: Graph, name: str, layer_type: str, shown: set[str]) -> tuple[Step, dict]:
     """The Step producing tensor `name`, and its weights as arrays."""
     node = graph.maker.get(name)
@@ -109,6 +186,10 @@ def step_of(graph: Graph, name: str, layer_type: str, shown: set[str]) -> tuple[
         return Step("other", [], {"op": "input"}), {}
     op, a, reads = node.op_type, attributes(node), graph.data_inputs(node)
     const = graph.constants
+    if op == "Softmax" and layer_type == "Attention" and (found := attention_step(graph, node)):
+        return found, {}
+    if layer_type == "GRU" and (found := gru_step(graph, name)):
+        return found
     if layer_type in ACTIVATION_MODULES and op not in ACTIVATION_OPS:  # a chain, e.g. GELU's erf
         sources = graph.elementwise_source(name, shown)
         if len(sources) == 1:
@@ -190,19 +271,34 @@ def describe(onnx_bytes: bytes, layers) -> Anatomy:
         return found
 
     steps = {name: step(name, kind) for name, kind in shown.items()}
+    aliases = attention_aliases(steps)
     outputs = [o.name for o in model.graph.output]
     exposed = list(dict.fromkeys(r for s in steps.values() for r in s.reads if r != "image" and r not in outputs))
     inner, todo = {}, list(exposed)
     while todo:  # the unshown tensors behind them, back to shown ones or the image
         name = todo.pop()
-        if name not in inner and name not in shown and name != "image":
+        if name not in inner and name not in shown and name != "image" and name not in aliases:
             inner[name] = step(name, "")
             todo += inner[name].reads
     fields = receptive_fields({**inner, **steps})
     for name, found in {**inner, **steps}.items():
         found.receptive_field = fields[name]
-    page = exposing(model, outputs + exposed) if exposed else onnx_bytes
+    page = exposing(model, outputs + exposed, aliases) if exposed else onnx_bytes
     return Anatomy(steps, inner, page, b"".join(chunks))
+
+
+def attention_aliases(steps: dict[str, Step]) -> dict[str, str]:
+    """Each attention step's parts renamed by the contract's convention ("<layer>.<part>"), its
+    reads and settings saying those names: contract name -> the graph's tensor."""
+    aliases = {}
+    for layer, found in steps.items():
+        if found.kind == "attention":
+            graph_names = found.settings["parts"]
+            named = {part: contract.attention_part(layer, part) for part in contract.ATTENTION_PARTS}
+            aliases |= {named[part]: graph_names[part] for part in named}
+            found.settings["parts"] = named
+            found.reads = list(named.values())
+    return aliases
 
 
 def receptive_fields(steps: dict[str, Step]) -> dict[str, dict | None]:

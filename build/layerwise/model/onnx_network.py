@@ -17,10 +17,13 @@ from ..config import ModelSpec, ModelSpecError, first_line
 HEAD_OPS = {"Softmax": "softmax", "Sigmoid": "sigmoid", "LogSoftmax": "log_softmax"}
 
 
-def exposing(model: onnx.ModelProto, names: list[str]) -> bytes:
-    """The model's bytes with `names` as its graph outputs, in that order."""
+def exposing(model: onnx.ModelProto, names: list[str], aliases: dict[str, str] | None = None) -> bytes:
+    """The model's bytes with `names` as its graph outputs, in that order; a name in `aliases` is
+    an Identity of the graph tensor it maps to (an inner tensor given a declared name)."""
     copy = onnx.ModelProto()
     copy.CopyFrom(model)
+    for alias, tensor in (aliases or {}).items():
+        copy.graph.node.append(onnx.helper.make_node("Identity", [tensor], [alias], name=f"expose/{alias}"))
     del copy.graph.output[:]
     copy.graph.output.extend(onnx.helper.make_empty_tensor_value_info(n) for n in names)
     return copy.SerializeToString()
