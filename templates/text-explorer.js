@@ -71,10 +71,10 @@ function views(info, layers) {
   const found = { said: el("output", { class: "text-said", "aria-live": "polite" }), sequence, heads, headSaid,
     view: el("div", { class: "text-view" }, sequence, heads, headSaid), prediction: el("ol", { class: "text-prediction" }),
     arithmetic: el("div", { class: "attention-arithmetic", hidden: "" }) };
-  const nodes = [found.said, found.view, found.arithmetic, el("h4", {}, info.task === "next-token" ? "The next character, as the model reads it" : "The class, as the model reads it"), found.prediction];
+  const nodes = [found.said, found.view, found.arithmetic, el("h3", {}, info.task === "next-token" ? "The next character, as the model reads it" : "The class, as the model reads it"), found.prediction];
   if (layers.some((l) => l.type === "Lens")) {
     found.lens = el("table", { class: "text-lens" });
-    nodes.push(el("h4", {}, "The logit lens: what each block would predict next, at each position"),
+    nodes.push(el("h3", {}, "The logit lens: what each block would predict next, at each position"),
       el("div", { class: "text-lens-scroll", tabindex: "0", role: "region", "aria-label": "The logit lens" }, found.lens));
   }
   return { found, nodes };
