@@ -5,7 +5,8 @@ browser modules (templates/*.js) it needs on the page. An option is name=(conver
 a converter takes the directive's text and the build's result and returns the typed value, or
 raises ValueError saying what it accepts ("one of cnn, mlp"). Converters for the kinds every
 figure shares (a model, a layer, a class, a count) live here, built on the checks settings use
-too (converters.py), so no figure checks by hand.
+too (converters.py), so no figure checks by hand. A figure's `state` (what a link may set of its
+view) is converters too, each carrying its schema: the page reads a link by them (link_schema).
 """
 
 import base64
