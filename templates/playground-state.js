@@ -3,6 +3,8 @@
 // layerwise/playground.py (TensorFlow Playground's formulas, mulberry32), so a seed makes the same
 // points there and here; `model` is that module's description of the graphs (the figure hands it).
 
+import * as link from "./link-state.js";
+
 // mulberry32: uniform floats in [0, 1) from a 32-bit seed.
 export function random(seed) {
   let a = seed >>> 0;
@@ -136,27 +138,7 @@ export function padded(model, rows) {
 }
 
 // The setup as a link's query ("data=spiral&layers=8,8&...", no hidden layer: "layers=none") and
-// back; keys it does not know, or values out of range, keep the setup's own. The build checks a
-// prose link's keys by the same names (figures/playground.py STATE).
-const NUMBERS = { noise: [0, 50], ratio: [10, 90], learningRate: [1e-5, 10], batch: [1, Infinity], rate: [0, 10], seed: [0, 2 ** 31 - 1] };
-export function encode(setup) {
-  const text = (k, v) => (k === "layers" && !v.length ? "none" : Array.isArray(v) ? v.join(",") : String(v));
-  return new URLSearchParams(Object.entries(setup).map(([k, v]) => [k, text(k, v)])).toString();
-}
-export function decode(model, query, setup) {
-  const read = { ...setup };
-  for (const [key, value] of new URLSearchParams(query)) {
-    if (key in NUMBERS) {
-      const n = Number(value), [low, high] = NUMBERS[key];
-      if (value !== "" && n >= low && n <= Math.min(high, key === "batch" ? model.batch : high)) read[key] = n;
-    } else if (key === "data" && [...model.datasets.classification, ...model.datasets.regression].includes(value)) read.data = value;
-    else if (key === "activation" && model.activations.includes(value)) read.activation = value;
-    else if (key === "regularization" && ["none", "l1", "l2"].includes(value)) read.regularization = value;
-    else if (key === "features") read.features = value.split(",").filter((f) => f in model.features);
-    else if (key === "layers") {
-      const counts = value === "none" ? [] : value.split(",").map(Number);
-      if (counts.length <= model.layers && counts.every((c) => Number.isInteger(c) && c >= 1 && c <= model.width)) read.layers = counts;
-    }
-  }
-  return read;
-}
+// back, by the schema the build hands over (figures/playground.py STATE, in the contract's
+// link_state): keys it does not know, or values out of range, keep the setup's own.
+export const encode = (schema, setup) => link.encode(schema, setup);
+export const decode = (schema, query, setup) => ({ ...setup, ...link.decode(schema, query) });

@@ -4,7 +4,7 @@
 // State and data: playground-state.js; drawing: playground-render.js; this module: the controls,
 // the training loop and the link.
 import { register } from "./lifecycle.js";
-import { el, loadRuntime } from "./runtime.js";
+import { contract, el, loadRuntime } from "./runtime.js";
 import { dataset, decode, encode, initial, masks, padded, problemOf } from "./playground-state.js";
 import { drawLoss, drawNetwork, GRID, gridPoints } from "./playground-render.js";
 
@@ -48,9 +48,10 @@ function select(options, value) { // [[value, text]], with the authored value am
 
 async function mount(root, near) {
   const model = JSON.parse(root.dataset.model), figureId = root.closest("figure")?.id ?? "";
+  const schema = contract().link_state.playground; // what a link may set, from the build
   const authored = JSON.parse(root.dataset.setup);
   const linked = () => (figureId && location.hash.startsWith(`#${figureId}?`) ? location.hash.slice(figureId.length + 2) : "");
-  let setup = decode(model, linked(), authored);
+  let setup = decode(schema, linked(), authored);
 
   // Controls: built at once (no layout shift); the graphs are fetched when the figure nears.
   const button = (text, title) => el("button", { type: "button", title }, text);
@@ -111,7 +112,7 @@ async function mount(root, near) {
   function change(update) {
     setup = { ...setup, ...update };
     restart();
-    if (figureId) history.replaceState(null, "", `#${figureId}?${encode(setup)}`);
+    if (figureId) history.replaceState(null, "", `#${figureId}?${encode(schema, setup)}`);
     return refresh();
   }
 
@@ -186,7 +187,7 @@ async function mount(root, near) {
   // A link in the prose sets the figure up: [three layers](#fig-spiral?layers=8,8,8).
   window.addEventListener("hashchange", () => {
     if (!linked()) return;
-    setup = decode(model, linked(), setup);
+    setup = decode(schema, linked(), setup);
     restart();
     refresh();
   });

@@ -1,8 +1,9 @@
 // The text explorer's state, without a page: the reader's text and view (what a link's fragment
-// holds, by the schema the build hands over: figures/text_explorer.py SCHEMA), the tokens the
+// holds, by the schema the build hands over: figures/text_explorer.py STATE), the tokens the
 // model reads of it, and the seeded sampler that makes a generation reproducible from a link.
 // Nothing here knows the vocabulary or the model: the contract's TextInfo and layers are passed in.
 
+import * as link from "./link-state.js";
 import { random } from "./playground-state.js";
 
 // The state a figure starts in: its first held-out example, its first attention layer (else its
@@ -50,34 +51,25 @@ export function reduce(state, action) {
   }
 }
 
-// The view as a link's query ("text=...&layer=block0.attention&head=1&generate=200"): the
-// generation is its length (the seed and settings regenerate it), the query left out at its end.
-export function encode(state) {
-  const keys = { text: state.text, layer: state.layer, head: state.head, temperature: state.temperature, top_k: state.top_k, seed: state.seed };
-  if (state.query >= 0) keys.query = state.query;
-  if (state.generated) keys.generate = Array.from(state.generated).length;
-  return new URLSearchParams(Object.entries(keys).map(([k, v]) => [k, String(v)])).toString();
+// A layer, in a link, is one of the model's (`layers`), by name.
+const layerCodec = (layers) => {
+  const names = new Set(layers.map((l) => l.name));
+  return { layer: { read: (name) => (names.has(name) ? name : undefined), write: (name) => name } };
+};
+
+// The view as a link's query ("text=...&layer=block0.attention&head=1&generate=200"), by the
+// schema: the generation is its length (the seed and settings regenerate it), the query left out
+// at its end.
+export function encode(schema, state, layers) {
+  const query = state.query >= 0 ? state.query : null, generate = state.generated ? Array.from(state.generated).length : null;
+  return link.encode(schema, { ...state, query, generate }, layerCodec(layers));
 }
 
 // A link's query -> { state, generate: characters to generate }; a key the schema does not have,
 // or a value out of its range (or not a layer of `layers`), keeps the state's own.
 export function decode(schema, query, state, layers) {
-  const read = { ...state }, names = new Set(layers.map((l) => l.name));
-  let generate = 0;
-  for (const [key, value] of new URLSearchParams(query)) {
-    const spec = schema[key];
-    if (!spec) continue;
-    const [kind, low, high] = spec;
-    if (kind === "text") read.text = value;
-    else if (kind === "layer") { if (names.has(value)) read.layer = value; }
-    else {
-      const n = Number(value);
-      if (value === "" || !(n >= low && n <= high) || (kind === "whole" && !Number.isInteger(n))) continue;
-      if (key === "generate") generate = n;
-      else read[key] = n;
-    }
-  }
-  return { state: { ...read, generated: "" }, generate };
+  const { generate = 0, ...view } = link.decode(schema, query, layerCodec(layers));
+  return { state: { ...state, ...view, generated: "" }, generate };
 }
 
 // Softmax of a row of logits, divided by `temperature` first (1: as the model says).

@@ -32,10 +32,10 @@ function controls(info, layers, explorer, dispatch) {
   const parts = [field("Your text", text), el("div", { class: "text-controls" }, field("A held-out example", examples),
     field("Layer", layer), field("Head", head), field("Query position", query))];
   if (info.task === "next-token") {
-    const [low, high] = [explorer.schema.temperature[1], explorer.schema.temperature[2]];
+    const [low, high] = [explorer.schema.temperature.min, explorer.schema.temperature.max];
     found.temperature = el("input", { type: "number", min: String(low), max: String(high), step: "0.05" });
     found.top_k = el("input", { type: "number", min: "1", max: String(info.vocabulary.length), step: "1" });
-    found.seed = el("input", { type: "number", min: "0", max: String(explorer.schema.seed[2]), step: "1" });
+    found.seed = el("input", { type: "number", min: "0", max: String(explorer.schema.seed.max), step: "1" });
     for (const key of ["temperature", "top_k", "seed"])
       found[key].addEventListener("change", () => found[key].checkValidity() && dispatch({ type: key, value: Number(found[key].value) }));
     found.generate = el("button", { type: "button" }, `Generate ${explorer.generate} characters`);
@@ -134,7 +134,8 @@ function latestOnly(work) {
 }
 
 async function mount(root, near) {
-  const explorer = JSON.parse(root.dataset.explorer), info = contract().text;
+  // What a link may set (with the inputs' ranges) is the figure's link state, in the contract.
+  const explorer = { ...JSON.parse(root.dataset.explorer), schema: contract().link_state["text-explorer"] }, info = contract().text;
   const layers = contract().models[explorer.model].layers, figureId = root.closest("figure")?.id ?? "";
   const linked = () => (figureId && location.hash.startsWith(`#${figureId}?`) ? location.hash.slice(figureId.length + 2) : "");
   const fromLink = decode(explorer.schema, linked(), initial(explorer, info, layers), layers);
@@ -153,7 +154,7 @@ async function mount(root, near) {
 
   function dispatch(action) {
     state = reduce(state, action);
-    if (figureId) history.replaceState(null, "", `#${figureId}?${encode(state)}`);
+    if (figureId) history.replaceState(null, "", `#${figureId}?${encode(explorer.schema, state, layers)}`);
     return refresh();
   }
   // The model on the state's text (its last `context` characters), then every picture drawn.

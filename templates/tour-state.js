@@ -1,9 +1,11 @@
 // The Grand Tour's view state, without a page: what the view shows (layer, moment, rotation,
 // selection, attack, the reader's point), the actions that change it, its motion over time, and
 // its encoding in a link. `sample` is what the state is about: { n, snapshots, layers, epochs, classes,
-// labels, align(snapshot, layer) } (tour-data.js); the link's keys are the figure's, handed over
-// in the contract (figures/grand_tour.py STATE), each read and written by a codec below.
+// labels, align(snapshot, layer) } (tour-data.js); the link's keys and what each accepts are the
+// figure's, handed over in the contract (figures/grand_tour.py STATE) and read by link-state.js,
+// with a codec below for each of the tour's own types (a layer, an epoch, classes, points, an example).
 
+import * as link from "./link-state.js";
 import { Rotation, spread } from "./tour-projection.js";
 
 // The view's whole state. Under prefers-reduced-motion (`still`) the tour starts still.
@@ -176,61 +178,59 @@ const squeeze = async (bytes, Stream) => new Uint8Array(await new Response(new B
 export const deflateExample = async (pixels) => toBase64url(await squeeze(Uint8Array.from(pixels, (v) => Math.round(v * 255)), CompressionStream));
 export const inflateExample = (bytes) => squeeze(bytes, DecompressionStream);
 
-// Each key of the link: write(state, sample, example) -> its text, or null to leave it out; and
-// read(text, query, sample) -> what it sets of the link's view (decode below).
+// The tour's own link types (figures/__init__.py's converters name them), each a codec over the
+// sample: read(text) -> a value (undefined: not one), write(value) -> text.
 const CODECS = {
-  layer: {
-    write: (state, { layers }) => layers[state.layer].name,
-    read(text, query, { layers }) { // with t, the fraction towards the next layer
-      const index = layers.findIndex((l) => l.name === text);
-      return index < 0 ? {} : { layerAt: Math.min(layers.length - 1, index + (Number(query.get("t")) || 0)) };
-    },
-  },
-  t: { write: (state) => (state.t ? state.t.toFixed(3) : null), read: () => ({}) }, // read with layer
-  epoch: { // the snapshot nearest the epoch asked for
-    write: (state, { epochs }) => epochs[state.snapshotTarget],
-    read(text, query, { epochs }) {
+  layer: ({ layers }) => ({ // by name -> its index
+    read(name) { const index = layers.findIndex((l) => l.name === name); return index < 0 ? undefined : index; },
+    write: (index) => layers[index].name,
+  }),
+  epoch: ({ epochs }) => ({ // a moment of training -> the nearest snapshot
+    read(text) {
       const gaps = epochs.map((t) => Math.abs(t - Number(text)));
-      return { snapshot: gaps.indexOf(Math.min(...gaps)) };
+      return text.trim() && Number.isFinite(Number(text)) ? gaps.indexOf(Math.min(...gaps)) : undefined;
     },
-  },
-  select: { // classes by index (or by name, as prose may write them)
-    write: (state) => (state.selected.size ? [...state.selected].sort((a, b) => a - b).join(",") : null),
-    read: (text, query, { classes }) => ({ selected: text.split(",").filter(Boolean)
-      .map((c) => (classes.includes(c) ? classes.indexOf(c) : Number(c))).filter((c) => c >= 0 && c < classes.length) }),
-  },
-  mistakes: { write: (state) => (state.mistakes ? 1 : null), read: (text) => ({ mistakes: text === "1" }) },
-  play: { write: (state) => (state.playing ? 1 : 0), read: (text) => ({ play: text === "1" }) },
-  view: { // the projection's two columns
-    write: (state) => state.rotation.matrix.flatMap((row) => [row[0], row[1]]).map((v) => v.toFixed(4)).join(","),
-    read: (text) => ({ view: text.split(",").map(Number) }),
-  },
-  points: { // brushed points, when no class is picked
-    write: (state) => (state.mask && !state.selected.size ? toBase64url(bitmask(state.mask)) : null),
-    read: (text, query, { n }) => ({ points: fromBitmask(fromBase64url(text), n) }),
-  },
-  example: { write: (state, sample, example) => example || null, read: (text) => ({ example: fromBase64url(text) }) },
+    write: (snapshot) => String(epochs[snapshot]),
+  }),
+  classes: ({ classes }) => ({ // by index (or by name, as prose may write them)
+    read: (text) => text.split(",").filter(Boolean).map((c) => (classes.includes(c) ? classes.indexOf(c) : Number(c)))
+      .filter((c) => Number.isInteger(c) && c >= 0 && c < classes.length),
+    write: (selected) => [...selected].sort((a, b) => a - b).join(","),
+  }),
+  points: ({ n }) => ({ read: (text) => fromBitmask(fromBase64url(text), n), write: (mask) => toBase64url(bitmask(mask)) }),
+  example: () => ({ read: fromBase64url, write: (deflated) => deflated }), // written already as base64url (deflateExample)
 };
+const codecsOf = (sample) => Object.fromEntries(Object.entries(CODECS).map(([type, codec]) => [type, codec(sample)]));
 
-// The link's keys, in the order written: the figure's, from the contract; each must have a codec.
-export function linkKeys(keys) {
-  const unknown = keys.filter((key) => !(key in CODECS));
-  if (unknown.length) throw new Error(`the contract's link keys ${unknown.join(", ")} have no codec in tour-state.js`);
-  return keys;
+// The figure's link schema, from the contract, once its every type has a codec here.
+export function linkSchema(schema) {
+  link.checkCodecs(schema, CODECS);
+  return schema;
 }
 
-// The view as a link's query; `example`: the reader's example, deflated (deflateExample).
-export function encode(state, sample, keys, example = null) {
-  return keys.map((key) => [key, CODECS[key].write(state, sample, example)]).filter(([, v]) => v !== null && v !== undefined)
-    .map(([k, v]) => `${k}=${encodeURIComponent(v).replaceAll("%2C", ",")}`).join("&");
+// The view as a link's query; `example`: the reader's example, deflated (deflateExample). Numbers
+// are rounded as text (a short link); commas left as they are.
+export function encode(state, sample, schema, example = null) {
+  const values = {
+    layer: state.layer, t: state.t ? state.t.toFixed(3) : null, epoch: state.snapshotTarget,
+    select: state.selected.size ? state.selected : null, mistakes: state.mistakes || null, play: state.playing,
+    view: state.rotation.matrix.flatMap((row) => [row[0], row[1]]).map((v) => v.toFixed(4)), // the projection's two columns
+    points: state.mask && !state.selected.size ? state.mask : null, // brushed points, when no class is picked
+    example: example || null,
+  };
+  return link.encode(schema, values, codecsOf(sample)).replaceAll("%2C", ",");
 }
 
-// What a link's query sets: { layerAt, snapshot, selected, points, example (deflated bytes),
-// mistakes (false unless set), play, view }, each only where the link has it.
-export function decode(query, sample, keys) {
-  const params = new URLSearchParams(query), link = { mistakes: false };
-  for (const key of keys) if (params.has(key)) Object.assign(link, CODECS[key].read(params.get(key), params, sample));
-  return link;
+// What a link's query sets: { layerAt (with t, the fraction towards the next layer), snapshot,
+// selected, points, example (deflated bytes), mistakes (false unless set), play, view }, each
+// only where the link has it.
+export function decode(query, sample, schema) {
+  const read = link.decode(schema, query, codecsOf(sample)), found = { mistakes: read.mistakes ?? false };
+  if (read.layer !== undefined) found.layerAt = Math.min(sample.layers.length - 1, read.layer + (read.t ?? 0));
+  if (read.epoch !== undefined) found.snapshot = read.epoch;
+  const named = { select: "selected", play: "play", view: "view", points: "points", example: "example" };
+  for (const [key, name] of Object.entries(named)) if (read[key] !== undefined) found[name] = read[key];
+  return found;
 }
 
 // The view a decoded link sets (the example goes to the explorer, not here); `still`: the

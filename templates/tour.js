@@ -125,7 +125,7 @@ function readerOf(state, data, pixels, draw) {
 
 // The view in the URL fragment (#figure?layer=relu3&epoch=1&select=1,7&view=...): a link reopens
 // it exactly. Written as the reader changes it (`write`); `linked()` is the query a link set, or null.
-function linkOf(root, state, sample, keys, example) {
+function linkOf(root, state, sample, schema, example) {
   const figureId = root.closest("figure")?.id;
   let written = 0;
   return {
@@ -138,7 +138,7 @@ function linkOf(root, state, sample, keys, example) {
       clearTimeout(written);
       written = setTimeout(async () => { // the example deflated here, not on every stroke
         const pixels = example();
-        const query = tour.encode(state, sample, keys, pixels && await tour.deflateExample(pixels));
+        const query = tour.encode(state, sample, schema, pixels && await tour.deflateExample(pixels));
         history.replaceState(null, "", `#${figureId}?${query}`);
       }, 250);
     },
@@ -148,14 +148,14 @@ function linkOf(root, state, sample, keys, example) {
 async function mount(root, near) {
   await near;
   const model = root.dataset.model, { dataset: { classes, noun, shape }, palette, link_state: linkState } = contract();
-  const keys = tour.linkKeys(linkState["grand-tour"]), data = await tourData(model), sample = sampleOf(data, classes);
+  const schema = tour.linkSchema(linkState["grand-tour"]), data = await tourData(model), sample = sampleOf(data, classes);
   const { n, snapshots, layers } = data.meta, still = matchMedia("(prefers-reduced-motion: reduce)");
   // Under prefers-reduced-motion the tour starts still (a link's play=1 too: the reader's setting wins; Play still plays).
   const state = tour.initialState({ dims: data.dims, snapshot: Math.min(Number(root.dataset.snapshot), snapshots - 1), still: still.matches });
   const values = new Map(), attacks = new Map(); // layer index -> its points; attack -> its points, once fetched
   let pixels = null, frames = 0; // the reader's example, once the explorer shows one
   const widget = { state, sample, data, centroidAt: () => tour.centroidAt(state, sample, values.get(state.layer)) };
-  const link = linkOf(root, state, sample, keys, () => pixels);
+  const link = linkOf(root, state, sample, schema, () => pixels);
   const changed = () => { ui.show(); if (state.reader?.snapshot !== state.snapshotTarget) updateReader(); draw(); link.write(); };
   const selected = (indices, from) => { // the same points announced to the other views of this sample (the manifold figure)
     ui.show();
@@ -192,7 +192,7 @@ async function mount(root, near) {
   state.layerTarget = start;
   const run = animation(root, state, (dt) => { if (tour.advance(state, sample, dt)) moved(); }, draw);
   function readLink(query) {
-    const read = tour.decode(query, sample, keys);
+    const read = tour.decode(query, sample, schema);
     tour.apply(state, sample, read, still.matches);
     if (read.selected || read.points) selected(state.mask && [...state.mask.keys()].filter((p) => state.mask[p]), "link");
     if (read.example) { // into the explorer, which shows it and sends it back here

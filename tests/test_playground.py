@@ -228,3 +228,32 @@ def test_a_prose_link_sets_the_playground_and_is_checked_at_build_time():
     assert view == {"data": "xor", "layers": (), "learningRate": 0.3, "features": ("x1", "x1x2")}
     with pytest.raises(ValueError, match="'layers' must be up to 8 neuron counts"):
         playground.check_state("layers=4,99", None)
+
+
+def test_the_page_decodes_a_link_by_the_schema_python_declares(page, server, monkeypatch):
+    """playground-state.js restates no key, range or choice: it reads a link by the contract's
+    schema, which is STATE's converters', so a range changed in Python alone moves the page's."""
+    from layerwise.page import figures
+    from layerwise.page.figures.playground import STATE
+
+    declared = {key: convert.schema for key, convert in STATE.items()}
+    monkeypatch.setitem(STATE, "noise", figures.whole(0, 70))  # in Python only: nothing in JS changes
+    changed = figures.link_schema()["playground"]
+    open_playground(page, f"{server}/playground.html")
+    edges = f"noise=50&batch={pg.BATCH}&activation=relu&layers=none"
+    found = page.evaluate(
+        """async ([changed, queries]) => {
+        const { decode } = await import('./assets/playground-state.js');
+        const schema = (await import('./assets/runtime.js')).contract().link_state.playground;
+        const setup = { noise: 0, batch: 10, activation: 'tanh', layers: [8] };
+        const read = (s, query) => decode(s, query, setup);
+        return { schema, read: queries.map((query) => read(schema, query)), changed: read(changed, 'noise=60') };
+    }""",
+        [changed, [edges, f"noise=51&batch={pg.BATCH + 1}&layers=0"]],
+    )
+    assert found["schema"] == declared and list(found["schema"]) == list(STATE)
+    at_edges, beyond = found["read"]
+    assert at_edges == {"noise": 50, "batch": pg.BATCH, "activation": "relu", "layers": []}
+    assert beyond == {"noise": 0, "batch": 10, "activation": "tanh", "layers": [8]}  # the setup's own
+    assert found["changed"]["noise"] == 60
+    assert page.console_errors == []

@@ -243,7 +243,7 @@ def test_a_link_restores_the_tours_view_and_the_tour_writes_its_own(page, browse
 
 @pytest.mark.browser
 def test_links_in_todays_format_decode_and_encode_back_with_the_keys_python_declares(page, server):
-    """tour-state.js reads and writes the link through the keys the contract hands it (the
+    """tour-state.js reads and writes the link through the schema the contract hands it (the
     figure's STATE, declared once in Python), and a link written before the split still reads."""
     import base64
     import zlib
@@ -279,7 +279,8 @@ def test_links_in_todays_format_decode_and_encode_back_with_the_keys_python_decl
     }""",
         [[brushed, classes], text(example)],
     )
-    assert found["keys"] == list(STATE)
+    assert found["keys"] == {key: convert.schema for key, convert in STATE.items()}  # in order
+    assert list(found["keys"]) == list(STATE)
     points, picked = found["read"]
     assert (points["layer"], points["t"], points["mask"], points["mistakes"]) == ("fc1", 0.5, [3, 7, 11], True)
     assert bytes(points["example"]) == example

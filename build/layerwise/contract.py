@@ -111,7 +111,8 @@ def page_contract(
     """The JSON each page carries: its files' folder and paths, palette, the dataset, each
     model's layers (with how each computes), the size of the onnxruntime wasm (for an honest
     download counter on compressing hosts), the reader's attack's settings, the glossary
-    (the detail views define terms) and each figure's link keys (figure -> keys, in order)."""
+    (the detail views define terms) and each figure's link state (figure -> {key: schema}, in
+    order: figures.link_schema)."""
     dataset = result.dataset
     return json.dumps(
         {

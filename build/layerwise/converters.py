@@ -1,9 +1,22 @@
 """The converters settings and figure options share: each takes a value and returns it checked, or
 raises ValueError saying what it takes ("a whole number from 1 to 20"), which the caller puts in
 one line naming the file and key. Settings pass TOML's typed values; a figure's option or a link's
-view key is text, parsed first (`parsed`) where a converter wants a number."""
+view key is text, parsed first (`parsed`) where a converter wants a number. Each also says what
+it takes as a small JSON schema (its `schema`: {"type": "int", "min": 0, "max": 50}), which the
+page decodes a link by (templates/link-state.js): a range or a choice is declared once, here."""
 
 from collections.abc import Callable
+
+
+def described(schema: dict) -> Callable:
+    """Marks a converter with its schema: a type (int, number, choice, flag, text, list, or the
+    name of a codec the widget brings) and its bounds: min/max inclusive, above/below exclusive."""
+
+    def mark(convert: Callable) -> Callable:
+        convert.schema = schema
+        return convert
+
+    return mark
 
 
 def parsed(kind: type, value):
@@ -16,6 +29,7 @@ def parsed(kind: type, value):
 
 
 def whole(low: int, high: int) -> Callable:
+    @described({"type": "int", "min": low, "max": high})
     def convert(value):
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
             raise ValueError(f"a whole number from {low} to {high}")
@@ -25,6 +39,7 @@ def whole(low: int, high: int) -> Callable:
 
 
 def number(low: float, high: float) -> Callable:
+    @described({"type": "number", "above": low, "max": high})
     def convert(value):
         if isinstance(value, bool) or not isinstance(value, int | float) or not low < value <= high:
             raise ValueError(f"a number above {low} and at most {high}")
@@ -33,12 +48,14 @@ def number(low: float, high: float) -> Callable:
     return convert
 
 
+@described({"type": "text"})
 def text(value):
     if not isinstance(value, str):
         raise ValueError("text in quotes")
     return value
 
 
+@described({"type": "flag"})
 def flag(value):
     if not isinstance(value, bool):
         raise ValueError("true or false")
@@ -48,6 +65,7 @@ def flag(value):
 def switch(off: str, on: str) -> Callable:
     """A flag written as text, `off` or `on` (a link writes 0 or 1) -> False or True."""
 
+    @described({"type": "flag", "off": off, "on": on})
     def convert(value) -> bool:
         if value not in (off, on):
             raise ValueError(f"{off} or {on}")
@@ -60,6 +78,7 @@ def choice(*allowed, written: Callable = repr) -> Callable:
     """One of `allowed`; the error shows each as the file writes it (TOML quotes text: repr; a
     directive does not: str)."""
 
+    @described({"type": "choice", "values": list(allowed)})
     def convert(value):
         if value not in allowed:
             raise ValueError(f"one of {', '.join(written(a) for a in allowed)}")
@@ -87,6 +106,7 @@ def size(value):
     return value
 
 
+@described({"type": "list", "of": {"type": "number"}})
 def numbers(value: str) -> list[float]:
     """Numbers written as text, separated by commas: "0.5,-1"."""
     try:

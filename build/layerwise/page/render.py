@@ -294,7 +294,7 @@ def render_site(config: dict, settings, articles: list, results: dict, out: Path
                 next=cards[i + 1] if i + 1 < len(cards) else None,
                 others=[c for c in cards if c is not cards[i]],
                 contract=page_contract(
-                    result, f"{article.slug}/", runtime_bytes, sites[article.slug].glossary, figures.link_keys()
+                    result, f"{article.slug}/", runtime_bytes, sites[article.slug].glossary, figures.link_schema()
                 ),
                 **shared,
             )

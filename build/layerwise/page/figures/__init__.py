@@ -5,7 +5,8 @@ browser modules (templates/*.js) it needs on the page. An option is name=(conver
 a converter takes the directive's text and the build's result and returns the typed value, or
 raises ValueError saying what it accepts ("one of cnn, mlp"). Converters for the kinds every
 figure shares (a model, a layer, a class, a count) live here, built on the checks settings use
-too (converters.py), so no figure checks by hand.
+too (converters.py), so no figure checks by hand. A figure's `state` (what a link may set of its
+view) is converters too, each carrying its schema: the page reads a link by them (link_schema).
 """
 
 import base64
@@ -46,24 +47,37 @@ def fallback(what: str = "This figure is drawn", picture: str = "", until_script
 # --- converters: (the directive's text, the build's result) -> value, on converters.py's checks ---
 
 
-def text(value: str, result) -> str:
-    return converters.text(value)
+def from_text(check: Callable, kind: type | None = None) -> Callable:
+    """A check of converters.py as a figure's converter: the directive's text (parsed as `kind`
+    first, where given) -> the checked value; its schema goes with it."""
 
-
-def whole(low: int, high: int):
-    check = converters.whole(low, high)
-
-    def convert(value: str, result) -> int:
-        return check(converters.parsed(int, value))
+    @converters.described(check.schema)
+    def convert(value: str, result):
+        return check(value if kind is None else converters.parsed(kind, value))
 
     return convert
 
 
-def choice(*allowed: str):
-    check = converters.choice(*allowed, written=str)  # a directive writes text unquoted
+text = from_text(converters.text)
 
-    def convert(value: str, result) -> str:
-        return check(value)
+
+def whole(low: int, high: int) -> Callable:
+    return from_text(converters.whole(low, high), int)
+
+
+def choice(*allowed: str) -> Callable:
+    return from_text(converters.choice(*allowed, written=str))  # a directive writes text unquoted
+
+
+def number(low: float, high: float) -> Callable:
+    """One number from `low` to `high`, both included."""
+
+    @converters.described({"type": "number", "min": low, "max": high})
+    def convert(value: str, result) -> float:
+        given = numbers(value, result)
+        if len(given) != 1 or not low <= given[0] <= high:
+            raise ValueError(f"a number from {low:g} to {high:g}")
+        return given[0]
 
     return convert
 
@@ -77,6 +91,7 @@ def model(value: str | None, result) -> str:
     return value
 
 
+@converters.described({"type": "layer"})  # a codec of the widget's: it knows the layers
 def tour_layer(value: str | None, result) -> str:
     """A layer of the recorded model, or the input; by default its last layer."""
     layers = ["input", *(layer.name for layer in result.models[result.tour["model"]].layers)]
@@ -108,6 +123,7 @@ def class_index(value: str | None, result) -> int:
     raise ValueError(f"a class: one of {', '.join(classes)} (or its number, 0 to {len(classes) - 1})")
 
 
+@converters.described({"type": "epoch"})
 def tour_epoch(value: str | None, result) -> int:
     """A recorded moment of training, in epochs (0 = before training, 0.5 = half-way through the
     first, 1 = after it; by default the last) -> the index of its snapshot of the weights."""
@@ -140,17 +156,14 @@ def data_kind(result) -> str:
     return result.kind if isinstance(result, Preview) else ("text" if result.dataset.text else "image")
 
 
+@converters.described({"type": "classes"})
 def class_list(value: str, result) -> list[int]:
     """Classes, by name or number, separated by commas: "1,7" or "shirt,coat"."""
     return [class_index(part.strip(), result) for part in value.split(",") if part.strip()]
 
 
-def flag(value: str, result) -> bool:
-    return converters.switch("0", "1")(value)
-
-
-def numbers(value: str, result) -> list[float]:
-    return converters.numbers(value)
+flag = from_text(converters.switch("0", "1"))  # a link writes 0 or 1
+numbers = from_text(converters.numbers)
 
 
 def base64url(value: str) -> bytes:
@@ -160,6 +173,7 @@ def base64url(value: str) -> bytes:
     return base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
 
 
+@converters.described({"type": "points"})
 def sample_points(value: str, result) -> list[int]:
     """Points of the Grand Tour's sample, as the tour writes a brushed selection: a bitmask over
     their positions (point p is bit p % 8 of byte p // 8), base64url."""
@@ -170,6 +184,7 @@ def sample_points(value: str, result) -> list[int]:
     return [p for p in range(n) if bits[p // 8] >> (p % 8) & 1]
 
 
+@converters.described({"type": "example"})
 def example_pixels(value: str, result) -> bytes:
     """An example, as the tour writes the explorer's: its uint8 C*H*W pixels, raw deflate, base64url."""
     size = math.prod(result.dataset.shape)
@@ -185,6 +200,7 @@ def example_pixels(value: str, result) -> bytes:
 NEEDS_RESULT |= {sample_points, example_pixels}
 
 
+@converters.described({"type": "number", "min": 0, "below": 1})
 def fraction(value: str, result) -> float:
     number = numbers(value, result)
     if len(number) != 1 or not 0 <= number[0] < 1:
@@ -253,10 +269,11 @@ class Figure:
 FIGURES: dict[str, Figure] = {}
 
 
-def link_keys() -> dict[str, list[str]]:
-    """Each figure's link keys, in the order its page writes them: declared once (its `state`),
-    handed to the page in the contract ("link_state"; templates/tour-state.js reads them)."""
-    return {name: list(f.state) for name, f in FIGURES.items() if f.state}
+def link_schema() -> dict[str, dict[str, dict]]:
+    """Each figure's link keys, in the order its page writes them, with what each accepts (its
+    converter's schema): declared once (its `state`), handed to the page in the contract
+    ("link_state"), which decodes and encodes a link by it (templates/link-state.js)."""
+    return {name: {key: convert.schema for key, convert in f.state.items()} for name, f in FIGURES.items() if f.state}
 
 
 def figure(
@@ -265,6 +282,10 @@ def figure(
     """Register the decorated function as figure `name`; options are name=(converter, default);
     `state` the keys a link may set of its view (key -> converter); `kinds` the kinds of data it
     can show (every figure written for images says so here, once, rather than each testing)."""
+
+    undescribed = [key for key, convert in (state or {}).items() if not hasattr(convert, "schema")]
+    if undescribed:  # the page could not decode them
+        raise TypeError(f"figure '{name}': link keys {', '.join(undescribed)} have converters without a schema")
 
     def register(render):
         FIGURES[name] = Figure(name, render, options, widgets, state or {}, kinds)

@@ -16,7 +16,8 @@ from . import (
 )
 
 # What a link may set of the tour's view, declared here only: the page is handed these keys, in
-# this order, through the contract (templates/tour-state.js has a codec for each):
+# this order, with their converters' schemas, through the contract (templates/link-state.js reads
+# them; tour-state.js has a codec for each of the tour's own types):
 # #fig-tour?layer=relu3&epoch=1&select=1,7 (epoch: a recorded moment, 0.125 is an eighth of the
 # first; t: a fraction towards the next layer; view: the projection's two columns; mistakes,
 # play: 0 or 1; points: brushed points; example: the layer explorer's example).

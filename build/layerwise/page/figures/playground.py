@@ -6,20 +6,12 @@ import functools
 import html
 import json
 
+from ... import converters
 from ...model import playground
-from . import FIGURES, FigureError, choice, fallback, figure, numbers, whole
+from . import FIGURES, FigureError, choice, fallback, figure, number, whole
 
 
-def rate(low: float, high: float):
-    def convert(value: str, result) -> float:
-        number = numbers(value, result)
-        if len(number) != 1 or not low <= number[0] <= high:
-            raise ValueError(f"a number from {low:g} to {high:g}")
-        return number[0]
-
-    return convert
-
-
+@converters.described({"type": "list", "of": {"type": "choice", "values": list(playground.FEATURES)}, "min_length": 1})
 def feature_list(value: str, result) -> tuple[str, ...]:
     chosen = tuple(part.strip() for part in value.split(",") if part.strip())
     if not chosen or any(name not in playground.FEATURES for name in chosen):
@@ -27,6 +19,15 @@ def feature_list(value: str, result) -> tuple[str, ...]:
     return tuple(name for name in playground.FEATURES if name in chosen)
 
 
+# A list's items, at most max_length of them; "none" writes no hidden layer (an empty list).
+@converters.described(
+    {
+        "type": "list",
+        "of": {"type": "int", "min": 1, "max": playground.WIDTH},
+        "max_length": playground.LAYERS,
+        "empty": "none",
+    }
+)
 def layer_list(value: str, result) -> tuple[int, ...]:
     """Hidden layers' neuron counts, "8,8,4"; "none" for none."""
     if value.strip() == "none":
@@ -48,11 +49,12 @@ DATASETS = choice(*playground.CLASSIFY, *playground.REGRESS)
 ACTIVATION = choice(*playground.ACTIVATIONS)
 REGULARIZATION = choice("none", "l1", "l2")
 
-# What a link may set (templates/playground-state.js writes the same keys into the fragment):
+# What a link may set, and what each key accepts (the page decodes and encodes the fragment by
+# these converters' schemas, handed over in the contract: templates/link-state.js):
 # [a deeper spiral](#fig-spiral?layers=8,8,8&activation=relu).
 STATE = {"data": DATASETS, "noise": whole(0, 50), "ratio": whole(10, 90), "features": feature_list}
-STATE |= {"layers": layer_list, "activation": ACTIVATION, "learningRate": rate(1e-5, 10)}
-STATE |= {"batch": whole(1, playground.BATCH), "regularization": REGULARIZATION, "rate": rate(0, 10)}
+STATE |= {"layers": layer_list, "activation": ACTIVATION, "learningRate": number(1e-5, 10)}
+STATE |= {"batch": whole(1, playground.BATCH), "regularization": REGULARIZATION, "rate": number(0, 10)}
 STATE |= {"seed": whole(0, 2**31 - 1)}
 
 

@@ -7,46 +7,27 @@ import json
 
 import numpy as np
 
+from ... import converters
 from ...contract import INPUTS, site_path
-from . import fallback, figure
+from . import fallback, figure, number, text, whole
 
 GENERATE = 200  # characters a press of Generate adds, one at a time
 TOP = 5  # next characters (or classes) the prediction lists
-
-# What a link may set of the view ("#fig-x?text=...&layer=block0.attention&head=1"), with what
-# each accepts: the one schema the page encodes and decodes the fragment by (text-explorer-state.js)
-# and the build checks a prose link by. (kind, low, high); a layer is checked in the page.
-SCHEMA = {
-    "text": ("text", 0, 0),
-    "layer": ("layer", 0, 0),
-    "head": ("whole", 0, 63),
-    "query": ("whole", 0, 4095),
-    "temperature": ("number", 0.05, 5),
-    "top_k": ("whole", 1, 65536),
-    "seed": ("whole", 0, 2**31 - 1),
-    "generate": ("whole", 0, GENERATE),
-}
 DEFAULTS = {"temperature": 0.8, "top_k": 10, "seed": 1}
 
 
-def bounded(kind: str, low, high):
-    """A link's value of one schema kind -> its typed value, or ValueError saying what it accepts."""
-
-    def convert(value: str, result):
-        if kind in ("text", "layer"):
-            return value
-        try:
-            number = int(value) if kind == "whole" else float(value)
-        except ValueError:
-            number = None
-        if number is None or not low <= number <= high:
-            raise ValueError(f"{'a whole number' if kind == 'whole' else 'a number'} from {low:g} to {high:g}")
-        return number
-
-    return convert
+@converters.described({"type": "layer"})
+def any_layer(value: str, result) -> str:
+    return value
 
 
-STATE = {key: bounded(*spec) for key, spec in SCHEMA.items()}
+# What a link may set of the view ("#fig-x?text=...&layer=block0.attention&head=1"), with what
+# each accepts: the page encodes and decodes the fragment by these converters' schemas (handed
+# over in the contract: text-explorer-state.js) and the build checks a prose link by them. A
+# layer is checked in the page (a codec of its own). In the order a link writes them.
+STATE = {"text": text, "layer": any_layer, "head": whole(0, 63), "temperature": number(0.05, 5)}
+STATE |= {"top_k": whole(1, 65536), "seed": whole(0, 2**31 - 1)}
+STATE |= {"query": whole(0, 4095), "generate": whole(0, GENERATE)}
 
 
 def text_model(value: str | None, result) -> str:
@@ -65,7 +46,6 @@ def text_explorer(result, model: str | None) -> str:
     described = result.models[model]
     page = {
         "model": model,
-        "schema": SCHEMA,
         "defaults": {**DEFAULTS, "top_k": min(DEFAULTS["top_k"], len(info.vocabulary))},
         "generate": GENERATE,
         "top": TOP,
