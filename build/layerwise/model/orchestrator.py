@@ -21,7 +21,7 @@ from .. import contract
 from ..config import ConfigError, ModelSpec, ModelSpecError
 from ..errors import BuildError
 from ..stats import Proportion, spread
-from . import adversarial, anatomy, export, gradients, models, sources, tour, train, units
+from . import adversarial, anatomy, export, gradients, models, representation, sources, tour, train, units
 from . import data as data_stage
 from .analysis import attention, baselines, manifold
 from .onnx_network import OnnxNetwork
@@ -79,7 +79,7 @@ def plan(config: dict, specs: dict[str, ModelSpec], source: sources.Source):
             errors.append(str(e))
     recorded = config["record"]["model"]
     layers = []
-    if applies("record", source):
+    if applies("record", source) and representation.of(source).attacks:
         try:
             adversarial.class_pair(config["adversarial"], source.classes)
         except BuildError as e:
