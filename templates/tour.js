@@ -7,7 +7,8 @@
 // the renderer reads.
 
 import { register } from "./lifecycle.js";
-import { announceSelection, contract, el, exampleSize, fetchBytes, loadModel, loadSample, onExample, onSelection, paintImage, pickExample, sitePath } from "./runtime.js";
+import { announceSelection, contract, el, exampleSize, fetchBytes, loadModel, loadSample, onExample, onSelection, pickExample, showPreview, sitePath } from "./runtime.js";
+import { textVector } from "./representation.js";
 
 // --- the rotation: an n x n orthonormal matrix, moved along the torus Grand Tour ----------
 
@@ -198,10 +199,18 @@ async function tourData(model) {
       .then((buffer) => float16ToFloat32(new Uint16Array(buffer)))),
     layer: (index) => once(layers, index, () => fetchBytes(sitePath("tour_layer", { model, layer: sample.meta.layers[index].name }))
       .then((buffer) => float16ToFloat32(new Uint16Array(buffer)))),
-    async readerPoint(pixels, snapshot, index) {
+    // `outputs`: the explorer's own run of the trained model, where the build wrote no model per
+    // snapshot (text: meta.every_snapshot false); there the point is the trained model's only (else null).
+    async readerPoint(pixels, snapshot, index, outputs) {
       const info = sample.meta.layers[index];
-      const session = await once(sessions, snapshot, () => loadModel(sitePath("tour_snapshot_model", { model, snapshot })));
-      const activation = info.name === "input" ? pixels : (await session.run(pixels))[info.name];
+      let activation;
+      if (!sample.meta.every_snapshot) {
+        if (snapshot !== sample.meta.snapshots - 1 || !outputs) return null;
+        activation = textVector(info, pixels, outputs);
+      } else {
+        const session = await once(sessions, snapshot, () => loadModel(sitePath("tour_snapshot_model", { model, snapshot })));
+        activation = info.name === "input" ? pixels : (await session.run(pixels))[info.name];
+      }
       if (!info.reduced) return Float32Array.from(activation.slice(0, info.dims));
       const basis = await once(bases, index, () => fetchBytes(sitePath("tour_basis", { model, layer: info.name }))
         .then((b) => new Float32Array(b))); // the mean, then one row per principal direction
@@ -650,8 +659,8 @@ function controls(root, view, data, { classes, noun, palette, shape }) {
     pinned = p >= 0 && pin ? p : -1;
     tooltip.hidden = p < 0;
     if (p < 0) return;
-    paintImage(thumb, data.thumbnail(p));
-    tipText.textContent = describe(p);
+    const text = showPreview(thumb, data, p);
+    tipText.textContent = (text === null ? "" : `“${text}”: `) + describe(p);
     load.hidden = !pin;
     tooltip.classList.toggle("pinned", pin);
     place(p);
@@ -667,7 +676,7 @@ function controls(root, view, data, { classes, noun, palette, shape }) {
   const hover = (event) => { const p = dotAt(event); if (p >= 0 || pinned < 0) tip(p, false); };
   function loadPinned() {
     if (pinned < 0) return;
-    pickExample(data.thumbnail(pinned));
+    pickExample(data.example(pinned));
     status.textContent = `Loaded the ${noun} (${describe(pinned)}) into the explorer.`;
     if (document.activeElement === load) canvas.focus({ preventScroll: true }); // not lost with the tooltip
     tip(-1);
@@ -722,7 +731,7 @@ function controls(root, view, data, { classes, noun, palette, shape }) {
   // move here); a click on empty space clears the selection.
   function pickAt(event) {
     const p = dotAt(event);
-    if (p >= 0) pickExample(data.thumbnail(p));
+    if (p >= 0) pickExample(data.example(p));
     else view.select(null);
   }
   canvas.addEventListener("pointerleave", () => { if (pinned < 0) tooltip.hidden = true; });
@@ -868,7 +877,7 @@ async function mount(root, near) {
   const ui = controls(root, view, data, { classes, noun, palette, shape });
   view.renderer = new TourRenderer(ui.canvas, ui.side, palette);
   const values = new Map(); // layer index -> its points, once fetched
-  let pixels = null; // the reader's example, once the explorer shows one
+  let pixels = null, shared = null; // the reader's example, once an explorer shows one, and its outputs
   const want = (index) => { if (index < layers.length && !values.has(index)) data.layer(index).then((v) => { values.set(index, v); draw(); }); };
   const start = Math.max(0, layers.findIndex((l) => l.name === root.dataset.layer));
   values.set(start, await data.layer(start));
@@ -1017,8 +1026,9 @@ async function mount(root, near) {
   async function updateReader() {
     const e = view.snapshotTarget, index = view.layer;
     if (!pixels) return;
-    const point = await data.readerPoint(pixels, e, index);
+    const point = await data.readerPoint(pixels, e, index, shared?.model === model ? shared.values : null);
     if (e !== view.snapshotTarget || index !== view.layer) return;
+    if (!point) { view.reader = null; return draw(); } // not placed at this snapshot (text: the trained model's only)
     // Its last places in this layer and snapshot: the path an edit or an attack took it along.
     const last = view.reader?.layer === index && view.reader.snapshot === e ? view.reader : null;
     const moved = last && last.point.some((v, k) => v !== point[k]);
@@ -1044,7 +1054,7 @@ async function mount(root, near) {
     if (!figureId) return;
     clearTimeout(written);
     written = setTimeout(async () => { // the example deflated here, not on every stroke
-      const example = pixels && toBase64url(await deflate(Uint8Array.from(pixels, (v) => Math.round(v * 255))));
+      const example = pixels && data.meta.every_snapshot && toBase64url(await deflate(Uint8Array.from(pixels, (v) => Math.round(v * 255))));
       history.replaceState(null, "", `#${figureId}?${stateQuery(example)}`);
     }, 250);
   }
@@ -1086,8 +1096,9 @@ async function mount(root, near) {
   window.addEventListener("hashchange", () => { if (linked()) readState(linked()); });
   // The explorer's example (the latest at once, if it showed one before the tour came near): the
   // reader's dot, and part of a link to this view once the address holds one.
-  onExample((shown) => {
+  onExample((shown, outputs) => {
     pixels = shown;
+    shared = outputs;
     updateReader();
     if (linked()) writeState();
   });

@@ -133,8 +133,12 @@ def analyse_layers(activations: dict[str, np.ndarray], labels: np.ndarray, metho
 def analyse_sample(network, dataset, record_settings: dict, layers: list[str], methods: list[str]) -> dict:
     """The manifold question on the Grand Tour's sample, at the trained model's layers."""
     picked = record.sample_indices(dataset.test_y, record_settings["sample_size"], record_settings["seed"])
-    outputs = representation.of(dataset.source).vectors(network, dataset.test_x[picked], dataset.source)
+    kind, examples = representation.of(dataset.source), dataset.test_x[picked]
+    outputs = kind.vectors(network, examples, dataset.source)
     chosen = {name: outputs[name] for name in layers}
     result = analyse_layers(chosen, dataset.test_y[picked].numpy(), methods)
     predictions = outputs[list(outputs)[-1]].argmax(1)
-    return {"layers": result, "labels": dataset.test_y[picked].tolist(), "predictions": predictions.tolist()}
+    labels = dataset.test_y[picked].tolist()
+    # A text's hover says the text (an image's shows its thumbnail, from the tour's sample).
+    texts = kind.preview(examples, dataset.source).get("texts")
+    return {"layers": result, "labels": labels, "predictions": predictions.tolist(), "texts": texts}
