@@ -59,6 +59,7 @@ def record_tour(network, trained: dict, dataset, settings: dict, attack_settings
         # How many of the sample the network read correctly at each snapshot.
         "accuracy": (recorded["predictions"] == recorded["labels"]).mean(1).tolist(),
         "sample_size": n,
+        "layers": [m["name"] for m in meta_layers],  # what a figure or a link may show
         "dims": settings["dims"],
         "variance_kept": {m["name"]: m["variance_kept"] for m in meta_layers if m["reduced"]},
         "adversarial": summary_attacks,
