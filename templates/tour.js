@@ -183,7 +183,8 @@ function principalPlane(values, count, dims) {
 
 // The sample of one model: labels, predictions per snapshot of the weights, thumbnails, and per
 // layer a Float32Array (snapshots x n x dims); `readerPoint` runs the reader's own pixels through
-// one snapshot's weights and reduces them as the build reduced that layer.
+// one snapshot's weights (a text: pools the explorer's outputs) and reduces them as the build
+// reduced that layer.
 async function tourData(model) {
   const sample = await loadSample(model);
   const layers = new Map(), sessions = new Map(), bases = new Map(), attacks = new Map();
@@ -201,15 +202,15 @@ async function tourData(model) {
       .then((buffer) => float16ToFloat32(new Uint16Array(buffer)))),
     // `outputs`: the explorer's own run of the trained model, where the build wrote no model per
     // snapshot (text: meta.every_snapshot false); there the point is the trained model's only (else null).
-    async readerPoint(pixels, snapshot, index, outputs) {
+    async readerPoint(example, snapshot, index, outputs) { // example: pixels, or a text's tokens
       const info = sample.meta.layers[index];
       let activation;
       if (!sample.meta.every_snapshot) {
         if (snapshot !== sample.meta.snapshots - 1 || !outputs) return null;
-        activation = textVector(info, pixels, outputs);
+        activation = textVector(info, example, outputs);
       } else {
         const session = await once(sessions, snapshot, () => loadModel(sitePath("tour_snapshot_model", { model, snapshot })));
-        activation = info.name === "input" ? pixels : (await session.run(pixels))[info.name];
+        activation = info.name === "input" ? example : (await session.run(example))[info.name];
       }
       if (!info.reduced) return Float32Array.from(activation.slice(0, info.dims));
       const basis = await once(bases, index, () => fetchBytes(sitePath("tour_basis", { model, layer: info.name }))
