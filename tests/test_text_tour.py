@@ -13,10 +13,11 @@ from conftest import ROOT
 from playwright.sync_api import expect
 
 from layerwise import contract
-from layerwise.config import DEFAULTS
+from layerwise.config import DEFAULTS, ModelSpecError
 from layerwise.model.data import load_dataset
 from layerwise.model.export import weights_from_onnx
 from layerwise.model.models import network_from_layers
+from layerwise.model.orchestrator import analysed_layers
 from layerwise.model.representation import text_vectors
 from layerwise.model.sources import describe_source
 from layerwise.model.sources.text import tokenize
@@ -53,6 +54,8 @@ def test_words_of_every_length_are_their_layers_averaged_over_their_letters(tmp_
     network = network_from_layers(LINES, source.shape, 2, "tiny", source.text)
     found = text_vectors(network, dataset.train_x, source, batch=4)  # lengths 1 to 8 (cut), mixed in batches
     assert set(found) == {"input", "embed", "position", "block1", "pool", "fc"}  # attention left out
+    with pytest.raises(ModelSpecError, match="its layers: input, embed, position, block1, pool, fc$"):
+        analysed_layers({"analysis": {"layers": ["block1.attention.probabilities"]}}, network, source)
     vocabulary = len(source.text.vocabulary)
     for i, row in enumerate(dataset.train_x.tolist()):
         expected = pooled_by_torch(network, [t for t in row if t >= 0], vocabulary)

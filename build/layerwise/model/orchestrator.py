@@ -46,9 +46,10 @@ def build_network(spec: ModelSpec, source: sources.Source):
     return models.build_network(spec, source.shape, len(source.classes), source.text)
 
 
-def analysed_layers(config: dict, network) -> list[str]:
-    """analysis.layers, or for "auto" the input, every activation and the last layer."""
-    names = ["input", *network.layer_names]
+def analysed_layers(config: dict, network, source: sources.Source) -> list[str]:
+    """analysis.layers, or for "auto" the input, every activation and the last layer (of those
+    an example has a vector at: representation.py)."""
+    names = representation.of(source).layers(network)
     chosen = config["analysis"]["layers"]
     if chosen == "auto":
         return [
@@ -86,7 +87,7 @@ def plan(config: dict, specs: dict[str, ModelSpec], source: sources.Source):
             errors.append(str(e))
     if recorded in networks and applies("analysis", source):
         try:
-            layers = analysed_layers(config, networks[recorded])
+            layers = analysed_layers(config, networks[recorded], source)
         except BuildError as e:
             errors.append(str(e))
     if errors:

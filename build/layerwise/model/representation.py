@@ -30,6 +30,11 @@ class Representation:
     # only (the explorer's own outputs, pooled in the page): one ONNX per snapshot is not worth it there.
     every_snapshot: bool
     attacks: bool  # adversarial examples (they move pixels)
+    left_out: tuple[str, ...] = ()  # layer types without one vector per example
+
+    def layers(self, network) -> list[str]:
+        """The layers an example has a vector at: the input and the shown layers not left out."""
+        return ["input", *(n for n in network.layer_names if network.layer_type(n) not in self.left_out)]
 
 
 def image_vectors(network, images: torch.Tensor, source) -> dict[str, np.ndarray]:
@@ -50,9 +55,9 @@ def text_vectors(network, tokens: torch.Tensor, source, batch: int = 1000) -> di
     for chosen in batches:
         x = train.trimmed(tokens[chosen]).to(network.device)  # (n, T)
         pooled = {"input": F.one_hot(x, len(source.text.vocabulary)).float().mean(1)}  # (n, vocabulary)
-        for name, value in network.outputs(x).items():
-            if value.dim() <= 3:  # (n, T, D) averaged over positions; (n, D) as it is
-                pooled[name] = value.mean(1) if value.dim() == 3 else value  # (n, D)
+        outputs, kept = network.outputs(x), KINDS["text"].layers(network)
+        for name in kept[1:]:  # (n, T, D) averaged over positions; (n, D) as it is
+            pooled[name] = outputs[name].mean(1) if outputs[name].dim() == 3 else outputs[name]  # (n, D)
         parts.append(pooled)
     where = torch.cat(batches).argsort()  # each text back in its place
     return {name: torch.cat([p[name] for p in parts]).cpu()[where].numpy() for name in parts[0]}
@@ -65,7 +70,8 @@ def text_preview(tokens: torch.Tensor, source) -> dict:
 
 KINDS = {
     "image": Representation(image_vectors, image_preview, every_snapshot=True, attacks=True),
-    "text": Representation(text_vectors, text_preview, every_snapshot=False, attacks=False),
+    # Attention probabilities (N, H, T, T) and a logit lens are not one vector per text.
+    "text": Representation(text_vectors, text_preview, every_snapshot=False, attacks=False, left_out=("Attention", "Lens")),
 }
 
 
