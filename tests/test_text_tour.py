@@ -9,9 +9,9 @@ import tomllib
 import numpy as np
 import pytest
 import torch
-from conftest import ROOT
 from playwright.sync_api import expect
 
+from conftest import ROOT
 from layerwise import contract
 from layerwise.config import DEFAULTS, ModelSpecError
 from layerwise.model.data import load_dataset
@@ -94,7 +94,6 @@ def reduced(result, meta: dict, layer: str, vector: np.ndarray) -> np.ndarray:
     basis = np.frombuffer(result.files[contract.site_path("tour_basis", model=MODEL, layer=layer)], "<f4")
     basis = basis.reshape(1 + info["dims"], info["width"])
     return (vector - basis[0]) @ basis[1:].T
-
 
 
 # The page's own pooling of the explorer's run on a word, and the tour's point for it.

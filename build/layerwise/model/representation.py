@@ -71,7 +71,9 @@ def text_preview(tokens: torch.Tensor, source) -> dict:
 KINDS = {
     "image": Representation(image_vectors, image_preview, every_snapshot=True, attacks=True),
     # Attention probabilities (N, H, T, T) and a logit lens are not one vector per text.
-    "text": Representation(text_vectors, text_preview, every_snapshot=False, attacks=False, left_out=("Attention", "Lens")),
+    "text": Representation(
+        text_vectors, text_preview, every_snapshot=False, attacks=False, left_out=("Attention", "Lens")
+    ),
 }
 
 

@@ -22,7 +22,9 @@ def record_tour(network, trained: dict, dataset, settings: dict, attack_settings
     picked = record.sample_indices(dataset.test_y, settings["sample_size"], settings["seed"])
     examples = dataset.test_x[picked]
     vectors = functools.partial(kind.vectors, source=dataset.source)
-    recorded = record.record_activations(network, snapshots, examples, dataset.test_y[picked], settings["dims"], vectors)
+    recorded = record.record_activations(
+        network, snapshots, examples, dataset.test_y[picked], settings["dims"], vectors
+    )
     count, n = recorded["predictions"].shape
     model = network.name
     files, meta_layers = layer_files(model, recorded["layers"])
@@ -45,7 +47,9 @@ def record_tour(network, trained: dict, dataset, settings: dict, attack_settings
     if "texts" in preview:
         meta["texts"] = preview["texts"]  # what a point's hover shows of a text
     bases = {name: info["basis"] for name, info in recorded["layers"].items()}
-    attacks = adversarial.record_attacks(network, dataset, attack_settings, bases, dataset.classes) if kind.attacks else None
+    attacks = (
+        adversarial.record_attacks(network, dataset, attack_settings, bases, dataset.classes) if kind.attacks else None
+    )
     summary_attacks = None
     if attacks:
         attack_files, meta["attacks"] = attack_paths(model, attacks)

@@ -82,7 +82,10 @@ def tour_layer(value: str | None, result) -> str:
     with a vector per example: not attention), by default the last; or why this data has no tour."""
     if "not_recorded" in result.tour:
         raise ValueError(f"this article's data has no Grand Tour: {result.tour['not_recorded']}")
-    layers = result.tour.get("layers") or ["input", *(layer.name for layer in result.models[result.tour["model"]].layers)]
+    layers = result.tour.get("layers") or [
+        "input",
+        *(layer.name for layer in result.models[result.tour["model"]].layers),
+    ]
     if value is None:
         return layers[-1]
     if value not in layers:
