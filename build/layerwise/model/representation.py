@@ -51,16 +51,27 @@ def text_vectors(network, tokens: torch.Tensor, source, batch: int = 1000) -> di
     frequencies, and every layer's output averaged over its positions (attention left out)."""
     network.eval()
     batches = train.batches_of(tokens, torch.arange(len(tokens)), batch)
-    parts = []
-    for chosen in batches:
-        x = train.trimmed(tokens[chosen]).to(network.device)  # (n, T)
-        pooled = {"input": F.one_hot(x, len(source.text.vocabulary)).float().mean(1)}  # (n, vocabulary)
-        outputs, kept = network.outputs(x), KINDS["text"].layers(network)
-        for name in kept[1:]:  # (n, T, D) averaged over positions; (n, D) as it is
-            pooled[name] = outputs[name].mean(1) if outputs[name].dim() == 3 else outputs[name]  # (n, D)
-        parts.append(pooled)
+    threads = torch.get_num_threads()
+    # A length's batch is small: on a busy two-core machine two threads spin (a recording of the
+    # languages article took 15.8 s, 1.6 s on one), as units.py found for its images.
+    torch.set_num_threads(1)
+    try:
+        parts = [pooled_batch(network, train.trimmed(tokens[chosen]), source) for chosen in batches]
+    finally:
+        torch.set_num_threads(threads)
     where = torch.cat(batches).argsort()  # each text back in its place
     return {name: torch.cat([p[name] for p in parts]).cpu()[where].numpy() for name in parts[0]}
+
+
+def pooled_batch(network, x: torch.Tensor, source) -> dict[str, torch.Tensor]:
+    """Texts of one length (n, T): their characters' frequencies and each kept layer's output
+    averaged over positions, each (n, width)."""
+    x = x.to(network.device)
+    pooled = {"input": F.one_hot(x, len(source.text.vocabulary)).float().mean(1)}  # (n, vocabulary)
+    outputs = network.outputs(x)
+    for name in KINDS["text"].layers(network)[1:]:  # (n, T, D) averaged over positions; (n, D) as it is
+        pooled[name] = outputs[name].mean(1) if outputs[name].dim() == 3 else outputs[name]  # (n, D)
+    return pooled
 
 
 def text_preview(tokens: torch.Tensor, source) -> dict:
