@@ -2,7 +2,7 @@
 // own (data-src) and plotly.js itself is loaded with the first, so neither delays the text.
 // Figures over the recorded sample (data-thumbnails: the recorded model) show the hovered example.
 import { register } from "./lifecycle.js";
-import { announceSelection, contract, el, loadSample, loadScript, onSelection, paintImage, pickExample } from "./runtime.js";
+import { announceSelection, contract, el, loadSample, loadScript, onSelection, pickExample, showPreview } from "./runtime.js";
 
 // No toolbar: its buttons were 8 tab stops a figure; zoom and pan stay on the plot itself.
 const config = { responsive: true, displaylogo: false, displayModeBar: false };
@@ -21,8 +21,7 @@ function showThumbnails(figure) {
   figure.on("plotly_hover", async (event) => {
     const point = event.points[0];
     if (point.customdata === undefined) return;
-    paintImage(canvas, (await sampleOf(figure.dataset.thumbnails)).thumbnail(point.customdata));
-    canvas.hidden = false;
+    showPreview(canvas, await sampleOf(figure.dataset.thumbnails), point.customdata); // a text's is in the hover
   });
   figure.on("plotly_unhover", () => { canvas.hidden = true; });
 }

@@ -134,6 +134,8 @@ export async function loadSample(model) {
     meta, labels: part("labels"), examples: meta.examples, position: new Map(meta.examples.map((e, p) => [e, p])),
     predictions: (snapshot) => predictions.subarray(snapshot * meta.n, (snapshot + 1) * meta.n),
     thumbnail: (i) => thumbnails.subarray(i * size, (i + 1) * size),
+    // What an explorer loads of it (pickExample): its pixels, or a text.
+    example: (i) => meta.texts?.[i] ?? thumbnails.subarray(i * size, (i + 1) * size),
   };
 }
 
@@ -151,8 +153,16 @@ export function onExample(show) {
   window.addEventListener("layerwise:drawn", (event) => show(event.detail.pixels, event.detail.outputs));
 }
 export const latest = () => latestExample?.pixels ?? null;
-// An example picked in another view (uint8 pixels, and its label where the view knows it), for
-// the layer explorer to load.
+// What a point's hover shows of sampled example i (model/representation.py's preview): its picture
+// painted on `canvas`; or, for a text, the canvas hidden and the text returned (else null).
+export function showPreview(canvas, sample, i) {
+  const text = sample.meta.texts?.[i] ?? null;
+  canvas.hidden = text !== null;
+  if (text === null) paintImage(canvas, sample.thumbnail(i));
+  return text;
+}
+// An example picked in another view (uint8 pixels or a text, and its label where the view knows
+// it), for the layer explorer (or the text explorer) to load.
 export const pickExample = (pixels, label = null) =>
   window.dispatchEvent(new CustomEvent("layerwise:pick", { detail: { pixels, label } }));
 

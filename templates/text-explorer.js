@@ -5,7 +5,7 @@
 // The vocabulary, the context, the layers and the link's schema all come from the build.
 
 import { register } from "./lifecycle.js";
-import { contract, el, loadTokenModel, sitePath } from "./runtime.js";
+import { contract, el, loadTokenModel, shareExample, sitePath } from "./runtime.js";
 import { decode, encode, fullText, generation, initial, queryOf, reading, reduce } from "./text-explorer-state.js";
 import { drawState, queryAt, readingSaid, visible } from "./text-explorer-render.js";
 import { attentionArithmetic, drawAttentionDetail } from "./text-attention.js";
@@ -160,6 +160,7 @@ async function mount(root, near) {
   // The model on the state's text (its last `context` characters), then every picture drawn.
   const runAndDraw = latestOnly(async (read) => {
     outputs = await session.run(read.tokens);
+    shareExample(read.tokens, { model: explorer.model, values: outputs }); // the Grand Tour's live point
     drawState(shown, { state, read, outputs, info, layers, top: explorer.top, classes: contract().dataset.classes });
     positions = read.characters.length;
     arithmetic = await drawArithmetic(shown.arithmetic, { state, read, outputs, layers, model: explorer.model, close: closeArithmetic });
@@ -195,6 +196,10 @@ async function mount(root, near) {
     try { await dispatch({ type: "generated", generated: "" }); await generate(); } finally { found.generate.disabled = false; }
   });
 
+  // A word clicked in another view (the Grand Tour, the manifold maps) is read here.
+  window.addEventListener("layerwise:pick", (event) => {
+    if (typeof event.detail.pixels === "string") dispatch({ type: "text", text: event.detail.pixels });
+  });
   refresh();
   await near;
   session = await loadTokenModel(sitePath("model", { model: explorer.model }));

@@ -2,7 +2,7 @@
 // words that say what the view shows) and the pointer, touch and keys on it. They read the state
 // and what the renderer drew where, and change the view only through `actions` (tour.js).
 
-import { el, paintImage, pickExample } from "./runtime.js";
+import { el, pickExample, showPreview } from "./runtime.js";
 import { axisName } from "./tour-projection.js";
 import { layerForKey } from "./tour-state.js";
 
@@ -136,15 +136,15 @@ function tooltips(e, widget, { classes, noun }) {
     pinned = p >= 0 && pin ? p : -1;
     e.tooltip.hidden = p < 0;
     if (p < 0) return;
-    paintImage(e.thumb, data.thumbnail(p));
-    e.tipText.textContent = describe(p);
+    const text = showPreview(e.thumb, data, p);
+    e.tipText.textContent = (text === null ? "" : `“${text}”: `) + describe(p);
     e.load.hidden = !pin;
     e.tooltip.classList.toggle("pinned", pin);
     place(p);
   }
   function loadPinned() {
     if (pinned < 0) return;
-    pickExample(data.thumbnail(pinned));
+    pickExample(data.example(pinned));
     e.status.textContent = `Loaded the ${noun} (${describe(pinned)}) into the explorer.`;
     if (document.activeElement === e.load) e.canvas.focus({ preventScroll: true }); // not lost with the tooltip
     tip(-1);
@@ -205,7 +205,7 @@ function bindPointer(e, widget, actions, tips) {
     brushFrom = null;
     if (Math.hypot(to[0] - from[0], to[1] - from[1]) >= 5 * (window.devicePixelRatio || 1)) {
       actions.select(widget.renderer.pointsIn(from, to).filter((p) => p < sample.n), "brush");
-    } else if (dotAt(event) >= 0) pickExample(widget.data.thumbnail(dotAt(event)));
+    } else if (dotAt(event) >= 0) pickExample(widget.data.example(dotAt(event)));
     else actions.select(null, "here");
     actions.setBrush(null);
   });

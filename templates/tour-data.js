@@ -3,6 +3,7 @@
 // example run through a snapshot's weights and reduced as the build reduced that layer.
 
 import { fetchBytes, loadModel, loadSample, sitePath } from "./runtime.js";
+import { textVector } from "./representation.js";
 
 function float16ToFloat32(bits) {
   const out = new Float32Array(bits.length);
@@ -17,7 +18,8 @@ function float16ToFloat32(bits) {
 
 // The sample of one model: labels, predictions per snapshot of the weights, thumbnails, and per
 // layer a Float32Array (snapshots x n x dims); `readerPoint` runs the reader's own pixels through
-// one snapshot's weights and reduces them as the build reduced that layer.
+// one snapshot's weights (a text: pools the explorer's outputs) and reduces them as the build
+// reduced that layer.
 export async function tourData(model) {
   const sample = await loadSample(model);
   const layers = new Map(), sessions = new Map(), bases = new Map(), attacks = new Map();
@@ -33,10 +35,18 @@ export async function tourData(model) {
       .then((buffer) => float16ToFloat32(new Uint16Array(buffer)))),
     layer: (index) => once(layers, index, () => fetchBytes(sitePath("tour_layer", { model, layer: sample.meta.layers[index].name }))
       .then((buffer) => float16ToFloat32(new Uint16Array(buffer)))),
-    async readerPoint(pixels, snapshot, index) {
+    // `outputs`: the explorer's own run of the trained model, where the build wrote no model per
+    // snapshot (text: meta.every_snapshot false); there the point is the trained model's only (else null).
+    async readerPoint(example, snapshot, index, outputs) { // example: pixels, or a text's tokens
       const info = sample.meta.layers[index];
-      const session = await once(sessions, snapshot, () => loadModel(sitePath("tour_snapshot_model", { model, snapshot })));
-      const activation = info.name === "input" ? pixels : (await session.run(pixels))[info.name];
+      let activation;
+      if (!sample.meta.every_snapshot) {
+        if (snapshot !== sample.meta.snapshots - 1 || !outputs) return null;
+        activation = textVector(info, example, outputs);
+      } else {
+        const session = await once(sessions, snapshot, () => loadModel(sitePath("tour_snapshot_model", { model, snapshot })));
+        activation = info.name === "input" ? example : (await session.run(example))[info.name];
+      }
       if (!info.reduced) return Float32Array.from(activation.slice(0, info.dims));
       const basis = await once(bases, index, () => fetchBytes(sitePath("tour_basis", { model, layer: info.name }))
         .then((b) => new Float32Array(b))); // the mean, then one row per principal direction

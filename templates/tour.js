@@ -112,12 +112,13 @@ function animation(root, state, step, draw) {
 
 // The reader's example (`pixels()`, from the layer explorer) through the weights of the snapshot
 // shown: its point in the layer shown, drawn once there.
-function readerOf(state, data, pixels, draw) {
+function readerOf(state, data, pixels, outputs, draw) {
   return async () => {
     const e = state.snapshotTarget, index = state.layer, shown = pixels();
     if (!shown) return;
-    const point = await data.readerPoint(shown, e, index);
+    const point = await data.readerPoint(shown, e, index, outputs());
     if (e !== state.snapshotTarget || index !== state.layer) return;
+    if (!point) { state.reader = null; return draw(); } // not placed at this snapshot (text: the trained model's only)
     tour.setReader(state, index, e, point);
     draw();
   };
@@ -153,9 +154,9 @@ async function mount(root, near) {
   // Under prefers-reduced-motion the tour starts still (a link's play=1 too: the reader's setting wins; Play still plays).
   const state = tour.initialState({ dims: data.dims, snapshot: Math.min(Number(root.dataset.snapshot), snapshots - 1), still: still.matches });
   const values = new Map(), attacks = new Map(); // layer index -> its points; attack -> its points, once fetched
-  let pixels = null, frames = 0; // the reader's example, once the explorer shows one
+  let pixels = null, shared = null, frames = 0; // the reader's example, once an explorer shows one, and its outputs
   const widget = { state, sample, data, centroidAt: () => tour.centroidAt(state, sample, values.get(state.layer)) };
-  const link = linkOf(root, state, sample, schema, () => pixels);
+  const link = linkOf(root, state, sample, schema, () => (data.meta.every_snapshot ? pixels : null)); // a text is not written into the link
   const changed = () => { ui.show(); if (state.reader?.snapshot !== state.snapshotTarget) updateReader(); draw(); link.write(); };
   const selected = (indices, from) => { // the same points announced to the other views of this sample (the manifold figure)
     ui.show();
@@ -183,7 +184,7 @@ async function mount(root, near) {
   }
   const want = (index) => index < layers.length && !values.has(index) && data.layer(index).then((v) => { values.set(index, v); draw(); });
   const moved = () => { want(state.layer); want(state.layer + 1); if (state.t === 0) updateReader(); };
-  const updateReader = readerOf(state, data, () => pixels, draw);
+  const updateReader = readerOf(state, data, () => pixels, () => (shared?.model === model ? shared.values : null), draw);
   const start = Math.max(0, layers.findIndex((l) => l.name === root.dataset.layer));
   values.set(start, await data.layer(start));
   onSelection(root, (examples) => actions.select(examples && examples.map((e) => data.position.get(e)).filter((p) => p !== undefined), "elsewhere"));
@@ -206,8 +207,9 @@ async function mount(root, near) {
   window.addEventListener("hashchange", () => { if (link.linked()) readLink(link.linked()); });
   // The explorer's example (the latest at once, if it showed one before the tour came near): the
   // reader's dot, and part of a link to this view once the address holds one.
-  onExample((shown) => {
+  onExample((shown, outputs) => {
     pixels = shown;
+    shared = outputs;
     updateReader();
     if (link.linked()) link.write();
   });

@@ -36,6 +36,9 @@ QUICK = {
     # (numba's compilation) and are tested on their own (the benchmark's build runs all three).
     "analysis": {"layers": ["input", "relu3"], "methods": ["pca"]},
 }
+# Laid over every article's own settings: QUICK but the analysed layers, which name the image
+# models' layers (an article of other models, content/languages.toml, names its own).
+EVERY_ARTICLE = {**QUICK, "analysis": {"methods": ["pca"]}}
 
 
 def pytest_xdist_make_scheduler(config, log):
@@ -66,7 +69,7 @@ def small_config(tmp: Path, **overrides) -> dict:
         **overrides,
     )
     config["data"]["limit"] = 1000
-    config["every_article"] = QUICK
+    config["every_article"] = EVERY_ARTICLE
     return merge(config, QUICK)
 
 

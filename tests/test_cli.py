@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from conftest import QUICK, ROOT, toml_text
+from conftest import EVERY_ARTICLE, QUICK, ROOT, toml_text
 from layerwise.config import merge
 
 
@@ -24,7 +24,7 @@ def config_file(tmp: Path, built) -> Path:
         "cache": built[0]["cache"],
         "out": str(tmp / "site"),
         **merge({"data": {"limit": built[0]["data"]["limit"]}}, QUICK),
-        "every_article": QUICK,
+        "every_article": EVERY_ARTICLE,
     }
     path = tmp / "layerwise.toml"
     path.write_text(toml_text(settings) + "\n")

@@ -41,7 +41,7 @@ def test_recorded_activations_match_a_recomputation_from_the_weights():
         "fc": (3, 50, 3),
         "softmax": (3, 50, 3),
     }
-    assert recorded["predictions"].shape == (3, 50) and recorded["thumbnails"].shape == (50, 784)
+    assert recorded["predictions"].shape == (3, 50)
     for epoch, state in enumerate(snapshots):
         model.load_weights(state)
         direct = layer_outputs(model, images)

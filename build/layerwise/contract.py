@@ -94,14 +94,14 @@ def class_colours(n_classes: int) -> list[str]:
     return PALETTE[:n_classes]
 
 
-def sample_layout(n: int, snapshots: int, shape) -> dict:
+def sample_layout(n: int, snapshots: int, thumbnail: int) -> dict:
     """sample.u8, as {part: [byte offset, length]}: labels (n), predictions (snapshots x n), and
-    thumbnails (n x C*H*W, channel-major like the tensors)."""
-    channels, height, width = shape
+    thumbnails (n x `thumbnail` bytes: an image's C*H*W, channel-major like the tensors; none for
+    text, whose hover shows meta.json's texts)."""
     return {
         "labels": [0, n],
         "predictions": [n, snapshots * n],
-        "thumbnails": [n + snapshots * n, n * channels * height * width],
+        "thumbnails": [n + snapshots * n, n * thumbnail],
     }
 
 

@@ -21,7 +21,7 @@ from .. import contract
 from ..config import ConfigError, ModelSpec, ModelSpecError
 from ..errors import BuildError
 from ..stats import Proportion, spread
-from . import adversarial, anatomy, export, gradients, models, sources, tour, train, units
+from . import adversarial, anatomy, export, gradients, models, representation, sources, tour, train, units
 from . import data as data_stage
 from .analysis import attention, baselines, manifold
 from .onnx_network import OnnxNetwork
@@ -46,9 +46,10 @@ def build_network(spec: ModelSpec, source: sources.Source):
     return models.build_network(spec, source.shape, len(source.classes), source.text)
 
 
-def analysed_layers(config: dict, network) -> list[str]:
-    """analysis.layers, or for "auto" the input, every activation and the last layer."""
-    names = ["input", *network.layer_names]
+def analysed_layers(config: dict, network, source: sources.Source) -> list[str]:
+    """analysis.layers, or for "auto" the input, every activation and the last layer (of those
+    an example has a vector at: representation.py)."""
+    names = representation.of(source).layers(network)
     chosen = config["analysis"]["layers"]
     if chosen == "auto":
         return [
@@ -79,14 +80,14 @@ def plan(config: dict, specs: dict[str, ModelSpec], source: sources.Source):
             errors.append(str(e))
     recorded = config["record"]["model"]
     layers = []
-    if applies("record", source):
+    if applies("record", source) and representation.of(source).attacks:
         try:
             adversarial.class_pair(config["adversarial"], source.classes)
         except BuildError as e:
             errors.append(str(e))
     if recorded in networks and applies("analysis", source):
         try:
-            layers = analysed_layers(config, networks[recorded])
+            layers = analysed_layers(config, networks[recorded], source)
         except BuildError as e:
             errors.append(str(e))
     if errors:

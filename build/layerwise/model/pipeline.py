@@ -31,13 +31,15 @@ class Stage:
     code: tuple[str, ...]  # the modules that run it ("train", "analysis.manifold"); their imports follow
     settings: tuple[str, ...] = ()  # the config sections it reads
     needs: tuple[str, ...] = ()  # the stages whose results it reads
-    kinds: tuple[str, ...] = ("image", "text")  # the kinds of data it applies to (sources.Source.kind)
+    # The kinds of data it applies to (sources.Source.kind), or a kind with one task ("text:classify").
+    kinds: tuple[str, ...] = ("image", "text")
     why_not: str = ""  # for the other kinds: what the page cannot show, and why (the result says it)
 
 
 def applies(stage: str, source: sources.Source) -> bool:
     """Whether `stage` runs for this data: each stage declares the kinds of data it applies to."""
-    return source.kind in STAGES[stage].kinds
+    kinds = STAGES[stage].kinds
+    return source.kind in kinds or f"{source.kind}:{source.task}" in kinds
 
 
 STAGES = {
@@ -71,16 +73,16 @@ STAGES = {
             code=("model.tour",),
             settings=("record", "adversarial"),
             needs=("train",),
-            kinds=("image",),
-            why_not="the Grand Tour's points are held-out images, and its attacks move pixels",
+            kinds=("image", "text:classify"),
+            why_not="the Grand Tour's points are held-out examples with a class; a next-token window has none",
         ),
         Stage(
             "analysis",
             code=("model.analysis.manifold",),
             settings=("record", "analysis"),
             needs=("train",),
-            kinds=("image",),
-            why_not="the manifold views sample the Grand Tour's held-out images",
+            kinds=("image", "text:classify"),
+            why_not="the manifold views sample the Grand Tour's held-out examples, by class",
         ),
     )
 }

@@ -79,18 +79,23 @@ def alignments(layers: dict) -> np.ndarray:
     return out
 
 
-def record_activations(network, snapshots: list[dict], images: torch.Tensor, labels: torch.Tensor, dims: int) -> dict:
-    """Activations of `images` at every layer with every snapshot's weights, reduced to <= dims.
+def record_activations(
+    network, snapshots: list[dict], examples: torch.Tensor, labels: torch.Tensor, dims: int, vectors=None
+) -> dict:
+    """Activations of `examples` at every layer with every snapshot's weights, reduced to <= dims.
+    `vectors(network, examples)` gives each example's vector per layer (representation.py's for
+    its kind of data; by default the images' flattened outputs).
     The last snapshot's activations give the bases; each snapshot is reduced as soon as it is
     run, so the full-width activations of only one snapshot are ever held (the first
     convolution's over all its snapshots would be 650 MB)."""
+    vectors = vectors or layer_outputs
     network.load_weights(snapshots[-1])
-    final = layer_outputs(network, images)
+    final = vectors(network, examples)
     bases = {name: principal_basis(values, dims) if values.shape[1] > dims else None for name, values in final.items()}
     reduced, predictions = {name: [] for name in final}, []
     for state in snapshots:
         network.load_weights(state)
-        outputs = layer_outputs(network, images)
+        outputs = vectors(network, examples)
         predictions.append(outputs[list(outputs)[-1]].argmax(1))
         for name, values in outputs.items():  # each (N, width)
             basis = bases[name]
@@ -111,6 +116,5 @@ def record_activations(network, snapshots: list[dict], images: torch.Tensor, lab
     return {
         "labels": labels.numpy().astype(np.uint8),
         "predictions": np.stack(predictions).astype(np.uint8),
-        "thumbnails": (images.flatten(1) * 255).round().numpy().astype(np.uint8),  # (N, C*H*W)
         "layers": layers,
     }

@@ -3,40 +3,53 @@ model's snapshots of its weights: each layer's reduced activations, the bases an
 models that place a reader's example among them, the alignments between layers, and the
 adversarial examples' paths through every layer; with a summary for the prose."""
 
+import functools
 import json
 
 import numpy as np
 
 from .. import contract
-from . import adversarial, export, record
+from . import adversarial, export, record, representation
 
 
 def record_tour(network, trained: dict, dataset, settings: dict, attack_settings: dict) -> dict:
     """The Grand Tour's files: each layer's reduced activations per snapshot of the weights
     (float16), the bases that reduce a reader's example the same way (float32), the sample, one
-    ONNX per snapshot, and the adversarial examples' paths through every layer."""
+    ONNX per snapshot, and the adversarial examples' paths through every layer. What an example
+    is at a layer, and which of these its kind of data has, is representation.py's."""
     snapshots = trained["snapshots"]
+    kind = representation.of(dataset.source)
     picked = record.sample_indices(dataset.test_y, settings["sample_size"], settings["seed"])
+    examples = dataset.test_x[picked]
+    vectors = functools.partial(kind.vectors, source=dataset.source)
     recorded = record.record_activations(
-        network, snapshots, dataset.test_x[picked], dataset.test_y[picked], settings["dims"]
+        network, snapshots, examples, dataset.test_y[picked], settings["dims"], vectors
     )
     count, n = recorded["predictions"].shape
     model = network.name
     files, meta_layers = layer_files(model, recorded["layers"])
     # Consecutive layers aligned by rotation, per snapshot: what the page's layer changes follow.
     files[contract.site_path("tour_align", model=model)] = record.alignments(recorded["layers"]).astype("<f4").tobytes()
+    preview = kind.preview(examples, dataset.source)
+    thumbnails = preview.get("thumbnails", np.zeros((n, 0), np.uint8))  # (n, size): none for text
     files[contract.site_path("tour_sample", model=model)] = (
-        recorded["labels"].tobytes() + recorded["predictions"].tobytes() + recorded["thumbnails"].tobytes()
+        recorded["labels"].tobytes() + recorded["predictions"].tobytes() + thumbnails.tobytes()
     )
-    files |= snapshot_models(network, snapshots, dataset.shape)
+    if kind.every_snapshot:
+        files |= snapshot_models(network, snapshots, dataset.shape)
     # The time axis: when each snapshot was taken, in epochs and in training examples seen.
     # Epochs to two decimals (what the page says and links write: 0.25, 0.5, 1), examples exactly.
     times, seen = [round(t, 2) for t in trained["snapshot_epochs"]], trained["snapshot_seen"]
     meta = {"snapshots": count, "epochs": times, "seen": seen, "n": n, "layers": meta_layers}
     meta["examples"] = [int(i) for i in picked]  # each point's held-out example: what views link by
-    meta["layout"] = contract.sample_layout(n, count, dataset.shape)
+    meta["layout"] = contract.sample_layout(n, count, thumbnails.shape[1])
+    meta["every_snapshot"] = kind.every_snapshot  # else the reader's point is the trained model's only
+    if "texts" in preview:
+        meta["texts"] = preview["texts"]  # what a point's hover shows of a text
     bases = {name: info["basis"] for name, info in recorded["layers"].items()}
-    attacks = adversarial.record_attacks(network, dataset, attack_settings, bases, dataset.classes)
+    attacks = (
+        adversarial.record_attacks(network, dataset, attack_settings, bases, dataset.classes) if kind.attacks else None
+    )
     summary_attacks = None
     if attacks:
         attack_files, meta["attacks"] = attack_paths(model, attacks)
@@ -50,12 +63,13 @@ def record_tour(network, trained: dict, dataset, settings: dict, attack_settings
         # How many of the sample the network read correctly at each snapshot.
         "accuracy": (recorded["predictions"] == recorded["labels"]).mean(1).tolist(),
         "sample_size": n,
+        "layers": [m["name"] for m in meta_layers],  # what a figure or a link may show
         "dims": settings["dims"],
         "variance_kept": {m["name"]: m["variance_kept"] for m in meta_layers if m["reduced"]},
         "adversarial": summary_attacks,
         # The reader's own attack in the page: the same bound and steps (none when turned off).
         "attack": adversarial.step_sizes(attack_settings["epsilon"], attack_settings["steps"])
-        if attack_settings["count"]
+        if attack_settings["count"] and kind.attacks
         else None,
     }
     return {"files": files, "summary": summary}

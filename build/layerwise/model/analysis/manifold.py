@@ -1,6 +1,7 @@
 """The manifold question (Olah, "Visualizing MNIST"): does each layer untangle the classes?
 
-For each layer's activations on a fixed sample of held-out digits: 2-D views under PCA, t-SNE
+For each layer's activations on a fixed sample of held-out examples (what one is at a layer:
+representation.py): 2-D views under PCA, t-SNE
 and UMAP (seeded), and numbers that make "manifold or blobs with tentacles" concrete:
 - linear-probe accuracy: can a linear classifier separate the classes here? (5-fold CV; fewer
   folds where a class has fewer than five examples in the sample)
@@ -22,7 +23,7 @@ from sklearn.neighbors import KNeighborsClassifier, NearestNeighbors
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from .. import record
+from .. import record, representation
 
 
 def two_nn_dimension(points: np.ndarray) -> float:
@@ -132,8 +133,12 @@ def analyse_layers(activations: dict[str, np.ndarray], labels: np.ndarray, metho
 def analyse_sample(network, dataset, record_settings: dict, layers: list[str], methods: list[str]) -> dict:
     """The manifold question on the Grand Tour's sample, at the trained model's layers."""
     picked = record.sample_indices(dataset.test_y, record_settings["sample_size"], record_settings["seed"])
-    outputs = record.layer_outputs(network, dataset.test_x[picked])
+    kind, examples = representation.of(dataset.source), dataset.test_x[picked]
+    outputs = kind.vectors(network, examples, dataset.source)
     chosen = {name: outputs[name] for name in layers}
     result = analyse_layers(chosen, dataset.test_y[picked].numpy(), methods)
     predictions = outputs[list(outputs)[-1]].argmax(1)
-    return {"layers": result, "labels": dataset.test_y[picked].tolist(), "predictions": predictions.tolist()}
+    labels = dataset.test_y[picked].tolist()
+    # A text's hover says the text (an image's shows its thumbnail, from the tour's sample).
+    texts = kind.preview(examples, dataset.source).get("texts")
+    return {"layers": result, "labels": labels, "predictions": predictions.tolist(), "texts": texts}

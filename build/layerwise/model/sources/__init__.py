@@ -46,6 +46,7 @@ class Source:
     preprocessing: str
     files: list[Path] = field(default_factory=list)  # every file it reads (for the cache key)
     kind: str = "image"  # the kind of data ("image" | "text"): which stages apply (pipeline.Stage.kinds)
+    task: str = ""  # text: "next-token" | "classify" (some stages apply to one: pipeline.Stage.kinds)
     # Text: reads the files for `text` when it is first asked for (planning the models, loading),
     # so describing, hashing and a content-only rebuild read none of them.
     reader: Callable[[], TextInfo] | None = field(default=None, repr=False, compare=False)

@@ -231,7 +231,9 @@ def describe(data: dict, node_modules) -> Source:
     classes = [str(c) for c in data.get("classes") or classes]
     noun = data.get("noun") or ("quotation" if data["task"] == "next-token" else "example")
     reader = partial(text_info, dict(data))
-    return Source(root.stem or "text", (data["context"],), classes, noun, "", files, kind="text", reader=reader)
+    return Source(
+        root.stem or "text", (data["context"],), classes, noun, "", files, kind="text", task=data["task"], reader=reader
+    )
 
 
 def described(data: dict) -> tuple[Source, tuple]:

@@ -93,8 +93,14 @@ def model(value: str | None, result) -> str:
 
 @converters.described({"type": "layer"})  # a codec of the widget's: it knows the layers
 def tour_layer(value: str | None, result) -> str:
-    """A layer of the recorded model, or the input; by default its last layer."""
-    layers = ["input", *(layer.name for layer in result.models[result.tour["model"]].layers)]
+    """A layer the Grand Tour recorded (the model's shown layers with the input; for text, those
+    with a vector per example: not attention), by default the last; or why this data has no tour."""
+    if "not_recorded" in result.tour:
+        raise ValueError(f"this article's data has no Grand Tour: {result.tour['not_recorded']}")
+    layers = result.tour.get("layers") or [
+        "input",
+        *(layer.name for layer in result.models[result.tour["model"]].layers),
+    ]
     if value is None:
         return layers[-1]
     if value not in layers:

@@ -25,7 +25,14 @@ STATE = {"layer": tour_layer, "t": fraction, "epoch": tour_epoch, "select": clas
 STATE |= {"play": flag, "view": numbers, "points": sample_points, "example": example_pixels}
 
 
-@figure("grand-tour", widgets=("tour",), state=STATE, layer=(tour_layer, None), epoch=(tour_epoch, None))
+@figure(
+    "grand-tour",
+    widgets=("tour",),
+    state=STATE,
+    kinds=("image", "text"),
+    layer=(tour_layer, None),
+    epoch=(tour_epoch, None),
+)
 def grand_tour(result, layer: str, epoch: int) -> str:  # epoch: the snapshot's index
     return (
         f'<div class="grand-tour" data-model="{html.escape(result.tour["model"])}" '

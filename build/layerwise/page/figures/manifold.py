@@ -7,7 +7,7 @@ from . import analysed_layer, colours_of, figure, plotly, plotly_html
 METHOD_NAMES = {"pca": "PCA", "tsne": "t-SNE", "umap": "UMAP"}
 
 
-@figure("manifold-views", widgets=("figures",), layer=(analysed_layer, None))
+@figure("manifold-views", widgets=("figures",), kinds=("image", "text"), layer=(analysed_layer, None))
 def manifold_views(result, layer: str) -> str:
     """One row of 2-D views (one per method) of a layer; buttons switch the layer."""
     go, make_subplots = plotly()
@@ -16,6 +16,7 @@ def manifold_views(result, layer: str) -> str:
     methods = list(analysis["layers"][layer]["views"])
     labels, predictions, classes = analysis["labels"], analysis["predictions"], result.classes
     hover = [f"label {classes[label]}, predicted {classes[said]}" for label, said in zip(labels, predictions)]
+    hover = [f"“{text}”: {said}" for text, said in zip(analysis["texts"], hover)] if analysis.get("texts") else hover
     fig = make_subplots(
         rows=1, cols=len(methods), horizontal_spacing=0.04, subplot_titles=[METHOD_NAMES.get(m, m) for m in methods]
     )
@@ -70,7 +71,7 @@ def manifold_views(result, layer: str) -> str:
     return plotly_html(fig, thumbnails=result.tour["model"])
 
 
-@figure("manifold-metrics", widgets=("figures",))
+@figure("manifold-metrics", widgets=("figures",), kinds=("image", "text"))
 def manifold_metrics(result) -> str:
     """Per layer: probe and kNN accuracy, trustworthiness of each view, intrinsic dimension."""
     make_subplots = plotly()[1]
