@@ -104,7 +104,7 @@ POOLED = """async ([word, layers]) => {
     const tokens = reading(word, explorer.info).tokens, outputs = await explorer.run(word);
     return layers.map((info) => Array.from(textVector(info, tokens, outputs)));
 }"""
-READER = "async () => { const r = (await window.layerwise.tours[0]).view.reader; return r && Array.from(r.point); }"
+READER = "async () => { const r = (await window.layerwise.tours[0]).state.reader; return r && Array.from(r.point); }"
 
 
 def polled(page, script, arg=None, tries=200):
@@ -134,7 +134,7 @@ def test_the_tour_shows_each_sampled_word_as_pytorch_places_it_and_the_readers_w
     page.goto(url)
     tour = page.locator(".grand-tour")
     tour.scroll_into_view_if_needed()
-    assert polled(page, "async () => (await window.layerwise.tours[0]).view.renderer.positions.length / 2") == meta["n"]
+    assert polled(page, "async () => (await window.layerwise.tours[0]).renderer.positions.length / 2") == meta["n"]
     # The reader's word: the explorer's outputs pooled by the page as Python pools them, and its dot.
     word = "Wasserfall"
     page.locator(".text-explorer textarea").fill(word)

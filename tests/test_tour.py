@@ -219,7 +219,11 @@ def test_a_link_restores_the_tours_view_and_the_tour_writes_its_own(page, browse
     for key in ["]", "ArrowRight", "ArrowUp"]:  # steer: the fragment follows
         canvas.press(key)
     expect(page).to_have_url(re.compile(r"#fig-tour\?layer=fc1&epoch=1&select=4,9&play=0&view=[-0-9.,]+$"))
-    shared = page.url
+    # The fragment is written a quarter second after each change: read it once the last key's is in.
+    shared = None
+    while shared != page.url:
+        shared = page.url
+        page.wait_for_timeout(600)
     handles = """(async () => {
         const tour = await window.layerwise.tours[0];
         return [0, 1, 2].map((a) => tour.state.rotation.handle(a));
