@@ -10,7 +10,7 @@ import { decode, encode, fullText, generation, initial, queryOf, reading, reduce
 import { drawState, queryAt, readingSaid, visible } from "./text-explorer-render.js";
 import { attentionArithmetic, drawAttentionDetail } from "./text-attention.js";
 import { drawGruDetail, gruArithmetic } from "./text-gru.js";
-import { stepWeights } from "./detail.js";
+import { stepWeights } from "./detail-arithmetic.js";
 
 const field = (label, input) => el("label", { class: "text-control" }, `${label} `, input);
 const option = (value, text) => el("option", { value: String(value) }, text);
