@@ -151,7 +151,11 @@ export function readingSaid(read, context) {
       `from character ${read.dropped + 1} (“${read.characters.slice(0, 12).join("")}…”) on.`
     : "";
   const left = read.unreadable.length ? ` The model has no token for ${read.unreadable.map((c) => `“${c}”`).join(", ")}: left out.` : "";
-  return cut + left;
+  const unknown = read.unknown?.length
+    ? ` The model never saw ${read.unknown.slice(0, 8).map((c) => `“${c}”`).join(", ")}${read.unknown.length > 8 ? " and others" : ""} in training: ` +
+      "it reads each as the same unknown character."
+    : "";
+  return (cut + left + unknown).trim();
 }
 
 // Every picture of one state: the chosen layer (attention: every head; a sequence: its

@@ -28,7 +28,9 @@ export function reading(text, info) {
   const kept = all.map((character, i) => [character, tokens[i]]).filter(([, token]) => token != null);
   const unreadable = [...new Set(all.filter((_, i) => tokens[i] == null))];
   const dropped = Math.max(0, kept.length - info.context), window = kept.slice(dropped);
-  return { characters: window.map(([c]) => c), tokens: window.map(([, t]) => t), dropped, total: kept.length, unreadable };
+  // Characters training never had, read as the one unknown token: the page says which.
+  const unknown = info.unknown == null ? [] : [...new Set(window.filter(([c, t]) => t === info.unknown && c !== "\ufffd").map(([c]) => c))];
+  return { characters: window.map(([c]) => c), tokens: window.map(([, t]) => t), dropped, total: kept.length, unreadable, unknown };
 }
 
 // The query position among T: the state's, or the last (-1, or past a shortened text's end).

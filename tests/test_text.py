@@ -116,6 +116,19 @@ def test_bad_text_is_one_line_naming_the_file(tmp_path):
     assert "class 'no' has no examples" in one_line(e)
 
 
+def test_layerwise_check_finds_an_empty_file_or_class_from_names_and_sizes(tmp_path):
+    (tmp_path / "yes").mkdir()
+    (tmp_path / "no").mkdir()
+    (tmp_path / "yes" / "y.txt").write_text("oui\nja\n")
+    with pytest.raises(DataError) as e:  # describe reads no text: this is what `check` sees
+        describe_source(text_data(tmp_path, task="classify"), None)
+    assert one_line(e).startswith(f"{tmp_path / 'no'}: class 'no' has no examples")
+    (tmp_path / "no" / "n.txt").write_text("")
+    with pytest.raises(DataError) as e:
+        describe_source(text_data(tmp_path, task="classify"), None)
+    assert one_line(e).startswith(f"{tmp_path / 'no' / 'n.txt'}: the file is empty")
+
+
 # --- sequence models ---------------------------------------------------------------------------
 
 NEXT_TOKEN = TextInfo("next-token", list("abcdefgh é🙂漢"), None, 24, [])

@@ -225,9 +225,15 @@ def describe(data: dict, node_modules) -> Source:
         raise DataError("data.vocabulary_size = 1 leaves only the unknown token; use 0 (every character) or 2 or more")
     if data["task"] == "classify":
         by_class = class_files(root)
+        for name, paths in by_class.items():
+            if not paths:
+                raise DataError(f"{root / name}: class '{name}' has no examples (no text file in it); add a file of lines or remove the folder")
         files, classes = [f for paths in by_class.values() for f in paths], list(by_class)
     else:
         files, classes = text_files(root), []
+    for path in files:  # what the names and sizes tell, so `layerwise check` says it too (the rest when read)
+        if path.stat().st_size == 0:
+            raise DataError(f"{path}: the file is empty; add text or leave it out of data.root")
     classes = [str(c) for c in data.get("classes") or classes]
     noun = data.get("noun") or ("quotation" if data["task"] == "next-token" else "example")
     reader = partial(text_info, dict(data))

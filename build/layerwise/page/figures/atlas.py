@@ -215,7 +215,7 @@ def note(found: Atlas, result, layer: str, method: str) -> str:
         f"{found.columns}×{found.columns} grid: each of its {found.occupied} occupied cells shows the mean of the "
         f"{noun}s that fall in it (real examples averaged: inputs optimized to excite a unit exist only for "
         f"convolutional channels), bordered in the colour of their commonest label; {found.pure} of the "
-        f"{found.occupied} cells hold one label only. Hover a cell for its counts. Your {noun} from the layer "
+        f"{found.occupied} cells hold one label only. Hover or tap a cell for its counts. Your {noun} from the layer "
         f"explorer is drawn as a ring on the cell of its nearest neighbour among these {n:,} in {layer}'s "
         "activations."
     ).join(['<p class="atlas-note">', "</p>"])

@@ -29,7 +29,8 @@ def ladder_table(result) -> str:
     )
     n_test = next(iter(result.models.values())).metrics["n_test"]
     return (
-        '<div class="table-scroll"><table class="ladder"><thead><tr><th scope="col">model</th>'
+        '<div class="table-scroll" tabindex="0" role="region" aria-label="The ladder of models">'
+        '<table class="ladder"><thead><tr><th scope="col">model</th>'
         f'<th scope="col">held-out accuracy (95% interval, {n_test:,} {html.escape(result.dataset.noun)}s)</th>'
         '<th scope="col">over seeds (mean ± sd)</th><th scope="col">parameters</th>'
         f'<th scope="col">training time</th></tr></thead><tbody>{rows}</tbody></table></div>'
