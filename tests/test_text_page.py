@@ -77,7 +77,9 @@ def test_the_page_tokenizes_and_runs_the_model_as_python_does_and_typing_redraws
     box.type("naïve 😀 fox")
     expect(page.locator(".text-explorer")).to_have_attribute("data-drawn", "naïve 😀 fox")
     assert head.get_attribute("aria-label") != before
-    expect(page.locator(".text-said")).to_contain_text(re.compile("never saw .*“😀”.* in training"))  # the unknown token
+    expect(page.locator(".text-said")).to_contain_text(
+        re.compile("never saw .*“😀”.* in training")
+    )  # the unknown token
     attention = attention_layers(result)[0]
     drawn = page.evaluate(f"async ([name]) => {EXPLORER}.outputs()[name].length", [attention.name])
     assert drawn == attention.shape[0] * 11 * 11  # every head over 11 code points (12 UTF-16 units)

@@ -137,8 +137,8 @@ def test_the_tour_shows_each_sampled_word_as_pytorch_places_it_and_the_readers_w
     assert polled(page, "async () => (await window.layerwise.tours[0]).renderer.positions.length / 2") == meta["n"]
     # The reader's word: the explorer's outputs pooled by the page as Python pools them, and its dot.
     word = "Wasserfall"
-    page.locator(".text-explorer textarea").fill(word)
-    expect(page.locator(".text-explorer")).to_have_attribute("data-drawn", word, timeout=60_000)
+    page.locator("#fig-word .text-explorer textarea").fill(word)
+    expect(page.locator("#fig-word .text-explorer")).to_have_attribute("data-drawn", word, timeout=60_000)
     expected = pooled_by_torch(network, tokenize(word, info.vocabulary, info.unknown), vocabulary)
     shown = [entry for entry in meta["layers"] if entry["name"] in layers]
     for entry, vector in zip(shown, page.evaluate(POOLED, [word, shown])):

@@ -51,7 +51,10 @@ methods = ["pca"]
 # The size images of different or unshowable sizes are resized to: CIFAR-10's, within 8 to 64.
 FITTING_SIZE = (32, 32)
 
-EMBEDDED = 'source = "embedded"          # the 10,000 MNIST digits Layerwise ships; "folder" for your own images, "text" for text (README: Data)'
+EMBEDDED = (
+    'source = "embedded"          # the 10,000 MNIST digits Layerwise ships; "folder" for your own images, '
+    '"text" for text (README: Data)'
+)
 
 ARTICLE = """\
 ---
@@ -67,7 +70,8 @@ build trained the networks below on {{{{ dataset.name }}}} and measured them on
 
 Softmax regression, a single layer, reads {{{{ metrics.softmax.test_accuracy | percent_ci }}}} of
 them; the convolutional network reads {{{{ metrics.cnn.test_accuracy | percent_ci }}}}. Even the single
-layer does better than guessing, over its whole 95% interval {{claim}}`metrics.softmax.test_accuracy.interval[0] > 1 / (classes | length)`:
+layer does better than guessing, over its whole 95% interval
+{{claim}}`metrics.softmax.test_accuracy.interval[0] > 1 / (classes | length)`:
 the build checks that sentence on its own numbers, and fails if it stops being true.
 
 ## Every layer, on your {{{{ dataset.noun }}}}

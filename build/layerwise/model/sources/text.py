@@ -227,7 +227,10 @@ def describe(data: dict, node_modules) -> Source:
         by_class = class_files(root)
         for name, paths in by_class.items():
             if not paths:
-                raise DataError(f"{root / name}: class '{name}' has no examples (no text file in it); add a file of lines or remove the folder")
+                raise DataError(
+                    f"{root / name}: class '{name}' has no examples (no text file in it); "
+                    "add a file of lines or remove the folder"
+                )
         files, classes = [f for paths in by_class.values() for f in paths], list(by_class)
     else:
         files, classes = text_files(root), []
