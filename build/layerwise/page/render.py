@@ -255,23 +255,7 @@ def render_site(config: dict, settings, articles: list, results: dict, out: Path
     cache = Cache(config["cache"])
     try:
         glossary = load_glossary(content / "glossary.yml")
-        every = {a.slug: results[a.slug].values() for a in articles}  # prose may quote another article
-        sites = {
-            a.slug: ArticleInputs(
-                {
-                    **every[a.slug],
-                    "articles": every,
-                    "remember": prose_memory(cache),
-                    **result_functions(results[a.slug], prose_memory(cache)),
-                },
-                results[a.slug],
-                glossary,
-                content,
-                node_modules,
-                figure_drawer(cache, results[a.slug]) if results[a.slug].key else None,
-            )
-            for a in articles
-        }
+        sites = article_inputs(articles, results, glossary, cache, content, node_modules)
         pages = render_pages([(a.path, a.slug, a.url, sites[a.slug]) for a in articles])
         cards = [card(a, results[a.slug]) for a in articles]
         env = jinja2.Environment(
@@ -284,39 +268,27 @@ def render_site(config: dict, settings, articles: list, results: dict, out: Path
         if (content / "static").is_dir():
             shutil.copytree(content / "static", new, dirs_exist_ok=True)
         for i, (article, page) in enumerate(zip(articles, pages)):
-            result = results[article.slug]
-            body, figure_files = externalise_figures(page.html, f"{article.slug}/")
-            page_html = env.get_template("page.html.j2").render(
-                page=dataclasses.replace(page, html=body),
-                meta=page.meta,
-                card=cards[i],
-                previous=cards[i - 1] if i > 0 else None,
-                next=cards[i + 1] if i + 1 < len(cards) else None,
-                others=[c for c in cards if c is not cards[i]],
-                contract=page_contract(
-                    result, f"{article.slug}/", runtime_bytes, sites[article.slug].glossary, figures.link_schema()
-                ),
-                **shared,
+            around = {
+                "card": cards[i],
+                "previous": cards[i - 1] if i > 0 else None,
+                "others": cards[:i] + cards[i + 1 :],
+            }
+            around["next"] = cards[i + 1] if i + 1 < len(cards) else None
+            contract = page_contract(
+                results[article.slug],
+                f"{article.slug}/",
+                runtime_bytes,
+                sites[article.slug].glossary,
+                figures.link_schema(),
             )
-            (new / page.url).write_text(page_html)
-            unread = {site_path(kind) for kind, widget in ON_DEMAND.items() if widget not in page.widgets}
-            for relative, content_bytes in {**result.files, **figure_files}.items():
-                if relative in unread:
-                    continue
-                (new / article.slug / relative).parent.mkdir(parents=True, exist_ok=True)
-                (new / article.slug / relative).write_bytes(content_bytes)
+            write_article(new, env, article, page, results[article.slug], contract=contract, **around, **shared)
         if not any(a.is_index for a in articles):
             (new / SITE_FILES["index"]).write_text(env.get_template("index.html.j2").render(**shared))
         (new / SITE_FILES["feed"]).write_text(
             env.get_template("feed.xml.j2").render(updated=max(c.updated for c in cards), **shared)
         )
         copy_vendored(node_modules, new / "vendor")
-        assets = new / "assets"
-        assets.mkdir()
-        for asset in reversed([a for folder in templates for a in folder.iterdir()]):  # the project's own last
-            # The CSS is inlined in each page (base.html.j2); the modules are files of their own.
-            if asset.suffix == ".js" and (live_reload or asset.name != "live-reload.js"):
-                shutil.copy2(asset, assets / asset.name)
+        copy_modules(templates, new / "assets", live_reload)
         precompress(new, cache)
         make_readable(new)
         swap_in(new, out)
@@ -326,3 +298,47 @@ def render_site(config: dict, settings, articles: list, results: dict, out: Path
             raise cannot_write(e, out, renamed=(new, out)) from None
         raise
     return pages
+
+
+def article_inputs(
+    articles: list, results: dict, glossary: dict, cache: Cache, content: Path, node_modules: Path
+) -> dict:
+    """What rendering each article needs: its build values (and every article's, which prose may
+    quote), the glossary, and its figures drawn through the cache."""
+    every = {a.slug: results[a.slug].values() for a in articles}
+    remember = prose_memory(cache)
+    return {
+        a.slug: ArticleInputs(
+            {**every[a.slug], "articles": every, "remember": remember, **result_functions(results[a.slug], remember)},
+            results[a.slug],
+            glossary,
+            content,
+            node_modules,
+            figure_drawer(cache, results[a.slug]) if results[a.slug].key else None,
+        )
+        for a in articles
+    }
+
+
+def write_article(new: Path, env, article, page, result, **context) -> None:
+    """One article's page, and its files under its own folder (an on-demand file only where its
+    widget is on the page)."""
+    body, figure_files = externalise_figures(page.html, f"{article.slug}/")
+    html_page = env.get_template("page.html.j2").render(
+        page=dataclasses.replace(page, html=body), meta=page.meta, **context
+    )
+    (new / page.url).write_text(html_page)
+    unread = {site_path(kind) for kind, widget in ON_DEMAND.items() if widget not in page.widgets}
+    for relative, content_bytes in {**result.files, **figure_files}.items():
+        if relative not in unread:
+            (new / article.slug / relative).parent.mkdir(parents=True, exist_ok=True)
+            (new / article.slug / relative).write_bytes(content_bytes)
+
+
+def copy_modules(templates: list, assets: Path, live_reload: bool) -> None:
+    """The page's ES modules, the project's own templates/ last so that they win. The CSS is
+    inlined in each page (base.html.j2); live-reload.js only where serve reloads."""
+    assets.mkdir()
+    for asset in reversed([a for folder in templates for a in folder.iterdir()]):
+        if asset.suffix == ".js" and (live_reload or asset.name != "live-reload.js"):
+            shutil.copy2(asset, assets / asset.name)
