@@ -13,6 +13,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from conftest import ROOT, render_with, toml_text
 from layerwise.cache import MAGIC, Cache
@@ -285,8 +286,9 @@ def test_serve_survives_a_bad_save_shows_it_and_recovers(tmp_path, built, browse
                 break
             time.sleep(0.2)
         assert "A hand-drawn digit" in fetch(url)
-        page.wait_for_timeout(1000)
-        assert page.locator("#layerwise-build-error").count() == 0
+        # The page reloads itself (it may take seconds under load): the new text, and no overlay.
+        expect(page.locator("main")).to_contain_text("A hand-drawn digit")
+        expect(page.locator("#layerwise-build-error")).to_have_count(0)
         page.close()
     assert "is not UTF-8" in server.output and "rebuilt in" in server.output
     assert "Traceback" not in server.output

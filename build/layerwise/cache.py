@@ -186,6 +186,11 @@ class Cache:
         atomic_write_bytes(path, MAGIC + hashlib.sha256(payload).digest() + payload)
         return result
 
+    def sweep(self) -> None:
+        """Remove half-written entries (a process killed mid-write leaves its temporary file)."""
+        for leftover in self.root.rglob("*.tmp"):
+            leftover.unlink(missing_ok=True)
+
     @contextlib.contextmanager
     def locked(self):
         """Hold the cache for one build: a second build waits here, then finds the first's work."""
@@ -205,8 +210,7 @@ class Cache:
             lock.truncate()
             lock.write(f"pid {os.getpid()}")
             lock.flush()
-            for leftover in self.root.rglob("*.tmp"):  # from builds killed mid-write
-                leftover.unlink(missing_ok=True)
+            self.sweep()  # from builds killed mid-write
             try:
                 yield self
             finally:

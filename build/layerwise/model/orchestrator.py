@@ -8,8 +8,6 @@ bytes}, named by contract.py; rendering writes them without knowing their format
 import dataclasses
 import io
 import json
-import os
-import signal
 import sys
 import time
 
@@ -21,7 +19,7 @@ from .. import contract
 from ..config import ConfigError, ModelSpec, ModelSpecError
 from ..errors import BuildError
 from ..stats import Proportion, spread
-from . import adversarial, anatomy, export, gradients, models, representation, sources, tour, train, units
+from . import adversarial, anatomy, export, gradients, models, representation, sources, tour, train, units, workers
 from . import data as data_stage
 from .analysis import attention, baselines, manifold
 from .onnx_network import OnnxNetwork
@@ -312,10 +310,8 @@ def seed_run(model: str, seed: int) -> str:
 
 def train_one_run(spec: ModelSpec, source: sources.Source, dataset, seed: int, threads: int) -> tuple[int, dict]:
     """One training run in a worker process: the model rebuilt from its spec (a factory's class
-    need not be picklable), trained with `threads` threads. Ctrl-C is the build's to handle: the
-    worker ignores it and is stopped by the build."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    torch.set_num_threads(threads)
+    need not be picklable), trained with `threads` threads."""
+    workers.become_worker(threads)
     return seed, train.train_model(build_network(spec, source), dataset, {**spec.train, "seed": seed})
 
 
@@ -328,47 +324,32 @@ def train_in_parallel(specs: dict[str, ModelSpec], source: sources.Source, datas
     """Every run not in the cache, trained in worker processes, as many at once as there are cores,
     each stored in the cache as soon as it finishes (a build stopped midway keeps them). The runs of
     a ladder are small and independent: on 2 cores two single-threaded runs at once take about half
-    the time of one after another on two threads, which these models barely use. On CUDA, or with
-    one core or one run, the runs are left to the caller, in this process."""
+    the time of one after another on two threads, which these models barely use. On CUDA, with
+    one core or one run, or inside a worker already, the runs are left to the caller, here."""
     pending = [
         (name, seed)
         for name, spec in specs.items()  # in the ladder's order: the quick runs report first
         for seed in runs(spec)
         if spec.trained_here and not run.cache.has("train", run.keys[seed_run(name, seed)])
     ]
-    workers = min(len(pending), os.cpu_count() or 1)
+    at_once = min(len(pending), workers.cores())
     on_cpu = all(train.pick_device(specs[name].train["device"]).type == "cpu" for name, _ in pending)
     work = sum(specs[name].train["epochs"] for name, _ in pending) * len(dataset.train_y)  # examples seen
-    if workers < 2 or not on_cpu or work < PARALLEL_WORK:
+    if at_once < 2 or not on_cpu or work < PARALLEL_WORK:
         return
-    from joblib.executor import get_memmapping_executor
-    from joblib.externals.loky import as_completed
+    threads = max(1, workers.cores() // at_once)
+    bar = tqdm(total=len(pending), desc=f"train {len(pending)} runs, {at_once} at once", unit="run")
 
-    # Runs stopped by Ctrl-C leave a semaphore of the pool's queue to multiprocessing's resource
-    # tracker, which cleans it up and warns that it did: noise after the build's one line. The
-    # tracker takes its warning filters from this process's -W options when it starts.
-    quiet = "ignore:resource_tracker:UserWarning"
-    if quiet not in sys.warnoptions:
-        sys.warnoptions.append(quiet)
-    threads = max(1, (os.cpu_count() or 1) // workers)
-    executor = get_memmapping_executor(workers)  # joblib's reusable pool, which the analysis's probes share
-    names = {}
-    for name, seed in pending:
-        names[executor.submit(train_one_run, specs[name], source, dataset, seed, threads)] = name
-    bar = tqdm(total=len(pending), desc=f"train {len(pending)} runs, {workers} at once", unit="run")
+    def stored(task, done) -> None:
+        (spec, *_), (seed, result) = task[1], done
+        run(seed_run(spec.name, seed), lambda: result, f"train {spec.name}")
+        accuracy = result["epochs"][-1]["accuracy"]
+        bar.write(f"{run.article}: trained {spec.name} (seed {seed}), {accuracy:.2%} held-out", file=sys.stderr)
+        bar.update()
+
     try:
-        for done in as_completed(names):
-            seed, result = done.result()
-            run(seed_run(names[done], seed), lambda: result, f"train {names[done]}")
-            accuracy = result["epochs"][-1]["accuracy"]
-            said = f"{run.article}: trained {names[done]} (seed {seed}), {accuracy:.2%} held-out"
-            bar.write(said, file=sys.stderr)
-            bar.update()
-    except BaseException:  # Ctrl-C, or a run's error: stop the other runs, quietly
-        for future in names:
-            future.cancel()
-        executor.shutdown(wait=True, kill_workers=True)
-        raise
+        tasks = [(train_one_run, (specs[name], source, dataset, seed, threads)) for name, seed in pending]
+        workers.run_all(tasks, stored)
     finally:
         bar.close()
 

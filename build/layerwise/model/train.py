@@ -14,6 +14,7 @@ import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
+from . import workers
 from .models import Network
 
 
@@ -139,7 +140,9 @@ def train_model(network: Network, data, settings: dict) -> dict:
     snapshots, snapshot_epochs, snapshot_seen, seen = [snapshot(network)], [0.0], [0], 0
     # Cosine decay lets the last epochs settle instead of bouncing around the optimum.
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=settings["epochs"])
-    bar = tqdm(range(1, settings["epochs"] + 1), desc=f"train {network.name}", unit="epoch", leave=True)
+    # In a worker no bar: two processes' bars would overwrite each other (each stage says its line).
+    numbers = range(1, settings["epochs"] + 1)
+    bar = tqdm(numbers, desc=f"train {network.name}", unit="epoch", leave=True, disable=workers.in_worker())
     for epoch in bar:
         start = time.perf_counter()
         network.module.train()

@@ -6,14 +6,16 @@ import time
 from pathlib import Path
 
 from ..cache import Cache
+from ..model import exports
 from ..page.articles import Article, plan_site
 
 
-def check_before_training(config: dict, articles: list[Article]) -> None:
+def check_before_training(config: dict, articles: list[Article]) -> list:
     """The content's mistakes that need no trained model, found before any model trains: every
-    page, with the links and references between them."""
+    page, with the links and references between them. Returns the code-only graphs (exports)
+    its figures will load."""
     from ..page.content import ArticleInputs, load_glossary, render_pages
-    from ..page.figures import Preview
+    from ..page.figures import FIGURES, Preview
 
     content, node_modules = Path(config["content"]), Path(config["node_modules"])
     glossary = load_glossary(content / "glossary.yml")
@@ -25,7 +27,9 @@ def check_before_training(config: dict, articles: list[Article]) -> None:
         )
         return ArticleInputs(None, preview, glossary, content, node_modules)
 
-    render_pages([(a.path, a.slug, a.url, site(a)) for a in articles])
+    pages = render_pages([(a.path, a.slug, a.url, site(a)) for a in articles])
+    used = {widget for page in pages for widget in page.widgets}
+    return [export for figure in FIGURES.values() if used & set(figure.widgets) for export in figure.exports]
 
 
 def dry_run_models(articles: list[Article]) -> None:
@@ -48,7 +52,7 @@ def build(config: dict, live_reload: bool = False, memory: dict | None = None):
     """Check everything, run every article's pipeline, render into config['out']; returns
     ({article: BuildResult}, stage timings). Mistakes raise BuildError (one line each) before any
     data is read or model trained. `memory` (serve's) keeps results between rebuilds by key."""
-    from ..model.pipeline import run_pipeline, stage_keys
+    from ..model.pipeline import stage_keys
     from ..page.render import render_site
 
     timings: dict = {}
@@ -56,27 +60,67 @@ def build(config: dict, live_reload: bool = False, memory: dict | None = None):
     memory = {} if memory is None else memory
     settings, articles = plan_site(config)
     cache = Cache(config["cache"])
-    with cache.locked():
+    with cache.locked(), exports.using(cache):
         stages_keys = {a.slug: stage_keys(a.config, a.specs, a.source) for a in articles}
         keys = {slug: found["pipeline"] for slug, found in stages_keys.items()}
         training = [a for a in articles if keys[a.slug] not in memory and not cache.has("pipeline", keys[a.slug])]
+        graphs = []  # the code-only graphs to export beside training (made at render otherwise)
         if training:  # models would train: check the content and every model first
-            check_before_training(config, articles)
+            graphs = exports.missing(check_before_training(config, articles), cache)
             dry_run_models(training)
-        results = {}
+        pending = {}  # two articles with the same data, models and settings: one pipeline
         for article in articles:
-            key = keys[article.slug]
-            if key not in memory:  # two articles with the same data, models and settings: once
-                spent = timings.setdefault(article.slug, {})
-                given = (article.source, article.slug, stages_keys[article.slug])
-                memory[key] = run_pipeline(article.config, article.specs, cache, spent, *given)
-            results[article.slug] = memory[key]
+            if keys[article.slug] not in memory:
+                pending.setdefault(keys[article.slug], article)
+        computed = run_pipelines(list(pending.values()), stages_keys, cache, graphs)
+        for article, (result, spent) in zip(pending.values(), computed):
+            memory[keys[article.slug]], timings[article.slug] = result, spent
+        results = {article.slug: memory[keys[article.slug]] for article in articles}
         render_start = time.perf_counter()
         pages = render_site(config, settings, articles, results, Path(config["out"]), live_reload)
     timings["render"] = time.perf_counter() - render_start
     timings["total"] = time.perf_counter() - start
     report(articles, results, pages, config, timings)
     return results, timings
+
+
+def article_pipeline(article: Article, cache: Cache, keys: dict, threads: int = 0) -> tuple:
+    """(BuildResult, its stage timings) of one article's pipeline; in a worker process when
+    `threads` is given."""
+    from ..model import workers
+    from ..model.pipeline import run_pipeline
+
+    if threads:
+        workers.become_worker(threads)
+    spent: dict = {}
+    return run_pipeline(article.config, article.specs, cache, spent, article.source, article.slug, keys), spent
+
+
+def run_pipelines(articles: list[Article], stages_keys: dict, cache: Cache, graphs: list = ()) -> list[tuple]:
+    """Each article's (BuildResult, timings), and `graphs` (code-only exports) into the cache. What
+    must compute runs in worker processes, as many at once as there are cores, each on one
+    thread: on 2 cores an article's small models and its pure-Python exports leave the second
+    core idle. On CUDA, or with only one thing to compute, here."""
+    from ..model import workers
+
+    computing = [a for a in articles if not cache.has("pipeline", stages_keys[a.slug]["pipeline"])]
+    if len(computing) + len(graphs) < 2 or workers.cores() < 2 or on_gpu(computing):
+        return [article_pipeline(a, cache, stages_keys[a.slug]) for a in articles]
+    tasks = [(exports.store, (graph, cache)) for graph in graphs]  # first: each is one long step
+    tasks += [(article_pipeline, (a, cache, stages_keys[a.slug], 1)) for a in computing]
+    try:
+        computed = workers.run_all(tasks)[len(graphs) :]
+    except BaseException:  # Ctrl-C or an error: the workers were stopped, maybe mid-write
+        cache.sweep()
+        raise
+    done = dict(zip((a.slug for a in computing), computed))
+    return [done.get(a.slug) or article_pipeline(a, cache, stages_keys[a.slug]) for a in articles]
+
+
+def on_gpu(articles: list[Article]) -> bool:
+    from ..model.train import pick_device
+
+    return any(pick_device(spec.train["device"]).type != "cpu" for a in articles for spec in a.specs.values())
 
 
 def release_workers() -> None:

@@ -23,7 +23,7 @@ from sklearn.neighbors import KNeighborsClassifier, NearestNeighbors
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from .. import record, representation
+from .. import record, representation, workers
 
 
 def two_nn_dimension(points: np.ndarray) -> float:
@@ -88,7 +88,9 @@ def all_views(activations: dict[str, np.ndarray], methods: list[str], seed: int)
     if len(slow) > 1:
         from joblib import Parallel, delayed
 
-        views = Parallel(n_jobs=-1)(delayed(timed_embedding)(activations[layer], m, seed) for m, layer in slow)
+        views = Parallel(n_jobs=workers.cores())(
+            delayed(timed_embedding)(activations[layer], m, seed) for m, layer in slow
+        )
         done = dict(zip(slow, views))
     for m, layer in tasks:
         if (m, layer) not in done:
@@ -101,7 +103,7 @@ def separability(points: np.ndarray, labels: np.ndarray) -> dict:
     or as many as the rarest class has examples (a small image folder; planning checks for two)."""
     probe = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000))
     folds = min(5, int(np.unique(labels, return_counts=True)[1].min()))
-    parallel = -1 if len(points) >= 200 else None
+    parallel = -1 if len(points) >= 200 and workers.cores() > 1 else None
     return {
         "width": points.shape[1],
         "folds": folds,

@@ -222,6 +222,7 @@ class Figure:
     widgets: tuple[str, ...]
     state: dict = field(default_factory=dict)  # what a link may set of its view: key -> converter
     kinds: tuple[str, ...] = ("image",)  # the kinds of data it can show (one that reads none: both)
+    exports: tuple = ()  # code-only graphs it loads (model/exports.py): the build makes them beside training
 
     def check_state(self, query: str, result) -> dict:
         """A link's view ("layer=relu3&epoch=1&select=1,7") -> {key: typed value}; ValueError
@@ -283,18 +284,24 @@ def link_schema() -> dict[str, dict[str, dict]]:
 
 
 def figure(
-    name: str, widgets: tuple[str, ...] = (), state: dict | None = None, kinds: tuple[str, ...] = ("image",), **options
+    name: str,
+    widgets: tuple[str, ...] = (),
+    state: dict | None = None,
+    kinds: tuple[str, ...] = ("image",),
+    exports: tuple = (),
+    **options,
 ):
     """Register the decorated function as figure `name`; options are name=(converter, default);
     `state` the keys a link may set of its view (key -> converter); `kinds` the kinds of data it
-    can show (every figure written for images says so here, once, rather than each testing)."""
+    can show (every figure written for images says so here, once, rather than each testing);
+    `exports` the code-only graphs it loads (model/exports.py)."""
 
     undescribed = [key for key, convert in (state or {}).items() if not hasattr(convert, "schema")]
     if undescribed:  # the page could not decode them
         raise TypeError(f"figure '{name}': link keys {', '.join(undescribed)} have converters without a schema")
 
     def register(render):
-        FIGURES[name] = Figure(name, render, options, widgets, state or {}, kinds)
+        FIGURES[name] = Figure(name, render, options, widgets, state or {}, kinds, exports)
         return render
 
     return register

@@ -7,7 +7,7 @@ import html
 import json
 
 from ... import converters
-from ...model import playground
+from ...model import exports, playground
 from . import FIGURES, FigureError, choice, fallback, figure, number, whole
 
 
@@ -61,7 +61,7 @@ STATE |= {"seed": whole(0, 2**31 - 1)}
 @functools.cache
 def graphs() -> dict[str, str]:
     """The exported graphs, base64, once per process (every playground of the site shares them)."""
-    return {name: base64.b64encode(data).decode() for name, data in playground.export_graphs().items()}
+    return {name: base64.b64encode(data).decode() for name, data in exports.load(playground.export_graphs).items()}
 
 
 def model_description() -> dict:
@@ -85,6 +85,7 @@ def model_description() -> dict:
     widgets=("playground",),
     state=STATE,
     kinds=("image", "text"),  # its own points: the article's data is not read
+    exports=(playground.export_graphs,),
     data=(DATASETS, DEFAULT.data),
     noise=(STATE["noise"], 0),  # percent, as TensorFlow Playground's slider
     ratio=(STATE["ratio"], 50),  # percent of the points trained on
