@@ -57,6 +57,16 @@ def pytest_xdist_make_scheduler(config, log):
     return ByModuleFixtures(config, log)
 
 
+def pytest_collection_modifyitems(items):
+    """One test that needs the session's build first (its worker starts the build at once), then
+    every test that needs no such build, then the rest: the other workers run tests of their
+    own while the build trains, rather than wait for its lock."""
+    needs_build = [item for item in items if "site_build" in getattr(item, "fixturenames", ())]
+    if needs_build:
+        later = {id(item) for item in needs_build[1:]}
+        items.sort(key=lambda item: 0 if item is needs_build[0] else 2 if id(item) in later else 1)
+
+
 def small_config(tmp: Path, **overrides) -> dict:
     """The default models on 1,000 digits for 2 epochs: real, but quick. Articles with settings
     of their own (content/fashion.md) get the same epochs, seeds and analysis."""
