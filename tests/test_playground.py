@@ -351,3 +351,17 @@ def test_an_authors_csv_is_read_as_written():
     assert setup.own.rows[0] == (float(rows[0][0]), float(rows[0][1]), 1.0 if rows[0][2] == "upper" else -1.0)
     assert sorted({y for _, _, y in setup.own.rows}) == [-1.0, 1.0] and len(setup.own.rows) == len(rows)
     assert np.isfinite(pg.reference(setup, 1)["test_loss"])
+
+
+def test_prose_reads_an_authors_csv_beside_its_article_and_names_the_csvs_line(tmp_path):
+    """playground(data="points.csv") in prose: relative to the article, a target column is
+    regression, and a bad cell fails the build at the CSV's line, not the prose's."""
+    from layerwise.page.content import fill_values
+
+    article = tmp_path / "article.md"
+    (tmp_path / "points.csv").write_text("x1,x2,target\n1,2,0.5\n-1,3,-0.25\n2,2,1\n")
+    setup = setup_of({"data": "points.csv"}, article)
+    assert setup.problem == "regression" and [y for _, _, y in setup.own.rows] == [0.5, -0.25, 1.0]
+    (tmp_path / "points.csv").write_text("x1,x2,target\n1,2,0.5\n-1,oops,1\n")
+    with pytest.raises(ContentError, match=rf"^{re.escape(str(tmp_path / 'points.csv'))}:3: x2 is 'oops'"):
+        fill_values(article, '{{ playground(data="points.csv").test_loss }}', 4, {})
