@@ -29,9 +29,12 @@ export async function trainer(model, stepUrl, networkUrl) {
       const out = await stepSession.run({ ...archFeeds(params, arch), x: tensor(x, [model.batch, 2]), y: tensor(y, [model.batch]), weight: tensor(weight, [model.batch]) });
       return { params: out.new_params.data, loss: out.loss.data[0] };
     },
-    async network(params, arch, points) { // points: Float32Array of (x1, x2) pairs
-      const out = await networkSession.run({ ...archFeeds(params, arch), x: tensor(points, [points.length / 2, 2]) });
-      return { features: out.features.data, hidden: out.hidden.data, output: out.output.data, pre: out.pre.data };
+    // points: Float32Array of (x1, x2) pairs; `pre` fetches the neurons' inputs to their activation
+    // too (copying them out of the runtime costs as much again as the rest of the pass: only when drawn).
+    async network(params, arch, points, pre = false) {
+      const fetches = ["features", "hidden", "output", ...(pre ? ["pre"] : [])];
+      const out = await networkSession.run({ ...archFeeds(params, arch), x: tensor(points, [points.length / 2, 2]) }, fetches);
+      return { features: out.features.data, hidden: out.hidden.data, output: out.output.data, pre: out.pre?.data };
     },
   };
 }
@@ -74,7 +77,7 @@ async function mount(root, near) {
   // Forward over the grid and every point: the pictures and both losses.
   async function refresh() {
     if (!tools) return;
-    const current = run, view = await tools.network(current.params, current.arch, current.points);
+    const current = run, view = await tools.network(current.params, current.arch, current.points, stage.value === "pre");
     if (current !== run) return;
     const cells = GRID * GRID, { train, test } = current.data;
     const trainLoss = meanLoss(view.output, train, cells), testLoss = meanLoss(view.output, test, cells + train.length);
@@ -84,7 +87,7 @@ async function mount(root, near) {
     lossOut.value = `train loss ${trainLoss.toFixed(3)}, test loss ${testLoss.toFixed(3)}`;
     epochOut.value = `epoch ${current.epoch}`;
     root.dataset.loss = String(trainLoss);
-    drawNetwork({ root: network, output, model, setup, params: current.params, view, data: current.data, onChange: change, stage: stage.value });
+    drawNetwork({ root: network, output, model, setup, params: current.params, view, data: current.data, onChange: change, stage: view.pre ? "pre" : "post" });
     drawLoss(curve, current.losses);
   }
 
