@@ -220,7 +220,7 @@ def about(accuracy, target: float, within: float = 0.02) -> bool:
     return low <= target + within and high >= target - within
 
 
-def prose_functions(values: dict, source: Path) -> dict:
+def prose_functions(values: dict, source: Path | None = None) -> dict:
     """Functions prose and claims may call: {{ most_confused(metrics.softmax).said }}; `source`
     is the article's file, which a file an argument names is relative to (a playground's CSV)."""
     remember = values.get("remember") or (lambda figure, arguments, compute: compute())
@@ -257,7 +257,7 @@ def prose_functions(values: dict, source: Path) -> dict:
     }
 
 
-def playground_run(remember: Callable, source: Path, epochs: int, options: dict) -> dict:
+def playground_run(remember: Callable, source: Path | None, epochs: int, options: dict) -> dict:
     """playground(epochs, **options) for prose: the setup read first (an author's CSV with it),
     so the remembered run is keyed by the points themselves, not only by the file's name."""
     setup = playground_setup(options, source)
