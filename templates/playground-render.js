@@ -84,11 +84,13 @@ function drawLines(root, model, setup, params, { layers, lines }) {
 }
 
 // The network's heatmaps and lines, and the output's map with the points.
-export function drawNetwork({ root, output, model, setup, params, view, data, onChange }) {
+// stage: "post" draws each hidden neuron's output, "pre" its input to the activation.
+export function drawNetwork({ root, output, model, setup, params, view, data, onChange, stage = "post" }) {
   const drawnColumns = columns(root, model, setup, onChange), { width, layers } = model;
   drawnColumns.layers[0].forEach((canvas, a) => paint(canvas, (c) => view.features[c * width + drawnColumns.feature[a]] / model.extent));
+  const hidden = stage === "pre" ? view.pre : view.hidden; // (cells, layers, width)
   drawnColumns.layers.slice(1).forEach((canvases, l) =>
-    canvases.forEach((canvas, j) => paint(canvas, (c) => view.hidden[(c * layers + l) * width + j])));
+    canvases.forEach((canvas, j) => paint(canvas, (c) => hidden[(c * layers + l) * width + j])));
   drawLines(root, model, setup, params, drawnColumns);
   drawOutput(output, model, view.output, data);
 }
@@ -128,4 +130,12 @@ export function drawLoss(canvas, losses) {
     ctx.strokeStyle = ink;
     ctx.stroke();
   });
+}
+
+// The two labels' names (an author's points name them), each beside its colour: -1 then +1.
+export function drawLabels(node, names) {
+  node.hidden = !names;
+  if (!names) return;
+  const swatch = (value) => el("span", { class: "playground-swatch", style: `background: rgb(${diverging(value).map(Math.round).join(",")})` });
+  node.replaceChildren("labels: ", swatch(-1), ` ${names[0]} `, swatch(1), ` ${names[1]}`);
 }

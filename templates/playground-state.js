@@ -85,13 +85,22 @@ export function split(points, ratio, seed) {
   return { train: shuffled.slice(0, cut), test: shuffled.slice(cut) };
 }
 
-export const problemOf = (model, data) => (model.datasets.regression.includes(data) ? "regression" : "classification");
+// `model.own`: an author's points as the build read them from the figure's CSV (playground.OwnPoints:
+// name, problem, labels, rows of x1, x2 and -1/+1 or a target), or null.
+const ownData = (model, data) => (model.own?.name === data ? model.own : null);
+export const problemOf = (model, data) =>
+  ownData(model, data)?.problem ?? (model.datasets.regression.includes(data) ? "regression" : "classification");
 
-// The setup's points: { train, test }.
+// The setup's points: { train, test }; an author's as they are (no noise added).
 export function dataset(model, setup) {
-  const points = generate(setup.data, model.points[problemOf(model, setup.data)], setup.noise / 100, setup.seed, model.extent);
+  const own = ownData(model, setup.data);
+  const points = own ? own.rows.map((row) => row.slice())
+    : generate(setup.data, model.points[problemOf(model, setup.data)], setup.noise / 100, setup.seed, model.extent);
   return split(points, setup.ratio / 100, setup.seed);
 }
+
+// The names of the labels -1 and +1 where the setup's points name them (an author's), else null.
+export const labelNames = (model, setup) => (ownData(model, setup.data)?.labels.length ? ownData(model, setup.data).labels : null);
 
 // The graphs' architecture inputs (playground.masks): which parameters exist, which layers are
 // on, the activation's one-hot and [learning rate, L1, L2, tanh output].

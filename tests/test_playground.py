@@ -13,11 +13,14 @@ import pytest
 import torch
 from playwright.sync_api import expect
 
+from layerwise.errors import ContentError
 from layerwise.model import playground as pg
 from layerwise.page.figures import FIGURES, FigureError
+from layerwise.page.figures.playground import setup_of
 from layerwise.tools.bench import axe_violations
 
 ROOT = Path(__file__).resolve().parent.parent
+ARTICLE = ROOT / "content" / "playground.md"  # its figure fig-own reads content/moons.csv
 
 # Three networks: the default; masked layers (3 of 8 on, fewer neurons, extra features) with L2
 # and ReLU; and no hidden layer at all, with L1 on a regression.
@@ -101,12 +104,13 @@ def test_network_graph_draws_every_neuron(graphs):
     setup = SETUPS[1]
     params, arch = pg.initial(setup), pg.masks(setup)
     points = np.random.default_rng(0).uniform(-6, 6, (37, 2)).astype(np.float32)
-    features, hidden, output = session.run(None, {"params": params, **arch, "x": points})
+    features, hidden, output, pre = session.run(None, {"params": params, **arch, "x": points})
     expected = pg.network(*(torch.from_numpy(v) for v in (params, *arch.values(), points)))
-    for got, want in zip((features, hidden, output), expected):
+    for got, want in zip((features, hidden, output, pre), expected, strict=True):
         assert np.abs(got - want.numpy()).max() <= 1e-5
-    assert hidden.shape == (37, pg.LAYERS, pg.WIDTH)
+    assert hidden.shape == pre.shape == (37, pg.LAYERS, pg.WIDTH)
     assert np.allclose(hidden[:, 3], hidden[:, 2])  # a layer that is off passes its input on
+    assert np.allclose(hidden[:, :3], np.maximum(pre[:, :3], 0))  # a layer on: its activation (ReLU) of its input
 
 
 def open_playground(page, url, figure="fig-spiral"):
@@ -135,6 +139,23 @@ def test_page_makes_pythons_points(page, server):
         )
         for got, want in zip(page_points, setup.dataset()):
             assert np.abs(np.array(got) - want).max() < 1e-12, setup.data
+    # An author's CSV: the page splits the points Python read (handed over in the figure's data),
+    # as Python does, and names the two labels under the answer.
+    own = setup_of({"data": "moons.csv", "ratio": 30, "seed": 5}, ARTICLE)
+    page_points = page.evaluate(
+        """async (setup) => {
+            const state = await import("./assets/playground-state.js");
+            const root = document.querySelector("#fig-own .playground");
+            const model = { ...JSON.parse(root.dataset.model), own: JSON.parse(root.dataset.points) };
+            const { train, test } = state.dataset(model, setup);
+            return [train, test, state.problemOf(model, setup.data)];
+        }""",
+        page_setup(own),
+    )
+    assert len(page_points[0]) == 60 and page_points[2] == "classification"
+    for got, want in zip(page_points, own.dataset()):
+        assert np.abs(np.array(got) - want).max() < 1e-12
+    expect(page.locator("#fig-own .playground-labels")).to_have_text("labels: lower upper")
 
 
 def test_page_step_matches_pytorch(page, server, reference):
@@ -173,12 +194,51 @@ def test_playground_trains_and_keeps_its_setup_in_the_link(page, server):
         time.sleep(0.25)
     root.get_by_role("button", name="Pause").click()
     assert float(root.get_attribute("data-loss")) < before
-    # The reader keeps the trained network: its setup and parameters, as the build lays them out.
+    # The reader keeps the trained network: its setup and parameters, each tensor named as the
+    # build lays them out, and as an ONNX file whose answer is the page's own decision map.
     with page.expect_download() as download:
-        root.get_by_role("button", name="Save weights").click()
+        root.get_by_role("button", name="Download JSON").click()
     saved = json.loads(Path(download.value.path()).read_text())
     assert saved["setup"]["layers"] == [8, 8] and saved["epoch"] >= 2
     assert len(saved["params"]) == pg.PARAMETERS and saved["layout"] == pg.layout()
+    shapes = {name: tensor["shape"] for name, tensor in saved["tensors"].items()}
+    assert shapes == {"layer1.weight": [2, 8], "layer1.bias": [8], "layer2.weight": [8, 8], "layer2.bias": [8],
+                      "output.weight": [8, 1], "output.bias": [1]}  # fmt: skip
+    first = pg.layout()["tensors"]["layer2.weight"]["offset"]
+    assert saved["tensors"]["layer2.weight"]["values"][1][2] == saved["params"][first + 1 * pg.WIDTH + 2]
+    with page.expect_download() as download:
+        root.get_by_role("button", name="Download ONNX").click()
+    shown = page.evaluate(
+        """async () => {
+            const shown = document.querySelector("#fig-spiral .playground");
+            const index = [...document.querySelectorAll(".playground")].indexOf(shown);
+            const { current } = await window.layerwise.playground[index];
+            const { GRID } = await import("./assets/playground-render.js");
+            const { points, view } = current(), cells = GRID * GRID; // the grid comes first, then the points
+            return { grid: Array.from(points.slice(0, 2 * cells)), map: Array.from(view.output.slice(0, cells)) };
+        }"""
+    )
+    grid = np.array(shown["grid"], np.float32).reshape(-1, 2)
+    (answer,) = onnxruntime.InferenceSession(download.value.path()).run(["output"], {"x": grid})
+    assert len(answer) == 2500 and np.abs(answer - np.array(shown["map"])).max() <= 1e-5
+    # Pinned, the run stays beside the live one; the neurons' heatmaps show their input or output.
+    root.get_by_role("button", name="Pin this run").click()
+    pinned = root.get_by_role("group", name="Pinned run")
+    expect(pinned).to_be_visible()
+    expect(pinned).to_contain_text("spiral; x₁, x₂; 8-8; tanh")
+    epoch = pinned.get_attribute("data-epoch")
+    root.get_by_role("button", name="Step").click()  # the live run moves on; the pinned one stays
+    expect(root).to_have_attribute("data-epoch", str(int(epoch) + 1))
+    assert pinned.get_attribute("data-epoch") == epoch
+    neuron = root.get_by_role("img", name="layer 1, neuron 1")
+    after = neuron.evaluate("(canvas) => canvas.toDataURL()")
+    root.get_by_label("neurons show").select_option("pre")
+    for _ in range(40):  # redrawn after the next forward pass
+        if neuron.evaluate("(canvas) => canvas.toDataURL()") != after:
+            break
+        page.wait_for_timeout(50)
+    else:
+        raise AssertionError("the neuron's heatmap did not change to its input")
     # Every neuron of the authored 8,8 network is drawn, with a line per weight.
     assert root.locator("canvas.playground-neuron").count() == 2 + 8 + 8
     assert root.locator(".playground-lines line").count() == 2 * 8 + 8 * 8 + 8
@@ -257,3 +317,51 @@ def test_the_page_decodes_a_link_by_the_schema_python_declares(page, server, mon
     assert beyond == {"noise": 0, "batch": 10, "activation": "tanh", "layers": [8]}  # the setup's own
     assert found["changed"]["noise"] == 60
     assert page.console_errors == []
+
+
+CSV_MISTAKES = {  # the file's text -> (the line named, what the message says)
+    "": (1, "the file is empty"),
+    "x1,label\n1,a\n": (1, "no column x2"),
+    "x1,x2,label\n1,2,a\n1,b,c\n": (3, "x2 is 'b', not a number"),
+    "x1,x2,label\n1,2,a\n1,2,b\n\n3,3,c\n": (5, "a third label 'c'"),
+    "x1,x2,target\n1,2,3\n7,1,2\n": (3, "x1 = 7 is outside the plane shown"),
+    "x1,x2,label\n": (2, "no points below the header"),
+}
+
+
+@pytest.mark.parametrize("text", CSV_MISTAKES)
+def test_an_authors_bad_csv_is_one_line_at_its_line(tmp_path, text):
+    (tmp_path / "points.csv").write_text(text)
+    line, said = CSV_MISTAKES[text]
+    with pytest.raises(ContentError) as error:
+        FIGURES["playground"].check_options({"data": ("points.csv", 9)}, None, tmp_path / "article.md")
+    assert str(error.value).startswith(f"{tmp_path / 'points.csv'}:{line}: {said}")
+    assert "\n" not in str(error.value)
+    # A file that is not there is the directive's mistake, at its line.
+    with pytest.raises(FigureError) as error:
+        FIGURES["playground"].check_options({"data": ("absent.csv", 9)}, None, tmp_path / "article.md")
+    assert error.value.line == 9 and "a CSV file beside the article" in str(error.value)
+
+
+def test_an_authors_csv_is_read_as_written():
+    """Labels sorted, the first -1; the points as written (nothing rescaled); the build's run uses them."""
+    setup = setup_of({"data": "moons.csv", "layers": "none"}, ARTICLE)
+    assert setup.own.labels == ("lower", "upper") and setup.problem == "classification"
+    rows = [line.split(",") for line in (ROOT / "content" / "moons.csv").read_text().splitlines()[1:]]
+    assert setup.own.rows[0] == (float(rows[0][0]), float(rows[0][1]), 1.0 if rows[0][2] == "upper" else -1.0)
+    assert sorted({y for _, _, y in setup.own.rows}) == [-1.0, 1.0] and len(setup.own.rows) == len(rows)
+    assert np.isfinite(pg.reference(setup, 1)["test_loss"])
+
+
+def test_prose_reads_an_authors_csv_beside_its_article_and_names_the_csvs_line(tmp_path):
+    """playground(data="points.csv") in prose: relative to the article, a target column is
+    regression, and a bad cell fails the build at the CSV's line, not the prose's."""
+    from layerwise.page.content import fill_values
+
+    article = tmp_path / "article.md"
+    (tmp_path / "points.csv").write_text("x1,x2,target\n1,2,0.5\n-1,3,-0.25\n2,2,1\n")
+    setup = setup_of({"data": "points.csv"}, article)
+    assert setup.problem == "regression" and [y for _, _, y in setup.own.rows] == [0.5, -0.25, 1.0]
+    (tmp_path / "points.csv").write_text("x1,x2,target\n1,2,0.5\n-1,oops,1\n")
+    with pytest.raises(ContentError, match=rf"^{re.escape(str(tmp_path / 'points.csv'))}:3: x2 is 'oops'"):
+        fill_values(article, '{{ playground(data="points.csv").test_loss }}', 4, {})

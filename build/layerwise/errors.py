@@ -8,6 +8,14 @@ class BuildError(Exception):
     """A mistake the user can fix (config, content, data): printed as one line, no traceback."""
 
 
+class ContentError(BuildError):
+    """An author's mistake, located: str() is 'content/FILE.md:LINE: what is wrong; what to do'
+    (or the line of a file the article names, such as a playground's CSV)."""
+
+    def __init__(self, path: Path, line: int, message: str):
+        super().__init__(f"{path}:{line}: {message}")
+
+
 # What to do about a folder the build cannot write; other OSErrors are Layerwise's own bugs.
 CANNOT_WRITE = {
     errno.ENOSPC: "free some space on its disk, or choose another folder",

@@ -14,14 +14,18 @@ L1 or L2 of the weights (not biases); plain SGD.
 
 Datasets are TensorFlow Playground's formulas, reimplemented, drawn from mulberry32 (a 32-bit
 generator simple enough to be the same in templates/playground-state.js, which makes the same
-points for a seed).
+points for a seed); or an author's own, read from a CSV (read_points), in the plane as written.
 """
 
+import csv
 import functools
 import math
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
+
+from ..errors import ContentError
 
 # Input features: a name for links, the label the page shows.
 FEATURES = {"x1": "x₁", "x2": "x₂", "x1sq": "x₁²", "x2sq": "x₂²", "x1x2": "x₁x₂", "sinx1": "sin x₁", "sinx2": "sin x₂"}
@@ -38,7 +42,15 @@ PARAMETERS = LAYERS * LAYER_SIZE + WIDTH + 1  # then the output's weights and bi
 
 
 def layout() -> dict:
-    """Where each part of the flat parameter vector is: offsets the page reads (contract)."""
+    """Where each part of the flat parameter vector is: offsets the page reads (contract), and
+    each tensor by name with its offset and shape (what a download names)."""
+    tensors = {}
+    for layer in range(LAYERS):
+        base = layer * LAYER_SIZE
+        tensors[f"layer{layer + 1}.weight"] = {"offset": base, "shape": [WIDTH, WIDTH]}  # row = input, column = neuron
+        tensors[f"layer{layer + 1}.bias"] = {"offset": base + WIDTH * WIDTH, "shape": [WIDTH]}
+    tensors["output.weight"] = {"offset": LAYERS * LAYER_SIZE, "shape": [WIDTH, 1]}
+    tensors["output.bias"] = {"offset": LAYERS * LAYER_SIZE + WIDTH, "shape": [1]}
     return {
         "layer_size": LAYER_SIZE,
         "weights": 0,  # + layer * layer_size, WIDTH x WIDTH, row = input, column = neuron
@@ -46,6 +58,7 @@ def layout() -> dict:
         "output_weights": LAYERS * LAYER_SIZE,
         "output_bias": LAYERS * LAYER_SIZE + WIDTH,
         "parameters": PARAMETERS,
+        "tensors": tensors,
     }
 
 
@@ -146,6 +159,106 @@ def split(points: np.ndarray, ratio: float, seed: int) -> tuple[np.ndarray, np.n
     return shuffled[:cut], shuffled[cut:]
 
 
+# --- an author's own points -------------------------------------------------------------------
+
+MAX_OWN_POINTS = 5000  # every point is drawn and run through the network at each redraw
+OWN_COLUMNS = {"label": "classification", "target": "regression"}  # the last column names the problem
+
+
+@dataclass(frozen=True)
+class OwnPoints:
+    """An author's points, read from a CSV the figure names: rows (x1, x2, y), y a label mapped
+    to -1 or +1 (classification; `labels` the names of -1 and +1, in sorted order) or a target
+    (regression). `name` is the file as the directive wrote it, what the page's picker shows."""
+
+    name: str
+    problem: str
+    labels: tuple[str, ...]
+    rows: tuple[tuple[float, float, float], ...]
+
+
+def read_points(path: Path, name: str) -> OwnPoints:
+    """An author's CSV (a header x1, x2 and label or target; a point a row; points inside the
+    plane shown, [-EXTENT, EXTENT]: nothing is rescaled) -> OwnPoints; anything wrong is one
+    ContentError at the CSV's line, saying what to do."""
+    with path.open(newline="", encoding="utf-8-sig") as file:
+        reader = csv.reader(file)
+        header = next(reader, None)
+        if not header or not any(cell.strip() for cell in header):
+            raise ContentError(path, 1, "the file is empty; its first line names the columns: x1,x2,label (or target)")
+        columns = own_columns(path, [cell.strip().lower() for cell in header])
+        raw = [(reader.line_num, row) for row in reader if any(cell.strip() for cell in row)]
+    if not raw:
+        raise ContentError(path, 2, "no points below the header; write one point a line: x1,x2,label")
+    if len(raw) > MAX_OWN_POINTS:
+        raise ContentError(path, raw[MAX_OWN_POINTS][0], f"more than {MAX_OWN_POINTS} points; keep a sample of them")
+    points = [own_row(path, line, row, columns) for line, row in raw]
+    problem = OWN_COLUMNS[columns[2][0]]
+    labels = own_labels(path, points, [line for line, _ in raw]) if problem == "classification" else ()
+    rows = tuple((x1, x2, (labels.index(y) * 2 - 1.0) if labels else float(y)) for x1, x2, y in points)
+    return OwnPoints(name, problem, labels, rows)
+
+
+def own_columns(path: Path, header: list[str]) -> list[tuple[str, int]]:
+    """(name, index) of x1, x2 and the label or target column, from the header (line 1)."""
+    last = [name for name in OWN_COLUMNS if name in header]
+    missing = [name for name in ("x1", "x2") if name not in header] + ([] if last else ["label (or target)"])
+    if missing or len(last) > 1:
+        problem = f"no column {' and no column '.join(missing)}" if missing else "both a label and a target column"
+        raise ContentError(
+            path, 1, f"{problem}; the header names x1, x2 and label (classification) or target (regression)"
+        )
+    return [(name, header.index(name)) for name in ("x1", "x2", last[0])]
+
+
+def own_row(path: Path, line: int, row: list[str], columns: list[tuple[str, int]]) -> tuple[float, float, str]:
+    """One row's x1, x2 (numbers in the plane) and its label (text) or target (a number)."""
+    cells = {}
+    for name, index in columns:
+        cell = row[index].strip() if index < len(row) else ""
+        if name == "label":
+            if not cell:
+                raise ContentError(path, line, "no label; give every point one of the two labels")
+            cells[name] = cell
+            continue
+        try:
+            value = float(cell)
+        except ValueError:
+            value = math.nan
+        if not math.isfinite(value):
+            raise ContentError(path, line, f"{name} is '{cell}', not a number; write a decimal number such as 1.5")
+        if name != "target" and abs(value) > EXTENT:
+            raise ContentError(
+                path,
+                line,
+                f"{name} = {value:g} is outside the plane shown, [-{EXTENT:g}, {EXTENT:g}]; scale the points",
+            )
+        cells[name] = value
+    x1, x2, y = (cells[name] for name, _ in columns)
+    return x1, x2, y
+
+
+def own_labels(path: Path, points: list, lines: list[int]) -> tuple[str, str]:
+    """The two labels, sorted (as numbers where both are), the first to be -1; a third is an error at its line."""
+    seen: list[str] = []
+    for (_, _, label), line in zip(points, lines):
+        if label not in seen:
+            seen.append(label)
+        if len(seen) > 2:
+            raise ContentError(
+                path,
+                line,
+                f"a third label '{label}' (after '{seen[0]}' and '{seen[1]}'); classification takes two:"
+                " keep two, or name the column target for regression",
+            )
+    if len(seen) < 2:
+        raise ContentError(path, 1, f"every point is labelled '{seen[0]}'; classification needs two labels")
+    try:
+        return tuple(sorted(seen, key=float))
+    except ValueError:
+        return tuple(sorted(seen))
+
+
 # --- the network ------------------------------------------------------------------------------
 
 
@@ -164,13 +277,22 @@ class Setup:
     regularization: str = "none"  # none, l1, l2
     rate: float = 0.0
     seed: int = 1
+    own: OwnPoints | None = None  # an author's points, when `data` names their CSV (noise is not applied)
 
     @property
     def problem(self) -> str:
+        if self.own:
+            return self.own.problem
         return "regression" if self.data in REGRESS else "classification"
 
+    def points(self) -> np.ndarray:
+        """Every point as rows (x1, x2, label or target), before the split."""
+        if self.own:
+            return np.array(self.own.rows, dtype=np.float64)
+        return generate(self.data, POINTS[self.problem], self.noise, self.seed)
+
     def dataset(self) -> tuple[np.ndarray, np.ndarray]:
-        return split(generate(self.data, POINTS[self.problem], self.noise, self.seed), self.ratio, self.seed)
+        return split(self.points(), self.ratio, self.seed)
 
 
 def masks(setup: Setup) -> dict[str, np.ndarray]:
@@ -212,15 +334,16 @@ def is_bias() -> np.ndarray:
 
 def network(params, mask, layers, activation, hyper, x, depth=LAYERS):
     """Every neuron's output over points x (N, 2): (features (N, WIDTH), hidden (N, depth, WIDTH),
-    output (N,)). Plain torch functions, traced for export and run as they are for reference,
-    where `depth` skips the layers that are off (they pass their input on exactly)."""
+    output (N,), pre (N, depth, WIDTH): each hidden neuron's input to its activation). Plain torch
+    functions, traced for export and run as they are for reference, where `depth` skips the layers
+    that are off (they pass their input on exactly)."""
     import torch
 
     p = params * mask
     x1, x2 = x[:, 0], x[:, 1]
     h = torch.stack([x1, x2, x1 * x1, x2 * x2, x1 * x2, torch.sin(x1), torch.sin(x2)], 1)
     h = features = torch.cat([h, torch.zeros_like(x1)[:, None].expand(-1, WIDTH - len(FEATURES))], 1)
-    hidden = []
+    hidden, pre = [], []
     for layer in range(depth):
         base = layer * LAYER_SIZE
         z = h @ p[base : base + WIDTH * WIDTH].reshape(WIDTH, WIDTH) + p[base + WIDTH * WIDTH : base + LAYER_SIZE]
@@ -232,11 +355,13 @@ def network(params, mask, layers, activation, hyper, x, depth=LAYERS):
         )
         h = layers[layer] * a + (1 - layers[layer]) * h  # a layer that is off passes its input on
         hidden.append(h)
+        pre.append(z)
     # (a matrix, not a vector: the exporter's translation of a matrix-vector product's gradient was wrong)
     z = (h @ p[LAYERS * LAYER_SIZE : PARAMETERS - 1].reshape(WIDTH, 1))[:, 0] + p[PARAMETERS - 1]
     output = hyper[3] * torch.tanh(z) + (1 - hyper[3]) * z
-    hidden = torch.stack(hidden, 1) if hidden else features.new_zeros(len(x), 0, WIDTH)
-    return features, hidden, output
+    hidden = torch.stack(hidden, 1) if hidden else features.new_zeros(len(x), 0, WIDTH)  # (N, depth, WIDTH)
+    pre = torch.stack(pre, 1) if pre else features.new_zeros(len(x), 0, WIDTH)  # (N, depth, WIDTH)
+    return features, hidden, output, pre
 
 
 def objective(params, mask, layers, activation, hyper, x, y, weight, depth=LAYERS):
@@ -277,11 +402,13 @@ def padded(rows: np.ndarray) -> dict[str, np.ndarray]:
 
 STEP_INPUTS = ("params", "mask", "layers", "activation", "hyper", "x", "y", "weight")
 NETWORK_INPUTS = ("params", "mask", "layers", "activation", "hyper", "x")
+NETWORK_OUTPUTS = ("features", "hidden", "output", "pre")
 
 
 def export_graphs() -> dict[str, bytes]:
     """The training step (make_fx over torch.func.grad, then the dynamo exporter) and the network
-    over any number of points, as ONNX files: {"step": ..., "network": ...}."""
+    over any number of points, as ONNX files: {"step": ..., "network": ...}; see `download_template`
+    for the file a reader downloads."""
     import torch
     from torch.fx.experimental.proxy_tensor import make_fx
 
@@ -293,7 +420,7 @@ def export_graphs() -> dict[str, bytes]:
     dynamic = {name: {0: points} if name == "x" else None for name in NETWORK_INPUTS}
     return {
         "step": onnx_bytes(step_graph, args, STEP_INPUTS, ("new_params", "loss")),
-        "network": onnx_bytes(network_module(), args[:6], NETWORK_INPUTS, ("features", "hidden", "output"), dynamic),
+        "network": onnx_bytes(network_module(), args[:6], NETWORK_INPUTS, NETWORK_OUTPUTS, dynamic),
     }
 
 
@@ -316,6 +443,46 @@ def onnx_bytes(function, args, inputs, outputs, dynamic=None) -> bytes:
         del node.metadata_props[:]
     del model.graph.value_info[:]
     return model.SerializeToString()
+
+
+DOWNLOAD_TENSORS = {
+    "params": PARAMETERS,
+    "mask": PARAMETERS,
+    "layers": LAYERS,
+    "activation": len(ACTIVATIONS),
+    "hyper": 4,
+}
+
+
+def download_template(network: bytes) -> tuple[bytes, dict[str, dict]]:
+    """The exported network graph as a file that runs alone on points x (N, 2): its other inputs
+    (parameters, mask, layers, activation, hyperparameters) become initializers of raw float32
+    data, which the page overwrites with the reader's. -> (the file, {name: {offset, length}}),
+    offset being where each one's raw data starts in the file (found by its unique marker
+    values), length its float count. Made with the onnx package from the graph already exported:
+    no second trace. It holds the default setup's initial network until the page fills it."""
+    import onnx
+    from onnx import numpy_helper
+
+    model = onnx.load_from_string(network)
+    markers = {  # values no other bytes of the file repeat, one run per tensor
+        name: (np.arange(n, dtype=np.float32) + 1000.5 * (k + 1)) * np.float32(1e9)
+        for k, (name, n) in enumerate(DOWNLOAD_TENSORS.items())
+    }
+    kept = [graph_input for graph_input in model.graph.input if graph_input.name not in markers]
+    del model.graph.input[:]
+    model.graph.input.extend(kept)
+    model.graph.initializer.extend(numpy_helper.from_array(marker, name) for name, marker in markers.items())
+    data = bytearray(model.SerializeToString())
+    setup = Setup()
+    defaults = {"params": initial(setup), **masks(setup)}
+    places = {}
+    for name, marker in markers.items():
+        offset = data.find(marker.tobytes())
+        assert offset >= 0 and data.count(marker.tobytes()) == 1, name
+        data[offset : offset + marker.nbytes] = defaults[name].astype("<f4").tobytes()
+        places[name] = {"offset": offset, "length": len(marker)}
+    return bytes(data), places
 
 
 def network_module():

@@ -33,18 +33,12 @@ from pybtex.style.names.plain import NameStyle as PlainNames
 from pybtex.style.sorting.none import SortingStyle as Unsorted
 
 from ..contract import SITE_FILES
-from ..errors import BuildError
+from ..errors import BuildError, ContentError
 from ..stats import McNemar, mcnemar, number, percent, percent_ci
 from . import katex
 from .figures import FIGURES, FigureError
+from .figures.playground import setup_of as playground_setup
 from .figures.playground import trained as trained_playground
-
-
-class ContentError(BuildError):
-    """An author's mistake, located: str() is 'content/FILE.md:LINE: what is wrong; what to do'."""
-
-    def __init__(self, path: Path, line: int, message: str):
-        super().__init__(f"{path}:{line}: {message}")
 
 
 class ContentErrors(ContentError):
@@ -226,9 +220,10 @@ def about(accuracy, target: float, within: float = 0.02) -> bool:
     return low <= target + within and high >= target - within
 
 
-def prose_functions(values: dict) -> dict:
+def prose_functions(values: dict, source: Path | None = None) -> dict:
+    """Functions prose and claims may call: {{ most_confused(metrics.softmax).said }}; `source`
+    is the article's file, which a file an argument names is relative to (a playground's CSV)."""
     remember = values.get("remember") or (lambda figure, arguments, compute: compute())
-    """Functions prose and claims may call: {{ most_confused(metrics.softmax).said }}."""
 
     def most_confused(metrics: dict) -> dict:
         """The commonest mistake: {true, said, count} with class names (the first of a tie),
@@ -255,12 +250,18 @@ def prose_functions(values: dict) -> dict:
         "significantly_better": significantly_better,
         "about": about,
         "most_confused": most_confused,
-        # A setup trained in PyTorch as the page trains it; remembered by render.py's cache, so a
-        # content-only rebuild neither trains nor imports torch.
-        "playground": lambda epochs=30, **options: remember(
-            "playground", [epochs, options], lambda: trained_playground(epochs, **options)
-        ),
+        # A setup trained in PyTorch as the page trains it; remembered by render.py's cache (keyed
+        # by the setup, an author's points included), so a content-only rebuild neither trains nor
+        # imports torch.
+        "playground": lambda epochs=30, **options: playground_run(remember, source, epochs, options),
     }
+
+
+def playground_run(remember: Callable, source: Path | None, epochs: int, options: dict) -> dict:
+    """playground(epochs, **options) for prose: the setup read first (an author's CSV with it),
+    so the remembered run is keyed by the points themselves, not only by the file's name."""
+    setup = playground_setup(options, source)
+    return remember("playground", [epochs, repr(setup)], lambda: trained_playground(epochs, setup))
 
 
 COMPARISON = re.compile(r"\s(<=|>=|==|!=|<|>)\s")
@@ -282,9 +283,11 @@ def check_claim(path: Path, line: int, claim: str, values: dict | None) -> str:
         ) from None
     if values is None:
         return ""
-    context = {**values, **prose_functions(values)}
+    context = {**values, **prose_functions(values, path)}
     try:
         holds = whole(**context)
+    except ContentError:  # located already: a line of a file the claim reads (a playground's CSV)
+        raise
     except Exception as e:  # an unknown name, a bad index: say which claim and why
         raise ContentError(path, line, f"claim '{claim}' cannot be evaluated: {e}") from None
     if not holds:  # its two sides, for the message (compiled only now: most claims hold)
@@ -317,7 +320,7 @@ def fill_values(path: Path, body: str, offset: int, values: dict) -> str:
     """Replace {{ ... }} in the prose by the build's values (without values: check the syntax)."""
     try:
         template = template_environment().from_string(body)
-        return body if values is None else template.render(**values, **prose_functions(values))
+        return body if values is None else template.render(**values, **prose_functions(values, path))
     except jinja2.TemplateSyntaxError as e:
         raise ContentError(path, offset + e.lineno, f"template syntax: {e.message}") from None
     except jinja2.UndefinedError as e:
@@ -326,6 +329,8 @@ def fill_values(path: Path, body: str, offset: int, values: dict) -> str:
         raise ContentError(
             path, line, f"{e.message}; the build provides: {known} (e.g. {{{{ metrics.cnn.test_accuracy | percent }}}})"
         ) from None
+    except ContentError:  # located already: a line of a file the prose reads (a playground's CSV)
+        raise
     except jinja2.exceptions.SecurityError as e:
         problem = str(e).rstrip(".")
         raise ContentError(
@@ -435,7 +440,7 @@ def render_figures(
             raise ContentError(path, line, f"unknown figure '{name}'; registered figures: {', '.join(sorted(FIGURES))}")
         figure = FIGURES[name]
         try:
-            typed = figure.check_options(options, site.result)
+            typed = figure.check_options(options, site.result, source=path)
             label = typed.pop("label")
             html_figure = site.figure_html(name, figure, typed)
         except FigureError as e:

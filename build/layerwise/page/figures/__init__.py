@@ -16,6 +16,7 @@ import re
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -145,6 +146,9 @@ def tour_epoch(value: str | None, result) -> int:
 
 # Converters that need the trained build's result; the others also work on a Preview.
 NEEDS_RESULT = {tour_layer, analysed_layer, tour_epoch}
+# Converters that read a file the directive names, relative to the file that wrote it: called
+# as convert(text, result, source), source being that file (the article's .md).
+NEEDS_SOURCE: set = set()
 
 
 @dataclass
@@ -241,8 +245,9 @@ class Figure:
                 raise ValueError(f"'{key}' must be {e}; got '{value}'") from None
         return typed
 
-    def check_options(self, given: dict, result) -> dict:
-        """{name: (text, line)} from the directive -> {name: typed value}, defaults filled in."""
+    def check_options(self, given: dict, result, source: Path | None = None) -> dict:
+        """{name: (text, line)} from the directive -> {name: typed value}, defaults filled in;
+        `source` the file that wrote them (what a file an option names is relative to)."""
         if result is not None and data_kind(result) not in self.kinds:
             kind = data_kind(result)
             able = [name for name, f in FIGURES.items() if kind in f.kinds]
@@ -260,8 +265,9 @@ class Figure:
                 )
             if isinstance(result, Preview) and known[name][0] in NEEDS_RESULT:
                 continue  # checked again when the build's result is there
+            convert, relative = known[name][0], ((source,) if known[name][0] in NEEDS_SOURCE else ())
             try:
-                typed[name] = known[name][0](text_value, result)
+                typed[name] = convert(text_value, result, *relative)
             except ValueError as e:
                 raise FigureError(
                     f"figure '{self.name}' option ':{name}:' must be {e}; got '{text_value}'", line

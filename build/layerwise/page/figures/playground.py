@@ -5,10 +5,11 @@ import base64
 import functools
 import html
 import json
+from pathlib import Path
 
 from ... import converters
 from ...model import exports, playground
-from . import FIGURES, FigureError, choice, fallback, figure, number, whole
+from . import FIGURES, NEEDS_SOURCE, FigureError, choice, fallback, figure, number, whole
 
 
 @converters.described({"type": "list", "of": {"type": "choice", "values": list(playground.FEATURES)}, "min_length": 1})
@@ -49,6 +50,24 @@ DATASETS = choice(*playground.CLASSIFY, *playground.REGRESS)
 ACTIVATION = choice(*playground.ACTIVATIONS)
 REGULARIZATION = choice("none", "l1", "l2")
 
+
+@converters.described(DATASETS.schema)  # a link names a generated dataset; only the directive a file
+def dataset_or_csv(value: str, result, source: Path | None = None) -> "str | playground.OwnPoints":
+    """A generated dataset's name, or an author's CSV (x1,x2,label or x1,x2,target) relative to
+    the article's file: read and checked here, its errors at the CSV's lines."""
+    if not value.lower().endswith(".csv"):
+        return DATASETS(value, result)
+    path = (source.parent if source else Path()) / value
+    if not path.is_file():
+        raise ValueError(
+            f"one of {', '.join((*playground.CLASSIFY, *playground.REGRESS))}, or a CSV file beside the article:"
+            f" {path} is not there"
+        )
+    return playground.read_points(path, value)
+
+
+NEEDS_SOURCE.add(dataset_or_csv)
+
 # What a link may set, and what each key accepts (the page decodes and encodes the fragment by
 # these converters' schemas, handed over in the contract: templates/link-state.js):
 # [a deeper spiral](#fig-spiral?layers=8,8,8&activation=relu).
@@ -59,9 +78,18 @@ STATE |= {"seed": whole(0, 2**31 - 1)}
 
 
 @functools.cache
+def exported() -> tuple[dict[str, bytes], dict[str, dict]]:
+    """The exported graphs, once per process (every playground of the site shares them): the step,
+    the network, and the network as a reader's download ("template"), with where in that file
+    the page writes each of its tensors."""
+    files = dict(exports.load(playground.export_graphs))
+    files["template"], places = playground.download_template(files["network"])
+    return files, places
+
+
 def graphs() -> dict[str, str]:
-    """The exported graphs, base64, once per process (every playground of the site shares them)."""
-    return {name: base64.b64encode(data).decode() for name, data in exports.load(playground.export_graphs).items()}
+    """The exported graphs, base64: the page's files (render.externalise_figures)."""
+    return {name: base64.b64encode(data).decode() for name, data in exported()[0].items()}
 
 
 def model_description() -> dict:
@@ -77,6 +105,7 @@ def model_description() -> dict:
         "points": p.POINTS,
         "extent": p.EXTENT,
         "layout": p.layout(),
+        "template": exported()[1],  # {tensor: {offset, length}}: float32 LE in the template's bytes
     }
 
 
@@ -86,7 +115,7 @@ def model_description() -> dict:
     state=STATE,
     kinds=("image", "text"),  # its own points: the article's data is not read
     exports=(playground.export_graphs,),
-    data=(DATASETS, DEFAULT.data),
+    data=(dataset_or_csv, DEFAULT.data),
     noise=(STATE["noise"], 0),  # percent, as TensorFlow Playground's slider
     ratio=(STATE["ratio"], 50),  # percent of the points trained on
     features=(feature_list, DEFAULT.features),
@@ -99,10 +128,13 @@ def model_description() -> dict:
     seed=(STATE["seed"], DEFAULT.seed),
 )
 def playground_figure(result, **options) -> str:
-    setup = page_setup(options)
+    setup, own = page_setup(options), options["data"]
     # The graphs leave the page as files of their own (render.externalise_figures), fetched when
     # the figure nears the viewport.
     files = "".join(f' data-inline-graph-{name}="{data}"' for name, data in graphs().items())
+    if isinstance(own, playground.OwnPoints):  # an author's points, as Python read them
+        points = {"name": own.name, "problem": own.problem, "labels": own.labels, "rows": own.rows}
+        files += f' data-points="{html.escape(json.dumps(points))}"'
     return (
         f'<div class="playground" data-setup="{html.escape(json.dumps(setup))}"'
         f' data-model="{html.escape(json.dumps(model_description()))}"{files}>'
@@ -112,8 +144,9 @@ def playground_figure(result, **options) -> str:
 
 def page_setup(options: dict) -> dict:
     """The directive's options as the page's setup (templates/playground-state.js)."""
+    data = options["data"]
     return {
-        "data": options["data"],
+        "data": data.name if isinstance(data, playground.OwnPoints) else data,
         "noise": options["noise"],
         "ratio": options["ratio"],
         "features": list(options["features"]),
@@ -127,21 +160,27 @@ def page_setup(options: dict) -> dict:
     }
 
 
-def trained(epochs: int = 30, **options) -> dict:
-    """For prose and claims: a setup, given as the directive's options, trained in PyTorch as
-    the page trains it: {{ playground(data="spiral", layers="8,8", epochs=50).test_loss }}."""
+def setup_of(options: dict, source: Path | None = None) -> playground.Setup:
+    """The directive's options, as prose writes them (data="spiral", learning_rate=0.1), as a
+    Setup; a CSV named is read relative to `source`, the article's file."""
     given = {name.replace("_", "-"): (str(value), None) for name, value in options.items()}
     try:
-        typed = FIGURES["playground"].check_options(given, None)
+        typed = FIGURES["playground"].check_options(given, None, source)
     except FigureError as e:
         raise ValueError(str(e)) from None
-    setup = page_setup(typed)
-    setup = playground.Setup(
+    setup, own = page_setup(typed), typed["data"]
+    return playground.Setup(
         **{key: setup[key] for key in ("data", "activation", "batch", "regularization", "rate", "seed")},
         noise=setup["noise"] / 100,
         ratio=setup["ratio"] / 100,
         features=tuple(setup["features"]),
         layers=tuple(setup["layers"]),
         learning_rate=setup["learningRate"],
+        own=own if isinstance(own, playground.OwnPoints) else None,
     )
+
+
+def trained(epochs: int, setup: playground.Setup) -> dict:
+    """For prose and claims: a setup trained in PyTorch as the page trains it, for `epochs`:
+    {{ playground(data="spiral", layers="8,8", epochs=50).test_loss }}."""
     return playground.reference(setup, epochs)
