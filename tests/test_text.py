@@ -159,7 +159,12 @@ def test_a_transformer_reads_like_its_diagram_and_sees_only_the_past():
 
 CLASSIFY = TextInfo("classify", NEXT_TOKEN.vocabulary, None, 24, [])
 GRU_CLASSIFIER = ["embed: Embedding(auto, 8)", "gru: GRU(auto, 12)", "last: Pool('last')", "out: Linear(auto, classes)"]
-LSTM_CLASSIFIER = ["embed: Embedding(auto, 8)", "lstm: LSTM(auto, 12)", "last: Pool('last')", "out: Linear(auto, classes)"]
+LSTM_CLASSIFIER = [
+    "embed: Embedding(auto, 8)",
+    "lstm: LSTM(auto, 12)",
+    "last: Pool('last')",
+    "out: Linear(auto, classes)",
+]
 ATTENDING_CLASSIFIER = [
     "embed: Embedding(auto, 16)",
     "position: PositionalEmbedding(context, 16)",
@@ -171,7 +176,12 @@ ATTENDING_CLASSIFIER = [
 
 @pytest.mark.parametrize(
     "lines, info",
-    [(TINY_TRANSFORMER, NEXT_TOKEN), (GRU_CLASSIFIER, CLASSIFY), (LSTM_CLASSIFIER, CLASSIFY), (ATTENDING_CLASSIFIER, CLASSIFY)],
+    [
+        (TINY_TRANSFORMER, NEXT_TOKEN),
+        (GRU_CLASSIFIER, CLASSIFY),
+        (LSTM_CLASSIFIER, CLASSIFY),
+        (ATTENDING_CLASSIFIER, CLASSIFY),
+    ],
 )
 def test_export_runs_every_layer_in_onnxruntime_at_any_length(lines, info):
     import onnxruntime
