@@ -236,6 +236,8 @@ def test_a_classifier_of_words_trains_on_texts_of_every_length(tmp_path):
 def test_the_pipeline_runs_the_stages_text_has_and_says_why_not_the_others(tmp_path):
     import json
 
+    import numpy as np
+
     from layerwise import contract
     from layerwise.cache import Cache
     from layerwise.config import load_config, merge, validated
@@ -265,6 +267,19 @@ def test_the_pipeline_runs_the_stages_text_has_and_says_why_not_the_others(tmp_p
     assert {layer.type for layer in result.models["tiny"].layers} >= {"Attention", "Lens", "TransformerBlock"}
     assert result.models["tiny"].no_gradients == STAGES["gradients"].why_not
     assert result.tour["not_recorded"] == STAGES["record"].why_not and result.manifold == {"layers": {}}
+    # Instead of the tour, how it changed: every snapshot on the held-out windows (all of them, here).
+    history = result.tour["history"]
+    snapshots, T = len(history["epochs"]), len(history["sentence"])
+    assert history["windows"] == result.dataset.n_test and history["bits"][-1] == pytest.approx(
+        float(metrics["bits_per_char"]), abs=1e-4
+    )  # the last snapshot is the trained model
+    assert history["bits"][0] > history["bits"][-1] and history["sentence"] == info.examples[0][:T] and T > 1
+    maps = np.frombuffer(result.files[contract.site_path("history_attention", model="tiny")], np.uint8)
+    assert [a["heads"] for a in history["attention"]] == [2, 2] and maps.size == snapshots * 2 * 2 * T * T
+    rows = maps.reshape(snapshots, 2, 2, T, T).astype(int).sum(-1)  # each query's probabilities, in 1/255
+    assert (abs(rows - 255) <= T).all() and (np.triu(maps.reshape(-1, T, T)[-1], 1) == 0).all()  # causal
+    assert [lens["name"] for lens in history["lens"]] == ["block1.lens", "block2.lens", "output"]
+    assert all(len(lens["predicted"]) == snapshots and len(lens["predicted"][-1]) == T for lens in history["lens"])
     files = set(result.files)
     assert contract.site_path("model", model="tiny") in files and not any(
         f.startswith(("units/", "tour/")) for f in files
