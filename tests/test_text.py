@@ -267,7 +267,7 @@ def test_the_pipeline_runs_the_stages_text_has_and_says_why_not_the_others(tmp_p
     assert {layer.type for layer in result.models["tiny"].layers} >= {"Attention", "Lens", "TransformerBlock"}
     assert result.models["tiny"].no_gradients == STAGES["gradients"].why_not
     assert result.tour["not_recorded"] == STAGES["record"].why_not and result.manifold == {"layers": {}}
-    # Instead of the tour, how it changed: every snapshot on the held-out windows (all of them, here).
+    # Instead of the tour, how it changed: every snapshot on the held-out windows (all of them, here: < 128).
     history = result.tour["history"]
     snapshots, T = len(history["epochs"]), len(history["sentence"])
     assert history["windows"] == result.dataset.n_test and history["bits"][-1] == pytest.approx(

@@ -478,7 +478,7 @@ def record_and_analyse(config: dict, networks: dict, trained: dict, dataset, ana
         tour_summary = {"model": name, "not_recorded": STAGES["record"].why_not}
         if applies("history", dataset.source) and name in networks:  # how a next-token model changed instead
             recorded, result = networks[name], trained[name]
-            found = run("history", lambda: history.record_history(recorded, result, dataset, config["record"]))
+            found = run("history", lambda: history.record_history(recorded, result, dataset))
             files.update(found["files"])
             tour_summary["history"] = found["summary"]
         return tour_summary, {"layers": {}}

@@ -80,7 +80,7 @@ STAGES = {
         Stage(
             "history",
             code=("model.history",),
-            settings=("record",),
+            settings=("record",),  # which model
             needs=("train",),
             kinds=("text:next-token",),
             why_not="the Grand Tour shows how this model changed over training",
