@@ -30,7 +30,7 @@ function said(history, s) {
 async function mount(root, near) {
   const history = JSON.parse(root.dataset.history), characters = Array.from(history.sentence), last = history.bits.length - 1;
   const slider = el("input", { type: "range", min: "0", max: String(last), step: "1", value: String(last) });
-  const output = el("output", { class: "text-said", "aria-live": "polite" });
+  const output = el("output", { class: "history-said", "aria-live": "polite" });
   const heads = history.attention.map(() => el("div", { class: "text-heads" }));
   const lens = el("table", { class: "text-lens" });
   root.setAttribute("role", "group");
@@ -48,7 +48,7 @@ async function mount(root, near) {
     slider.setAttribute("aria-valuetext", s === 0 ? "before training" : `after ${epochs(history.epochs[s])}`);
     output.textContent = said(history, s);
     const maps = mapsAt(bytes, history, s);
-    history.attention.forEach((a, i) => drawHeads(heads[i], maps[a.name], a.heads, characters, characters.length - 1, -1));
+    history.attention.forEach((a, i) => drawHeads(heads[i], maps[a.name], a.heads, characters, characters.length - 1, -1, false));
     drawLens(lens, history.lens.map(({ name, predicted }) => ({ name, predicted: predicted[s] })), characters);
     root.dataset.snapshot = String(s);
   }
