@@ -98,19 +98,20 @@ export function queryAt(canvas, clientY, T, top = LABEL) {
   return query >= 0 && query < T ? query : null;
 }
 
-// In words, for the query's row of one head: where it looks most (and the mask, where there is one).
-export function attentionSaid(probabilities, head, characters, query, causal) {
+// In words, for the query's row of one head: where it looks most (and the mask, where there is one);
+// `pressable`: its rows open the arithmetic (the explorer's maps; not a still record's).
+export function attentionSaid(probabilities, head, characters, query, causal, pressable = true) {
   const T = characters.length, row = probabilities.subarray(head * T * T + query * T, head * T * T + (query + 1) * T);
   let best = 0;
   for (let k = 1; k < T; k++) if (row[k] > row[best]) best = k;
   return `Head ${head + 1}, at position ${query + 1} (“${visible(characters[query])}”), attends most to position ${best + 1} ` +
     `(“${visible(characters[best])}”): ${percent(row[best])}.` +
     (causal ? " Hatched cells are masked: a position never sees a later one." : " Every position may read every other.") +
-    " Press a row (or Enter) for its arithmetic; arrows move the query.";
+    (pressable ? " Press a row (or Enter) for its arithmetic; arrows move the query." : "");
 }
 
 // Every head of an attention layer as a small map (the chosen one outlined), in `holder`.
-export function drawHeads(holder, probabilities, heads, characters, query, chosen) {
+export function drawHeads(holder, probabilities, heads, characters, query, chosen, pressable = true) {
   const causal = isCausal(probabilities, characters.length);
   while (holder.children.length > heads) holder.lastChild.remove();
   while (holder.children.length < heads)
@@ -119,7 +120,7 @@ export function drawHeads(holder, probabilities, heads, characters, query, chose
   [...holder.children].forEach((box, h) => {
     const canvas = box.firstChild;
     drawAttention(canvas, probabilities, h, characters, query, causal);
-    canvas.setAttribute("aria-label", attentionSaid(probabilities, h, characters, query, causal));
+    canvas.setAttribute("aria-label", attentionSaid(probabilities, h, characters, query, causal, pressable));
     box.classList.toggle("chosen", h === chosen);
     canvas.style.maxWidth = h === chosen ? `${2 * canvas.width}px` : ""; // large, yet never blurred past twice its size
   });

@@ -9,7 +9,7 @@ import { contract, el, loadTokenModel, shareExample, sitePath } from "./runtime.
 import { decode, encode, fullText, generation, initial, queryOf, reading, reduce } from "./text-explorer-state.js";
 import { drawState, queryAt, readingSaid, visible } from "./text-explorer-render.js";
 import { attentionArithmetic, drawAttentionDetail } from "./text-attention.js";
-import { drawGruDetail, gruArithmetic } from "./text-gru.js";
+import { RECURRENT, drawRecurrentDetail } from "./text-recurrent.js";
 import { stepWeights } from "./detail-arithmetic.js";
 
 const field = (label, input) => el("label", { class: "text-control" }, `${label} `, input);
@@ -103,15 +103,15 @@ function pressable(view, dispatch, now) {
 }
 
 // The arithmetic of the state's query (and head), where it is open on a layer whose step the
-// build described: attention's, or a GRU's (whose weights are fetched); hidden otherwise.
+// build described: attention's, or a GRU's or LSTM's (whose weights are fetched); hidden otherwise.
 async function drawArithmetic(holder, { state, read, outputs, layers, model, close }) {
   const layer = layers.find((l) => l.name === state.layer), T = read.characters.length;
   const kind = state.arithmetic && T ? layer.step?.kind : null, query = queryOf(state, T);
-  holder.hidden = kind !== "attention" && kind !== "gru";
+  holder.hidden = kind !== "attention" && !(kind in RECURRENT);
   if (holder.hidden) return null;
-  if (kind === "gru") {
-    const found = gruArithmetic(layer, outputs, await stepWeights(model, layer.step), query);
-    drawGruDetail(holder, found, read.characters, close);
+  if (kind in RECURRENT) {
+    const found = RECURRENT[kind].arithmetic(layer, outputs, await stepWeights(model, layer.step), query);
+    drawRecurrentDetail(holder, kind, found, read.characters, close);
     return found;
   }
   const found = attentionArithmetic(layer, outputs, Math.min(state.head, layer.shape[0] - 1), query, T);

@@ -197,3 +197,71 @@ def test_pressing_a_letter_of_the_grus_layer_shows_its_gates_equal_to_the_models
     print("GRU step, max differences:", errors)
     assert found["t"] == 4 and max(errors.values()) <= 1e-5 and found["error"] <= 1e-5, errors
     assert page.console_errors == []
+
+
+LSTM_LINES = ["embed: Embedding(auto, 8)", "lstm: LSTM(auto, 12)", "last: Pool('last')", "out: Linear(auto, classes)"]
+
+
+def lstm_steps_in_numpy(W, R, B, x):
+    """ONNX's LSTM (gates i, o, f, c; no peepholes) over every position of x (T, D): per position
+    (i, f, o, g, c, h), each (H,)."""
+    H, sigmoid = R.shape[1], lambda v: 1 / (1 + np.exp(-v))  # noqa: E731
+    h, c, steps = np.zeros(H, np.float32), np.zeros(H, np.float32), []
+    for x_t in x:
+        i, o, f, g = np.split(W @ x_t + B[: 4 * H] + R @ h + B[4 * H :], 4)  # each (H,)
+        i, o, f, g = sigmoid(i), sigmoid(o), sigmoid(f), np.tanh(g)
+        c = f * c + i * g
+        h = o * np.tanh(c)
+        steps.append((i, f, o, g, c, h))
+    return steps
+
+
+def described_lstm():
+    """A tiny LSTM classifier, its shown outputs on five tokens and its step's W, R, B from the anatomy."""
+    info = TextInfo("classify", list("abcdefgh é"), None, 24, [])
+    network = network_from_layers(LSTM_LINES, (24,), 3, "l", info).eval()
+    layers = [type("Layer", (), {"name": n, "type": network.layer_type(n)}) for n in network.layer_names]
+    described = anatomy.describe(export_onnx(network, (24,)), layers)
+    step = described.steps["lstm"]
+    stored = np.frombuffer(described.weights, dtype="<f4")
+    W, R, B = (stored[o : o + np.prod(shape)].reshape(shape) for o, shape in (step.weights[k] for k in "WRB"))
+    with torch.no_grad():
+        shown = network.outputs(torch.tensor([[1, 2, 3, 4, 5]]))
+    return network, step, (W, R, B), shown
+
+
+def test_an_lstms_step_is_read_from_the_graph_with_torchs_weights():
+    network, step, (W, R, B), shown = described_lstm()
+    assert (step.kind, step.reads, step.settings) == ("lstm", ["embed"], {"hidden": 12, "gates": "iofc"})
+    lstm = network.module.get_submodule("lstm.lstm")  # torch's i, f, g, o order: the graph's is i, o, f, c
+    i_, f_, g_, o_ = lstm.weight_ih_l0.detach().numpy().reshape(4, 12, 8)
+    assert np.array_equal(W, np.concatenate([i_, o_, f_, g_]))
+    x, states = shown["embed"][0].numpy(), shown["lstm"][0].numpy()  # (T, 8), (T, 12)
+    found = np.stack([step[5] for step in lstm_steps_in_numpy(W, R, B, x)])  # (T, 12)
+    assert np.abs(found - states).max() <= 1e-5
+
+
+@pytest.mark.browser
+def test_the_pages_lstm_step_equals_the_models_gates(page, site_build, server):
+    """The page's LSTM arithmetic (templates/text-recurrent.js) in Chromium, on a tiny LSTM's
+    outputs and weights: each gate, the cell and h equal numpy's, and h the model's."""
+    network, step, (W, R, B), shown = described_lstm()
+    page.goto(f"{server}/languages.html")
+    found = page.evaluate(
+        """async ({ layer, outputs, weights }) => {
+            const { RECURRENT } = await import('./assets/text-recurrent.js');
+            const floats = (o) => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, Float32Array.from(v)]));
+            const a = RECURRENT.lstm.arithmetic(layer, floats(outputs), floats(weights), 3);
+            return { t: a.t, i: a.i, f: a.f, o: a.o, g: a.g, c: a.c, h: a.h, error: a.error };
+        }""",
+        {
+            "layer": {"name": "lstm", "step": {"reads": step.reads, "settings": step.settings}},
+            "outputs": {name: shown[name][0].flatten().tolist() for name in ("embed", "lstm")},
+            "weights": {"W": W.flatten().tolist(), "R": R.flatten().tolist(), "B": B.flatten().tolist()},
+        },
+    )
+    expected = lstm_steps_in_numpy(W, R, B, shown["embed"][0].numpy())[3]
+    errors = {name: np.abs(np.asarray(found[name]) - want).max() for name, want in zip("ifogch", expected)}
+    print("LSTM step, max differences:", errors)
+    assert found["t"] == 3 and max(errors.values()) <= 1e-5 and found["error"] <= 1e-5, errors
+    assert page.console_errors == []

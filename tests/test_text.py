@@ -159,6 +159,12 @@ def test_a_transformer_reads_like_its_diagram_and_sees_only_the_past():
 
 CLASSIFY = TextInfo("classify", NEXT_TOKEN.vocabulary, None, 24, [])
 GRU_CLASSIFIER = ["embed: Embedding(auto, 8)", "gru: GRU(auto, 12)", "last: Pool('last')", "out: Linear(auto, classes)"]
+LSTM_CLASSIFIER = [
+    "embed: Embedding(auto, 8)",
+    "lstm: LSTM(auto, 12)",
+    "last: Pool('last')",
+    "out: Linear(auto, classes)",
+]
 ATTENDING_CLASSIFIER = [
     "embed: Embedding(auto, 16)",
     "position: PositionalEmbedding(context, 16)",
@@ -169,7 +175,13 @@ ATTENDING_CLASSIFIER = [
 
 
 @pytest.mark.parametrize(
-    "lines, info", [(TINY_TRANSFORMER, NEXT_TOKEN), (GRU_CLASSIFIER, CLASSIFY), (ATTENDING_CLASSIFIER, CLASSIFY)]
+    "lines, info",
+    [
+        (TINY_TRANSFORMER, NEXT_TOKEN),
+        (GRU_CLASSIFIER, CLASSIFY),
+        (LSTM_CLASSIFIER, CLASSIFY),
+        (ATTENDING_CLASSIFIER, CLASSIFY),
+    ],
 )
 def test_export_runs_every_layer_in_onnxruntime_at_any_length(lines, info):
     import onnxruntime
@@ -207,14 +219,15 @@ def test_a_model_that_cannot_read_or_predict_text_is_one_line(lines, message):
     assert message in one_line(e) and one_line(e).startswith("models.bad")
 
 
-def test_a_classifier_of_words_trains_on_texts_of_every_length(tmp_path):
+@pytest.mark.parametrize("cell", ["GRU", "LSTM"])  # the LSTM is not in the languages ladder: its build stays as it is
+def test_a_classifier_of_words_trains_on_texts_of_every_length(tmp_path, cell):
     for name, words in {"en": "house mouse cheese tree water", "de": "Haus Maus Käse Baum Wasser"}.items():
         (tmp_path / f"{name}.txt").write_text("\n".join(words.split() * 6), encoding="utf-8")
     data = text_data(tmp_path, task="classify", context=8, test_fraction=0.2)
     source = describe_source(data, None)
     dataset = load_dataset(data, None, source)
-    lines = ["embed: Embedding(auto, 8)", "gru: GRU(auto, 16)", "pool: Pool('last')", "out: Linear(auto, classes)"]
-    network = network_from_layers(lines, source.shape, 2, "gru", source.text)
+    lines = ["embed: Embedding(auto, 8)", f"cell: {cell}(auto, 16)", "pool: Pool('last')", "out: Linear(auto, classes)"]
+    network = network_from_layers(lines, source.shape, 2, "cell", source.text)
     settings = {**DEFAULTS["train"], "epochs": 3, "batch_size": 4, "device": "cpu", "learning_rate": 0.02}
     result = train.train_model(network, dataset, settings)
     assert result["epochs"][-1]["loss"] < result["epochs"][0]["loss"]
@@ -223,6 +236,8 @@ def test_a_classifier_of_words_trains_on_texts_of_every_length(tmp_path):
 
 def test_the_pipeline_runs_the_stages_text_has_and_says_why_not_the_others(tmp_path):
     import json
+
+    import numpy as np
 
     from layerwise import contract
     from layerwise.cache import Cache
@@ -253,6 +268,19 @@ def test_the_pipeline_runs_the_stages_text_has_and_says_why_not_the_others(tmp_p
     assert {layer.type for layer in result.models["tiny"].layers} >= {"Attention", "Lens", "TransformerBlock"}
     assert result.models["tiny"].no_gradients == STAGES["gradients"].why_not
     assert result.tour["not_recorded"] == STAGES["record"].why_not and result.manifold == {"layers": {}}
+    # Instead of the tour, how it changed: every snapshot on the held-out windows (all of them, here: < 128).
+    history = result.tour["history"]
+    snapshots, T = len(history["epochs"]), len(history["sentence"])
+    assert history["windows"] == result.dataset.n_test and history["bits"][-1] == pytest.approx(
+        float(metrics["bits_per_char"]), abs=1e-4
+    )  # the last snapshot is the trained model
+    assert history["bits"][0] > history["bits"][-1] and history["sentence"] == info.examples[0][:T] and T > 1
+    maps = np.frombuffer(result.files[contract.site_path("history_attention", model="tiny")], np.uint8)
+    assert [a["heads"] for a in history["attention"]] == [2, 2] and maps.size == snapshots * 2 * 2 * T * T
+    rows = maps.reshape(snapshots, 2, 2, T, T).astype(int).sum(-1)  # each query's probabilities, in 1/255
+    assert (abs(rows - 255) <= T).all() and (np.triu(maps.reshape(-1, T, T)[-1], 1) == 0).all()  # causal
+    assert [lens["name"] for lens in history["lens"]] == ["block1.lens", "block2.lens", "output"]
+    assert all(len(lens["predicted"]) == snapshots and len(lens["predicted"][-1]) == T for lens in history["lens"])
     files = set(result.files)
     assert contract.site_path("model", model="tiny") in files and not any(
         f.startswith(("units/", "tour/")) for f in files

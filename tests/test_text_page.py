@@ -168,3 +168,39 @@ def test_the_figure_says_what_it_needs_and_its_still_is_the_models_answer(text_s
     likeliest = info.vocabulary[ranked[0]]
     answer = f"“{html.escape(info.examples[0])}”, it expects next: “{html.escape(shown(likeliest))}”"
     assert f"Given the held-out {result.dataset.noun} {answer}" in still
+
+
+@pytest.mark.browser
+def test_the_history_slider_shows_each_snapshots_bits_attention_and_lens(page, text_site):
+    """The training-history figure: at the slider's first snapshot, the bits the build measured
+    then, every head's map of the build's attention file, and the lens's readings then."""
+    from layerwise import contract
+
+    url, result = text_site
+    history = result.tour["history"]
+    page.goto(url)
+    root = page.locator(".training-history")
+    root.scroll_into_view_if_needed()
+    last = len(history["bits"]) - 1
+    expect(root).to_have_attribute("data-snapshot", str(last), timeout=60_000)
+    root.get_by_role("slider", name="Snapshot").fill("0")  # a range input: set and an input event
+    expect(root).to_have_attribute("data-snapshot", "0")
+    expect(root.locator("output")).to_contain_text(f"Before training: {history['bits'][0]:.2f} bits per character")
+    assert history["bits"][0] > history["bits"][-1] + 1  # what the prose claims, on this build
+    heads = sum(a["heads"] for a in history["attention"])
+    expect(root.locator(".text-heads canvas")).to_have_count(heads)
+    T = len(history["sentence"])
+    stored = np.frombuffer(result.files[contract.site_path("history_attention", model=MODEL)], np.uint8)
+    first = stored[: heads * T * T] / 255  # snapshot 0, every layer's heads in order
+    shown_maps = page.evaluate("""async () => {
+        const history = await window.layerwise['training-histories'][0];
+        return Object.values(history.maps(0)).flatMap((m) => Array.from(m));
+    }""")
+    assert np.abs(np.asarray(shown_maps) - first).max() <= 1e-6
+    output_row = root.locator(".text-lens tbody tr").last.locator("td")
+    expected = page.evaluate(  # the output's readings before training, as the page writes a character
+        "async (cs) => { const r = await import('./assets/text-explorer-render.js'); return cs.map(r.visible); }",
+        history["lens"][-1]["predicted"][0],
+    )
+    assert output_row.all_text_contents() == expected and len(expected) == T
+    assert page.console_errors == []

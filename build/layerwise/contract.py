@@ -41,6 +41,9 @@ PATHS = {
     "tour_attack": "tour/{model}/attack-{method}.f16",
     "tour_attack_images": "tour/{model}/attack-{method}.u8",
     "tour_snapshot_model": "tour/{model}/snapshot-{snapshot}.onnx",  # the model with that snapshot's weights
+    # A next-token model's history (history.py): one held-out text's attention at every snapshot,
+    # uint8 of 1/255, (snapshots, then each attention layer's (heads, T, T)) in the layers' order.
+    "history_attention": "history/{model}/attention.u8",
     # What each unit of a conv or dense layer responds to (units.py), fetched when the reader
     # opens one: per unit its most and least exciting held-out examples, values, positions and
     # percentiles (JSON), and their crops, a row per unit in that order (RGBA PNG).

@@ -27,7 +27,7 @@ ACTIVATION_MODULES = {"ReLU": "relu", "Sigmoid": "sigmoid", "Tanh": "tanh", "GEL
 ACTIVATION_MODULES |= {"LeakyReLU": "leaky_relu", "ELU": "elu", "Softplus": "softplus"}
 ELEMENTWISE_OPS = {"Mul", "Div", "Add", "Sub", "Erf", "Tanh", "Sigmoid", "Pow", "Exp", "Log", "Relu", "Softplus"}
 KINDS = ("conv", "maxpool", "avgpool", "linear", "flatten", "softmax", "activation", "batchnorm", "add", "identity")
-KINDS += ("attention", "gru")
+KINDS += ("attention", "gru", "lstm")
 
 
 @dataclass
@@ -146,24 +146,33 @@ def through_layout(graph: Graph, name: str) -> str:
     return name
 
 
-def gru_step(graph: Graph, name: str) -> tuple[Step, dict] | None:
-    """A one-layer, one-way GRU (torch's, exported as ONNX's GRU op) whose output sequence is the
-    shown tensor: its input sequence, and its weights in ONNX's gate order z, r, h (W (3H, D) on
-    the input, R (3H, H) on the state, B (6H,): Wb then Rb), evaluated from the graph (the exporter
-    slices and concatenates torch's r, z, n); its reset gate applied after R (linear_before_reset,
-    as torch's). None for anything else (two layers, two directions, a starting state that is not
-    zeros, the reset gate before R): the page shows no step for it."""
-    gru = graph.made_by(through_layout(graph, name), "GRU")
-    if gru is None or len(gru.input) < 4:
+# The recurrent ops a step is read for: layer type -> (step kind, ONNX's gate order, initial states).
+RECURRENT = {"GRU": ("gru", "zrh", 1), "LSTM": ("lstm", "iofc", 2)}
+
+
+def recurrent_step(graph: Graph, name: str, layer_type: str) -> tuple[Step, dict] | None:
+    """A one-layer, one-way GRU or LSTM (torch's, exported as ONNX's op of that name) whose output
+    sequence is the shown tensor: its input sequence, and its weights in ONNX's gate order (the
+    GRU's z, r, h: W (3H, D) on the input, R (3H, H) on the state, B (6H,): Wb then Rb; the LSTM's
+    i, o, f, c: (4H, D), (4H, H), (8H,)), evaluated from the graph (the exporter reorders torch's
+    gates); a GRU's reset gate applied after R (linear_before_reset, as torch's). None for anything
+    else (two layers, two directions, starting states that are not zeros, peepholes, the reset
+    gate before R): the page shows no step for it."""
+    kind, gates, states = RECURRENT[layer_type]
+    node = graph.made_by(through_layout(graph, name), layer_type)
+    if node is None or len(node.input) < 4:
         return None
-    a = attributes(gru)
-    start = graph.made_by(gru.input[5], "ConstantOfShape") if len(gru.input) > 5 and gru.input[5] else True
-    lengths = gru.input[4] if len(gru.input) > 4 else ""
-    if a.get("direction", "forward") != "forward" or start is None or lengths or not a.get("linear_before_reset", 0):
+    a = attributes(node)
+    given = [node.input[i] for i in range(5, 5 + states) if len(node.input) > i and node.input[i]]
+    zeros = all(graph.made_by(start, "ConstantOfShape") is not None for start in given)
+    lengths = node.input[4] if len(node.input) > 4 else ""
+    peepholes = len(node.input) > 7 and node.input[7]
+    reset_after = layer_type != "GRU" or a.get("linear_before_reset", 0)
+    if a.get("direction", "forward") != "forward" or not zeros or lengths or peepholes or not reset_after:
         return None
-    W, R, B = constant_values(graph.model, gru.input[1:4])  # (1, 3H, D), (1, 3H, H), (1, 6H)
-    settings = {"hidden": a["hidden_size"], "linear_before_reset": True, "gates": "zrh"}
-    return Step("gru", [through_layout(graph, gru.input[0])], settings), {"W": W[0], "R": R[0], "B": B[0]}
+    W, R, B = constant_values(graph.model, node.input[1:4])  # (1, gH, D), (1, gH, H), (1, 2gH): g gates
+    settings = {"hidden": a["hidden_size"], "gates": gates} | ({"linear_before_reset": True} if kind == "gru" else {})
+    return Step(kind, [through_layout(graph, node.input[0])], settings), {"W": W[0], "R": R[0], "B": B[0]}
 
 
 def constant_values(model: onnx.ModelProto, names: list[str]) -> list[np.ndarray]:
@@ -188,7 +197,7 @@ def step_of(graph: Graph, name: str, layer_type: str, shown: set[str]) -> tuple[
     const = graph.constants
     if op == "Softmax" and layer_type == "Attention" and (found := attention_step(graph, node)):
         return found, {}
-    if layer_type == "GRU" and (found := gru_step(graph, name)):
+    if layer_type in RECURRENT and (found := recurrent_step(graph, name, layer_type)):
         return found
     if layer_type in ACTIVATION_MODULES and op not in ACTIVATION_OPS:  # a chain, e.g. GELU's erf
         sources = graph.elementwise_source(name, shown)

@@ -114,7 +114,7 @@ def wants(layer: nn.Module) -> tuple[int, int, str] | None:
         return -1, layer.in_features, "inputs"
     if isinstance(layer, nn.modules.conv._ConvNd | nn.modules.batchnorm._BatchNorm):
         return 1, getattr(layer, "in_channels", None) or layer.num_features, "channels"
-    if isinstance(layer, nn.LayerNorm | TransformerBlock | LAYERS["GRU"]):
+    if isinstance(layer, nn.LayerNorm | TransformerBlock | LAYERS["GRU"] | LAYERS["LSTM"]):
         norm = layer.norm1 if isinstance(layer, TransformerBlock) else layer
         return -1, getattr(layer, "input_size", None) or norm.normalized_shape[-1], "features"
     return None

@@ -19,7 +19,20 @@ from .. import contract
 from ..config import ConfigError, ModelSpec, ModelSpecError
 from ..errors import BuildError
 from ..stats import Proportion, spread
-from . import adversarial, anatomy, export, gradients, models, representation, sources, tour, train, units, workers
+from . import (
+    adversarial,
+    anatomy,
+    export,
+    gradients,
+    history,
+    models,
+    representation,
+    sources,
+    tour,
+    train,
+    units,
+    workers,
+)
 from . import data as data_stage
 from .analysis import attention, baselines, manifold
 from .onnx_network import OnnxNetwork
@@ -456,7 +469,13 @@ def record_and_analyse(config: dict, networks: dict, trained: dict, dataset, ana
     else what they would have shown is said instead."""
     name = config["record"]["model"]
     if not applies("record", dataset.source):
-        return {"model": name, "not_recorded": STAGES["record"].why_not}, {"layers": {}}
+        tour_summary = {"model": name, "not_recorded": STAGES["record"].why_not}
+        if applies("history", dataset.source) and name in networks:  # how a next-token model changed instead
+            recorded, result = networks[name], trained[name]
+            found = run("history", lambda: history.record_history(recorded, result, dataset))
+            files.update(found["files"])
+            tour_summary["history"] = found["summary"]
+        return tour_summary, {"layers": {}}
     recorded, result = networks[name], trained[name]
     recorded_tour = run(
         "record",

@@ -76,6 +76,15 @@ STAGES = {
             kinds=("image", "text:classify"),
             why_not="the Grand Tour's points are held-out examples with a class; a next-token window has none",
         ),
+        # The recorded next-token model at every snapshot: held-out bits, one text's attention and lens.
+        Stage(
+            "history",
+            code=("model.history",),
+            settings=("record",),  # which model
+            needs=("train",),
+            kinds=("text:next-token",),
+            why_not="the Grand Tour shows how this model changed over training",
+        ),
         Stage(
             "analysis",
             code=("model.analysis.manifold",),
@@ -146,10 +155,12 @@ def stage_keys(
             if applies(stage, source):
                 keys[f"{stage}/{name}"] = key(stage, [f"train/{name}/{runs(spec)[0]}", *STAGES[stage].needs[1:]])
     recorded = config["record"]["model"]
-    if recorded in specs and applies("record", source):
-        shown = f"train/{recorded}/{runs(specs[recorded])[0]}"
+    shown = recorded in specs and f"train/{recorded}/{runs(specs[recorded])[0]}"
+    if shown and applies("record", source):
         keys["record"] = key("record", [shown])
         keys["analysis"] = key("analysis", [shown])
+    if shown and applies("history", source):
+        keys["history"] = key("history", [shown])
     keys["pipeline"] = cache_key(sorted(keys.items()), code_hash(ORCHESTRATOR, package=package))
     return keys
 

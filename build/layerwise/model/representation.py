@@ -51,14 +51,8 @@ def text_vectors(network, tokens: torch.Tensor, source, batch: int = 1000) -> di
     frequencies, and every layer's output averaged over its positions (attention left out)."""
     network.eval()
     batches = train.batches_of(tokens, torch.arange(len(tokens)), batch)
-    threads = torch.get_num_threads()
-    # A length's batch is small: on a busy two-core machine two threads spin (a recording of the
-    # languages article took 15.8 s, 1.6 s on one), as units.py found for its images.
-    torch.set_num_threads(1)
-    try:
+    with train.one_thread():  # a length's batch is small, as units.py found for its images
         parts = [pooled_batch(network, train.trimmed(tokens[chosen]), source) for chosen in batches]
-    finally:
-        torch.set_num_threads(threads)
     where = torch.cat(batches).argsort()  # each text back in its place
     return {name: torch.cat([p[name] for p in parts]).cpu()[where].numpy() for name in parts[0]}
 

@@ -1,6 +1,6 @@
 """Layers for sequences of tokens, usable in layer lines by name: a positional embedding, a small
-pre-norm transformer block (its attention probabilities a shown layer), a GRU that gives its output
-sequence, and pooling over positions; and `transformer`, the default next-token model as a factory.
+pre-norm transformer block (its attention probabilities a shown layer), a GRU and an LSTM that give
+their output sequence, and pooling over positions; and `transformer`, the default next-token model as a factory.
 
 Tensors are (N, T, D): examples, positions, features. Everything exports to ONNX with the number
 of positions T dynamic (1 to the context), so the page runs one file on any length of text.
@@ -85,6 +85,19 @@ class GRU(nn.Module):
         return self.gru(x)[0]  # (N, T, hidden)
 
 
+class LSTM(nn.Module):
+    """torch's LSTM over (N, T, D), giving its hidden state h at every position (N, T, hidden), as
+    GRU does (its cell state c is internal: the gates' detail view shows it for one step)."""
+
+    def __init__(self, inputs: int, hidden: int, layers: int = 1):
+        super().__init__()
+        self.input_size = inputs
+        self.lstm = nn.LSTM(inputs, hidden, layers, batch_first=True)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.lstm(x)[0]  # (N, T, hidden)
+
+
 class Pool(nn.Module):
     """One vector per sequence, for classification: the last position's ("last") or the mean over
     positions ("mean"). (N, T, D) -> (N, D)."""
@@ -99,8 +112,8 @@ class Pool(nn.Module):
         return x[:, -1] if self.how == "last" else x.mean(1)  # (N, D)
 
 
-# What layer lines may name besides torch.nn's layers (this GRU stands in for nn.GRU).
-LAYERS = {layer.__name__: layer for layer in (PositionalEmbedding, TransformerBlock, GRU, Pool)}
+# What layer lines may name besides torch.nn's layers (this GRU and LSTM stand in for nn's).
+LAYERS = {layer.__name__: layer for layer in (PositionalEmbedding, TransformerBlock, GRU, LSTM, Pool)}
 
 
 def transformer_lines(blocks: int = 2, heads: int = 4, width: int = 64) -> list[str]:

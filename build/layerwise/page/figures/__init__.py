@@ -435,5 +435,6 @@ from . import (  # noqa: E402,F401
     ten_neurons,
     text_explorer,
     training_curves,
+    training_history,
     unit_examples,
 )
