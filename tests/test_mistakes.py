@@ -232,33 +232,44 @@ def test_a_second_build_waits_for_the_first(tmp_path):
     first.wait()
 
 
-def test_ctrl_c_during_training_is_one_line_and_keeps_finished_models(project):
+@pytest.mark.parametrize("articles", [1, 2], ids=["one article, its runs in parallel", "two articles in parallel"])
+def test_ctrl_c_during_training_is_one_line_and_keeps_finished_models(project, articles):
     config = write_config(
         project,
         "[train]\nepochs = 200\n[models.one_neuron]\nlayers = "
         '["f: Flatten()", "n: Linear(pixels, classes)", "s: Sigmoid()"]\ntrain = { epochs = 1 }',
     )
+    if articles == 2:  # its own seed: a pipeline of its own, trained beside the first's in a worker process
+        (project / "content" / "second.toml").write_text("[train]\nseed = 1\n")
+        (project / "content" / "second.md").write_text("---\ntitle: Second\nconfig: second.toml\n---\n\n# Two\n")
     build = subprocess.Popen(
         [sys.executable, "-m", "layerwise", "build", "--config", str(config)],
-        stderr=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
         text=True,
         start_new_session=True,
         # A shell running the suite in the background ignores SIGINT, and children inherit that.
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
+    # one_neuron has finished, and is in the cache: said by the build (one article's runs) or
+    # by its worker's stage line (articles in parallel)
+    finished = "trained one_neuron" if articles == 1 else "stage train one_neuron"
     seen = ""
-    while "trained one_neuron" not in seen:  # one_neuron has finished: it is in the cache
-        seen += build.stderr.read(1)
+    while finished not in seen:
+        seen += build.stdout.read(1)
         assert build.poll() is None, seen
     os.killpg(build.pid, signal.SIGINT)
-    rest = build.stderr.read()
+    rest = build.stdout.read()
     assert build.wait(timeout=30) == 130
     assert rest.strip().splitlines()[-1] == "stopped; the previous site is intact; finished models are cached"
     assert "Traceback" not in rest
     assert (project / "site" / "index.html").read_text() == "<p>the previous site</p>"
     entries = list((project / "cache" / "train").glob("*.pickle"))
-    assert len(entries) == 1 and Cache(project / "cache").load(entries[0]) is not None
+    assert len(entries) >= 1 and all(Cache(project / "cache").load(e) is not None for e in entries)
     assert not list((project / "cache").rglob("*.tmp"))
+    listed = subprocess.run(["ps", "-o", "stat=,args=", "-g", str(build.pid)], capture_output=True, text=True)
+    running = [line for line in listed.stdout.splitlines() if not line.startswith("Z")]  # exited ones: zombies
+    assert not running, running  # and no worker process is left running
 
 
 def fetch(url: str) -> str:
