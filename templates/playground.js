@@ -44,33 +44,87 @@ const FRAME_MS = 20; // training time per animation frame while playing; the res
 // Half the squared error, averaged: the loss the step descends (without its penalty).
 const meanLoss = (output, points, offset) => points.reduce((sum, [, , y], i) => sum + 0.5 * (output[offset + i] - y) ** 2, 0) / Math.max(points.length, 1);
 
+// The figure's part of the page's link: what a link may set (the build's schema), the query
+// addressed to this figure ([three layers](#fig-spiral?layers=8,8,8)), and writing the setup back.
+function figureLink(root) {
+  const id = root.closest("figure")?.id ?? "", schema = contract().link_state.playground;
+  const query = () => (id && location.hash.startsWith(`#${id}?`) ? location.hash.slice(id.length + 2) : "");
+  const write = (setup) => id && history.replaceState(null, "", `#${id}?${encode(schema, setup)}`);
+  return { schema, query, write };
+}
+
+// The epoch and both losses, in words and on the figure's element (for tests and the bench).
+function showProgress(root, { epochOut, lossOut }, { epoch, now: [trainLoss, testLoss] }) {
+  lossOut.value = `train loss ${trainLoss.toFixed(3)}, test loss ${testLoss.toFixed(3)}`;
+  epochOut.value = `epoch ${epoch}`;
+  root.dataset.loss = String(trainLoss);
+}
+
+// Train and test loss of a forward pass over the grid, then the training points, then the test points.
+function bothLosses(output, { train, test }) {
+  const cells = GRID * GRID;
+  return [meanLoss(output, train, cells), meanLoss(output, test, cells + train.length)];
+}
+
+// A run from the start: the setup's points and masks, initial parameters, and what the forward
+// pass reads (the grid's points, then the training and test points).
+function freshRun(model, setup) {
+  const data = dataset(model, setup), arch = masks(model, setup);
+  const points = Float32Array.from([...gridPoints(model.extent), ...[...data.train, ...data.test].flatMap(([x1, x2]) => [x1, x2])]);
+  return { data, arch, params: initial(model, setup, arch.mask), epoch: 0, cursor: 0, losses: [], points, view: null };
+}
+
+// The buttons, each to its action: play, step, reset; the reader's network kept as files or
+// pinned beside the live one to compare; neurons before or after their activation.
+function wire({ play, once, reset, saveJson, saveOnnx, pinButton, stage }, files, act) {
+  play.addEventListener("click", act.play);
+  once.addEventListener("click", act.step);
+  reset.addEventListener("click", act.reset);
+  saveJson.addEventListener("click", () => files.json(act.kept()));
+  saveOnnx.addEventListener("click", () => files.onnx(act.kept()));
+  pinButton.addEventListener("click", act.pin);
+  stage.addEventListener("change", () => act.refresh());
+}
+
+// Training: the points in order, `batch` at a time, an epoch a pass. Playing takes steps for
+// FRAME_MS a frame, then redraws, so the pictures keep up however long an epoch is; Step
+// (budget Infinity) trains to the end of the epoch. Stops early when the run is no longer live.
+async function trainFor(tools, current, batch, budget, live) {
+  const points = current.data.train, start = performance.now();
+  do {
+    const result = await tools.step(current.params, current.arch, points.slice(current.cursor, current.cursor + batch));
+    if (!live()) return;
+    current.params = result.params;
+    current.cursor += batch;
+    if (current.cursor >= points.length) {
+      current.cursor = 0;
+      current.epoch += 1;
+      if (budget === Infinity) break;
+    }
+  } while (performance.now() - start < budget);
+}
+
 async function mount(root, near) {
   // The graphs' description, with the author's points where the figure reads a CSV (data-points).
   const model = { ...JSON.parse(root.dataset.model), own: root.dataset.points ? JSON.parse(root.dataset.points) : null };
-  const figureId = root.closest("figure")?.id ?? "";
-  const schema = contract().link_state.playground; // what a link may set, from the build
-  const authored = JSON.parse(root.dataset.setup);
-  const linked = () => (figureId && location.hash.startsWith(`#${figureId}?`) ? location.hash.slice(figureId.length + 2) : "");
-  let setup = decode(schema, linked(), authored);
+  const link = figureLink(root);
+  let setup = decode(link.schema, link.query(), JSON.parse(root.dataset.setup));
 
   // Controls: built at once (no layout shift); the graphs are fetched when the figure nears.
   const controls = buildControls(root, model, setup);
-  const { play, once, reset, saveJson, saveOnnx, pinButton, stage, epochOut, lossOut, network, output, curve, pinned } = controls;
+  const { play, stage, network, output, curve, pinned } = controls;
 
   // The run: parameters, points, the graphs' inputs, the losses so far.
   let run = null, playing = false, visible = true, busy = null, tools = null;
   function restart() {
-    const data = dataset(model, setup), arch = masks(model, setup);
-    const grid = gridPoints(model.extent);
-    const points = Float32Array.from([...grid, ...[...data.train, ...data.test].flatMap(([x1, x2]) => [x1, x2])]);
-    run = { data, arch, params: initial(model, setup, arch.mask), epoch: 0, cursor: 0, losses: [], points, view: null };
+    run = freshRun(model, setup);
     showSetup(controls, model, setup);
     root.dataset.epoch = "0";
   }
   function change(update) {
     setup = { ...setup, ...update };
     restart();
-    if (figureId) history.replaceState(null, "", `#${figureId}?${encode(schema, setup)}`);
+    link.write(setup);
     return refresh();
   }
 
@@ -79,35 +133,19 @@ async function mount(root, near) {
     if (!tools) return;
     const current = run, view = await tools.network(current.params, current.arch, current.points, stage.value === "pre");
     if (current !== run) return;
-    const cells = GRID * GRID, { train, test } = current.data;
-    const trainLoss = meanLoss(view.output, train, cells), testLoss = meanLoss(view.output, test, cells + train.length);
-    if (current.losses.length <= current.epoch) current.losses.push([trainLoss, testLoss]);
+    current.now = bothLosses(view.output, current.data);
+    if (current.losses.length <= current.epoch) current.losses.push(current.now);
     current.view = view;
-    current.now = [trainLoss, testLoss];
-    lossOut.value = `train loss ${trainLoss.toFixed(3)}, test loss ${testLoss.toFixed(3)}`;
-    epochOut.value = `epoch ${current.epoch}`;
-    root.dataset.loss = String(trainLoss);
+    showProgress(root, controls, current);
     drawNetwork({ root: network, output, model, setup, params: current.params, view, data: current.data, onChange: change, stage: view.pre ? "pre" : "post" });
     drawLoss(curve, current.losses);
   }
 
-  // Training: the points in order, setup.batch at a time, an epoch a pass. Playing takes steps
-  // for FRAME_MS a frame, then redraws, so the pictures keep up however long an epoch is; Step
-  // trains to the end of the epoch.
   async function train(budget) {
-    const current = run, points = current.data.train, start = performance.now();
-    do {
-      const result = await tools.step(current.params, current.arch, points.slice(current.cursor, current.cursor + setup.batch));
-      if (current !== run) return;
-      current.params = result.params;
-      current.cursor += setup.batch;
-      if (current.cursor >= points.length) {
-        current.cursor = 0;
-        current.epoch += 1;
-        root.dataset.epoch = String(current.epoch);
-        if (budget === Infinity) break;
-      }
-    } while (performance.now() - start < budget);
+    const current = run;
+    await trainFor(tools, current, setup.batch, budget, () => current === run);
+    if (current !== run) return;
+    root.dataset.epoch = String(current.epoch);
     await refresh();
   }
   async function loop() {
@@ -119,24 +157,18 @@ async function mount(root, near) {
     if (on) loop();
   }
 
-  play.addEventListener("click", () => setPlaying(!playing));
-  once.addEventListener("click", async () => { setPlaying(false); await busy; if (tools) await train(Infinity); });
-  reset.addEventListener("click", () => { restart(); refresh(); });
-  // The reader's network to keep: as files, or pinned beside the live one to compare.
-  const files = downloads(model, root.dataset.graphTemplate), kept = () => ({ setup, epoch: run.epoch, params: run.params });
-  saveJson.addEventListener("click", () => files.json(kept()));
-  saveOnnx.addEventListener("click", () => files.onnx(kept()));
-  pinButton.addEventListener("click", () => run.view && pinned.pin({ ...kept(), output, losses: run.losses.slice(), now: run.now }));
-  stage.addEventListener("change", () => refresh());
-  dispatchChanges(controls, model, () => setup, change);
-
-  // A link in the prose sets the figure up: [three layers](#fig-spiral?layers=8,8,8).
-  window.addEventListener("hashchange", () => {
-    if (!linked()) return;
-    setup = decode(schema, linked(), setup);
-    restart();
-    refresh();
+  const kept = () => ({ setup, epoch: run.epoch, params: run.params });
+  wire(controls, downloads(model, root.dataset.graphTemplate), {
+    play: () => setPlaying(!playing),
+    step: async () => { setPlaying(false); await busy; if (tools) await train(Infinity); },
+    reset: () => { restart(); refresh(); },
+    kept,
+    pin: () => run.view && pinned.pin({ ...kept(), output, losses: run.losses.slice(), now: run.now }),
+    refresh,
   });
+  dispatchChanges(controls, model, () => setup, change);
+  // A link in the prose sets the figure up: [three layers](#fig-spiral?layers=8,8,8).
+  window.addEventListener("hashchange", () => link.query() && change(decode(link.schema, link.query(), setup)));
 
   restart();
   await near;
