@@ -27,23 +27,26 @@ function maxAbs(values) {
 
 // A learned filter (in_channels x k x k). Reading the colour image directly (3 input channels),
 // it is drawn in colour (each weight mapped to 0..1 over the filter's range); otherwise its
-// input-channel slices are tiled in a near-square grid on the diverging scale.
-function filterCanvas(filter, rgb) {
-  const k = filter[0].length, kw = filter[0][0].length;
+// input-channel slices are tiled in a near-square grid on the diverging scale. The canvas is
+// made with the view (no layout shift); its weights come with the model's (paintFilter).
+function filterCanvas([inputs, k, kw], rgb) {
+  if (rgb) return el("canvas", { width: kw, height: k, class: "filter", title: "learned filter (colour)" });
+  const columns = Math.ceil(Math.sqrt(inputs)), rows = Math.ceil(inputs / columns);
+  return el("canvas", { width: columns * kw, height: rows * k, class: "filter", title: "learned filter" });
+}
+
+function paintFilter(canvas, filter, [inputs, k, kw], rgb) {
   if (rgb) {
-    const flat = filter.flat(2), low = Math.min(...flat), high = Math.max(...flat);
-    const canvas = el("canvas", { width: kw, height: k, class: "filter", title: "learned filter (colour)" });
-    paintImage(canvas, flat.map((v) => (v - low) / (high - low || 1)), 1, [3, k, kw]);
-    return canvas;
+    let low = Infinity, high = -Infinity;
+    for (const v of filter) { low = Math.min(low, v); high = Math.max(high, v); }
+    paintImage(canvas, Array.from(filter, (v) => (v - low) / (high - low || 1)), 1, [3, k, kw]);
+    return;
   }
-  const columns = Math.ceil(Math.sqrt(filter.length)), rows = Math.ceil(filter.length / columns);
-  const canvas = el("canvas", { width: columns * kw, height: rows * k, class: "filter", title: "learned filter" });
-  const flat = new Float32Array(columns * kw * rows * k);
-  filter.forEach((slice, ch) => slice.forEach((row, y) => row.forEach((v, x) => {
-    flat[(Math.floor(ch / columns) * k + y) * columns * kw + (ch % columns) * kw + x] = v;
-  })));
-  paintGrid(canvas, flat, 0, columns * kw, rows * k, maxAbs(filter.flat(2)), null);
-  return canvas;
+  const columns = Math.ceil(Math.sqrt(inputs)), flat = new Float32Array(canvas.width * canvas.height);
+  for (let ch = 0; ch < inputs; ch++) for (let y = 0; y < k; y++) for (let x = 0; x < kw; x++) {
+    flat[(Math.floor(ch / columns) * k + y) * columns * kw + (ch % columns) * kw + x] = filter[(ch * k + y) * kw + x];
+  }
+  paintGrid(canvas, flat, 0, canvas.width, canvas.height, maxAbs(filter), null);
 }
 
 // One view per layer: maps (C,H,W) as a grid of heatmaps, vectors as a strip, class scores as bars.
@@ -52,18 +55,19 @@ export function layerView(layer, classes, [C, H, W]) {
   const box = el("section", { class: "layer", "data-layer": layer.name },
     el("h3", { class: "layer-name" }, `${layer.name} `, el("span", { class: "layer-type" }, `${layer.type} → ${layer.shape.join("×")}`)));
   if (layer.shape.length === 3) {
-    const cells = Array.from({ length: a }, (_, i) => {
-      const map = el("canvas", { width: c, height: b, class: "map" });
-      const cell = el("div", { class: "cell" });
-      if (layer.filters) cell.append(filterCanvas(layer.filters[i], layer.filters[i].length === 3 && C === 3));
-      cell.append(map);
-      return { cell, map };
+    // A 2-D convolution's filters beside its maps: (in, k, k) of its weights (out, in, k, k).
+    const kernel = layer.step?.kind === "conv" && layer.step.weights.W?.[1].length === 4 ? layer.step.weights.W[1].slice(1) : null;
+    const rgb = kernel?.[0] === 3 && C === 3;
+    const cells = Array.from({ length: a }, () => {
+      const map = el("canvas", { width: c, height: b, class: "map" }), filter = kernel && filterCanvas(kernel, rgb);
+      return { cell: el("div", { class: "cell" }, ...(filter ? [filter] : []), map), map, filter };
     });
     box.append(el("div", { class: "maps" }, ...cells.map((x) => x.cell)));
+    const size = kernel ? kernel.reduce((x, y) => x * y, 1) : 0;
     return { box, draw: (values, previous) => {
       const scale = maxAbs(values);
       cells.forEach(({ map }, i) => paintGrid(map, values, i * b * c, c, b, scale, layer.type === "ReLU" ? previous : null));
-    } };
+    }, filters: kernel && ((W) => cells.forEach(({ filter }, i) => paintFilter(filter, W.subarray(i * size, (i + 1) * size), kernel, rgb))) };
   }
   if (a === classes.length) {
     // Probabilities grow from the bottom; scores that can be negative (logits) grow up or down

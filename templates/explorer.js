@@ -7,6 +7,7 @@
 // wires them, and each layer's detail view (detail.js) and units (units.js).
 
 import { detailPanel } from "./detail.js";
+import { stepWeights } from "./detail-arithmetic.js";
 import { attackControls } from "./explorer-attack.js";
 import { drawingPad, preprocess, readImage } from "./explorer-input.js";
 import { layerView, showAnswer } from "./explorer-render.js";
@@ -86,15 +87,21 @@ function loadPicker(root, near, picker, picked) {
 
 // The model in onnxruntime-web, loaded when the reader comes near (or an example is picked
 // elsewhere: `woken`), saying how far it got in `status`.
-async function loadNetwork(root, near, woken, status, drawable, noun) {
+async function loadNetwork(root, near, woken, status, drawable, noun, views, layers) {
   await Promise.race([near, woken]);
   status.textContent = "Loading the network runtime…";
   await loadRuntime((got, total) => {
     status.textContent = `Loading the network runtime… ${Math.round(got / 1e6)} of ${Math.round(total / 1e6) || "?"} MB`;
   });
   const session = await loadModel(sitePath("model", { model: root.dataset.model }));
+  paintFilters(root.dataset.model, views, layers); // with the model: its weights file, not the page's HTML
   status.textContent = `Ready: ${drawable ? "draw a " + noun + ", " : ""}pick one or bring your own image.`;
   return session;
+}
+
+// Each convolution's learned filters, from the model's weights file (the detail view's too).
+function paintFilters(model, views, layers) {
+  views.forEach((view, i) => view.filters && stepWeights(model, layers[i].step).then((weights) => view.filters(weights.W)));
 }
 
 // Live while drawing: the first change in a frame runs at once (so it shows in the very next
@@ -149,7 +156,7 @@ async function mount(root, near) {
   });
   let wake; // an example picked elsewhere starts the explorer even before the reader scrolls here
   const woken = new Promise((resolve) => { wake = resolve; });
-  const ready = loadNetwork(root, near, woken, e.status, e.drawable, noun).then((loaded) => { session = loaded; });
+  const ready = loadNetwork(root, near, woken, e.status, e.drawable, noun, e.views, layers).then((loaded) => { session = loaded; });
   ready.catch((error) => {
     e.status.textContent = `The live network cannot run here (${error.message}). The figures above still show what it learned.`;
     root.classList.add("unavailable");

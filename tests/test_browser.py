@@ -53,6 +53,41 @@ def test_onnxruntime_web_matches_python_on_every_layer(page, server, built):
     check_parity(page, built[1], "cnn", server)
 
 
+def test_each_convolutions_filters_are_drawn_from_its_weights(page, server, built):
+    """Beside its maps, each filter of a convolution, its input channels tiled: the strongest weight
+    of filter i is the end of the diverging scale at its place (the weights file, not the HTML)."""
+    import math
+
+    from layerwise.config import CNN_LAYERS
+    from layerwise.model.export import weights_from_onnx
+    from layerwise.model.models import network_from_layers
+
+    _, data = built
+    network = network_from_layers(CNN_LAYERS)
+    weights = weights_from_onnx(network.module, data.files[data.models["cnn"].onnx])
+    page.goto(server + "/mnist.html")
+    page.locator(".layer-explorer").scroll_into_view_if_needed()
+    wait_for_the_network(page)
+    for layer in ("conv1", "conv2"):
+        kernels = weights[f"{layer}.weight"].numpy()  # (out, in, k, k)
+        _, inputs, k, kw = kernels.shape
+        columns = math.ceil(math.sqrt(inputs))
+        for i in (0, len(kernels) - 1):
+            ch, y, x = np.unravel_index(np.abs(kernels[i]).argmax(), kernels[i].shape)
+            at = [int((ch % columns) * kw + x), int((ch // columns) * k + y)]
+            found = page.evaluate(
+                """async ([layer, i, [x, y], sign]) => {
+                const { diverging } = await import('./assets/runtime.js');
+                const canvas = document.querySelectorAll(`.layer[data-layer="${layer}"] canvas.filter`)[i];
+                for (let t = 0; t < 100 && !canvas.getContext('2d').getImageData(x, y, 1, 1).data[3]; t++)
+                    await new Promise((r) => setTimeout(r, 50));  // its weights arrive after the model
+                return [Array.from(canvas.getContext('2d').getImageData(x, y, 1, 1).data.slice(0, 3)), diverging(sign)];
+            }""",
+                [layer, int(i), at, float(np.sign(kernels[i][ch, y, x]))],
+            )
+            assert found[0] == list(found[1])[:3], (layer, i, found)
+
+
 def test_each_layers_detail_view_redoes_its_arithmetic_and_opens_by_keyboard(page, server, built):
     """conv, pool, ReLU, flatten, linear and softmax: the page's arithmetic for one output equals
     onnxruntime-web's and PyTorch's; receptive fields have their analytic sizes (conv5, pool2,

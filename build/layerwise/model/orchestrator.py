@@ -115,11 +115,7 @@ def describe_layers(network, shape) -> list[LayerInfo]:
         outputs = network.eval().outputs(example.to(network.device))
     layers = []
     for name, value in outputs.items():
-        layer = LayerInfo(name, network.layer_type(name), list(value.shape[1:]))
-        module = network.submodule(name) if isinstance(network, models.Network) and name in network.paths else None
-        if isinstance(module, torch.nn.Conv2d):
-            layer.filters = module.weight.detach().cpu().round(decimals=4).tolist()
-        layers.append(layer)
+        layers.append(LayerInfo(name, network.layer_type(name), list(value.shape[1:])))
     return layers
 
 

@@ -31,13 +31,12 @@ class DatasetInfo:
 
 @dataclass
 class LayerInfo:
-    """One shown layer: its name, type and output shape (no batch axis); a convolution's
-    learned filters (out, in, k, k) too, so the page can show them beside their maps."""
+    """One shown layer: its name, type and output shape (no batch axis). A convolution's learned
+    filters, which the page shows beside its maps, are its step's weights (the weights file)."""
 
     name: str
     type: str
     shape: list[int]
-    filters: list | None = None
     step: dict | None = None  # how it computes its output: anatomy.Step as a dict
     # A conv or dense layer's units (units.publish): examples kept per unit, crop size, ranked by
     units: dict | None = None
