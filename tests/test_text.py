@@ -3,6 +3,7 @@
 import pytest
 import torch
 
+from conftest import ROOT, toml_text
 from layerwise.config import DEFAULTS, ModelSpecError
 from layerwise.model import train
 from layerwise.model.data import load_dataset
@@ -303,3 +304,23 @@ def test_bits_per_character_and_the_bigram_are_what_they_say():
     assert exactly_one_bit == pytest.approx(1) and exactly_one_bit.interval == pytest.approx((1, 1))
     uneven = bits_per_token([0, 0, 2 * math.log(2), 2 * math.log(2)], [0, 0, 1, 1])  # one easy document, one hard
     assert uneven == pytest.approx(1) and uneven.interval[0] < 0.5 < 1.5 < uneven.interval[1]  # documents resampled
+
+
+def test_check_runs_each_model_on_one_example_so_an_image_model_on_text_is_one_line(tmp_path, capsys):
+    """`layerwise check` builds each model and runs it once: the image ladder on words is refused
+    there, as `build` refuses it, before anything trains."""
+    from layerwise.tools.cli import main
+
+    for name, words in {"en": "house mouse cheese", "de": "Haus Maus Käse"}.items():
+        (tmp_path / "words").mkdir(exist_ok=True)
+        (tmp_path / "words" / f"{name}.txt").write_text("\n".join(words.split() * 4), encoding="utf-8")
+    (tmp_path / "content").mkdir()
+    (tmp_path / "content" / "index.md").write_text("---\ntitle: Words\n---\n\n# Words\n")
+    tools = {"templates": str(ROOT / "templates"), "node_modules": str(ROOT / "node_modules")}
+    settings = {"content": "content", "out": "site", "cache": "cache", **tools}
+    settings["data"] = {"source": "text", "root": "words", "task": "classify"}
+    (tmp_path / "layerwise.toml").write_text(toml_text(settings) + "\n")
+    assert main(["check", "--config", str(tmp_path / "layerwise.toml")]) == 1
+    said = capsys.readouterr().err
+    assert "models.one_neuron: its first layer is a Flatten, which does not take tokens" in said, said
+    assert not (tmp_path / "cache").exists() or not list((tmp_path / "cache").rglob("*.pickle"))  # nothing trained

@@ -159,14 +159,17 @@ def run(args, config: dict | None) -> None:
         return
     from ..page.articles import plan_site
     from ..page.render import check_output
-    from .build import build, check_before_training, release_workers
+    from .build import build, check_before_training, dry_run_models, release_workers
 
     check_output(Path(config["out"]))  # a folder the site cannot go in, said before anything trains
     check_web_assets(Path(config["node_modules"]))
     if args.command == "check":
         _, articles = plan_site(config)
         check_before_training(config, articles)
-        print(f"checked the settings, the data and {len(articles)} article(s): nothing to fix")
+        dry_run_models(articles)  # each model built and run on one example: one that cannot read this data says so
+        models = len({(a.slug, name) for a in articles for name in a.specs})
+        said = f"the settings, the data, {models} model(s) on one example each and {len(articles)} article(s)"
+        print(f"checked {said}: nothing to fix")
         return
     memory: dict = {}  # the articles' results by key, kept for serve's rebuilds
     build(config, live_reload=args.command == "serve", memory=memory)
