@@ -233,3 +233,36 @@ export async function textMs(widgets, samples) {
   await explorer.generate(200);
   return { forward: median(times), generate: (performance.now() - t) / 1000 };
 }
+
+// Every shown layer of the first text explorer's model on `text`, as the page computes them
+// (the bench compares them with PyTorch's).
+export async function textOutputs(widgets, text) {
+  const outputs = await (await widgets["text-explorers"][0]).run(text);
+  return Object.fromEntries(Object.entries(outputs).map(([name, values]) => [name, Array.from(values)]));
+}
+
+// The first playground set up by a link as `query` says (TensorFlow Playground's 6x8 tanh
+// network, batch 10), then played as the reader's Play does for `ms`: training steps a second
+// (the exported step's runs) and pictures a second (every neuron's heatmap and the output map,
+// redrawn together at each refresh).
+export async function playgroundRates(widgets, query, ms) {
+  const playground = await widgets.playground[0], root = document.querySelector(".playground");
+  while (root.dataset.ready !== "1") await pause(50);
+  location.hash = `#${root.closest("figure").id}?${query}`;
+  await pause(500); // the link read, the run restarted and drawn
+  let steps = 0, pictures = 0, last = playground.current().view;
+  const step = playground.trainer.step;
+  playground.trainer.step = (...args) => { steps += 1; return step(...args); };
+  const play = [...root.querySelectorAll("button")].find((b) => b.textContent === "Play");
+  play.click();
+  const t = performance.now();
+  while (performance.now() - t < ms) {
+    await new Promise(requestAnimationFrame);
+    const view = playground.current().view;
+    if (view !== last) { pictures += 1; last = view; }
+  }
+  const seconds = (performance.now() - t) / 1000;
+  play.click(); // Pause
+  playground.trainer.step = step;
+  return { playground_steps_per_s: steps / seconds, playground_pictures_per_s: pictures / seconds };
+}

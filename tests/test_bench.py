@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from layerwise.page.articles import plan_site
-from layerwise.tools.bench import measure_page, measure_text, report, verdict
+from layerwise.tools.bench import measure_page, measure_playground, measure_text, report, verdict
 
 pytestmark = pytest.mark.browser
 
@@ -48,6 +48,12 @@ def test_page_measurements_on_a_real_build(built, browser):
     text = measure_text(browser, Path(config["out"]), plan_site(config)[1], samples=5)
     assert 0 < text["text_forward_ms"] < 1000 and 0 < text["text_generate_s"] < 60
     assert 0 < text["text_model_bytes"] < 1_000_000
+    # Its parity with PyTorch, every layer: measured (the budget is the bench's verdict, not this test's).
+    assert 0 < text["text_parity_web_max_abs"] < 1e-2
+    # The playground played on TensorFlow Playground's 6x8 tanh network: it trains and redraws.
+    rates = measure_playground(browser, Path(config["out"]), plan_site(config)[1], ms=1000)
+    assert rates["playground_steps_per_s"] > 0 and rates["playground_pictures_per_s"] > 0
+    assert rates["playground_article"].slug == "playground"
 
 
 def test_the_table_shows_the_median_and_the_spread_never_the_best_run():

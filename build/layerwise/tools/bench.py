@@ -52,7 +52,23 @@ BUDGET = [
     ("text_forward_ms", "text model: every layer over 64 tokens in Chromium (median)", 5, "ms", "lower"),
     ("text_generate_s", "text model: 200 characters generated in the page, one at a time, drawn", 2, "s", "lower"),
     ("text_model_bytes", "text model: its ONNX file", 1_000_000, "B", "lower"),
+    ("playground_steps_per_s", "playground: training steps a second (6x8 tanh, batch 10), playing", 30, "/s", "higher"),
+    (
+        "playground_pictures_per_s",
+        "playground: every neuron's heatmap and the output redrawn a second",
+        30,
+        "/s",
+        "higher",
+    ),
+    ("lighthouse_playground_performance", "Lighthouse mobile: performance, the playground's article", 95, "", "higher"),
     ("parity_web_max_abs", "onnxruntime-web vs PyTorch, every layer (max abs diff)", 1e-5, "", "lower"),
+    (
+        "text_parity_web_max_abs",
+        "onnxruntime-web vs PyTorch, every layer, the next-token text model",
+        1e-5,
+        "",
+        "lower",
+    ),
     ("cnn_test_accuracy", "CNN held-out accuracy (embedded digits)", 0.985, "", "higher"),
 ]
 
@@ -223,15 +239,61 @@ def measure_text(browser, site: Path, articles: list, samples: int = 30) -> dict
             page.wait_for_load_state("networkidle")  # the page's other figures drawn: the run has the thread
             model = page.locator(".text-explorer").first.get_attribute("data-model")
             found = probe(page, "textMs", samples)
-            page.close()
             if found is None:  # a classifier: the rows are the next-token model's (#24's transformer)
+                page.close()
                 continue
             onnx = site / article.slug / site_path("model", model=model)
+            found["parity"] = text_parity(page, article, model, onnx.read_bytes())
+            page.close()
             return {
                 "text_forward_ms": found["forward"],
                 "text_generate_s": found["generate"],
                 "text_model_bytes": onnx.stat().st_size,
+                "text_parity_web_max_abs": found["parity"],
             }
+    return {}
+
+
+def text_parity(page, article, model: str, onnx_bytes: bytes) -> float:
+    """The largest difference, over every shown layer, between onnxruntime-web in the page and
+    PyTorch (the model rebuilt from its layer lines with the exported weights) on a text of
+    held-out examples, as long as the model's context."""
+    import torch
+
+    from ..model.export import weights_from_onnx
+    from ..model.orchestrator import build_network
+    from ..model.sources.text import tokenize
+
+    info = article.source.text
+    text = page.evaluate(
+        "async () => { const { info } = await window.layerwise['text-explorers'][0]; return info.examples.join(' '); }"
+    )
+    characters = (list(text) * (info.context // max(len(text), 1) + 1))[-info.context :]  # the page keeps the last
+    web = probe(page, "textOutputs", "".join(characters))
+    network = build_network(article.specs[model], article.source)
+    network.load_weights(weights_from_onnx(network.module, onnx_bytes))
+    tokens = torch.tensor([tokenize("".join(characters), info.vocabulary, info.unknown)])  # (1, T)
+    with torch.no_grad():
+        expected = network.eval().outputs(tokens)
+    return max(float(np.abs(np.asarray(web[n]) - expected[n].numpy().ravel()).max()) for n in expected if n in web)
+
+
+def measure_playground(browser, site: Path, articles: list, ms: int = 3000) -> dict:
+    """The first article with a playground: its rates while playing (bench-probes.js
+    playgroundRates) on TensorFlow Playground's 6x8 tanh network at batch 10. {} if none."""
+    from .serve import static_server
+
+    with static_server(site) as url:
+        for article in articles:
+            page = browser.new_page(viewport={"width": 1200, "height": 800})
+            page.goto(f"{url}/{article.url}")
+            if page.locator(".playground").count():
+                page.locator(".playground").first.scroll_into_view_if_needed()
+                query = "layers=8,8,8,8,8,8&activation=tanh&batch=10"
+                found = probe(page, "playgroundRates", query, ms) | {"playground_article": article}
+                page.close()
+                return found
+            page.close()
     return {}
 
 
@@ -541,10 +603,15 @@ def measure_once(project: Path) -> dict:
             with static_server(builds["site"]) as url:
                 axe = {a.url: axe_violations(browser, f"{url}/{a.url}", node_modules) for a in builds["articles"]}
             page |= measure_text(browser, builds["site"], builds["articles"])
+            page |= measure_playground(browser, builds["site"], builds["articles"])
         page["axe"] = axe
         page["axe_violations"] = sum(len(v) for schemes in axe.values() for v in schemes.values())
         page |= measure_lighthouse(builds["site"], builds["article"], node_modules)
         page["lighthouse_index"] = measure_lighthouse(builds["site"], SimpleNamespace(url="index.html"), node_modules)
+        if page.get("playground_article"):
+            playground = measure_lighthouse(builds["site"], page.pop("playground_article"), node_modules)
+            page["lighthouse_playground"] = playground
+            page["lighthouse_playground_performance"] = playground.get("lighthouse_performance")
     results = {k: v for k, v in builds.items() if k not in ("data", "site", "article", "articles")} | page
     results["cnn_test_accuracy"] = builds["data"].models["cnn"].metrics["test_accuracy"]
     results["manifold_seconds"] = {layer: info["seconds"] for layer, info in builds["data"].manifold["layers"].items()}
