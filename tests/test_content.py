@@ -116,3 +116,16 @@ def test_mistakes_name_file_line_and_fix_and_keep_the_old_site(site, text, line,
     assert message in str(error.value)
     assert (Path(site.config["out"]) / "index.html").read_text() == old
     assert not list(Path(site.config["out"]).parent.glob("site.new-*"))
+
+
+def test_every_wrong_figure_of_every_page_is_said_at_once(site):
+    """Two wrong figures on one page and one on another: three lines, each at its own file:line."""
+    content = Path(site.config["content"])
+    (content / "other.md").write_text("# Other\n\n```{figure} training-curves\n:metric: speed\n```\n")
+    with pytest.raises(ContentError) as error:
+        site("# Hi\n\n```{figure} no-such-figure\n```\n\n```{figure} training-curves\n:colour: red\n```\n")
+    lines = str(error.value).splitlines()
+    assert len(lines) == 3, lines
+    assert "index.md:3: unknown figure 'no-such-figure'" in lines[0] and "index.md:7: " in lines[1]
+    assert "has no option ':colour:'" in lines[1]
+    assert "other.md:4: " in lines[2] and "must be one of accuracy, loss" in lines[2]

@@ -429,22 +429,17 @@ def render_figures(
     """Replace ```{figure} fences by their HTML, numbered in order. The caption stays an inline
     token, so citations, terms and math in it are resolved like any other prose.
     Returns (tokens, {label: number}, widgets, {label: figure name})."""
-    out, labels, widgets, named = [], {}, set(), {}
+    out, labels, widgets, named, errors = [], {}, set(), {}, []
     for token in tokens:
         if not (token.type == "fence" and token.info.startswith("{figure}")):
             out.append(token)
             continue
         line = token_line(token, offset)
-        name, options, caption = parse_directive(path, line, token)
-        if name not in FIGURES:
-            raise ContentError(path, line, f"unknown figure '{name}'; registered figures: {', '.join(sorted(FIGURES))}")
-        figure = FIGURES[name]
-        try:
-            typed = figure.check_options(options, site.result, source=path)
-            label = typed.pop("label")
-            html_figure = site.figure_html(name, figure, typed)
-        except FigureError as e:
-            raise ContentError(path, e.line or line, str(e)) from None
+        try:  # every figure's mistake is said, not only the first
+            name, figure, label, caption, html_figure = one_figure(path, line, token, site)
+        except ContentError as e:
+            errors.append(e)
+            continue
         number = len(labels) + 1
         label = label or f"figure-{number}"
         if label in labels:
@@ -467,7 +462,22 @@ def render_figures(
             caption_token,
             Token("html_block", "", 0, content="</figcaption></figure>\n"),
         ]
+    raise_all(errors)
     return out, labels, widgets, named
+
+
+def one_figure(path: Path, line: int, token: Token, site: ArticleInputs) -> tuple:
+    """A ```{figure} fence's (name, Figure, label or None, caption, HTML), its options checked."""
+    name, options, caption = parse_directive(path, line, token)
+    if name not in FIGURES:
+        raise ContentError(path, line, f"unknown figure '{name}'; registered figures: {', '.join(sorted(FIGURES))}")
+    figure = FIGURES[name]
+    try:
+        typed = figure.check_options(options, site.result, source=path)
+        label = typed.pop("label")
+        return name, figure, label, caption, site.figure_html(name, figure, typed)
+    except FigureError as e:
+        raise ContentError(path, e.line or line, str(e)) from None
 
 
 CITATION = re.compile(r"\[(@[\w:.-]+(?:\s*;\s*@[\w:.-]+)*)\]")
@@ -719,11 +729,16 @@ def finish_page(draft: Draft, drafts: dict, errors: list) -> Page:
 def render_pages(sources: list[tuple[Path, str, str, ArticleInputs]]) -> list[Page]:
     """Every page of the site from (path, slug, url, its ArticleInputs): parsed one by one, then math
     typeset in one KaTeX process, then references between pages resolved."""
-    drafts = {slug: parse_page(path, slug, url, read_text(path), site) for path, slug, url, site in sources}
+    drafts, errors = {}, []
+    for path, slug, url, site in sources:  # every page's mistakes are said together
+        try:
+            drafts[slug] = parse_page(path, slug, url, read_text(path), site)
+        except ContentError as e:
+            errors.append(e)
+    raise_all(errors)
     found = [m for d in drafts.values() for m in math_tokens(d.path, d.offset, d.tokens)]
     if found:
         typeset_math(found, sources[0][3].node_modules)
-    errors: list[ContentError] = []
     pages = [finish_page(draft, drafts, errors) for draft in drafts.values()]
     raise_all(errors)
     return pages
