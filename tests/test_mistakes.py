@@ -29,6 +29,7 @@ MISTAKES = [
     ("negative learning rate", "[train]\nlearning_rate = -1", {}, "train.learning_rate: must be a number above 0"),
     ("misspelt key", "[train]\nepoks = 3", {}, "train.epoks: unknown setting; known here: epochs"),
     ("unknown device", '[train]\ndevice = "tpu"', {}, "train.device: must be one of 'auto', 'cpu', 'cuda'"),
+    ("a default model set to true", "[models]\nsoftmax = true", {}, "(the default models are on already: leave it out"),
     ("recorded model missing", '[record]\nmodel = "resnet"', {}, "record.model: no model 'resnet'; the models are"),
     ("sample too small", "[record]\nsample_size = 5", {}, "record.sample_size: must be a whole number from 10"),
     ("method misspelt", '[analysis]\nmethods = ["tsen"]', {}, "analysis.methods: must be one of 'pca', 'tsne'"),

@@ -278,7 +278,9 @@ class ModelSpec:
 def check_model(name: str, table, train: dict, base: Path, errors: list) -> ModelSpec | None:
     where = f"models.{name}"
     if not isinstance(table, dict):
-        errors.append(f'{where}: must be a table with layers = [...], factory = "module:function" or onnx = "FILE"')
+        # `softmax = true`: the default ladder's models are on unless set to false
+        on = " (the default models are on already: leave it out, or false to drop it)" if table is True else ""
+        errors.append(f'{where}: must be a table with layers = [...], factory = "module:function" or onnx = "FILE"{on}')
         return None
     unknown = [k for k in table if k not in MODEL_KEYS]
     if unknown:
