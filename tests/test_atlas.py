@@ -50,7 +50,13 @@ def test_each_tile_is_the_mean_of_the_examples_in_its_cell_bordered_by_their_com
     column = np.clip(np.floor((view[:, 0] - low[0]) / (high[0] - low[0]) * n), 0, n - 1).astype(int)
     row = n - 1 - np.clip(np.floor((view[:, 1] - low[1]) / (high[1] - low[1]) * n), 0, n - 1).astype(int)
     assert (found.cells == row * n + column).all()
-    picture = picture_of(atlas(result, LAYER, method))
+    drawn = atlas(result, LAYER, method)
+    picture = picture_of(drawn)
+    # The cells in words too (keyboard, screen readers): one row per occupied cell, top row first.
+    said = re.findall(r"<tr><td>(\d+)</td><td>(\d+)</td><td>(\d+) ", drawn)
+    occupied = np.flatnonzero(np.bincount(found.cells, minlength=n * n))
+    assert [(int(r) - 1) * n + int(c) - 1 for r, c, _ in said] == occupied.tolist()
+    assert [int(count) for *_, count in said] == np.bincount(found.cells)[occupied].tolist()
     channels, height, width = result.dataset.shape
     palette = class_colours(len(result.classes))
     for cell in range(n * n):

@@ -204,7 +204,23 @@ def atlas(result, layer: str, method: str) -> str:
             }
         },
     )
-    return note(found, result, layer, method) + plotly_html(fig)
+    return note(found, result, layer, method) + plotly_html(fig) + cells_table(found, classes, noun)
+
+
+def cells_table(found: Atlas, classes: list[str], noun: str) -> str:
+    """The occupied cells in words, row by row: what the hover says, for the keyboard and screen
+    readers (a Plotly picture's cells take no focus)."""
+    rows = "".join(
+        f"<tr><td>{cell // found.columns + 1}</td><td>{cell % found.columns + 1}</td>"
+        f"<td>{html.escape(cell_text(found, cell, classes, noun))}</td></tr>"
+        for cell in np.flatnonzero(found.counts)
+    )
+    return (
+        '<details class="figure-numbers"><summary>The cells, row by row</summary>'
+        f'<div class="table-scroll" tabindex="0" role="region" aria-label="The atlas\'s cells"><table>'
+        f"<thead><tr><th>row</th><th>column</th><th>{html.escape(noun)}s in it</th></tr></thead>"
+        f"<tbody>{rows}</tbody></table></div></details>"
+    )
 
 
 def note(found: Atlas, result, layer: str, method: str) -> str:
@@ -213,9 +229,9 @@ def note(found: Atlas, result, layer: str, method: str) -> str:
     return html.escape(
         f"The {METHOD_NAMES.get(method, method)} map of {layer} for {n:,} held-out {noun}s, cut into a "
         f"{found.columns}×{found.columns} grid: each of its {found.occupied} occupied cells shows the mean of the "
-        f"{noun}s that fall in it (real examples averaged: inputs optimized to excite a unit exist only for "
-        f"convolutional channels), bordered in the colour of their commonest label; {found.pure} of the "
-        f"{found.occupied} cells hold one label only. Hover or tap a cell for its counts. Your {noun} from the layer "
+        f"{noun}s that fall in it (real {noun}s averaged, not pictures made up to excite the layer), bordered in "
+        f"the colour of their commonest label; {found.pure} of the {found.occupied} cells hold one label only. "
+        f"Hover or tap a cell for its counts, or read them all in the table below. Your {noun} from the layer "
         f"explorer is drawn as a ring on the cell of its nearest neighbour among these {n:,} in {layer}'s "
         "activations."
     ).join(['<p class="atlas-note">', "</p>"])
