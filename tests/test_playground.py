@@ -230,6 +230,10 @@ def test_playground_trains_and_keeps_its_setup_in_the_link(page, server):
     root.get_by_role("button", name="Step").click()  # the live run moves on; the pinned one stays
     expect(root).to_have_attribute("data-epoch", str(int(epoch) + 1))
     assert pinned.get_attribute("data-epoch") == epoch
+    pinned.get_by_role("button", name="Unpin").focus()
+    page.keyboard.press("Enter")  # Unpin goes with the panel: the focus goes back to Pin, not the page's start
+    expect(pinned).to_be_hidden()
+    expect(root.get_by_role("button", name="Pin this run")).to_be_focused()
     neuron = root.get_by_role("img", name="layer 1, neuron 1")
     after = neuron.evaluate("(canvas) => canvas.toDataURL()")
     root.get_by_label("neurons show").select_option("pre")
