@@ -200,6 +200,7 @@ def test_playground_trains_and_keeps_its_setup_in_the_link(page, server):
         root.get_by_role("button", name="Download JSON").click()
     saved = json.loads(Path(download.value.path()).read_text())
     assert saved["setup"]["layers"] == [8, 8] and saved["epoch"] >= 2
+    assert saved["output_activation"] == "tanh"  # two labels: the hidden layers' activation is in the setup
     assert len(saved["params"]) == pg.PARAMETERS and saved["layout"] == pg.layout()
     shapes = {name: tensor["shape"] for name, tensor in saved["tensors"].items()}
     assert shapes == {"layer1.weight": [2, 8], "layer1.bias": [8], "layer2.weight": [8, 8], "layer2.bias": [8],
