@@ -50,7 +50,7 @@ export function buildControls(root, model, setup) {
   const output = el("canvas", { class: "playground-output", width: String(GRID), height: String(GRID), role: "img" });
   const labels = el("p", { class: "playground-legend playground-labels" });
   const curve = el("canvas", { class: "playground-curve", width: "240", height: "60", role: "img", "aria-label": "Train and test loss by epoch" });
-  const pinned = pinPanel(model);
+  const pinned = pinPanel(model, pinButton);
   root.append(
     el("div", { class: "figure-buttons playground-run", role: "group", "aria-label": "Training" }, play, once, reset, epochOut, lossOut),
     el("div", { class: "figure-buttons playground-run", role: "group", "aria-label": "Keep this run" }, saveJson, saveOnnx, pinButton,

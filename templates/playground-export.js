@@ -4,7 +4,7 @@
 // parameters and masks as initializers) with the reader's floats written at the offsets the build
 // found (model.template). No protobuf is written here.
 import { el } from "./runtime.js";
-import { masks } from "./playground-state.js";
+import { masks, problemOf } from "./playground-state.js";
 
 // Each tensor of the reader's network: { name: { shape, values } }, rows the inputs it reads
 // (the ticked features for the first layer), columns its neurons.
@@ -51,7 +51,9 @@ export function downloads(model, templateUrl) {
   const base = (run) => `playground-${run.setup.data.replace(/\W+/g, "-")}-epoch-${run.epoch}`;
   return {
     json(run) {
-      const saved = { setup: run.setup, epoch: run.epoch, features: run.setup.features,
+      // The output's activation too: tanh on two labels, none on a target (the tensors alone do not say).
+      const output = problemOf(model, run.setup.data) === "classification" ? "tanh" : "linear";
+      const saved = { setup: run.setup, epoch: run.epoch, features: run.setup.features, output_activation: output,
         tensors: namedTensors(model, run.setup, run.params), layout: model.layout, params: Array.from(run.params) };
       save([JSON.stringify(saved)], "application/json", `${base(run)}.json`);
     },

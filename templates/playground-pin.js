@@ -12,8 +12,9 @@ export function describe(model, setup) {
   return `${setup.data}; ${features}; ${layers}; ${setup.activation}; learning rate ${setup.learningRate}; batch ${setup.batch}; ${penalty}; seed ${setup.seed}`;
 }
 
-// The panel: { node, pin(run) }, run = { setup, epoch, losses (per epoch), now ([train, test] loss), output (the live answer's canvas) }.
-export function pinPanel(model) {
+// The panel: { node, pin(run) }, run = { setup, epoch, losses (per epoch), now ([train, test] loss), output (the live answer's canvas) };
+// `back` takes the focus when Unpin, which goes with the panel, had it (else it fell to the page's start).
+export function pinPanel(model, back = null) {
   const map = el("canvas", { class: "playground-output", role: "img" });
   const curve = el("canvas", { class: "playground-curve", width: "240", height: "60", role: "img", "aria-label": "The pinned run's train and test loss by epoch" });
   const setupText = el("p", { class: "playground-legend playground-pinned-setup" });
@@ -21,7 +22,7 @@ export function pinPanel(model) {
   // Empty until a run is pinned (its Unpin button is not a control until then).
   const node = el("div", { class: "playground-side playground-pinned", role: "group", "aria-label": "Pinned run" });
   node.hidden = true;
-  unpin.addEventListener("click", () => { node.hidden = true; node.replaceChildren(); delete node.dataset.epoch; });
+  unpin.addEventListener("click", () => { node.hidden = true; node.replaceChildren(); delete node.dataset.epoch; back?.focus(); });
   return {
     node,
     pin({ setup, epoch, losses, now: [train, test], output }) {

@@ -56,7 +56,7 @@ function lstmArithmetic(layer, outputs, weights, t) {
   let c = new Float32Array(layer.step.settings.hidden), found = null; // (H,) starts at zeros
   for (let s = 0; s <= t; s++) {
     const { H, before, fromInput, fromState, model } = stepInputs(layer, outputs, weights, s);
-    const [i, o, f, g] = [0, 1, 2, 3].map((k) => fromInput(k).map((v, u) => v + fromState(k)[u])); // each (H,)
+    const [i, o, f, g] = [0, 1, 2, 3].map((k) => { const state = fromState(k); return fromInput(k).map((v, u) => v + state[u]); }); // each (H,)
     const gates = { i: i.map(sigmoid), o: o.map(sigmoid), f: f.map(sigmoid), g: g.map(Math.tanh) };
     const cell = gates.g.map((v, u) => gates.f[u] * c[u] + gates.i[u] * v); // (H,)
     const h = cell.map((v, u) => gates.o[u] * Math.tanh(v)); // (H,)

@@ -200,6 +200,7 @@ def test_playground_trains_and_keeps_its_setup_in_the_link(page, server):
         root.get_by_role("button", name="Download JSON").click()
     saved = json.loads(Path(download.value.path()).read_text())
     assert saved["setup"]["layers"] == [8, 8] and saved["epoch"] >= 2
+    assert saved["output_activation"] == "tanh"  # two labels: the hidden layers' activation is in the setup
     assert len(saved["params"]) == pg.PARAMETERS and saved["layout"] == pg.layout()
     shapes = {name: tensor["shape"] for name, tensor in saved["tensors"].items()}
     assert shapes == {"layer1.weight": [2, 8], "layer1.bias": [8], "layer2.weight": [8, 8], "layer2.bias": [8],
@@ -230,6 +231,10 @@ def test_playground_trains_and_keeps_its_setup_in_the_link(page, server):
     root.get_by_role("button", name="Step").click()  # the live run moves on; the pinned one stays
     expect(root).to_have_attribute("data-epoch", str(int(epoch) + 1))
     assert pinned.get_attribute("data-epoch") == epoch
+    pinned.get_by_role("button", name="Unpin").focus()
+    page.keyboard.press("Enter")  # Unpin goes with the panel: the focus goes back to Pin, not the page's start
+    expect(pinned).to_be_hidden()
+    expect(root.get_by_role("button", name="Pin this run")).to_be_focused()
     neuron = root.get_by_role("img", name="layer 1, neuron 1")
     after = neuron.evaluate("(canvas) => canvas.toDataURL()")
     root.get_by_label("neurons show").select_option("pre")
@@ -322,6 +327,7 @@ def test_the_page_decodes_a_link_by_the_schema_python_declares(page, server, mon
 CSV_MISTAKES = {  # the file's text -> (the line named, what the message says)
     "": (1, "the file is empty"),
     "x1,label\n1,a\n": (1, "no column x2"),
+    "x1;x2;label\n1;2;a\n": (1, "no column x1 and no column x2 and no column label (or target); the cells are separated by ';'"),
     "x1,x2,label\n1,2,a\n1,b,c\n": (3, "x2 is 'b', not a number"),
     "x1,x2,label\n1,2,a\n1,2,b\n\n3,3,c\n": (5, "a third label 'c'"),
     "x1,x2,target\n1,2,3\n7,1,2\n": (3, "x1 = 7 is outside the plane shown"),

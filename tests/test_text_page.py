@@ -183,6 +183,8 @@ def test_the_history_slider_shows_each_snapshots_bits_attention_and_lens(page, t
     root.scroll_into_view_if_needed()
     last = len(history["bits"]) - 1
     expect(root).to_have_attribute("data-snapshot", str(last), timeout=60_000)
+    # On the widgets' panel in their sans-serif, as the text explorer (it had no style: Georgia).
+    assert "system-ui" in root.evaluate("(r) => getComputedStyle(r).fontFamily")
     root.get_by_role("slider", name="Snapshot").fill("0")  # a range input: set and an input event
     expect(root).to_have_attribute("data-snapshot", "0")
     expect(root.locator("output")).to_contain_text(f"Before training: {history['bits'][0]:.2f} bits per character")

@@ -205,9 +205,14 @@ def own_columns(path: Path, header: list[str]) -> list[tuple[str, int]]:
     missing = [name for name in ("x1", "x2") if name not in header] + ([] if last else ["label (or target)"])
     if missing or len(last) > 1:
         problem = f"no column {' and no column '.join(missing)}" if missing else "both a label and a target column"
-        raise ContentError(
-            path, 1, f"{problem}; the header names x1, x2 and label (classification) or target (regression)"
+        # A spreadsheet set to another locale writes ';' (or a tab) between cells: one column here.
+        other = next((sep for sep in (";", "\t") if len(header) == 1 and sep in header[0]), None)
+        fix = (
+            f"the cells are separated by {'tabs' if other == chr(9) else repr(other)}: separate them by commas"
+            if other
+            else "the header names x1, x2 and label (classification) or target (regression)"
         )
+        raise ContentError(path, 1, f"{problem}; {fix}")
     return [(name, header.index(name)) for name in ("x1", "x2", last[0])]
 
 

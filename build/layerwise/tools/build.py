@@ -133,10 +133,17 @@ def release_workers() -> None:
 
 
 def report(articles: list[Article], results: dict, pages: list, config: dict, timings: dict) -> None:
+    width = max([10, *(len(article.slug) for article in articles)])
+    first = {}  # a pipeline's key -> the first article that said its models
     for article in articles:
+        key = getattr(results[article.slug], "key", None)
+        if key is not None and key in first:  # one pipeline for both: its models were not trained twice
+            print(f"{article.slug:>{width}} {'':>12}  the same models as {first[key]} (one pipeline)")
+            continue
+        first.setdefault(key, article.slug)
         for name, described in results[article.slug].models.items():
             print(
-                f"{article.slug:>10} {name:>12}: held-out accuracy "
+                f"{article.slug:>{width}} {name:>12}: held-out accuracy "
                 f"{described.metrics['test_accuracy']:.2%} ({described.origin})"
             )
     from ..model.pipeline import stage_line
