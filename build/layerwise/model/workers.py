@@ -42,8 +42,21 @@ def become_worker(threads: int) -> None:
     import torch
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    die_with_the_build()
     torch.set_num_threads(threads)
     os.environ[WORKER] = "1"
+
+
+def die_with_the_build() -> None:
+    """Linux: this worker is killed when the build's process ends, however it ends (kill -9 too):
+    an orphaned worker would go on training for nobody."""
+    import ctypes
+    import signal
+
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except OSError:  # not Linux: a stopped build's workers end when their queue closes
+        pass
 
 
 def run_all(tasks: list, on_done=lambda task, result: None) -> list:
