@@ -1,3 +1,4 @@
+
 import numpy as np
 import onnx
 import onnxruntime
@@ -124,6 +125,75 @@ def test_training_is_deterministic(tmp_path):
         config["analysis"] = {"layers": ["input"], "methods": ["pca"]}
         results.append(run_pipeline(config, validated(config), Cache(config["cache"])))
     assert results[0].files["models/cnn.onnx"] == results[1].files["models/cnn.onnx"]
+
+
+def started_and_ended(seconds: float) -> tuple[float, float]:
+    """A worker's task: sleeps; (when it started, when it ended), by the machine's clock."""
+    import time
+
+    start = time.monotonic()
+    time.sleep(seconds)
+    return start, time.monotonic()
+
+
+def test_workers_start_a_task_after_its_needs_and_lower_ranks_first():
+    from layerwise.model import workers
+
+    tasks = [  # on two cores: first and second start; then needs-first, before later
+        workers.Task("later", started_and_ended, (0.1,), rank=2),
+        workers.Task("needs first", started_and_ended, (0.3,), ("first",), rank=1),
+        workers.Task("second", started_and_ended, (1.0,), rank=1),
+        workers.Task("first", started_and_ended, (0.3,), rank=0),
+    ]
+    done = workers.run_graph(tasks)
+    assert done["needs first"][0] >= done["first"][1]  # waited for its need
+    assert done["later"][0] >= done["needs first"][0] + 0.2  # waited for a free core: rank 1 went first
+    with pytest.raises(ValueError, match="tasks that wait on no task: orphan"):
+        workers.run_graph([workers.Task("orphan", started_and_ended, (0,), ("missing",))])
+
+
+def test_stages_computed_ahead_by_a_worker_equal_those_computed_here(tmp_path):
+    """The schedule changes no result: the recorded model's runs and analysis made ahead in
+    worker processes (prefetch) are the ones the build's own process makes."""
+    from layerwise.model import orchestrator, sources, workers
+    from layerwise.model.pipeline import stage_keys
+
+    results = {}
+    for where in ("workers", "here"):
+        config = small_config(tmp_path / where)
+        config["models"] = {name: config["models"][name] for name in ("softmax", "cnn")}
+        config["analysis"] = {"layers": ["input", "relu3"], "methods": ["pca", "tsne"]}
+        specs, source = validated(config), sources.describe_source(config["data"], config["node_modules"])
+        keys, cache = stage_keys(config, specs, source), Cache(config["cache"])
+        if where == "workers":
+            inputs = orchestrator.Inputs("a", config, specs, source)
+            ahead = orchestrator.prefetch_tasks(inputs, keys, cache)
+            assert [t.name for t in ahead][:3] == ["a:train/cnn/0", "a:record", "a:analysis"]
+            workers.run_graph(ahead)
+        results[where] = run_pipeline(config, specs, cache, source=source, keys=keys)
+        assert where == "here" or not {"train", "record", "analysis"} & set(cache.misses)  # found, not made
+    # Equal up to float rounding: a sum's order may differ with a process's thread pools.
+    workers_made, here = results["workers"], results["here"]
+    assert workers_made.tour == here.tour and workers_made.files.keys() == here.files.keys()
+    for path, data in here.files.items():
+        if path.endswith((".f16", ".f32")):
+            dtype = np.float16 if path.endswith(".f16") else np.float32
+            assert np.allclose(np.frombuffer(workers_made.files[path], dtype), np.frombuffer(data, dtype), atol=1e-5), (
+                path
+            )
+        else:
+            assert workers_made.files[path] == data, path
+    for layer, found in untimed(here.manifold)["layers"].items():
+        views = found.pop("views")
+        made = untimed(workers_made.manifold)["layers"][layer]
+        made_views = made.pop("views")
+        assert all(np.array_equal(made_views[m], views[m]) for m in views) and made == found, layer
+
+
+def untimed(manifold: dict) -> dict:
+    """The analysis without how long each view took."""
+    layers = {name: {k: v for k, v in found.items() if k != "seconds"} for name, found in manifold["layers"].items()}
+    return manifold | {"layers": layers}
 
 
 def test_an_interrupted_write_leaves_no_entry(tmp_path, monkeypatch):

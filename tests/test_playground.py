@@ -327,7 +327,10 @@ def test_the_page_decodes_a_link_by_the_schema_python_declares(page, server, mon
 CSV_MISTAKES = {  # the file's text -> (the line named, what the message says)
     "": (1, "the file is empty"),
     "x1,label\n1,a\n": (1, "no column x2"),
-    "x1;x2;label\n1;2;a\n": (1, "no column x1 and no column x2 and no column label (or target); the cells are separated by ';'"),
+    "x1;x2;label\n1;2;a\n": (
+        1,
+        "no column x1 and no column x2 and no column label (or target); the cells are separated by ';'",
+    ),
     "x1,x2,label\n1,2,a\n1,b,c\n": (3, "x2 is 'b', not a number"),
     "x1,x2,label\n1,2,a\n1,2,b\n\n3,3,c\n": (5, "a third label 'c'"),
     "x1,x2,target\n1,2,3\n7,1,2\n": (3, "x1 = 7 is outside the plane shown"),

@@ -13,6 +13,7 @@ Nothing here knows the dataset: pixels and classes come from the build's data.
 """
 
 import functools
+import math
 
 import numpy as np
 
@@ -87,6 +88,11 @@ def batches(n: int, epoch: int) -> list[np.ndarray]:
     """An epoch's batches as indices into the training examples, BATCH at a time (the last may be short)."""
     order = epoch_order(n, epoch)
     return [order[start : start + BATCH] for start in range(0, n, BATCH)]
+
+
+def graph_arguments(source) -> tuple[int, int]:
+    """export_graphs' arguments for a dataset: its pixels and classes (from its description)."""
+    return math.prod(source.shape), len(source.classes)
 
 
 @functools.cache

@@ -8,12 +8,10 @@ bytes}, named by contract.py; rendering writes them without knowing their format
 import dataclasses
 import io
 import json
-import sys
 import time
 
 import numpy as np
 import torch
-from tqdm import tqdm
 
 from .. import contract
 from ..config import ConfigError, ModelSpec, ModelSpecError
@@ -310,57 +308,107 @@ def publish_gradients(spec: ModelSpec, network, dataset, described: ModelResult,
     files[described.gradients] = exported["graph"]
 
 
-# --- training: every run of every model, two (or more) at once -------------------------------
+# --- stages a worker computes ahead: the build schedules them across articles ------------------
 
 
 def seed_run(model: str, seed: int) -> str:
     return f"train/{model}/{seed}"
 
 
-def train_one_run(spec: ModelSpec, source: sources.Source, dataset, seed: int, threads: int) -> tuple[int, dict]:
-    """One training run in a worker process: the model rebuilt from its spec (a factory's class
-    need not be picklable), trained with `threads` threads."""
-    workers.become_worker(threads)
-    return seed, train.train_model(build_network(spec, source), dataset, {**spec.train, "seed": seed})
+def train_run(spec: ModelSpec, network, dataset, seed: int) -> dict:
+    """One run of a model: trained from `seed`, or, brought in, measured as it came."""
+    if not spec.trained_here:
+        return train.measure_brought_in(network, dataset)
+    return train.train_model(network, dataset, {**spec.train, "seed": seed})
 
 
-# Below this many examples seen in all, runs train in this process: starting the workers (each
-# imports torch) costs more than a few small runs save.
-PARALLEL_WORK = 200_000
+def record_stage(network, result: dict, dataset, config: dict, analysed: list) -> dict:
+    return tour.record_tour(network, result, dataset, config["record"], config["adversarial"])
 
 
-def train_in_parallel(specs: dict[str, ModelSpec], source: sources.Source, dataset, run: Runner) -> None:
-    """Every run not in the cache, trained in worker processes, as many at once as there are cores,
-    each stored in the cache as soon as it finishes (a build stopped midway keeps them). The runs of
-    a ladder are small and independent: on 2 cores two single-threaded runs at once take about half
-    the time of one after another on two threads, which these models barely use. On CUDA, with
-    one core or one run, or inside a worker already, the runs are left to the caller, here."""
-    pending = [
-        (name, seed)
-        for name, spec in specs.items()  # in the ladder's order: the quick runs report first
-        for seed in runs(spec)
-        if spec.trained_here and not run.cache.has("train", run.keys[seed_run(name, seed)])
+def history_stage(network, result: dict, dataset, config: dict, analysed: list) -> dict:
+    return history.record_history(network, result, dataset)
+
+
+def analysis_stage(network, result: dict, dataset, config: dict, analysed: list) -> dict:
+    network.load_weights(result["snapshots"][-1])
+    return manifold.analyse_sample(network, dataset, config["record"], analysed, config["analysis"]["methods"])
+
+
+# The stages of the recorded model's shown run: each reads that run alone, not the other models'.
+RECORDED = {"record": record_stage, "history": history_stage, "analysis": analysis_stage}
+
+
+def recorded_stage(stage: str, network, result: dict, dataset, config: dict, analysed: list, run: Runner):
+    label = f"record {config['record']['model']}" if stage == "record" else stage
+    return run(stage, lambda: RECORDED[stage](network, result, dataset, config, analysed), label)
+
+
+@dataclasses.dataclass
+class Inputs:
+    """What a worker needs to compute an article's stages: its settings, models and data's description."""
+
+    article: str
+    config: dict
+    specs: dict[str, ModelSpec]
+    source: sources.Source
+
+
+DATASETS: dict = {}  # the data last loaded in this process, by the data stage's key
+
+
+def loaded_dataset(config: dict, source: sources.Source, key: str):
+    """The data as tensors, loaded once for a worker's consecutive tasks on the same data."""
+    if key not in DATASETS:
+        DATASETS.clear()
+        DATASETS[key] = data_stage.load_dataset(config["data"], config["node_modules"], source)
+    return DATASETS[key]
+
+
+def prefetch(inputs: Inputs, scoped: str, cache, keys: dict[str, str]) -> dict:
+    """Compute one stage into the cache in a worker process, on one thread: a training run
+    ("train/model/seed") or a stage of the recorded model ("record", "history", "analysis").
+    compute_artifacts then finds it there. Returns the stage's timings."""
+    workers.become_worker(1)
+    timings: dict = {}
+    run = Runner(cache, keys, timings, inputs.article)
+    dataset = loaded_dataset(inputs.config, inputs.source, keys["data"])
+    name, seed = (scoped.split("/")[1], int(scoped.split("/")[2])) if scoped.startswith("train/") else (None, None)
+    name = name or inputs.config["record"]["model"]
+    spec = inputs.specs[name]
+    network = build_network(spec, inputs.source)  # rebuilt here: a factory's class need not be picklable
+    shown = seed if seed is not None else runs(spec)[0]
+    result = run(seed_run(name, shown), lambda: train_run(spec, network, dataset, shown), f"train {name}")
+    if seed is None:
+        network.load_weights(result["snapshots"][-1])
+        analysed = analysed_layers(inputs.config, network.eval(), inputs.source) if scoped == "analysis" else []
+        recorded_stage(scoped, network, result, dataset, inputs.config, analysed, run)
+    return timings
+
+
+def prefetch_tasks(inputs: Inputs, keys: dict[str, str], cache) -> list[workers.Task]:
+    """An article's stages that workers can compute ahead, those not in the cache, each a Task
+    named "article:stage". Rank 0: the recorded model's shown run; 1: the stages that read that
+    run alone (the analysis is an article's longest); 2: the other runs, the ladder's later
+    (larger) models first."""
+    specs, recorded = inputs.specs, inputs.config["record"]["model"]
+    shown = seed_run(recorded, runs(specs[recorded])[0]) if recorded in specs else None
+    later_first = sorted(reversed(specs), key=lambda name: name != recorded)
+    ranked = [
+        (0 if scoped == shown else 2, scoped)
+        for scoped in (
+            seed_run(name, seed) for name in later_first for seed in runs(specs[name]) if specs[name].trained_here
+        )
     ]
-    at_once = min(len(pending), workers.cores())
-    on_cpu = all(train.pick_device(specs[name].train["device"]).type == "cpu" for name, _ in pending)
-    work = sum(specs[name].train["epochs"] for name, _ in pending) * len(dataset.train_y)  # examples seen
-    if at_once < 2 or not on_cpu or work < PARALLEL_WORK:
-        return
-    threads = max(1, workers.cores() // at_once)
-    bar = tqdm(total=len(pending), desc=f"train {len(pending)} runs, {at_once} at once", unit="run")
+    ranked += [(1, stage) for stage in RECORDED if shown and stage in keys]
+    pending = {scoped for _, scoped in ranked if not cache.has(scoped.split("/")[0], keys[scoped])}
 
-    def stored(task, done) -> None:
-        (spec, *_), (seed, result) = task[1], done
-        run(seed_run(spec.name, seed), lambda: result, f"train {spec.name}")
-        accuracy = result["epochs"][-1]["accuracy"]
-        bar.write(f"{run.article}: trained {spec.name} (seed {seed}), {accuracy:.2%} held-out", file=sys.stderr)
-        bar.update()
+    def task(rank: int, scoped: str) -> workers.Task:
+        needs = (shown,) if rank == 1 and shown in pending else ()
+        named = tuple(f"{inputs.article}:{n}" for n in needs)
+        return workers.Task(f"{inputs.article}:{scoped}", prefetch, (inputs, scoped, cache, keys), named, rank)
 
-    try:
-        tasks = [(train_one_run, (specs[name], source, dataset, seed, threads)) for name, seed in pending]
-        workers.run_all(tasks, stored)
-    finally:
-        bar.close()
+    return [task(rank, scoped) for rank, scoped in sorted(ranked, key=lambda r: r[0]) if scoped in pending]
 
 
 # --- the whole computation ---------------------------------------------------------------------
@@ -372,23 +420,17 @@ def compute_artifacts(config: dict, specs: dict[str, ModelSpec], source: sources
     networks, analysed = plan(config, specs, source)
     run.note("plan", time.perf_counter() - start)
     start = time.perf_counter()
-    dataset = data_stage.load_dataset(config["data"], config["node_modules"], source)
+    dataset = loaded_dataset(config, source, run.keys["data"])
     run.note("data", time.perf_counter() - start)
-
-    start = time.perf_counter()
-    train_in_parallel(specs, source, dataset, run)
-    run.note("train (runs in parallel)", time.perf_counter() - start)
 
     described, files, trained, answers = {}, {}, {}, {}
     for name, spec in specs.items():
         network = networks[name]
-
-        def train_once(seed: int) -> dict:  # what train_in_parallel left to this process
-            if not spec.trained_here:
-                return train.measure_brought_in(network, dataset)
-            return train.train_model(network, dataset, {**spec.train, "seed": seed})
-
-        results = [run(seed_run(name, seed), lambda: train_once(seed), f"train {name}") for seed in runs(spec)]
+        # Each run from the cache when the build's workers computed it ahead (prefetch).
+        results = [
+            run(seed_run(name, seed), lambda: train_run(spec, network, dataset, seed), f"train {name}")
+            for seed in runs(spec)
+        ]
         result = results[0]  # the configured seed's run is the one the pages show and run
         network.load_weights(result["snapshots"][-1])
         trained[name] = result
@@ -464,24 +506,15 @@ def record_and_analyse(config: dict, networks: dict, trained: dict, dataset, ana
     """(the Grand Tour's summary, the manifold analysis) of the recorded model, where they apply to the data;
     else what they would have shown is said instead."""
     name = config["record"]["model"]
+    recorded, result = networks.get(name), trained.get(name)
     if not applies("record", dataset.source):
         tour_summary = {"model": name, "not_recorded": STAGES["record"].why_not}
-        if applies("history", dataset.source) and name in networks:  # how a next-token model changed instead
-            recorded, result = networks[name], trained[name]
-            found = run("history", lambda: history.record_history(recorded, result, dataset))
+        if applies("history", dataset.source) and recorded is not None:  # how a next-token model changed instead
+            found = recorded_stage("history", recorded, result, dataset, config, analysed, run)
             files.update(found["files"])
             tour_summary["history"] = found["summary"]
         return tour_summary, {"layers": {}}
-    recorded, result = networks[name], trained[name]
-    recorded_tour = run(
-        "record",
-        lambda: tour.record_tour(recorded, result, dataset, config["record"], config["adversarial"]),
-        f"record {name}",
-    )
+    recorded_tour = recorded_stage("record", recorded, result, dataset, config, analysed, run)
     files.update(recorded_tour["files"])
-    recorded.load_weights(result["snapshots"][-1])
-    analysis = run(
-        "analysis",
-        lambda: manifold.analyse_sample(recorded, dataset, config["record"], analysed, config["analysis"]["methods"]),
-    )
+    analysis = recorded_stage("analysis", recorded, result, dataset, config, analysed, run)
     return {"model": name, **recorded_tour["summary"]}, analysis

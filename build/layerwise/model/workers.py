@@ -8,6 +8,8 @@ after another, its probes unparallelised, so the pool never nests.
 
 import os
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass
 
 WORKER = "LAYERWISE_WORKER"  # set in a worker process: run everything here, on one thread
 
@@ -34,15 +36,24 @@ def pool(workers: int):
     return get_memmapping_executor(workers)
 
 
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS")
+
+
 def become_worker(threads: int) -> None:
     """What a task does first in a worker: Ctrl-C is the build's to handle (it stops the pool),
-    torch gets `threads`, and `in_worker()` holds from now on."""
+    every thread pool gets `threads`, and `in_worker()` holds from now on."""
     import signal
 
     import torch
+    from threadpoolctl import threadpool_limits
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     die_with_the_build()
+    # Not torch's threads alone: BLAS and OpenMP (scikit-learn's probes, t-SNE) took two threads
+    # each while the other worker trained, and the analysis ran 2-3x slower than on one thread.
+    # The variables reach the libraries loaded later; threadpoolctl those loaded already.
+    os.environ.update(dict.fromkeys(THREAD_VARIABLES, str(threads)))
+    threadpool_limits(threads)
     torch.set_num_threads(threads)
     os.environ[WORKER] = "1"
 
@@ -59,22 +70,51 @@ def die_with_the_build() -> None:
         pass
 
 
-def run_all(tasks: list, on_done=lambda task, result: None) -> list:
-    """[function(*args), ...] for tasks [(function, args), ...], as many at once as there are
-    cores (each task calls become_worker), results in the tasks' order; `on_done(task, result)`
-    as each finishes. Ctrl-C or a task's error stops the others, quietly, and is raised."""
-    from joblib.externals.loky import as_completed
+@dataclass(frozen=True)
+class Task:
+    """One piece of a build for a worker: `function(*args)`, once the tasks named in `needs` are
+    done; tasks of a lower rank are started first (within a rank, in the list's order)."""
+
+    name: str
+    function: Callable
+    args: tuple = ()
+    needs: tuple[str, ...] = ()
+    rank: int = 0
+
+
+def run_graph(tasks: list[Task], on_done=lambda task, result: None) -> dict:
+    """{task's name: function(*args)} for every task, as many at once as there are cores (each
+    task calls become_worker). A core that frees takes the first task whose needs are done, by
+    rank, then in the list's order: the schedule's priority (longest chains first). `on_done(task,
+    result)` as each finishes. Ctrl-C or a task's error stops the others, quietly, and is raised."""
+    from joblib.externals.loky import FIRST_COMPLETED, wait
 
     executor = pool(min(len(tasks), cores()))
-    futures = {executor.submit(function, *args): i for i, (function, args) in enumerate(tasks)}
-    results = [None] * len(tasks)
+    waiting, running, results = sorted(tasks, key=lambda t: t.rank), {}, {}
     try:
-        for done in as_completed(futures):
-            results[futures[done]] = done.result()
-            on_done(tasks[futures[done]], results[futures[done]])
+        while waiting or running:
+            # Submit only as many as there are cores: a queue in the pool would fix the order early.
+            while len(running) < cores() and (ready := [t for t in waiting if set(t.needs) <= results.keys()]):
+                waiting.remove(ready[0])
+                running[executor.submit(ready[0].function, *ready[0].args)] = ready[0]
+            if not running:
+                raise ValueError(f"tasks that wait on no task: {', '.join(t.name for t in waiting)}")
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in done:
+                task = running.pop(future)
+                results[task.name] = future.result()
+                on_done(task, results[task.name])
     except BaseException:
-        for future in futures:
+        for future in running:
             future.cancel()
         executor.shutdown(wait=True, kill_workers=True)
         raise
     return results
+
+
+def run_all(tasks: list, on_done=lambda task, result: None) -> list:
+    """[function(*args), ...] for independent tasks [(function, args), ...] (run_graph's rules),
+    results in the tasks' order; `on_done((function, args), result)` as each finishes."""
+    graph = [Task(str(i), function, args) for i, (function, args) in enumerate(tasks)]
+    results = run_graph(graph, lambda task, result: on_done((task.function, task.args), result))
+    return [results[task.name] for task in graph]

@@ -12,8 +12,8 @@ from ..page.articles import Article, plan_site
 
 def check_before_training(config: dict, articles: list[Article]) -> list:
     """The content's mistakes that need no trained model, found before any model trains: every
-    page, with the links and references between them. Returns the code-only graphs (exports)
-    its figures will load."""
+    page, with the links and references between them. Returns the code-only graphs its figures
+    will load, as (function, arguments) (model/exports.py)."""
     from ..page.content import ArticleInputs, load_glossary, render_pages
     from ..page.figures import FIGURES, Preview
 
@@ -28,8 +28,13 @@ def check_before_training(config: dict, articles: list[Article]) -> list:
         return ArticleInputs(None, preview, glossary, content, node_modules)
 
     pages = render_pages([(a.path, a.slug, a.url, site(a)) for a in articles])
-    used = {widget for page in pages for widget in page.widgets}
-    return [export for figure in FIGURES.values() if used & set(figure.widgets) for export in figure.exports]
+    return [
+        call
+        for article, page in zip(articles, pages)
+        for figure in FIGURES.values()
+        if set(page.widgets) & set(figure.widgets)
+        for call in exports.calls(figure.exports, article.source)
+    ]
 
 
 def dry_run_models(articles: list[Article]) -> None:
@@ -96,25 +101,71 @@ def article_pipeline(article: Article, cache: Cache, keys: dict, threads: int = 
     return run_pipeline(article.config, article.specs, cache, spent, article.source, article.slug, keys), spent
 
 
+# Below this many examples seen by the runs to train, everything runs in this process: starting
+# the workers (each imports torch) costs more than a few small runs save.
+PARALLEL_WORK = 200_000
+
+
 def run_pipelines(articles: list[Article], stages_keys: dict, cache: Cache, graphs: list = ()) -> list[tuple]:
-    """Each article's (BuildResult, timings), and `graphs` (code-only exports) into the cache. What
-    must compute runs in worker processes, as many at once as there are cores, each on one
-    thread: on 2 cores an article's small models and its pure-Python exports leave the second
-    core idle. On CUDA, or with only one thing to compute, here."""
+    """Each article's (BuildResult, timings), and `graphs` (code-only exports) into the cache.
+    What must compute runs in worker processes (schedule); on CUDA, with one core or little to
+    train, here."""
     from ..model import workers
 
     computing = [a for a in articles if not cache.has("pipeline", stages_keys[a.slug]["pipeline"])]
-    if len(computing) + len(graphs) < 2 or workers.cores() < 2 or on_gpu(computing):
+    if not computing and not graphs:  # every result in the cache: read here (no torch to import)
         return [article_pipeline(a, cache, stages_keys[a.slug]) for a in articles]
-    tasks = [(exports.store, (graph, cache)) for graph in graphs]  # first: each is one long step
-    tasks += [(article_pipeline, (a, cache, stages_keys[a.slug], 1)) for a in computing]
+    from ..model.orchestrator import prefetch_tasks
+
+    ahead = {a.slug: prefetch_tasks(inputs(a), stages_keys[a.slug], cache) for a in computing}
+    alone = len(computing) + len(graphs) < 2 and little_to_train(computing, ahead)
+    if alone or workers.cores() < 2 or on_gpu(computing):
+        return [article_pipeline(a, cache, stages_keys[a.slug]) for a in articles]
     try:
-        computed = workers.run_all(tasks)[len(graphs) :]
+        done = workers.run_graph(schedule(computing, ahead, stages_keys, cache, graphs))
     except BaseException:  # Ctrl-C or an error: the workers were stopped, maybe mid-write
         cache.sweep()
         raise
-    done = dict(zip((a.slug for a in computing), computed))
     return [done.get(a.slug) or article_pipeline(a, cache, stages_keys[a.slug]) for a in articles]
+
+
+def schedule(computing: list[Article], ahead: dict, stages_keys: dict, cache: Cache, graphs: list) -> list:
+    """The build's tasks for the workers, one per core at a time, each on one thread (small models
+    barely use a second), across articles: every recorded model's shown run first, then the
+    stages that read it alone (the analysis is an article's longest), then the other runs and
+    the graphs, and each article's remaining stages once its own tasks are done."""
+    from ..model.workers import Task
+
+    tasks = [task for a in computing for task in ahead[a.slug]]
+    tasks += [Task(f"export:{f.__qualname__}{args}", exports.store, (f, args, cache), rank=2) for f, args in graphs]
+    for a in computing:
+        needs = tuple(task.name for task in ahead[a.slug])
+        tasks.append(Task(a.slug, article_pipeline, (a, cache, stages_keys[a.slug], 1), needs, rank=3))
+    return tasks
+
+
+def little_to_train(articles: list[Article], ahead: dict) -> bool:
+    """Whether the runs to train see fewer than PARALLEL_WORK examples in all (from the data's
+    description: data.limit, or a folder's images; thousands of them is not little)."""
+    from ..model.sources import held_out_counts
+
+    work = 0
+    for article in articles:
+        data = article.config["data"]
+        counts = None if data["limit"] else held_out_counts(data, article.source)[0]
+        if not data["limit"] and counts is None:
+            return False
+        examples = data["limit"] or counts.sum() * (1 - data["test_fraction"]) / data["test_fraction"]
+        for task in ahead[article.slug]:
+            if task.name.split(":")[1].startswith("train/"):
+                work += examples * article.specs[task.name.split("/")[1]].train["epochs"]
+    return work < PARALLEL_WORK
+
+
+def inputs(article: Article):
+    from ..model.orchestrator import Inputs
+
+    return Inputs(article.slug, article.config, article.specs, article.source)
 
 
 def on_gpu(articles: list[Article]) -> bool:

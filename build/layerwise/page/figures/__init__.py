@@ -226,7 +226,7 @@ class Figure:
     widgets: tuple[str, ...]
     state: dict = field(default_factory=dict)  # what a link may set of its view: key -> converter
     kinds: tuple[str, ...] = ("image",)  # the kinds of data it can show (one that reads none: both)
-    exports: tuple = ()  # code-only graphs it loads (model/exports.py): the build makes them beside training
+    exports: tuple = ()  # graphs of code and numbers it loads (model/exports.py): made beside training
 
     def check_state(self, query: str, result) -> dict:
         """A link's view ("layer=relu3&epoch=1&select=1,7") -> {key: typed value}; ValueError
@@ -300,7 +300,7 @@ def figure(
     """Register the decorated function as figure `name`; options are name=(converter, default);
     `state` the keys a link may set of its view (key -> converter); `kinds` the kinds of data it
     can show (every figure written for images says so here, once, rather than each testing);
-    `exports` the code-only graphs it loads (model/exports.py)."""
+    `exports` the graphs of code and numbers it loads (model/exports.py)."""
 
     undescribed = [key for key, convert in (state or {}).items() if not hasattr(convert, "schema")]
     if undescribed:  # the page could not decode them

@@ -8,7 +8,7 @@ import json
 import math
 
 from ...contract import LIVE_MAX_CLASSES
-from ...model import live_training
+from ...model import exports, live_training
 from ...stats import percent
 from . import FigureError, fallback, figure, model
 
@@ -25,7 +25,12 @@ def loss_of(result, name: str) -> str | None:
     return LOSS_OF_HEAD.get(described.layers[-1].type)
 
 
-@figure("live-training", widgets=("live-training",), model=(model, "softmax"))
+@figure(
+    "live-training",
+    widgets=("live-training",),
+    model=(model, "softmax"),
+    exports=((live_training.export_graphs, live_training.graph_arguments),),
+)
 def live_training_figure(result, model: str) -> str:
     loss = loss_of(result, model)
     if loss is None:
@@ -54,7 +59,7 @@ def live_training_figure(result, model: str) -> str:
     # The graphs leave the page as files of their own (render.externalise_figures), fetched when
     # the figure nears the viewport or the reader presses Play; so do the examples (contract's
     # live_examples, written by the pipeline).
-    graphs = live_training.export_graphs(pixels, classes)
+    graphs = exports.load(live_training.export_graphs, pixels, classes)
     files = "".join(f' data-inline-graph-{name}="{base64.b64encode(data).decode()}"' for name, data in graphs.items())
     return (
         f'<div class="live-training" data-model="{html.escape(json.dumps(described))}"{files}>'
