@@ -26,7 +26,7 @@ const SVG = "http://www.w3.org/2000/svg";
 const colour = (w) => `rgb(${diverging(Math.sign(w)).map(Math.round).join(",")})`;
 
 // Columns of neurons, rebuilt only when the architecture changes: [canvases per column].
-function columns(root, model, setup, onChange) {
+export function networkColumns(root, model, setup, onChange) {
   const key = `${setup.features}|${setup.layers}`;
   if (root.dataset.architecture === key) return root.columns;
   root.dataset.architecture = key;
@@ -86,7 +86,7 @@ function drawLines(root, model, setup, params, { layers, lines }) {
 // The network's heatmaps and lines, and the output's map with the points.
 // stage: "post" draws each hidden neuron's output, "pre" its input to the activation.
 export function drawNetwork({ root, output, model, setup, params, view, data, onChange, stage = "post" }) {
-  const drawnColumns = columns(root, model, setup, onChange), { width, layers } = model;
+  const drawnColumns = networkColumns(root, model, setup, onChange), { width, layers } = model;
   drawnColumns.layers[0].forEach((canvas, a) => paint(canvas, (c) => view.features[c * width + drawnColumns.feature[a]] / model.extent));
   const hidden = stage === "pre" ? view.pre : view.hidden; // (cells, layers, width)
   drawnColumns.layers.slice(1).forEach((canvases, l) =>

@@ -4,10 +4,10 @@
 // State and data: playground-state.js; drawing: playground-render.js; controls: playground-controls.js;
 // downloads: playground-export.js; a pinned run: playground-pin.js; this module: the run, its controls wired,
 // the training loop and the link.
-import { register } from "./lifecycle.js";
+import { followLinks, register } from "./lifecycle.js";
 import { contract, loadRuntime } from "./runtime.js";
 import { dataset, decode, encode, initial, masks, padded } from "./playground-state.js";
-import { drawLoss, drawNetwork, GRID, gridPoints } from "./playground-render.js";
+import { drawLoss, drawNetwork, GRID, gridPoints, networkColumns } from "./playground-render.js";
 import { buildControls, dispatchChanges, showSetup } from "./playground-controls.js";
 import { downloads } from "./playground-export.js";
 
@@ -110,7 +110,8 @@ async function mount(root, near) {
   const link = figureLink(root);
   let setup = decode(link.schema, link.query(), JSON.parse(root.dataset.setup));
 
-  // Controls: built at once (no layout shift); the graphs are fetched when the figure nears.
+  // Controls and the network's columns of (blank) neurons: built at once, so nothing shifts when
+  // the figure is set up; the runtime and the graphs are fetched, and drawn, when it nears.
   const controls = buildControls(root, model, setup);
   const { play, stage, network, output, curve, pinned } = controls;
 
@@ -119,6 +120,7 @@ async function mount(root, near) {
   function restart() {
     run = freshRun(model, setup);
     showSetup(controls, model, setup);
+    networkColumns(network, model, setup, change);
     root.dataset.epoch = "0";
   }
   function change(update) {
@@ -184,4 +186,9 @@ async function mount(root, near) {
   };
 }
 
-register("playground", ".playground", mount);
+// Near is on screen (or touched, or focused): setting a playground up (the 14 MB runtime compiled,
+// its two sessions, the first pass over the plane) is the page's heaviest work, so one just below
+// the first screen is not set up while the page loads.
+register("playground", ".playground", mount, "0px");
+// A link to a playground's setup (#fig-spiral?layers=8,8,8) scrolls to it, which also sets it up.
+followLinks(".playground");
