@@ -161,9 +161,19 @@ async function mount(root, near) {
     root.dataset.epoch = String(current.epoch);
     await refresh();
   }
+  // One loop at a time, while playing on screen in a shown tab (a task's wait, unlike an animation
+  // frame's, goes on in a hidden tab).
+  let looping = false;
   async function loop() {
-    while (playing && visible && tools) { busy = train(FRAME_MS); await busy; await nextTask(); }
+    if (looping) return;
+    looping = true;
+    try {
+      while (playing && visible && !document.hidden && tools) { busy = train(FRAME_MS); await busy; await nextTask(); }
+    } finally {
+      looping = false;
+    }
   }
+  document.addEventListener("visibilitychange", () => playing && loop());
   function setPlaying(on) {
     playing = on;
     play.textContent = on ? "Pause" : "Play";
