@@ -150,9 +150,9 @@ export function drawNetwork({ root, output, model, setup, params, view, data, on
   const hidden = stage === "pre" ? view.pre : view.hidden; // (cells, layers, width)
   drawnColumns.layers.slice(1).forEach((canvases, l) =>
     canvases.forEach((canvas, j) => paint(canvas, hidden, l * width + j, layers * width)));
+  drawOutput(output, model, view.output, data); // (it reads the style, layLines the layout: both before drawLines writes)
   layLines(root, model, drawnColumns);
   drawLines(drawnColumns.lines, params);
-  drawOutput(output, model, view.output, data);
 }
 
 // What an output canvas keeps between frames: its GRID x GRID map, drawn enlarged, and its points
