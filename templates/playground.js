@@ -39,9 +39,10 @@ export async function trainer(model, stepUrl, networkUrl) {
   };
 }
 
-// Training time per picture while playing; the picture (a pass over the plane, drawn) takes about
-// as long again, so the reader sees some 40 pictures a second and over 100 steps.
-const FRAME_MS = 6;
+// Training time per picture while playing. A picture takes 15-25 ms on two cores (the pass over
+// the plane 7-12, drawing 3-5, the browser's paint about 5), so with 4 ms of steps the reader
+// sees some 40 pictures a second and about 100 steps (30 and 100 with other work beside it).
+const FRAME_MS = 4;
 
 // The next task (a message to itself): the browser shows the picture just drawn at its next frame
 // while the next steps run. (Waiting for an animation frame instead held a picture that takes 20
