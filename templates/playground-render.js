@@ -143,9 +143,9 @@ function shownWeights(lines) {
 export function drawNetwork({ root, output, model, setup, params, view, data, onChange, stage = "post" }) {
   const drawnColumns = networkColumns(root, model, setup, onChange), { width, layers } = model;
   // The inputs' maps are the features over the grid, the same every frame: painted once per columns.
-  if (drawnColumns.painted !== drawnColumns.layers[0]) {
+  if (!drawnColumns.inputsPainted) {
     drawnColumns.layers[0].forEach((canvas, a) => paint(canvas, view.features, drawnColumns.feature[a], width, 1 / model.extent));
-    drawnColumns.painted = drawnColumns.layers[0];
+    drawnColumns.inputsPainted = true;
   }
   const hidden = stage === "pre" ? view.pre : view.hidden; // (cells, layers, width)
   drawnColumns.layers.slice(1).forEach((canvases, l) =>
