@@ -25,7 +25,8 @@ export function buildControls(root, model, setup) {
   const stage = select([["post", "their output"], ["pre", "their weighted input"]], "post");
   stage.title = "Draw each hidden neuron after its activation, or before it";
   const epochOut = el("output", { class: "playground-epoch" }, "epoch 0");
-  const lossOut = el("output", { class: "playground-loss", "aria-live": "polite" }, "");
+  // (its place kept with the shape of what it will say: nothing moves when the figure is set up)
+  const lossOut = el("output", { class: "playground-loss", "aria-live": "polite" }, "train loss -.---, test loss -.---");
   const datasets = [...model.datasets.classification, ...model.datasets.regression, ...(model.own ? [model.own.name] : [])];
   const inputs = {
     data: select(datasets.map((d) => [d, d]), setup.data),

@@ -16,17 +16,47 @@ export function gridPoints(extent) {
   return points;
 }
 
-function paint(canvas, value) { // value(cell) in about [-1, 1]
-  const ctx = canvas.getContext("2d"), image = ctx.createImageData(GRID, GRID);
-  for (let c = 0; c < GRID * GRID; c++) image.data.set([...diverging(value(c)), 255], 4 * c);
+// The colour map as packed RGBA pixels over [-1, 1], built once (in the canvas's own byte order:
+// bytes written, then read as 32-bit words): a heatmap's cell is one look-up, not a colour computed.
+const LEVELS = 1024;
+let palette = null;
+function colours() {
+  if (palette) return palette;
+  const bytes = new Uint8ClampedArray(4 * LEVELS);
+  for (let k = 0; k < LEVELS; k++) {
+    bytes.set(diverging(-1 + (2 * k) / (LEVELS - 1)), 4 * k);
+    bytes[4 * k + 3] = 255;
+  }
+  palette = new Uint32Array(bytes.buffer);
+  return palette;
+}
+
+// Each canvas's context and pixels, made once and reused every frame.
+const surfaces = new WeakMap();
+function surface(canvas) {
+  if (!surfaces.has(canvas)) {
+    const ctx = canvas.getContext("2d"), image = ctx.createImageData(GRID, GRID);
+    surfaces.set(canvas, { ctx, image, pixels: new Uint32Array(image.data.buffer) });
+  }
+  return surfaces.get(canvas);
+}
+
+// A GRID x GRID heatmap of values[start + c * stride] * scale (about [-1, 1]) for each cell c.
+function paint(canvas, values, start, stride, scale = 1) {
+  const { ctx, image, pixels } = surface(canvas), lut = colours(), top = LEVELS - 1, half = top / 2;
+  for (let c = 0, i = start; c < GRID * GRID; c++, i += stride) {
+    const t = values[i] * scale;
+    pixels[c] = lut[t >= 1 ? top : t <= -1 ? 0 : Math.round((t + 1) * half)];
+  }
   ctx.putImageData(image, 0, 0);
 }
 
 const SVG = "http://www.w3.org/2000/svg";
-const colour = (w) => `rgb(${diverging(Math.sign(w)).map(Math.round).join(",")})`;
+const strokes = new Map(); // by sign: -1, 0, 1
+const colour = (sign) => strokes.get(sign) ?? strokes.set(sign, `rgb(${diverging(sign).map(Math.round).join(",")})`).get(sign);
 
 // Columns of neurons, rebuilt only when the architecture changes: [canvases per column].
-function columns(root, model, setup, onChange) {
+export function networkColumns(root, model, setup, onChange) {
   const key = `${setup.features}|${setup.layers}`;
   if (root.dataset.architecture === key) return root.columns;
   root.dataset.architecture = key;
@@ -49,13 +79,19 @@ function columns(root, model, setup, onChange) {
   const lines = document.createElementNS(SVG, "svg");
   lines.setAttribute("class", "playground-lines");
   lines.setAttribute("aria-hidden", "true");
+  shownWeights(lines);
   root.replaceChildren(lines, ...boxes);
   root.columns = { feature: feature.map(([i]) => i), layers, lines };
   return root.columns;
 }
 
-// Lines from every drawn neuron to the next column's (the last column's to the output's edge).
-function drawLines(root, model, setup, params, { layers, lines }) {
+// Lines from every drawn neuron to the next column's (the last column's to the output's edge),
+// each with the parameter it shows: laid out when the columns are built or their box changes
+// size (not every frame, and not when a hovered neuron grows).
+function layLines(root, model, { layers, lines, feature }) {
+  const size = `${root.scrollWidth}x${root.scrollHeight}`;
+  if (lines.laidOut === size) return;
+  lines.laidOut = size;
   const { width, layout } = model, box = root.getBoundingClientRect();
   lines.setAttribute("width", String(root.scrollWidth)); lines.setAttribute("height", String(root.scrollHeight));
   const centre = (canvas, side) => {
@@ -63,47 +99,74 @@ function drawLines(root, model, setup, params, { layers, lines }) {
     return [(side > 0 ? r.right : r.left) - box.left, r.top + r.height / 2 - box.top];
   };
   const drawn = [];
-  const inputsOf = (l) => (l === 0 ? root.columns.feature : layers[l].map((_, j) => j)); // indices into the padded width
+  const inputsOf = (l) => (l === 0 ? feature : layers[l].map((_, j) => j)); // indices into the padded width
   for (let l = 0; l + 1 < layers.length; l++) {
     const base = l * layout.layer_size, rows = inputsOf(l);
-    layers[l].forEach((from, a) => layers[l + 1].forEach((to, j) => drawn.push([centre(from, 1), centre(to, -1), params[base + rows[a] * width + j]])));
+    layers[l].forEach((from, a) => layers[l + 1].forEach((to, j) => drawn.push([centre(from, 1), centre(to, -1), base + rows[a] * width + j])));
   }
   const last = layers.length - 1, rows = inputsOf(last), end = [root.scrollWidth, box.height / 2];
-  layers[last].forEach((from, a) => drawn.push([centre(from, 1), end, params[layout.output_weights + rows[a]]]));
+  layers[last].forEach((from, a) => drawn.push([centre(from, 1), end, layout.output_weights + rows[a]]));
   while (lines.childElementCount > drawn.length) lines.lastChild.remove();
   while (lines.childElementCount < drawn.length) {
     const line = document.createElementNS(SVG, "line");
     line.append(document.createElementNS(SVG, "title"));
     lines.append(line);
   }
-  drawn.forEach(([[x1, y1], [x2, y2], w], i) => {
+  drawn.forEach(([[x1, y1], [x2, y2], parameter], i) => {
     const line = lines.children[i];
-    for (const [k, v] of Object.entries({ x1, y1, x2, y2, stroke: colour(w), "stroke-width": Math.min(6, 0.5 + 2 * Math.abs(w)) })) line.setAttribute(k, String(v));
-    line.firstChild.textContent = `weight ${w.toFixed(3)}`;
+    for (const [k, v] of Object.entries({ x1, y1, x2, y2 })) line.setAttribute(k, String(v));
+    line.parameter = parameter;
+  });
+}
+
+// Each line's colour (the weight's sign) and width (its magnitude), written where they changed;
+// its title (the weight) is written when the pointer comes over it (shownWeights).
+function drawLines(lines, params) {
+  lines.params = params;
+  for (const line of lines.children) {
+    const w = params[line.parameter], sign = Math.sign(w), width = Math.min(6, 0.5 + 2 * Math.abs(w)).toFixed(1); // (to a tenth of a pixel: finer is not seen)
+    if (line.shownSign !== sign) { line.setAttribute("stroke", colour(sign)); line.shownSign = sign; }
+    if (line.shownWidth !== width) { line.setAttribute("stroke-width", width); line.shownWidth = width; }
+  }
+}
+
+// Hovering a line shows its weight now.
+function shownWeights(lines) {
+  lines.addEventListener("pointerover", (event) => {
+    const line = event.target.closest("line");
+    if (line && lines.params) line.firstChild.textContent = `weight ${lines.params[line.parameter].toFixed(3)}`;
   });
 }
 
 // The network's heatmaps and lines, and the output's map with the points.
 // stage: "post" draws each hidden neuron's output, "pre" its input to the activation.
 export function drawNetwork({ root, output, model, setup, params, view, data, onChange, stage = "post" }) {
-  const drawnColumns = columns(root, model, setup, onChange), { width, layers } = model;
-  drawnColumns.layers[0].forEach((canvas, a) => paint(canvas, (c) => view.features[c * width + drawnColumns.feature[a]] / model.extent));
+  const drawnColumns = networkColumns(root, model, setup, onChange), { width, layers } = model;
+  // The inputs' maps are the features over the grid, the same every frame: painted once per columns.
+  if (!drawnColumns.inputsPainted) {
+    drawnColumns.layers[0].forEach((canvas, a) => paint(canvas, view.features, drawnColumns.feature[a], width, 1 / model.extent));
+    drawnColumns.inputsPainted = true;
+  }
   const hidden = stage === "pre" ? view.pre : view.hidden; // (cells, layers, width)
   drawnColumns.layers.slice(1).forEach((canvases, l) =>
-    canvases.forEach((canvas, j) => paint(canvas, (c) => hidden[(c * layers + l) * width + j])));
-  drawLines(root, model, setup, params, drawnColumns);
-  drawOutput(output, model, view.output, data);
+    canvases.forEach((canvas, j) => paint(canvas, hidden, l * width + j, layers * width)));
+  drawOutput(output, model, view.output, data); // (it reads the style, layLines the layout: both before drawLines writes)
+  layLines(root, model, drawnColumns);
+  drawLines(drawnColumns.lines, params);
 }
 
-function drawOutput(canvas, model, values, { train, test }) {
-  const size = canvas.clientWidth || 240;
-  if (canvas.width !== size) { canvas.width = size; canvas.height = size; }
-  const map = el("canvas", { width: String(GRID), height: String(GRID) });
-  paint(map, (c) => values[c]);
-  const ctx = canvas.getContext("2d"), scale = size / (2 * model.extent);
-  ctx.imageSmoothingEnabled = true;
-  ctx.drawImage(map, 0, 0, size, size);
-  const ink = getComputedStyle(canvas).color;
+// What an output canvas keeps between frames: its GRID x GRID map, drawn enlarged, and its points
+// (training filled, held-out outlined), drawn again only for new points, a new size or a new ink
+// (a change of colour scheme): they do not move while the network trains.
+const kept = new WeakMap();
+function layersOf(canvas) {
+  if (!kept.has(canvas)) kept.set(canvas, { map: el("canvas", { width: String(GRID), height: String(GRID) }), points: el("canvas"), drawn: null });
+  return kept.get(canvas);
+}
+
+function drawPoints(layer, model, { train, test }, size, ink) {
+  layer.width = size; layer.height = size;
+  const ctx = layer.getContext("2d"), scale = size / (2 * model.extent);
   for (const [points, held] of [[train, false], [test, true]])
     for (const [x1, x2, label] of points) {
       ctx.beginPath();
@@ -114,7 +177,21 @@ function drawOutput(canvas, model, values, { train, test }) {
       ctx.lineWidth = held ? 1.5 : 0.5;
       ctx.stroke();
     }
-  canvas.setAttribute("aria-label", `The network's output over the plane with ${train.length} training points (filled) and ${test.length} held-out ones (outlined)`);
+}
+
+function drawOutput(canvas, model, values, data) {
+  const size = canvas.clientWidth || 240, ink = getComputedStyle(canvas).color, layers = layersOf(canvas);
+  if (canvas.width !== size) { canvas.width = size; canvas.height = size; }
+  if (layers.drawn?.data !== data || layers.drawn.size !== size || layers.drawn.ink !== ink) {
+    drawPoints(layers.points, model, data, size, ink);
+    layers.drawn = { data, size, ink };
+    canvas.setAttribute("aria-label", `The network's output over the plane with ${data.train.length} training points (filled) and ${data.test.length} held-out ones (outlined)`);
+  }
+  paint(layers.map, values, 0, 1);
+  const ctx = canvas.getContext("2d");
+  ctx.imageSmoothingEnabled = true;
+  ctx.drawImage(layers.map, 0, 0, size, size);
+  ctx.drawImage(layers.points, 0, 0);
 }
 
 // Train (solid) and test (dashed) loss by epoch.

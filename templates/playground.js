@@ -4,10 +4,10 @@
 // State and data: playground-state.js; drawing: playground-render.js; controls: playground-controls.js;
 // downloads: playground-export.js; a pinned run: playground-pin.js; this module: the run, its controls wired,
 // the training loop and the link.
-import { register } from "./lifecycle.js";
+import { followLinks, register } from "./lifecycle.js";
 import { contract, loadRuntime } from "./runtime.js";
 import { dataset, decode, encode, initial, masks, padded } from "./playground-state.js";
-import { drawLoss, drawNetwork, GRID, gridPoints } from "./playground-render.js";
+import { drawLoss, drawNetwork, GRID, gridPoints, networkColumns } from "./playground-render.js";
 import { buildControls, dispatchChanges, showSetup } from "./playground-controls.js";
 import { downloads } from "./playground-export.js";
 
@@ -39,7 +39,19 @@ export async function trainer(model, stepUrl, networkUrl) {
   };
 }
 
-const FRAME_MS = 20; // training time per animation frame while playing; the rest draws (about 15 ms)
+// Training time per picture while playing. A picture takes 15-25 ms on two cores (the pass over
+// the plane 7-12, drawing 3-5, the browser's paint about 5), so with 4 ms of steps the reader
+// sees some 40 pictures a second and about 100 steps (30 and 100 with other work beside it).
+const FRAME_MS = 4;
+
+// The next task (a message to itself): the browser shows the picture just drawn at its next frame
+// while the next steps run. (Waiting for an animation frame instead held a picture that takes 20
+// ms to every other frame, 30 a second; a timer's wait is stretched to 4 ms when chained.)
+const nextTask = () => new Promise((resolve) => {
+  const { port1, port2 } = new MessageChannel();
+  port1.onmessage = () => resolve();
+  port2.postMessage(null);
+});
 
 // Half the squared error, averaged: the loss the step descends (without its penalty).
 const meanLoss = (output, points, offset) => points.reduce((sum, [, , y], i) => sum + 0.5 * (output[offset + i] - y) ** 2, 0) / Math.max(points.length, 1);
@@ -87,7 +99,7 @@ function wire({ play, once, reset, saveJson, saveOnnx, pinButton, stage }, files
 }
 
 // Training: the points in order, `batch` at a time, an epoch a pass. Playing takes steps for
-// FRAME_MS a frame, then redraws, so the pictures keep up however long an epoch is; Step
+// FRAME_MS, then redraws, so the pictures keep up however long an epoch is; Step
 // (budget Infinity) trains to the end of the epoch. Stops early when the run is no longer live.
 async function trainFor(tools, current, batch, budget, live) {
   const points = current.data.train, start = performance.now();
@@ -110,7 +122,8 @@ async function mount(root, near) {
   const link = figureLink(root);
   let setup = decode(link.schema, link.query(), JSON.parse(root.dataset.setup));
 
-  // Controls: built at once (no layout shift); the graphs are fetched when the figure nears.
+  // Controls and the network's columns of (blank) neurons: built at once, so nothing shifts when
+  // the figure is set up; the runtime and the graphs are fetched, and drawn, when it nears.
   const controls = buildControls(root, model, setup);
   const { play, stage, network, output, curve, pinned } = controls;
 
@@ -119,6 +132,7 @@ async function mount(root, near) {
   function restart() {
     run = freshRun(model, setup);
     showSetup(controls, model, setup);
+    networkColumns(network, model, setup, change);
     root.dataset.epoch = "0";
   }
   function change(update) {
@@ -148,9 +162,19 @@ async function mount(root, near) {
     root.dataset.epoch = String(current.epoch);
     await refresh();
   }
+  // One loop at a time, while playing on screen in a shown tab (a task's wait, unlike an animation
+  // frame's, goes on in a hidden tab).
+  let looping = false;
   async function loop() {
-    while (playing && visible && tools) { busy = train(FRAME_MS); await busy; await new Promise(requestAnimationFrame); }
+    if (looping) return;
+    looping = true;
+    try {
+      while (playing && visible && !document.hidden && tools) { busy = train(FRAME_MS); await busy; await nextTask(); }
+    } finally {
+      looping = false;
+    }
   }
+  document.addEventListener("visibilitychange", () => playing && loop());
   function setPlaying(on) {
     playing = on;
     play.textContent = on ? "Pause" : "Play";
@@ -184,4 +208,9 @@ async function mount(root, near) {
   };
 }
 
-register("playground", ".playground", mount);
+// Near is on screen (or touched, or focused): setting a playground up (the 14 MB runtime compiled,
+// its two sessions, the first pass over the plane) is the page's heaviest work, so one just below
+// the first screen is not set up while the page loads.
+register("playground", ".playground", mount, "0px");
+// A link to a playground's setup (#fig-spiral?layers=8,8,8) scrolls to it, which also sets it up.
+followLinks(".playground");

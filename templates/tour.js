@@ -6,7 +6,7 @@
 // (tour-projection.js), the renderer (tour-render.js) and the controls (tour-controls.js); this
 // module mounts them: the actions, a loop that runs only on screen, the reader's point, the link.
 
-import { register } from "./lifecycle.js";
+import { followLinks, register } from "./lifecycle.js";
 import { announceSelection, contract, exampleSize, onExample, onSelection, pickExample } from "./runtime.js";
 import { controls } from "./tour-controls.js";
 import { tourData } from "./tour-data.js";
@@ -224,9 +224,4 @@ async function mount(root, near) {
 register("tours", ".grand-tour", mount);
 
 // A link to a view of a tour (#figure?layer=...) scrolls to it, which also starts it.
-function linkedTour() {
-  const figure = document.getElementById(decodeURIComponent(location.hash.slice(1).split("?")[0]));
-  return figure?.querySelector(".grand-tour") ? figure : null;
-}
-linkedTour()?.scrollIntoView();
-window.addEventListener("hashchange", () => linkedTour()?.scrollIntoView());
+followLinks(".grand-tour");

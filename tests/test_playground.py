@@ -222,6 +222,25 @@ def test_playground_trains_and_keeps_its_setup_in_the_link(page, server):
     grid = np.array(shown["grid"], np.float32).reshape(-1, 2)
     (answer,) = onnxruntime.InferenceSession(download.value.path()).run(["output"], {"x": grid})
     assert len(answer) == 2500 and np.abs(answer - np.array(shown["map"])).max() <= 1e-5
+    # Each neuron's heatmap is that answer's pass, in the article's colours (drawn through a table
+    # of them, each cell within one unit of its colour computed).
+    off = page.evaluate(
+        """async () => {
+            const shown = document.querySelector("#fig-spiral .playground");
+            const index = [...document.querySelectorAll(".playground")].indexOf(shown);
+            const { current, model } = await window.layerwise.playground[index];
+            const { diverging } = await import("./assets/runtime.js");
+            const canvas = shown.querySelector('canvas[aria-label="layer 2, neuron 3"]'), { view } = current();
+            const pixels = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
+            let off = 0;
+            for (let c = 0; c < canvas.width * canvas.height; c++) {
+                const colour = diverging(view.hidden[(c * model.layers + 1) * model.width + 2]);
+                colour.forEach((x, k) => { off = Math.max(off, Math.abs(x - pixels[4 * c + k])); });
+            }
+            return off;
+        }"""
+    )
+    assert off <= 1
     # Pinned, the run stays beside the live one; the neurons' heatmaps show their input or output.
     root.get_by_role("button", name="Pin this run").click()
     pinned = root.get_by_role("group", name="Pinned run")
