@@ -25,23 +25,47 @@ function nearest(points, point) {
   return best;
 }
 
+// The latest of `wanted()`'s examples placed by `place(example)`, one placement at a time, only
+// while the figure is on screen (a stroke in the explorer above waits for no unseen figure), and
+// after the frame that shows the explorer's layers: returns { request, onscreen, offscreen }.
+function whenSeen(wanted, place) {
+  let seen = false, placed = null, running = null;
+  const frameShown = () => new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve)));
+  const due = () => seen && wanted() && wanted() !== placed;
+  function request() {
+    if (running || !due()) return;
+    running = (async () => {
+      for (;;) {
+        await frameShown();
+        if (!due()) return;
+        placed = wanted();
+        await place(placed);
+      }
+    })().finally(() => { running = null; });
+  }
+  return { request, onscreen() { seen = true; request(); }, offscreen() { seen = false; } };
+}
+
 // meta: { model, layer, columns, cell: [width, height] of a cell in the picture's pixels,
-// cells: each sample point's cell, trace: the reader's trace }.
+// cells: each sample point's cell, trace: the reader's trace }. Returns the figure's
+// { onscreen, offscreen } (lifecycle.js tells them).
 export async function placeReader(figure, Plotly, { model, layer, columns, cell, cells, trace }, sample) {
   const session = loadModel(sitePath("model", { model }));
   const points = sampleActivations(sample, layer, session);
   const { classes, noun } = contract().dataset;
-  let shown = 0; // the latest example wins when several arrive while one is placed
-  onExample(async (pixels, outputs) => {
-    const mine = ++shown;
+  let latest = null, ringAt = null; // the explorer's newest example; the sample point the ring marks
+  const placing = whenSeen(() => latest, async ({ pixels, outputs }) => {
     const activation = layer === "input" ? pixels
       : outputs?.model === model ? outputs.values[layer] : (await (await session).run(pixels))[layer];
     const p = nearest(await points, activation);
-    if (mine !== shown) return;
+    if (p === ringAt) return; // the same neighbour: the ring and its words stand (Plotly redraws every trace on a restyle)
+    ringAt = p;
     const at = cells[p], x = (at % columns + 0.5) * cell[0], y = (Math.floor(at / columns) + 0.5) * cell[1];
     const said = `your ${noun}: nearest in ${layer} is held-out ${noun} ${sample.examples[p]}, labelled ${classes[sample.labels[p]]}`;
     await Plotly.restyle(figure, { x: [[x]], y: [[y]], hovertext: [[said]] }, [trace]);
     figure.dataset.readerCell = String(at);
     figure.dataset.readerNeighbour = String(sample.examples[p]);
   });
+  onExample((pixels, outputs) => { latest = { pixels, outputs }; placing.request(); });
+  return { onscreen: placing.onscreen, offscreen: placing.offscreen };
 }

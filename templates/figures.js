@@ -75,11 +75,13 @@ async function draw(figure, near) {
   Plotly.relayout(figure, pageColours(figure));
   if (figure.dataset.thumbnails) { showThumbnails(figure); linkSample(figure, Plotly, await sampleOf(figure.dataset.thumbnails)); }
   if (fig.layout.meta?.examples) linkPictures(figure, Plotly, fig.layout.meta);
-  // An atlas (figures/atlas.py): the reader's example on it, by code fetched only for one.
+  // An atlas (figures/atlas.py): the reader's example on it, by code fetched only for one; told
+  // when it goes on and off screen.
   if (fig.layout.meta?.atlas) {
     const { placeReader } = await import("./atlas.js");
-    await placeReader(figure, Plotly, fig.layout.meta.atlas, await sampleOf(fig.layout.meta.atlas.model));
+    return placeReader(figure, Plotly, fig.layout.meta.atlas, await sampleOf(fig.layout.meta.atlas.model));
   }
+  return null;
 }
 
 // Brushing and linking (runtime.js): a lasso or box here selects the same held-out examples in

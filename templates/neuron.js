@@ -52,13 +52,18 @@ async function mount(root, near) {
       [`other ${noun}s it rejects`, r.tnr],
     ].map(([name, value]) => el("tr", {}, el("th", { scope: "row" }, name), el("td", {}, percent(value)))));
     root.dataset.accuracy = r.accuracy.toFixed(4);
-    if (pixels) {
-      let z = data.bias[chosen];
-      data.weights[chosen].forEach((w, i) => (z += w * pixels[i]));
-      const score = 1 / (1 + Math.exp(-z));
-      yours.textContent = `Your ${noun} scores ${score.toFixed(3)} under this neuron: it says ` +
-        (score >= t ? `"${classes[chosen]}".` : `"not ${classes[chosen]}".`);
-    }
+    showYours();
+  }
+  // The reader's example under the chosen neuron: all a new example changes (each stroke in the
+  // explorer sends one; the weights and the held-out numbers stay as they are).
+  function showYours() {
+    if (!pixels) return;
+    const t = Number(threshold.value);
+    let z = data.bias[chosen];
+    data.weights[chosen].forEach((w, i) => (z += w * pixels[i]));
+    const score = 1 / (1 + Math.exp(-z));
+    yours.textContent = `Your ${noun} scores ${score.toFixed(3)} under this neuron: it says ` +
+      (score >= t ? `"${classes[chosen]}".` : `"not ${classes[chosen]}".`);
   }
   picker.addEventListener("click", (e) => { if (e.target.dataset.chosen) { chosen = Number(e.target.dataset.chosen); update(); } });
   // A radio group's keys: arrows (and Home, End) choose the previous or next class.
@@ -71,8 +76,8 @@ async function mount(root, near) {
     picker.children[chosen].focus();
   });
   threshold.addEventListener("input", update);
-  onExample((shown) => { pixels = shown; update(); });
   update();
+  onExample((shown) => { pixels = shown; showYours(); });
 }
 
 register("neurons", ".one-neuron", mount);
