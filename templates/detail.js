@@ -27,7 +27,8 @@ function panelElements(model, layer, at, isMap) {
       el("p", {}, describeStep(step, layer), ...(definition ? [" ", el("span", { class: "term", tabindex: "0" }, KIND_TERMS[step.kind] ?? layer.type,
         el("span", { class: "definition tip", role: "tooltip" }, definition))] : []))),
     chooser: el("div", { class: "detail-chooser" }),
-    map: el("canvas", { class: "detail-map", tabindex: "0", role: "img", width: shape[2] ?? 1, height: shape[1] ?? 1 }), // its shape before its pixels
+    map: el("canvas", { class: "detail-map", tabindex: "0", role: "img", width: shape[2] ?? 1, height: shape[1] ?? 1, // its shape before its pixels
+      "aria-label": `A map of ${layer.name}, drawn once the network has run` }), // named until painted
     play: el("button", { type: "button", "aria-pressed": "false" }, "Slide the window"),
     unit: el("input", { type: "range", min: "0", max: String(size - 1), step: "1", value: String(at), "aria-label": `Output of ${layer.name}` }),
     field: el("div", { class: "detail-field" }),

@@ -48,7 +48,8 @@ export function buildControls(root, model, setup) {
   const problem = el("span", { class: "playground-problem" });
   // (a tab stop: it scrolls sideways on a narrow screen)
   const network = el("div", { class: "playground-network", tabindex: "0", role: "group", "aria-label": "The network: each neuron's output over the plane" });
-  const output = el("canvas", { class: "playground-output", width: String(GRID), height: String(GRID), role: "img" });
+  const output = el("canvas", { class: "playground-output", width: String(GRID), height: String(GRID), role: "img",
+    "aria-label": "The network's output over the plane, drawn once the network is set up" }); // named until drawn
   const labels = el("p", { class: "playground-legend playground-labels" });
   const curve = el("canvas", { class: "playground-curve", width: "240", height: "60", role: "img", "aria-label": "Train and test loss by epoch" });
   const pinned = pinPanel(model, pinButton);

@@ -65,8 +65,10 @@ function showState(found, state, read, layerInfo) {
 }
 
 // The pictures' nodes, built at once (no layout shift); the logit lens only for a model with one.
+// A picture is named from the start (axe, a screen reader): drawing renames it with what it shows.
 function views(info, layers) {
-  const sequence = el("canvas", { class: "text-sequence", role: "img", tabindex: "0" });
+  const sequence = el("canvas", { class: "text-sequence", role: "img", tabindex: "0",
+    "aria-label": "The chosen layer at each position of your text, drawn once the model has read it" });
   const heads = el("div", { class: "text-heads" }), headSaid = el("p", { class: "text-head-said" });
   const found = { said: el("output", { class: "text-said", "aria-live": "polite" }), sequence, heads, headSaid,
     view: el("div", { class: "text-view" }, sequence, heads, headSaid), prediction: el("ol", { class: "text-prediction" }),
