@@ -408,10 +408,13 @@ def scroll_through(page, step: int = 900, pause_ms: int = 100) -> None:
     page.wait_for_load_state("networkidle")
 
 
-def axe_violations(browser, url: str, node_modules: Path) -> dict[str, list]:
-    """axe-core's violations on the fully scrolled page, in light and then dark mode."""
+def axe_violations(browser, url: str, node_modules: Path, refuse: str | None = None) -> dict[str, list]:
+    """axe-core's violations on the fully scrolled page, in light and then dark mode. `refuse`:
+    a URL glob answered with an error (the models: every widget as it is before it draws)."""
     # axe is injected as a script of its own, which the page's Content-Security-Policy refuses.
     context = browser.new_context(bypass_csp=True, viewport={"width": 1200, "height": 900})
+    if refuse:
+        context.route(refuse, lambda route: route.abort())
     page = context.new_page()
     page.goto(url)
     scroll_through(page, step=1400)  # a viewport and most of the widgets' 600 px lead a step
