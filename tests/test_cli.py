@@ -138,13 +138,15 @@ def test_bad_input_is_one_line_each_exit_1_and_the_site_stays_as_it_was(good_sit
     assert not [p.name for p in tmp.iterdir() if p.name.startswith(("site.", ".site."))]
 
 
-def test_a_content_only_rebuild_does_not_import_torch(tmp_path, built):
+def test_a_content_only_rebuild_does_not_import_torch_or_start_node(tmp_path, built):
+    """Its models, figures and typeset math all come from the cache: no torch, and no node on PATH."""
     config = config_file(tmp_path, built)
     code = (
         "import sys; from layerwise.tools.cli import main; main(['build', '--config', sys.argv[1]]); "
         "print('torch' in sys.modules)"
     )
-    done = subprocess.run([sys.executable, "-c", code, str(config)], capture_output=True, text=True)
+    unreachable = {**os.environ, "PATH": str(tmp_path / "nothing here")}  # KaTeX's node would not be found
+    done = subprocess.run([sys.executable, "-c", code, str(config)], capture_output=True, text=True, env=unreachable)
     assert done.stdout.strip().endswith("False"), done.stderr
 
 

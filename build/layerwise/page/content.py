@@ -387,10 +387,10 @@ def math_tokens(path: Path, offset: int, tokens: list[Token]) -> list[tuple]:
     return found
 
 
-def typeset_math(found: list[tuple], node_modules: Path) -> None:
-    """Turn math tokens (of every page at once: one KaTeX process) into HTML in place; bad TeX
-    is an error at its line."""
-    results = katex.render_tex([(t.content, display) for t, display, _, _ in found], node_modules)
+def typeset_math(found: list[tuple], node_modules: Path, cache=None) -> None:
+    """Turn math tokens (of every page at once: one KaTeX process, or `cache`'s answer) into HTML
+    in place; bad TeX is an error at its line."""
+    results = katex.render_tex([(t.content, display) for t, display, _, _ in found], node_modules, cache)
     for (token, display, path, line), result in zip(found, results):
         if "error" in result:
             raise ContentError(
@@ -726,9 +726,10 @@ def finish_page(draft: Draft, drafts: dict, errors: list) -> Page:
     )
 
 
-def render_pages(sources: list[tuple[Path, str, str, ArticleInputs]]) -> list[Page]:
+def render_pages(sources: list[tuple[Path, str, str, ArticleInputs]], cache=None) -> list[Page]:
     """Every page of the site from (path, slug, url, its ArticleInputs): parsed one by one, then math
-    typeset in one KaTeX process, then references between pages resolved."""
+    typeset in one KaTeX process (its answer kept in `cache`, a Cache), then references between
+    pages resolved."""
     drafts, errors = {}, []
     for path, slug, url, site in sources:  # every page's mistakes are said together
         try:
@@ -738,7 +739,7 @@ def render_pages(sources: list[tuple[Path, str, str, ArticleInputs]]) -> list[Pa
     raise_all(errors)
     found = [m for d in drafts.values() for m in math_tokens(d.path, d.offset, d.tokens)]
     if found:
-        typeset_math(found, sources[0][3].node_modules)
+        typeset_math(found, sources[0][3].node_modules, cache)
     pages = [finish_page(draft, drafts, errors) for draft in drafts.values()]
     raise_all(errors)
     return pages

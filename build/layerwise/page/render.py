@@ -256,7 +256,7 @@ def render_site(config: dict, settings, articles: list, results: dict, out: Path
     try:
         glossary = load_glossary(content / "glossary.yml")
         sites = article_inputs(articles, results, glossary, cache, content, node_modules)
-        pages = render_pages([(a.path, a.slug, a.url, sites[a.slug]) for a in articles])
+        pages = render_pages([(a.path, a.slug, a.url, sites[a.slug]) for a in articles], cache)
         cards = [card(a, results[a.slug]) for a in articles]
         env = jinja2.Environment(
             loader=jinja2.FileSystemLoader(templates), undefined=jinja2.StrictUndefined, autoescape=True

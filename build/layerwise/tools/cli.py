@@ -14,7 +14,6 @@ import os
 import sys
 import tempfile
 import traceback
-from importlib.metadata import version
 from pathlib import Path
 
 from ..assets import VENDORED
@@ -40,9 +39,23 @@ def internal_error(error: BaseException) -> int:
     return 2
 
 
+class Version(argparse.Action):
+    """--version, read from the installed package only when asked: importlib.metadata costs every
+    command a tenth of a second or more (a rebuild's budget is one second)."""
+
+    def __init__(self, option_strings, dest, **kwargs):
+        super().__init__(option_strings, dest, nargs=0, help="say which version is installed")
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        from importlib.metadata import version
+
+        print(f"layerwise {version('layerwise')}")  # on stdout, as argparse's own version action
+        parser.exit()
+
+
 def parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="layerwise", description=__doc__.splitlines()[0])
-    parser.add_argument("--version", action="version", version=f"layerwise {version('layerwise')}")
+    parser.add_argument("--version", action=Version)
     commands = parser.add_subparsers(dest="command", required=True)
     new = commands.add_parser(
         "new",
