@@ -1,4 +1,3 @@
-
 import numpy as np
 import onnx
 import onnxruntime
@@ -13,6 +12,7 @@ from layerwise.model.export import weights_from_onnx
 from layerwise.model.models import network_from_layers
 from layerwise.model.pipeline import run_pipeline
 from layerwise.model.train import snapshot_batches
+from sleeper import started_and_ended
 
 
 def test_models_read_like_the_diagram():
@@ -127,15 +127,6 @@ def test_training_is_deterministic(tmp_path):
     assert results[0].files["models/cnn.onnx"] == results[1].files["models/cnn.onnx"]
 
 
-def started_and_ended(seconds: float) -> tuple[float, float]:
-    """A worker's task: sleeps; (when it started, when it ended), by the machine's clock."""
-    import time
-
-    start = time.monotonic()
-    time.sleep(seconds)
-    return start, time.monotonic()
-
-
 def test_workers_start_a_task_after_its_needs_and_lower_ranks_first():
     from layerwise.model import workers
 
@@ -153,41 +144,58 @@ def test_workers_start_a_task_after_its_needs_and_lower_ranks_first():
 
 
 def test_stages_computed_ahead_by_a_worker_equal_those_computed_here(tmp_path):
-    """The schedule changes no result: the recorded model's runs and analysis made ahead in
-    worker processes (prefetch) are the ones the build's own process makes."""
+    """The schedule changes no result: the recorded model's run, tour and analysis made ahead in a
+    worker process (prefetch) are the ones this process makes from the same settings."""
     from layerwise.model import orchestrator, sources, workers
+    from layerwise.model.data import load_dataset
     from layerwise.model.pipeline import stage_keys
 
-    results = {}
-    for where in ("workers", "here"):
-        config = small_config(tmp_path / where)
-        config["models"] = {name: config["models"][name] for name in ("softmax", "cnn")}
-        config["analysis"] = {"layers": ["input", "relu3"], "methods": ["pca", "tsne"]}
-        specs, source = validated(config), sources.describe_source(config["data"], config["node_modules"])
-        keys, cache = stage_keys(config, specs, source), Cache(config["cache"])
-        if where == "workers":
-            inputs = orchestrator.Inputs("a", config, specs, source)
-            ahead = orchestrator.prefetch_tasks(inputs, keys, cache)
-            assert [t.name for t in ahead][:3] == ["a:train/cnn/0", "a:record", "a:analysis"]
-            workers.run_graph(ahead)
-        results[where] = run_pipeline(config, specs, cache, source=source, keys=keys)
-        assert where == "here" or not {"train", "record", "analysis"} & set(cache.misses)  # found, not made
+    config = small_config(tmp_path)
+    config["models"] = {"softmax": config["models"]["softmax"]}
+    config["record"] |= {"model": "softmax", "sample_size": 200}
+    config["analysis"] = {"layers": ["input", "fc"], "methods": ["pca", "tsne"]}
+    specs, source = validated(config), sources.describe_source(config["data"], config["node_modules"])
+    keys, cache = stage_keys(config, specs, source), Cache(config["cache"])
+    ahead = orchestrator.prefetch_tasks(orchestrator.Inputs("a", config, specs, source), keys, cache)
+    assert [t.name for t in ahead] == ["a:train/softmax/0", "a:record", "a:analysis"]
+    workers.run_graph(ahead)
+    made = {
+        stage: cache.load(cache.path(stage.split("/")[0], keys[stage]))[0]
+        for stage in ("train/softmax/0", "record", "analysis")
+    }
+
+    dataset, network = (
+        load_dataset(config["data"], config["node_modules"], source),
+        orchestrator.build_network(specs["softmax"], source),
+    )
+    trained = orchestrator.train_run(specs["softmax"], network, dataset, 0)
+    assert all(
+        torch.equal(a, b)
+        for a, b in zip(trained["snapshots"][-1].values(), made["train/softmax/0"]["snapshots"][-1].values())
+    )
+    network.load_weights(trained["snapshots"][-1])
+    analysed = orchestrator.analysed_layers(config, network.eval(), source)
+    here = {
+        stage: orchestrator.RECORDED[stage](network, trained, dataset, config, analysed)
+        for stage in ("record", "analysis")
+    }
     # Equal up to float rounding: a sum's order may differ with a process's thread pools.
-    workers_made, here = results["workers"], results["here"]
-    assert workers_made.tour == here.tour and workers_made.files.keys() == here.files.keys()
-    for path, data in here.files.items():
+    assert (
+        here["record"]["summary"] == made["record"]["summary"]
+        and here["record"]["files"].keys() == made["record"]["files"].keys()
+    )
+    for path, data in here["record"]["files"].items():
         if path.endswith((".f16", ".f32")):
             dtype = np.float16 if path.endswith(".f16") else np.float32
-            assert np.allclose(np.frombuffer(workers_made.files[path], dtype), np.frombuffer(data, dtype), atol=1e-5), (
-                path
-            )
+            assert np.allclose(
+                np.frombuffer(made["record"]["files"][path], dtype), np.frombuffer(data, dtype), atol=1e-5
+            ), path
         else:
-            assert workers_made.files[path] == data, path
-    for layer, found in untimed(here.manifold)["layers"].items():
-        views = found.pop("views")
-        made = untimed(workers_made.manifold)["layers"][layer]
-        made_views = made.pop("views")
-        assert all(np.array_equal(made_views[m], views[m]) for m in views) and made == found, layer
+            assert made["record"]["files"][path] == data, path
+    for layer, found in untimed(here["analysis"])["layers"].items():
+        views, other = found.pop("views"), untimed(made["analysis"])["layers"][layer]
+        other_views = other.pop("views")
+        assert all(np.array_equal(other_views[m], views[m]) for m in views) and other == found, layer
 
 
 def untimed(manifold: dict) -> dict:

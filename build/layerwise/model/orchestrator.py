@@ -373,12 +373,11 @@ def prefetch(inputs: Inputs, scoped: str, cache, keys: dict[str, str]) -> dict:
     timings: dict = {}
     run = Runner(cache, keys, timings, inputs.article)
     dataset = loaded_dataset(inputs.config, inputs.source, keys["data"])
-    name, seed = (scoped.split("/")[1], int(scoped.split("/")[2])) if scoped.startswith("train/") else (None, None)
-    name = name or inputs.config["record"]["model"]
+    name, seed = scoped.split("/")[1:] if scoped.startswith("train/") else (inputs.config["record"]["model"], None)
     spec = inputs.specs[name]
     network = build_network(spec, inputs.source)  # rebuilt here: a factory's class need not be picklable
-    shown = seed if seed is not None else runs(spec)[0]
-    result = run(seed_run(name, shown), lambda: train_run(spec, network, dataset, shown), f"train {name}")
+    run_seed = runs(spec)[0] if seed is None else int(seed)  # a recorded stage reads the shown run
+    result = run(seed_run(name, run_seed), lambda: train_run(spec, network, dataset, run_seed), f"train {name}")
     if seed is None:
         network.load_weights(result["snapshots"][-1])
         analysed = analysed_layers(inputs.config, network.eval(), inputs.source) if scoped == "analysis" else []
@@ -394,12 +393,8 @@ def prefetch_tasks(inputs: Inputs, keys: dict[str, str], cache) -> list[workers.
     specs, recorded = inputs.specs, inputs.config["record"]["model"]
     shown = seed_run(recorded, runs(specs[recorded])[0]) if recorded in specs else None
     later_first = sorted(reversed(specs), key=lambda name: name != recorded)
-    ranked = [
-        (0 if scoped == shown else 2, scoped)
-        for scoped in (
-            seed_run(name, seed) for name in later_first for seed in runs(specs[name]) if specs[name].trained_here
-        )
-    ]
+    trained = [seed_run(name, seed) for name in later_first for seed in runs(specs[name]) if specs[name].trained_here]
+    ranked = [(0 if scoped == shown else 2, scoped) for scoped in trained]
     ranked += [(1, stage) for stage in RECORDED if shown and stage in keys]
     pending = {scoped for _, scoped in ranked if not cache.has(scoped.split("/")[0], keys[scoped])}
 
