@@ -24,12 +24,12 @@ test: setup datasets chromium
 setup:
 	@$(MAKE) --no-print-directory -j2 $(VENV)/.installed node_modules/.package-lock.json
 
+# uv installs torch's 5.7 GB in about 20 s where pip took 60-120 s (4 s from uv's cache), the
+# same versions. --compile-bytecode (15 s more): with PYTHONDONTWRITEBYTECODE set, as in some
+# sandboxes, every new process compiled torch again (10 s to import it, 3.4 s compiled), and
+# the suite starts about a hundred. (Above the rule, not in it: make echoes a recipe's comments.)
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
-	# uv installs torch's 5.7 GB in about 20 s where pip took 60-120 s (4 s from uv's cache), the
-	# same versions. --compile-bytecode (15 s more): with PYTHONDONTWRITEBYTECODE set, as in some
-	# sandboxes, every new process compiled torch again (10 s to import it, 3.4 s compiled), and
-	# the suite starts about a hundred.
 	$(PY) -m pip install --quiet uv
 	$(VENV)/bin/uv pip install --quiet --compile-bytecode --python $(PY) -e '.[test]'
 	touch $@

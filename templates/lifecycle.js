@@ -26,6 +26,12 @@ export function followLinks(selector) {
   };
   linked()?.scrollIntoView();
   window.addEventListener("hashchange", () => linked()?.scrollIntoView());
+  // A link to the view the address already holds (a reader who came by it, then scrolled away)
+  // changes no hash: scrolled to all the same.
+  document.addEventListener("click", (event) => {
+    const a = event.target.closest?.("a[href^='#']");
+    if (a && a.hash === location.hash) linked()?.scrollIntoView();
+  });
 }
 
 async function start(root, mount, margin) {

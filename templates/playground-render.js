@@ -92,7 +92,10 @@ function layLines(root, model, { layers, lines, feature }) {
   const size = `${root.scrollWidth}x${root.scrollHeight}`;
   if (lines.laidOut === size) return;
   lines.laidOut = size;
-  const { width, layout } = model, box = root.getBoundingClientRect();
+  // In the columns' own coordinates: the lines scroll with them, so a box scrolled sideways (a
+  // phone's, when a neuron is added at its far end) adds back what it has scrolled.
+  const { width, layout } = model, rect = root.getBoundingClientRect();
+  const box = { left: rect.left - root.scrollLeft, top: rect.top - root.scrollTop, height: rect.height };
   lines.setAttribute("width", String(root.scrollWidth)); lines.setAttribute("height", String(root.scrollHeight));
   const centre = (canvas, side) => {
     const r = canvas.getBoundingClientRect();

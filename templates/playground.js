@@ -181,10 +181,13 @@ async function mount(root, near) {
     if (on) loop();
   }
 
+  // Set up (the graphs loaded, the first picture drawn): Step pressed before then waits for it.
+  let setUp;
+  const settingUp = new Promise((resolve) => { setUp = resolve; });
   const kept = () => ({ setup, epoch: run.epoch, params: run.params });
   wire(controls, downloads(model, root.dataset.graphTemplate), {
     play: () => setPlaying(!playing),
-    step: async () => { setPlaying(false); await busy; if (tools) await train(Infinity); },
+    step: async () => { setPlaying(false); await busy; await settingUp; await train(Infinity); },
     reset: () => { restart(); refresh(); },
     kept,
     pin: () => run.view && pinned.pin({ ...kept(), output, losses: run.losses.slice(), now: run.now }),
@@ -200,6 +203,7 @@ async function mount(root, near) {
   root.querySelector(".figure-fallback")?.remove();
   await refresh();
   root.dataset.ready = "1";
+  setUp();
   return {
     trainer: tools, model,
     current: () => ({ setup, epoch: run.epoch, params: run.params, points: run.points, view: run.view }),

@@ -210,7 +210,7 @@ def own_columns(path: Path, header: list[str]) -> list[tuple[str, int]]:
         fix = (
             f"the cells are separated by {'tabs' if other == chr(9) else repr(other)}: separate them by commas"
             if other
-            else "the header names x1, x2 and label (classification) or target (regression)"
+            else "the header must name x1, x2 and label (classification) or target (regression)"
         )
         raise ContentError(path, 1, f"{problem}; {fix}")
     return [(name, header.index(name)) for name in ("x1", "x2", last[0])]

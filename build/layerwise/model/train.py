@@ -154,8 +154,11 @@ def train_model(network: Network, data, settings: dict) -> dict:
     # Cosine decay lets the last epochs settle instead of bouncing around the optimum.
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=settings["epochs"])
     # In a worker no bar: two processes' bars would overwrite each other (each stage says its line).
+    # Elsewhere `disable` is not passed: an argument overrides tqdm's TQDM_DISABLE, which the command
+    # line sets for a log or --quiet (disable=False drew every bar's redraws into a build's log).
     numbers = range(1, settings["epochs"] + 1)
-    bar = tqdm(numbers, desc=f"train {network.name}", unit="epoch", leave=True, disable=workers.in_worker())
+    off = {"disable": True} if workers.in_worker() else {}
+    bar = tqdm(numbers, desc=f"train {network.name}", unit="epoch", leave=True, **off)
     for epoch in bar:
         start = time.perf_counter()
         network.module.train()

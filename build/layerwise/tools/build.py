@@ -121,8 +121,16 @@ def run_pipelines(articles: list[Article], stages_keys: dict, cache: Cache, grap
     alone = len(computing) + len(graphs) < 2 and little_to_train(computing, ahead)
     if alone or workers.cores() < 2 or on_gpu(computing):
         return [article_pipeline(a, cache, stages_keys[a.slug]) for a in articles]
+    tasks = schedule(computing, ahead, stages_keys, cache, graphs)
+    # Said before the first stage ends (minutes on a large site): the workers draw no progress bars.
+    runs = sum(":train/" in task.name for task in tasks)
+    print(
+        f"training {runs} run(s) for {len(computing)} article(s), and analysing them, on {workers.cores()} "
+        "worker processes; a line as each stage ends",
+        flush=True,
+    )
     try:
-        done = workers.run_graph(schedule(computing, ahead, stages_keys, cache, graphs))
+        done = workers.run_graph(tasks)
     except BaseException:  # Ctrl-C or an error: the workers were stopped, maybe mid-write
         cache.sweep()
         raise

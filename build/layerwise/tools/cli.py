@@ -141,8 +141,10 @@ def main(argv=None) -> int:
     except (BuildError, FileNotFoundError) as e:
         return report(e)
     except KeyboardInterrupt:
-        # On a line of its own, even after a progress bar's half-written line.
-        print("\nstopped; the previous site is intact; finished models are cached", file=sys.stderr)
+        # On a line of its own, even after a progress bar's half-written line (a terminal's: a log
+        # has no bars, and got a blank line before it).
+        start = "\n" if sys.stderr.isatty() else ""
+        print(f"{start}stopped; the previous site is intact; finished models are cached", file=sys.stderr)
         return 130
     except Exception as e:
         if isinstance(e, OSError) and e.errno in CANNOT_WRITE and config is not None:  # the cache's disk, say
