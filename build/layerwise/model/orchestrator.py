@@ -315,6 +315,11 @@ def seed_run(model: str, seed: int) -> str:
     return f"train/{model}/{seed}"
 
 
+def train_label(model: str, seed: int) -> str:
+    """A run's stage line says its seed: a model's runs are not the same run trained again."""
+    return f"train {model}, seed {seed}"
+
+
 def train_run(spec: ModelSpec, network, dataset, seed: int) -> dict:
     """One run of a model: trained from `seed`, or, brought in, measured as it came."""
     if not spec.trained_here:
@@ -377,7 +382,9 @@ def prefetch(inputs: Inputs, scoped: str, cache, keys: dict[str, str]) -> dict:
     spec = inputs.specs[name]
     network = build_network(spec, inputs.source)  # rebuilt here: a factory's class need not be picklable
     run_seed = runs(spec)[0] if seed is None else int(seed)  # a recorded stage reads the shown run
-    result = run(seed_run(name, run_seed), lambda: train_run(spec, network, dataset, run_seed), f"train {name}")
+    result = run(
+        seed_run(name, run_seed), lambda: train_run(spec, network, dataset, run_seed), train_label(name, run_seed)
+    )
     if seed is None:
         network.load_weights(result["snapshots"][-1])
         analysed = analysed_layers(inputs.config, network.eval(), inputs.source) if scoped == "analysis" else []
@@ -423,7 +430,7 @@ def compute_artifacts(config: dict, specs: dict[str, ModelSpec], source: sources
         network = networks[name]
         # Each run from the cache when the build's workers computed it ahead (prefetch).
         results = [
-            run(seed_run(name, seed), lambda: train_run(spec, network, dataset, seed), f"train {name}")
+            run(seed_run(name, seed), lambda: train_run(spec, network, dataset, seed), train_label(name, seed))
             for seed in runs(spec)
         ]
         result = results[0]  # the configured seed's run is the one the pages show and run
