@@ -536,8 +536,9 @@ def show(value, unit) -> str:
 
 
 def critical_path(stages: dict[str, float]) -> str:
-    """Where the build's time goes: each article's stages (articles run in worker processes, as many
-    at once as there are cores, so the longest article bounds that part), then the render."""
+    """Where the build's time goes: each article's stages added up, its longest named. Their tasks
+    share the workers, one per core, scheduled across articles (tools/build.py schedule): an
+    article's chain is its recorded model's shown run, then its analysis, then its other stages."""
     per_article: dict[str, dict[str, float]] = {}
     for name, seconds in stages.items():
         if ": " in name:
@@ -547,10 +548,11 @@ def critical_path(stages: dict[str, float]) -> str:
     for article, timed in per_article.items():
         longest = max(timed, key=timed.get)
         parts.append(f"{article} {sum(timed.values()):.1f} s (longest: {longest}, {timed[longest]:.1f} s)")
-    rest = {k: v for k, v in stages.items() if ": " not in k and k != "total"}
-    parts += [f"{name} {seconds:.1f} s" for name, seconds in rest.items()]
-    articles = "; ".join(parts[: len(per_article)])
-    return f"Articles, as many at once as cores: {articles}. Then: " + "; ".join(parts[len(per_article) :]) + "."
+    rest = [f"{name} {seconds:.1f} s" for name, seconds in stages.items() if ": " not in name and name != "total"]
+    said = (
+        f"Each article's stages added up (their tasks share the cores, scheduled across articles): {'; '.join(parts)}."
+    )
+    return said + (f" Then: {'; '.join(rest)}." if rest else "")
 
 
 def budget_rows(results: dict) -> list[str]:
