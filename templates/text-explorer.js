@@ -68,7 +68,7 @@ function showState(found, state, read, layerInfo) {
 // A picture is named from the start (axe, a screen reader): drawing renames it with what it shows.
 function views(info, layers) {
   const sequence = el("canvas", { class: "text-sequence", role: "img", tabindex: "0",
-    "aria-label": "The chosen layer at each position of your text, drawn once the model has read it" });
+    "aria-label": "Each position by its features, drawn once the model has read the input" });
   const heads = el("div", { class: "text-heads" }), headSaid = el("p", { class: "text-head-said" });
   const found = { said: el("output", { class: "text-said", "aria-live": "polite" }), sequence, heads, headSaid,
     view: el("div", { class: "text-view" }, sequence, heads, headSaid), prediction: el("ol", { class: "text-prediction" }),

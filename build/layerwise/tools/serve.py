@@ -37,7 +37,10 @@ class SiteHandler(http.server.SimpleHTTPRequestHandler):
         # Last-Modified has one-second resolution: a rebuild within the same second would be
         # answered "304 Not Modified" and the reader would see the old page.
         del self.headers["If-Modified-Since"]
-        return super().do_GET()
+        try:
+            return super().do_GET()
+        except (BrokenPipeError, ConnectionResetError):  # the reader's page reloaded mid-file: nothing to say
+            return None
 
     def stream_rebuilds(self):
         self.send_response(200)
