@@ -196,7 +196,7 @@ def test_the_reader_trains_it_by_keyboard_above_chance_within_an_epoch(page, ser
     assert ink  # the templates formed: no longer white
     root.get_by_role("button", name="Play").focus()
     page.keyboard.press(" ")
-    expect(root).to_have_attribute("data-epoch", "1")
+    expect(root).not_to_have_attribute("data-epoch", "0")  # an epoch or more: a fast machine passes 1 between polls
     page.keyboard.press(" ")
     expect(root.get_by_role("button", name="Play")).to_be_focused()
     root.get_by_role("button", name="Play").click()
