@@ -82,11 +82,11 @@ class Task:
     rank: int = 0
 
 
-def run_graph(tasks: list[Task], on_done=lambda task, result: None) -> dict:
+def run_graph(tasks: list[Task]) -> dict:
     """{task's name: function(*args)} for every task, as many at once as there are cores (each
     task calls become_worker). A core that frees takes the first task whose needs are done, by
-    rank, then in the list's order: the schedule's priority (longest chains first). `on_done(task,
-    result)` as each finishes. Ctrl-C or a task's error stops the others, quietly, and is raised."""
+    rank, then in the list's order: the schedule's priority (longest chains first). Ctrl-C or a
+    task's error stops the others, quietly, and is raised."""
     from joblib.externals.loky import FIRST_COMPLETED, wait
 
     executor = pool(min(len(tasks), cores()))
@@ -103,7 +103,6 @@ def run_graph(tasks: list[Task], on_done=lambda task, result: None) -> dict:
             for future in done:
                 task = running.pop(future)
                 results[task.name] = future.result()
-                on_done(task, results[task.name])
     except BaseException:
         for future in running:
             future.cancel()
@@ -111,10 +110,3 @@ def run_graph(tasks: list[Task], on_done=lambda task, result: None) -> dict:
         raise
     return results
 
-
-def run_all(tasks: list, on_done=lambda task, result: None) -> list:
-    """[function(*args), ...] for independent tasks [(function, args), ...] (run_graph's rules),
-    results in the tasks' order; `on_done((function, args), result)` as each finishes."""
-    graph = [Task(str(i), function, args) for i, (function, args) in enumerate(tasks)]
-    results = run_graph(graph, lambda task, result: on_done((task.function, task.args), result))
-    return [results[task.name] for task in graph]
