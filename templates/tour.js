@@ -128,21 +128,23 @@ function readerOf(state, data, pixels, outputs, draw) {
 // it exactly. Written as the reader changes it (`write`); `linked()` is the query a link set, or null.
 function linkOf(root, state, sample, schema, example) {
   const figureId = root.closest("figure")?.id;
-  let written = 0;
+  let written = 0, writes = 0; // the pending write's timer; writes begun, so a stale one is dropped
   return {
-    linked() {
-      const [id, query] = location.hash.slice(1).split("?");
+    linked(hash = location.hash) {
+      const [id, query] = hash.slice(1).split("?");
       return figureId && decodeURIComponent(id) === figureId && query ? query : null;
     },
     write() {
       if (!figureId) return;
       clearTimeout(written);
+      const write = ++writes;
       written = setTimeout(async () => { // the example deflated here, not on every stroke
-        const pixels = example();
-        const query = tour.encode(state, sample, schema, pixels && await tour.deflateExample(pixels));
-        history.replaceState(null, "", `#${figureId}?${query}`);
+        const pixels = example(), deflated = pixels && await tour.deflateExample(pixels);
+        if (write === writes) history.replaceState(null, "", `#${figureId}?${tour.encode(state, sample, schema, deflated)}`);
       }, 250);
     },
+    // A followed link wins over a write still pending, which describes the view before it.
+    cancel() { clearTimeout(written); writes++; },
   };
 }
 
@@ -179,6 +181,7 @@ async function mount(root, near) {
     }
     const readerAt = renderer.draw(sceneOf(state, sample, data, { values, attacks, colours: paint, noun }));
     if (readerAt) root.dataset.readerPoint = readerAt.map((v) => v.toFixed(1)).join(",");
+    else delete root.dataset.readerPoint;
     ui.drawn();
     root.dataset.frames = String(++frames);
   }
@@ -204,10 +207,19 @@ async function mount(root, near) {
     updateReader();
     draw();
   }
-  window.addEventListener("hashchange", () => { if (link.linked()) readLink(link.linked()); });
+  window.addEventListener("hashchange", (event) => { // read from the event: a write may have replaced the address since
+    link.cancel();
+    const followed = new URL(event.newURL), query = link.linked(followed.hash);
+    if (!query) return;
+    if (location.href !== followed.href) history.replaceState(null, "", followed.href);
+    readLink(query);
+  });
   // The explorer's example (the latest at once, if it showed one before the tour came near): the
   // reader's dot, and part of a link to this view once the address holds one.
   onExample((shown, outputs) => {
+    // A text's point is this model's own run of it: another model's explorer (coming on screen
+    // with its own word) leaves the reader's word from this model's explorer in place.
+    if (!data.meta.every_snapshot && outputs?.model !== model) return;
     pixels = shown;
     shared = outputs;
     updateReader();

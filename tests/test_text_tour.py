@@ -143,6 +143,10 @@ def test_the_tour_shows_each_sampled_word_as_pytorch_places_it_and_the_readers_w
     shown = [entry for entry in meta["layers"] if entry["name"] in layers]
     for entry, vector in zip(shown, page.evaluate(POOLED, [word, shown])):
         assert np.allclose(vector, expected[entry["name"]], atol=1e-5), entry["name"]
+    # A word in the GRU's explorer (another model's, on the way down) leaves the tour, the
+    # transformer's, on the reader's word from the transformer's explorer.
+    page.locator("#fig-gru .text-explorer textarea").fill("Bahnhof")
+    expect(page.locator("#fig-gru .text-explorer")).to_have_attribute("data-drawn", "Bahnhof", timeout=60_000)
     tour.scroll_into_view_if_needed()
     expect(tour).to_have_attribute("data-reader-point", re.compile(r"^-?\d+\.\d,-?\d+\.\d$"), timeout=20_000)
     assert np.allclose(polled(page, READER), expected["fc"], atol=1e-4)  # the tour opens at the scores
