@@ -8,6 +8,14 @@ const nextFrame = () => new Promise((resolve) => requestAnimationFrame(resolve))
 // Events a reader makes arrive at any point of a frame, not just after one.
 const anyMomentOfAFrame = () => pause(Math.random() * 16);
 const painted = (root) => new Promise((resolve) => root.addEventListener("painted", resolve, { once: true }));
+// Frames a second of a counter `frames()` over at least `ms`, between two display frames (their
+// vsync timestamps): a window ending at a timer's wake-up would count a part-frame as dropped.
+async function framesPerSecond(frames, ms) {
+  const t0 = await nextFrame(), start = frames();
+  let t = t0;
+  while (t - t0 < ms) t = await nextFrame();
+  return ((frames() - start) * 1000) / (t - t0);
+}
 
 export const median = (xs) => xs.slice().sort((a, b) => a - b)[xs.length >> 1];
 
@@ -127,11 +135,8 @@ export async function detailMs(widgets, ms, samples) {
     await nextFrame();
     moves.push(performance.now() - t);
   }
-  const frames = () => Number(panel.root.dataset.frames);
   panel.setPlaying(true);
-  const start = frames(), t = performance.now();
-  await pause(ms);
-  const fps = ((frames() - start) * 1000) / (performance.now() - t);
+  const fps = await framesPerSecond(() => Number(panel.root.dataset.frames), ms);
   panel.setPlaying(false);
   return { detail_layer: layer.name, detail_first_open_ms: firstOpen, detail_open_ms: warmOpen, detail_move_ms: median(moves), detail_slide_fps: fps };
 }
@@ -140,10 +145,9 @@ export async function detailMs(widgets, ms, samples) {
 async function rate(frame, ms) {
   let frames = 0, running = true;
   (function next() { if (!running) return; frame(frames++); requestAnimationFrame(next); })();
-  const t = performance.now();
-  await pause(ms);
+  const fps = await framesPerSecond(() => frames, ms);
   running = false;
-  return (frames * 1000) / (performance.now() - t);
+  return fps;
 }
 
 // A canvas the size of `like`, on the page for the measure.
@@ -190,9 +194,7 @@ export async function tourFps(widgets, ms) {
   await pause(500); // and its neighbouring layers fetched
   const playing = tour.state.playing;
   tour.setPlaying(true);
-  const start = tour.frames(), t = performance.now();
-  await pause(ms);
-  const result = { tour_fps_1000: ((tour.frames() - start) * 1000) / (performance.now() - t) };
+  const result = { tour_fps_1000: await framesPerSecond(tour.frames, ms) };
   tour.setPlaying(playing);
   const like = tour.renderer.canvas;
   result.canvas_baseline_fps_1000 = await baselineFps(like, 1000, ms);
