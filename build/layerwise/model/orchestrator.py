@@ -32,7 +32,7 @@ from . import (
     workers,
 )
 from . import data as data_stage
-from .analysis import attention, baselines, manifold
+from .analysis import attention, baselines
 from .onnx_network import OnnxNetwork
 from .pipeline import STAGES, Runner, applies, runs
 from .result import BuildResult, DatasetInfo, LayerInfo, ModelResult
@@ -336,6 +336,8 @@ def history_stage(network, result: dict, dataset, config: dict, analysed: list) 
 
 
 def analysis_stage(network, result: dict, dataset, config: dict, analysed: list) -> dict:
+    from .analysis import manifold  # scikit-learn (2 s to import) only where an analysis runs
+
     network.load_weights(result["snapshots"][-1])
     return manifold.analyse_sample(network, dataset, config["record"], analysed, config["analysis"]["methods"])
 
