@@ -5,7 +5,14 @@ import { drawLabels, GRID } from "./playground-render.js";
 import { labelNames, problemOf } from "./playground-state.js";
 import { pinPanel } from "./playground-pin.js";
 
-export function control(label, input) { return el("label", { class: "playground-control" }, `${label} `, input); }
+export function control(label, input, ...after) { return el("label", { class: "playground-control" }, `${label} `, input, ...after); }
+// A slider's value beside it, for the eye (the slider itself tells a screen reader); kept by `showSetup`.
+function valueBeside(slider) {
+  const shown = el("span", { class: "playground-value", "aria-hidden": "true" }, slider.value);
+  slider.addEventListener("input", () => { shown.textContent = slider.value; });
+  slider.shown = shown;
+  return shown;
+}
 export function select(options, value) { // [[value, text]], with the authored value among them
   if (!options.some(([v]) => String(v) === String(value))) options = [...options, [value, String(value)]];
   const node = el("select", {}, ...options.map(([v, text]) => el("option", { value: String(v) }, text)));
@@ -58,7 +65,7 @@ export function buildControls(root, model, setup) {
     el("div", { class: "figure-buttons playground-run", role: "group", "aria-label": "Keep this run" }, saveJson, saveOnnx, pinButton,
       control("neurons show", stage)),
     el("div", { class: "playground-controls" },
-      control("data", inputs.data), problem, control("noise %", inputs.noise), control("train %", inputs.ratio),
+      control("data", inputs.data), problem, control("noise %", inputs.noise, valueBeside(inputs.noise)), control("train %", inputs.ratio, valueBeside(inputs.ratio)),
       control("activation", inputs.activation), control("learning rate", inputs.learningRate), control("batch", inputs.batch),
       control("regularization", inputs.regularization), control("rate", inputs.rate), control("seed", inputs.seed)),
     el("div", { class: "playground-features", role: "group", "aria-label": "Input features" }, el("span", {}, "features:"), ...featureBoxes.map(([, , label]) => label),
@@ -73,7 +80,10 @@ export function buildControls(root, model, setup) {
 // The controls showing `setup` (after a change, a reset or a link).
 export function showSetup({ featureBoxes, inputs, problem, labels, addLayer, removeLayer }, model, setup) {
   for (const [name, box] of featureBoxes) box.checked = setup.features.includes(name);
-  for (const [key, input] of Object.entries(inputs)) input.value = String(setup[key]);
+  for (const [key, input] of Object.entries(inputs)) {
+    input.value = String(setup[key]);
+    if (input.shown) input.shown.textContent = input.value;
+  }
   problem.textContent = problemOf(model, setup.data);
   inputs.noise.disabled = model.own?.name === setup.data; // an author's points are as written
   drawLabels(labels, labelNames(model, setup));
