@@ -259,6 +259,25 @@ def test_a_damaged_compressed_file_in_the_cache_is_recomputed_and_never_publishe
     assert Cache(tmp_path / "cache").load(entry) is not None  # stored again, whole
 
 
+def test_a_rebuild_takes_the_previous_sites_compressed_copies_of_what_did_not_change(tmp_path):
+    """A file with the same bytes as in the site it replaces keeps that site's NAME.gz and
+    NAME.br (no cache entry read or written); a changed one is compressed anew."""
+    same, edited = ("<p>" + "what each layer does " * 500 + "</p>").encode(), b"<p>" + b"a layer " * 500 + b"</p>"
+    (tmp_path / "old").mkdir()
+    (tmp_path / "old" / "same.html").write_bytes(same)
+    (tmp_path / "old" / "edited.html").write_bytes(b"<p>" + b"the layer " * 500 + b"</p>")
+    precompress(tmp_path / "old", Cache(tmp_path / "old-cache"))
+    (tmp_path / "new").mkdir()
+    (tmp_path / "new" / "same.html").write_bytes(same)
+    (tmp_path / "new" / "edited.html").write_bytes(edited)
+    precompress(tmp_path / "new", Cache(tmp_path / "cache"), previous=tmp_path / "old")
+    for name in ("same.html.gz", "same.html.br"):
+        assert (tmp_path / "new" / name).read_bytes() == (tmp_path / "old" / name).read_bytes()
+    assert gzip.decompress((tmp_path / "new" / "edited.html.gz").read_bytes()) == edited
+    assert brotli.decompress((tmp_path / "new" / "edited.html.br").read_bytes()) == edited
+    assert len(list((tmp_path / "cache" / "compressed").iterdir())) == 1  # the edited page's alone
+
+
 @pytest.mark.parametrize("path", ["/%00../", "/mnist.html%00", "/vendor/%00/x.js"])
 def test_the_server_answers_a_nul_byte_in_a_path_with_400_not_a_traceback(server, capfd, path):
     with pytest.raises(urllib.error.HTTPError) as answer:
