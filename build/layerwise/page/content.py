@@ -9,6 +9,7 @@ A page goes through three steps, each able to point at the author's line:
 """
 
 import datetime
+import hashlib
 import html
 import re
 from collections.abc import Callable
@@ -17,21 +18,14 @@ from pathlib import Path
 
 import jinja2
 import jinja2.sandbox
-import pybtex.database
-import pybtex.scanner
 import yaml
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 from mdit_py_plugins.anchors import anchors_plugin
 from mdit_py_plugins.dollarmath import dollarmath_plugin
 from mdit_py_plugins.footnote import footnote_plugin
-from pybtex.backends.html import Backend as HtmlBackend
-from pybtex.database.input.bibtex import Parser as BibtexParser
-from pybtex.style.formatting.unsrt import Style as Unsrt
-from pybtex.style.labels.number import LabelStyle as NumberLabels
-from pybtex.style.names.plain import NameStyle as PlainNames
-from pybtex.style.sorting.none import SortingStyle as Unsorted
 
+from ..cache import cache_key, code_hash
 from ..contract import SITE_FILES
 from ..errors import BuildError, ContentError
 from ..stats import McNemar, mcnemar, number, percent, percent_ci
@@ -501,7 +495,7 @@ class Draft:
     tokens: list
     labels: dict  # figure label -> number
     widgets: set
-    bibliography: object
+    bibliography: "Bibliography | None"
     figures: dict = field(default_factory=dict)  # figure label -> the registered figure's name
 
     @property
@@ -641,9 +635,9 @@ def cite(path: Path, line: int, keys: str, bibliography, cited: list) -> str:
                 f"citation [@{key}] but the page has no bibliography; "
                 "add 'bibliography: references.bib' to its front matter",
             )
-        if key not in bibliography.entries:
+        if key.lower() not in map(str.lower, bibliography.keys):  # BibTeX's keys ignore case
             raise ContentError(
-                path, line, f"unknown citation key '{key}'; keys in the bibliography: {', '.join(bibliography.entries)}"
+                path, line, f"unknown citation key '{key}'; keys in the bibliography: {', '.join(bibliography.keys)}"
             )
         if key not in cited:
             cited.append(key)
@@ -651,31 +645,72 @@ def cite(path: Path, line: int, keys: str, bibliography, cited: list) -> str:
     return "[" + ", ".join(links) + "]"
 
 
-def load_bibliography(path: Path, meta: dict, site: ArticleInputs):
+@dataclass
+class Bibliography:
+    """A page's BibTeX file as the page uses it: its keys, and its cited entries formatted. Both
+    are kept in `cache` (a Cache, or None) by the file's bytes: pybtex, a fifth of a content-only
+    rebuild's imports, is imported only when the file or the cited keys change."""
+
+    path: Path
+    digest: str
+    keys: list[str]
+    cache: object = None
+
+    def remembered(self, what, compute: Callable):
+        key = cache_key("bibliography", what, self.digest, code_hash("page.content"))
+        return compute() if self.cache is None else self.cache.get_or_compute("bibliography", key, compute)
+
+
+def load_bibliography(path: Path, meta: dict, site: ArticleInputs, cache=None) -> Bibliography | None:
     if "bibliography" not in meta:
         return None
     bib_path = site.content / str(meta["bibliography"])
     try:
-        # Plugins as classes, not names: pybtex looks a name up in every installed package's
-        # entry points, 15 ms a time (a quarter of a content-only rebuild).
-        return pybtex.database.parse_file(str(bib_path), BibtexParser)
+        digest = hashlib.sha256(bib_path.read_bytes()).hexdigest()
     except FileNotFoundError:
         raise ContentError(
             path,
             1,
             f"bibliography '{bib_path}' not found; put the BibTeX file in {site.content}/ or fix the front matter",
         ) from None
+    bibliography = Bibliography(bib_path, digest, [], cache)
+    bibliography.keys = bibliography.remembered("keys", lambda: list(parse_bibtex(bib_path).entries))
+    return bibliography
+
+
+def parse_bibtex(bib_path: Path):
+    """pybtex's BibliographyData of the file; its syntax errors name the file and line."""
+    import pybtex.database
+    import pybtex.scanner
+    from pybtex.database.input.bibtex import Parser as BibtexParser
+
+    try:
+        # Plugins as classes, not names: pybtex looks a name up in every installed package's
+        # entry points, 15 ms a time (a quarter of a content-only rebuild).
+        return pybtex.database.parse_file(str(bib_path), BibtexParser)
     except pybtex.scanner.PybtexSyntaxError as e:
         raise ContentError(bib_path, e.lineno, f"BibTeX syntax: {e.error_context}; fix that entry") from None
 
 
-def bibliography_html(bibliography, cited: list[str]) -> str:
+def bibliography_html(bibliography: Bibliography | None, cited: list[str]) -> str:
     if not cited:
         return ""
-    style = Unsrt(label_style=NumberLabels, name_style=PlainNames, sorting_style=Unsorted)
-    entries = style.format_entries([bibliography.entries[key] for key in cited])
-    items = "".join(f'<li id="ref-{e.key}">{e.text.render(HtmlBackend())}</li>' for e in entries)
+    items = bibliography.remembered(("html", cited), lambda: formatted_entries(bibliography.path, cited))
     return f'<section class="references"><h2 id="references">References</h2><ol>{items}</ol></section>'
+
+
+def formatted_entries(bib_path: Path, cited: list[str]) -> str:
+    """The cited entries as <li> items, numbered in order of first citation."""
+    from pybtex.backends.html import Backend as HtmlBackend
+    from pybtex.style.formatting.unsrt import Style as Unsrt
+    from pybtex.style.labels.number import LabelStyle as NumberLabels
+    from pybtex.style.names.plain import NameStyle as PlainNames
+    from pybtex.style.sorting.none import SortingStyle as Unsorted
+
+    entries = parse_bibtex(bib_path).entries
+    style = Unsrt(label_style=NumberLabels, name_style=PlainNames, sorting_style=Unsorted)
+    formatted = style.format_entries([entries[key] for key in cited])
+    return "".join(f'<li id="ref-{e.key}">{e.text.render(HtmlBackend())}</li>' for e in formatted)
 
 
 SCRIPT = re.compile(r"<\s*script\b|\son[a-z]+\s*=|javascript:", re.I)
@@ -694,11 +729,11 @@ def refuse_scripts(path: Path, offset: int, tokens: list[Token]) -> None:
                 )
 
 
-def parse_page(path: Path, slug: str, url: str, text: str, site: ArticleInputs) -> Draft:
+def parse_page(path: Path, slug: str, url: str, text: str, site: ArticleInputs, cache=None) -> Draft:
     """Front matter, values, Markdown and figures: everything one page decides alone."""
     meta, body, offset = split_article(path, text)
     body = fill_values(path, body, offset, site.values)
-    bibliography = load_bibliography(path, meta, site)
+    bibliography = load_bibliography(path, meta, site, cache)
     md = markdown_parser()
     env: dict = {}
     tokens = md.parse(body, env)
@@ -733,7 +768,7 @@ def render_pages(sources: list[tuple[Path, str, str, ArticleInputs]], cache=None
     drafts, errors = {}, []
     for path, slug, url, site in sources:  # every page's mistakes are said together
         try:
-            drafts[slug] = parse_page(path, slug, url, read_text(path), site)
+            drafts[slug] = parse_page(path, slug, url, read_text(path), site, cache)
         except ContentError as e:
             errors.append(e)
     raise_all(errors)
