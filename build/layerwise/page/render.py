@@ -31,7 +31,7 @@ from ..config import template_folders
 from ..contract import ON_DEMAND, SITE_FILES, page_contract, site_path
 from ..errors import CANNOT_WRITE, BuildError, cannot_write
 from . import figures
-from .content import ArticleInputs, load_glossary, render_pages
+from .content import ArticleInputs, CompiledTemplates, load_glossary, render_pages
 from .figures import still
 from .figures.atlas import atlas_numbers
 from .figures.attribution import attribution_numbers
@@ -286,7 +286,10 @@ def render_site(config: dict, settings, articles: list, results: dict, out: Path
         pages = render_pages([(a.path, a.slug, a.url, sites[a.slug]) for a in articles], cache)
         cards = [card(a, results[a.slug]) for a in articles]
         env = jinja2.Environment(
-            loader=jinja2.FileSystemLoader(templates), undefined=jinja2.StrictUndefined, autoescape=True
+            loader=jinja2.FileSystemLoader(templates),
+            undefined=jinja2.StrictUndefined,
+            autoescape=True,
+            bytecode_cache=CompiledTemplates(cache, "site"),
         )
         wasm = node_modules / RUNTIME_WASM  # if missing, copy_vendored below says what to do
         runtime_bytes = wasm.stat().st_size if wasm.exists() else 0
