@@ -32,7 +32,6 @@ from ..contract import ON_DEMAND, SITE_FILES, page_contract, site_path
 from ..errors import CANNOT_WRITE, BuildError, cannot_write
 from . import figures
 from .content import ArticleInputs, CompiledTemplates, load_glossary, render_pages
-from .figures import still
 from .figures.atlas import atlas_numbers
 from .figures.attribution import attribution_numbers
 
@@ -170,7 +169,7 @@ def figure_drawer(cache: Cache, result) -> Callable:
 
     def draw(name: str, figure, options: dict) -> str:
         module = sys.modules[figure.render.__module__]
-        key = cache_key(result.key, name, options, code_hash(module, figures, still))
+        key = cache_key(result.key, name, options, code_hash(module, figures, "page.figures.still"))
         return cache.get_or_compute("figures", key, lambda: figure.render(result, **options))
 
     return draw
