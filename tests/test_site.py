@@ -222,15 +222,20 @@ def test_article_settings_mistakes_are_named_before_anything_loads(tmp_path, bui
 def test_every_published_file_is_world_readable_whatever_the_umask(tmp_path, built):
     """0644 files and 0755 folders under a umask of 077 (an atomic write's temporary file is
     0600): a static host or web server running as another user can serve every one. None is a
-    hard link into the cache, whose damage would reach the published site."""
+    hard link into the cache, whose damage would reach the published site, nor, after a rebuild,
+    into the site it replaced (what did not change is linked from it until it is removed)."""
     config, data = built
     config = two_articles(tmp_path, "# A\n\nA page.\n", "# B\n\nAnother page.\n", config)
     umask = os.umask(0o077)
     try:
         render_with(config, data)
+        (tmp_path / "content" / "b.md").write_text("# B\n\nAnother page, edited.\n")
+        render_with(config, data)
     finally:
         os.umask(umask)
     out = tmp_path / "site"
+    assert "Another page, edited." in (out / "b.html").read_text()
+    assert not [p.name for p in tmp_path.iterdir() if p.name.startswith("site.")]  # the old site is gone
     paths = [out, *out.rglob("*")]
     assert {stat.S_IMODE(p.stat().st_mode) for p in paths if p.is_dir()} == {0o755}
     assert {stat.S_IMODE(p.stat().st_mode) for p in paths if p.is_file()} == {0o644}
