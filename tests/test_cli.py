@@ -139,15 +139,16 @@ def test_bad_input_is_one_line_each_exit_1_and_the_site_stays_as_it_was(good_sit
 
 
 def test_a_content_only_rebuild_does_not_import_torch_or_start_node(tmp_path, built):
-    """Its models, figures and typeset math all come from the cache: no torch, and no node on PATH."""
+    """Its models, figures, typeset math and bibliography all come from the cache: no torch, no
+    pybtex or PIL (what only computing them needs), and no node on PATH."""
     config = config_file(tmp_path, built)
     code = (
         "import sys; from layerwise.tools.cli import main; main(['build', '--config', sys.argv[1]]); "
-        "print('torch' in sys.modules)"
+        "print([name for name in ('torch', 'pybtex', 'PIL') if name in sys.modules])"
     )
     unreachable = {**os.environ, "PATH": str(tmp_path / "nothing here")}  # KaTeX's node would not be found
     done = subprocess.run([sys.executable, "-c", code, str(config)], capture_output=True, text=True, env=unreachable)
-    assert done.stdout.strip().endswith("False"), done.stderr
+    assert done.stdout.strip().endswith("[]"), done.stderr
 
 
 def free_port() -> int:

@@ -222,15 +222,20 @@ def test_article_settings_mistakes_are_named_before_anything_loads(tmp_path, bui
 def test_every_published_file_is_world_readable_whatever_the_umask(tmp_path, built):
     """0644 files and 0755 folders under a umask of 077 (an atomic write's temporary file is
     0600): a static host or web server running as another user can serve every one. None is a
-    hard link into the cache, whose damage would reach the published site."""
+    hard link into the cache, whose damage would reach the published site, nor, after a rebuild,
+    into the site it replaced (what did not change is linked from it until it is removed)."""
     config, data = built
     config = two_articles(tmp_path, "# A\n\nA page.\n", "# B\n\nAnother page.\n", config)
     umask = os.umask(0o077)
     try:
         render_with(config, data)
+        (tmp_path / "content" / "b.md").write_text("# B\n\nAnother page, edited.\n")
+        render_with(config, data)
     finally:
         os.umask(umask)
     out = tmp_path / "site"
+    assert "Another page, edited." in (out / "b.html").read_text()
+    assert not [p.name for p in tmp_path.iterdir() if p.name.startswith("site.")]  # the old site is gone
     paths = [out, *out.rglob("*")]
     assert {stat.S_IMODE(p.stat().st_mode) for p in paths if p.is_dir()} == {0o755}
     assert {stat.S_IMODE(p.stat().st_mode) for p in paths if p.is_file()} == {0o644}
@@ -257,6 +262,25 @@ def test_a_damaged_compressed_file_in_the_cache_is_recomputed_and_never_publishe
         assert gzip.decompress((tmp_path / name / "a.html.gz").read_bytes()) == page
         assert brotli.decompress((tmp_path / name / "a.html.br").read_bytes()) == page
     assert Cache(tmp_path / "cache").load(entry) is not None  # stored again, whole
+
+
+def test_a_rebuild_takes_the_previous_sites_compressed_copies_of_what_did_not_change(tmp_path):
+    """A file with the same bytes as in the site it replaces keeps that site's NAME.gz and
+    NAME.br (no cache entry read or written); a changed one is compressed anew."""
+    same, edited = ("<p>" + "what each layer does " * 500 + "</p>").encode(), b"<p>" + b"a layer " * 500 + b"</p>"
+    (tmp_path / "old").mkdir()
+    (tmp_path / "old" / "same.html").write_bytes(same)
+    (tmp_path / "old" / "edited.html").write_bytes(b"<p>" + b"the layer " * 500 + b"</p>")
+    precompress(tmp_path / "old", Cache(tmp_path / "old-cache"))
+    (tmp_path / "new").mkdir()
+    (tmp_path / "new" / "same.html").write_bytes(same)
+    (tmp_path / "new" / "edited.html").write_bytes(edited)
+    precompress(tmp_path / "new", Cache(tmp_path / "cache"), previous=tmp_path / "old")
+    for name in ("same.html.gz", "same.html.br"):
+        assert (tmp_path / "new" / name).read_bytes() == (tmp_path / "old" / name).read_bytes()
+    assert gzip.decompress((tmp_path / "new" / "edited.html.gz").read_bytes()) == edited
+    assert brotli.decompress((tmp_path / "new" / "edited.html.br").read_bytes()) == edited
+    assert len(list((tmp_path / "cache" / "compressed").iterdir())) == 1  # the edited page's alone
 
 
 @pytest.mark.parametrize("path", ["/%00../", "/mnist.html%00", "/vendor/%00/x.js"])

@@ -5,11 +5,13 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
-from layerwise.cache import PACKAGE, code_closure
+from layerwise.cache import PACKAGE, Cache, code_closure
 from layerwise.config import load_config
+from layerwise.model import pipeline
 from layerwise.model.pipeline import ORCHESTRATOR, STAGES, applies, stage_keys
 from layerwise.page.articles import plan_site
 
@@ -108,3 +110,25 @@ def test_a_content_edit_recomputes_nothing(tmp_path):
     article = content / "mnist.md"
     article.write_text(article.read_text().replace("The Grand Tour", "The Grand Tour, edited", 1))
     assert keys_of(plan_site(config)[1], PACKAGE) == before
+
+
+def test_the_datas_hash_is_kept_in_the_cache_until_a_file_changes(tmp_path, monkeypatch):
+    """A new process's build reads the data's hash from the cache instead of hashing the files
+    again; a file written since is hashed again."""
+    monkeypatch.setattr(pipeline, "SETTLED_NS", 0)  # files written just now count as settled
+    hashed, hash_files = [], pipeline.file_hash
+
+    def counted(*files, root):
+        hashed.append(files)
+        return hash_files(*files, root=root)
+
+    monkeypatch.setattr(pipeline, "file_hash", counted)
+    data, cache = tmp_path / "points.csv", Cache(tmp_path / "cache")
+    data.write_text("x1,x2,label\n0.5,1.0,1\n")
+    source = SimpleNamespace(files=[data])
+    first = pipeline.data_hash(source, cache)
+    monkeypatch.setattr(pipeline, "REMEMBERED_HASHES", {})  # what a new process remembers
+    assert pipeline.data_hash(source, cache) == first and len(hashed) == 1
+    data.write_text("x1,x2,label\n0.5,1.0,-1\n")
+    monkeypatch.setattr(pipeline, "REMEMBERED_HASHES", {})
+    assert pipeline.data_hash(source, cache) != first and len(hashed) == 2

@@ -116,14 +116,25 @@ def code_closure(*modules: str, package: Path = PACKAGE) -> list[Path]:
     return sorted(seen)
 
 
+# (modules, package) -> (each file of their closure with its stamp, the hash): a build asks for
+# the same code's hash many times (each article's stages, each figure), and a file's stamp is
+# all an unchanged closure needs checking (walking it again was a tenth of a content-only rebuild).
+CODE_HASHES: dict = {}
+
+
 def code_hash(*modules, package: Path = PACKAGE) -> str:
     """SHA-256 of the code `modules` run (names or imported modules): every file of their import
     closure, by its name relative to the package and its bytes, so a checkout's folder is not in it."""
-    names = [m if isinstance(m, str) else m.__name__.removeprefix(f"{package.name}.") for m in modules]
+    names = tuple(m if isinstance(m, str) else m.__name__.removeprefix(f"{package.name}.") for m in modules)
+    remembered = CODE_HASHES.get((names, package))
+    if remembered and all(stamp(path) == stamped for path, stamped in remembered[0]):
+        return remembered[1]
+    stamped_files = [(path, stamp(path)) for path in code_closure(*names, package=package)]
     h = hashlib.sha256()
-    for path in code_closure(*names, package=package):
+    for path, stamped in stamped_files:
         h.update(path.relative_to(package).as_posix().encode())
-        h.update(digest(path, stamp(path)))
+        h.update(digest(path, stamped))
+    CODE_HASHES[(names, package)] = (stamped_files, h.hexdigest())
     return h.hexdigest()
 
 

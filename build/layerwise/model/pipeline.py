@@ -98,21 +98,31 @@ STAGES = {
 ORCHESTRATOR = "model.orchestrator"  # runs the stages and describes the models (uncached): in the pipeline's key
 
 
-REMEMBERED_HASHES: dict = {}  # (path, size, mtime) of data files -> their hash, within one process
+REMEMBERED_HASHES: dict = {}  # the data files' stamps -> their hash, within one process
+SETTLED_NS = 2_000_000_000  # a file changed this recently may change again within its stamp's tick
 
 
-def data_hash(source: sources.Source) -> str:
+def data_hash(source: sources.Source, cache: Cache | None = None) -> str:
     """file_hash of the data's files, relative to their common folder, hashed again only when one
-    changed on disk (serve's rebuilds). An unpacked copy of a gzipped file is hashed as its .gz:
-    the key is the same before and after unpacking."""
+    changed on disk (serve's rebuilds; and, kept in `cache`, a new process's build: hashing the
+    default site's 100 MB of data was a tenth of a content-only rebuild). A file's stamp is what
+    git's index checks: its place, size, inode and change times (an edit moves ctime, which no
+    tool sets back). An unpacked copy of a gzipped file is hashed as its .gz: the key is the same
+    before and after unpacking."""
     gzipped = {f.name.removesuffix(".gz") for f in source.files if f.name.endswith(".gz") and f.exists()}
     files = sorted(f for f in source.files if f.name not in gzipped and f.exists())
     if not files:
         return ""
-    stamp = tuple((str(f), f.stat().st_size, f.stat().st_mtime_ns) for f in files)
+    status = [f.stat() for f in files]
+    stamp = tuple((str(f.resolve()), s.st_size, s.st_ino, s.st_mtime_ns, s.st_ctime_ns) for f, s in zip(files, status))
     if stamp not in REMEMBERED_HASHES:
         root = Path(os.path.commonpath([f.parent for f in files]))
-        REMEMBERED_HASHES[stamp] = file_hash(*files, root=root)
+        settled = time.time_ns() - max(max(s.st_mtime_ns, s.st_ctime_ns) for s in status) > SETTLED_NS
+        if cache is not None and settled:
+            found = cache.get_or_compute("hashes", cache_key("data", stamp), lambda: file_hash(*files, root=root))
+        else:
+            found = file_hash(*files, root=root)
+        REMEMBERED_HASHES[stamp] = found
     return REMEMBERED_HASHES[stamp]
 
 
@@ -135,10 +145,14 @@ def runs(spec: ModelSpec) -> list[int]:
 
 
 def stage_keys(
-    config: dict, specs: dict[str, ModelSpec], source: sources.Source, package: Path = PACKAGE
+    config: dict,
+    specs: dict[str, ModelSpec],
+    source: sources.Source,
+    package: Path = PACKAGE,
+    cache: Cache | None = None,
 ) -> dict[str, str]:
     """Every stage's key, by "stage" or "stage/model" or "stage/model/seed", and the pipeline's.
-    `package` is the code they cover (a copy of it, in the tests)."""
+    `package` is the code they cover (a copy of it, in the tests); `cache` keeps the data's hash."""
     code = {name: code_hash(*stage.code, package=package) for name, stage in STAGES.items()}
 
     def key(stage: str, needs: list[str], *parts) -> str:
@@ -146,7 +160,7 @@ def stage_keys(
         return cache_key(stage, code[stage], settings, [keys[n] for n in needs], *parts)
 
     keys: dict[str, str] = {}
-    keys["data"] = key("data", [], data_hash(source))
+    keys["data"] = key("data", [], data_hash(source, cache))
     for name, spec in specs.items():
         for seed in runs(spec):
             keys[f"train/{name}/{seed}"] = key("train", ["data"], model_definition(spec), seed)

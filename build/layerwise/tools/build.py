@@ -66,7 +66,7 @@ def build(config: dict, live_reload: bool = False, memory: dict | None = None):
     settings, articles = plan_site(config)
     cache = Cache(config["cache"])
     with cache.locked(), exports.using(cache):
-        stages_keys = {a.slug: stage_keys(a.config, a.specs, a.source) for a in articles}
+        stages_keys = {a.slug: stage_keys(a.config, a.specs, a.source, cache=cache) for a in articles}
         keys = {slug: found["pipeline"] for slug, found in stages_keys.items()}
         training = [a for a in articles if keys[a.slug] not in memory and not cache.has("pipeline", keys[a.slug])]
         graphs = []  # the code-only graphs to export beside training (made at render otherwise)
