@@ -269,12 +269,15 @@ def test_playground_trains_and_keeps_its_setup_in_the_link(page, server):
     # A change is a link: opened again, the page shows the same setup.
     root.get_by_role("button", name="Add a neuron to layer 2").click()
     root.get_by_label("activation").select_option("relu")
+    root.get_by_label("noise %").fill("30")  # a slider shows its value beside it
+    expect(root.locator(".playground-value").first).to_have_text("30")
     link = page.evaluate("location.href")
-    assert "layers=8%2C9" in link and "activation=relu" in link
+    assert "layers=8%2C9" in link and "activation=relu" in link and "noise=30" in link
     page.goto("about:blank")
     root = open_playground(page, link)
     assert root.locator("canvas.playground-neuron").count() == 2 + 8 + 9
     assert root.get_by_label("activation").input_value() == "relu"
+    expect(root.locator(".playground-value").first).to_have_text("30")  # shown as the link set it
     # A link in the prose sets it up too (its keys checked by the build).
     page.get_by_role("link", name="three layers of eight").click()
     expect(root.locator("canvas.playground-neuron")).to_have_count(2 + 8 + 8 + 8)
