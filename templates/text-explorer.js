@@ -36,8 +36,12 @@ function controls(info, layers, explorer, dispatch) {
     found.temperature = el("input", { type: "number", min: String(low), max: String(high), step: "0.05" });
     found.top_k = el("input", { type: "number", min: "1", max: String(info.vocabulary.length), step: "1" });
     found.seed = el("input", { type: "number", min: "0", max: String(explorer.schema.seed.max), step: "1" });
-    for (const key of ["temperature", "top_k", "seed"])
-      found[key].addEventListener("change", () => found[key].checkValidity() && dispatch({ type: key, value: Number(found[key].value) }));
+    // A value out of range is said (and the field marked), not silently left out of the next generation.
+    for (const [key, name] of [["temperature", "temperature"], ["top_k", "top-k"], ["seed", "seed"]])
+      found[key].addEventListener("change", () => {
+        if (found[key].checkValidity()) return dispatch({ type: key, value: Number(found[key].value) });
+        found.progress.textContent = `The ${name} ${found[key].value || "(empty)"} is not taken: ${found[key].validationMessage} Generating keeps the last one taken.`;
+      });
     found.generate = el("button", { type: "button" }, `Generate ${explorer.generate} characters`);
     found.progress = el("output", { class: "text-progress", "aria-live": "polite" });
     found.continued = el("p", { class: "text-continued" });
