@@ -29,8 +29,10 @@ function controls(info, layers, explorer, dispatch) {
   head.addEventListener("change", () => dispatch({ type: "head", value: Number(head.value) }));
   query.addEventListener("input", () => dispatch({ type: "query", value: Number(query.value) }));
   const found = { text, examples, layer, head, query };
+  const headField = field("Head", head);
+  headField.hidden = !layers.some((l) => l.type === "Attention"); // a GRU's: no head to choose, not an empty box
   const parts = [field("Your text", text), el("div", { class: "text-controls" }, field("A held-out example", examples),
-    field("Layer", layer), field("Head", head), field("Query position", query))];
+    field("Layer", layer), headField, field("Query position", query))];
   if (info.task === "next-token") {
     const [low, high] = [explorer.schema.temperature.min, explorer.schema.temperature.max];
     found.temperature = el("input", { type: "number", min: String(low), max: String(high), step: "0.05" });

@@ -165,6 +165,9 @@ def test_the_tour_coming_on_screen_after_both_explorers_shows_the_transformers_w
     expect(page.locator("#fig-word .text-explorer")).to_have_attribute("data-drawn", "Wasserfall", timeout=60_000)
     page.locator("#fig-gru .text-explorer textarea").fill("Bahnhof")
     expect(page.locator("#fig-gru .text-explorer")).to_have_attribute("data-drawn", "Bahnhof", timeout=60_000)
+    # The GRU has no attention heads: no Head box beside its layers (the transformer's has one).
+    expect(page.locator("#fig-gru select").nth(2)).to_be_hidden()
+    expect(page.locator("#fig-word select").nth(2)).to_be_visible()
     tour = page.locator(".grand-tour")
     tour.scroll_into_view_if_needed()
     expect(tour).to_have_attribute("data-reader-point", re.compile(r"^-?\d+\.\d,-?\d+\.\d$"), timeout=20_000)
