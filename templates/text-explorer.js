@@ -162,7 +162,9 @@ async function mount(root, near) {
 
   function dispatch(action) {
     state = reduce(state, action);
-    if (figureId) history.replaceState(null, "", `#${figureId}?${encode(explorer.schema, state, layers)}`);
+    // A classifier generates nothing: its link leaves out the sampler's settings.
+    const linkOf = info.task === "next-token" ? state : { ...state, temperature: null, top_k: null, seed: null };
+    if (figureId) history.replaceState(null, "", `#${figureId}?${encode(explorer.schema, linkOf, layers)}`);
     return refresh();
   }
   // The model on the state's text (its last `context` characters), then every picture drawn.

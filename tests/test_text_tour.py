@@ -168,6 +168,8 @@ def test_the_tour_coming_on_screen_after_both_explorers_shows_the_transformers_w
     # The GRU has no attention heads: no Head box beside its layers (the transformer's has one).
     expect(page.locator("#fig-gru select").nth(2)).to_be_hidden()
     expect(page.locator("#fig-word select").nth(2)).to_be_visible()
+    link = page.evaluate("location.hash")  # a classifier's link: its word and view, no sampler settings
+    assert link.startswith("#fig-gru?text=Bahnhof") and "temperature" not in link and "seed" not in link
     tour = page.locator(".grand-tour")
     tour.scroll_into_view_if_needed()
     expect(tour).to_have_attribute("data-reader-point", re.compile(r"^-?\d+\.\d,-?\d+\.\d$"), timeout=20_000)
