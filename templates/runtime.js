@@ -143,13 +143,19 @@ export async function loadSample(model) {
 // later still gets the latest (`show` is called with it at once, then with each new one).
 // `outputs` ({ model, values: every layer's output }) is what the explorer's model computed of
 // it, so a widget of the same model need not run it again.
+// `model`: a widget that shows one model's runs only (a text's Grand Tour) gets the latest of that
+// model's at once, not a later one of another model's (another explorer coming on screen with its
+// own word before the widget mounted would otherwise leave it with none).
 let latestExample = null;
+const latestOfModel = new Map();
 export function shareExample(pixels, outputs = null) {
   latestExample = { pixels, outputs };
+  if (outputs?.model) latestOfModel.set(outputs.model, latestExample);
   window.dispatchEvent(new CustomEvent("layerwise:drawn", { detail: latestExample }));
 }
-export function onExample(show) {
-  if (latestExample) show(latestExample.pixels, latestExample.outputs);
+export function onExample(show, model = null) {
+  const first = model ? latestOfModel.get(model) : latestExample;
+  if (first) show(first.pixels, first.outputs);
   window.addEventListener("layerwise:drawn", (event) => show(event.detail.pixels, event.detail.outputs));
 }
 export const latest = () => latestExample?.pixels ?? null;

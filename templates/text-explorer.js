@@ -29,15 +29,21 @@ function controls(info, layers, explorer, dispatch) {
   head.addEventListener("change", () => dispatch({ type: "head", value: Number(head.value) }));
   query.addEventListener("input", () => dispatch({ type: "query", value: Number(query.value) }));
   const found = { text, examples, layer, head, query };
+  const headField = field("Head", head);
+  headField.hidden = !layers.some((l) => l.type === "Attention"); // a GRU's: no head to choose, not an empty box
   const parts = [field("Your text", text), el("div", { class: "text-controls" }, field("A held-out example", examples),
-    field("Layer", layer), field("Head", head), field("Query position", query))];
+    field("Layer", layer), headField, field("Query position", query))];
   if (info.task === "next-token") {
     const [low, high] = [explorer.schema.temperature.min, explorer.schema.temperature.max];
     found.temperature = el("input", { type: "number", min: String(low), max: String(high), step: "0.05" });
     found.top_k = el("input", { type: "number", min: "1", max: String(info.vocabulary.length), step: "1" });
     found.seed = el("input", { type: "number", min: "0", max: String(explorer.schema.seed.max), step: "1" });
-    for (const key of ["temperature", "top_k", "seed"])
-      found[key].addEventListener("change", () => found[key].checkValidity() && dispatch({ type: key, value: Number(found[key].value) }));
+    // A value out of range is said (and the field marked), not silently left out of the next generation.
+    for (const [key, name] of [["temperature", "temperature"], ["top_k", "top-k"], ["seed", "seed"]])
+      found[key].addEventListener("change", () => {
+        if (found[key].checkValidity()) return dispatch({ type: key, value: Number(found[key].value) });
+        found.progress.textContent = `The ${name} ${found[key].value || "(empty)"} is not taken: ${found[key].validationMessage} Generating keeps the last one taken.`;
+      });
     found.generate = el("button", { type: "button" }, `Generate ${explorer.generate} characters`);
     found.progress = el("output", { class: "text-progress", "aria-live": "polite" });
     found.continued = el("p", { class: "text-continued" });
@@ -156,7 +162,9 @@ async function mount(root, near) {
 
   function dispatch(action) {
     state = reduce(state, action);
-    if (figureId) history.replaceState(null, "", `#${figureId}?${encode(explorer.schema, state, layers)}`);
+    // A classifier generates nothing: its link leaves out the sampler's settings.
+    const linkOf = info.task === "next-token" ? state : { ...state, temperature: null, top_k: null, seed: null };
+    if (figureId) history.replaceState(null, "", `#${figureId}?${encode(explorer.schema, linkOf, layers)}`);
     return refresh();
   }
   // The model on the state's text (its last `context` characters), then every picture drawn.

@@ -224,7 +224,7 @@ async function mount(root, near) {
     shared = outputs;
     updateReader();
     if (link.linked()) link.write();
-  });
+  }, data.meta.every_snapshot ? null : model); // the latest of this model's, if another's came since
   ui.canvas.addEventListener("pointerup", link.write);
   new ResizeObserver(() => { renderer.size(); draw(); }).observe(ui.canvas);
   if (link.linked()) readLink(link.linked());

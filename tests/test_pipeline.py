@@ -50,7 +50,10 @@ def test_reading_the_logits_leaves_the_output_alone():
         ("fc1 Linear(3, 4)", "write it as 'name: Type"),
         ("fc1: Lenear(3, 4)", "no layer named 'Lenear'"),
         ("fc1: Linear(3, os.system('x'))", "literal arguments"),
-        ("fc1: Linear(3)", "fc1: Linear\\(3,\\)"),
+        ("fc1: Linear(3)", "fc1: Linear\\(3\\): "),
+        ("fc1: Linear(3, 4, bias=Flase)", "unknown name 'Flase'"),
+        ("fc1: Linear(3, 4, baias=True)", "fc1: Linear\\(3, 4, baias=True\\): .*unexpected keyword"),
+        ("fc1: Linaer(3, 4)", "models.model layer 'fc1: Linaer\\(3, 4\\)'.*did you mean Linear\\?"),
         ("fc1: Linear(3, klasses)", "unknown name 'klasses'"),
     ],
 )

@@ -100,7 +100,7 @@ def test_bad_text_is_one_line_naming_the_file(tmp_path):
     (tmp_path / "latin1.txt").write_bytes("first line\nna\xefve\n".encode("latin-1"))
     with pytest.raises(DataError) as e:
         describe_source(text_data(tmp_path / "latin1.txt"), None).text  # noqa: B018
-    assert "latin1.txt: not UTF-8 text (line 2, byte 13)" in one_line(e)
+    assert "latin1.txt:2: not UTF-8 text (character 3: byte 0xef)" in one_line(e)
     (tmp_path / "links").mkdir()
     (tmp_path / "links" / "klingon").symlink_to(tmp_path / "not-installed")
     with pytest.raises(DataError) as e:

@@ -124,6 +124,11 @@ def test_generation_adds_its_characters_and_a_link_reproduces_it(page, browser, 
     """200 characters, one at a time from the seed; the fragment it leaves opens on the same text."""
     url, result = text_site
     explorer_ready(page, url)
+    # A temperature out of range is said, and not taken.
+    page.get_by_label("temperature").fill("99")
+    page.get_by_label("temperature").dispatch_event("change")
+    expect(page.locator(".text-progress")).to_contain_text("The temperature 99 is not taken")
+    assert "temperature=99" not in page.evaluate("location.hash")
     page.get_by_label("seed").fill("7")
     page.get_by_label("seed").dispatch_event("change")
     page.get_by_role("button", name="Generate 200 characters").click()

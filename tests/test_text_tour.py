@@ -151,3 +151,27 @@ def test_the_tour_shows_each_sampled_word_as_pytorch_places_it_and_the_readers_w
     expect(tour).to_have_attribute("data-reader-point", re.compile(r"^-?\d+\.\d,-?\d+\.\d$"), timeout=20_000)
     assert np.allclose(polled(page, READER), expected["fc"], atol=1e-4)  # the tour opens at the scores
     assert page.console_errors == [] and page.foreign_requests == []
+
+
+@pytest.mark.browser
+def test_the_tour_coming_on_screen_after_both_explorers_shows_the_transformers_word(page, languages):
+    """On a phone the tour mounts only when scrolled near, after the GRU's explorer (on the way
+    down) has run its own word: the tour still takes the transformer's word, not none."""
+    url, result, _ = languages
+    info = result.dataset.text
+    expected = pooled_by_torch(trained_network(result), tokenize("Wasserfall", info.vocabulary, info.unknown), len(info.vocabulary))
+    page.goto(url)
+    page.locator("#fig-word .text-explorer textarea").fill("Wasserfall")
+    expect(page.locator("#fig-word .text-explorer")).to_have_attribute("data-drawn", "Wasserfall", timeout=60_000)
+    page.locator("#fig-gru .text-explorer textarea").fill("Bahnhof")
+    expect(page.locator("#fig-gru .text-explorer")).to_have_attribute("data-drawn", "Bahnhof", timeout=60_000)
+    # The GRU has no attention heads: no Head box beside its layers (the transformer's has one).
+    expect(page.locator("#fig-gru select").nth(2)).to_be_hidden()
+    expect(page.locator("#fig-word select").nth(2)).to_be_visible()
+    link = page.evaluate("location.hash")  # a classifier's link: its word and view, no sampler settings
+    assert link.startswith("#fig-gru?text=Bahnhof") and "temperature" not in link and "seed" not in link
+    tour = page.locator(".grand-tour")
+    tour.scroll_into_view_if_needed()
+    expect(tour).to_have_attribute("data-reader-point", re.compile(r"^-?\d+\.\d,-?\d+\.\d$"), timeout=20_000)
+    assert np.allclose(polled(page, READER), expected["fc"], atol=1e-4)
+    assert page.console_errors == [] and page.foreign_requests == []

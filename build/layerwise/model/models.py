@@ -14,6 +14,7 @@ not fit is one line naming the model and the layer.
 """
 
 import ast
+import difflib
 import importlib
 import importlib.util
 import inspect
@@ -62,8 +63,11 @@ def parse_layer(text: str, symbols: dict) -> tuple[str, type, list, dict]:
         ) from None
     layer_type = LAYERS.get(node.func.id) or getattr(nn, node.func.id, None)
     if not (isinstance(layer_type, type) and issubclass(layer_type, nn.Module)):
+        known = [*LAYERS, *(n for n, t in vars(nn).items() if isinstance(t, type) and issubclass(t, nn.Module))]
+        close = difflib.get_close_matches(node.func.id, known, n=1)
         raise ModelSpecError(
             f"layer '{text}': torch.nn has no layer named '{node.func.id}' (nor has Layerwise: {', '.join(LAYERS)})"
+            + (f"; did you mean {close[0]}?" if close else "")
         )
     return name, layer_type, args, kwargs
 
@@ -126,7 +130,10 @@ def sequential_from_lines(spec: ModelSpec, inputs: Inputs) -> nn.Sequential:
     named, x, previous = OrderedDict(), inputs.dummy(), "the input"
     lines = cnn_layers(*shape[1:]) if spec.layers == CNN_LAYERS and not inputs.tokens else spec.layers  # fits the size
     for line in lines:
-        name, layer_type, args, kwargs = parse_layer(line, symbols)
+        try:
+            name, layer_type, args, kwargs = parse_layer(line, symbols)
+        except ModelSpecError as e:  # which model's line it is, as every other message here says
+            raise ModelSpecError(f"models.{spec.name} {e}") from None
         where = f"models.{spec.name} layer {name}"
         if name in named:
             raise ModelSpecError(f"{where}: the name is used twice; give each layer its own name")
@@ -139,7 +146,8 @@ def sequential_from_lines(spec: ModelSpec, inputs: Inputs) -> nn.Sequential:
         try:
             layer = layer_type(*args, **kwargs)
         except (TypeError, ValueError) as e:
-            raise ModelSpecError(f"{where}: {layer_type.__name__}{tuple(args)}: {e}") from None
+            shown = ", ".join([*map(repr, args), *(f"{k}={v!r}" for k, v in kwargs.items())])
+            raise ModelSpecError(f"{where}: {layer_type.__name__}({shown}): {e}") from None  # as written, auto filled in
         if not x.is_floating_point() and not isinstance(layer, nn.Embedding):
             raise not_tokens(f"models.{spec.name}", layer)
         need = wants(layer)

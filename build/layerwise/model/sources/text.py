@@ -68,9 +68,11 @@ def read_text(path: Path) -> str:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as e:
-        line = raw[: e.start].count(b"\n") + 1
+        line = raw[: e.start].count(b"\n") + 1  # where an editor shows it: the line, the character in it
+        column = len(raw[raw.rfind(b"\n", 0, e.start) + 1 : e.start].decode("utf-8")) + 1
         raise DataError(
-            f"{path}: not UTF-8 text (line {line}, byte {e.start}); save it as UTF-8 or leave it out of data.root"
+            f"{path}:{line}: not UTF-8 text (character {column}: byte 0x{raw[e.start]:02x}); "
+            "save it as UTF-8 or leave it out of data.root"
         ) from None
     if not text.strip():
         raise DataError(f"{path}: the file is empty; add text or leave it out of data.root")
