@@ -159,7 +159,8 @@ def test_the_tour_coming_on_screen_after_both_explorers_shows_the_transformers_w
     down) has run its own word: the tour still takes the transformer's word, not none."""
     url, result, _ = languages
     info = result.dataset.text
-    expected = pooled_by_torch(trained_network(result), tokenize("Wasserfall", info.vocabulary, info.unknown), len(info.vocabulary))
+    tokens = tokenize("Wasserfall", info.vocabulary, info.unknown)
+    expected = pooled_by_torch(trained_network(result), tokens, len(info.vocabulary))
     page.goto(url)
     page.locator("#fig-word .text-explorer textarea").fill("Wasserfall")
     expect(page.locator("#fig-word .text-explorer")).to_have_attribute("data-drawn", "Wasserfall", timeout=60_000)

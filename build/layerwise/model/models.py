@@ -147,7 +147,8 @@ def sequential_from_lines(spec: ModelSpec, inputs: Inputs) -> nn.Sequential:
             layer = layer_type(*args, **kwargs)
         except (TypeError, ValueError) as e:
             shown = ", ".join([*map(repr, args), *(f"{k}={v!r}" for k, v in kwargs.items())])
-            raise ModelSpecError(f"{where}: {layer_type.__name__}({shown}): {e}") from None  # as written, auto filled in
+            # The call as written (with `auto` filled in), keywords included.
+            raise ModelSpecError(f"{where}: {layer_type.__name__}({shown}): {e}") from None
         if not x.is_floating_point() and not isinstance(layer, nn.Embedding):
             raise not_tokens(f"models.{spec.name}", layer)
         need = wants(layer)

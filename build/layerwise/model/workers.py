@@ -109,4 +109,3 @@ def run_graph(tasks: list[Task]) -> dict:
         executor.shutdown(wait=True, kill_workers=True)
         raise
     return results
-
