@@ -125,7 +125,7 @@ def run_pipelines(articles: list[Article], stages_keys: dict, cache: Cache, grap
     # Said before the first stage ends (minutes on a large site): the workers draw no progress bars.
     runs = sum(":train/" in task.name for task in tasks)
     print(
-        f"training {runs} run(s) for {len(computing)} article(s), and analysing them, on {workers.cores()} "
+        f"training {runs} run(s) for {', '.join(a.slug for a in computing)}, and analysing them, on {workers.cores()} "
         "worker processes; a line as each stage ends",
         flush=True,
     )
