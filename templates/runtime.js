@@ -143,9 +143,9 @@ export async function loadSample(model) {
 // later still gets the latest (`show` is called with it at once, then with each new one).
 // `outputs` ({ model, values: every layer's output }) is what the explorer's model computed of
 // it, so a widget of the same model need not run it again.
-// `model`: a widget that shows one model's runs only (a text's Grand Tour) gets the latest of that
-// model's at once, not a later one of another model's (another explorer coming on screen with its
-// own word before the widget mounted would otherwise leave it with none).
+// `model`: a widget that shows one model's runs only (a text's Grand Tour) gets that model's
+// examples only, the latest of them at once: another model's explorer, coming on screen with its
+// own word, neither replaces the reader's word nor leaves a widget mounted after it with none.
 let latestExample = null;
 const latestOfModel = new Map();
 export function shareExample(pixels, outputs = null) {
@@ -156,7 +156,9 @@ export function shareExample(pixels, outputs = null) {
 export function onExample(show, model = null) {
   const first = model ? latestOfModel.get(model) : latestExample;
   if (first) show(first.pixels, first.outputs);
-  window.addEventListener("layerwise:drawn", (event) => show(event.detail.pixels, event.detail.outputs));
+  window.addEventListener("layerwise:drawn", ({ detail }) => {
+    if (!model || detail.outputs?.model === model) show(detail.pixels, detail.outputs);
+  });
 }
 export const latest = () => latestExample?.pixels ?? null;
 // What a point's hover shows of sampled example i (model/representation.py's preview): its picture

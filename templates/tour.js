@@ -217,14 +217,11 @@ async function mount(root, near) {
   // The explorer's example (the latest at once, if it showed one before the tour came near): the
   // reader's dot, and part of a link to this view once the address holds one.
   onExample((shown, outputs) => {
-    // A text's point is this model's own run of it: another model's explorer (coming on screen
-    // with its own word) leaves the reader's word from this model's explorer in place.
-    if (!data.meta.every_snapshot && outputs?.model !== model) return;
     pixels = shown;
     shared = outputs;
     updateReader();
     if (link.linked()) link.write();
-  }, data.meta.every_snapshot ? null : model); // the latest of this model's, if another's came since
+  }, data.meta.every_snapshot ? null : model); // a text's point is this model's own run of it
   ui.canvas.addEventListener("pointerup", link.write);
   new ResizeObserver(() => { renderer.size(); draw(); }).observe(ui.canvas);
   if (link.linked()) readLink(link.linked());
