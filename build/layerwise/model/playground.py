@@ -17,6 +17,7 @@ generator simple enough to be the same in templates/playground-state.js, which m
 points for a seed); or an author's own, read from a CSV (read_points), in the plane as written.
 """
 
+import contextlib
 import csv
 import functools
 import math
@@ -429,20 +430,47 @@ def export_graphs() -> dict[str, bytes]:
     }
 
 
+TRANSLATION_TABLES: dict = {}  # opset -> the exporter's table, for this process
+
+
+@contextlib.contextmanager
+def one_translation_table():
+    """The dynamo exporter builds its table of aten-to-ONNX translations anew on every export
+    (half a second; a build makes a dozen exports). It changes that table only for a custom
+    translation, which no export here passes: one table a process serves them all."""
+    from torch.onnx._internal.exporter import _constants, _registration
+
+    registry = _registration.ONNXRegistry
+    built = registry.__dict__["from_torchlib"]
+    build = built.__get__(None, registry)
+
+    def shared(opset_version=_constants.TORCHLIB_OPSET):
+        if opset_version not in TRANSLATION_TABLES:
+            TRANSLATION_TABLES[opset_version] = build(opset_version=opset_version)
+        return TRANSLATION_TABLES[opset_version]
+
+    registry.from_torchlib = staticmethod(shared)
+    try:
+        yield
+    finally:
+        registry.from_torchlib = built
+
+
 def onnx_bytes(function, args, inputs, outputs, dynamic=None) -> bytes:
     """The dynamo exporter's graph without its per-node provenance (the fx node, the Python
     stack: five sixths of the file)."""
     import torch
 
-    model = torch.onnx.export(
-        function,
-        tuple(args),
-        input_names=list(inputs),
-        output_names=list(outputs),
-        dynamic_shapes=dynamic,
-        dynamo=True,
-        verbose=False,
-    ).model_proto
+    with one_translation_table():
+        model = torch.onnx.export(
+            function,
+            tuple(args),
+            input_names=list(inputs),
+            output_names=list(outputs),
+            dynamic_shapes=dynamic,
+            dynamo=True,
+            verbose=False,
+        ).model_proto
     for node in model.graph.node:
         node.doc_string = ""
         del node.metadata_props[:]
