@@ -41,13 +41,19 @@ QUICK = {
 EVERY_ARTICLE = {**QUICK, "analysis": {"methods": ["pca"]}}
 
 
+def files_held_whole() -> set[str]:
+    """The test files that hold module fixtures: each goes to one worker whole (built once, not
+    once per worker)."""
+    return {p.name for p in Path(__file__).parent.glob("test_*.py") if 'scope="module"' in p.read_text()}
+
+
 def pytest_xdist_make_scheduler(config, log):
-    """Whole files to one worker where they hold module fixtures (built once, not once per
-    worker); every other test on its own to whichever worker is free. (xdist's loadgroup would
-    say this with marks, but its marks are lost under pytest 9.)"""
+    """Whole files to one worker where they hold module fixtures; every other test on its own to
+    whichever worker is free. (xdist's loadgroup would say this with marks, but its marks are
+    lost under pytest 9.)"""
     from xdist.scheduler import LoadScopeScheduling
 
-    whole = {p.name for p in Path(__file__).parent.glob("test_*.py") if 'scope="module"' in p.read_text()}
+    whole = files_held_whole()
 
     class ByModuleFixtures(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:
@@ -60,11 +66,17 @@ def pytest_xdist_make_scheduler(config, log):
 def pytest_collection_modifyitems(items):
     """One test that needs the session's build first (its worker starts the build at once), then
     every test that needs no such build, then the rest: the other workers run tests of their
-    own while the build trains, rather than wait for its lock."""
-    needs_build = [item for item in items if "site_build" in getattr(item, "fixturenames", ())]
-    if needs_build:
-        later = {id(item) for item in needs_build[1:]}
-        items.sort(key=lambda item: 0 if item is needs_build[0] else 2 if id(item) in later else 1)
+    own while the build trains, rather than wait for its lock. A file that goes to a worker whole
+    waits with the rest if any of its tests needs the build (else its worker would sit on the
+    lock with the file's other tests undone)."""
+    whole = files_held_whole()
+
+    def needs_build(item) -> bool:
+        return "site_build" in getattr(item, "fixturenames", ())
+
+    waiting = {item.path.name for item in items if needs_build(item) and item.path.name in whole}
+    first = next((item for item in items if needs_build(item) and item.path.name not in whole), None)
+    items.sort(key=lambda item: 0 if item is first else 2 if needs_build(item) or item.path.name in waiting else 1)
 
 
 def small_config(tmp: Path, **overrides) -> dict:
