@@ -311,7 +311,8 @@ def test_on_a_phone_every_control_is_a_24_px_target_and_nothing_scrolls_sideways
     assert page.evaluate("document.documentElement.scrollWidth") <= 360  # the network scrolls in its own box
     play = page.locator("#fig-spiral").get_by_role("button", name="Play")
     play.evaluate("(button) => button.scrollIntoView({ block: 'start' })")
-    output, network = page.locator("#fig-spiral canvas.playground-output").first, page.locator("#fig-spiral .playground-network")
+    output = page.locator("#fig-spiral canvas.playground-output").first
+    network = page.locator("#fig-spiral .playground-network")
     for shown in (play, output):  # wholly in the viewport
         box = shown.bounding_box()
         assert 0 <= box["y"] and box["y"] + box["height"] <= 740, box

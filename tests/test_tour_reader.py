@@ -120,7 +120,9 @@ def test_a_click_loads_the_dot_its_tooltip_shows_though_the_dots_have_moved_sinc
     page.goto(server + "/mnist.html#fig-tour?layer=fc1")
     explorer_ready(page)
     # What the tour hands the explorer (the explorer's first example may be that very dot's).
-    page.evaluate("() => addEventListener('layerwise:pick', (e) => (window.picked ??= []).push(Array.from(e.detail.pixels)))")
+    page.evaluate(
+        "() => addEventListener('layerwise:pick', (e) => (window.picked ??= []).push(Array.from(e.detail.pixels)))"
+    )
     tooltip = page.locator(".grand-tour .tour-tooltip")
     for _ in range(20):  # the dots move while the mouse gets there: again until it lands on one
         x, y, _ = wait_for(page, FREE_DOT, 0)
