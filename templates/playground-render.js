@@ -167,26 +167,30 @@ function layersOf(canvas) {
   return kept.get(canvas);
 }
 
-function drawPoints(layer, model, { train, test }, size, ink) {
+// `ratio`: device pixels per CSS pixel (a dot keeps its CSS size on a sharper screen).
+function drawPoints(layer, model, { train, test }, size, ink, ratio) {
   layer.width = size; layer.height = size;
   const ctx = layer.getContext("2d"), scale = size / (2 * model.extent);
   for (const [points, held] of [[train, false], [test, true]])
     for (const [x1, x2, label] of points) {
       ctx.beginPath();
-      ctx.arc((x1 + model.extent) * scale, (model.extent - x2) * scale, held ? 3 : 2.5, 0, 2 * Math.PI);
+      ctx.arc((x1 + model.extent) * scale, (model.extent - x2) * scale, (held ? 3 : 2.5) * ratio, 0, 2 * Math.PI);
       ctx.fillStyle = `rgb(${diverging(label).map(Math.round).join(",")})`;
       ctx.fill();
       ctx.strokeStyle = held ? ink : "rgba(255,255,255,.8)";
-      ctx.lineWidth = held ? 1.5 : 0.5;
+      ctx.lineWidth = (held ? 1.5 : 0.5) * ratio;
       ctx.stroke();
     }
 }
 
+// Drawn at the device's resolution (its CSS size unchanged): a phone's 2 or 3 device pixels per
+// CSS pixel otherwise blur the map's edges and the points.
 function drawOutput(canvas, model, values, data) {
-  const size = canvas.clientWidth || 240, ink = getComputedStyle(canvas).color, layers = layersOf(canvas);
+  const ratio = window.devicePixelRatio || 1, size = Math.round((canvas.clientWidth || 240) * ratio);
+  const ink = getComputedStyle(canvas).color, layers = layersOf(canvas);
   if (canvas.width !== size) { canvas.width = size; canvas.height = size; }
   if (layers.drawn?.data !== data || layers.drawn.size !== size || layers.drawn.ink !== ink) {
-    drawPoints(layers.points, model, data, size, ink);
+    drawPoints(layers.points, model, data, size, ink, ratio);
     layers.drawn = { data, size, ink };
     canvas.setAttribute("aria-label", `The network's output over the plane with ${data.train.length} training points (filled) and ${data.test.length} held-out ones (outlined)`);
   }

@@ -122,7 +122,11 @@ export function drawHeads(holder, probabilities, heads, characters, query, chose
     drawAttention(canvas, probabilities, h, characters, query, causal);
     canvas.setAttribute("aria-label", attentionSaid(probabilities, h, characters, query, causal, pressable));
     box.classList.toggle("chosen", h === chosen);
-    canvas.style.maxWidth = h === chosen ? `${2 * canvas.width}px` : ""; // large, yet never blurred past twice its size
+    // The chosen map large, yet never blurred past twice its size, and never shrunk below it: its
+    // labels stay ROW - 2 = 10 CSS px, a long text's map scrolling sideways in its box (a phone's).
+    canvas.style.maxWidth = h === chosen ? `${2 * canvas.width}px` : "";
+    const border = parseFloat(getComputedStyle(canvas).borderLeftWidth) || 0; // (outside its drawn pixels)
+    canvas.style.minWidth = h === chosen ? `${canvas.width + 2 * border}px` : "";
   });
   return causal;
 }

@@ -120,7 +120,7 @@ function attackControls({ meta: { attacks } }, state, classes, actions) {
 // dismisses it: a finger or a key has no hover, and a lifted finger must not lose it.
 function tooltips(e, widget, { classes, noun }) {
   const { state, data } = widget;
-  let pinned = -1;
+  let pinned = -1, shown = -1;
   const describe = (p) => {
     const predicted = data.predictions(Math.round(state.snapshot))[p];
     return `label ${classes[data.labels[p]]}, predicted ${classes[predicted]}` + (predicted !== data.labels[p] ? " ✗" : "");
@@ -134,6 +134,7 @@ function tooltips(e, widget, { classes, noun }) {
   }
   function tip(p, pin) { // p: the dot (-1: none)
     pinned = p >= 0 && pin ? p : -1;
+    shown = p;
     e.tooltip.hidden = p < 0;
     if (p < 0) return;
     const text = showPreview(e.thumb, data, p);
@@ -151,12 +152,16 @@ function tooltips(e, widget, { classes, noun }) {
   }
   e.load.addEventListener("click", loadPinned);
   const hide = () => { if (pinned < 0) e.tooltip.hidden = true; };
-  return { tip, loadPinned, describe, hide, pinned: () => pinned, follow: () => { if (pinned >= 0) place(pinned); } };
+  // The dot a passing pointer's tooltip shows now (-1: none): what a click loads, though the dots
+  // have moved since it was shown.
+  const hovered = () => (pinned < 0 && !e.tooltip.hidden ? shown : -1);
+  return { tip, loadPinned, describe, hide, hovered, pinned: () => pinned, follow: () => { if (pinned >= 0) place(pinned); } };
 }
 
 // Pointer and touch on the canvas. A mouse or pen dragged over empty space brushes a rectangle:
-// the points inside are selected, here and in every view of the same sample. A click on a point
-// loads that example into the layer explorer; on empty space it clears the selection. An axis
+// the points inside are selected, here and in every view of the same sample. A click loads the
+// example its tooltip shows into the layer explorer (that dot may have rotated from under the
+// pointer since); on empty space it clears the selection. An axis
 // handle, or the selection's (at its centroid), steers. A finger that lifts where it landed (a
 // tap) pins the tooltip of the dot under it; one that moves further is a swipe, which scrolls
 // the page and picks nothing.
@@ -176,13 +181,14 @@ function bindPointer(e, widget, actions, tips) {
     return Math.hypot(x - px, y - py) < reach(event, 12, 20);
   };
   const hover = (event) => { const p = dotAt(event); if (p >= 0 || tips.pinned() < 0) tips.tip(p, false); };
-  let brushFrom = null, tap = null;
+  let brushFrom = null, tap = null, pressed = -1; // pressed: the dot a mouse's click loads
   canvas.addEventListener("pointerdown", (event) => {
     const axis = handleAt(event);
     actions.grab(axis, axis < 0 && onSelection(event));
     if (state.dragging >= 0 || state.steeringSelection) return canvas.setPointerCapture(event.pointerId);
     if (event.pointerType === "touch") return (tap = { id: event.pointerId, x: event.clientX, y: event.clientY });
-    hover(event);
+    if (tips.hovered() < 0) hover(event); // else its tooltip stays: the dots may have moved from under it
+    pressed = tips.hovered();
     brushFrom = pointer(event);
     canvas.setPointerCapture(event.pointerId);
   });
@@ -205,7 +211,7 @@ function bindPointer(e, widget, actions, tips) {
     brushFrom = null;
     if (Math.hypot(to[0] - from[0], to[1] - from[1]) >= 5 * (window.devicePixelRatio || 1)) {
       actions.select(widget.renderer.pointsIn(from, to).filter((p) => p < sample.n), "brush");
-    } else if (dotAt(event) >= 0) pickExample(widget.data.example(dotAt(event)));
+    } else if (pressed >= 0) pickExample(widget.data.example(pressed)); // the tooltip's dot, not the one under it now
     else actions.select(null, "here");
     actions.setBrush(null);
   });

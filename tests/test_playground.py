@@ -298,7 +298,10 @@ def test_axe_finds_no_violations_on_the_playground(browser, server):
 
 
 def test_on_a_phone_every_control_is_a_24_px_target_and_nothing_scrolls_sideways(browser, server):
-    context = browser.new_context(viewport={"width": 360, "height": 740}, has_touch=True, is_mobile=True)
+    """And Play and the answer it trains on one screen; that answer drawn at the device's resolution."""
+    context = browser.new_context(
+        viewport={"width": 360, "height": 740}, has_touch=True, is_mobile=True, device_scale_factor=2
+    )
     page = context.new_page()
     open_playground(page, f"{server}/playground.html")
     small = page.evaluate("""() => [...document.querySelectorAll('#fig-spiral :is(button, input, select)')]
@@ -306,6 +309,16 @@ def test_on_a_phone_every_control_is_a_24_px_target_and_nothing_scrolls_sideways
         .filter(([, r]) => r.width < 24 || r.height < 24).map(([html, r]) => `${html} ${r.width}x${r.height}`)""")
     assert small == []
     assert page.evaluate("document.documentElement.scrollWidth") <= 360  # the network scrolls in its own box
+    play = page.locator("#fig-spiral").get_by_role("button", name="Play")
+    play.evaluate("(button) => button.scrollIntoView({ block: 'start' })")
+    output = page.locator("#fig-spiral canvas.playground-output").first
+    network = page.locator("#fig-spiral .playground-network")
+    for shown in (play, output):  # wholly in the viewport
+        box = shown.bounding_box()
+        assert 0 <= box["y"] and box["y"] + box["height"] <= 740, box
+    assert network.bounding_box()["y"] < 740  # the network's top too
+    width, css = output.evaluate("(canvas) => [canvas.width, canvas.clientWidth]")
+    assert width == 2 * css and css > 100
     context.close()
 
 

@@ -4,6 +4,7 @@ cards, and links and references checked across articles."""
 import gzip
 import json
 import os
+import re
 import stat
 import urllib.error
 import urllib.request
@@ -49,6 +50,29 @@ def test_two_articles_on_different_data_build_into_one_site(site_build):
     assert links[0] == "playground.html" and links[-2:] == ["fashion.html", "mnist.html"]  # newest first
     assert set(links) >= {f"{slug}.html" for slug in results} and len(set(links)) == len(links)  # every article once
     assert all(e.find(f"{ATOM}updated").text.endswith("T00:00:00Z") for e in entries)
+
+
+def test_an_articles_byline_and_share_image_say_what_its_figures_draw(site_build):
+    """content/playground.md trains on points of its own (its build is MNIST's, shared): its byline,
+    share card and index card name those points and picture them, never MNIST or digits; an
+    article of its dataset still names and pictures that."""
+    config, results = site_build
+    out = Path(config["out"])
+    page = (out / "playground.html").read_text()
+    said = "\n".join(re.findall(r"<meta [^>]*>", page)) + page[page.index('<dl class="byline">') : page.index("</dl>")]
+    drawn = re.findall(r"^:data: (\S+)$", (Path(config["content"]) / "playground.md").read_text(), re.M)
+    assert len(drawn) >= 2 and f"<dd>2-D points: {', '.join(dict.fromkeys(drawn))}</dd>" in said
+    assert not re.search(r"mnist|digit", said, re.I), said
+    picture = (out / "playground" / "thumbnail.png").read_bytes()
+    assert picture[:8] == b"\x89PNG\r\n\x1a\n" and picture != results["playground"].files["thumbnail.png"]
+    width = int.from_bytes(picture[16:20], "big")
+    assert f'<meta property="og:image:width" content="{width}">' in said
+    index = (out / "index.html").read_text()
+    card = index[index.index('href="playground.html"') :].split("</li>")[0]
+    assert "2-D points" in card and not re.search(r"mnist|digit", card, re.I)
+    mnist = (out / "mnist.html").read_text()
+    assert "<dd>MNIST (embedded), " in mnist and "of each class of MNIST" in mnist
+    assert (out / "mnist" / "thumbnail.png").read_bytes() == results["mnist"].files["thumbnail.png"]
 
 
 def results_of(page, slug: str) -> dict:

@@ -106,6 +106,16 @@ def test_every_control_is_labelled_reachable_by_keyboard_and_fits_a_phone(page, 
         page.keyboard.press("Tab")
     every = {"Your", "A", "Layer", "Head", "Query", "Generate", "temperature", "top-k", "seed"}
     assert every <= set(reached), reached
+    # A 50-character text's chosen map is never shrunk below its drawn size (its labels are drawn
+    # 10 px high: on screen at least 10 CSS px); wider than the phone, it scrolls in its own box.
+    text = "the quick brown fox jumps over the lazy dog, again"
+    page.get_by_label("Your text").fill(text)
+    expect(page.locator(".text-explorer")).to_have_attribute("data-drawn", text)
+    drawn, shown, box, scrolled = page.locator(".text-head.chosen canvas").evaluate(
+        "(c) => [c.width, c.clientWidth, c.parentNode.clientWidth, c.parentNode.scrollWidth]"
+    )
+    assert len(text) == 50 and shown >= drawn and scrolled > box, (drawn, shown, box, scrolled)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
     # The keyboard chooses a layer: the attention maps give way to the layer's heatmap.
     listed = [layer.name for layer in result.models[MODEL].layers if layer.type != "Lens"]
     first = attention_layers(result)[0].name

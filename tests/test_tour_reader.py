@@ -36,6 +36,22 @@ THUMBNAIL = """async (p) => {
 }"""
 
 
+# [the dot the tour's tooltip shows (found by its picture among the sample's; -1: none), the dot
+# the tour finds under the CSS point (cx, cy) now]; a one-channel sample (MNIST's).
+HOVERED = """async ([cx, cy]) => {
+    const tour = await window.layerwise.tours[0], r = tour.renderer, canvas = r.canvas;
+    const { loadSample } = await import('./assets/runtime.js');
+    const sample = await loadSample(tour.root.dataset.model);
+    const thumb = tour.root.querySelector('.tour-tooltip canvas');
+    const ink = thumb.getContext('2d').getImageData(0, 0, thumb.width, thumb.height).data;
+    let shown = -1;
+    for (let p = 0; p < tour.sample.n && shown < 0; p++)
+        if (sample.thumbnail(p).every((v, i) => 255 - ink[4 * i] === v)) shown = p;
+    const box = canvas.getBoundingClientRect(), scale = box.width / canvas.width;
+    return [shown, r.pointAt((cx - box.left) / scale, (cy - box.top) / scale, 8 * devicePixelRatio)];
+}"""
+
+
 def wait_for(page, script, arg=None, predicate=bool, tries=200):
     """Poll page.evaluate (the page's CSP refuses wait_for_function's eval) until predicate holds."""
     for _ in range(tries):
@@ -96,6 +112,31 @@ def test_on_a_phone_a_swipe_scrolls_without_picking_and_a_tap_pins_a_tooltip_tha
     expect(tour.locator(".tour-status")).to_contain_text("into the explorer")
     assert errors == []
     context.close()
+
+
+def test_a_click_loads_the_dot_its_tooltip_shows_though_the_dots_have_moved_since(page, server):
+    """The tour plays: between the tooltip appearing and the click, its dot rotates from under the
+    pointer. The click loads the dot the tooltip shows, not whatever is under the pointer now."""
+    page.goto(server + "/mnist.html#fig-tour?layer=fc1")
+    explorer_ready(page)
+    # What the tour hands the explorer (the explorer's first example may be that very dot's).
+    page.evaluate(
+        "() => addEventListener('layerwise:pick', (e) => (window.picked ??= []).push(Array.from(e.detail.pixels)))"
+    )
+    tooltip = page.locator(".grand-tour .tour-tooltip")
+    for _ in range(20):  # the dots move while the mouse gets there: again until it lands on one
+        x, y, _ = wait_for(page, FREE_DOT, 0)
+        page.mouse.move(x, y)
+        if tooltip.is_visible():
+            break
+    shown, _ = page.evaluate(HOVERED, [x, y])
+    assert shown >= 0
+    wait_for(page, HOVERED, [x, y], predicate=lambda now: now[1] != shown)  # rotated from under the pointer
+    assert page.evaluate(HOVERED, [x, y])[0] == shown  # the tooltip still shows it
+    page.mouse.down()
+    page.mouse.up()
+    assert wait_for(page, "window.picked ?? []") == [page.evaluate(THUMBNAIL, shown)]
+    assert page.console_errors == []
 
 
 def test_a_shared_link_with_play_does_not_override_reduced_motion(browser, server):

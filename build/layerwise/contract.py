@@ -84,6 +84,15 @@ PALETTE = [
 DIVERGING = [(-1, [0, 0, 255]), (0, [255, 255, 255]), (1, [255, 0, 0])]
 
 
+def diverging(t: float) -> tuple[int, int, int]:
+    """DIVERGING's colour at t in [-1, 1], interpolated as the page does (runtime.diverging): for
+    pictures the build draws."""
+    t = max(-1.0, min(1.0, t))
+    (_, low), (_, zero), (_, high) = DIVERGING
+    to, share = (high, t) if t >= 0 else (low, -t)
+    return tuple(round(z + (o - z) * share) for z, o in zip(zero, to))
+
+
 def diverging_colorscale() -> list:
     """DIVERGING as a Plotly colorscale over [zmin, zmax] = [-limit, limit]."""
     return [[(value + 1) / 2, "rgb({}, {}, {})".format(*rgb)] for value, rgb in DIVERGING]

@@ -62,6 +62,7 @@ class Page:
     widgets: set = field(default_factory=set)  # names of the browser modules the page needs
     labels: dict = field(default_factory=dict)  # figure label -> number
     external_links: list = field(default_factory=list)  # (line, URL): left alone, listed by the build
+    shown: list = field(default_factory=list)  # per figure, in order: its own data (OwnData), or None: the article's
 
 
 FRONT_MATTER = re.compile(r"\A---\n(.*?)\n---\n", re.S)
@@ -451,15 +452,15 @@ def render_figures(
 ) -> tuple[list[Token], dict, set]:
     """Replace ```{figure} fences by their HTML, numbered in order. The caption stays an inline
     token, so citations, terms and math in it are resolved like any other prose.
-    Returns (tokens, {label: number}, widgets, {label: figure name})."""
-    out, labels, widgets, named, errors = [], {}, set(), {}, []
+    Returns (tokens, {label: number}, widgets, {label: figure name}, [each figure's own data or None])."""
+    out, labels, widgets, named, shown, errors = [], {}, set(), {}, [], []
     for token in tokens:
         if not (token.type == "fence" and token.info.startswith("{figure}")):
             out.append(token)
             continue
         line = token_line(token, offset)
         try:  # every figure's mistake is said, not only the first
-            name, figure, label, caption, html_figure = one_figure(path, line, token, site)
+            name, figure, label, caption, html_figure, own = one_figure(path, line, token, site)
         except ContentError as e:
             errors.append(e)
             continue
@@ -469,6 +470,7 @@ def render_figures(
             raise ContentError(path, line, f"label '{label}' is used twice; give each figure its own :label:")
         labels[label] = number
         named[label] = name
+        shown.append(own)
         widgets.update(figure.widgets)
         caption_token = Token("inline", "", 0, content=caption, map=token.map, children=[])
         md.inline.parse(caption, md, env, caption_token.children)
@@ -486,11 +488,11 @@ def render_figures(
             Token("html_block", "", 0, content="</figcaption></figure>\n"),
         ]
     raise_all(errors)
-    return out, labels, widgets, named
+    return out, labels, widgets, named, shown
 
 
 def one_figure(path: Path, line: int, token: Token, site: ArticleInputs) -> tuple:
-    """A ```{figure} fence's (name, Figure, label or None, caption, HTML), its options checked."""
+    """A ```{figure} fence's (name, Figure, label or None, caption, HTML, its own data or None), its options checked."""
     name, options, caption = parse_directive(path, line, token)
     if name not in FIGURES:
         raise ContentError(path, line, f"unknown figure '{name}'; registered figures: {', '.join(sorted(FIGURES))}")
@@ -498,7 +500,8 @@ def one_figure(path: Path, line: int, token: Token, site: ArticleInputs) -> tupl
     try:
         typed = figure.check_options(options, site.result, source=path)
         label = typed.pop("label")
-        return name, figure, label, caption, site.figure_html(name, figure, typed)
+        own = figure.shows(typed) if figure.shows else None
+        return name, figure, label, caption, site.figure_html(name, figure, typed), own
     except FigureError as e:
         raise ContentError(path, e.line or line, str(e)) from None
 
@@ -526,6 +529,7 @@ class Draft:
     widgets: set
     bibliography: "Bibliography | None"
     figures: dict = field(default_factory=dict)  # figure label -> the registered figure's name
+    shown: list = field(default_factory=list)  # per figure: its own data (OwnData), or None: the article's
 
     @property
     def anchors(self) -> set[str]:
@@ -767,8 +771,8 @@ def parse_page(path: Path, slug: str, url: str, text: str, site: ArticleInputs, 
     env: dict = {}
     tokens = md.parse(body, env)
     refuse_scripts(path, offset, tokens)
-    tokens, labels, widgets, named = render_figures(path, offset, tokens, md, env, site)
-    return Draft(path, slug, url, meta, site, offset, md, env, tokens, labels, widgets, bibliography, named)
+    tokens, labels, widgets, named, shown = render_figures(path, offset, tokens, md, env, site)
+    return Draft(path, slug, url, meta, site, offset, md, env, tokens, labels, widgets, bibliography, named, shown)
 
 
 def finish_page(draft: Draft, drafts: dict, errors: list) -> Page:
@@ -786,7 +790,16 @@ def finish_page(draft: Draft, drafts: dict, errors: list) -> Page:
     if cited:
         headings.append((2, "references", "References"))
     return Page(
-        draft.path, draft.slug, draft.url, draft.meta, html_out, headings, draft.widgets, draft.labels, external
+        draft.path,
+        draft.slug,
+        draft.url,
+        draft.meta,
+        html_out,
+        headings,
+        draft.widgets,
+        draft.labels,
+        external,
+        draft.shown,
     )
 
 

@@ -125,13 +125,28 @@ class Card:
     authors: list[str]
     image: str  # its thumbnail under site/
     image_size: tuple[int, int]
-    dataset: str
-    models: int
+    image_alt: str  # what the thumbnail shows, for a share card
+    dataset: str  # what the article's figures show: the byline's "Data"
+    models: int  # the models its build trained for it (0 where its figures draw data of their own)
 
 
-def card(article, result) -> Card:
-    meta = article.meta
-    thumbnail = f"{article.slug}/{site_path('thumbnail')}"
+def own_data(page) -> list:
+    """What an article's figures draw where every one draws data of its own (a playground's
+    points), not the article's dataset: [OwnData]; else [] (an article without figures too)."""
+    return page.shown if page.shown and all(page.shown) else []
+
+
+def thumbnail(page, result) -> bytes:
+    """The article's picture (index card, share image): its figures' own data where they draw
+    only that, else the build's held-out examples of its dataset."""
+    own = own_data(page)
+    return figures.own_data_png(own) if own else result.files[site_path("thumbnail")]
+
+
+def card(article, result, page, picture: bytes) -> Card:
+    """`picture`: its thumbnail's bytes (thumbnail())."""
+    meta, own, data = article.meta, own_data(page), result.dataset
+    dataset = figures.own_data_said(own) if own else f"{data.name}, {data.n_train + data.n_test:,} {data.noun}s"
     return Card(
         url=article.url,
         title=str(meta.get("title", article.slug)),
@@ -139,10 +154,11 @@ def card(article, result) -> Card:
         date=str(meta.get("date", "")),
         updated=str(meta.get("date") or datetime.date.fromtimestamp(article.path.stat().st_mtime)),
         authors=[a["name"] if isinstance(a, dict) else a for a in meta.get("authors", [])],
-        image=thumbnail,
-        image_size=png_size(result.files[site_path("thumbnail")]),
-        dataset=f"{result.dataset.name}, {result.dataset.n_train + result.dataset.n_test:,} {result.dataset.noun}s",
-        models=len(result.models),
+        image=f"{article.slug}/{site_path('thumbnail')}",
+        image_size=png_size(picture),
+        image_alt=f"What its figures draw, {dataset}" if own else f"One held-out example of each class of {dataset}",
+        dataset=dataset,
+        models=0 if own else len(result.models),
     )
 
 
@@ -295,7 +311,8 @@ def render_site(config: dict, settings, articles: list, results: dict, out: Path
         glossary = load_glossary(content / "glossary.yml")
         sites = article_inputs(articles, results, glossary, cache, content, node_modules)
         pages = render_pages([(a.path, a.slug, a.url, sites[a.slug]) for a in articles], cache)
-        cards = [card(a, results[a.slug]) for a in articles]
+        pictures = [thumbnail(page, results[a.slug]) for a, page in zip(articles, pages)]
+        cards = [card(a, results[a.slug], page, picture) for a, page, picture in zip(articles, pages, pictures)]
         env = jinja2.Environment(
             loader=jinja2.FileSystemLoader(templates),
             undefined=jinja2.StrictUndefined,
@@ -324,7 +341,16 @@ def render_site(config: dict, settings, articles: list, results: dict, out: Path
                 figures.link_schema(),
             )
             write_article(
-                new, env, article, page, results[article.slug], replaced, contract=contract, **around, **shared
+                new,
+                env,
+                article,
+                page,
+                results[article.slug],
+                pictures[i],
+                replaced,
+                contract=contract,
+                **around,
+                **shared,
             )
         if not any(a.is_index for a in articles):
             (new / SITE_FILES["index"]).write_text(env.get_template("index.html.j2").render(**shared))
@@ -364,16 +390,19 @@ def article_inputs(
     }
 
 
-def write_article(new: Path, env, article, page, result, replaced: Path | None = None, **context) -> None:
+def write_article(
+    new: Path, env, article, page, result, picture: bytes, replaced: Path | None = None, **context
+) -> None:
     """One article's page, and its files under its own folder (an on-demand file only where its
-    widget is on the page); a file the `replaced` site held with the same bytes is linked."""
+    widget is on the page), `picture` its thumbnail; a file the `replaced` site held with the
+    same bytes is linked."""
     body, figure_files = externalise_figures(page.html, f"{article.slug}/")
     html_page = env.get_template("page.html.j2").render(
         page=dataclasses.replace(page, html=body), meta=page.meta, **context
     )
     (new / page.url).write_text(html_page)
     unread = {site_path(kind) for kind, widget in ON_DEMAND.items() if widget not in page.widgets}
-    for relative, content_bytes in {**result.files, **figure_files}.items():
+    for relative, content_bytes in {**result.files, **figure_files, site_path("thumbnail"): picture}.items():
         if relative not in unread:
             (new / article.slug / relative).parent.mkdir(parents=True, exist_ok=True)
             before = replaced and replaced / article.slug / relative

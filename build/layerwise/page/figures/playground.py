@@ -7,9 +7,11 @@ import html
 import json
 from pathlib import Path
 
-from ... import converters
+import numpy as np
+
+from ... import contract, converters
 from ...model import exports, playground
-from . import FIGURES, NEEDS_SOURCE, FigureError, choice, fallback, figure, number, whole
+from . import FIGURES, NEEDS_SOURCE, FigureError, OwnData, choice, fallback, figure, number, whole
 
 
 @converters.described({"type": "list", "of": {"type": "choice", "values": list(playground.FEATURES)}, "min_length": 1})
@@ -109,8 +111,36 @@ def model_description() -> dict:
     }
 
 
+def own_points(options: dict) -> OwnData:
+    """The points a playground trains on (the article's data is not read): its byline and picture."""
+    setup = setup_from(options)
+    return OwnData("2-D points", setup.data, functools.partial(points_tile, setup))
+
+
+@functools.lru_cache(maxsize=64)  # `layerwise serve` renders again on every edit: drawn once a process
+def points_tile(setup: playground.Setup, size: int):
+    """Every point of `setup` over the plane the figure shows, a small disc coloured by its label
+    (or target) as the page colours them: a square PIL image `size` pixels a side. (Discs as
+    arrays: PIL's ellipse a point was 60 ms of every render.)"""
+    from PIL import Image
+
+    points, extent = setup.points(), playground.EXTENT  # (N, 3): x1, x2, label or target
+    scale, radius = size / (2 * extent), max(1, round(size / 80))
+    rows, columns = (extent - points[:, 1]) * scale, (points[:, 0] + extent) * scale  # (N,) each
+    centres = np.rint(np.stack([rows, columns], 1)).astype(int)  # (N, 2)
+    dy, dx = np.mgrid[-radius : radius + 1, -radius : radius + 1]
+    disc = dy**2 + dx**2 <= radius * (radius + 1)
+    offsets = np.stack([dy[disc], dx[disc]], 1)  # (K, 2)
+    pixels = (centres[:, None, :] + offsets[None]).reshape(-1, 2).clip(0, size - 1)  # (N * K, 2)
+    colours = np.array([contract.diverging(value) for value in points[:, 2]], np.uint8)  # (N, 3)
+    tile = np.full((size, size, 3), 255, np.uint8)  # (H, W, 3) white
+    tile[pixels[:, 0], pixels[:, 1]] = np.repeat(colours, len(offsets), 0)
+    return Image.fromarray(tile)
+
+
 @figure(
     "playground",
+    shows=own_points,
     widgets=("playground",),
     state=STATE,
     kinds=("image", "text"),  # its own points: the article's data is not read
@@ -168,6 +198,11 @@ def setup_of(options: dict, source: Path | None = None) -> playground.Setup:
         typed = FIGURES["playground"].check_options(given, None, source)
     except FigureError as e:
         raise ValueError(str(e)) from None
+    return setup_from(typed)
+
+
+def setup_from(typed: dict) -> playground.Setup:
+    """The directive's typed options (check_options) as a Setup."""
     setup, own = page_setup(typed), typed["data"]
     return playground.Setup(
         **{key: setup[key] for key in ("data", "activation", "batch", "regularization", "rate", "seed")},
