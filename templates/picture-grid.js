@@ -34,6 +34,11 @@ export function pictureGrid(container, label) {
       ctx.drawImage(pictures.get(place), x, y, w, h);
     }
   }
-  new ResizeObserver(() => { boxes = null; paint(); }).observe(container);
+  const resized = new ResizeObserver(() => { boxes = null; paint(); });
+  try { // its device pixels: a zoom too, where the browser says so
+    resized.observe(container, { box: "device-pixel-content-box" });
+  } catch {
+    resized.observe(container);
+  }
   return { canvas, show: (place, picture) => pictures.set(place, picture), paint };
 }
