@@ -75,7 +75,8 @@ def test_each_convolutions_filters_are_drawn_from_its_weights(page, server, buil
         _, inputs, k, kw = kernels.shape
         columns = math.ceil(math.sqrt(inputs))
         tiled = [columns * kw, math.ceil(inputs / columns) * k]  # the filter's picture: width, height
-        assert page.locator(f'.layer[data-layer="{layer}"] .maps canvas').count() == 1, "one canvas per layer, not per map"
+        grids = page.locator(f'.layer[data-layer="{layer}"] .maps canvas')
+        assert grids.count() == 1, "one canvas per layer, not one per map"
         for i in (0, len(kernels) - 1):
             ch, y, x = np.unravel_index(np.abs(kernels[i]).argmax(), kernels[i].shape)
             at = [int((ch % columns) * kw + x), int((ch // columns) * k + y)]
@@ -83,10 +84,13 @@ def test_each_convolutions_filters_are_drawn_from_its_weights(page, server, buil
                 """async ([layer, i, [x, y], [width, height], sign]) => {
                 const { diverging } = await import('./assets/runtime.js');
                 const place = document.querySelectorAll(`.layer[data-layer="${layer}"] .cell .filter`)[i];
-                const canvas = place.closest('.maps').querySelector('canvas.picture-grid'), ctx = canvas.getContext('2d');
-                const box = canvas.getBoundingClientRect(), r = place.getBoundingClientRect(), scale = canvas.width / box.width;
-                const px = Math.floor((r.left + place.clientLeft - box.left + ((x + 0.5) * place.clientWidth) / width) * scale);
-                const py = Math.floor((r.top + place.clientTop - box.top + ((y + 0.5) * place.clientHeight) / height) * scale);
+                const canvas = place.closest('.maps').querySelector('canvas.picture-grid');
+                const ctx = canvas.getContext('2d'), box = canvas.getBoundingClientRect();
+                const r = place.getBoundingClientRect(), scale = canvas.width / box.width;  // device pixels
+                // the centre of weight (x, y)'s square in the place's content box
+                const left = r.left + place.clientLeft - box.left, top = r.top + place.clientTop - box.top;
+                const px = Math.floor((left + ((x + 0.5) * place.clientWidth) / width) * scale);
+                const py = Math.floor((top + ((y + 0.5) * place.clientHeight) / height) * scale);
                 for (let t = 0; t < 100 && !ctx.getImageData(px, py, 1, 1).data[3]; t++)
                     await new Promise((r) => setTimeout(r, 50));  // its weights arrive after the model
                 return [Array.from(ctx.getImageData(px, py, 1, 1).data.slice(0, 3)), diverging(sign)];
