@@ -58,7 +58,8 @@ function paintFilter(canvas, filter, [inputs, k, kw], rgb) {
   paintGrid(canvas, flat, 0, canvas.width, canvas.height, maxAbs(filter), null);
 }
 
-// One view per layer: maps (C,H,W) as a grid of heatmaps (one canvas: picture-grid.js), vectors as a strip, class scores as bars.
+// One view per layer: maps (C,H,W) as a grid of heatmaps (all on one canvas: picture-grid.js),
+// vectors as a strip, class scores as bars.
 export function layerView(layer, classes, [C, H, W]) {
   const [a, b, c] = layer.shape;
   const box = el("section", { class: "layer", "data-layer": layer.name },
