@@ -2,6 +2,7 @@
 // scores as bars) drawing a given run's outputs, and the words and top classes of its answer.
 // Pixels and text only: no inference and no events (explorer.js).
 
+import { pictureGrid } from "./picture-grid.js";
 import { diverging, el, paintImage } from "./runtime.js";
 
 function colour(v, scale, zeroed) {
@@ -27,12 +28,20 @@ function maxAbs(values) {
 
 // A learned filter (in_channels x k x k). Reading the colour image directly (3 input channels),
 // it is drawn in colour (each weight mapped to 0..1 over the filter's range); otherwise its
-// input-channel slices are tiled in a near-square grid on the diverging scale. The canvas is
-// made with the view (no layout shift); its weights come with the model's (paintFilter).
-function filterCanvas([inputs, k, kw], rgb) {
-  if (rgb) return el("canvas", { width: kw, height: k, class: "filter", title: "learned filter (colour)" });
+// input-channel slices are tiled in a near-square grid on the diverging scale. Its picture and
+// its place in the cell are made with the view (no layout shift); its weights come with the
+// model's (paintFilter).
+function filterPicture([inputs, k, kw], rgb) {
+  if (rgb) return new OffscreenCanvas(kw, k);
   const columns = Math.ceil(Math.sqrt(inputs)), rows = Math.ceil(inputs / columns);
-  return el("canvas", { width: columns * kw, height: rows * k, class: "filter", title: "learned filter" });
+  return new OffscreenCanvas(columns * kw, rows * k);
+}
+
+// An empty box in a cell, of a picture's shape, where the layer's grid canvas shows it.
+function place(kind, picture, title) {
+  const box = el("span", { class: kind, ...(title ? { title } : {}) });
+  box.style.aspectRatio = `${picture.width} / ${picture.height}`;
+  return box;
 }
 
 function paintFilter(canvas, filter, [inputs, k, kw], rgb) {
@@ -49,7 +58,8 @@ function paintFilter(canvas, filter, [inputs, k, kw], rgb) {
   paintGrid(canvas, flat, 0, canvas.width, canvas.height, maxAbs(filter), null);
 }
 
-// One view per layer: maps (C,H,W) as a grid of heatmaps, vectors as a strip, class scores as bars.
+// One view per layer: maps (C,H,W) as a grid of heatmaps (all on one canvas: picture-grid.js),
+// vectors as a strip, class scores as bars.
 export function layerView(layer, classes, [C, H, W]) {
   const [a, b, c] = layer.shape;
   const box = el("section", { class: "layer", "data-layer": layer.name },
@@ -59,15 +69,23 @@ export function layerView(layer, classes, [C, H, W]) {
     const kernel = layer.step?.kind === "conv" && layer.step.weights.W?.[1].length === 4 ? layer.step.weights.W[1].slice(1) : null;
     const rgb = kernel?.[0] === 3 && C === 3;
     const cells = Array.from({ length: a }, () => {
-      const map = el("canvas", { width: c, height: b, class: "map" }), filter = kernel && filterCanvas(kernel, rgb);
-      return { cell: el("div", { class: "cell" }, ...(filter ? [filter] : []), map), map, filter };
+      const map = new OffscreenCanvas(c, b), filter = kernel && filterPicture(kernel, rgb);
+      const places = { map: place("map", map), filter: filter && place("filter", filter, `learned filter${rgb ? " (colour)" : ""}`) };
+      return { cell: el("div", { class: "cell" }, ...(filter ? [places.filter] : []), places.map), map, filter, places };
     });
-    box.append(el("div", { class: "maps" }, ...cells.map((x) => x.cell)));
+    const maps = el("div", { class: "maps" }, ...cells.map((x) => x.cell));
+    const grid = pictureGrid(maps, `The ${a} ${b}×${c} maps of ${layer.name}` + (kernel ? ", each under the learned filter that makes it" : ""));
+    cells.forEach(({ map, filter, places }) => { grid.show(places.map, map); if (filter) grid.show(places.filter, filter); });
+    box.append(maps);
     const size = kernel ? kernel.reduce((x, y) => x * y, 1) : 0;
     return { box, draw: (values, previous) => {
       const scale = maxAbs(values);
       cells.forEach(({ map }, i) => paintGrid(map, values, i * b * c, c, b, scale, layer.type === "ReLU" ? previous : null));
-    }, filters: kernel && ((W) => cells.forEach(({ filter }, i) => paintFilter(filter, W.subarray(i * size, (i + 1) * size), kernel, rgb))) };
+      grid.paint(cells.map(({ places }) => places.map));
+    }, filters: kernel && ((W) => {
+      cells.forEach(({ filter }, i) => paintFilter(filter, W.subarray(i * size, (i + 1) * size), kernel, rgb));
+      grid.paint(cells.map(({ places }) => places.filter));
+    }) };
   }
   if (a === classes.length) {
     // Probabilities grow from the bottom; scores that can be negative (logits) grow up or down

@@ -71,8 +71,11 @@ function offerDetails(model, views, layers, details, tensors) {
 function loadPicker(root, near, picker, picked) {
   const { dataset: { classes, noun, shape: [, H, W] } } = contract();
   return near.then(() => fetch(sitePath("examples"))).then((response) => response.json()).then((examples) => examples.pixels.forEach((pixels, i) => {
-    const thumb = el("canvas", { width: W, height: H });
-    paintImage(thumb, pixels);
+    // Drawn once, so shown as an image: a canvas would be a composited layer of its own (40 of
+    // them re-layerized on every frame the page animates).
+    const thumb = el("img", { width: W, height: H, alt: "" }), picture = new OffscreenCanvas(W, H);
+    paintImage(picture, pixels);
+    picture.convertToBlob().then((blob) => { thumb.src = URL.createObjectURL(blob); });
     const answer = examples.predictions[root.dataset.model][i]; // this explorer's own model's answer
     const wrong = answer !== examples.labels[i];
     const label = `held-out ${noun} ${i + 1}, labelled ${classes[examples.labels[i]]}` +

@@ -55,7 +55,9 @@ def test_onnxruntime_web_matches_python_on_every_layer(page, server, built):
 
 def test_each_convolutions_filters_are_drawn_from_its_weights(page, server, built):
     """Beside its maps, each filter of a convolution, its input channels tiled: the strongest weight
-    of filter i is the end of the diverging scale at its place (the weights file, not the HTML)."""
+    of filter i is the end of the diverging scale at its place (the weights file, not the HTML).
+    A layer's maps and filters are one canvas behind their cells (picture-grid.js): the pixel read
+    is the one the canvas shows at that weight's square of the filter's place."""
     import math
 
     from layerwise.config import CNN_LAYERS
@@ -72,18 +74,28 @@ def test_each_convolutions_filters_are_drawn_from_its_weights(page, server, buil
         kernels = weights[f"{layer}.weight"].numpy()  # (out, in, k, k)
         _, inputs, k, kw = kernels.shape
         columns = math.ceil(math.sqrt(inputs))
+        tiled = [columns * kw, math.ceil(inputs / columns) * k]  # the filter's picture: width, height
+        grids = page.locator(f'.layer[data-layer="{layer}"] .maps canvas')
+        assert grids.count() == 1, "one canvas per layer, not one per map"
         for i in (0, len(kernels) - 1):
             ch, y, x = np.unravel_index(np.abs(kernels[i]).argmax(), kernels[i].shape)
             at = [int((ch % columns) * kw + x), int((ch // columns) * k + y)]
             found = page.evaluate(
-                """async ([layer, i, [x, y], sign]) => {
+                """async ([layer, i, [x, y], [width, height], sign]) => {
                 const { diverging } = await import('./assets/runtime.js');
-                const canvas = document.querySelectorAll(`.layer[data-layer="${layer}"] canvas.filter`)[i];
-                for (let t = 0; t < 100 && !canvas.getContext('2d').getImageData(x, y, 1, 1).data[3]; t++)
+                const place = document.querySelectorAll(`.layer[data-layer="${layer}"] .cell .filter`)[i];
+                const canvas = place.closest('.maps').querySelector('canvas.picture-grid');
+                const ctx = canvas.getContext('2d'), box = canvas.getBoundingClientRect();
+                const r = place.getBoundingClientRect(), scale = canvas.width / box.width;  // device pixels
+                // the centre of weight (x, y)'s square in the place's content box
+                const left = r.left + place.clientLeft - box.left, top = r.top + place.clientTop - box.top;
+                const px = Math.floor((left + ((x + 0.5) * place.clientWidth) / width) * scale);
+                const py = Math.floor((top + ((y + 0.5) * place.clientHeight) / height) * scale);
+                for (let t = 0; t < 100 && !ctx.getImageData(px, py, 1, 1).data[3]; t++)
                     await new Promise((r) => setTimeout(r, 50));  // its weights arrive after the model
-                return [Array.from(canvas.getContext('2d').getImageData(x, y, 1, 1).data.slice(0, 3)), diverging(sign)];
+                return [Array.from(ctx.getImageData(px, py, 1, 1).data.slice(0, 3)), diverging(sign)];
             }""",
-                [layer, int(i), at, float(np.sign(kernels[i][ch, y, x]))],
+                [layer, int(i), at, tiled, float(np.sign(kernels[i][ch, y, x]))],
             )
             assert found[0] == list(found[1])[:3], (layer, i, found)
 
