@@ -136,11 +136,15 @@ def own_data(page) -> list:
     return page.shown if page.shown and all(page.shown) else []
 
 
-def thumbnail(page, result) -> bytes:
+def thumbnail(page, result, cache: Cache) -> bytes:
     """The article's picture (index card, share image): its figures' own data where they draw
-    only that, else the build's held-out examples of its dataset."""
+    only that (drawn once per data and code: a content-only rebuild imports no PIL for it), else
+    the build's held-out examples of its dataset."""
     own = own_data(page)
-    return figures.own_data_png(own) if own else result.files[site_path("thumbnail")]
+    if not own:
+        return result.files[site_path("thumbnail")]
+    key = cache_key("own data", [d.identity for d in own], code_hash("page.figures"))
+    return cache.get_or_compute("figures", key, lambda: figures.own_data_png(own))
 
 
 def card(article, result, page, picture: bytes) -> Card:
@@ -311,7 +315,7 @@ def render_site(config: dict, settings, articles: list, results: dict, out: Path
         glossary = load_glossary(content / "glossary.yml")
         sites = article_inputs(articles, results, glossary, cache, content, node_modules)
         pages = render_pages([(a.path, a.slug, a.url, sites[a.slug]) for a in articles], cache)
-        pictures = [thumbnail(page, results[a.slug]) for a, page in zip(articles, pages)]
+        pictures = [thumbnail(page, results[a.slug], cache) for a, page in zip(articles, pages)]
         cards = [card(a, results[a.slug], page, picture) for a, page, picture in zip(articles, pages, pictures)]
         env = jinja2.Environment(
             loader=jinja2.FileSystemLoader(templates),

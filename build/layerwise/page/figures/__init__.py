@@ -227,6 +227,7 @@ class OwnData:
     kind: str  # what it is, for the byline: "2-D points"
     name: str  # which: "circle", "moons.csv"
     tile: Callable[[int], object]  # a size in pixels -> a square RGB PIL image of it
+    identity: str  # what the tile is drawn from, in full (a setup, an author's points included): its cache key
 
 
 @dataclass

@@ -114,7 +114,7 @@ def model_description() -> dict:
 def own_points(options: dict) -> OwnData:
     """The points a playground trains on (the article's data is not read): its byline and picture."""
     setup = setup_from(options)
-    return OwnData("2-D points", setup.data, functools.partial(points_tile, setup))
+    return OwnData("2-D points", setup.data, functools.partial(points_tile, setup), repr(setup))
 
 
 @functools.lru_cache(maxsize=64)  # `layerwise serve` renders again on every edit: drawn once a process
