@@ -61,6 +61,7 @@ def test_citations_terms_cross_references_and_title_block(site):
         "---\ntitle: T\nauthors:\n  - name: Ada Lovelace\n    affiliation: Analytical Engines\n"
         "date: 2026-11-25\nbibliography: refs.bib\n---\n"
         "As {numref}`fig-a` shows, a {term}`ReLU` cuts [@knuth; @li2020grand], again [@knuth].\n\n"
+        "After [@knuth] a {term}`ReLU` and {numref}`fig-a` in one run of text.\n\n"
         "```{figure} ladder-table\n:label: fig-a\nA table, after [@li2020grand] with $x^2$.\n```\n"
     )
     main = html.split("<main")[1]
@@ -68,6 +69,9 @@ def test_citations_terms_cross_references_and_title_block(site):
     assert 'class="term" tabindex="0">ReLU<span class="definition tip" role="tooltip">max(0, x)' in main
     assert '[<a class="citation" href="#ref-knuth">1</a>, <a class="citation" href="#ref-li2020grand">2</a>]' in main
     assert 'again [<a class="citation" href="#ref-knuth">1</a>]' in main
+    # a role after a citation in the same run of text is still resolved, not left as "{term}"
+    assert "{term}" not in main and "{numref}" not in main
+    assert 'After [<a class="citation" href="#ref-knuth">1</a>] a <span class="term" tabindex="0">ReLU' in main
     assert 'after [<a class="citation" href="#ref-li2020grand">2</a>] with <span class="katex' in main
     references = main.split('id="references"')[1]
     assert references.index('id="ref-knuth"') < references.index('id="ref-li2020grand"')

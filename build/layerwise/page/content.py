@@ -600,13 +600,14 @@ def resolve_child(draft: Draft, line: int, children: list, j: int, drafts: dict,
         child.attrs["href"] = resolve_link(draft, line, child.attrs["href"], drafts, external)
     elif child.type == "image":
         child.attrs["src"] = resolve_link(draft, line, child.attrs["src"], drafts, external)
-    if child.type == "text" and "[@" in child.content:
+    is_text = child.type == "text"  # a citation below makes it html_inline; a role after it still counts
+    if is_text and "[@" in child.content:
         child.type = "html_inline"
         child.content = CITATION.sub(
             lambda m: cite(draft.path, line, m.group(1), draft.bibliography, cited),
             html.escape(child.content, quote=False),
         )
-    role = ROLE.search(child.content) if child.type == "text" else None
+    role = ROLE.search(child.content) if is_text else None
     if role and j + 1 < len(children) and children[j + 1].type == "code_inline":
         child.content = child.content[: role.start()]
         target = children[j + 1]
