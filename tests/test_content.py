@@ -133,3 +133,12 @@ def test_every_wrong_figure_of_every_page_is_said_at_once(site):
     assert "index.md:3: unknown figure 'no-such-figure'" in lines[0] and "index.md:7: " in lines[1]
     assert "has no option ':colour:'" in lines[1]
     assert "other.md:4: " in lines[2] and "must be one of accuracy, loss" in lines[2]
+
+
+def test_long_class_names_take_two_lines_over_a_weight_template():
+    """Over a fifth of a phone's width, "T-shirt/top" ran into "Trouser" beside it."""
+    from layerwise.page.figures.ten_neurons import two_lines
+
+    assert [two_lines(c) for c in ("T-shirt/top", "Ankle boot", "Trouser", "airplane", "7")] == [
+        "T-shirt/<br>top", "Ankle<br>boot", "Trouser", "airplane", "7"
+    ]
