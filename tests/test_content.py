@@ -102,6 +102,8 @@ def test_citations_terms_cross_references_and_title_block(site):
         ("---\ntitle: [unclosed\n---\n# Hi\n", 2, "front matter is not valid YAML"),
         ("# Hi\n\nline two\n\n{{ metrics.nope.accuracy }}\n", 5, "has no attribute 'nope'"),
         ("# Hi\n\n{{ metrics.cnn.test_accuracy | percnt }}\n", 3, "template syntax: No filter named 'percnt'"),
+        ("# Hi\n\n{{ metrics.cnn.test_acuracy | percent_ci }}\n", 3, "no attribute 'test_acuracy' (it has: title,"),
+        ("# Hi\n\n{{ metrics.cnnn.parameters | number }}\n", 3, "no attribute 'cnnn' (it has: "),
         ("---\ntitle: T\n---\n# Hi\n\nBad math $\\frac{1}{$ here.\n", 6, "invalid math"),
         ("", 1, "the article is empty; write its text"),
         ("---\ntitle: Only a title\n---\n\n", 4, "the article is empty"),

@@ -329,12 +329,39 @@ def template_environment(cache=None) -> jinja2.Environment:
     Python's internals ({{ ''.__class__.__mro__ }} is an error, not a rendered class list).
     Compiled code is kept in `cache` (a Cache), if given."""
     env = jinja2.sandbox.SandboxedEnvironment(
-        undefined=jinja2.StrictUndefined,
+        undefined=Missing,
         autoescape=False,
         bytecode_cache=cache and CompiledTemplates(cache, "prose"),
     )
-    env.filters.update(percent=percent, percent_ci=percent_ci, number=number)
+    env.filters.update({name: strict(f) for name, f in (("percent", percent), ("percent_ci", percent_ci), ("number", number))})
     return env
+
+
+class Missing(jinja2.StrictUndefined):
+    """StrictUndefined whose message names the keys that are there: "'dict object' has no
+    attribute 'test_acuracy' (it has: test_accuracy, ...)", where a misspelt leaf was told only
+    the build's top-level names."""
+
+    def _fail_with_undefined_error(self, *args, **kwargs):
+        there = self._undefined_obj
+        if isinstance(there, dict) and self._undefined_hint is None and there:
+            keys = [str(k) for k in there]
+            listed = ", ".join(keys[:12]) + (", ..." if len(keys) > 12 else "")
+            name = self._undefined_name
+            raise self._undefined_exception(f"'{type(there).__name__} object' has no attribute '{name}' (it has: {listed})")
+        return super()._fail_with_undefined_error(*args, **kwargs)
+
+
+def strict(number_filter):
+    """A filter given a value the build does not have ({{ metrics.cnn.test_acuracy | percent_ci }})
+    names the missing key, as the bare value would, not 'percent_ci takes an accuracy'."""
+
+    def filtered(value, *args, **kwargs):
+        if isinstance(value, jinja2.Undefined):
+            value._fail_with_undefined_error()
+        return number_filter(value, *args, **kwargs)
+
+    return filtered
 
 
 def fill_values(path: Path, body: str, offset: int, values: dict, cache=None) -> str:
