@@ -104,6 +104,8 @@ def test_citations_terms_cross_references_and_title_block(site):
         ("# Hi\n\n{{ metrics.cnn.test_accuracy | percnt }}\n", 3, "template syntax: No filter named 'percnt'"),
         ("# Hi\n\n{{ metrics.cnn.test_acuracy | percent_ci }}\n", 3, "no attribute 'test_acuracy' (it has: title,"),
         ("# Hi\n\n{{ metrics.cnnn.parameters | number }}\n", 3, "no attribute 'cnnn' (it has: "),
+        ("# Hi\n\n{{ metrics.cnn.parameter }}\n", 3, "no attribute 'parameter' (it has: title,"),
+        ("# Hi\n\nSo {claim}`metrics.cnn.test_acuracy > 0.5`.\n", 3, "no attribute 'test_acuracy' (it has: "),
         ("---\ntitle: T\n---\n# Hi\n\nBad math $\\frac{1}{$ here.\n", 6, "invalid math"),
         ("", 1, "the article is empty; write its text"),
         ("---\ntitle: Only a title\n---\n\n", 4, "the article is empty"),

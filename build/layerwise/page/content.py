@@ -266,7 +266,7 @@ COMPARISON = re.compile(r"\s(<=|>=|==|!=|<|>)\s")
 def check_claim(path: Path, line: int, claim: str, values: dict | None) -> str:
     """{claim}`left OP right`: an expression over the build's values that must hold, or the build
     fails naming both sides. Renders as a small mark saying the sentence was checked."""
-    env = jinja2.sandbox.SandboxedEnvironment(undefined=jinja2.StrictUndefined)
+    env = jinja2.sandbox.SandboxedEnvironment(undefined=Missing)  # a misspelt key names those there
     sides = COMPARISON.split(claim, maxsplit=1)
     try:
         whole = env.compile_expression(claim, undefined_to_none=False)
@@ -342,14 +342,13 @@ class Missing(jinja2.StrictUndefined):
     attribute 'test_acuracy' (it has: test_accuracy, ...)", where a misspelt leaf was told only
     the build's top-level names."""
 
-    def _fail_with_undefined_error(self, *args, **kwargs):
-        there = self._undefined_obj
-        if isinstance(there, dict) and self._undefined_hint is None and there:
+    @property
+    def _undefined_message(self) -> str:  # what every use of it raises (str, compare, filter, ...)
+        message, there = super()._undefined_message, self._undefined_obj
+        if isinstance(there, dict) and there and self._undefined_hint is None:
             keys = [str(k) for k in there]
-            listed = ", ".join(keys[:12]) + (", ..." if len(keys) > 12 else "")
-            name = self._undefined_name
-            raise self._undefined_exception(f"'{type(there).__name__} object' has no attribute '{name}' (it has: {listed})")
-        return super()._fail_with_undefined_error(*args, **kwargs)
+            message += f" (it has: {', '.join(keys[:12])}{', ...' if len(keys) > 12 else ''})"
+        return message
 
 
 def strict(number_filter):
