@@ -62,7 +62,10 @@ export async function placeReader(figure, Plotly, { model, layer, columns, cell,
     ringAt = p;
     const at = cells[p], x = (at % columns + 0.5) * cell[0], y = (Math.floor(at / columns) + 0.5) * cell[1];
     const said = `your ${noun}: nearest in ${layer} is held-out ${noun} ${sample.examples[p]}, labelled ${classes[sample.labels[p]]}`;
-    await Plotly.restyle(figure, { x: [[x]], y: [[y]], hovertext: [[said]] }, [trace]);
+    // Its words lean inwards near an edge: centred on a first or last column, a phone cut them off.
+    const column = at % columns;
+    const textposition = column < columns / 4 ? "top right" : column >= columns * 3 / 4 ? "top left" : "top center";
+    await Plotly.restyle(figure, { x: [[x]], y: [[y]], hovertext: [[said]], textposition: [textposition] }, [trace]);
     figure.dataset.readerCell = String(at);
     figure.dataset.readerNeighbour = String(sample.examples[p]);
   });

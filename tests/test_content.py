@@ -61,6 +61,7 @@ def test_citations_terms_cross_references_and_title_block(site):
         "---\ntitle: T\nauthors:\n  - name: Ada Lovelace\n    affiliation: Analytical Engines\n"
         "date: 2026-11-25\nbibliography: refs.bib\n---\n"
         "As {numref}`fig-a` shows, a {term}`ReLU` cuts [@knuth; @li2020grand], again [@knuth].\n\n"
+        "After [@knuth] a {term}`ReLU` and {numref}`fig-a` in one run of text.\n\n"
         "```{figure} ladder-table\n:label: fig-a\nA table, after [@li2020grand] with $x^2$.\n```\n"
     )
     main = html.split("<main")[1]
@@ -68,6 +69,9 @@ def test_citations_terms_cross_references_and_title_block(site):
     assert 'class="term" tabindex="0">ReLU<span class="definition tip" role="tooltip">max(0, x)' in main
     assert '[<a class="citation" href="#ref-knuth">1</a>, <a class="citation" href="#ref-li2020grand">2</a>]' in main
     assert 'again [<a class="citation" href="#ref-knuth">1</a>]' in main
+    # a role after a citation in the same run of text is still resolved, not left as "{term}"
+    assert "{term}" not in main and "{numref}" not in main
+    assert 'After [<a class="citation" href="#ref-knuth">1</a>] a <span class="term" tabindex="0">ReLU' in main
     assert 'after [<a class="citation" href="#ref-li2020grand">2</a>] with <span class="katex' in main
     references = main.split('id="references"')[1]
     assert references.index('id="ref-knuth"') < references.index('id="ref-li2020grand"')
@@ -98,6 +102,10 @@ def test_citations_terms_cross_references_and_title_block(site):
         ("---\ntitle: [unclosed\n---\n# Hi\n", 2, "front matter is not valid YAML"),
         ("# Hi\n\nline two\n\n{{ metrics.nope.accuracy }}\n", 5, "has no attribute 'nope'"),
         ("# Hi\n\n{{ metrics.cnn.test_accuracy | percnt }}\n", 3, "template syntax: No filter named 'percnt'"),
+        ("# Hi\n\n{{ metrics.cnn.test_acuracy | percent_ci }}\n", 3, "no attribute 'test_acuracy' (it has: title,"),
+        ("# Hi\n\n{{ metrics.cnnn.parameters | number }}\n", 3, "no attribute 'cnnn' (it has: "),
+        ("# Hi\n\n{{ metrics.cnn.parameter }}\n", 3, "no attribute 'parameter' (it has: title,"),
+        ("# Hi\n\nSo {claim}`metrics.cnn.test_acuracy > 0.5`.\n", 3, "no attribute 'test_acuracy' (it has: "),
         ("---\ntitle: T\n---\n# Hi\n\nBad math $\\frac{1}{$ here.\n", 6, "invalid math"),
         ("", 1, "the article is empty; write its text"),
         ("---\ntitle: Only a title\n---\n\n", 4, "the article is empty"),
@@ -129,3 +137,12 @@ def test_every_wrong_figure_of_every_page_is_said_at_once(site):
     assert "index.md:3: unknown figure 'no-such-figure'" in lines[0] and "index.md:7: " in lines[1]
     assert "has no option ':colour:'" in lines[1]
     assert "other.md:4: " in lines[2] and "must be one of accuracy, loss" in lines[2]
+
+
+def test_long_class_names_take_two_lines_over_a_weight_template():
+    """Over a fifth of a phone's width, "T-shirt/top" ran into "Trouser" beside it."""
+    from layerwise.page.figures.ten_neurons import two_lines
+
+    assert [two_lines(c) for c in ("T-shirt/top", "Ankle boot", "Trouser", "airplane", "7")] == [
+        "T-shirt/<br>top", "Ankle<br>boot", "Trouser", "airplane", "7"
+    ]

@@ -324,3 +324,18 @@ def test_check_runs_each_model_on_one_example_so_an_image_model_on_text_is_one_l
     said = capsys.readouterr().err
     assert "models.one_neuron: its first layer is a Flatten, which does not take tokens" in said, said
     assert not (tmp_path / "cache").exists() or not list((tmp_path / "cache").rglob("*.pickle"))  # nothing trained
+
+
+def test_the_text_thumbnail_draws_no_box_for_a_tab():
+    """A fortune's tab-indented line drew a missing-glyph box at its start on the index's card."""
+    import io
+
+    from PIL import Image
+
+    from layerwise.model.orchestrator import text_thumbnail_png
+
+    tabbed, spaced = (
+        Image.open(io.BytesIO(text_thumbnail_png([f"Law:\n{indent}Nothing."]))).convert("L")
+        for indent in ("\t", "    ")
+    )
+    assert tabbed.tobytes() == spaced.tobytes()

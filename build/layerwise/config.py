@@ -253,6 +253,14 @@ class ModelSpec:
         brought = self.onnx or self.checkpoint
         return f"trained elsewhere, brought in as {brought.name}" if brought else "trained by this build"
 
+    @staticmethod
+    def shown(path: Path) -> str:
+        """A checkpoint's or ONNX file's path for messages, from the working folder (the project's,
+        as a rule): the bare file name did not say which folder it was looked for in."""
+        import os
+
+        return os.path.relpath(path)
+
     def input_files(self) -> list[Path]:
         """Files outside Layerwise that decide the model: the cache key hashes them."""
         files = [p for p in (self.checkpoint, self.onnx) if p]

@@ -462,7 +462,7 @@ def build_network(spec: ModelSpec, shape, n_classes: int, text: TextInfo | None 
 
 def load_checkpoint(spec: ModelSpec, module: nn.Module) -> dict:
     """The state_dict in spec.checkpoint, checked against the module key by key and shape by shape."""
-    where = f"models.{spec.name}.checkpoint = '{spec.checkpoint}'"
+    where = f"models.{spec.name}.checkpoint = '{spec.shown(spec.checkpoint)}'"
     if not spec.checkpoint.exists():
         raise ModelSpecError(f"{where}: no such file")
     try:

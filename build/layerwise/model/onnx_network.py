@@ -31,7 +31,7 @@ def exposing(model: onnx.ModelProto, names: list[str], aliases: dict[str, str] |
 
 class OnnxNetwork:
     def __init__(self, spec: ModelSpec, shape, n_classes: int):
-        where = f"models.{spec.name}.onnx = '{spec.onnx.name}'"
+        where = f"models.{spec.name}.onnx = '{spec.shown(spec.onnx)}'"
         try:
             model = onnx.load(str(spec.onnx))
         except Exception as e:

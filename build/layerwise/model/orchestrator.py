@@ -499,6 +499,8 @@ def text_thumbnail_png(examples: list[str], size=(600, 240)) -> bytes:
     sheet = Image.new("RGB", size, "white")
     draw = ImageDraw.Draw(sheet)
     lines = [line for text in examples[:6] for line in text.splitlines()[:2]][:9]
+    # A tab (a fortune's indent) or another control character drew as a missing-glyph box.
+    lines = ["".join(c if c.isprintable() else " " for c in line.expandtabs(4)) for line in lines]
     for row, line in enumerate(lines):
         draw.text((16, 12 + 25 * row), line[:70], fill="#333333", font_size=18)
     out = io.BytesIO()

@@ -267,7 +267,7 @@ COMPARISON = re.compile(r"\s(<=|>=|==|!=|<|>)\s")
 def check_claim(path: Path, line: int, claim: str, values: dict | None) -> str:
     """{claim}`left OP right`: an expression over the build's values that must hold, or the build
     fails naming both sides. Renders as a small mark saying the sentence was checked."""
-    env = jinja2.sandbox.SandboxedEnvironment(undefined=jinja2.StrictUndefined)
+    env = jinja2.sandbox.SandboxedEnvironment(undefined=Missing)  # a misspelt key names those there
     sides = COMPARISON.split(claim, maxsplit=1)
     try:
         whole = env.compile_expression(claim, undefined_to_none=False)
@@ -330,12 +330,38 @@ def template_environment(cache=None) -> jinja2.Environment:
     Python's internals ({{ ''.__class__.__mro__ }} is an error, not a rendered class list).
     Compiled code is kept in `cache` (a Cache), if given."""
     env = jinja2.sandbox.SandboxedEnvironment(
-        undefined=jinja2.StrictUndefined,
+        undefined=Missing,
         autoescape=False,
         bytecode_cache=cache and CompiledTemplates(cache, "prose"),
     )
-    env.filters.update(percent=percent, percent_ci=percent_ci, number=number)
+    env.filters.update({name: strict(f) for name, f in (("percent", percent), ("percent_ci", percent_ci), ("number", number))})
     return env
+
+
+class Missing(jinja2.StrictUndefined):
+    """StrictUndefined whose message names the keys that are there: "'dict object' has no
+    attribute 'test_acuracy' (it has: test_accuracy, ...)", where a misspelt leaf was told only
+    the build's top-level names."""
+
+    @property
+    def _undefined_message(self) -> str:  # what every use of it raises (str, compare, filter, ...)
+        message, there = super()._undefined_message, self._undefined_obj
+        if isinstance(there, dict) and there and self._undefined_hint is None:
+            keys = [str(k) for k in there]
+            message += f" (it has: {', '.join(keys[:12])}{', ...' if len(keys) > 12 else ''})"
+        return message
+
+
+def strict(number_filter):
+    """A filter given a value the build does not have ({{ metrics.cnn.test_acuracy | percent_ci }})
+    names the missing key, as the bare value would, not 'percent_ci takes an accuracy'."""
+
+    def filtered(value, *args, **kwargs):
+        if isinstance(value, jinja2.Undefined):
+            value._fail_with_undefined_error()
+        return number_filter(value, *args, **kwargs)
+
+    return filtered
 
 
 def fill_values(path: Path, body: str, offset: int, values: dict, cache=None) -> str:
@@ -604,13 +630,14 @@ def resolve_child(draft: Draft, line: int, children: list, j: int, drafts: dict,
         child.attrs["href"] = resolve_link(draft, line, child.attrs["href"], drafts, external)
     elif child.type == "image":
         child.attrs["src"] = resolve_link(draft, line, child.attrs["src"], drafts, external)
-    if child.type == "text" and "[@" in child.content:
+    is_text = child.type == "text"  # a citation below makes it html_inline; a role after it still counts
+    if is_text and "[@" in child.content:
         child.type = "html_inline"
         child.content = CITATION.sub(
             lambda m: cite(draft.path, line, m.group(1), draft.bibliography, cited),
             html.escape(child.content, quote=False),
         )
-    role = ROLE.search(child.content) if child.type == "text" else None
+    role = ROLE.search(child.content) if is_text else None
     if role and j + 1 < len(children) and children[j + 1].type == "code_inline":
         child.content = child.content[: role.start()]
         target = children[j + 1]
