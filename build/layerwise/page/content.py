@@ -334,7 +334,9 @@ def template_environment(cache=None) -> jinja2.Environment:
         autoescape=False,
         bytecode_cache=cache and CompiledTemplates(cache, "prose"),
     )
-    env.filters.update({name: strict(f) for name, f in (("percent", percent), ("percent_ci", percent_ci), ("number", number))})
+    env.filters.update(
+        {name: strict(f) for name, f in (("percent", percent), ("percent_ci", percent_ci), ("number", number))}
+    )
     return env
 
 

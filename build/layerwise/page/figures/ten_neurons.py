@@ -42,7 +42,10 @@ def weight_templates(result, model: str) -> str:
     tiles = np.concatenate([part for c in range(channels) for part in (weights[:, c], gap)][:-1], axis=2)
     rows, columns = grid(len(classes))
     fig = make_subplots(
-        rows=rows, cols=columns, subplot_titles=[two_lines(c) for c in classes], horizontal_spacing=0.02,
+        rows=rows,
+        cols=columns,
+        subplot_titles=[two_lines(c) for c in classes],
+        horizontal_spacing=0.02,
         vertical_spacing=0.08,
     )
     limit = float(np.nanmax(np.abs(weights)))
