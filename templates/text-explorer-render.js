@@ -125,7 +125,8 @@ export function drawHeads(holder, probabilities, heads, characters, query, chose
     // The chosen map large, yet never blurred past twice its size, and never shrunk below it: its
     // labels stay ROW - 2 = 10 CSS px, a long text's map scrolling sideways in its box (a phone's).
     canvas.style.maxWidth = h === chosen ? `${2 * canvas.width}px` : "";
-    const border = parseFloat(getComputedStyle(canvas).borderLeftWidth) || 0; // (outside its drawn pixels)
+    // (its border lies outside its drawn pixels; read for the chosen map only: a style read a keystroke)
+    const border = h === chosen ? parseFloat(getComputedStyle(canvas).borderLeftWidth) || 0 : 0;
     canvas.style.minWidth = h === chosen ? `${canvas.width + 2 * border}px` : "";
   });
   return causal;

@@ -8,6 +8,7 @@ A model is a list of named layers written the way the article draws them,
 
 import copy
 import json
+import os
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -257,8 +258,6 @@ class ModelSpec:
     def shown(path: Path) -> str:
         """A checkpoint's or ONNX file's path for messages, from the working folder (the project's,
         as a rule): the bare file name did not say which folder it was looked for in."""
-        import os
-
         return os.path.relpath(path)
 
     def input_files(self) -> list[Path]:

@@ -117,7 +117,6 @@ def own_points(options: dict) -> OwnData:
     return OwnData("2-D points", setup.data, functools.partial(points_tile, setup), repr(setup))
 
 
-@functools.lru_cache(maxsize=64)  # `layerwise serve` renders again on every edit: drawn once a process
 def points_tile(setup: playground.Setup, size: int):
     """Every point of `setup` over the plane the figure shows, a small disc coloured by its label
     (or target) as the page colours them: a square PIL image `size` pixels a side. (Discs as
