@@ -81,7 +81,9 @@ export class TourRenderer {
     this.sideKey = null;
   }
 
-  radius() { return Math.min(this.canvas.width, this.canvas.height) / 2 - 16; }
+  // The unit disk's radius on a canvas, a margin inside its edges (the side view's too: its
+  // outermost dots sat on the panel's edge).
+  radius(canvas = this.canvas) { return Math.min(canvas.width, canvas.height) / 2 - 16; }
 
   // Canvas pixels of a screen point of the unit disk, and back.
   toCanvas(x, y) { return [this.canvas.width / 2 + x * this.radius(), this.canvas.height / 2 - y * this.radius()]; }
@@ -271,7 +273,7 @@ export class TourRenderer {
         xy[2 * p + k] = s;
         extent = Math.max(extent, Math.abs(s));
       }
-    const ctx = this.side.getContext("2d"), r = Math.min(this.side.width, this.side.height) / 2 - 4;
+    const ctx = this.side.getContext("2d"), r = this.radius(this.side);
     ctx.clearRect(0, 0, this.side.width, this.side.height);
     for (let p = 0; p < count; p++)
       ctx.drawImage((!mask || mask[p] ? this.sprites : this.dim)[labels[p]], this.side.width / 2 + (xy[2 * p] / extent) * r - 3, this.side.height / 2 - (xy[2 * p + 1] / extent) * r - 3);

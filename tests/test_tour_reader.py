@@ -104,6 +104,17 @@ def test_on_a_phone_a_swipe_scrolls_without_picking_and_a_tap_pins_a_tooltip_tha
     violations = page.evaluate("""async () => (await axe.run('.grand-tour', { resultTypes: ['violations'] }))
         .violations.map((v) => v.id + ': ' + v.nodes.map((n) => n.target.join(' ')).join(', '))""")
     assert violations == []
+    # The PCA side view keeps its outermost dots off its edges (they sat 1 px from the panel's edge).
+    margin = page.evaluate("""() => {
+        const side = document.querySelector('.tour-side'), { width, height } = side;
+        const alpha = side.getContext('2d').getImageData(0, 0, width, height).data;
+        let near = Infinity;
+        for (let y = 0; y < height; y++)
+            for (let x = 0; x < width; x++)
+                if (alpha[4 * (y * width + x) + 3]) near = Math.min(near, x, y, width - 1 - x, height - 1 - y);
+        return near;
+    }""")
+    assert 8 <= margin < 100, margin
     tooltip.get_by_role("button", name="Load into the explorer").tap()
     expected = [v / 255 for v in page.evaluate(THUMBNAIL, p)]
     loaded = wait_for(page, EXAMPLE, predicate=lambda shown: shown != before)
