@@ -78,7 +78,12 @@ MISTAKES = [
     ("two channels", "[data]\nchannels = 2", {}, "data.channels: must be one of 0, 1, 3, got 2"),
     ("test fraction above one", "[data]\ntest_fraction = 1.5", {}, "data.test_fraction: must be a number above 0"),
     ("dataset files missing", '[data]\nsource = "mnist"\nroot = "nothing-here"', {}, "missing train-images-idx3-ubyte"),
-    ("a folder of one class", '[data]\nsource = "folder"\nroot = "one-class"', {}, "has 1 class folder"),
+    (
+        "a folder of one class",
+        '[data]\nsource = "folder"\nroot = "one-class"',
+        {},
+        ("layerwise.toml: data.root = '", "has 1 class folder"),
+    ),
     ("TOML syntax", "[train\nepochs = 1", {}, "fix the TOML syntax there"),
     ("authors a number", None, {"index.md": "---\nauthors: 5\n---\n# Hi\n"}, "index.md:2: 'authors' must be a list"),
     (

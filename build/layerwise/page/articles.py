@@ -106,7 +106,7 @@ def plan_site(config: dict) -> tuple[SiteSettings, list[Article]]:
     """Every article of content/, its settings checked and its data described, before anything
     loads or trains. All config mistakes of all articles are raised together."""
     from ..model.pipeline import applies
-    from ..model.sources import check_sizes, describe_source
+    from ..model.sources import check_sizes, describe_configured
 
     content = Path(config["content"])
     settings = load_site_settings(content)
@@ -127,7 +127,7 @@ def plan_site(config: dict) -> tuple[SiteSettings, list[Article]]:
             continue
         data_key = json.dumps([article["data"], article["node_modules"]], sort_keys=True)
         if data_key not in described:  # once per dataset: a folder's images are opened to describe it
-            described[data_key] = describe_source(article["data"], article["node_modules"])
+            described[data_key] = describe_configured(article)
         if applies("analysis", described[data_key]):
             check_sizes(article["data"], article["record"], described[data_key])  # enough to analyse
         articles.append(Article(path, path.stem, meta, article, specs, described[data_key]))

@@ -100,6 +100,15 @@ def describe_source(data: dict, node_modules) -> Source:
     return getattr(kind, "converted", converted)(kind.describe(data, node_modules), data)
 
 
+def describe_configured(config: dict) -> Source:
+    """describe_source of a whole config's data; a mistake in it names the file that set it, as
+    every other config mistake does."""
+    try:
+        return describe_source(config["data"], config["node_modules"])
+    except DataError as e:
+        raise DataError(f"{config.get('source_file', 'config')}: {e}") from None
+
+
 def split_held_out(images, labels, data: dict) -> tuple:
     """(train_x, train_y, test_x, test_y) of examples with no held-out split of their own:
     stratified by class, data.test_fraction held out, reproducibly by data.seed."""
