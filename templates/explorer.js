@@ -16,11 +16,11 @@ import { offerUnits } from "./units.js";
 import { contract, el, exampleSize, loadModel, loadRuntime, paintImage, shareExample, sitePath } from "./runtime.js";
 
 // The elements, built at once (no layout shift).
-function build({ classes, noun, shape: [C, H, W] }, layers) {
+function build({ classes, noun, drawable, shape: [C, H, W] }, layers) {
   return {
     status: el("p", { class: "status", role: "status" }, "The network runs in your browser once you scroll here."),
     top: el("ol", { class: "top-classes", "aria-label": "The most likely classes" }),
-    drawable: C === 1,
+    drawable,
     pad: el("canvas", { width: 280, height: 280, class: "pad", tabindex: "0",
       "aria-label": `Drawing pad: draw a ${noun} with mouse, finger or pen; or with the keyboard: ` +
         "arrows move the pen (Shift: faster), Space puts it down or lifts it, Delete clears" }),

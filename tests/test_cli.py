@@ -16,7 +16,9 @@ from playwright.sync_api import expect
 
 from conftest import EVERY_ARTICLE, QUICK, ROOT, toml_text
 from layerwise.config import merge
-from layerwise.tools.scaffold import install_step
+from layerwise.model.result import DatasetInfo
+from layerwise.page.content import fill_values
+from layerwise.tools.scaffold import ARTICLE, install_step
 
 
 def config_file(tmp: Path, built) -> Path:
@@ -283,3 +285,11 @@ def test_the_publishing_workflow_installs_the_layerwise_the_project_was_made_wit
     step, ok = install_step(Installed(direct_url))
     assert step.splitlines()[-1].strip() == line and ok == reachable
     assert ("replace this line with where your Layerwise comes from" in step) == (not reachable)
+
+
+@pytest.mark.parametrize("shape,caption", [((1, 28, 28), "Draw, or pick a held-out"), ((3, 32, 32), "Pick a held-out")])
+def test_the_starter_article_offers_drawing_only_where_the_page_has_a_pad(shape, caption):
+    explorer = ARTICLE.split("```{{figure}} layer-explorer")[1].split("```")[0]
+    dataset = DatasetInfo("shapes", shape, ["a", "b"], "image", "resize", 10, 10)
+    filled = fill_values(Path("index.md"), explorer.format(), 0, {"dataset": dataset})
+    assert filled.splitlines()[-2].startswith(caption)

@@ -80,7 +80,8 @@ the build checks that sentence on its own numbers, and fails if it stops being t
 ```{{figure}} layer-explorer
 :model: cnn
 :label: fig-explorer
-Draw, or pick a held-out example, and watch every layer of the convolutional network respond.
+{{% if dataset.drawable %}}Draw, or pick{{% else %}}Pick{{% endif %}} a held-out example (or bring your own image), and
+watch every layer of the convolutional network respond.
 ```
 
 ## How the classes come apart
