@@ -13,14 +13,14 @@ import { drawingPad, preprocess, readImage } from "./explorer-input.js";
 import { layerView, showAnswer } from "./explorer-render.js";
 import { register } from "./lifecycle.js";
 import { offerUnits } from "./units.js";
-import { contract, el, exampleSize, loadModel, loadRuntime, paintImage, shareExample, sitePath } from "./runtime.js";
+import { contract, el, exampleSize, loadModel, loadRuntime, paintImage, rovingFocus, shareExample, sitePath, tabStop } from "./runtime.js";
 
 // The elements, built at once (no layout shift).
-function build({ classes, noun, shape: [C, H, W] }, layers) {
+function build({ classes, noun, drawable, shape: [C, H, W] }, layers) {
   return {
     status: el("p", { class: "status", role: "status" }, "The network runs in your browser once you scroll here."),
     top: el("ol", { class: "top-classes", "aria-label": "The most likely classes" }),
-    drawable: C === 1,
+    drawable,
     pad: el("canvas", { width: 280, height: 280, class: "pad", tabindex: "0",
       "aria-label": `Drawing pad: draw a ${noun} with mouse, finger or pen; or with the keyboard: ` +
         "arrows move the pen (Shift: faster), Space puts it down or lifts it, Delete clears" }),
@@ -28,7 +28,8 @@ function build({ classes, noun, shape: [C, H, W] }, layers) {
     clear: el("button", { type: "button" }, "Clear"),
     file: el("input", { type: "file", accept: "image/*", "aria-label": `Use your own image of a ${noun}` }),
     input: el("canvas", { width: W, height: H, class: "map input-view", "aria-label": `The ${H}×${W} input the model sees` }),
-    picker: el("div", { class: "picker", role: "group", "aria-label": `Pick a held-out ${noun} (outlined: ones the model gets wrong)` }),
+    // A toolbar: one tab stop, arrows move among the examples, Enter or Space picks one.
+    picker: el("div", { class: "picker", role: "toolbar", "aria-label": `Pick a held-out ${noun} (outlined: ones the model gets wrong)` }),
     views: layers.map((layer) => layerView(layer, classes, [C, H, W])),
   };
 }
@@ -70,6 +71,7 @@ function offerDetails(model, views, layers, details, tensors) {
 // `pick(onArrival)` calls `picked(pixels, label, button, onArrival)`.
 function loadPicker(root, near, picker, picked) {
   const { dataset: { classes, noun, shape: [, H, W] } } = contract();
+  rovingFocus(picker);
   return near.then(() => fetch(sitePath("examples"))).then((response) => response.json()).then((examples) => examples.pixels.forEach((pixels, i) => {
     // Drawn once, so shown as an image: a canvas would be a composited layer of its own (40 of
     // them re-layerized on every frame the page animates).
@@ -81,7 +83,7 @@ function loadPicker(root, near, picker, picked) {
     const label = `held-out ${noun} ${i + 1}, labelled ${classes[examples.labels[i]]}` +
       (wrong ? `, which the model takes for ${classes[answer]}` : "");
     const button = el("button", { type: "button", "aria-label": label, title: label, class: wrong ? "wrong" : "",
-      "aria-pressed": "false" }, thumb);
+      "aria-pressed": "false", tabindex: i === 0 ? "0" : "-1" }, thumb);
     button.pick = (onArrival = false) => picked(pixels, examples.labels[i], button, onArrival);
     button.addEventListener("click", () => button.pick());
     picker.append(button);
@@ -139,7 +141,9 @@ async function mount(root, near) {
   // label of the example shown, where it is a held-out one (the attack never aims at it by default).
   let tensors = null, session = null, truth = null;
   function choose(chosen, label = null) { // the picked example is marked; drawing or an image unmarks it
-    for (const b of e.picker.children) b.setAttribute("aria-pressed", String(b === chosen));
+    const examples = [...e.picker.children];
+    for (const b of examples) b.setAttribute("aria-pressed", String(b === chosen));
+    if (chosen) tabStop(examples, examples.indexOf(chosen)); // Tab comes back to the picked one
     truth = label;
   }
   const pad = drawingPad(e.pad, e.pen, { drawn: () => requestUpdate(), started: () => choose(null), cleared: () => e.clear.click() });

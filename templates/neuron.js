@@ -3,7 +3,7 @@
 // recorded scores of every held-out example. An example drawn in the layer explorer gets its score.
 
 import { register } from "./lifecycle.js";
-import { contract, el, onExample, paintWeights, percent, sitePath } from "./runtime.js";
+import { contract, el, onExample, paintWeights, percent, rovingFocus, sitePath, tabStop } from "./runtime.js";
 
 
 // The same numbers as layerwise/analysis/baselines.py, at any threshold.
@@ -39,8 +39,8 @@ async function mount(root, near) {
     for (const b of picker.children) {
       const checked = Number(b.dataset.chosen) === chosen;
       b.setAttribute("aria-checked", String(checked));
-      b.tabIndex = checked ? 0 : -1; // one tab stop for the group; arrows move within it
     }
+    tabStop([...picker.children], chosen); // one tab stop for the group; arrows move within it
     paintWeights(weights, data.weights[chosen], shape);
     weights.setAttribute("aria-label", `The ${data.weights[chosen].length} weights of the neuron for ${classes[chosen]}: red votes for, blue against`);
     const t = Number(threshold.value);
@@ -66,15 +66,7 @@ async function mount(root, near) {
       (score >= t ? `"${classes[chosen]}".` : `"not ${classes[chosen]}".`);
   }
   picker.addEventListener("click", (e) => { if (e.target.dataset.chosen) { chosen = Number(e.target.dataset.chosen); update(); } });
-  // A radio group's keys: arrows (and Home, End) choose the previous or next class.
-  const steps = { ArrowRight: 1, ArrowDown: 1, ArrowLeft: -1, ArrowUp: -1, Home: -Infinity, End: Infinity };
-  picker.addEventListener("keydown", (e) => {
-    if (!(e.key in steps)) return;
-    e.preventDefault();
-    chosen = Math.max(0, Math.min(classes.length - 1, Number.isFinite(steps[e.key]) ? (chosen + steps[e.key] + classes.length) % classes.length : steps[e.key] > 0 ? classes.length - 1 : 0));
-    update();
-    picker.children[chosen].focus();
-  });
+  rovingFocus(picker, (i) => { chosen = i; update(); }); // a radio group's keys: arrows (and Home, End) choose
   threshold.addEventListener("input", update);
   update();
   onExample((shown) => { pixels = shown; showYours(); });

@@ -61,7 +61,11 @@ export function buildControls(root, model, setup) {
   const curve = el("canvas", { class: "playground-curve", width: "240", height: "60", role: "img", "aria-label": "Train and test loss by epoch" });
   const pinned = pinPanel(model, pinButton);
   root.append(
+    // Play, then what it trains, then the settings, on every width: the order Tab and a screen
+    // reader take is the order seen (a phone once reordered them by CSS alone).
     el("div", { class: "figure-buttons playground-run playground-train", role: "group", "aria-label": "Training" }, play, once, reset, epochOut, lossOut),
+    el("div", { class: "playground-body" }, network, el("div", { class: "playground-side playground-live" }, output, labels, curve,
+      el("p", { class: "playground-legend" }, "loss by epoch: train solid, test dashed")), pinned.node),
     el("div", { class: "figure-buttons playground-run", role: "group", "aria-label": "Keep this run" }, saveJson, saveOnnx, pinButton,
       control("neurons show", stage)),
     el("div", { class: "playground-controls" },
@@ -70,8 +74,6 @@ export function buildControls(root, model, setup) {
       control("regularization", inputs.regularization), control("rate", inputs.rate), control("seed", inputs.seed)),
     el("div", { class: "playground-features", role: "group", "aria-label": "Input features" }, el("span", {}, "features:"), ...featureBoxes.map(([, , label]) => label),
       el("span", { class: "figure-buttons" }, addLayer, removeLayer)),
-    el("div", { class: "playground-body" }, network, el("div", { class: "playground-side playground-live" }, output, labels, curve,
-      el("p", { class: "playground-legend" }, "loss by epoch: train solid, test dashed")), pinned.node),
   );
   return { play, once, reset, saveJson, saveOnnx, pinButton, stage, epochOut, lossOut, inputs, featureBoxes, addLayer, removeLayer,
     problem, network, output, labels, curve, pinned };

@@ -199,6 +199,28 @@ export function el(tag, attrs = {}, ...children) {
   return node;
 }
 
+// One tab stop for a group of buttons (a radio group, a toolbar): arrows, Home and End move the
+// focus among them, `moved(i)` after each move (a radio group chooses as it moves). In a grid
+// (CSS grid columns), Up and Down move by a row.
+export function rovingFocus(group, moved = () => {}) {
+  group.addEventListener("keydown", (e) => {
+    const items = [...group.children], at = items.indexOf(e.target), n = items.length;
+    const row = getComputedStyle(group).display === "grid" ? getComputedStyle(group).gridTemplateColumns.split(" ").length : 1;
+    const to = { ArrowRight: at + 1, ArrowLeft: at - 1, ArrowDown: at + row, ArrowUp: at - row, Home: 0, End: n - 1 }[e.key];
+    if (at < 0 || to === undefined) return;
+    e.preventDefault();
+    const next = row > 1 ? Math.max(0, Math.min(n - 1, to)) : (to + n) % n; // a list wraps round, a grid stops at its edges
+    tabStop(items, next);
+    items[next].focus();
+    moved(next);
+  });
+}
+
+// Which of a roving group's `items` the Tab key reaches: the `i`th.
+export function tabStop(items, i) {
+  items.forEach((item, j) => { item.tabIndex = j === i ? 0 : -1; });
+}
+
 // An example (C x H x W values, channel-major) on a W x H canvas: one channel as dark ink on
 // white, three as colour. `full` is the value of full intensity (255 for bytes, 1 for floats).
 export function paintImage(canvas, values, full = 255, [channels, height, width] = contract().dataset.shape) {

@@ -256,6 +256,23 @@ def test_the_picked_example_is_marked_until_the_reader_draws(page, server, built
     picks.nth(4).click()
     expect(picks.nth(4)).to_have_attribute("aria-pressed", "true")
     expect(picks.first).to_have_attribute("aria-pressed", "false")
+    # One tab stop (the picked one); arrows move the focus, a row at a time up and down; Enter picks.
+    expect(explorer.locator('.picker button[tabindex="0"]')).to_have_count(1)
+    page.keyboard.press("ArrowRight")
+    expect(picks.nth(5)).to_be_focused()
+    expect(picks.nth(4)).to_have_attribute("aria-pressed", "true")  # moving is not picking
+    columns = page.evaluate(
+        "() => getComputedStyle(document.querySelector('.picker')).gridTemplateColumns.split(' ').length"
+    )
+    page.keyboard.press("ArrowDown")
+    expect(picks.nth(5 + columns)).to_be_focused()
+    page.keyboard.press("ArrowUp")
+    page.keyboard.press("Enter")
+    expect(picks.nth(5)).to_have_attribute("aria-pressed", "true")
+    page.keyboard.press("Tab")  # out of the picker at once, and back to the picked example
+    assert page.evaluate("() => !document.activeElement.closest('.picker')")
+    page.keyboard.press("Shift+Tab")
+    expect(picks.nth(5)).to_be_focused()
     draw(page, ONE)
     expect(explorer.locator('.picker button[aria-pressed="true"]')).to_have_count(0)
     # The download counter's total is the wasm's own size, declared by the build.

@@ -1,6 +1,8 @@
 """The console script as a user runs it: real processes, real files, a real browser."""
 
 import contextlib
+import importlib.metadata
+import json
 import os
 import shutil
 import socket
@@ -14,6 +16,9 @@ from playwright.sync_api import expect
 
 from conftest import EVERY_ARTICLE, QUICK, ROOT, toml_text
 from layerwise.config import merge
+from layerwise.model.result import DatasetInfo
+from layerwise.page.content import fill_values
+from layerwise.tools.scaffold import ARTICLE, install_step
 
 
 def config_file(tmp: Path, built) -> Path:
@@ -241,3 +246,50 @@ def test_a_read_only_or_full_disk_is_one_line_naming_the_folder_and_leaves_nothi
             f"choose --out {mounted}/site\n",
         )
         assert list(mounted.iterdir()) == [] and not list(tmp_path.glob(".mounted.*"))
+
+
+class Installed(importlib.metadata.Distribution):
+    """A Layerwise distribution as pip recorded it: `direct_url` is its direct_url.json (PEP 610), or None."""
+
+    def __init__(self, direct_url: dict | None):
+        self.direct_url = direct_url
+
+    def read_text(self, filename):
+        if filename == "METADATA":
+            return "Metadata-Version: 2.1\nName: layerwise\nVersion: 1.2.3\n"
+        return json.dumps(self.direct_url) if filename == "direct_url.json" and self.direct_url else None
+
+    def locate_file(self, path):
+        return Path(path)
+
+
+@pytest.mark.parametrize(
+    "direct_url,line,reachable",
+    [
+        (
+            {"url": "https://github.com/me/layerwise.git", "vcs_info": {"vcs": "git", "commit_id": "ab12"}},
+            '- run: pip install "layerwise @ git+https://github.com/me/layerwise.git@ab12"',
+            True,
+        ),
+        (None, '- run: pip install "layerwise==1.2.3"', True),
+        ({"url": "file:///home/me/layerwise", "dir_info": {"editable": True}}, "- run: pip install layerwise", False),
+        (
+            {"url": "file:///tmp/layerwise-1.2.3-py3-none-any.whl", "archive_info": {}},
+            "- run: pip install layerwise",
+            False,
+        ),
+    ],
+    ids=["git", "index", "editable clone", "local wheel"],
+)
+def test_the_publishing_workflow_installs_the_layerwise_the_project_was_made_with(direct_url, line, reachable):
+    step, ok = install_step(Installed(direct_url))
+    assert step.splitlines()[-1].strip() == line and ok == reachable
+    assert ("replace this line with where your Layerwise comes from" in step) == (not reachable)
+
+
+@pytest.mark.parametrize("shape,caption", [((1, 28, 28), "Draw, or pick a held-out"), ((3, 32, 32), "Pick a held-out")])
+def test_the_starter_article_offers_drawing_only_where_the_page_has_a_pad(shape, caption):
+    explorer = ARTICLE.split("```{{figure}} layer-explorer")[1].split("```")[0]
+    dataset = DatasetInfo("shapes", shape, ["a", "b"], "image", "resize", 10, 10)
+    filled = fill_values(Path("index.md"), explorer.format(), 0, {"dataset": dataset})
+    assert filled.splitlines()[-2].startswith(caption)

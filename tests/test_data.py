@@ -213,8 +213,9 @@ def test_conversion_is_luma_and_area_averaging():
 @pytest.mark.parametrize(
     "setup,message",
     [
+        (lambda root: None, "images' is not a folder"),
         (lambda root: make_folder(root, classes=("only",)), "has 1 class folder"),
-        (lambda root: (make_folder(root, classes=("a", "b")), (root / "c").mkdir()), "c: this class has no images"),
+        (lambda root: (make_folder(root, classes=("a", "b")), (root / "c").mkdir()), "class folder 'c' has no images"),
         (
             lambda root: (make_folder(root, classes=("a", "b")), (root / "a" / "bad.png").write_text("no")),
             "bad.png: not a readable image",
@@ -230,10 +231,13 @@ def test_conversion_is_luma_and_area_averaging():
         (lambda root: make_folder(root, classes=("a", "b"), size=(100, 100)), "set data.size = \\[H, W\\]"),
     ],
 )
-def test_bad_image_folders_say_what_to_do(tmp_path, setup, message):
+def test_bad_image_folders_say_what_to_do_and_which_file_set_them(tmp_path, setup, message):
     setup(tmp_path / "images")
-    with pytest.raises(DataError, match=message):
-        sources.describe_source(data_config(source="folder", root=str(tmp_path / "images")), ROOT / "node_modules")
+    data = data_config(source="folder", root=str(tmp_path / "images"))
+    config = {"data": data, "node_modules": ROOT / "node_modules", "source_file": "proj/layerwise.toml"}
+    with pytest.raises(DataError, match=message) as raised:
+        sources.describe_configured(config)
+    assert str(raised.value).startswith("proj/layerwise.toml: ")
 
 
 def test_an_unknown_dataset_lists_the_known_ones():

@@ -68,6 +68,9 @@ def project(layerwise, tmp_path_factory):
     folder = tmp_path_factory.mktemp("author") / "my-site"
     done = layerwise("new", str(folder), cwd=folder.parent)
     assert done.returncode == 0, done.stderr
+    # a wheel from a local file is nowhere a CI machine can install from: the author is told so
+    assert "installed from files on this machine, and it is not on PyPI" in done.stdout.splitlines()[-1]
+    assert "# Layerwise is not on PyPI: replace this line" in (folder / "README.md").read_text()
     return folder
 
 

@@ -184,8 +184,16 @@ def test_page_step_matches_pytorch(page, server, reference):
     assert page.console_errors == []
 
 
+def tab_stops_top_down(root) -> bool:
+    """Whether Tab (the markup's order) goes through the playground's controls top to bottom, as seen."""
+    tops = root.evaluate("""(root) => [...root.querySelectorAll(':is(button, input, select, [tabindex="0"])')]
+        .filter((e) => e.getClientRects().length).map((e) => Math.round(e.getBoundingClientRect().top))""")
+    return len(tops) > 10 and tops == sorted(tops)
+
+
 def test_playground_trains_and_keeps_its_setup_in_the_link(page, server):
     root = open_playground(page, f"{server}/playground.html")
+    assert tab_stops_top_down(root)
     before = float(root.get_attribute("data-loss"))
     root.get_by_role("button", name="Play").click()
     for _ in range(240):
@@ -317,6 +325,7 @@ def test_on_a_phone_every_control_is_a_24_px_target_and_nothing_scrolls_sideways
         box = shown.bounding_box()
         assert 0 <= box["y"] and box["y"] + box["height"] <= 740, box
     assert network.bounding_box()["y"] < 740  # the network's top too
+    assert tab_stops_top_down(page.locator("#fig-spiral .playground"))
     width, css = output.evaluate("(canvas) => [canvas.width, canvas.clientWidth]")
     assert width == 2 * css and css > 100
     context.close()

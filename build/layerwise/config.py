@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .converters import choice, flag, list_of, number, size, text, whole
-from .errors import BuildError
+from .errors import BuildError, did_you_mean
 
 PACKAGE = Path(__file__).parent
 PROJECT_FILE = "layerwise.toml"  # a project's settings, found in the working directory
@@ -211,7 +211,7 @@ def check_table(values: dict, schema: dict, prefix: str, errors: list) -> dict:
     for key, value in values.items():
         where = f"{prefix}{key}"
         if key not in schema:
-            errors.append(f"{where}: unknown setting; known here: {', '.join(schema)}")
+            errors.append(f"{where}: unknown setting; known here: {', '.join(schema)}{did_you_mean(key, schema)}")
         elif isinstance(schema[key], dict):
             if isinstance(value, dict):
                 checked[key] = check_table(value, schema[key], f"{where}.", errors)
@@ -291,7 +291,10 @@ def check_model(name: str, table, train: dict, base: Path, errors: list) -> Mode
         return None
     unknown = [k for k in table if k not in MODEL_KEYS]
     if unknown:
-        errors.append(f"{where}.{unknown[0]}: unknown setting; known here: {', '.join(MODEL_KEYS)}")
+        known = ", ".join(MODEL_KEYS)
+        errors.append(
+            f"{where}.{unknown[0]}: unknown setting; known here: {known}{did_you_mean(unknown[0], MODEL_KEYS)}"
+        )
         return None
     kinds = [k for k in ("layers", "factory", "onnx") if table.get(k)]
     if len(kinds) != 1:

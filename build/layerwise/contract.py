@@ -146,6 +146,7 @@ def page_contract(
                 "classes": dataset.classes,
                 "noun": dataset.noun,
                 "preprocessing": dataset.preprocessing,
+                "drawable": dataset.drawable,
             },
             "models": {
                 name: {

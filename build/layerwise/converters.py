@@ -7,6 +7,8 @@ page decodes a link by (templates/link-state.js): a range or a choice is declare
 
 from collections.abc import Callable
 
+from .errors import did_you_mean
+
 
 def described(schema: dict) -> Callable:
     """Marks a converter with its schema: a type (int, number, choice, flag, text, list, or the
@@ -81,7 +83,9 @@ def choice(*allowed, written: Callable = repr) -> Callable:
     @described({"type": "choice", "values": list(allowed)})
     def convert(value):
         if value not in allowed:
-            raise ValueError(f"one of {', '.join(written(a) for a in allowed)}")
+            shown = [written(a) for a in allowed]
+            close = did_you_mean(written(value), shown).removeprefix("; ")
+            raise ValueError(f"one of {', '.join(shown)}" + (f" ({close})" if close else ""))
         return value
 
     return convert

@@ -1,6 +1,8 @@
 """The errors a user can fix, and the machine's problems (a full disk, a read-only folder) said as theirs."""
 
+import difflib
 import errno
+from collections.abc import Iterable
 from pathlib import Path
 
 
@@ -14,6 +16,12 @@ class ContentError(BuildError):
 
     def __init__(self, path: Path, line: int, message: str):
         super().__init__(f"{path}:{line}: {message}")
+
+
+def did_you_mean(given: str, known: Iterable[str]) -> str:
+    """'; did you mean NAME?' when one of `known` is close to a misspelt `given`, else ''."""
+    close = difflib.get_close_matches(str(given), [str(k) for k in known], n=1, cutoff=0.6)
+    return f"; did you mean {close[0]}?" if close else ""
 
 
 # What to do about a folder the build cannot write; other OSErrors are Layerwise's own bugs.

@@ -14,7 +14,6 @@ not fit is one line naming the model and the layer.
 """
 
 import ast
-import difflib
 import importlib
 import importlib.util
 import inspect
@@ -25,6 +24,7 @@ import torch
 from torch import nn
 
 from ..config import CNN_LAYERS, ModelSpec, ModelSpecError, cnn_layers, first_line
+from ..errors import did_you_mean
 from .result import TextInfo
 from .sequence import LAYERS, Attention, TransformerBlock
 from .sources import MNIST_SHAPE
@@ -64,10 +64,9 @@ def parse_layer(text: str, symbols: dict) -> tuple[str, type, list, dict]:
     layer_type = LAYERS.get(node.func.id) or getattr(nn, node.func.id, None)
     if not (isinstance(layer_type, type) and issubclass(layer_type, nn.Module)):
         known = [*LAYERS, *(n for n, t in vars(nn).items() if isinstance(t, type) and issubclass(t, nn.Module))]
-        close = difflib.get_close_matches(node.func.id, known, n=1)
         raise ModelSpecError(
             f"layer '{text}': torch.nn has no layer named '{node.func.id}' (nor has Layerwise: {', '.join(LAYERS)})"
-            + (f"; did you mean {close[0]}?" if close else "")
+            + did_you_mean(node.func.id, known)
         )
     return name, layer_type, args, kwargs
 
@@ -392,7 +391,8 @@ def shown_layers(spec: ModelSpec, module: nn.Module, names: dict, order: list[st
         for wanted in spec.show:
             if wanted not in set(names.values()):
                 known = ", ".join(n for n in names.values() if "." not in n)
-                raise ModelSpecError(f"models.{spec.name}.show: no submodule '{wanted}'; its layers: {known}")
+                close = did_you_mean(wanted, names.values())
+                raise ModelSpecError(f"models.{spec.name}.show: no submodule '{wanted}'; its layers: {known}{close}")
             if wanted not in outputs:
                 raise ModelSpecError(f"models.{spec.name}.show: '{wanted}' does not run in the forward pass")
         shown = sorted(set(spec.show), key=order.index)

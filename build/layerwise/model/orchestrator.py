@@ -15,7 +15,7 @@ import torch
 
 from .. import contract
 from ..config import ConfigError, ModelSpec, ModelSpecError
-from ..errors import BuildError
+from ..errors import BuildError, did_you_mean
 from ..stats import Proportion, spread
 from . import (
     adversarial,
@@ -70,6 +70,7 @@ def analysed_layers(config: dict, network, source: sources.Source) -> list[str]:
     if unknown:
         raise ModelSpecError(
             f"analysis.layers: {', '.join(unknown)} not a layer of {network.name}; its layers: {', '.join(names)}"
+            + did_you_mean(unknown[0], names)
         )
     return chosen
 

@@ -218,7 +218,7 @@ def run_pipeline(
     (the data's description) and `keys` (stage_keys') are reused when the caller has them."""
     timings = {} if timings is None else timings
     start = time.perf_counter()
-    source = source or sources.describe_source(config["data"], config["node_modules"])
+    source = source or sources.describe_configured(config)
     keys = keys or stage_keys(config, specs, source)
     timings["hash inputs"] = time.perf_counter() - start
 

@@ -28,6 +28,12 @@ class DatasetInfo:
     n_test: int
     text: TextInfo | None = None  # None for images
 
+    @property
+    def drawable(self) -> bool:
+        """Whether a reader can draw an example: ink is one channel, so grey images only (the
+        page shows its drawing pad by this; prose may say so: {{ dataset.drawable }})."""
+        return self.text is None and self.shape[0] == 1
+
 
 @dataclass
 class LayerInfo:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..config import ConfigError, ModelSpec, merge, overlay, read_toml, validated
-from ..errors import BuildError
+from ..errors import BuildError, did_you_mean
 from .content import ContentError, read_text, read_yaml, split_front_matter
 
 # Where the files a build writes for the whole site go; an article's own go under its slug/.
@@ -62,7 +62,7 @@ def load_site_settings(content: Path) -> SiteSettings:
     for key, value in raw.items() if isinstance(raw, dict) else [("", raw)]:
         line = next((i + 1 for i, text in enumerate(lines) if text.startswith(f"{key}:")), 1)
         if key not in known:
-            raise ContentError(path, line, f"unknown key '{key}'; known: {', '.join(known)}")
+            raise ContentError(path, line, f"unknown key '{key}'; known: {', '.join(known)}{did_you_mean(key, known)}")
         if not isinstance(value, str):
             raise ContentError(path, line, f"'{key}' must be text, got {value!r}")
         if key == "url" and not (value.startswith(("https://", "http://")) and value.endswith("/")):
@@ -106,7 +106,7 @@ def plan_site(config: dict) -> tuple[SiteSettings, list[Article]]:
     """Every article of content/, its settings checked and its data described, before anything
     loads or trains. All config mistakes of all articles are raised together."""
     from ..model.pipeline import applies
-    from ..model.sources import check_sizes, describe_source
+    from ..model.sources import check_sizes, describe_configured
 
     content = Path(config["content"])
     settings = load_site_settings(content)
@@ -127,7 +127,7 @@ def plan_site(config: dict) -> tuple[SiteSettings, list[Article]]:
             continue
         data_key = json.dumps([article["data"], article["node_modules"]], sort_keys=True)
         if data_key not in described:  # once per dataset: a folder's images are opened to describe it
-            described[data_key] = describe_source(article["data"], article["node_modules"])
+            described[data_key] = describe_configured(article)
         if applies("analysis", described[data_key]):
             check_sizes(article["data"], article["record"], described[data_key])  # enough to analyse
         articles.append(Article(path, path.stem, meta, article, specs, described[data_key]))

@@ -29,7 +29,7 @@ from mdit_py_plugins.footnote import footnote_plugin
 
 from ..cache import cache_key, code_hash
 from ..contract import SITE_FILES
-from ..errors import BuildError, ContentError
+from ..errors import BuildError, ContentError, did_you_mean
 from ..stats import McNemar, mcnemar, number, percent, percent_ci
 from . import katex
 from .figures import FIGURES, FigureError
@@ -139,7 +139,10 @@ def split_front_matter(path: Path, text: str) -> tuple[dict, str, int]:
     for key in meta:
         if key not in FRONT_MATTER_KEYS:
             raise ContentError(
-                path, line_of(key), f"unknown front matter key '{key}'; known: {', '.join(FRONT_MATTER_KEYS)}"
+                path,
+                line_of(key),
+                f"unknown front matter key '{key}'; known: {', '.join(FRONT_MATTER_KEYS)}"
+                + did_you_mean(key, FRONT_MATTER_KEYS),
             )
     problem = check_front_matter_types(meta)
     if problem:
@@ -523,7 +526,10 @@ def one_figure(path: Path, line: int, token: Token, site: ArticleInputs) -> tupl
     """A ```{figure} fence's (name, Figure, label or None, caption, HTML, its own data or None), its options checked."""
     name, options, caption = parse_directive(path, line, token)
     if name not in FIGURES:
-        raise ContentError(path, line, f"unknown figure '{name}'; registered figures: {', '.join(sorted(FIGURES))}")
+        known = ", ".join(sorted(FIGURES))
+        raise ContentError(
+            path, line, f"unknown figure '{name}'; registered figures: {known}{did_you_mean(name, FIGURES)}"
+        )
     figure = FIGURES[name]
     try:
         typed = figure.check_options(options, site.result, source=path)

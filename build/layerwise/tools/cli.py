@@ -158,8 +158,13 @@ def run(args, config: dict | None) -> None:
     if args.command == "new":
         from .scaffold import new_project
 
-        new_project(Path(args.folder), args.data and Path(args.data))
+        _, reachable = new_project(Path(args.folder), args.data and Path(args.data))
         print(f"wrote a new project to {args.folder}/; in it, `layerwise serve` builds and serves it")
+        if not reachable:  # this Layerwise came from a folder: CI cannot install it from there
+            print(
+                "note: this Layerwise was installed from files on this machine, and it is not on PyPI: in README.md's"
+                " publishing workflow, replace `pip install layerwise` with where your Layerwise comes from (a git URL)"
+            )
         return
     if args.command == "settings":
         print(settings_reference())

@@ -8,6 +8,7 @@ are read from it and written into layerwise.toml.
 """
 
 import datetime
+import importlib.metadata
 import json
 import os
 from pathlib import Path
@@ -79,7 +80,8 @@ the build checks that sentence on its own numbers, and fails if it stops being t
 ```{{figure}} layer-explorer
 :model: cnn
 :label: fig-explorer
-Draw, or pick a held-out example, and watch every layer of the convolutional network respond.
+{{% if dataset.drawable %}}Draw, or pick{{% else %}}Pick{{% endif %}} a held-out example (or bring your own image), and
+watch every layer of the convolutional network respond.
 ```
 
 ## How the classes come apart
@@ -112,8 +114,7 @@ GITIGNORE = """\
 README = """\
 # {title}
 
-A site about what each layer of a neural network does, built by
-[Layerwise](https://pypi.org/project/layerwise/).
+A site about what each layer of a neural network does, built by Layerwise.
 
 ```sh
 layerwise serve    # build, serve on http://127.0.0.1:8000 and rebuild when content/ changes
@@ -152,7 +153,7 @@ jobs:
       - uses: actions/setup-python@v5
         with:
           python-version: "3.11"
-      - run: pip install layerwise
+{install}
       - uses: actions/cache@v4   # trained models: a push that changes only prose retrains nothing
         with:
           path: .layerwise-cache
@@ -166,6 +167,35 @@ jobs:
         uses: actions/deploy-pages@v4
 ```
 """
+
+
+UNREACHABLE = "Layerwise is not on PyPI: replace this line with where your Layerwise comes from (a git URL)"
+
+
+def install_step(distribution: importlib.metadata.Distribution | None) -> tuple[str, bool]:
+    """The workflow's step that installs the Layerwise this project was made with, from its PEP 610
+    record (direct_url.json), and whether a CI machine can reach it: a git URL at its commit, a
+    version from an index, or (a local folder, an editable clone) a line the author must replace."""
+    if distribution is None:  # run from a clone, not installed
+        return f"      # {UNREACHABLE}\n      - run: pip install layerwise", False
+    record = distribution.read_text("direct_url.json")
+    if record is None:  # from an index
+        return f'      - run: pip install "layerwise=={distribution.version}"', True
+    origin = json.loads(record)
+    url, vcs = origin.get("url", ""), origin.get("vcs_info")
+    subdirectory = f"#subdirectory={origin['subdirectory']}" if origin.get("subdirectory") else ""
+    if vcs and not url.startswith("file:"):
+        return f'      - run: pip install "layerwise @ {vcs["vcs"]}+{url}@{vcs["commit_id"]}{subdirectory}"', True
+    if "archive_info" in origin and url.startswith(("https:", "http:")):
+        return f'      - run: pip install "layerwise @ {url}{subdirectory}"', True
+    return f"      # {UNREACHABLE}\n      - run: pip install layerwise", False
+
+
+def installed() -> importlib.metadata.Distribution | None:
+    try:
+        return importlib.metadata.distribution("layerwise")
+    except importlib.metadata.PackageNotFoundError:
+        return None
 
 
 def data_settings(folder: Path, project: Path) -> str:
@@ -194,8 +224,9 @@ def data_settings(folder: Path, project: Path) -> str:
     )
 
 
-def new_project(folder: Path, data: Path | None = None) -> list[Path]:
-    """Write a new project into `folder` (created if missing); return the files written."""
+def new_project(folder: Path, data: Path | None = None) -> tuple[list[Path], bool]:
+    """Write a new project into `folder` (created if missing); return the files written and whether
+    its publishing workflow installs a Layerwise a CI machine can reach."""
     folder = Path(folder)
     if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
         what = "is a file" if not folder.is_dir() else "is not empty"
@@ -203,15 +234,16 @@ def new_project(folder: Path, data: Path | None = None) -> list[Path]:
     if data and folder.resolve().is_relative_to(Path(data).resolve()):
         raise BuildError(f"{folder} is inside the image folder {data}, where it would read as a class: choose another")
     title = folder.resolve().name.replace("-", " ").replace("_", " ").capitalize() or "Layerwise"
+    install, reachable = install_step(installed())
     settings = SETTINGS.format(data=data_settings(data, folder) if data else EMBEDDED)
     files = {
         PROJECT_FILE: settings,
         "content/index.md": ARTICLE.format(today=datetime.date.today().isoformat()),
         "content/site.yml": SITE.format(title=json.dumps(title)),
         ".gitignore": GITIGNORE,
-        "README.md": README.format(title=title),
+        "README.md": README.format(title=title, install=install),
     }
     for name, text in files.items():
         (folder / name).parent.mkdir(parents=True, exist_ok=True)
         (folder / name).write_text(text)
-    return [folder / name for name in files]
+    return [folder / name for name in files], reachable

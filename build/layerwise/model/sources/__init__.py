@@ -17,7 +17,7 @@ from typing import Protocol
 
 import numpy as np
 
-from ...errors import BuildError
+from ...errors import BuildError, did_you_mean
 from ..result import TextInfo
 
 MIN_SIDE, MAX_SIDE, MIN_CLASSES, MAX_CLASSES = 8, 64, 2, 20
@@ -87,7 +87,10 @@ def kind_of(data: dict) -> Kind:
         if name in kind.NAMES:
             return kind
     shown = [title for kind in KINDS for title in kind.NAMES.values()]
-    raise DataError(f"data.source = '{data['source']}' is not a dataset Layerwise reads; use one of {', '.join(shown)}")
+    close = did_you_mean(data["source"], shown)
+    raise DataError(
+        f"data.source = '{data['source']}' is not a dataset Layerwise reads; use one of {', '.join(shown)}{close}"
+    )
 
 
 def describe_source(data: dict, node_modules) -> Source:
@@ -95,6 +98,15 @@ def describe_source(data: dict, node_modules) -> Source:
     kind with settings of its own checks them itself (its `converted`); images share `converted`."""
     kind = kind_of(data)
     return getattr(kind, "converted", converted)(kind.describe(data, node_modules), data)
+
+
+def describe_configured(config: dict) -> Source:
+    """describe_source of a whole config's data; a mistake in it names the file that set it, as
+    every other config mistake does."""
+    try:
+        return describe_source(config["data"], config["node_modules"])
+    except DataError as e:
+        raise DataError(f"{config.get('source_file', 'config')}: {e}") from None
 
 
 def split_held_out(images, labels, data: dict) -> tuple:

@@ -37,8 +37,8 @@ def images_by_class(root: Path) -> dict[Path, list[Path]]:
         images[folder] = folder_images(folder)
         if not images[folder]:
             raise DataError(
-                f"{folder}: this class has no images ({', '.join(IMAGE_SUFFIXES[:3])}, ...); "
-                "add some or remove the folder"
+                f"data.root = '{root}': class folder '{folder.name}' has no images "
+                f"({', '.join(IMAGE_SUFFIXES[:3])}, ...); add some or remove the folder"
             )
     return images
 

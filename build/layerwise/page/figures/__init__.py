@@ -23,7 +23,7 @@ import numpy as np
 
 from ... import converters
 from ...contract import class_colours
-from ...errors import BuildError
+from ...errors import BuildError, did_you_mean
 from ...stats import percent
 
 
@@ -273,7 +273,8 @@ class Figure:
         for name, (text_value, line) in given.items():
             if name not in known:
                 raise FigureError(
-                    f"figure '{self.name}' has no option ':{name}:'; its options: {', '.join(f':{k}:' for k in known)}",
+                    f"figure '{self.name}' has no option ':{name}:'; its options: {', '.join(f':{k}:' for k in known)}"
+                    + did_you_mean(name, known),
                     line,
                 )
             if isinstance(result, Preview) and known[name][0] in NEEDS_RESULT:
