@@ -180,6 +180,21 @@ def test_every_control_is_a_24_px_target_on_a_phone(browser, server):
     context.close()
 
 
+def test_the_attribution_pictures_titles_fit_side_by_side_on_a_phone(browser, server):
+    """Figure 17's three titles (the digit, towards 7, towards 1) at 360 px: each within its own
+    picture's column, none running into the next (one-line titles overlapped there)."""
+    context = browser.new_context(viewport={"width": 360, "height": 740}, has_touch=True, is_mobile=True)
+    page = context.new_page()
+    page.goto(server + "/mnist.html")
+    figure = page.locator(".figure-attribution-classes .plotly-figure")
+    figure.scroll_into_view_if_needed()
+    titles = figure.locator(".annotation-text")
+    expect(titles).to_have_count(3, timeout=20_000)
+    boxes = [t.bounding_box() for t in titles.all()]
+    assert all(left["x"] + left["width"] <= right["x"] for left, right in zip(boxes, boxes[1:])), boxes
+    context.close()
+
+
 def test_focus_and_selection_look_different(page, server):
     """A focused, selected button shows both: selection as a ring inside, focus one outside."""
     page.goto(server + "/mnist.html")

@@ -114,8 +114,10 @@ def attribution_classes(result, model: str, example: int, classes: list[int]) ->
     go, make_subplots = plotly()
     found = [towards(result, model, example, c) for c in classes]
     names, noun = result.classes, result.dataset.noun
-    titles = [f"the {noun}, a {names[example]}"] + [
-        f"towards {names[c]}: {percent(f['upper_share'])} above its middle" for c, f in zip(classes, found)
+    # Titles broken into short lines: on a phone each picture is under 100 px wide, and one-line
+    # titles ran into each other.
+    titles = [f"the {noun},<br>a {names[example]}"] + [
+        f"towards {names[c]}:<br>{percent(f['upper_share'])} above<br>its middle" for c, f in zip(classes, found)
     ]
     fig = make_subplots(rows=1, cols=1 + len(classes), subplot_titles=titles, horizontal_spacing=0.03)
     image = found[0]["image"].sum(axis=0)  # (H, W) ink
@@ -138,6 +140,9 @@ def attribution_classes(result, model: str, example: int, classes: list[int]) ->
         fig.update_yaxes(
             autorange="reversed", showticklabels=False, scaleanchor=f"x{col if col > 1 else ''}", row=1, col=col
         )
-    fig.update_xaxes(showticklabels=False)
-    fig.update_layout(height=300, margin=dict(l=10, r=10, t=40, b=10))
+    # No grid: where a narrow page leaves a square picture room above and below, it drew there.
+    fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False)
+    fig.update_yaxes(showgrid=False, zeroline=False)
+    fig.update_annotations(font_size=12)
+    fig.update_layout(height=300, margin=dict(l=10, r=10, t=60, b=10))
     return plotly_html(fig)
