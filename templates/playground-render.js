@@ -79,6 +79,9 @@ export function networkColumns(root, model, setup, onChange) {
   const lines = document.createElementNS(SVG, "svg");
   lines.setAttribute("class", "playground-lines");
   lines.setAttribute("aria-hidden", "true");
+  // Empty until laid out: an SVG's default 300x150 widened the box layLines measures, so the
+  // lines of a network narrower than that (no hidden layer) ran on under the answer.
+  lines.setAttribute("width", "0"); lines.setAttribute("height", "0");
   shownWeights(lines);
   root.replaceChildren(lines, ...boxes);
   root.columns = { feature: feature.map(([i]) => i), layers, lines };

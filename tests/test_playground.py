@@ -299,6 +299,17 @@ def test_bad_option_is_one_line_at_its_line():
     assert "up to 8 neuron counts from 1 to 16" in str(error.value)
 
 
+def test_a_network_with_no_hidden_layer_draws_its_lines_within_its_box(page, server):
+    """Figure 1 on a desktop: two inputs' lines meet at the network's edge, beside the answer;
+    they ran on to x = 300 (an empty SVG's default width) under the answer, in a box that scrolled."""
+    root = open_playground(page, f"{server}/playground.html", figure="fig-circle")
+    network = root.locator(".playground-network")
+    box, ends = network.evaluate("""(n) => [[n.clientWidth, n.scrollWidth],
+        [...n.querySelectorAll('line')].map((l) => Number(l.getAttribute('x2')))]""")
+    assert box[1] == box[0] < 120, box  # an input column and its lines: nothing to scroll to
+    assert len(ends) == 2 and max(ends) <= box[0], ends
+
+
 def test_axe_finds_no_violations_on_the_playground(browser, server):
     """Labelled controls, named pictures, contrast: axe-core (npm) on the whole article, every
     playground drawn, light and dark."""
