@@ -195,6 +195,18 @@ def test_the_attribution_pictures_titles_fit_side_by_side_on_a_phone(browser, se
     context.close()
 
 
+def ring_shows_below(page, button) -> bool:
+    """Whether the focus ring's bottom edge (3-5 px under the button) is drawn, dark on the light
+    page: the thumbnails after a focused one were painted over it."""
+    from io import BytesIO
+
+    from PIL import Image
+
+    box = button.bounding_box()
+    clip = {"x": box["x"] + box["width"] / 2, "y": box["y"] + box["height"] + 3.5, "width": 1, "height": 1}
+    return Image.open(BytesIO(page.screenshot(clip=clip))).convert("L").getpixel((0, 0)) < 100
+
+
 def test_focus_and_selection_look_different(page, server):
     """A focused, selected button shows both: selection as a ring inside, focus one outside."""
     page.goto(server + "/mnist.html")
@@ -207,6 +219,7 @@ def test_focus_and_selection_look_different(page, server):
     assert selected.evaluate(style)[0] != "none" and selected.evaluate(style)[1] == "none"  # selected
     other.focus()
     assert other.evaluate(style)[0] == "none" and other.evaluate(style)[1] != "none"  # focused
+    assert ring_shows_below(page, other)  # not hidden under the next row
     selected.focus()
     assert selected.evaluate(style)[0] != "none" and selected.evaluate(style)[1] != "none"  # both
     tour = page.locator(".grand-tour")
