@@ -200,12 +200,12 @@ def test_a_missing_factory_in_the_builds_config_is_one_line_naming_it_before_tra
     ],
     ids=["few images per class", "a tiny limit", "a tiny sample"],
 )
-def test_data_too_small_to_analyse_is_one_line_naming_the_setting_before_anything_loads(
+def test_data_too_small_to_analyse_is_one_line_naming_the_file_and_setting_before_anything_loads(
     tmp_path, capsys, data, record, message
 ):
     make_folder(tmp_path / "conf" / "few", per_class=5)
     path = write_project(tmp_path, {**QUICK, "data": data, "record": {**QUICK["record"], **record}})
-    assert refused(path, capsys) == "error: " + message.format(conf=tmp_path / "conf")
+    assert refused(path, capsys) == f"error: {path}: " + message.format(conf=tmp_path / "conf")
 
 
 def test_a_truncated_image_is_one_line_naming_it_before_training(tmp_path, capsys):

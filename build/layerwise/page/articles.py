@@ -106,7 +106,7 @@ def plan_site(config: dict) -> tuple[SiteSettings, list[Article]]:
     """Every article of content/, its settings checked and its data described, before anything
     loads or trains. All config mistakes of all articles are raised together."""
     from ..model.pipeline import applies
-    from ..model.sources import check_sizes, describe_configured
+    from ..model.sources import check_sizes_configured, describe_configured
 
     content = Path(config["content"])
     settings = load_site_settings(content)
@@ -129,7 +129,7 @@ def plan_site(config: dict) -> tuple[SiteSettings, list[Article]]:
         if data_key not in described:  # once per dataset: a folder's images are opened to describe it
             described[data_key] = describe_configured(article)
         if applies("analysis", described[data_key]):
-            check_sizes(article["data"], article["record"], described[data_key])  # enough to analyse
+            check_sizes_configured(article, described[data_key])  # enough to analyse
         articles.append(Article(path, path.stem, meta, article, specs, described[data_key]))
     if errors:
         raise ConfigError(dict.fromkeys(errors))  # the same mistake in a shared config once

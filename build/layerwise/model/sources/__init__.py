@@ -10,6 +10,7 @@ kind's module.
 """
 
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -100,13 +101,26 @@ def describe_source(data: dict, node_modules) -> Source:
     return getattr(kind, "converted", converted)(kind.describe(data, node_modules), data)
 
 
-def describe_configured(config: dict) -> Source:
-    """describe_source of a whole config's data; a mistake in it names the file that set it, as
-    every other config mistake does."""
+@contextmanager
+def naming_config_file(config: dict):
+    """A data mistake within names the file that set the data, as every other config mistake does."""
     try:
-        return describe_source(config["data"], config["node_modules"])
+        yield
     except DataError as e:
         raise DataError(f"{config.get('source_file', 'config')}: {e}") from None
+
+
+def describe_configured(config: dict) -> Source:
+    """describe_source of a whole config's data, a mistake naming its config file."""
+    with naming_config_file(config):
+        return describe_source(config["data"], config["node_modules"])
+
+
+def check_sizes_configured(config: dict, source: Source) -> None:
+    """check_sizes of a whole config, a mistake naming its config file (too few images held out
+    was the one data mistake that named no file)."""
+    with naming_config_file(config):
+        check_sizes(config["data"], config["record"], source)
 
 
 def split_held_out(images, labels, data: dict) -> tuple:
