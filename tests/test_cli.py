@@ -293,3 +293,22 @@ def test_the_starter_article_offers_drawing_only_where_the_page_has_a_pad(shape,
     dataset = DatasetInfo("shapes", shape, ["a", "b"], "image", "resize", 10, 10)
     filled = fill_values(Path("index.md"), explorer.format(), 0, {"dataset": dataset})
     assert filled.splitlines()[-2].startswith(caption)
+
+
+def test_new_with_a_folder_too_small_to_build_says_so_as_it_is_made(tmp_path):
+    """Three classes of 12 colour images hold out 7, too few to analyse: `layerwise new` says what
+    its first build would refuse, naming the project's file, and a folder large enough says nothing."""
+    from PIL import Image
+
+    for count, folder in ((12, "few"), (30, "enough")):
+        for name in ("red", "green", "blue"):
+            (tmp_path / folder / name).mkdir(parents=True)
+            for i in range(count):
+                Image.new("RGB", (16, 16), (40 * i % 256, 90, 200)).save(tmp_path / folder / name / f"{i}.png")
+    small = layerwise("new", "small", "--data", "few", cwd=tmp_path)
+    assert small.returncode == 0, small.stderr
+    said = [line for line in small.stdout.splitlines() if line.startswith("note: it will not build yet: ")]
+    assert len(said) == 1 and "small/layerwise.toml: data.root" in said[0], small.stdout
+    assert said[0].endswith("add images or raise data.test_fraction")
+    fine = layerwise("new", "fine", "--data", "enough", cwd=tmp_path)
+    assert fine.returncode == 0 and "will not build" not in fine.stdout, fine.stdout

@@ -156,10 +156,13 @@ def main(argv=None) -> int:
 def run(args, config: dict | None) -> None:
     """The command itself; `config` is the project's, for the commands that build it."""
     if args.command == "new":
-        from .scaffold import new_project
+        from .scaffold import data_problem, new_project
 
         _, reachable = new_project(Path(args.folder), args.data and Path(args.data))
         print(f"wrote a new project to {args.folder}/; in it, `layerwise serve` builds and serves it")
+        problem = args.data and data_problem(Path(args.folder))
+        if problem:  # a folder too small to build from: said now, not at the first build
+            print(f"note: it will not build yet: {problem}")
         if not reachable:  # this Layerwise came from a folder: CI cannot install it from there
             print(
                 "note: this Layerwise was installed from files on this machine, and it is not on PyPI: in README.md's"

@@ -13,7 +13,7 @@ import json
 import os
 from pathlib import Path
 
-from ..config import DEFAULTS, PROJECT_FILE
+from ..config import DEFAULTS, PROJECT_FILE, load_config
 from ..errors import BuildError
 
 SETTINGS = """\
@@ -222,6 +222,19 @@ def data_settings(folder: Path, project: Path) -> str:
     return "\n".join(
         f"{key} = {json.dumps(value, ensure_ascii=False)}   # {why}" for key, (value, why) in lines.items()
     )
+
+
+def data_problem(project: Path) -> str | None:
+    """What `layerwise build` would refuse in a new project's image folder (too few images to hold
+    out, say), to be said as the project is made rather than at its first build; None if nothing."""
+    from ..model.sources import DataError
+    from ..page.articles import plan_site
+
+    try:
+        plan_site(load_config(project / PROJECT_FILE))
+    except DataError as e:
+        return str(e)
+    return None
 
 
 def new_project(folder: Path, data: Path | None = None) -> tuple[list[Path], bool]:
