@@ -36,6 +36,12 @@ MISTAKES = [
     ("unknown device", '[train]\ndevice = "tpu"', {}, "train.device: must be one of 'auto', 'cpu', 'cuda'"),
     ("a default model set to true", "[models]\nsoftmax = true", {}, "(the default models are on already: leave it out"),
     ("recorded model missing", '[record]\nmodel = "resnet"', {}, "record.model: no model 'resnet'; the models are"),
+    (
+        "recorded model misspelt",
+        '[record]\nmodel = "cnm"',
+        {},
+        ("record.model: no model 'cnm'; the models are", "; did you mean cnn?"),
+    ),
     ("sample too small", "[record]\nsample_size = 5", {}, "record.sample_size: must be a whole number from 10"),
     (
         "method misspelt",
@@ -126,6 +132,12 @@ MISTAKES = [
         "option ':class:' must be a class: one of 0, 1",
     ),
     ("unknown figure", None, {"index.md": "# Hi\n\n```{figure} tsne-plot\n```\n"}, "unknown figure 'tsne-plot'"),
+    (
+        "figure option misspelt",
+        None,
+        {"index.md": "# Hi\n\n```{figure} mistakes\n:modle: softmax\n```\n"},
+        ("index.md:4: figure 'mistakes' has no option ':modle:'", "; did you mean :model:?"),
+    ),
     (
         "a later article's model does not fit its data",
         None,

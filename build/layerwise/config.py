@@ -369,8 +369,10 @@ def check_config(config: dict, where: str) -> dict[str, ModelSpec]:
     if not config["models"]:
         errors.append("models: the config has no models; add a [models.NAME] table")
     elif isinstance(config["record"], dict) and config["record"].get("model") not in config["models"]:
+        recorded = config["record"].get("model")
         errors.append(
-            f"record.model: no model '{config['record'].get('model')}'; the models are {', '.join(config['models'])}"
+            f"record.model: no model '{recorded}'; the models are {', '.join(config['models'])}"
+            + did_you_mean(recorded, config["models"])
         )
     if errors:
         raise ConfigError(f"{where}: {line}" for line in errors)

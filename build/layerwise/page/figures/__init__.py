@@ -274,7 +274,7 @@ class Figure:
             if name not in known:
                 raise FigureError(
                     f"figure '{self.name}' has no option ':{name}:'; its options: {', '.join(f':{k}:' for k in known)}"
-                    + did_you_mean(name, known),
+                    + did_you_mean(f":{name}:", [f":{k}:" for k in known]),  # as the article writes it
                     line,
                 )
             if isinstance(result, Preview) and known[name][0] in NEEDS_RESULT:
