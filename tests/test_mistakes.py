@@ -123,7 +123,10 @@ MISTAKES = [
         "model misspelt in a figure",
         None,
         {"index.md": "# Hi\n\n```{figure} mistakes\n:model: sofmax\n```\n"},
-        "option ':model:' must be a model of this build: one of one_neuron, softmax, mlp, cnn",
+        (
+            "option ':model:' must be a model of this build: one of one_neuron, softmax, mlp, cnn",
+            "(did you mean softmax?); got 'sofmax'",
+        ),
     ),
     (
         "class misspelt",
