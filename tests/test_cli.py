@@ -312,3 +312,13 @@ def test_new_with_a_folder_too_small_to_build_says_so_as_it_is_made(tmp_path):
     assert said[0].endswith("add images or raise data.test_fraction")
     fine = layerwise("new", "fine", "--data", "enough", cwd=tmp_path)
     assert fine.returncode == 0 and "will not build" not in fine.stdout, fine.stdout
+
+
+def test_the_new_projects_readme_says_to_save_the_workflow_it_does_not_write(tmp_path):
+    """The README named .github/workflows/pages.yml as if it were there; `new` writes no such file."""
+    from layerwise.tools.scaffold import new_project
+
+    new_project(tmp_path / "p")
+    readme = (tmp_path / "p" / "README.md").read_text()
+    assert not (tmp_path / "p" / ".github").exists()
+    assert "save\nthis workflow as `.github/workflows/pages.yml` (it is not written for you)" in readme

@@ -129,9 +129,9 @@ the first build quick: raise them for the models you publish.
 ## Publishing
 
 `site/` is plain static files: copy it to any static host (GitHub Pages, Netlify, an S3
-bucket, a web server's folder). Nothing in it loads from another site. With GitHub Pages, this
-workflow (`.github/workflows/pages.yml`) builds and publishes it on every push to `main`
-(set *Settings > Pages > Source* to *GitHub Actions*):
+bucket, a web server's folder). Nothing in it loads from another site. With GitHub Pages, save
+this workflow as `.github/workflows/pages.yml` (it is not written for you) and it builds and
+publishes the site on every push to `main` (set *Settings > Pages > Source* to *GitHub Actions*):
 
 ```yaml
 name: Publish the site
