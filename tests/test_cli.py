@@ -322,3 +322,10 @@ def test_the_new_projects_readme_says_to_save_the_workflow_it_does_not_write(tmp
     readme = (tmp_path / "p" / "README.md").read_text()
     assert not (tmp_path / "p" / ".github").exists()
     assert "save\nthis workflow as `.github/workflows/pages.yml` (it is not written for you)" in readme
+
+
+def test_the_last_line_names_an_index_only_where_it_is_a_page_of_its_own():
+    from layerwise.tools.build import wrote_line
+
+    assert wrote_line(5, False, "site", 2.04) == "wrote 5 article(s) and the index to site/ in 2.0 s"
+    assert wrote_line(1, True, "site", 2.04) == "wrote 1 article(s) to site/ in 2.0 s"  # a new project's one

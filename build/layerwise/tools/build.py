@@ -191,6 +191,13 @@ def release_workers() -> None:
         loky.get_reusable_executor().shutdown(wait=True)
 
 
+def wrote_line(articles: int, one_is_the_index: bool, out: str, seconds: float) -> str:
+    """The build's last line; 'and the index' only where the index is a page of its own (a new
+    project's one article is its index: there was no other)."""
+    index = "" if one_is_the_index else " and the index"
+    return f"wrote {articles} article(s){index} to {out}/ in {seconds:.1f} s"
+
+
 def report(articles: list[Article], results: dict, pages: list, config: dict, timings: dict) -> None:
     width = max([10, *(len(article.slug) for article in articles)])
     first = {}  # a pipeline's key -> the first article that said its models
@@ -211,4 +218,4 @@ def report(articles: list[Article], results: dict, pages: list, config: dict, ti
     external = sorted({href for page in pages for _, href in page.external_links})
     if external:
         print(f"external links (left alone, not checked): {', '.join(external)}")
-    print(f"wrote {len(pages)} article(s) and the index to {config['out']}/ in {timings['total']:.1f} s")
+    print(wrote_line(len(pages), any(a.is_index for a in articles), config["out"], timings["total"]))
