@@ -195,6 +195,26 @@ def test_the_attribution_pictures_titles_fit_side_by_side_on_a_phone(browser, se
     context.close()
 
 
+def test_a_table_wider_than_a_phone_shades_the_side_it_scrolls_to(browser, server):
+    """The ladder's five columns at 360 px: the last, training time, was off the edge, the table
+    cut as if it ended there. A shade down the whole right edge says there is more."""
+    from io import BytesIO
+
+    from PIL import Image
+
+    context = browser.new_context(viewport={"width": 360, "height": 740}, has_touch=True, is_mobile=True)
+    page = context.new_page()
+    page.goto(server + "/mnist.html")
+    scroller = page.locator(".figure-ladder-table .table-scroll")
+    scroller.scroll_into_view_if_needed()
+    assert scroller.evaluate("(e) => e.scrollWidth > e.clientWidth")  # the phone's case: it scrolls
+    box = scroller.bounding_box()
+    clip = {"x": box["x"] + box["width"] - 3, "y": box["y"], "width": 1, "height": min(box["height"], 700)}
+    edge = Image.open(BytesIO(page.screenshot(clip=clip))).convert("L").tobytes()
+    assert sum(pixel < 240 for pixel in edge) > 0.6 * len(edge)  # shaded down the edge (text alone: under 0.1)
+    context.close()
+
+
 def ring_shows_below(page, button) -> bool:
     """Whether the focus ring's bottom edge (3-5 px under the button) is drawn, dark on the light
     page: the thumbnails after a focused one were painted over it."""
