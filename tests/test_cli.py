@@ -329,3 +329,18 @@ def test_the_last_line_names_an_index_only_where_it_is_a_page_of_its_own():
 
     assert wrote_line(5, False, "site", 2.04) == "wrote 5 article(s) and the index to site/ in 2.0 s"
     assert wrote_line(1, True, "site", 2.04) == "wrote 1 article(s) to site/ in 2.0 s"  # a new project's one
+
+
+def test_serve_on_a_port_in_use_is_one_line_before_anything_builds(tmp_path):
+    """A second `layerwise serve` on the same port said 'internal error ... a bug in Layerwise', after its build."""
+    from layerwise.tools.scaffold import new_project
+
+    new_project(tmp_path / "p")
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        done = layerwise("serve", "--port", str(port), cwd=tmp_path / "p", timeout=60)
+    assert done.returncode == 1
+    assert done.stderr.splitlines() == [
+        f"error: port {port} on 127.0.0.1 is in use: stop what serves there, or choose another with --port"
+    ]
+    assert not (tmp_path / "p" / "site").exists() and not (tmp_path / "p" / ".layerwise-cache").exists()

@@ -185,6 +185,10 @@ def run(args, config: dict | None) -> None:
     from .build import build, check_before_training, dry_run_models, release_workers
 
     check_output(Path(config["out"]))  # a folder the site cannot go in, said before anything trains
+    if args.command == "serve":
+        from .serve import check_port_free
+
+        check_port_free(args.host, args.port)
     check_web_assets(Path(config["node_modules"]))
     if args.command == "check":
         _, articles = plan_site(config)

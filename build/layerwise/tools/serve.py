@@ -8,10 +8,12 @@ This module is also the one static file server of the project (tests and bench u
 """
 
 import contextlib
+import errno
 import functools
 import http.server
 import json
 import os
+import socket
 import threading
 import time
 from pathlib import Path
@@ -151,6 +153,20 @@ def watch_and_rebuild(folders, rebuild, builds: Rebuilds, interval=0.3):
             continue
         print(f"rebuilt in {time.perf_counter() - start:.2f} s", flush=True)
         builds.record(None)
+
+
+def check_port_free(host: str, port: int) -> None:
+    """One line before anything builds where the port is taken (another `layerwise serve`, say):
+    it was an 'internal error' after the build."""
+    try:
+        with socket.create_server((host, port)):  # SO_REUSEADDR, as http.server binds
+            pass
+    except OSError as e:
+        if e.errno != errno.EADDRINUSE:
+            raise
+        raise BuildError(
+            f"port {port} on {host} is in use: stop what serves there, or choose another with --port"
+        ) from None
 
 
 def serve_and_rebuild(config: dict, memory: dict, host: str, port: int) -> None:
