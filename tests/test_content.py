@@ -144,5 +144,9 @@ def test_long_class_names_take_two_lines_over_a_weight_template():
     from layerwise.page.figures.ten_neurons import two_lines
 
     assert [two_lines(c) for c in ("T-shirt/top", "Ankle boot", "Trouser", "airplane", "7")] == [
-        "T-shirt/<br>top", "Ankle<br>boot", "Trouser", "airplane", "7"
+        "T-shirt/<br>top",
+        "Ankle<br>boot",
+        "Trouser",
+        "airplane",
+        "7",
     ]
