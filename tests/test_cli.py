@@ -4,6 +4,7 @@ import contextlib
 import importlib.metadata
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -194,6 +195,11 @@ def test_serve_rebuilds_and_reloads_the_page_when_content_changes(tmp_path, buil
         expect(page.locator("h1")).to_contain_text("Freshly edited", timeout=20_000)
         page.close()
     assert "rebuilt in" in server.output, server.output
+    # The preview (with its live-reload script) was built in a folder of its own, gone once stopped:
+    # site/ is only what `layerwise build` writes.
+    preview = Path(re.search(r"to (\S+)/ in ", server.output)[1])
+    assert preview.name == "site" and preview.parent.name.startswith("layerwise-serve-"), server.output
+    assert not preview.parent.exists() and not (tmp_path / "site").exists()
 
 
 @contextlib.contextmanager

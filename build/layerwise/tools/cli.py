@@ -11,6 +11,7 @@ per stage.
 import argparse
 import contextlib
 import os
+import signal
 import sys
 import tempfile
 import traceback
@@ -198,13 +199,18 @@ def run(args, config: dict | None) -> None:
         said = f"the settings, the data, {models} model(s) on one example each and {len(articles)} article(s)"
         print(f"checked {said}: nothing to fix")
         return
-    memory: dict = {}  # the articles' results by key, kept for serve's rebuilds
-    build(config, live_reload=args.command == "serve", memory=memory)
-    release_workers()
     if args.command == "serve":
-        from .serve import serve_and_rebuild
+        from .serve import preview_of, serve_and_rebuild
 
-        serve_and_rebuild(config, memory, args.host, args.port)
+        memory: dict = {}  # the articles' results by key, kept for serve's rebuilds
+        signal.signal(signal.SIGTERM, signal.default_int_handler)  # stopped as by Ctrl-C: the preview removed
+        with preview_of(config) as preview:  # site/ stays what `layerwise build` wrote
+            build(preview, live_reload=True, memory=memory)
+            release_workers()
+            serve_and_rebuild(preview, memory, args.host, args.port)
+        return
+    build(config)
+    release_workers()
 
 
 if __name__ == "__main__":

@@ -4,7 +4,10 @@ Only rendering reruns on a change: the articles' results are held in memory, so 
 never retrains. Open pages hear about each rebuild through server-sent events
 (templates/live-reload.js, added to pages only when serving): a good one reloads them, a failed
 one shows its error over the page until the next save fixes it. No error stops the watcher.
-This module is also the one static file server of the project (tests and bench use it).
+The preview is built in a folder of its own, removed when serving stops, as MkDocs's serve does:
+config['out'] (site/) is only ever what `layerwise build` writes, with no live-reload script a
+static host would answer with 404s. This module is also the one static file server of the
+project (tests and bench use it).
 """
 
 import contextlib
@@ -13,7 +16,9 @@ import functools
 import http.server
 import json
 import os
+import shutil
 import socket
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -169,6 +174,16 @@ def check_port_free(host: str, port: int) -> None:
         ) from None
 
 
+@contextlib.contextmanager
+def preview_of(config: dict):
+    """`config` building into a temporary folder instead of config['out'], removed afterwards."""
+    folder = Path(tempfile.mkdtemp(prefix="layerwise-serve-"))
+    try:
+        yield {**config, "out": str(folder / "site")}
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def serve_and_rebuild(config: dict, memory: dict, host: str, port: int) -> None:
     """Serve config['out'] and rebuild it whenever content/ or templates/ change. `memory` holds
     the articles' results by pipeline key: an edit to prose re-renders and never retrains; an
@@ -184,7 +199,7 @@ def serve_and_rebuild(config: dict, memory: dict, host: str, port: int) -> None:
 
     threading.Thread(target=watch_and_rebuild, args=(watched, rebuild, builds), daemon=True).start()
     with static_server(config["out"], host, port, builds) as url:
-        print(f"serving {config['out']}/ on {url}/ (Ctrl-C to stop)", flush=True)
+        print(f"serving a preview on {url}/ (Ctrl-C to stop; `layerwise build` writes the site to publish)", flush=True)
         try:
             threading.Event().wait()
         except KeyboardInterrupt:
