@@ -313,3 +313,12 @@ def test_the_server_answers_a_nul_byte_in_a_path_with_400_not_a_traceback(server
         urllib.request.urlopen(server + path, timeout=10)
     assert answer.value.code == 400
     assert "Traceback" not in capfd.readouterr().err
+
+
+def test_the_server_lists_no_folder_as_a_static_host_does_not(server):
+    """/assets/ listed its files (http.server's default); a folder with an index.html is its page."""
+    with pytest.raises(urllib.error.HTTPError) as answer:
+        urllib.request.urlopen(server + "/assets/", timeout=10)
+    assert answer.value.code == 404
+    with urllib.request.urlopen(server + "/", timeout=10) as home:
+        assert b"<html" in home.read()

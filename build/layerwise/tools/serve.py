@@ -90,6 +90,11 @@ class SiteHandler(http.server.SimpleHTTPRequestHandler):
                 return packed
         return super().send_head()
 
+    def list_directory(self, path):
+        """A folder without an index.html is not found, as on a static host (it listed its files)."""
+        self.send_error(404, "Not found")
+        return None
+
     def log_message(self, format, *args):
         pass
 
