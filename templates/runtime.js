@@ -205,7 +205,7 @@ export function el(tag, attrs = {}, ...children) {
 export function rovingFocus(group, moved = () => {}) {
   group.addEventListener("keydown", (e) => {
     const items = [...group.children], at = items.indexOf(e.target), n = items.length;
-    const row = getComputedStyle(group).display === "grid" ? getComputedStyle(group).gridTemplateColumns.split(" ").length : 1;
+    const style = getComputedStyle(group), row = style.display === "grid" ? style.gridTemplateColumns.split(" ").length : 1;
     const to = { ArrowRight: at + 1, ArrowLeft: at - 1, ArrowDown: at + row, ArrowUp: at - row, Home: 0, End: n - 1 }[e.key];
     if (at < 0 || to === undefined) return;
     e.preventDefault();

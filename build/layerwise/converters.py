@@ -76,6 +76,12 @@ def switch(off: str, on: str) -> Callable:
     return convert
 
 
+def not_one_of(value: str, known, what: str = "") -> ValueError:
+    """'[WHAT: ]one of A, B (did you mean A?)' for a value not among `known` (as the file writes them)."""
+    close = did_you_mean(value, known).removeprefix("; ")
+    return ValueError(f"{what + ': ' if what else ''}one of {', '.join(known)}" + (f" ({close})" if close else ""))
+
+
 def choice(*allowed, written: Callable = repr) -> Callable:
     """One of `allowed`; the error shows each as the file writes it (TOML quotes text: repr; a
     directive does not: str)."""
@@ -83,9 +89,7 @@ def choice(*allowed, written: Callable = repr) -> Callable:
     @described({"type": "choice", "values": list(allowed)})
     def convert(value):
         if value not in allowed:
-            shown = [written(a) for a in allowed]
-            close = did_you_mean(written(value), shown).removeprefix("; ")
-            raise ValueError(f"one of {', '.join(shown)}" + (f" ({close})" if close else ""))
+            raise not_one_of(written(value), [written(a) for a in allowed])
         return value
 
     return convert

@@ -170,6 +170,8 @@ jobs:
 
 
 UNREACHABLE = "Layerwise is not on PyPI: replace this line with where your Layerwise comes from (a git URL)"
+# The step where no URL a CI machine can reach is known: marked for the author to replace.
+TO_REPLACE = f"      # {UNREACHABLE}\n      - run: pip install layerwise"
 
 
 def install_step(distribution: importlib.metadata.Distribution | None) -> tuple[str, bool]:
@@ -177,7 +179,7 @@ def install_step(distribution: importlib.metadata.Distribution | None) -> tuple[
     record (direct_url.json), and whether a CI machine can reach it: a git URL at its commit, a
     version from an index, or (a local folder, an editable clone) a line the author must replace."""
     if distribution is None:  # run from a clone, not installed
-        return f"      # {UNREACHABLE}\n      - run: pip install layerwise", False
+        return TO_REPLACE, False
     record = distribution.read_text("direct_url.json")
     if record is None:  # from an index
         return f'      - run: pip install "layerwise=={distribution.version}"', True
@@ -188,7 +190,7 @@ def install_step(distribution: importlib.metadata.Distribution | None) -> tuple[
         return f'      - run: pip install "layerwise @ {vcs["vcs"]}+{url}@{vcs["commit_id"]}{subdirectory}"', True
     if "archive_info" in origin and url.startswith(("https:", "http:")):
         return f'      - run: pip install "layerwise @ {url}{subdirectory}"', True
-    return f"      # {UNREACHABLE}\n      - run: pip install layerwise", False
+    return TO_REPLACE, False
 
 
 def installed() -> importlib.metadata.Distribution | None:

@@ -84,18 +84,12 @@ def number(low: float, high: float) -> Callable:
     return convert
 
 
-def not_one_of(what: str, value: str, known) -> ValueError:
-    """'WHAT: one of A, B (did you mean A?)' for a misspelt option value, as converters.choice says it."""
-    close = did_you_mean(value, known).removeprefix("; ")
-    return ValueError(f"{what}: one of {', '.join(known)}" + (f" ({close})" if close else ""))
-
-
 def model(value: str | None, result) -> str:
     """A model of this build; by default the one the Grand Tour records."""
     if value is None:
         return result.tour["model"]
     if value not in result.models:
-        raise not_one_of("a model of this build", value, result.models)
+        raise converters.not_one_of(value, result.models, "a model of this build")
     return value
 
 
@@ -112,7 +106,7 @@ def tour_layer(value: str | None, result) -> str:
     if value is None:
         return layers[-1]
     if value not in layers:
-        raise not_one_of(f"a layer of {result.tour['model']}", value, layers)
+        raise converters.not_one_of(value, layers, f"a layer of {result.tour['model']}")
     return value
 
 
@@ -121,7 +115,7 @@ def analysed_layer(value: str | None, result) -> str:
     if value is None:
         return layers[0]
     if value not in layers:
-        raise not_one_of("an analysed layer (analysis.layers in the config)", value, layers)
+        raise converters.not_one_of(value, layers, "an analysed layer (analysis.layers in the config)")
     return value
 
 

@@ -9,7 +9,7 @@ import numpy as np
 
 from ... import converters
 from ...contract import INPUTS, site_path
-from . import fallback, figure, not_one_of, number, text, whole
+from . import fallback, figure, number, text, whole
 
 GENERATE = 200  # characters a press of Generate adds, one at a time
 TOP = 5  # next characters (or classes) the prediction lists
@@ -36,7 +36,7 @@ def text_model(value: str | None, result) -> str:
     if value is None:
         return next(iter(result.models))
     if value not in result.models:
-        raise not_one_of("a model of this build", value, result.models)
+        raise converters.not_one_of(value, result.models, "a model of this build")
     return value
 
 
