@@ -16,11 +16,15 @@ const field = (label, input) => el("label", { class: "text-control" }, `${label}
 const option = (value, text) => el("option", { value: String(value) }, text);
 const shortened = (text, n) => (Array.from(text).length > n ? `${Array.from(text).slice(0, n).join("")}…` : text); // by code points
 
+// A layer by its name and type, the type left out where the name says it
+// ("block1.attention.probabilities", not "... (Attention)": a phone's select shows it whole).
+const layerLabel = ({ name, type }) => (name.toLowerCase().includes(type.toLowerCase()) ? name : `${name} (${type})`);
+
 // The controls, built at once (no layout shift): each only dispatches an action.
 function controls(info, layers, explorer, dispatch) {
   const text = el("textarea", { rows: "3", spellcheck: "false" });
   const examples = el("select", {}, option("", "choose one"), ...info.examples.map((e, i) => option(i, shortened(e, 40))));
-  const layer = el("select", {}, ...layers.filter((l) => l.type !== "Lens").map((l) => option(l.name, `${l.name} (${l.type})`)));
+  const layer = el("select", {}, ...layers.filter((l) => l.type !== "Lens").map((l) => option(l.name, layerLabel(l))));
   const head = el("select", {});
   const query = el("input", { type: "range", min: "0", max: "0", step: "1", value: "0" });
   text.addEventListener("input", () => dispatch({ type: "text", text: text.value }));

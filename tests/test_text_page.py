@@ -116,6 +116,16 @@ def test_every_control_is_labelled_reachable_by_keyboard_and_fits_a_phone(page, 
     )
     assert len(text) == 50 and shown >= drawn and scrolled > box, (drawn, shown, box, scrolled)
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    # Each select shows its chosen option whole ("block1.attention.probabilities" was cut short).
+    cut = page.evaluate(
+        """() => [...document.querySelectorAll('.text-explorer select')].filter((s) => s.offsetParent).map((s) => {
+            const style = getComputedStyle(s), context = document.createElement('canvas').getContext('2d');
+            context.font = style.font;
+            const room = s.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight) - 20; // arrow
+            return [s.selectedOptions[0].text, context.measureText(s.selectedOptions[0].text).width, room];
+        }).filter(([, needs, room]) => needs > room)"""
+    )
+    assert cut == [], cut
     # The keyboard chooses a layer: the attention maps give way to the layer's heatmap.
     listed = [layer.name for layer in result.models[MODEL].layers if layer.type != "Lens"]
     first = attention_layers(result)[0].name
