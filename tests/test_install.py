@@ -147,7 +147,9 @@ def test_new_writes_a_project_that_checks_builds_and_reads_a_digit_in_chromium(l
     (project / "templates" / "style.css").write_text((packaged / "style.css").read_text() + "/* mine */")
     quiet = layerwise("build", "--quiet", cwd=project)  # from the cache
     assert quiet.returncode == 0 and quiet.stdout == "" and quiet.stderr == ""
-    assert "/* mine */" in (project / "site" / "index.html").read_text()
+    home = (project / "site" / "index.html").read_text()
+    assert "/* mine */" in home
+    assert "All articles" not in home  # the one article is the index: no link to itself
     assert (project / "site" / "assets" / "explorer.js").read_bytes() == (packaged / "explorer.js").read_bytes()
 
     with serving(project / "site") as url:
@@ -170,6 +172,10 @@ def test_new_with_an_image_folder_reads_its_classes_size_and_channels(layerwise,
     data = tomllib.loads((tmp_path / "leaves" / "layerwise.toml").read_text())["data"]
     assert data["source"] == "folder" and data["root"] == "../shapes"
     assert data["classes"] == ["round", "square", "thin"] and data["size"] == [16, 12] and data["channels"] == 1
+    # The lines it writes keep the template's comment column (29), as the lines around them do.
+    section = (tmp_path / "leaves" / "layerwise.toml").read_text().split("[data]\n")[1].split("\n\n")[0]
+    short = [line for line in section.splitlines() if len(line.split("#")[0].rstrip()) < 27]
+    assert len(short) >= 6 and {line.index("# ") for line in short} == {29}, section
     checked = layerwise("check", cwd=tmp_path / "leaves")
     assert checked.returncode == 0, checked.stderr
     Image.new("L", (100, 80)).save(tmp_path / "shapes" / "thin" / "large.png")  # sizes differ, one too large

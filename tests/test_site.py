@@ -188,6 +188,9 @@ def test_an_article_can_be_the_home_page(tmp_path, built):
     home = (tmp_path / "site" / "index.html").read_text()
     assert "<title>Home</title>" in home and 'href="b.html"' in home and "More articles" in home
     assert not (tmp_path / "site" / "a.html").exists()
+    # The footer's way home is on the other article, not on the home page itself.
+    other = (tmp_path / "site" / "b.html").read_text()
+    assert "All articles" not in home and '<a href="index.html">All articles</a>' in other
 
 
 def test_shared_stages_train_once_and_each_article_has_its_own_settings(tmp_path):

@@ -221,9 +221,9 @@ def data_settings(folder: Path, project: Path) -> str:
         "channels": (channels, "1: grey, 3: colour"),
         "noun": ("image", 'what the page calls one example, e.g. "leaf"'),
     }
-    return "\n".join(
-        f"{key} = {json.dumps(value, ensure_ascii=False)}   # {why}" for key, (value, why) in lines.items()
-    )
+    settings = {f"{key} = {json.dumps(value, ensure_ascii=False)}": why for key, (value, why) in lines.items()}
+    # Their comments in the column of the template's own (29), or 3 spaces after a long line.
+    return "\n".join(f"{line}{' ' * max(29 - len(line), 3)}# {why}" for line, why in settings.items())
 
 
 def data_problem(project: Path) -> str | None:
