@@ -165,6 +165,19 @@ MISTAKES = [
         {"index.md": "# Hi\n\n{{ metrics.cnn.test_accuracy | percnt }}\n"},
         "index.md:3: template syntax: No filter named 'percnt'",
     ),
+    (  # said before training: rendering the prose would say it only once every model has trained
+        "a model misspelt in prose",
+        None,
+        {"index.md": "# Hi\n\nRead {{ metrics.cnm.test_accuracy | percent }}.\n"},
+        "index.md:3: metrics.cnm: this article has no model 'cnm'; its models: one_neuron, softmax, mlp, cnn; "
+        "did you mean cnn?",
+    ),
+    (
+        "a model misspelt in a claim",
+        None,
+        {"index.md": "# Hi\n\nIt learns.\n{claim}`layers['sofmax'].fc.shape[0] > 1`\n"},
+        "index.md:4: layers.sofmax: this article has no model 'sofmax'",
+    ),
 ]
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import jinja2
 import jinja2.bccache
+import jinja2.nodes
 import jinja2.sandbox
 import yaml
 from markdown_it import MarkdownIt
@@ -267,7 +268,33 @@ def playground_run(remember: Callable, source: Path | None, epochs: int, options
 COMPARISON = re.compile(r"\s(<=|>=|==|!=|<|>)\s")
 
 
-def check_claim(path: Path, line: int, claim: str, values: dict | None) -> str:
+MODEL_KEYED = ("metrics", "layers", "models")  # the values keyed by model name (BuildResult.values)
+
+
+def named_models(parsed: jinja2.nodes.Node):
+    """(line, value, model name) for each `metrics.NAME` or `metrics['NAME']` (layers, models) in
+    parsed prose or a parsed claim."""
+    for found in parsed.find_all((jinja2.nodes.Getattr, jinja2.nodes.Getitem)):
+        if isinstance(found.node, jinja2.nodes.Name) and found.node.name in MODEL_KEYED:
+            key = found.attr if isinstance(found, jinja2.nodes.Getattr) else getattr(found.arg, "value", None)
+            if isinstance(key, str):
+                yield found.lineno, found.node.name, key
+
+
+def check_model_names(path: Path, offset: int, parsed: jinja2.nodes.Node, models) -> None:
+    """A model name the prose or a claim reads that the article does not train: said before
+    training (the rendering would say it only once every model has trained)."""
+    for line, value, name in named_models(parsed):
+        if name not in models:
+            raise ContentError(
+                path,
+                offset + line,
+                f"{value}.{name}: this article has no model '{name}'; its models: "
+                f"{', '.join(models)}{did_you_mean(name, models)}",
+            )
+
+
+def check_claim(path: Path, line: int, claim: str, values: dict | None, models=()) -> str:
     """{claim}`left OP right`: an expression over the build's values that must hold, or the build
     fails naming both sides. Renders as a small mark saying the sentence was checked."""
     env = jinja2.sandbox.SandboxedEnvironment(undefined=Missing)  # a misspelt key names those there
@@ -282,6 +309,7 @@ def check_claim(path: Path, line: int, claim: str, values: dict | None) -> str:
             "{claim}`manifold.relu3.knn_accuracy > manifold.input.knn_accuracy`",
         ) from None
     if values is None:
+        check_model_names(path, line - 1, env.parse(f"{{{{ {claim} }}}}"), models)
         return ""
     context = {**values, **prose_functions(values, path)}
     try:
@@ -369,13 +397,17 @@ def strict(number_filter):
     return filtered
 
 
-def fill_values(path: Path, body: str, offset: int, values: dict, cache=None) -> str:
-    """Replace {{ ... }} in the prose by the build's values (without values: check the syntax)."""
+def fill_values(path: Path, body: str, offset: int, values: dict, cache=None, models=()) -> str:
+    """Replace {{ ... }} in the prose by the build's values (without values: check the syntax and
+    the names of `models` it reads)."""
     try:
         env = template_environment(cache)
         env.loader = jinja2.DictLoader({"prose": body})  # a loaded template, not from_string, is what Jinja caches
         template = env.get_template("prose")
-        return body if values is None else template.render(**values, **prose_functions(values, path))
+        if values is None:
+            check_model_names(path, offset, env.parse(body), models)
+            return body
+        return template.render(**values, **prose_functions(values, path))
     except jinja2.TemplateSyntaxError as e:
         raise ContentError(path, offset + e.lineno, f"template syntax: {e.message}") from None
     except jinja2.UndefinedError as e:
@@ -672,7 +704,7 @@ def numref(draft: Draft, line: int, text: str, drafts: dict) -> str:
 def render_role(draft: Draft, line: int, role: str, text: str, drafts: dict) -> str:
     site, path = draft.site, draft.path
     if role == "claim":
-        return check_claim(path, line, text, site.values)
+        return check_claim(path, line, text, site.values, site.result.models)
     if role == "numref":
         return numref(draft, line, text, drafts)
     if role == "term":
@@ -800,7 +832,7 @@ def refuse_scripts(path: Path, offset: int, tokens: list[Token]) -> None:
 def parse_page(path: Path, slug: str, url: str, text: str, site: ArticleInputs, cache=None) -> Draft:
     """Front matter, values, Markdown and figures: everything one page decides alone."""
     meta, body, offset = split_article(path, text)
-    body = fill_values(path, body, offset, site.values, cache)
+    body = fill_values(path, body, offset, site.values, cache, site.result.models)
     bibliography = load_bibliography(path, meta, site, cache)
     md = markdown_parser()
     env: dict = {}
