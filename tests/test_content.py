@@ -5,7 +5,8 @@ from pathlib import Path
 import pytest
 
 from conftest import render_with
-from layerwise.page.content import ContentError
+from layerwise.model.result import BuildResult, DatasetInfo
+from layerwise.page.content import VALUE_NAMES, ContentError
 from layerwise.stats import percent
 
 
@@ -150,3 +151,9 @@ def test_long_class_names_take_two_lines_over_a_weight_template():
         "airplane",
         "7",
     ]
+
+
+def test_the_value_names_check_knows_are_those_the_build_gives():
+    info = DatasetInfo("digits", (1, 8, 8), ["0", "1"], "digit", "resize", 8, 2)
+    result = BuildResult(info, models={}, examples={}, tour={}, manifold={"layers": {}}, files={})
+    assert set(result.values()) == set(VALUE_NAMES)

@@ -163,7 +163,7 @@ MISTAKES = [
         "filter misspelt",
         None,
         {"index.md": "# Hi\n\n{{ metrics.cnn.test_accuracy | percnt }}\n"},
-        "index.md:3: template syntax: No filter named 'percnt'",
+        ("index.md:3: template syntax: No filter named 'percnt'", "; did you mean percent?"),
     ),
     (  # said before training: rendering the prose would say it only once every model has trained
         "a model misspelt in prose",
@@ -177,6 +177,18 @@ MISTAKES = [
         None,
         {"index.md": "# Hi\n\nIt learns.\n{claim}`layers['sofmax'].fc.shape[0] > 1`\n"},
         "index.md:4: layers.sofmax: this article has no model 'sofmax'",
+    ),
+    (
+        "a value misspelt in prose",
+        None,
+        {"index.md": "# Hi\n\n{% set n = 2 %}Read {{ metrix.cnn.test_accuracy }} of {{ n }}.\n"},
+        ("index.md:3: metrix: the build has no value 'metrix'; it has: ", "; did you mean metrics?"),
+    ),
+    (
+        "a key of the dataset misspelt in a claim",
+        None,
+        {"index.md": "# Hi\n\nIt reads.\n{claim}`dataset.n_tset > 10`\n"},
+        ("index.md:4: dataset.n_tset: the dataset has no 'n_tset'; it has: ", "; did you mean n_test?"),
     ),
 ]
 
