@@ -337,6 +337,14 @@ def test_the_last_line_names_an_index_only_where_it_is_a_page_of_its_own():
     assert wrote_line(1, True, "site", 2.04) == "wrote 1 article(s) to site/ in 2.0 s"  # a new project's one
 
 
+def test_a_port_out_of_range_is_one_line_before_anything_builds(tmp_path):
+    """`serve --port 99999` said 'internal error (OverflowError ...)': a bug in Layerwise."""
+    done = layerwise("serve", "--port", "99999", cwd=tmp_path)
+    assert done.returncode == 2
+    assert done.stderr.splitlines()[-1].endswith("argument --port: 99999 is not a port: give a number from 1 to 65535")
+    assert not (tmp_path / "site").exists()
+
+
 def test_serve_on_a_port_in_use_is_one_line_before_anything_builds(tmp_path):
     """A second `layerwise serve` on the same port said 'internal error ... a bug in Layerwise', after its build."""
     from layerwise.tools.scaffold import new_project
