@@ -320,6 +320,16 @@ def test_new_with_a_folder_too_small_to_build_says_so_as_it_is_made(tmp_path):
     assert fine.returncode == 0 and "will not build" not in fine.stdout, fine.stdout
 
 
+def test_new_with_data_that_is_not_a_folder_names_the_option(tmp_path):
+    """`new p --data nope` said "data.root = 'nope' is not a folder": a setting the author never wrote."""
+    from layerwise.errors import BuildError
+    from layerwise.tools.scaffold import new_project
+
+    with pytest.raises(BuildError, match=r"^--data .*nope is not a folder: give a folder of images"):
+        new_project(tmp_path / "p", tmp_path / "nope")
+    assert not (tmp_path / "p").exists()
+
+
 def test_the_new_projects_readme_says_to_save_the_workflow_it_does_not_write(tmp_path):
     """The README named .github/workflows/pages.yml as if it were there; `new` writes no such file."""
     from layerwise.tools.scaffold import new_project
