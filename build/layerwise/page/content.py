@@ -347,8 +347,8 @@ def check_claim(path: Path, line: int, claim: str, values: dict | None, models=(
             f"claim '{claim}' is not an expression: {e.message}; write e.g. "
             "{claim}`manifold.relu3.knn_accuracy > manifold.input.knn_accuracy`",
         ) from None
+    check_names(path, line - 1, env.parse(f"{{{{ {claim} }}}}"), models)  # one line, trained or not
     if values is None:
-        check_names(path, line - 1, env.parse(f"{{{{ {claim} }}}}"), models)
         return ""
     context = {**values, **prose_functions(values, path)}
     try:
@@ -443,8 +443,8 @@ def fill_values(path: Path, body: str, offset: int, values: dict, cache=None, mo
         env = template_environment(cache)
         env.loader = jinja2.DictLoader({"prose": body})  # a loaded template, not from_string, is what Jinja caches
         template = env.get_template("prose")
+        check_names(path, offset, env.parse(body), models)  # the same line as `layerwise check` says
         if values is None:
-            check_names(path, offset, env.parse(body), models)
             return body
         return template.render(**values, **prose_functions(values, path))
     except jinja2.TemplateSyntaxError as e:
@@ -453,7 +453,7 @@ def fill_values(path: Path, body: str, offset: int, values: dict, cache=None, mo
         ) from None
     except jinja2.UndefinedError as e:
         line = offset + jinja_error_line(e)
-        known = ", ".join(sorted(values))
+        known = ", ".join(sorted(prose_names()))
         raise ContentError(
             path, line, f"{e.message}; the build provides: {known} (e.g. {{{{ metrics.cnn.test_accuracy | percent }}}})"
         ) from None
