@@ -35,6 +35,7 @@ MISTAKES = [
     ),
     ("unknown device", '[train]\ndevice = "tpu"', {}, "train.device: must be one of 'auto', 'cpu', 'cuda'"),
     ("a default model set to true", "[models]\nsoftmax = true", {}, "(the default models are on already: leave it out"),
+    ("models misspelt", "[model]\nmlp = false", {}, ("model: unknown setting; known here: ", "; did you mean models?")),
     ("recorded model missing", '[record]\nmodel = "resnet"', {}, "record.model: no model 'resnet'; the models are"),
     (
         "recorded model misspelt",
