@@ -124,7 +124,7 @@ function explainConv({ step, got, where, parts }) {
   }
   shown.forEach((c, i) => {
     const row = parts.rows[i];
-    row.label.textContent = `input channel ${c.channel + 1}:`;
+    row.label.textContent = `input channel ${c.channel}:`;
     numbers(row.patch, c.patch, k, scale);
     numbers(row.kernel, c.kernel, k, maxAbs(c.kernel));
     numbers(row.products, c.products, k, scale);
@@ -133,7 +133,7 @@ function explainConv({ step, got, where, parts }) {
   const rest = got.channels.slice(shown.length);
   parts.more.textContent = rest.length ? `… and ${rest.length} more input channels, summing to ${fmt(rest.reduce((a, c) => a + c.sum, 0))}.` : "";
   const [dy, dx] = step.settings.dilation.map((d) => (d > 1 ? `${d}` : ""));
-  return `y_{${got.map + 1},${where[1]},${where[2]}} = b + \\sum_{c,u,v} w_{c,u,v}\\, x_{c,\\,${first.row}+${dy}u,\\,${first.col}+${dx}v}` +
+  return `y_{${got.map},${where[1]},${where[2]}} = b + \\sum_{c,u,v} w_{c,u,v}\\, x_{c,\\,${first.row}+${dy}u,\\,${first.col}+${dx}v}` +
     ` = ${term(got.bias)} + ${sumOf(got.channels.map((c) => c.sum))} = ${fmt(got.value)}`;
 }
 
@@ -158,7 +158,7 @@ function explainPool({ step, got, parts }) {
 function explainLinear({ model, step, got, inputs, parts }) {
   const source = step.reads[0], stepBefore = model.layers.find((l) => l.name === source)?.step ?? model.inner[source];
   const shape = stepBefore?.kind === "flatten" && stepBefore.in_shapes[0]?.length === 3 ? stepBefore.in_shapes[0] : null;
-  const named = (i) => { const [c, y, x] = cell(shape, i); return `${stepBefore.reads[0]} map ${c + 1}, row ${y}, column ${x}`; };
+  const named = (i) => { const [c, y, x] = cell(shape, i); return `${stepBefore.reads[0]} map ${c}, row ${y}, column ${x}`; };
   const rows = got.top.map((i) => el("li", {}, `${shape ? named(i) : `${source}[${i}]`}: ` +
     `${fmt(inputs[0][i])} × ${fmt(got.weights[i])} = ${fmt(got.products[i])}`));
   const pictures = el("div", { class: "detail-row" });
@@ -206,7 +206,7 @@ function explainAdd({ step, got, parts }) {
 
 function explainCopy({ step, got, where, parts }) { // flatten, identity
   parts.replaceChildren(el("p", {}, got.from.length === 3
-    ? `Index ${where[0]} holds ${step.reads[0]}'s map ${got.from[0] + 1}, row ${got.from[1]}, column ${got.from[2]}: ` +
+    ? `Index ${where[0]} holds ${step.reads[0]}'s map ${got.from[0]}, row ${got.from[1]}, column ${got.from[2]}: ` +
       `index = c·${step.in_shapes[0][1] * step.in_shapes[0][2]} + row·${step.in_shapes[0][2]} + column.`
     : `Index ${where[0]} holds ${step.reads[0]}[${got.from[0]}].`));
   return `y = x = ${fmt(got.value)}`;

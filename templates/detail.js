@@ -77,11 +77,11 @@ function painter(e, model, layer, isMap, view) {
     const inputs = step.reads.map((r) => tensors[r]);
     const got = arithmetic(step, inputs, weights, at), computed = tensors[layer.name][at];
     const where = shape.length === 3 ? cell(shape, at) : [at];
-    e.position.textContent = `${layer.name}${shape.length === 3 ? ` map ${where[0] + 1} of ${shape[0]}, row ${where[1]}, column ${where[2]}` : `[${at}]`}`;
+    e.position.textContent = `${layer.name}${shape.length === 3 ? ` map ${where[0]} of ${shape[0]}, row ${where[1]}, column ${where[2]}` : `[${at}]`}`;
     if (isMap) {
       const cells = got?.cells;
       paintMap(e.map, tensors[layer.name], shape, where[0], [where[1], where[2], 1, 1]);
-      e.map.setAttribute("aria-label", `Map ${where[0] + 1} of ${layer.name}; selected row ${where[1]}, column ${where[2]}` + (cells ? `, over input rows ${cells[0].row} to ${cells.at(-1).row}` : ""));
+      e.map.setAttribute("aria-label", `Map ${where[0]} of ${layer.name}; selected row ${where[1]}, column ${where[2]}` + (cells ? `, over input rows ${cells[0].row} to ${cells.at(-1).row}` : ""));
     }
     if (!got) {
       e.parts.replaceChildren();

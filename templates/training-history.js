@@ -31,7 +31,8 @@ async function mount(root, near) {
   const history = JSON.parse(root.dataset.history), characters = Array.from(history.sentence), last = history.bits.length - 1;
   const slider = el("input", { type: "range", min: "0", max: String(last), step: "1", value: String(last) });
   const output = el("output", { class: "history-said", "aria-live": "polite" });
-  const heads = history.attention.map(() => el("div", { class: "text-heads" }));
+  // Each layer's maps a group named by the layer: the heads' own labels ("Head 1, at ...") are alike in every block.
+  const heads = history.attention.map((a) => el("div", { class: "text-heads", role: "group", "aria-label": `${a.name}, every head` }));
   const lens = el("table", { class: "text-lens" });
   root.setAttribute("role", "group");
   root.setAttribute("aria-label", "The model as it trained");

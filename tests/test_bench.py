@@ -1,11 +1,12 @@
 """The benchmark reports; it never judges a machine by failing. These check it measures."""
 
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
 from layerwise.page.articles import plan_site
-from layerwise.tools.bench import measure_page, measure_playground, measure_text, report, verdict
+from layerwise.tools.bench import Traffic, measure_page, measure_playground, measure_text, report, verdict
 
 pytestmark = pytest.mark.browser
 
@@ -14,6 +15,22 @@ def test_verdicts_compare_in_the_right_direction():
     assert verdict(0.5, 1, "lower") == "met" and verdict(2, 1, "lower") == "MISSED"
     assert verdict(0.99, 0.98, "higher") == "met" and verdict(0.9, 0.98, "higher") == "MISSED"
     assert verdict(None, 1, "lower") == "n/a"
+
+
+def test_traffic_counts_transfers_not_the_blob_urls_the_page_makes():
+    """The README's page table had a 'lazy: 1:44821/07716f16-...' row per blob: URL the page made."""
+
+    class Request:
+        def __init__(self, url):
+            self.url = url
+
+        def response(self):
+            return SimpleNamespace(body=lambda: b"x" * 100)
+
+    traffic = Traffic(SimpleNamespace(on=lambda event, handler: None))
+    for url in ("http://127.0.0.1:1/mnist/figures/a.json", "blob:http://127.0.0.1:1/07716f16", "data:text/plain,x"):
+        traffic.add(Request(url))
+    assert [url for url, _, _ in traffic.responses] == ["http://127.0.0.1:1/mnist/figures/a.json"]
 
 
 def test_page_measurements_on_a_real_build(built, browser):

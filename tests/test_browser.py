@@ -131,11 +131,11 @@ def test_each_layers_detail_view_redoes_its_arithmetic_and_opens_by_keyboard(pag
     page.keyboard.press("Enter")
     expect(opener).to_have_attribute("aria-expanded", "true")
     panel = explorer.locator('.layer[data-layer="pool2"] .layer-detail-panel')
-    expect(panel.locator(".detail-position")).to_have_text("pool2 map 1 of 20, row 0, column 0")
+    expect(panel.locator(".detail-position")).to_have_text("pool2 map 0 of 20, row 0, column 0")
     panel.locator(".detail-map").focus()
     for key in ["ArrowRight", "ArrowDown", "PageDown"]:
         page.keyboard.press(key)
-    expect(panel.locator(".detail-position")).to_have_text("pool2 map 2 of 20, row 1, column 1")
+    expect(panel.locator(".detail-position")).to_have_text("pool2 map 1 of 20, row 1, column 1")
     expect(panel.locator(".detail-field")).to_have_attribute("data-size", "16x16")
     expect(panel.locator(".detail-check")).to_contain_text("onnxruntime-web computed")
     assert float(panel.get_attribute("data-difference")) <= 1e-5

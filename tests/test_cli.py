@@ -320,6 +320,16 @@ def test_new_with_a_folder_too_small_to_build_says_so_as_it_is_made(tmp_path):
     assert fine.returncode == 0 and "will not build" not in fine.stdout, fine.stdout
 
 
+def test_new_with_data_that_is_not_a_folder_names_the_option(tmp_path):
+    """`new p --data nope` said "data.root = 'nope' is not a folder": a setting the author never wrote."""
+    from layerwise.errors import BuildError
+    from layerwise.tools.scaffold import new_project
+
+    with pytest.raises(BuildError, match=r"^--data .*nope is not a folder: give a folder of images"):
+        new_project(tmp_path / "p", tmp_path / "nope")
+    assert not (tmp_path / "p").exists()
+
+
 def test_the_new_projects_readme_says_to_save_the_workflow_it_does_not_write(tmp_path):
     """The README named .github/workflows/pages.yml as if it were there; `new` writes no such file."""
     from layerwise.tools.scaffold import new_project
@@ -335,6 +345,14 @@ def test_the_last_line_names_an_index_only_where_it_is_a_page_of_its_own():
 
     assert wrote_line(5, False, "site", 2.04) == "wrote 5 article(s) and the index to site/ in 2.0 s"
     assert wrote_line(1, True, "site", 2.04) == "wrote 1 article(s) to site/ in 2.0 s"  # a new project's one
+
+
+def test_a_port_out_of_range_is_one_line_before_anything_builds(tmp_path):
+    """`serve --port 99999` said 'internal error (OverflowError ...)': a bug in Layerwise."""
+    done = layerwise("serve", "--port", "99999", cwd=tmp_path)
+    assert done.returncode == 2
+    assert done.stderr.splitlines()[-1].endswith("argument --port: 99999 is not a port: give a number from 1 to 65535")
+    assert not (tmp_path / "site").exists()
 
 
 def test_serve_on_a_port_in_use_is_one_line_before_anything_builds(tmp_path):

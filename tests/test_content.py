@@ -5,7 +5,8 @@ from pathlib import Path
 import pytest
 
 from conftest import render_with
-from layerwise.page.content import ContentError
+from layerwise.model.result import BuildResult, DatasetInfo
+from layerwise.page.content import VALUE_NAMES, ContentError
 from layerwise.stats import percent
 
 
@@ -100,10 +101,10 @@ def test_citations_terms_cross_references_and_title_block(site):
         ("```{figure} grand-tour\n:label: t\n```\n\n[v](#t?example=AAAA)\n", 5, "'example' must be an example as"),
         ("## Part\n\n[v](#part?layer=fc1)\n", 3, "'#part' is not a figure whose view a link can set"),
         ("---\ntitle: [unclosed\n---\n# Hi\n", 2, "front matter is not valid YAML"),
-        ("# Hi\n\nline two\n\n{{ metrics.nope.accuracy }}\n", 5, "has no attribute 'nope'"),
+        ("# Hi\n\nline two\n\n{{ metrics.nope.accuracy }}\n", 5, "metrics.nope: this article has no model 'nope'"),
         ("# Hi\n\n{{ metrics.cnn.test_accuracy | percnt }}\n", 3, "template syntax: No filter named 'percnt'"),
         ("# Hi\n\n{{ metrics.cnn.test_acuracy | percent_ci }}\n", 3, "no attribute 'test_acuracy' (it has: title,"),
-        ("# Hi\n\n{{ metrics.cnnn.parameters | number }}\n", 3, "no attribute 'cnnn' (it has: "),
+        ("# Hi\n\n{{ metrics.cnnn.parameters | number }}\n", 3, "has no model 'cnnn'; its models: "),
         ("# Hi\n\n{{ metrics.cnn.parameter }}\n", 3, "no attribute 'parameter' (it has: title,"),
         ("# Hi\n\nSo {claim}`metrics.cnn.test_acuracy > 0.5`.\n", 3, "no attribute 'test_acuracy' (it has: "),
         ("---\ntitle: T\n---\n# Hi\n\nBad math $\\frac{1}{$ here.\n", 6, "invalid math"),
@@ -150,3 +151,9 @@ def test_long_class_names_take_two_lines_over_a_weight_template():
         "airplane",
         "7",
     ]
+
+
+def test_the_value_names_check_knows_are_those_the_build_gives():
+    info = DatasetInfo("digits", (1, 8, 8), ["0", "1"], "digit", "resize", 8, 2)
+    result = BuildResult(info, models={}, examples={}, tour={}, manifold={"layers": {}}, files={})
+    assert set(result.values()) == set(VALUE_NAMES)

@@ -35,6 +35,7 @@ MISTAKES = [
     ),
     ("unknown device", '[train]\ndevice = "tpu"', {}, "train.device: must be one of 'auto', 'cpu', 'cuda'"),
     ("a default model set to true", "[models]\nsoftmax = true", {}, "(the default models are on already: leave it out"),
+    ("models misspelt", "[model]\nmlp = false", {}, ("model: unknown setting; known here: ", "; did you mean models?")),
     ("recorded model missing", '[record]\nmodel = "resnet"', {}, "record.model: no model 'resnet'; the models are"),
     (
         "recorded model misspelt",
@@ -163,7 +164,7 @@ MISTAKES = [
         "filter misspelt",
         None,
         {"index.md": "# Hi\n\n{{ metrics.cnn.test_accuracy | percnt }}\n"},
-        "index.md:3: template syntax: No filter named 'percnt'",
+        ("index.md:3: template syntax: No filter named 'percnt'", "; did you mean percent?"),
     ),
     (  # said before training: rendering the prose would say it only once every model has trained
         "a model misspelt in prose",
@@ -177,6 +178,18 @@ MISTAKES = [
         None,
         {"index.md": "# Hi\n\nIt learns.\n{claim}`layers['sofmax'].fc.shape[0] > 1`\n"},
         "index.md:4: layers.sofmax: this article has no model 'sofmax'",
+    ),
+    (
+        "a value misspelt in prose",
+        None,
+        {"index.md": "# Hi\n\n{% set n = 2 %}Read {{ metrix.cnn.test_accuracy }} of {{ n }}.\n"},
+        ("index.md:3: metrix: the build has no value 'metrix'; it has: ", "; did you mean metrics?"),
+    ),
+    (
+        "a key of the dataset misspelt in a claim",
+        None,
+        {"index.md": "# Hi\n\nIt reads.\n{claim}`dataset.n_tset > 10`\n"},
+        ("index.md:4: dataset.n_tset: the dataset has no 'n_tset'; it has: ", "; did you mean n_test?"),
     ),
 ]
 

@@ -204,14 +204,15 @@ def first_line(error: BaseException) -> str:
     return text.splitlines()[0] if text else type(error).__name__
 
 
-def check_table(values: dict, schema: dict, prefix: str, errors: list) -> dict:
+def check_table(values: dict, schema: dict, prefix: str, errors: list, elsewhere: tuple = ()) -> dict:
     """Convert every key of `values` by its Setting in `schema` (a table of SETTINGS); unknown keys
-    and bad values go to `errors`."""
-    checked = {}
+    and bad values go to `errors`. `elsewhere`: the table's keys checked apart (models), named
+    among the known ones so that [model] is told "did you mean models?"."""
+    checked, known = {}, [*schema, *elsewhere]
     for key, value in values.items():
         where = f"{prefix}{key}"
         if key not in schema:
-            errors.append(f"{where}: unknown setting; known here: {', '.join(schema)}{did_you_mean(key, schema)}")
+            errors.append(f"{where}: unknown setting; known here: {', '.join(known)}{did_you_mean(key, known)}")
         elif isinstance(schema[key], dict):
             if isinstance(value, dict):
                 checked[key] = check_table(value, schema[key], f"{where}.", errors)
@@ -364,7 +365,7 @@ def check_config(config: dict, where: str) -> dict[str, ModelSpec]:
     'FILE: key: what; what to write' lines. Returns the models as specs."""
     errors: list[str] = []
     raw = {k: v for k, v in config.items() if k not in ("models", "factory_bases", "every_article")}
-    check_table(raw, SETTINGS, "", errors)
+    check_table(raw, SETTINGS, "", errors, elsewhere=("models",))
     specs = model_specs(config, errors)
     if not config["models"]:
         errors.append("models: the config has no models; add a [models.NAME] table")

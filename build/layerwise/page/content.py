@@ -14,11 +14,12 @@ import html
 import re
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 import jinja2
 import jinja2.bccache
+import jinja2.meta
 import jinja2.nodes
 import jinja2.sandbox
 import yaml
@@ -31,6 +32,7 @@ from mdit_py_plugins.footnote import footnote_plugin
 from ..cache import cache_key, code_hash
 from ..contract import SITE_FILES
 from ..errors import BuildError, ContentError, did_you_mean
+from ..model.result import DatasetInfo
 from ..stats import McNemar, mcnemar, number, percent, percent_ci
 from . import katex
 from .figures import FIGURES, FigureError
@@ -281,17 +283,54 @@ def named_models(parsed: jinja2.nodes.Node):
                 yield found.lineno, found.node.name, key
 
 
-def check_model_names(path: Path, offset: int, parsed: jinja2.nodes.Node, models) -> None:
-    """A model name the prose or a claim reads that the article does not train: said before
-    training (the rendering would say it only once every model has trained)."""
+# The names BuildResult.values() gives prose (a test keeps them the same), known before anything
+# trains; written here, not there, so that no model stage's code (and cache key) changes with them.
+VALUE_NAMES = ("metrics", "layers", "models", "dataset", "classes", "tour", "manifold")
+DATASET_KEYS = {f.name for f in fields(DatasetInfo)} | {k for k in dir(DatasetInfo) if not k.startswith("_")}
+
+
+def prose_names() -> set[str]:
+    """Every name prose and claims may read: the build's values, every article's
+    (render.article_inputs) and the functions prose may call (here and render.result_functions)."""
+    return {*VALUE_NAMES, "articles", "atlas", "integrated_gradients", *prose_functions({})}
+
+
+def unknown_names(parsed: jinja2.nodes.Node, models):
+    """(line, what is wrong, the names there are, the name given) for each name the prose or a
+    claim reads that the build will not have: a value (metrix), a key of the dataset
+    (dataset.nuon) or a model the article does not train (metrics.cnm)."""
+    known = prose_names() | set(jinja2.sandbox.SandboxedEnvironment().globals)
+    unknown = jinja2.meta.find_undeclared_variables(parsed) - known
+    for found in parsed.find_all(jinja2.nodes.Name):
+        if found.name in unknown:
+            yield (
+                found.lineno,
+                f"{found.name}: the build has no value '{found.name}'; it has",
+                sorted(prose_names()),
+                found.name,
+            )
+    for found in parsed.find_all(jinja2.nodes.Getattr):
+        if (
+            isinstance(found.node, jinja2.nodes.Name)
+            and found.node.name == "dataset"
+            and found.attr not in DATASET_KEYS
+        ):
+            yield (
+                found.lineno,
+                f"dataset.{found.attr}: the dataset has no '{found.attr}'; it has",
+                sorted(DATASET_KEYS),
+                found.attr,
+            )
     for line, value, name in named_models(parsed):
         if name not in models:
-            raise ContentError(
-                path,
-                offset + line,
-                f"{value}.{name}: this article has no model '{name}'; its models: "
-                f"{', '.join(models)}{did_you_mean(name, models)}",
-            )
+            yield line, f"{value}.{name}: this article has no model '{name}'; its models", list(models), name
+
+
+def check_names(path: Path, offset: int, parsed: jinja2.nodes.Node, models) -> None:
+    """A name the prose or a claim reads that the build will not have, said before training (the
+    rendering would say it only once every model has trained)."""
+    for line, wrong, names, given in unknown_names(parsed, models):
+        raise ContentError(path, offset + line, f"{wrong}: {', '.join(names)}{did_you_mean(given, names)}")
 
 
 def check_claim(path: Path, line: int, claim: str, values: dict | None, models=()) -> str:
@@ -308,8 +347,8 @@ def check_claim(path: Path, line: int, claim: str, values: dict | None, models=(
             f"claim '{claim}' is not an expression: {e.message}; write e.g. "
             "{claim}`manifold.relu3.knn_accuracy > manifold.input.knn_accuracy`",
         ) from None
+    check_names(path, line - 1, env.parse(f"{{{{ {claim} }}}}"), models)  # one line, trained or not
     if values is None:
-        check_model_names(path, line - 1, env.parse(f"{{{{ {claim} }}}}"), models)
         return ""
     context = {**values, **prose_functions(values, path)}
     try:
@@ -404,15 +443,17 @@ def fill_values(path: Path, body: str, offset: int, values: dict, cache=None, mo
         env = template_environment(cache)
         env.loader = jinja2.DictLoader({"prose": body})  # a loaded template, not from_string, is what Jinja caches
         template = env.get_template("prose")
+        check_names(path, offset, env.parse(body), models)  # the same line as `layerwise check` says
         if values is None:
-            check_model_names(path, offset, env.parse(body), models)
             return body
         return template.render(**values, **prose_functions(values, path))
     except jinja2.TemplateSyntaxError as e:
-        raise ContentError(path, offset + e.lineno, f"template syntax: {e.message}") from None
+        raise ContentError(
+            path, offset + e.lineno, f"template syntax: {(e.message or '').rstrip('.')}{filter_hint(e.message, env)}"
+        ) from None
     except jinja2.UndefinedError as e:
         line = offset + jinja_error_line(e)
-        known = ", ".join(sorted(values))
+        known = ", ".join(sorted(prose_names()))
         raise ContentError(
             path, line, f"{e.message}; the build provides: {known} (e.g. {{{{ metrics.cnn.test_accuracy | percent }}}})"
         ) from None
@@ -427,6 +468,15 @@ def fill_values(path: Path, body: str, offset: int, values: dict, cache=None, mo
         raise ContentError(
             path, offset + jinja_error_line(e), f"cannot fill in a value: {type(e).__name__}: {e}"
         ) from None
+
+
+def filter_hint(message: str | None, env: jinja2.Environment) -> str:
+    """What to write instead of a misspelt filter ("No filter named 'percnt'."): the close one."""
+    found = re.match(r"No filter named '([^']+)'", message or "")
+    if not found:
+        return ""
+    own = "percent, percent_ci, number (and Jinja's: join, length, ...)"
+    return f"{did_you_mean(found[1], env.filters)}; Layerwise's own: {own}"
 
 
 def jinja_error_line(error: Exception) -> int:

@@ -178,6 +178,8 @@ class Traffic:
         page.on("requestfinished", self.add)
 
     def add(self, request):
+        if not request.url.startswith(("http:", "https:")):  # a blob: or data: URL the page made: no transfer
+            return
         response = request.response()
         if response is None:
             return

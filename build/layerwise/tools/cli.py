@@ -54,6 +54,13 @@ class Version(argparse.Action):
         parser.exit()
 
 
+def port(text: str) -> int:
+    """--port's value: a port out of range was an 'internal error' from bind(), after the build."""
+    if not text.isdigit() or not 1 <= int(text) <= 65535:
+        raise argparse.ArgumentTypeError(f"{text} is not a port: give a number from 1 to 65535")
+    return int(text)
+
+
 def parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="layerwise", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action=Version)
@@ -93,7 +100,7 @@ def parser() -> argparse.ArgumentParser:
         sub.add_argument("--quiet", "-q", action="store_true", help="print errors only")
         if name == "serve":
             sub.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
-            sub.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
+            sub.add_argument("--port", type=port, default=8000, help="port, 1 to 65535 (default: 8000)")
     bench = commands.add_parser(
         "bench",
         help="measure build time, page weight, latency and parity against "

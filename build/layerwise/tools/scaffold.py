@@ -246,6 +246,10 @@ def new_project(folder: Path, data: Path | None = None) -> tuple[list[Path], boo
     if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
         what = "is a file" if not folder.is_dir() else "is not empty"
         raise BuildError(f"{folder} {what}; `layerwise new` writes a project into a new or empty folder")
+    if data and not Path(data).is_dir():  # said as the option the author typed, not as data.root they never wrote
+        raise BuildError(
+            f"--data {data} is not a folder: give a folder of images, one sub-folder per class (e.g. cats/001.png)"
+        )
     if data and folder.resolve().is_relative_to(Path(data).resolve()):
         raise BuildError(f"{folder} is inside the image folder {data}, where it would read as a class: choose another")
     title = folder.resolve().name.replace("-", " ").replace("_", " ").capitalize() or "Layerwise"
