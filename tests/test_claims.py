@@ -74,7 +74,7 @@ def test_a_false_claim_fails_at_its_line_naming_both_sides_and_keeps_the_site(cl
         f"(left = {relu3:.4g}, right = {pixels:.4g})" in str(error.value)
     )
     assert (claims.out / "index.html").read_text() == before
-    with pytest.raises(ContentError, match="claim 'metrics.nope > 1' cannot be evaluated"):
+    with pytest.raises(ContentError, match="metrics.nope: this article has no model 'nope'"):
         claims("# Hi\n\nX {claim}`metrics.nope > 1`.\n")
 
 
