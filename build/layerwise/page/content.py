@@ -299,16 +299,12 @@ def unknown_names(parsed: jinja2.nodes.Node, models):
     """(line, what is wrong, the names there are, the name given) for each name the prose or a
     claim reads that the build will not have: a value (metrix), a key of the dataset
     (dataset.nuon) or a model the article does not train (metrics.cnm)."""
-    known = prose_names() | set(jinja2.sandbox.SandboxedEnvironment().globals)
-    unknown = jinja2.meta.find_undeclared_variables(parsed) - known
+    names = prose_names()
+    unknown = jinja2.meta.find_undeclared_variables(parsed) - names - set(jinja2.sandbox.SandboxedEnvironment().globals)
     for found in parsed.find_all(jinja2.nodes.Name):
         if found.name in unknown:
-            yield (
-                found.lineno,
-                f"{found.name}: the build has no value '{found.name}'; it has",
-                sorted(prose_names()),
-                found.name,
-            )
+            said = f"{found.name}: the build has no value '{found.name}'; it has"
+            yield found.lineno, said, sorted(names), found.name
     for found in parsed.find_all(jinja2.nodes.Getattr):
         if (
             isinstance(found.node, jinja2.nodes.Name)
@@ -347,15 +343,16 @@ def check_claim(path: Path, line: int, claim: str, values: dict | None, models=(
             f"claim '{claim}' is not an expression: {e.message}; write e.g. "
             "{claim}`manifold.relu3.knn_accuracy > manifold.input.knn_accuracy`",
         ) from None
-    check_names(path, line - 1, env.parse(f"{{{{ {claim} }}}}"), models)  # one line, trained or not
     if values is None:
+        check_names(path, line - 1, env.parse(f"{{{{ {claim} }}}}"), models)
         return ""
     context = {**values, **prose_functions(values, path)}
     try:
         holds = whole(**context)
     except ContentError:  # located already: a line of a file the claim reads (a playground's CSV)
         raise
-    except Exception as e:  # an unknown name, a bad index: say which claim and why
+    except Exception as e:  # an unknown name (said as `layerwise check` says it), a bad index: which claim, why
+        check_names(path, line - 1, env.parse(f"{{{{ {claim} }}}}"), models)
         raise ContentError(path, line, f"claim '{claim}' cannot be evaluated: {e}") from None
     if not holds:  # its two sides, for the message (compiled only now: most claims hold)
         try:
@@ -395,6 +392,9 @@ class CompiledTemplates(jinja2.BytecodeCache):
         self.cache.get_or_compute("templates", self.key(bucket), bucket.bytecode_to_string)
 
 
+PROSE_FILTERS = {"percent": percent, "percent_ci": percent_ci, "number": number}  # Layerwise's own
+
+
 def template_environment(cache=None) -> jinja2.Environment:
     """Prose's {{ ... }}, sandboxed as claims are: an expression reads the build's values, never
     Python's internals ({{ ''.__class__.__mro__ }} is an error, not a rendered class list).
@@ -404,9 +404,7 @@ def template_environment(cache=None) -> jinja2.Environment:
         autoescape=False,
         bytecode_cache=cache and CompiledTemplates(cache, "prose"),
     )
-    env.filters.update(
-        {name: strict(f) for name, f in (("percent", percent), ("percent_ci", percent_ci), ("number", number))}
-    )
+    env.filters.update({name: strict(f) for name, f in PROSE_FILTERS.items()})
     return env
 
 
@@ -443,8 +441,8 @@ def fill_values(path: Path, body: str, offset: int, values: dict, cache=None, mo
         env = template_environment(cache)
         env.loader = jinja2.DictLoader({"prose": body})  # a loaded template, not from_string, is what Jinja caches
         template = env.get_template("prose")
-        check_names(path, offset, env.parse(body), models)  # the same line as `layerwise check` says
         if values is None:
+            check_names(path, offset, env.parse(body), models)
             return body
         return template.render(**values, **prose_functions(values, path))
     except jinja2.TemplateSyntaxError as e:
@@ -452,6 +450,7 @@ def fill_values(path: Path, body: str, offset: int, values: dict, cache=None, mo
             path, offset + e.lineno, f"template syntax: {(e.message or '').rstrip('.')}{filter_hint(e.message, env)}"
         ) from None
     except jinja2.UndefinedError as e:
+        check_names(path, offset, env.parse(body), models)  # a misspelt name: the line `layerwise check` says
         line = offset + jinja_error_line(e)
         known = ", ".join(sorted(prose_names()))
         raise ContentError(
@@ -475,7 +474,7 @@ def filter_hint(message: str | None, env: jinja2.Environment) -> str:
     found = re.match(r"No filter named '([^']+)'", message or "")
     if not found:
         return ""
-    own = "percent, percent_ci, number (and Jinja's: join, length, ...)"
+    own = f"{', '.join(PROSE_FILTERS)} (and Jinja's: join, length, ...)"
     return f"{did_you_mean(found[1], env.filters)}; Layerwise's own: {own}"
 
 
