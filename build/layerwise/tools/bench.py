@@ -285,8 +285,6 @@ def text_parity(page, article, model: str, onnx_bytes: bytes) -> float:
     held-out examples, as long as the model's context."""
     import torch
 
-    from ..model.export import weights_from_onnx
-    from ..model.orchestrator import build_network
     from ..model.sources.text import tokenize
 
     info = article.source.text
@@ -295,12 +293,21 @@ def text_parity(page, article, model: str, onnx_bytes: bytes) -> float:
     )
     characters = (list(text) * (info.context // max(len(text), 1) + 1))[-info.context :]  # the page keeps the last
     web = probe(page, "textOutputs", "".join(characters))
-    network = build_network(article.specs[model], article.source)
-    network.load_weights(weights_from_onnx(network.module, onnx_bytes))
     tokens = torch.tensor([tokenize("".join(characters), info.vocabulary, info.unknown)])  # (1, T)
     with torch.no_grad():
-        expected = network.eval().outputs(tokens)
+        expected = pytorch_twin(article, model, onnx_bytes).outputs(tokens)
     return max(float(np.abs(np.asarray(web[n]) - expected[n].numpy().ravel()).max()) for n in expected if n in web)
+
+
+def pytorch_twin(article, model: str, onnx_bytes: bytes):
+    """The article's model rebuilt in PyTorch from its layer lines with the exported weights (the
+    page's parity is measured against it), in eval mode."""
+    from ..model.export import weights_from_onnx
+    from ..model.orchestrator import build_network
+
+    network = build_network(article.specs[model], article.source)
+    network.load_weights(weights_from_onnx(network.module, onnx_bytes))
+    return network.eval()
 
 
 def measure_playground(browser, site: Path, articles: list, ms: int = 3000) -> dict:
