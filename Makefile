@@ -44,7 +44,8 @@ datasets:
 		($(SUDO) apt-get update && $(SUDO) apt-get install -y fortunes wamerican wngerman wfrench witalian wspanish wdutch)
 
 chromium:
-	@command -v chromium >/dev/null || ($(SUDO) apt-get update && $(SUDO) apt-get install -y chromium)
+	@test -x /usr/bin/chromium -a -x /usr/lib/chromium/chromium-headless-shell || \
+		($(SUDO) apt-get update && $(SUDO) apt-get install -y chromium chromium-headless-shell)
 
 clean:
 	rm -rf site .layerwise-cache

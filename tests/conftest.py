@@ -5,12 +5,12 @@ import os
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import expect
+from playwright.sync_api import expect, sync_playwright
 
 from layerwise.config import load_config, merge
 from layerwise.page.articles import plan_site
 from layerwise.page.render import render_site
-from layerwise.tools.bench import chromium
+from layerwise.tools.bench import launch
 from layerwise.tools.build import build
 from layerwise.tools.serve import static_server
 
@@ -148,16 +148,49 @@ def server(built):
         yield url
 
 
+# Debian's chromium-headless-shell: the same Chromium (version, V8, Blink, onnxruntime-web's wasm,
+# SwiftShader's WebGL) without the full browser's UI processes; a page load costs about half the
+# CPU, and the suite's ~150 of them were half its CPU. The bench measures in the full browser.
+HEADLESS_SHELL = "/usr/lib/chromium/chromium-headless-shell"
+
+
 @pytest.fixture(scope="session")
-def browser():
-    """Debian's Chromium, headless, as the benchmark launches it."""
-    with chromium() as browser:
-        yield browser
+def playwright():
+    """One Playwright driver a worker, for both browsers (a second in one thread is refused)."""
+    with sync_playwright() as driver:
+        yield driver
+
+
+@pytest.fixture(scope="session")
+def browser(playwright):
+    """Debian's Chromium, headless (its headless shell, which `make test` installs), launched as the bench does."""
+    browser = launch(playwright, HEADLESS_SHELL)
+    yield browser
+    browser.close()
+
+
+@pytest.fixture(scope="session")
+def full_browser(playwright):
+    """Debian's full Chromium, for what its headless shell does otherwise: the shell fetches a
+    `loading="lazy"` image at once, the browser readers use waits until it is near."""
+    browser = launch(playwright)
+    yield browser
+    browser.close()
 
 
 @pytest.fixture
 def page(browser):
     """A fresh page that records console errors and every request that leaves this machine."""
+    yield from watched_page(browser)
+
+
+@pytest.fixture
+def full_page(full_browser):
+    """`page`, in the full Chromium."""
+    yield from watched_page(full_browser)
+
+
+def watched_page(browser):
     page = browser.new_page()
     page.console_errors, page.foreign_requests, page.requested = [], [], []
     page.on("console", lambda m: m.type == "error" and page.console_errors.append(m.text))

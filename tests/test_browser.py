@@ -162,7 +162,8 @@ def test_the_explorer_works_for_any_model_of_the_ladder(page, built, tmp_path):
         assert [text.split()[0] for text in layers] == ["flatten", "fc1", "relu", "fc2", "softmax"]
 
 
-def test_wasm_plotly_and_figure_data_wait_until_they_are_near(page, server):
+def test_wasm_plotly_and_figure_data_wait_until_they_are_near(full_page, server):
+    page = full_page  # the lazy image of a still figure: the full browser's behaviour, not the shell's
     page.set_viewport_size({"width": 1200, "height": 600})
     page.goto(server + "/mnist.html")
     page.wait_for_load_state("networkidle")

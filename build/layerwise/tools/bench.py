@@ -202,14 +202,23 @@ class Traffic:
         return {"raw": sum(r for _, r, _ in responses), "gzip": sum(g for _, _, g in responses), "by_type": by_kind}
 
 
+CHROMIUM = "/usr/bin/chromium"  # Debian's: what the bench measures pages in, and Lighthouse runs
+
+
 @contextlib.contextmanager
 def chromium():
+    """Debian's Chromium, headless, as the bench measures pages."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        browser = launch(p)
         yield browser
         browser.close()
+
+
+def launch(playwright, executable: str = CHROMIUM):
+    """A headless Chromium from a running Playwright, with the bench's switches."""
+    return playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
 
 
 def measure_page(site: Path, article, result, browser, window_ms: int = 2000, samples: int = 60) -> dict:
@@ -456,7 +465,7 @@ def measure_lighthouse(site: Path, article, node_modules: Path) -> dict:
                 "--only-categories=performance,accessibility,best-practices,seo",
                 "--chrome-flags=--headless=new --no-sandbox",
             ],
-            env={**os.environ, "CHROME_PATH": "/usr/bin/chromium"},
+            env={**os.environ, "CHROME_PATH": CHROMIUM},
             capture_output=True,
             text=True,
             timeout=300,
