@@ -339,3 +339,16 @@ def test_the_text_thumbnail_draws_no_box_for_a_tab():
         for indent in ("\t", "    ")
     )
     assert tabbed.tobytes() == spaced.tobytes()
+
+
+def test_the_pickers_words_take_each_class_in_turn_not_its_alphabetically_first():
+    """A sorted word list's first held-out words are "'s-Hertogenbosch" and "0-jarigen": the
+    picker takes each class's in a seeded shuffle, the same every build."""
+    import numpy as np
+
+    words = [f"{c}{i:03d}" for c in "ab" for i in range(100)]  # each class's in sorted order
+    labels = np.repeat([0, 1], 100)
+    picked = text.picked_examples(words, 16, labels)
+    assert picked == text.picked_examples(words, 16, labels) and len(picked) == text.EXAMPLES
+    assert [w[0] for w in picked[:4]] == ["a", "b", "a", "b"]  # each class in turn
+    assert sorted(picked[::2]) != picked[::2] and "a000" not in picked[:2]

@@ -179,15 +179,16 @@ def examples_and_labels(data: dict) -> tuple[list[str], list[str], np.ndarray, n
 
 def picked_examples(held_out: list[str], context: int, labels: np.ndarray) -> list[str]:
     """About EXAMPLES held-out texts: whole ones that fit the context where there are enough, else
-    each one's last `context` characters; each class in turn where they have classes, else evenly
-    spread."""
+    each one's last `context` characters; each class in turn where they have classes (a class's
+    in a seeded shuffle: its first ones of a sorted word list are "'s-Hertogenbosch" and
+    "0-jarigen"), else evenly spread."""
     texts = [t.rstrip("\n") for t in held_out]
     fitting = [i for i, t in enumerate(texts) if len(t) <= context]
     chosen = fitting if len(fitting) >= EXAMPLES else list(range(len(texts)))
     if len(labels):
         rank = np.zeros(len(labels), int)  # each example's place among its class's
         for c in np.unique(labels):
-            rank[labels == c] = np.arange((labels == c).sum())
+            rank[labels == c] = np.random.default_rng(int(c)).permutation((labels == c).sum())
         chosen = sorted(chosen, key=lambda i: (rank[i], labels[i]))[:EXAMPLES]
     else:
         spread = np.linspace(0, len(chosen) - 1, min(EXAMPLES, len(chosen))).round().astype(int)
