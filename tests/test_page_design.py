@@ -19,6 +19,19 @@ def test_no_horizontal_scroll_on_a_360_px_phone(page, server):
     assert page.evaluate("() => document.documentElement.scrollWidth") <= 360
 
 
+def test_the_first_tab_offers_to_skip_to_the_article_and_enter_goes_there(page, server):
+    page.goto(server + "/transformer.html")  # its contents list: eight links before the text
+    link = page.get_by_role("link", name="Skip to the article")
+    assert link.bounding_box()["width"] <= 1  # out of sight until the keyboard reaches it
+    page.keyboard.press("Tab")
+    expect(link).to_be_focused()
+    box = link.bounding_box()
+    assert box["width"] > 100 and box["height"] >= 24 and box["y"] >= 0
+    page.keyboard.press("Enter")
+    page.keyboard.press("Tab")  # the next stop is in the article, not in the site bar or the contents
+    assert page.evaluate("() => document.activeElement.closest('main')?.id") == "article"
+
+
 def test_dark_mode_follows_the_system(browser, server):
     colours = {}
     for scheme in ("light", "dark"):
