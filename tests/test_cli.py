@@ -355,6 +355,13 @@ def test_a_port_out_of_range_is_one_line_before_anything_builds(tmp_path):
     assert not (tmp_path / "site").exists()
 
 
+def test_a_misspelt_option_names_the_one_meant(tmp_path):
+    done = layerwise("build", "--conifg", "x.toml", cwd=tmp_path)
+    assert done.returncode == 2
+    assert done.stderr.splitlines()[-1].endswith("unrecognized arguments: --conifg x.toml; did you mean --config?")
+    assert layerwise("check", "--prot", cwd=tmp_path).stderr.splitlines()[-1].endswith("arguments: --prot")  # serve's
+
+
 def test_serve_on_a_port_in_use_is_one_line_before_anything_builds(tmp_path):
     """A second `layerwise serve` on the same port said 'internal error ... a bug in Layerwise', after its build."""
     from layerwise.tools.scaffold import new_project

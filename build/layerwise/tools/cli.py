@@ -10,6 +10,7 @@ per stage.
 
 import argparse
 import contextlib
+import difflib
 import os
 import signal
 import sys
@@ -61,8 +62,23 @@ def port(text: str) -> int:
     return int(text)
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse's, naming the option meant by a misspelt one: `build --conifg x` said only
+    'unrecognized arguments: --conifg x'."""
+
+    def parse_args(self, args=None, namespace=None):
+        known, unknown = self.parse_known_args(args, namespace)
+        if unknown:
+            (commands,) = [a for a in self._actions if isinstance(a, argparse._SubParsersAction)]
+            options = [o for a in commands.choices[known.command]._actions for o in a.option_strings]
+            close = difflib.get_close_matches(unknown[0].split("=")[0], options, n=1, cutoff=0.8)
+            meant = f"; did you mean {close[0]}?" if close else ""
+            self.error(f"unrecognized arguments: {' '.join(unknown)}{meant}")
+        return known
+
+
 def parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="layerwise", description=__doc__.splitlines()[0])
+    parser = Parser(prog="layerwise", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action=Version)
     commands = parser.add_subparsers(dest="command", required=True)
     new = commands.add_parser(
