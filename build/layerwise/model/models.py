@@ -46,8 +46,10 @@ def parse_layer(text: str, symbols: dict) -> tuple[str, type, list, dict]:
         if isinstance(node, ast.Name):
             if node.id == "auto" or node.id in symbols:
                 return symbols.get(node.id, "auto")
+            # True and False too: a flag (bias=, norm_first=, causal=) is as often mistyped as a size.
             raise ModelSpecError(
-                f"layer '{text}': unknown name '{node.id}'; use a number or one of auto, {', '.join(symbols)}"
+                f"layer '{text}': unknown name '{node.id}'; use a number, True, False, 'text' in quotes or one "
+                f"of auto, {', '.join(symbols)}" + did_you_mean(node.id, ["True", "False", "None", "auto", *symbols])
             )
         return ast.literal_eval(node)
 

@@ -38,7 +38,11 @@ class SelfAttention(nn.Module):
     def __init__(self, width: int, heads: int, causal: bool):
         super().__init__()
         if width % heads:
-            raise ValueError(f"width {width} is not a multiple of heads = {heads}")
+            fits = [h for h in range(1, width + 1) if width % h == 0]
+            raise ValueError(
+                f"width {width} is not a multiple of heads = {heads}: each head reads width / heads features; "
+                f"heads = {', '.join(map(str, fits[:-1]))} or {fits[-1]} divide {width}"
+            )
         self.heads, self.causal = heads, causal
         self.qkv = nn.Linear(width, 3 * width)
         self.probabilities = Attention()
