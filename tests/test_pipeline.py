@@ -54,7 +54,14 @@ def test_reading_the_logits_leaves_the_output_alone():
         ("fc1: Linear(3, 4, bias=Flase)", "unknown name 'Flase'.*did you mean False\\?"),
         ("b: TransformerBlock(8, heads=2, norm_first=maybe)", "unknown name 'maybe'; use a number, True, False"),
         ("b: TransformerBlock(8, heads=3)", "not a multiple of heads = 3: .*heads = 1, 2, 4 or 8 divide 8"),
-        ("fc1: Linear(3, 4, baias=True)", "fc1: Linear\\(3, 4, baias=True\\): .*unexpected keyword"),
+        (
+            "fc1: Linear(3, 4, baias=True)",
+            "fc1: Linear\\(3, 4, baias=True\\): .*unexpected keyword.*did you mean bias\\?",
+        ),
+        (
+            "b: TransformerBlock(8, norm_frist=False)",
+            "takes width, heads, causal, mlp, norm_first; did you mean norm_first\\?",
+        ),
         ("fc1: Linaer(3, 4)", "models.model layer 'fc1: Linaer\\(3, 4\\)'.*did you mean Linear\\?"),
         ("fc1: Linear(3, klasses)", "unknown name 'klasses'"),
     ],

@@ -125,6 +125,15 @@ def wants(layer: nn.Module) -> tuple[int, int, str] | None:
     return None
 
 
+def keyword_hint(layer_type: type, kwargs: dict) -> str:
+    """For a keyword the layer does not take: its keywords, and the close one ('; did you mean ...')."""
+    known = [p for p in inspect.signature(layer_type).parameters if p not in ("self", "args", "kwargs")]
+    unknown = [k for k in kwargs if k not in known]
+    if not unknown:
+        return ""
+    return f"; {layer_type.__name__} takes {', '.join(known)}" + did_you_mean(unknown[0], known)
+
+
 def sequential_from_lines(spec: ModelSpec, inputs: Inputs) -> nn.Sequential:
     """The layer lines as an nn.Sequential, built and shape-checked one layer at a time."""
     symbols, shape = inputs.symbols, inputs.shape
@@ -148,8 +157,10 @@ def sequential_from_lines(spec: ModelSpec, inputs: Inputs) -> nn.Sequential:
             layer = layer_type(*args, **kwargs)
         except (TypeError, ValueError) as e:
             shown = ", ".join([*map(repr, args), *(f"{k}={v!r}" for k, v in kwargs.items())])
-            # The call as written (with `auto` filled in), keywords included.
-            raise ModelSpecError(f"{where}: {layer_type.__name__}({shown}): {e}") from None
+            # The call as written (with `auto` filled in), keywords included; a misspelt keyword: the one meant.
+            raise ModelSpecError(
+                f"{where}: {layer_type.__name__}({shown}): {e}{keyword_hint(layer_type, kwargs)}"
+            ) from None
         if not x.is_floating_point() and not isinstance(layer, nn.Embedding):
             raise not_tokens(f"models.{spec.name}", layer)
         need = wants(layer)
