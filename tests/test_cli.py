@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import time
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -325,9 +326,40 @@ def test_new_with_data_that_is_not_a_folder_names_the_option(tmp_path):
     from layerwise.errors import BuildError
     from layerwise.tools.scaffold import new_project
 
-    with pytest.raises(BuildError, match=r"^--data .*nope is not a folder: give a folder of images"):
+    with pytest.raises(BuildError, match=r"^--data .*nope is not there: give a folder of images.* or text"):
         new_project(tmp_path / "p", tmp_path / "nope")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(BuildError, match=r"^--data .*empty holds no images and no text files"):
+        new_project(tmp_path / "p", tmp_path / "empty")
     assert not (tmp_path / "p").exists()
+
+
+def test_new_with_text_writes_a_text_project_for_its_task_that_checks_and_builds(tmp_path):
+    """`new --data` took image folders only: a file or a folder of text files failed with 'has 0 class
+    folder(s) ... put each class's images in a sub-folder'."""
+    from layerwise.errors import BuildError
+    from layerwise.tools.scaffold import new_project
+
+    quotes = tmp_path / "quotes.txt"
+    quotes.write_text("\n%\n".join(f"Quotation {i}: the quick brown fox jumps over the lazy dog." for i in range(300)))
+    for language, words in (("en", "the and of to in is it"), ("de", "der die das und ist nicht ein")):
+        (tmp_path / "words" / language).mkdir(parents=True)
+        (tmp_path / "words" / language / "list.txt").write_text("\n".join(words.split() * 30))
+    with pytest.raises(BuildError, match="^--task classify is for text"):
+        new_project(tmp_path / "x", None, "classify")
+    for data, task, expected in ((quotes, None, "next-token"), (tmp_path / "words", None, "classify")):
+        project = tmp_path / expected
+        new_project(project, data, task)
+        settings = tomllib.loads((project / "layerwise.toml").read_text())
+        assert settings["data"]["source"] == "text" and settings["data"]["task"] == expected
+        assert settings["record"]["model"] in settings["models"]
+    assert tomllib.loads((tmp_path / "next-token" / "layerwise.toml").read_text())["data"]["root"] == "../quotes.txt"
+    checked = layerwise("check", cwd=tmp_path / "classify")
+    assert checked.returncode == 0, checked.stderr
+    built = layerwise("build", cwd=tmp_path / "next-token")  # its claim: the transformer beats the bigram
+    assert built.returncode == 0, built.stderr
+    page = (tmp_path / "next-token" / "site" / "index.html").read_text()
+    assert 'class="text-explorer' in page and "training-history" in page
 
 
 def test_the_new_projects_readme_says_to_save_the_workflow_it_does_not_write(tmp_path):

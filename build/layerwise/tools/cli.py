@@ -91,7 +91,14 @@ def parser() -> argparse.ArgumentParser:
     new.add_argument(
         "--data",
         metavar="PATH",
-        help="a folder of images, one sub-folder per class: its classes, size and channels go into layerwise.toml",
+        help="a folder of images, one sub-folder per class (its classes, size and channels go into layerwise.toml), "
+        "or text: a file or a folder of files",
+    )
+    new.add_argument(
+        "--task",
+        choices=("next-token", "classify"),
+        help="for text: predict each next character (a file or a folder of files: the default), or name the "
+        "class (each file or sub-folder a class, one text a line: the default for a folder of sub-folders)",
     )
     for name, help_text in [
         ("build", "check the config and content, train (or reuse the cache), export and render the site"),
@@ -180,10 +187,14 @@ def main(argv=None) -> int:
 def run(args, config: dict | None) -> None:
     """The command itself; `config` is the project's, for the commands that build it."""
     if args.command == "new":
-        from .scaffold import data_problem, new_project
+        from .scaffold import data_problem, holds_images, new_project, text_task
 
-        _, reachable = new_project(Path(args.folder), args.data and Path(args.data))
+        _, reachable = new_project(Path(args.folder), args.data and Path(args.data), args.task)
         print(f"wrote a new project to {args.folder}/; in it, `layerwise serve` builds and serves it")
+        if args.data and not args.task and not holds_images(Path(args.data)):  # what was assumed, and the other way
+            task = text_task(Path(args.data), None)
+            other = "classify (each file or sub-folder a class)" if task == "next-token" else "next-token"
+            print(f"note: {args.data} is read as text for {task}; --task {other} reads it the other way")
         problem = args.data and data_problem(Path(args.folder))
         if problem:  # a folder too small to build from: said now, not at the first build
             print(f"note: it will not build yet: {problem}")

@@ -57,6 +57,136 @@ EMBEDDED = (
     '"text" for text (README: Data)'
 )
 
+# A text project's settings after [data]: no image model; a small transformer that predicts the
+# next character (the default site's, content/transformer.toml), or a bag of characters and a GRU
+# that classify (content/languages.toml's).
+TEXT_MODELS = {
+    "next-token": """\
+limit = 2000                 # windows of `context` characters to train on, 0 for all: a first build in a minute
+test_fraction = 0.2          # documents held out whole, to measure the model on
+
+[train]
+epochs = 2                   # passes over the training windows
+batch_size = 16
+learning_rate = 0.0085       # Adam's step size: the default site's transformer's
+seeds = 1                    # runs per model: 3 report the spread a seed alone causes
+
+[models]                     # none of the image models (README: Models)
+one_neuron = false
+softmax = false
+mlp = false
+cnn = false
+
+[models.transformer]         # two post-norm blocks of four heads, causal: a position reads only what came before
+title = "A small transformer"
+layers = {transformer}
+
+[record]                     # the model whose training the training-history figure replays
+model = "transformer"
+""",
+    "classify": """\
+limit = 2000                 # texts to train on, 0 for all: a few thousand keep a first build quick
+test_fraction = 0.2          # held out from training, to measure the models on
+
+[train]
+epochs = 5                   # passes over the training texts
+batch_size = 32
+learning_rate = 0.01         # Adam's step size
+seeds = 1                    # runs per model: 3 report the spread a seed alone causes
+
+[models]                     # none of the image models (README: Models)
+one_neuron = false
+softmax = false
+mlp = false
+cnn = false
+
+[models.bag]                 # which characters a text has, not their order: the baseline
+title = "Bag of characters"
+layers = ["embed: Embedding(auto, classes)", "pool: Pool('mean')"]
+
+[models.gru]                 # the characters in order, one at a time
+title = "GRU"
+layers = ["embed: Embedding(auto, 32)", "gru: GRU(auto, 64)", "last: Pool('last')", "fc: Linear(auto, classes)"]
+
+[record]                     # the Grand Tour: which model, and how many held-out texts
+model = "gru"
+sample_size = 300
+
+[analysis]                   # the manifold views: "pca", "tsne", "umap" (the last two take longer)
+methods = ["pca"]
+""",
+}
+
+TEXT_ARTICLES = {
+    "next-token": """\
+---
+title: What each layer of a small transformer does
+description: A character-level transformer trained by this site's build, running live in your browser, layer by layer.
+date: {today}
+---
+
+This site's build trained a small transformer to predict the next character of
+{{{{ dataset.name }}}}: it reads up to {{{{ dataset.text.context }}}} characters, has
+{{{{ metrics.transformer.parameters | number }}}} parameters, and was measured on
+{{{{ metrics.transformer.positions | number }}}} characters of {{{{ dataset.noun }}}}s it never saw.
+It needs {{{{ metrics.transformer.bits_per_char | number(2) }}}} bits per character, against
+{{{{ metrics.transformer.bigram_bits_per_char | number(2) }}}} for the character bigram, which reads
+only the character before: reading further back saves it
+{{{{ metrics.transformer.bits_saved | number(2) }}}} bits a character
+{{claim}}`metrics.transformer.bits_saved.interval[0] > 0`. The build checks that sentence on its own
+numbers, and fails if it stops being true.
+
+## Every layer, on your text
+
+```{{figure}} text-explorer
+:label: fig-explorer
+Type, or pick a held-out {{{{ dataset.noun }}}}: every layer per character, attention per head, the
+characters it expects next, and what each block would predict (the logit lens).
+```
+
+## How it learned
+
+```{{figure}} training-history
+The model at each snapshot of its training: held-out bits per character, where each head reads,
+and what each block would predict next.
+```
+""",
+    "classify": """\
+---
+title: What each layer of a text classifier does
+description: Models trained by this site's build, running live in your browser, layer by layer.
+date: {today}
+---
+
+Each {{{{ dataset.noun }}}} here belongs to one of {{{{ classes | length }}}} classes:
+{{{{ classes | join(", ") }}}}. This site's build trained the models below on
+{{{{ dataset.n_train | number }}}} of them and measured them on {{{{ dataset.n_test | number }}}} they never saw.
+A bag of characters, which sees which characters a text has but not their order, reads
+{{{{ metrics.bag.test_accuracy | percent_ci }}}} of them; a GRU, which reads them in order, reads
+{{{{ metrics.gru.test_accuracy | percent_ci }}}}. The GRU does better than guessing, over its whole
+95% interval {{claim}}`metrics.gru.test_accuracy.interval[0] > 1 / (classes | length)`: the build
+checks that sentence on its own numbers, and fails if it stops being true.
+
+```{{figure}} ladder-table
+Every model of this site: held-out accuracy, parameters and training time.
+```
+
+## Every layer, on your text
+
+```{{figure}} text-explorer
+:model: gru
+:label: fig-explorer
+Type, or pick a held-out {{{{ dataset.noun }}}}: the GRU's every layer per character, and the classes it weighs.
+```
+
+## How the classes come apart
+
+```{{figure}} grand-tour
+Every held-out {{{{ dataset.noun }}}} in the Grand Tour's sample, layer by layer and epoch by epoch.
+```
+""",
+}
+
 ARTICLE = """\
 ---
 title: What each layer of a network does
@@ -200,11 +330,18 @@ def installed() -> importlib.metadata.Distribution | None:
         return None
 
 
+def root_setting(data: Path, project: Path) -> Path:
+    """data.root as written: relative to the project where it is near (a sibling folder), else
+    absolute (/usr/share/games/fortunes, not ../../usr/share/games/fortunes)."""
+    relative = Path(os.path.relpath(data.resolve(), project.resolve()))
+    return data.resolve() if relative.parts[:2] == ("..", "..") else relative
+
+
 def data_settings(folder: Path, project: Path) -> str:
     """The [data] lines for an image folder: its classes, size and channels as read from it."""
     from ..model.sources import DataError, describe_source
 
-    root = Path(os.path.relpath(folder.resolve(), project.resolve()))
+    root = root_setting(folder, project)
     data = {**DEFAULTS["data"], "source": "folder", "root": str(folder)}
     size_note = "every image is resized to it"
     try:
@@ -221,8 +358,62 @@ def data_settings(folder: Path, project: Path) -> str:
         "channels": (channels, "1: grey, 3: colour"),
         "noun": ("image", 'what the page calls one example, e.g. "leaf"'),
     }
-    settings = {f"{key} = {json.dumps(value, ensure_ascii=False)}": why for key, (value, why) in lines.items()}
-    # Their comments in the column of the template's own (29), or 3 spaces after a long line.
+    return aligned({f"{key} = {json.dumps(value, ensure_ascii=False)}": why for key, (value, why) in lines.items()})
+
+
+TASKS = ("next-token", "classify")
+
+
+def transformer_layers() -> str:
+    """The default site's next-token transformer as a TOML list, a layer a line."""
+    lines = ["embed: Embedding(auto, 64)", "position: PositionalEmbedding(context, 64)"]
+    lines += [f"block{b}: TransformerBlock(64, heads=4, norm_first=False)" for b in (1, 2)]
+    lines += ["norm: LayerNorm(64)", "output: Linear(auto, vocabulary)"]
+    return "[\n" + "".join(f"    {json.dumps(line)},\n" for line in lines) + "]"
+
+
+def text_files(path: Path) -> list[Path]:
+    from ..model.sources import text
+
+    return text.text_files(path)
+
+
+def holds_images(path: Path) -> bool:
+    from ..model.sources.folder import IMAGE_SUFFIXES
+
+    return path.is_dir() and any(f.suffix.lower() in IMAGE_SUFFIXES for f in path.rglob("*") if f.is_file())
+
+
+def text_task(path: Path, task: str | None) -> str:
+    """The task for text at `path`: as given, else next-token for a file or a folder of files (the
+    text itself, cut into documents), classify for a folder of sub-folders (a class each)."""
+    if task:
+        return task
+    return "classify" if path.is_dir() and any(p.is_dir() for p in path.iterdir()) else "next-token"
+
+
+def text_settings(path: Path, project: Path, task: str) -> str:
+    """The [data] lines for text: the file or folder, the task, the context and the noun."""
+    root = root_setting(path, project)
+    what = {
+        "next-token": "the text, cut into documents at lines of '%' or blank lines",
+        "classify": "a class a file or sub-folder, one text a line",
+    }
+    lines = {
+        "source": ("text", "characters are the tokens (README: Data)"),
+        "root": (root.as_posix(), what[task]),
+        "task": (task, '"next-token": predict each next character; "classify": name the class'),
+        "context": (
+            64 if task == "next-token" else 32,
+            "the most characters a model reads (the last ones of longer text)",
+        ),
+        "noun": ("text", 'what the page calls one example, e.g. "quotation", "word"'),
+    }
+    return aligned({f"{key} = {json.dumps(value, ensure_ascii=False)}": why for key, (value, why) in lines.items()})
+
+
+def aligned(settings: dict) -> str:
+    """Setting lines with their comments in the column of the template's own (29), or 3 spaces after a long line."""
     return "\n".join(f"{line}{' ' * max(29 - len(line), 3)}# {why}" for line, why in settings.items())
 
 
@@ -239,25 +430,43 @@ def data_problem(project: Path) -> str | None:
     return None
 
 
-def new_project(folder: Path, data: Path | None = None) -> tuple[list[Path], bool]:
+def new_project(folder: Path, data: Path | None = None, task: str | None = None) -> tuple[list[Path], bool]:
     """Write a new project into `folder` (created if missing); return the files written and whether
-    its publishing workflow installs a Layerwise a CI machine can reach."""
+    its publishing workflow installs a Layerwise a CI machine can reach. `data`: a folder of images,
+    or text (a file, or a folder of files) read for `task`."""
     folder = Path(folder)
     if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
         what = "is a file" if not folder.is_dir() else "is not empty"
         raise BuildError(f"{folder} {what}; `layerwise new` writes a project into a new or empty folder")
-    if data and not Path(data).is_dir():  # said as the option the author typed, not as data.root they never wrote
+    if data and not Path(data).exists():  # said as the option the author typed, not as data.root they never wrote
         raise BuildError(
-            f"--data {data} is not a folder: give a folder of images, one sub-folder per class (e.g. cats/001.png)"
+            f"--data {data} is not there: give a folder of images, one sub-folder per class (e.g. cats/001.png), "
+            "or text: a file, or a folder of files"
         )
+    images = data is not None and holds_images(Path(data))
+    if data and not images and not text_files(Path(data)):
+        raise BuildError(
+            f"--data {data} holds no images and no text files: give a folder of images, one sub-folder per class, "
+            "or text: a file, or a folder of files"
+        )
+    if task and not (data and not images):
+        raise BuildError(f"--task {task} is for text: give --data a text file or a folder of them")
     if data and folder.resolve().is_relative_to(Path(data).resolve()):
-        raise BuildError(f"{folder} is inside the image folder {data}, where it would read as a class: choose another")
+        raise BuildError(f"{folder} is inside the data folder {data}, where it would read as data: choose another")
     title = folder.resolve().name.replace("-", " ").replace("_", " ").capitalize() or "Layerwise"
     install, reachable = install_step(installed())
-    settings = SETTINGS.format(data=data_settings(data, folder) if data else EMBEDDED)
+    today = datetime.date.today().isoformat()
+    if data and not images:
+        task = text_task(Path(data), task)
+        settings = SETTINGS[: SETTINGS.index("{data}")] + text_settings(Path(data), folder, task) + "\n"
+        settings += TEXT_MODELS[task].format(transformer=transformer_layers())
+        article = TEXT_ARTICLES[task].format(today=today)
+    else:
+        settings = SETTINGS.format(data=data_settings(data, folder) if data else EMBEDDED)
+        article = ARTICLE.format(today=today)
     files = {
         PROJECT_FILE: settings,
-        "content/index.md": ARTICLE.format(today=datetime.date.today().isoformat()),
+        "content/index.md": article,
         "content/site.yml": SITE.format(title=json.dumps(title)),
         ".gitignore": GITIGNORE,
         "README.md": README.format(title=title, install=install),
