@@ -379,6 +379,10 @@ def test_new_with_text_says_what_will_not_build_and_what_the_starter_claims(tmp_
     for data, problem in ((binary, "not UTF-8 text"), (words, "holds 1 document")):
         new_project(tmp_path / f"from-{data.stem}", data)
         assert problem in data_problem(tmp_path / f"from-{data.stem}")
+    (tmp_path / "one-language" / "de").mkdir(parents=True)
+    (tmp_path / "one-language" / "de" / "list.txt").write_text("der\ndie\n")
+    new_project(tmp_path / "from-one-language", tmp_path / "one-language")
+    assert "has 1 class; Layerwise classifies 2 to" in data_problem(tmp_path / "from-one-language")  # not '1 classes'
     made = layerwise("new", str(tmp_path / "cli"), "--data", str(words), cwd=tmp_path)
     assert "holds 1 document" in made.stdout and "--task classify takes a folder" in made.stdout
     assert "reads it the other way" not in made.stdout
