@@ -362,6 +362,39 @@ def test_new_with_text_writes_a_text_project_for_its_task_that_checks_and_builds
     assert 'class="text-explorer' in page and "training-history" in page
 
 
+def test_new_with_text_says_what_will_not_build_and_what_the_starter_claims(tmp_path):
+    """Found as a new author: `new --data /bin/ls` and `--data /usr/share/dict/ngerman` (a word list, one
+    document) wrote a project with no note, failing at its first build; `--task classify` on one file
+    wrote one that could not build; a file's note offered `--task classify`, which takes a folder; and
+    the classifier's starter said a model 'reads 61.6% of them' and beats 'guessing' without saying
+    what guess."""
+    from layerwise.errors import BuildError
+    from layerwise.tools.scaffold import data_problem, new_project
+
+    binary, words = tmp_path / "program", tmp_path / "words.txt"
+    binary.write_bytes(b"\x7fELF\x02\x01\x01\x00\xd0\xff\xfe text")
+    words.write_text("\n".join(f"word{i}" for i in range(500)))
+    with pytest.raises(BuildError, match=r"^--task classify reads a folder .*words\.txt is one file"):
+        new_project(tmp_path / "one-file", words, "classify")
+    for data, problem in ((binary, "not UTF-8 text"), (words, "holds 1 document")):
+        new_project(tmp_path / f"from-{data.stem}", data)
+        assert problem in data_problem(tmp_path / f"from-{data.stem}")
+    (tmp_path / "one-language" / "de").mkdir(parents=True)
+    (tmp_path / "one-language" / "de" / "list.txt").write_text("der\ndie\n")
+    new_project(tmp_path / "from-one-language", tmp_path / "one-language")
+    assert "has 1 class; Layerwise classifies 2 to" in data_problem(tmp_path / "from-one-language")  # not '1 classes'
+    made = layerwise("new", str(tmp_path / "cli"), "--data", str(words), cwd=tmp_path)
+    assert "holds 1 document" in made.stdout and "--task classify takes a folder" in made.stdout
+    assert "reads it the other way" not in made.stdout
+    for language in ("en", "de"):
+        (tmp_path / "languages" / language).mkdir(parents=True)
+        (tmp_path / "languages" / language / "list.txt").write_text("a\nb\n")
+    new_project(tmp_path / "classify", tmp_path / "languages")
+    article = " ".join((tmp_path / "classify" / "content" / "index.md").read_text().split())
+    assert "names the class of {{ metrics.bag.test_accuracy" in article and " reads {{ metrics" not in article
+    assert "better than a guess at random (one in {{ classes | length }})" in article
+
+
 def test_the_new_projects_readme_says_to_save_the_workflow_it_does_not_write(tmp_path):
     """The README named .github/workflows/pages.yml as if it were there; `new` writes no such file."""
     from layerwise.tools.scaffold import new_project

@@ -194,7 +194,10 @@ def run(args, config: dict | None) -> None:
         if args.data and not args.task and not holds_images(Path(args.data)):  # what was assumed, and the other way
             task = text_task(Path(args.data), None)
             other = "classify (each file or sub-folder a class)" if task == "next-token" else "next-token"
-            print(f"note: {args.data} is read as text for {task}; --task {other} reads it the other way")
+            if Path(args.data).is_dir():
+                print(f"note: {args.data} is read as text for {task}; --task {other} reads it the other way")
+            else:  # one file cannot be classified: a class is a file or a sub-folder
+                print(f"note: {args.data} is read as text for {task}; --task classify takes a folder, a file per class")
         problem = args.data and data_problem(Path(args.folder))
         if problem:  # a folder too small to build from: said now, not at the first build
             print(f"note: it will not build yet: {problem}")

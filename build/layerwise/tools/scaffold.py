@@ -161,11 +161,12 @@ date: {today}
 Each {{{{ dataset.noun }}}} here belongs to one of {{{{ classes | length }}}} classes:
 {{{{ classes | join(", ") }}}}. This site's build trained the models below on
 {{{{ dataset.n_train | number }}}} of them and measured them on {{{{ dataset.n_test | number }}}} they never saw.
-A bag of characters, which sees which characters a text has but not their order, reads
-{{{{ metrics.bag.test_accuracy | percent_ci }}}} of them; a GRU, which reads them in order, reads
-{{{{ metrics.gru.test_accuracy | percent_ci }}}}. The GRU does better than guessing, over its whole
-95% interval {{claim}}`metrics.gru.test_accuracy.interval[0] > 1 / (classes | length)`: the build
-checks that sentence on its own numbers, and fails if it stops being true.
+A bag of characters, which sees which characters a text has but not their order, names the class
+of {{{{ metrics.bag.test_accuracy | percent_ci }}}} of them; a GRU, which reads them in order, of
+{{{{ metrics.gru.test_accuracy | percent_ci }}}}. The GRU does better than a guess at random (one in
+{{{{ classes | length }}}}), over its whole 95% interval
+{{claim}}`metrics.gru.test_accuracy.interval[0] > 1 / (classes | length)`: the build checks that
+sentence on its own numbers, and fails if it stops being true.
 
 ```{{figure}} ladder-table
 Every model of this site: held-out accuracy, parameters and training time.
@@ -418,14 +419,16 @@ def aligned(settings: dict) -> str:
 
 
 def data_problem(project: Path) -> str | None:
-    """What `layerwise build` would refuse in a new project's image folder (too few images to hold
-    out, say), to be said as the project is made rather than at its first build; None if nothing."""
-    from ..model.sources import DataError
+    """What `layerwise build` would refuse in a new project's data (an image folder with too few
+    images to hold out, text that is not UTF-8 or is one document), to be said as the project is
+    made rather than at its first build; None if nothing. Its models are run on one example, as
+    `layerwise check` does: text is read only then."""
     from ..page.articles import plan_site
+    from .build import dry_run_models
 
     try:
-        plan_site(load_config(project / PROJECT_FILE))
-    except DataError as e:
+        dry_run_models(plan_site(load_config(project / PROJECT_FILE))[1])
+    except BuildError as e:
         return str(e)
     return None
 
@@ -451,6 +454,11 @@ def new_project(folder: Path, data: Path | None = None, task: str | None = None)
         )
     if task and not (data and not images):
         raise BuildError(f"--task {task} is for text: give --data a text file or a folder of them")
+    if task == "classify" and not Path(data).is_dir():
+        raise BuildError(
+            f"--task classify reads a folder with a file per class (one text a line) or a sub-folder per class; "
+            f"{data} is one file: put it in such a folder, or leave --task out to predict its next characters"
+        )
     if data and folder.resolve().is_relative_to(Path(data).resolve()):
         raise BuildError(f"{folder} is inside the data folder {data}, where it would read as data: choose another")
     title = folder.resolve().name.replace("-", " ").replace("_", " ").capitalize() or "Layerwise"

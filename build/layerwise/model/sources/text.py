@@ -106,8 +106,8 @@ def class_files(root: Path) -> dict[str, list[Path]]:
         classes = {path.stem: [path] for path in text_files(root)}
     if not MIN_CLASSES <= len(classes) <= MAX_CLASSES:
         raise DataError(
-            f"data.root = '{root}' has {len(classes)} classes; Layerwise classifies {MIN_CLASSES} to {MAX_CLASSES}: "
-            "a sub-folder or file per class"
+            f"data.root = '{root}' has {len(classes)} class{'' if len(classes) == 1 else 'es'}; Layerwise "
+            f"classifies {MIN_CLASSES} to {MAX_CLASSES}: a sub-folder or file per class"
         )
     return classes
 
