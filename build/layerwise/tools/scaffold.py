@@ -60,6 +60,13 @@ EMBEDDED = (
 # A text project's settings after [data]: no image model; a small transformer that predicts the
 # next character (the default site's, content/transformer.toml), or a bag of characters and a GRU
 # that classify (content/languages.toml's).
+NO_IMAGE_MODELS = """\
+[models]                     # none of the image models (README: Models)
+one_neuron = false
+softmax = false
+mlp = false
+cnn = false
+"""
 TEXT_MODELS = {
     "next-token": """\
 limit = 2000                 # windows of `context` characters to train on, 0 for all: a first build in a minute
@@ -71,12 +78,7 @@ batch_size = 16
 learning_rate = 0.0085       # Adam's step size: the default site's transformer's
 seeds = 1                    # runs per model: 3 report the spread a seed alone causes
 
-[models]                     # none of the image models (README: Models)
-one_neuron = false
-softmax = false
-mlp = false
-cnn = false
-
+{no_image_models}
 [models.transformer]         # two post-norm blocks of four heads, causal: a position reads only what came before
 title = "A small transformer"
 layers = {transformer}
@@ -94,12 +96,7 @@ batch_size = 32
 learning_rate = 0.01         # Adam's step size
 seeds = 1                    # runs per model: 3 report the spread a seed alone causes
 
-[models]                     # none of the image models (README: Models)
-one_neuron = false
-softmax = false
-mlp = false
-cnn = false
-
+{no_image_models}
 [models.bag]                 # which characters a text has, not their order: the baseline
 title = "Bag of characters"
 layers = ["embed: Embedding(auto, classes)", "pool: Pool('mean')"]
@@ -467,7 +464,7 @@ def new_project(folder: Path, data: Path | None = None, task: str | None = None)
     if data and not images:
         task = text_task(Path(data), task)
         settings = SETTINGS[: SETTINGS.index("{data}")] + text_settings(Path(data), folder, task) + "\n"
-        settings += TEXT_MODELS[task].format(transformer=transformer_layers())
+        settings += TEXT_MODELS[task].format(transformer=transformer_layers(), no_image_models=NO_IMAGE_MODELS)
         article = TEXT_ARTICLES[task].format(today=today)
     else:
         settings = SETTINGS.format(data=data_settings(data, folder) if data else EMBEDDED)
