@@ -65,6 +65,10 @@ def twin(site_build, text_site):
 def test_the_page_tokenizes_and_runs_the_model_as_pytorch_does_and_typing_redraws_attention(page, text_site, twin):
     url, result = text_site
     explorer_ready(page, url)
+    fits = page.locator(".text-head.chosen").evaluate(
+        "(e) => [e.scrollWidth <= e.clientWidth, getComputedStyle(e).maskImage]"
+    )
+    assert fits == [True, "none"], fits  # at 1280 px the chosen map fits, and does not fade
     info = result.dataset.text
     python = onnxruntime.InferenceSession(result.files[result.models[MODEL].onnx])
     names = [layer.name for layer in result.models[MODEL].layers]  # every shown layer, attention included
@@ -131,6 +135,15 @@ def test_every_control_is_labelled_reachable_by_keyboard_and_fits_a_phone(page, 
     )
     assert len(text) == 50 and shown >= drawn and scrolled > box, (drawn, shown, box, scrolled)
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    # It says so: its right side fades until scrolled to the end (a table's shade would lie under the map).
+    chosen = page.locator(".text-head.chosen")
+    assert "gradient" in chosen.evaluate("(e) => getComputedStyle(e).maskImage")
+    chosen.evaluate("(e) => { e.scrollLeft = e.scrollWidth; }")
+    for _ in range(50):
+        if chosen.evaluate("(e) => getComputedStyle(e).maskImage") == "none":
+            break
+        page.wait_for_timeout(20)
+    assert chosen.evaluate("(e) => getComputedStyle(e).maskImage") == "none"
     # Each select shows its chosen option whole ("block1.attention.probabilities" was cut short).
     cut = page.evaluate(
         """() => [...document.querySelectorAll('.text-explorer select')].filter((s) => s.offsetParent).map((s) => {
