@@ -277,6 +277,38 @@ def test_the_contents_number_sections_not_subsections(page, server):
     expect(page.locator("nav.toc > ol > li > ol > li > a")).to_contain_text(["How each layer computes"])
 
 
+def apart(a: dict, b: dict) -> bool:
+    """Two bounding boxes that do not overlap."""
+    return (a["x"] + a["width"] <= b["x"] or b["x"] + b["width"] <= a["x"]
+            or a["y"] + a["height"] <= b["y"] or b["y"] + b["height"] <= a["y"])  # fmt: skip
+
+
+def labels_stand_clear(figure) -> None:
+    """The ladder chart's four labels: clear of one another and of every interval's whisker, inside the chart."""
+    labels = [t.bounding_box() for t in figure.locator(".textpoint text").all()]
+    whiskers = [w.bounding_box() for w in figure.locator(".errorbar path").all()]
+    chart = figure.locator(".main-svg").first.bounding_box()
+    assert len(labels) == 4 and len(whiskers) == 4
+    for i, a in enumerate(labels):
+        assert all(apart(a, b) for b in labels[i + 1 :] + whiskers), (a, labels, whiskers)
+        assert chart["x"] <= a["x"] and a["x"] + a["width"] <= chart["x"] + chart["width"], (a, chart)
+
+
+def test_the_ladder_chart_labels_stand_clear_and_read_as_words_on_a_phone(browser, server):
+    """At 360 px the labels sat above their bubbles, each crossed by its interval's whisker, and
+    read 'one_neuron'."""
+    context = browser.new_context(viewport={"width": 360, "height": 740}, has_touch=True, is_mobile=True)
+    page = context.new_page()
+    page.goto(server + "/mnist.html")
+    figure = page.locator(".figure-ladder-chart .plotly-figure")
+    figure.scroll_into_view_if_needed()
+    expect(figure.locator(".main-svg").first).to_be_attached(timeout=20_000)
+    page.wait_for_timeout(300)
+    labels_stand_clear(figure)
+    assert "one neuron" in figure.locator(".textpoint text").all_text_contents()
+    context.close()
+
+
 def test_the_ladder_chart_reads_in_dark_mode(browser, server):
     """Round ticks on its size axis (not one '10k'), labels that do not cover one another (two
     models of 7,850 weights), and no grid line left white on the dark page."""
@@ -287,13 +319,7 @@ def test_the_ladder_chart_reads_in_dark_mode(browser, server):
     expect(figure.locator(".main-svg").first).to_be_attached(timeout=20_000)
     page.wait_for_timeout(300)
     assert len(figure.locator(".xtick text").all_text_contents()) >= 3
-    boxes = [t.bounding_box() for t in figure.locator(".textpoint text").all()]
-    assert len(boxes) == 4
-    for i, a in enumerate(boxes):
-        for b in boxes[i + 1 :]:
-            apart = (a["x"] + a["width"] <= b["x"] or b["x"] + b["width"] <= a["x"]
-                     or a["y"] + a["height"] <= b["y"] or b["y"] + b["height"] <= a["y"])  # fmt: skip
-            assert apart, (a, b)
+    labels_stand_clear(figure)
     strokes = figure.evaluate(
         "f => [...f.querySelectorAll('path[class*=grid]')].map((p) => getComputedStyle(p).stroke)"
     )

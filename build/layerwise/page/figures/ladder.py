@@ -59,13 +59,17 @@ def ladder_chart(result) -> str:
     go = plotly()[0]
     metrics = [described.metrics for described in result.models.values()]
 
+    largest = max(m["parameters"] for m in metrics)
+
     def label_side(m) -> str:
-        """Beside its bubble, away from a model of about its size (one neuron per class and
-        softmax regression have the same 7,850 weights): the worse one's label to the left."""
+        """Beside its bubble, clear of its interval's whisker (above it, the whisker crossed the
+        label), away from a model of about its size (one neuron per class and softmax regression
+        have the same 7,850 weights: the worse one's label to the left), and the largest model's
+        to the left, inside the chart."""
         similar = [o for o in metrics if o is not m and 0.8 < o["parameters"] / m["parameters"] < 1.25]
-        if not similar:
-            return "top center"
-        return "middle left" if any(o["test_accuracy"] > m["test_accuracy"] for o in similar) else "middle right"
+        if similar:
+            return "middle left" if any(o["test_accuracy"] > m["test_accuracy"] for o in similar) else "middle right"
+        return "middle left" if m["parameters"] == largest else "middle right"
 
     fig = go.Figure(
         go.Scatter(
@@ -77,7 +81,7 @@ def ladder_chart(result) -> str:
                 array=[m["test_accuracy"].interval[1] - m["test_accuracy"] for m in metrics],
                 arrayminus=[m["test_accuracy"] - m["test_accuracy"].interval[0] for m in metrics],
             ),
-            text=list(result.models),  # short names on the chart; the title in the hover
+            text=[name.replace("_", " ") for name in result.models],  # short names on the chart; the title in the hover
             hovertext=[m["title"] for m in metrics],
             mode="markers+text",
             textposition=[label_side(m) for m in metrics],
