@@ -105,6 +105,10 @@ def test_the_atlas_draws_and_the_readers_example_lands_on_its_nearest_neighbours
     page.goto(f"{server}/mnist.html")
     explorer_ready(page)
     figure = page.locator("figure:has(.atlas-note) .plotly-figure")
+    # Its note says how to read a cell, not again what the article's paragraph and caption say.
+    note = " ".join(page.locator(".atlas-note").inner_text().split())
+    caption = page.locator("figure:has(.atlas-note) figcaption").inner_text()
+    assert "mean of the digits" in note and "Hover" in caption and "Hover" not in note and "ring" not in note
     figure.scroll_into_view_if_needed()
     expect(figure.locator("svg image")).to_have_count(1, timeout=60_000)  # the tiles, drawn by Plotly
     expect(figure).to_have_attribute("data-reader-cell", re.compile(r"\d+"), timeout=60_000)  # the explorer's first

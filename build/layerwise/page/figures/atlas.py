@@ -224,14 +224,14 @@ def cells_table(found: Atlas, classes: list[str], noun: str) -> str:
 
 
 def note(found: Atlas, result, layer: str, method: str) -> str:
-    """What the figure shows, in words, with its numbers."""
+    """How to read the picture, which the prose and the caption (the article's) do not say: what a
+    cell's picture and border are, how many it averages, and where its counts are in words. (It
+    said the grid, the pure cells, the hover and the ring too: the MNIST article's paragraph and
+    caption above it said them again.)"""
     noun, n = result.dataset.noun, len(found.cells)
     return html.escape(
-        f"The {METHOD_NAMES.get(method, method)} map of {layer} for {n:,} held-out {noun}s, cut into a "
-        f"{found.columns}×{found.columns} grid: each of its {found.occupied} occupied cells shows the mean of the "
-        f"{noun}s that fall in it (real {noun}s averaged, not pictures made up to excite the layer), bordered in "
-        f"the colour of their commonest label; {found.pure} of the {found.occupied} cells hold one label only. "
-        f"Hover or tap a cell for its counts, or read them all in the table below. Your {noun} from the layer "
-        f"explorer is drawn as a ring on the cell of its nearest neighbour among these {n:,} in {layer}'s "
-        "activations."
+        f"The {METHOD_NAMES.get(method, method)} map of {layer}'s activations for {n:,} held-out {noun}s, in a "
+        f"{found.columns}×{found.columns} grid: each cell is the mean of the {noun}s that fall in it (real {noun}s "
+        f"averaged, not pictures made up to excite the layer), bordered in the colour of their commonest label. "
+        "The table below gives every cell's counts."
     ).join(['<p class="atlas-note">', "</p>"])
