@@ -422,6 +422,14 @@ def test_a_port_out_of_range_is_one_line_before_anything_builds(tmp_path):
     assert not (tmp_path / "site").exists()
 
 
+def test_output_piped_to_a_reader_that_stops_is_not_an_internal_error(tmp_path):
+    """`layerwise settings | head -1` said 'internal error (BrokenPipeError ...)'."""
+    done = subprocess.run(
+        f"{sys.executable} -m layerwise settings | head -1", shell=True, capture_output=True, text=True, cwd=tmp_path
+    )
+    assert done.stdout.startswith("| setting") and done.stderr == "", done.stderr
+
+
 def test_a_misspelt_option_names_the_one_meant(tmp_path):
     done = layerwise("build", "--conifg", "x.toml", cwd=tmp_path)
     assert done.returncode == 2

@@ -21,6 +21,7 @@ from pathlib import Path
 from ..assets import VENDORED
 from ..config import PROJECT_FILE, load_config, settings_reference
 from ..errors import CANNOT_WRITE, BuildError, cannot_write
+from .scaffold import TEXT_MODELS
 
 
 def report(error: BaseException) -> int:
@@ -96,7 +97,7 @@ def parser() -> argparse.ArgumentParser:
     )
     new.add_argument(
         "--task",
-        choices=("next-token", "classify"),
+        choices=list(TEXT_MODELS),
         help="for text: predict each next character (a file or a folder of files: the default), or name the "
         "class (each file or sub-folder a class, one text a line: the default for a folder of sub-folders)",
     )
@@ -177,6 +178,9 @@ def main(argv=None) -> int:
         start = "\n" if sys.stderr.isatty() else ""
         print(f"{start}stopped; the previous site is intact; finished models are cached", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `layerwise settings | head`: the reader stopped reading, as intended
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # Python's own flush at exit is quiet
+        return 141
     except Exception as e:
         if isinstance(e, OSError) and e.errno in CANNOT_WRITE and config is not None:  # the cache's disk, say
             return report(cannot_write(e, config["cache"]))

@@ -360,9 +360,6 @@ def data_settings(folder: Path, project: Path) -> str:
     return aligned({f"{key} = {json.dumps(value, ensure_ascii=False)}": why for key, (value, why) in lines.items()})
 
 
-TASKS = ("next-token", "classify")
-
-
 def transformer_layers() -> str:
     """The default site's next-token transformer as a TOML list, a layer a line."""
     lines = ["embed: Embedding(auto, 64)", "position: PositionalEmbedding(context, 64)"]
