@@ -191,12 +191,11 @@ def main(argv=None) -> int:
 def run(args, config: dict | None) -> None:
     """The command itself; `config` is the project's, for the commands that build it."""
     if args.command == "new":
-        from .scaffold import data_problem, holds_images, new_project, text_task
+        from .scaffold import data_problem, new_project
 
-        _, reachable = new_project(Path(args.folder), args.data and Path(args.data), args.task)
+        _, reachable, task = new_project(Path(args.folder), args.data and Path(args.data), args.task)
         print(f"wrote a new project to {args.folder}/; in it, `layerwise serve` builds and serves it")
-        if args.data and not args.task and not holds_images(Path(args.data)):  # what was assumed, and the other way
-            task = text_task(Path(args.data), None)
+        if task and not args.task:  # text, its task guessed: say which, and the other way
             other = "classify (each file or sub-folder a class)" if task == "next-token" else "next-token"
             if Path(args.data).is_dir():
                 print(f"note: {args.data} is read as text for {task}; --task {other} reads it the other way")

@@ -361,11 +361,10 @@ def data_settings(folder: Path, project: Path) -> str:
 
 
 def transformer_layers() -> str:
-    """The default site's next-token transformer as a TOML list, a layer a line."""
-    lines = ["embed: Embedding(auto, 64)", "position: PositionalEmbedding(context, 64)"]
-    lines += [f"block{b}: TransformerBlock(64, heads=4, norm_first=False)" for b in (1, 2)]
-    lines += ["norm: LayerNorm(64)", "output: Linear(auto, vocabulary)"]
-    return "[\n" + "".join(f"    {json.dumps(line)},\n" for line in lines) + "]"
+    """The default site's next-token transformer (sequence.transformer_lines) as a TOML list, a layer a line."""
+    from ..model.sequence import transformer_lines
+
+    return "[\n" + "".join(f"    {json.dumps(line)},\n" for line in transformer_lines()) + "]"
 
 
 def text_files(path: Path) -> list[Path]:
@@ -428,10 +427,11 @@ def data_problem(project: Path) -> str | None:
     return None
 
 
-def new_project(folder: Path, data: Path | None = None, task: str | None = None) -> tuple[list[Path], bool]:
-    """Write a new project into `folder` (created if missing); return the files written and whether
-    its publishing workflow installs a Layerwise a CI machine can reach. `data`: a folder of images,
-    or text (a file, or a folder of files) read for `task`."""
+def new_project(folder: Path, data: Path | None = None, task: str | None = None) -> tuple[list[Path], bool, str | None]:
+    """Write a new project into `folder` (created if missing); return the files written, whether
+    its publishing workflow installs a Layerwise a CI machine can reach, and the text task it wrote
+    (None for images). `data`: a folder of images, or text (a file, or a folder of files) read for
+    `task` (text_task's guess where not given)."""
     folder = Path(folder)
     if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
         what = "is a file" if not folder.is_dir() else "is not empty"
@@ -477,4 +477,4 @@ def new_project(folder: Path, data: Path | None = None, task: str | None = None)
     for name, text in files.items():
         (folder / name).parent.mkdir(parents=True, exist_ok=True)
         (folder / name).write_text(text)
-    return [folder / name for name in files], reachable
+    return [folder / name for name in files], reachable, task if data and not images else None
